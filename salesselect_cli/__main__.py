@@ -1,0 +1,3 @@
+from salesselect_cli.main import run
+
+run()

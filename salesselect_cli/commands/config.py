@@ -1,0 +1,529 @@
+"""`init` and `config`: the agency's setup (the manual's GE366 lists and SE3573 module switch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option
+from salesselect_cli.context import current_today, current_user_name, options, session
+from salesselect_cli.render import Column, emit, stderr_line
+
+app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
+module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
+app.add_typer(module_app, name="module")
+
+SETUP = "change the setup"
+
+
+def init(
+    ctx: typer.Context,
+    demo: bool = typer.Option(False, "--demo", help="Fill the new database with an example agency."),
+) -> None:
+    """Create the database; you become its first key user and the module is switched on."""
+    from salesselect_cli.store import init_database, resolve_db_path
+
+    opts = options(ctx)
+    path = resolve_db_path(opts.db)
+    user_name = current_user_name(opts.user)
+    store = init_database(path, user_name, current_today())
+    try:
+        if demo:
+            from salesselect_cli.demo import build_demo
+
+            with store.transaction(write=True):
+                summary = build_demo(store)
+            stderr_line(summary)
+    finally:
+        store.close()
+    stderr_line(f"Created {path}; '{user_name}' is its first key user.")
+    if not demo:
+        stderr_line("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check').")
+
+
+# ---------------------------------------------------------------- whole setup
+
+
+@app.command("show")
+def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+    """Print all five settings lists (and the currency)."""
+    with session(ctx) as store:
+        if fmt is Format.json:
+            from salesselect_cli.render import emit_object
+
+            emit_object(store.export_setup(), "json", output)
+            return
+        if fmt is Format.csv:
+            rows = []
+            for bt in store.list_business_types():
+                rows.append({"list": "business_type", "name": bt["name"], "detail": bt["color"]})
+            for st in store.list_stages():
+                rows.append({"list": "stage", "name": st["name"],
+                             "detail": f"{st['position']}; {st['business_types']}; auto {st['auto'] or 'none'}"})
+            for src in store.list_sources():
+                rows.append({"list": "source", "name": src["name"], "detail": ""})
+            orange, red = store.thresholds()
+            rows.append({"list": "indicator", "name": "orange_days", "detail": "" if orange is None else orange})
+            rows.append({"list": "indicator", "name": "red_days", "detail": "" if red is None else red})
+            for reason in store.list_reasons():
+                rows.append({"list": "reason", "name": reason["reason"], "detail": reason["status"]})
+            emit(rows, "csv", output)
+            return
+        from salesselect_cli.render import make_console, opened
+
+        with opened(output) as handle:
+            import sys
+
+            console = make_console(None if handle is sys.stdout else handle)
+            _print_setup(store, console)
+
+
+def _print_setup(store, console) -> None:
+    from salesselect_cli.render import build_table
+
+    types = store.list_business_types()
+    console.print(build_table(types, [
+        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {r['name']}"),
+        Column("color", "Colour"), Column("stages", "Stages"),
+        Column("opportunities", "Opps", justify="right")], title="1. Business types"))
+    console.print(build_table(store.list_stages(), _STAGE_COLUMNS, title="2. Stages"))
+    console.print(build_table(store.list_sources(), [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
+                              title="3. Sources"))
+    orange, red = store.thresholds()
+    console.print("[bold]4. Remaining-days indicator[/]")
+    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None else "   not set")
+    console.print(build_table(store.list_reasons(), _REASON_COLUMNS, title="5. Won/lost reasons"))
+    console.print(f"Currency: {store.currency}")
+
+
+@app.command("check")
+def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
+    """List what a correct setup still misses; exits 1 while anything is missing."""
+    with session(ctx) as store:
+        missing = store.config_check()
+    if fmt is Format.json:
+        from salesselect_cli.render import emit_object
+
+        emit_object({"complete": not missing, "missing": missing}, "json")
+    elif missing:
+        for item in missing:
+            typer.echo(f"missing: {item}")
+    else:
+        typer.echo("The setup is complete: business types, stages, sources, indicator and won/lost reasons.")
+    if missing:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export(ctx: typer.Context, output: Optional[Path] = output_option()) -> None:
+    """Write the whole setup as JSON (the input of `config import`)."""
+    from salesselect_cli.render import emit_object
+
+    with session(ctx) as store:
+        emit_object(store.export_setup(), "json", output)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., help="A setup JSON file (as `config export` writes it), or - for stdin."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change, change nothing."),
+) -> None:
+    """Apply a setup file. Adds and updates, never deletes; importing it twice changes nothing."""
+    import json
+
+    from salesselect_cli.errors import Invalid
+
+    try:
+        text = typer.get_text_stream("stdin").read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise Invalid(f"{file} is not UTF-8 text") from None
+    try:
+        setup = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    with session(ctx, write=True, key_user=SETUP) as store:
+        try:
+            with store.savepoint():
+                changes = store.import_setup(setup)
+                if dry_run:
+                    raise _DryRun()
+        except _DryRun:
+            pass
+    _report_changes(changes, dry_run)
+
+
+class _DryRun(Exception):
+    """Rolls the import's savepoint back after the changes were listed."""
+
+
+def _report_changes(changes: list[str], dry_run: bool) -> None:
+    prefix = "would change" if dry_run else "changed"
+    if not changes:
+        typer.echo("Nothing to change: the setup already matches.")
+    for change in changes:
+        typer.echo(f"{prefix}: {change}")
+
+
+# ---------------------------------------------------------------- business types
+
+
+@app.command("add-business-type")
+def add_business_type(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name, unique (case-insensitive)."),
+    color: str = typer.Option(..., "--color", "--colour", help="A Rich colour name or #rrggbb."),
+) -> None:
+    """Add a business type (e.g. Staffing, Agencies) with its board colour."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.add_business_type(name, color)
+    stderr_line(f"Added business type {name.strip()}.")
+
+
+@app.command("list-business-types")
+def list_business_types(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+    """List business types with their colours and stages."""
+    with session(ctx) as store:
+        rows = store.list_business_types()
+    emit(rows, fmt.value, output, [
+        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {r['name']}"),
+        Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
+        empty="No business types yet: salesselect config add-business-type NAME --color C")
+
+
+@app.command("edit-business-type")
+def edit_business_type(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The business type to change."),
+    new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
+    color: Optional[str] = typer.Option(None, "--color", "--colour", help="New colour."),
+) -> None:
+    """Rename a business type or change its colour."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.edit_business_type(name, new_name, color)
+    stderr_line(f"Changed business type {new_name or name}.")
+
+
+@app.command("remove-business-type")
+def remove_business_type(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The business type to remove."),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type."),
+) -> None:
+    """Remove a business type; refused while opportunities use it, unless --reassign-to."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        moved = store.remove_business_type(name, reassign_to)
+    stderr_line(f"Removed business type {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+
+
+# ---------------------------------------------------------------- stages
+
+
+_STAGE_COLUMNS = [
+    Column("position", "#", justify="right"), Column("name", "Stage"), Column("business_types", "Business types"),
+    Column("auto", "Auto-select"), Column("opportunities", "Opps", justify="right"),
+]
+
+
+@app.command("add-stage")
+def add_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Stage name, unique."),
+    business_type: List[str] = typer.Option(..., "--business-type", "--type", "-t", help="Link to this business type (repeat for several)."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost."),
+    position: Optional[int] = typer.Option(None, "--position", help="Column position (default: last)."),
+) -> None:
+    """Add a stage (a Kanban column) linked to one or more business types."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.add_stage(name, business_type, auto, position)
+    stderr_line(f"Added stage {name.strip()}.")
+
+
+@app.command("list-stages")
+def list_stages(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+    """List stages in column order with their business types and auto-select."""
+    with session(ctx) as store:
+        rows = store.list_stages()
+    emit(rows, fmt.value, output, _STAGE_COLUMNS, empty="No stages yet: salesselect config add-stage NAME --business-type T")
+
+
+@app.command("edit-stage")
+def edit_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage to change."),
+    new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none."),
+    link: List[str] = typer.Option([], "--link", help="Also link it to this business type."),
+    unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type."),
+) -> None:
+    """Rename a stage, change its auto-select, or link/unlink business types."""
+    from salesselect_cli.errors import Invalid
+
+    if new_name is None and auto is None and not link and not unlink:
+        raise Invalid("nothing to change: pass --name, --auto, --link or --unlink")
+    with session(ctx, write=True, key_user=SETUP) as store:
+        if new_name is not None or auto is not None:
+            store.edit_stage(name, new_name, auto)
+        current = new_name or name
+        for business_type in link:
+            store.link_stage(current, business_type)
+        for business_type in unlink:
+            store.unlink_stage(current, business_type)
+    stderr_line(f"Changed stage {new_name or name}.")
+
+
+@app.command("link-stage")
+def link_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage."),
+    business_type: str = typer.Argument(..., help="The business type to link it to."),
+) -> None:
+    """Link a stage to another business type."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.link_stage(name, business_type)
+    stderr_line(f"Linked stage {name} to {business_type}.")
+
+
+@app.command("unlink-stage")
+def unlink_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage."),
+    business_type: str = typer.Argument(..., help="The business type to unlink it from."),
+) -> None:
+    """Unlink a stage from a business type (refused while its opportunities are there)."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.unlink_stage(name, business_type)
+    stderr_line(f"Unlinked stage {name} from {business_type}.")
+
+
+@app.command("move-stage")
+def move_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage to move."),
+    position: int = typer.Argument(..., help="Its new column position (1 = first)."),
+) -> None:
+    """Move a stage to another column position."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.move_stage(name, position)
+    stderr_line(f"Moved stage {name} to position {position}.")
+
+
+@app.command("remove-stage")
+def remove_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage to remove."),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage."),
+) -> None:
+    """Remove a stage; refused while opportunities use it, unless --reassign-to."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        moved = store.remove_stage(name, reassign_to)
+    stderr_line(f"Removed stage {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+
+
+# ---------------------------------------------------------------- sources
+
+
+@app.command("add-source")
+def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source name (HubSpot, LinkedIn, ...).")) -> None:
+    """Add a lead source."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.add_source(name)
+    stderr_line(f"Added source {name.strip()}.")
+
+
+@app.command("list-sources")
+def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+    """List lead sources."""
+    with session(ctx) as store:
+        rows = store.list_sources()
+    emit(rows, fmt.value, output, [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
+         empty="No sources yet: salesselect config add-source NAME")
+
+
+@app.command("rename-source")
+def rename_source(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The source to rename."),
+    new_name: str = typer.Argument(..., help="Its new name."),
+) -> None:
+    """Rename a lead source."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.rename_source(name, new_name)
+    stderr_line(f"Renamed source {name} to {new_name}.")
+
+
+@app.command("remove-source")
+def remove_source(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The source to remove."),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source."),
+) -> None:
+    """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        moved = store.remove_source(name, reassign_to)
+    stderr_line(f"Removed source {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+
+
+# ---------------------------------------------------------------- indicator
+
+
+@app.command("set-indicator")
+def set_indicator(
+    ctx: typer.Context,
+    orange: int = typer.Option(..., "--orange", help="Days before the expected close date that the card turns orange."),
+    red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange)."),
+) -> None:
+    """Set the remaining-days indicator thresholds (orange > red >= 0)."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.set_indicator(orange, red)
+    stderr_line(f"Indicator: orange at {orange} days or fewer, red at {red} or fewer.")
+
+
+@app.command("show-indicator")
+def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
+    """Show the remaining-days indicator thresholds."""
+    from salesselect_cli.render import emit_object
+
+    with session(ctx) as store:
+        orange, red = store.thresholds()
+    data = {"orange_days": orange, "red_days": red}
+
+    def table(console):
+        if orange is None:
+            console.print("The indicator is not set: salesselect config set-indicator --orange N --red N")
+        else:
+            console.print(f"orange at {orange} days or fewer before the expected close date, red at {red} or fewer; overdue is red")
+
+    emit_object(data, fmt.value, None, table)
+
+
+# ---------------------------------------------------------------- reasons
+
+
+_REASON_COLUMNS = [Column("reason", "Reason"), Column("status", "Status"), Column("opportunities", "Opps", justify="right")]
+
+
+def _status(value: Optional[str]) -> Optional[str]:
+    from salesselect_cli.errors import Invalid
+
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered not in ("won", "lost"):
+        raise Invalid(f"status must be won or lost, not '{value}'")
+    return lowered
+
+
+@app.command("add-reason")
+def add_reason(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'."),
+    status: str = typer.Option(..., "--status", help="won or lost."),
+) -> None:
+    """Add a won or lost reason."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.add_reason(text, _status(status))
+    stderr_line(f"Added {status.lower()} reason {text.strip()}.")
+
+
+@app.command("list-reasons")
+def list_reasons(
+    ctx: typer.Context,
+    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons."),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """List won and lost reasons."""
+    with session(ctx) as store:
+        rows = store.list_reasons(_status(status))
+    emit(rows, fmt.value, output, _REASON_COLUMNS, empty="No reasons yet: salesselect config add-reason TEXT --status won|lost")
+
+
+@app.command("edit-reason")
+def edit_reason(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The reason to change."),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
+    new_text: Optional[str] = typer.Option(None, "--text", help="New text."),
+    new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost."),
+) -> None:
+    """Change a reason's text or status."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.edit_reason(text, _status(status), new_text, _status(new_status))
+    stderr_line(f"Changed reason {new_text or text}.")
+
+
+@app.command("remove-reason")
+def remove_reason(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The reason to remove."),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead."),
+) -> None:
+    """Remove a reason; refused while opportunities use it, unless --reassign-to."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        moved = store.remove_reason(text, _status(status), reassign_to)
+    stderr_line(f"Removed reason {text}" + (f"; {moved} opportunities now have {reassign_to}." if moved else "."))
+
+
+@app.command("set-currency")
+def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...")) -> None:
+    """Set the client's currency (money is shown in it; default EUR)."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        store.set_currency(code)
+    stderr_line(f"Currency: {code.upper()}.")
+
+
+# ---------------------------------------------------------------- module switch (SE3573)
+
+MODULE = "switch the module"
+
+
+def _module_user(user: Optional[str]) -> Optional[str]:
+    return user.strip() if user else None
+
+
+@module_app.command("enable")
+def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
+    """Switch the module on for the client, or for one user."""
+    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
+        store.set_module("on", _module_user(user))
+    stderr_line(f"Module on for {user or 'the client'}.")
+
+
+@module_app.command("disable")
+def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
+    """Switch the module off for the client, or for one user."""
+    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
+        store.set_module("off", _module_user(user))
+    stderr_line(f"Module off for {user or 'the client'}.")
+
+
+@module_app.command("inherit")
+def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", help="The user who follows the client setting again.")) -> None:
+    """Let one user follow the client setting again."""
+    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
+        store.set_module("inherit", _module_user(user))
+    stderr_line(f"{user} follows the client setting.")
+
+
+@module_app.command("show")
+def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
+    """Show the client setting and each user's own setting."""
+    with session(ctx, key_user=MODULE, module_check=False) as store:
+        report = store.module_report()
+    if fmt is Format.json:
+        from salesselect_cli.render import emit_object
+
+        emit_object(report, "json")
+        return
+    if fmt is Format.table:
+        typer.echo(f"Client: module {report['client']}")
+    emit(report["users"], fmt.value, None, [
+        Column("name", "User"), Column("module", "Own setting"),
+        Column("module_effective", "Effective", cell=lambda r: "on" if r["module_effective"] else "off"),
+        Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else "")])

@@ -1,0 +1,82 @@
+"""`followup`: dated to-dos on opportunities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.context import session
+from salesselect_cli.render import Column, emit, escape, stderr_line
+
+app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opportunities.")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    when: str = typer.Argument(..., help="Due date: YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, friday, ..."),
+    text: str = typer.Argument(..., help="What to do."),
+    user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner)."),
+) -> None:
+    """Plan a follow-up; prints its id."""
+    with session(ctx, write=True) as store:
+        new_id = store.add_followup(opportunity_id, parse_date_option(when, store.today), text, user)
+    typer.echo(new_id)
+
+
+def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:
+    """(due on or after, due on or before) for the --overdue / --today / --week filters."""
+    if overdue:
+        return None, today - dt.timedelta(days=1)
+    if due_today:
+        return today, today
+    if week:
+        return None, today + dt.timedelta(days=6)
+    return None, None
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    mine: bool = typer.Option(False, "--mine", help="Only yours."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only those past their date."),
+    due_today: bool = typer.Option(False, "--today", help="Only those due today."),
+    week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", help="Only this opportunity's."),
+    done: bool = typer.Option(False, "--done", help="Include those already done."),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """List open follow-ups, earliest first."""
+    from salesselect_cli.errors import Invalid
+
+    if sum([overdue, due_today, week]) > 1:
+        raise Invalid("use one of --overdue, --today, --week")
+    with session(ctx) as store:
+        after, before = due_window(store.today, overdue, due_today, week)
+        rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
+                                    opportunity_id=opportunity_id, include_done=done)
+    emit(rows, fmt.value, output, [
+        Column("id", "ID", justify="right"),
+        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']}[/]" if r["overdue"] else r["due"]),
+        Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
+        Column("opportunity_id", "Opp", justify="right"),
+        Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
+        Column("user", "For", cell=lambda r: escape(r["user"])),
+        Column("done", "Done")], empty="No follow-ups match.")
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    followup_id: int = typer.Argument(..., metavar="FID", help="The follow-up's id."),
+) -> None:
+    """Mark a follow-up done."""
+    with session(ctx, write=True) as store:
+        row = store.complete_followup(followup_id)
+    stderr_line(f"Done: #{followup_id} {row['text']}.")

@@ -1,0 +1,307 @@
+"""`opp`: add, list, show, edit, move, win, lose, reopen and delete opportunities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.context import session
+from salesselect_cli.render import Column, days_badge, emit, escape, stderr_line
+
+app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
+
+
+def _money(store, record: dict) -> str:
+    from salesselect_cli.rules.money import format_money
+
+    return format_money(record["_value_cents"], store.currency)
+
+
+def opportunity_columns(store) -> list[Column]:
+    """The table columns of an opportunity list (shared with export's table view)."""
+    return [
+        Column("id", "ID", justify="right", no_wrap=True),
+        Column("title", "Title", cell=lambda r: escape(r["title"])),
+        Column("company", "Company", cell=lambda r: escape(r["company"])),
+        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}"),
+        Column("stage", "Stage", cell=lambda r: escape(r["stage"])),
+        Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r)),
+        Column("expected_close", "Close", no_wrap=True),
+        Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
+        Column("status", "Status", cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+    ]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    title: str = typer.Argument(..., help="What the deal is, e.g. '5 warehouse staff'."),
+    company: str = typer.Option(..., "--company", "-c", help="The client company."),
+    business_type: str = typer.Option(..., "--type", "-t", help="Business type."),
+    source: str = typer.Option(..., "--source", "-s", help="Where the lead came from."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Start stage (default: the type's first)."),
+    value: Optional[str] = typer.Option(None, "--value", "-v", help="Deal value, e.g. 12000 or 12.000,50."),
+    close: Optional[str] = typer.Option(None, "--close", help="Expected close date (YYYY-MM-DD, DD-MM-YYYY, +2w, friday...)."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Owner (default: you)."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="Contact person."),
+    vacancy: Optional[str] = typer.Option(None, "--vacancy", help="Vacancy reference."),
+    note: Optional[str] = typer.Option(None, "--note", help="A first note."),
+) -> None:
+    """Add an opportunity; prints its id."""
+    from salesselect_cli.rules.money import parse_money
+
+    cents = parse_money(value) if value is not None else 0
+    with session(ctx, write=True) as store:
+        new_id = store.add_opportunity(
+            title=title, company=company, business_type=business_type, source=source, stage=stage,
+            value_cents=cents, expected_close=parse_date_option(close, store.today), owner=owner,
+            contact=contact, vacancy=vacancy, note=note,
+        )
+    typer.echo(new_id)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Only this stage."),
+    source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner."),
+    mine: bool = typer.Option(False, "--mine", help="Only yours."),
+    status: str = typer.Option("open", "--status", help="open, won, lost or all."),
+    close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
+    close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
+    search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """List opportunities (open ones by default)."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.store import OpportunityFilter
+
+    if mine and owner:
+        raise Invalid("use --owner or --mine, not both")
+    with session(ctx) as store:
+        flt = OpportunityFilter(
+            business_type=business_type, stage=stage, source=source,
+            owner=store.user["name"] if mine else owner, status=status.lower(),
+            close_before=parse_date_option(close_before, store.today),
+            close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+        )
+        rows = store.list_opportunities(flt, limit)
+        emit(rows, fmt.value, output, opportunity_columns(store),
+             empty="No opportunities match." if status != "open" else "No open opportunities match.")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    fmt: Format = format_option(),
+) -> None:
+    """Show one opportunity with its history timeline and follow-ups."""
+    from salesselect_cli.render import emit_object
+
+    with session(ctx) as store:
+        record = store.get_opportunity(opportunity_id)
+        history = store.history(opportunity_id)
+        followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+        currency = store.currency
+    if fmt is not Format.table:
+        data = dict(record)
+        data["notes"] = record["_notes"]
+        data["history"] = history
+        data["followups"] = [{k: f[k] for k in ("id", "due", "text", "user", "done", "overdue")} for f in followups]
+        if fmt is Format.csv:
+            data = {k: v for k, v in data.items() if k not in ("history", "followups")}
+        emit_object(data, fmt.value)
+        return
+    emit_object(record, "table", None, lambda console: _print_card(console, record, history, followups, currency))
+
+
+def _print_card(console, record: dict, history: list[dict], followups: list[dict], currency: str) -> None:
+    from rich.table import Table
+
+    from salesselect_cli.rules.money import format_money
+
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column()
+    status = record["status"] + (f" — {escape(record['reason'])}" if record["reason"] else "")
+    if record["status"] != "open" and record["_closed_from_stage"]:
+        status += f" (closed from {escape(record['_closed_from_stage'])})"
+    close = record["expected_close"] or "—"
+    if record["days_left"] is not None:
+        close += f"  {days_badge(record)}"
+    for label, value in (
+        ("Company", escape(record["company"])), ("Contact", escape(record["contact"] or "—")),
+        ("Type", f"[{record['_color']}]■[/] {escape(record['business_type'])}"), ("Stage", escape(record["stage"])),
+        ("Status", status), ("Value", format_money(record["_value_cents"], currency)),
+        ("Expected close", close), ("Owner", escape(record["owner"])), ("Source", escape(record["source"])),
+        ("Vacancy", escape(record["vacancy"] or "—")), ("Created", record["created"]),
+        ("Closed", record["closed"] or "—"), ("Notes", escape(record["_notes"] or "—")),
+    ):
+        head.add_row(label, value)
+    console.print(f"[bold]#{record['id']} {escape(record['title'])}[/]")
+    console.print(head)
+    console.print()
+    console.print("[bold]History[/]")
+    for item in history:
+        change = _describe(item)
+        console.print(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}")
+    console.print()
+    console.print("[bold]Follow-ups[/]")
+    if not followups:
+        console.print("  none")
+    for item in followups:
+        mark = "done " + item["done"] if item["done"] else ("[bold red]overdue[/]" if item["overdue"] else "open")
+        console.print(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})")
+
+
+def _describe(item: dict) -> str:
+    field, old, new = item["field"], item["from_value"], item["to_value"]
+    if field == "created":
+        return f"created in {escape(new)}"
+    if field == "note":
+        return f"note: {escape(new)}"
+    if field == "followup":
+        return f"follow-up planned {escape(new)}"
+    if field == "followup done":
+        return f"follow-up done {escape(new)}"
+    label = field.replace("_", " ")
+    if old is None:
+        return f"{label} set to {escape(new)}"
+    if new is None:
+        return f"{label} cleared (was {escape(old)})"
+    return f"{label} {escape(old)} → {escape(new)}"
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    title: Optional[str] = typer.Option(None, "--title", help="New title."),
+    company: Optional[str] = typer.Option(None, "--company", "-c", help="New company."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="New contact ('' clears it)."),
+    business_type: Optional[str] = typer.Option(None, "--type", "-t", help="New business type."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="With --type: the stage in the new type."),
+    source: Optional[str] = typer.Option(None, "--source", "-s", help="New source."),
+    value: Optional[str] = typer.Option(None, "--value", "-v", help="New value."),
+    close: Optional[str] = typer.Option(None, "--close", help="New expected close date ('none' clears it)."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="New owner."),
+    vacancy: Optional[str] = typer.Option(None, "--vacancy", help="Vacancy reference ('' clears it)."),
+    notes: Optional[str] = typer.Option(None, "--notes", help="Replace the notes."),
+    note: Optional[str] = typer.Option(None, "--note", help="Add a note to the timeline."),
+) -> None:
+    """Change an opportunity's fields (stage and status have their own commands)."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.money import parse_money
+
+    changes: dict = {}
+    for key, given in (("title", title), ("company", company), ("contact", contact), ("vacancy", vacancy),
+                       ("notes", notes), ("source", source), ("owner", owner)):
+        if given is not None:
+            changes[key] = given
+    if business_type is not None:
+        changes["business_type"] = business_type
+    if stage is not None:
+        changes["stage"] = stage
+    if value is not None:
+        changes["value_cents"] = parse_money(value)
+    if not changes and close is None and note is None:
+        raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
+                      "--owner, --vacancy, --notes or --note")
+    with session(ctx, write=True) as store:
+        if close is not None:
+            changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
+        done = store.edit_opportunity(opportunity_id, changes)
+        if note is not None:
+            store.add_note(opportunity_id, note)
+            done.append("note")
+    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+
+
+@app.command("move")
+def move(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    stage: str = typer.Argument(..., help="The stage to move it to."),
+    reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
+) -> None:
+    """Move an opportunity to another stage of its business type."""
+    with session(ctx, write=True) as store:
+        store.move_opportunity(opportunity_id, stage, reason)
+        after = store.get_opportunity(opportunity_id)
+    _said(after)
+
+
+@app.command("win")
+def win(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
+) -> None:
+    """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
+    with session(ctx, write=True) as store:
+        store.close_opportunity(opportunity_id, "won", reason)
+        after = store.get_opportunity(opportunity_id)
+    _said(after)
+
+
+@app.command("lose")
+def lose(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
+) -> None:
+    """Mark an opportunity lost, with a lost reason."""
+    with session(ctx, write=True) as store:
+        store.close_opportunity(opportunity_id, "lost", reason)
+        after = store.get_opportunity(opportunity_id)
+    _said(after)
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
+) -> None:
+    """Open a won or lost opportunity again."""
+    with session(ctx, write=True) as store:
+        store.reopen_opportunity(opportunity_id, stage)
+        after = store.get_opportunity(opportunity_id)
+    _said(after)
+
+
+def _said(record: dict) -> None:
+    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
+    stderr_line(f"#{record['id']} {record['title']}: {record['stage']}, {status}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete an opportunity with its history and follow-ups (asks first on a terminal)."""
+    import sys
+
+    from salesselect_cli.errors import Invalid
+
+    with session(ctx, write=True) as store:
+        record = store.get_opportunity(opportunity_id)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
+            if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+                raise typer.Exit(1)
+        store.delete_opportunity(opportunity_id)
+    stderr_line(f"Deleted #{opportunity_id} {record['title']}.")

@@ -1,0 +1,58 @@
+"""Domain errors. The store and the rules raise these; main.py turns them into one line."""
+
+from __future__ import annotations
+
+import difflib
+
+
+class SalesSelectError(Exception):
+    """Base of every error a user may see: printed as `Error: <message>`."""
+
+    exit_code = 1
+
+
+class NotFound(SalesSelectError):
+    """An id or a name that does not exist."""
+
+
+class Invalid(SalesSelectError):
+    """A value that breaks a rule (bad date, negative money, orange <= red, ...)."""
+
+
+class Conflict(SalesSelectError):
+    """A duplicate name, or something still in use."""
+
+
+class InvalidTransition(SalesSelectError):
+    """A status or stage change that the lifecycle does not allow."""
+
+
+class PermissionDenied(SalesSelectError):
+    """Not a key user, an unknown user, or the module is off for this user."""
+
+    exit_code = 3
+
+
+class DatabaseProblem(SalesSelectError):
+    """Missing file, not a database, or a schema newer than this code."""
+
+
+def closest_first(name: str, valid: list[str]) -> list[str]:
+    """Order valid names by likeness to `name`, the closest first (case-insensitive)."""
+    wanted = name.casefold()
+
+    def likeness(candidate: str) -> float:
+        other = candidate.casefold()
+        score = difflib.SequenceMatcher(None, wanted, other).ratio()
+        if other.startswith(wanted) or wanted.startswith(other):
+            score += 1
+        return score
+
+    return sorted(valid, key=lambda candidate: (-likeness(candidate), candidate.casefold()))
+
+
+def unknown_name(kind: str, name: str, valid: list[str]) -> NotFound:
+    """The error for an unknown name, listing the valid ones closest first."""
+    if not valid:
+        return NotFound(f"unknown {kind} '{name}': there are none yet")
+    return NotFound(f"unknown {kind} '{name}'; valid: {', '.join(closest_first(name, valid))}")

@@ -1,0 +1,99 @@
+"""The root Typer app: global options, one place that turns domain errors into one line."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from salesselect_cli import __version__
+from salesselect_cli.context import options
+from salesselect_cli.errors import SalesSelectError
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from salesselect_cli.render import stderr_line
+
+    stderr_line(f"Error: {message}")
+    raise typer.Exit(code)
+
+
+class SalesSelectGroup(TyperGroup):
+    """Runs every command; domain and database errors become `Error: ...` and an exit code."""
+
+    def invoke(self, ctx):
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except SalesSelectError as exc:
+            _fail(str(exc), exc.exit_code)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                _fail("the database is busy with another salesselect command; try again in a moment")
+            if os.environ.get("SALESSELECT_DEBUG"):
+                raise
+            _fail(f"database error: {exc}")
+        except sqlite3.DatabaseError as exc:
+            if os.environ.get("SALESSELECT_DEBUG"):
+                raise
+            _fail(f"database error: {exc}")
+        except BrokenPipeError:  # `salesselect opp list | head`
+            raise typer.Exit(0)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # last resort: never a traceback for a user
+            if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
+                raise
+            _fail(f"unexpected {exc.__class__.__name__}: {exc} (set SALESSELECT_DEBUG=1 for details)")
+
+
+app = typer.Typer(
+    cls=SalesSelectGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="A sales pipeline for recruitment agencies, over one SQLite file.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"salesselect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help="Database file (default: $SALESSELECT_DB, then the app dir).", metavar="PATH"),
+    user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """A sales pipeline for recruitment agencies, over one SQLite file.
+
+    Start with `salesselect init` (or `init --demo`), then `salesselect board`.
+    """
+    opts = options(ctx)
+    opts.db, opts.user = db, user
+
+
+def _register() -> None:
+    from salesselect_cli.commands import config, followup, opp, user
+
+    app.command("init")(config.init)
+    app.add_typer(config.app, name="config")
+    app.add_typer(user.app, name="user")
+    app.add_typer(opp.app, name="opp")
+    app.add_typer(followup.app, name="followup")
+
+
+_register()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app(prog_name="salesselect")

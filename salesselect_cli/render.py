@@ -1,0 +1,214 @@
+"""One data shape, many outputs: Rich tables, JSON and formula-safe CSV, to stdout or a file.
+
+Rows are dicts. Keys starting with '_' are for people (colours, raw cents) and never leave
+through JSON or CSV.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+FORMATS = ("table", "json", "csv")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: the row key, its header, alignment and an optional cell formatter."""
+
+    key: str
+    header: str
+    justify: str = "left"
+    cell: Callable[[dict], Any] | None = None
+    style: str | None = None
+    no_wrap: bool = False
+
+
+def public(row: dict) -> dict:
+    """The row without its people-only ('_') keys."""
+    return {key: value for key, value in row.items() if not key.startswith("_")}
+
+
+def csv_safe(value: Any) -> Any:
+    """Text that Excel would run as a formula gets a leading quote; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def color_enabled(stream=None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def make_console(file=None, width: int | None = None, record: bool = False):
+    """A Rich console: colour only on a terminal without NO_COLOR; width from the terminal or $COLUMNS."""
+    from rich.console import Console
+
+    target = file or sys.stdout
+    colour = color_enabled(target) and file is None
+    return Console(
+        file=target,
+        width=width,
+        color_system="auto" if colour else None,
+        no_color=not colour,
+        force_terminal=colour if colour else False,
+        highlight=False,
+        emoji=False,
+        record=record,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+
+
+def stderr_line(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def opened(output: Path | None) -> Iterator[Any]:
+    """stdout, or the --output file (written whole: a failure leaves no half file)."""
+    if output is None or str(output) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    buffer = io.StringIO()
+    yield buffer
+    try:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    except OSError as exc:
+        from salesselect_cli.errors import SalesSelectError
+
+        raise SalesSelectError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def write_json(data: Any, handle) -> None:
+    """JSON with stable keys; lists are streamed one item at a time."""
+    if isinstance(data, (list, tuple)) or hasattr(data, "__next__"):
+        handle.write("[")
+        first = True
+        for item in data:
+            handle.write("\n  " if first else ",\n  ")
+            handle.write(json.dumps(public(item) if isinstance(item, dict) else item, ensure_ascii=False))
+            first = False
+        handle.write("\n]\n" if not first else "]\n")
+    else:
+        handle.write(json.dumps(public(data) if isinstance(data, dict) else data, ensure_ascii=False, indent=2))
+        handle.write("\n")
+
+
+def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None) -> None:
+    """RFC 4180 CSV with a header row; formula-safe cells."""
+    import csv
+
+    writer = None
+    for row in rows:
+        row = public(row)
+        if writer is None:
+            fieldnames = columns or list(row.keys())
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(fieldnames)
+        writer.writerow([csv_safe(row.get(key)) for key in fieldnames])
+    if writer is None and columns:
+        csv.writer(handle, lineterminator="\r\n").writerow(columns)
+
+
+def build_table(rows: Iterable[dict], columns: list[Column], title: str | None = None, caption: str | None = None):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
+                  caption_justify="left", expand=False)
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = column.cell(row) if column.cell else row.get(column.key)
+            cells.append(value if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value))
+        table.add_row(*[("" if cell is None else cell) for cell in cells])
+    return table
+
+
+def emit(
+    rows: Iterable[dict] | list[dict],
+    fmt: str,
+    output: Path | None = None,
+    columns: list[Column] | None = None,
+    title: str | None = None,
+    empty: str = "nothing to show",
+    csv_columns: list[str] | None = None,
+    caption: str | None = None,
+) -> int:
+    """Render rows as a table, JSON or CSV to stdout or `output`. Returns how many rows."""
+    if fmt == "json":
+        rows = list(rows)
+        with opened(output) as handle:
+            write_json(rows, handle)
+        return len(rows)
+    if fmt == "csv":
+        rows = list(rows)
+        header = csv_columns or (list(public(rows[0]).keys()) if rows else [c.key for c in columns or []])
+        with opened(output) as handle:
+            write_csv(rows, handle, header)
+        return len(rows)
+    rows = list(rows)
+    with opened(output) as handle:
+        console = make_console(None if handle is sys.stdout else handle, width=None if handle is sys.stdout else 200)
+        if not rows:
+            console.print(empty)
+        else:
+            console.print(build_table(rows, columns or [Column(k, k) for k in public(rows[0])], title, caption))
+    return len(rows)
+
+
+def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: Callable | None = None) -> None:
+    """One object: JSON as an object, CSV as one row, table through `render_table(console)`."""
+    if fmt == "json":
+        with opened(output) as handle:
+            write_json(data, handle)
+    elif fmt == "csv":
+        with opened(output) as handle:
+            write_csv([data], handle)
+    else:
+        with opened(output) as handle:
+            console = make_console(None if handle is sys.stdout else handle)
+            if render_table:
+                render_table(console)
+            else:
+                for key, value in public(data).items():
+                    console.print(f"{key}: {value}")
+
+
+INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
+
+
+def days_badge(record: dict) -> str:
+    """The remaining-days badge as Rich markup: 'overdue 3d', '2d', '' — text that reads without colour too."""
+    left = record.get("days_left")
+    if left is None:
+        return ""
+    text = f"overdue {-left}d" if left < 0 else ("today" if left == 0 else f"{left}d")
+    style = INDICATOR_STYLES.get(record.get("indicator") or "none", "")
+    return f"[{style}]{text}[/]" if style else text
+
+
+def escape(text: Any) -> str:
+    """User text made safe for Rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape("" if text is None else str(text))

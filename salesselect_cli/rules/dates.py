@@ -1,0 +1,85 @@
+"""Date parsing as the agency writes dates. Pure: `today` is always passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from salesselect_cli.errors import Invalid
+
+WEEKDAYS = {
+    "monday": 0, "mon": 0, "maandag": 0, "ma": 0,
+    "tuesday": 1, "tue": 1, "tues": 1, "dinsdag": 1, "di": 1,
+    "wednesday": 2, "wed": 2, "woensdag": 2, "wo": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "donderdag": 3, "do": 3,
+    "friday": 4, "fri": 4, "vrijdag": 4, "vr": 4,
+    "saturday": 5, "sat": 5, "zaterdag": 5, "za": 5,
+    "sunday": 6, "sun": 6, "zondag": 6, "zo": 6,
+}
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_OFFSET = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
+
+HINT = "use YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, +2w, +1m or a weekday name"
+
+
+def _build(text: str, year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise Invalid(f"invalid date '{text}': {exc}") from None
+
+
+def add_offset(start: dt.date, sign: int, amount: int, unit: str) -> dt.date:
+    """`start` moved by amount days/weeks/months/years; month ends clamp (31 Jan +1m = 28/29 Feb)."""
+    from dateutil.relativedelta import relativedelta
+
+    step = {
+        "d": relativedelta(days=amount),
+        "w": relativedelta(weeks=amount),
+        "m": relativedelta(months=amount),
+        "y": relativedelta(years=amount),
+    }[unit]
+    try:
+        return start + step if sign > 0 else start - step
+    except (OverflowError, ValueError):
+        raise Invalid(f"date offset {'+' if sign > 0 else '-'}{amount}{unit} is out of range") from None
+
+
+def parse_date(text: str, today: dt.date) -> dt.date:
+    """Parse `text` (ISO, day-first, today/tomorrow/yesterday, +3d/+2w/+1m, weekday) relative to `today`."""
+    raw = text.strip()
+    word = raw.casefold()
+    if not word:
+        raise Invalid(f"empty date; {HINT}")
+    if word in ("today", "vandaag"):
+        return today
+    if word in ("tomorrow", "morgen"):
+        return today + dt.timedelta(days=1)
+    if word in ("yesterday", "gisteren"):
+        return today - dt.timedelta(days=1)
+    if word in WEEKDAYS:
+        ahead = (WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
+        return today + dt.timedelta(days=ahead)
+    if match := _ISO.match(word):
+        year, month, day = (int(part) for part in match.groups())
+        return _build(raw, year, month, day)
+    if match := _DAY_FIRST.match(word):
+        day, month, year = (int(part) for part in match.groups())
+        return _build(raw, year, month, day)
+    if match := _OFFSET.match(word):
+        sign, amount, unit = match.groups()
+        return add_offset(today, 1 if sign == "+" else -1, int(amount), unit)
+    raise Invalid(f"cannot read date '{raw}'; {HINT}")
+
+
+def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
+    """Today: `$SALESSELECT_TODAY` (YYYY-MM-DD) when set, else the clock's date."""
+    if not value:
+        return clock_today
+    match = _ISO.match(value.strip())
+    if not match:
+        raise Invalid(f"SALESSELECT_TODAY must be YYYY-MM-DD, not '{value}'")
+    year, month, day = (int(part) for part in match.groups())
+    return _build(value, year, month, day)

@@ -1,0 +1,55 @@
+"""The remaining-days indicator (SPEC §1): red / orange / green / none, from thresholds and today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+PRECEDENCE = {"overdue": 0, "red": 1, "orange": 2, "green": 3, "none": 4}
+
+
+def days_left(expected_close: dt.date | None, today: dt.date) -> int | None:
+    """Days from today to the expected close date; None without a date."""
+    if expected_close is None:
+        return None
+    return (expected_close - today).days
+
+
+def indicator(
+    status: str,
+    expected_close: dt.date | None,
+    today: dt.date,
+    orange_days: int | None,
+    red_days: int | None,
+) -> str:
+    """'red', 'orange', 'green' or 'none' for one opportunity.
+
+    Closed or undated opportunities are 'none'. Overdue (days_left < 0) is red. Without
+    configured thresholds only overdue is flagged.
+    """
+    left = days_left(expected_close, today)
+    if status != "open" or left is None:
+        return "none"
+    if left < 0:
+        return "red"
+    if red_days is not None and left <= red_days:
+        return "red"
+    if orange_days is not None and left <= orange_days:
+        return "orange"
+    return "green"
+
+
+def urgency(status: str, left: int | None, shade: str) -> int:
+    """Sort key for cards: overdue, red, orange, green, undated."""
+    if status == "open" and left is not None and left < 0:
+        return PRECEDENCE["overdue"]
+    return PRECEDENCE[shade]
+
+
+def validate_thresholds(orange_days: int, red_days: int) -> None:
+    """orange_days > red_days >= 0, else Invalid."""
+    from salesselect_cli.errors import Invalid
+
+    if red_days < 0:
+        raise Invalid(f"red days must be 0 or more, not {red_days}")
+    if orange_days <= red_days:
+        raise Invalid(f"orange days ({orange_days}) must be greater than red days ({red_days})")

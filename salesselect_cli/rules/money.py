@@ -1,0 +1,86 @@
+"""Money: parsed to integer cents, never float; shown with thousands separators."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from salesselect_cli.errors import Invalid
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "JPY": "¥"}
+MAX_CENTS = 10**15  # a thousand billion: beyond any deal, well inside SQLite's integer
+
+_SYMBOL_RE = re.compile(r"^(€|\$|£|eur|usd|gbp|chf)\s*|\s*(€|\$|£|eur|usd|gbp|chf)$", re.IGNORECASE)
+
+
+def parse_money(text: str | int | Decimal) -> int:
+    """Parse '12000', '12,000.50', '12.000,50', '€ 12k' into integer cents. Refuses negatives and junk."""
+    if isinstance(text, int):
+        text = str(text)
+    raw = str(text).strip()
+    cleaned = _SYMBOL_RE.sub("", raw).replace(" ", "").replace("_", "").replace("\u00a0", "")
+    multiplier = 1
+    if cleaned[-1:].lower() == "k":
+        multiplier, cleaned = 1000, cleaned[:-1]
+    if cleaned.startswith("-"):
+        raise Invalid(f"value must not be negative: '{raw}'")
+    if not cleaned or not re.fullmatch(r"[0-9.,]+", cleaned):
+        raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
+    cleaned = _normalise_separators(cleaned, raw)
+    try:
+        amount = Decimal(cleaned) * multiplier
+    except InvalidOperation:
+        raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'") from None
+    if amount != amount.quantize(Decimal("0.01")):
+        raise Invalid(f"value has more than two decimals: '{raw}'")
+    cents = int(amount * 100)
+    if cents >= MAX_CENTS:
+        raise Invalid(f"value is too large: '{raw}'")
+    return cents
+
+
+def _normalise_separators(number: str, raw: str) -> str:
+    """One decimal separator at most: the last of '.'/',' when followed by 1-2 digits."""
+    last_dot, last_comma = number.rfind("."), number.rfind(",")
+    last = max(last_dot, last_comma)
+    if last == -1:
+        return number
+    tail = number[last + 1 :]
+    separator = number[last]
+    if len(tail) in (1, 2) and number.count(separator) == 1:
+        whole = number[:last].replace(".", "").replace(",", "")
+        return f"{whole}.{tail}"
+    # every separator groups thousands: each group after the first must have 3 digits
+    groups = re.split(r"[.,]", number)
+    if all(len(group) == 3 for group in groups[1:]) and groups[0]:
+        return "".join(groups)
+    raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
+
+
+def cents_to_decimal_string(cents: int | None) -> str:
+    """Cents as the JSON money string: 1200000 -> '12000.00'."""
+    cents = cents or 0
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def format_money(cents: int | None, currency: str = "EUR", decimals: bool = False) -> str:
+    """Cents for people: '€12,000' (or '€12,000.50' when there are cents or `decimals`)."""
+    cents = cents or 0
+    symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
+    whole, part = divmod(cents, 100)
+    text = f"{whole:,}"
+    if part or decimals:
+        text += f".{part:02d}"
+    return f"{symbol}{text}"
+
+
+def format_money_short(cents: int | None, currency: str = "EUR") -> str:
+    """Compact money for board headers: €1.2M, €340k, €900."""
+    cents = cents or 0
+    symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
+    whole = cents / 100  # display only; never stored or summed
+    if whole >= 1_000_000:
+        return f"{symbol}{whole / 1_000_000:.1f}M"
+    if whole >= 10_000:
+        return f"{symbol}{whole / 1000:.0f}k"
+    return f"{symbol}{int(whole):,}"

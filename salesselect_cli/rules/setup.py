@@ -1,0 +1,117 @@
+"""Validation of a setup file (`config import`): every key and value checked before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from salesselect_cli.errors import Invalid
+
+TOP_KEYS = {"currency", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
+WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled"}
+
+
+@dataclass
+class Setup:
+    currency: str | None = None
+    business_types: list[dict] = field(default_factory=list)
+    stages: list[dict] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    indicator: tuple[int, int] | None = None
+    reasons: list[dict] = field(default_factory=list)
+    workflows: list[dict] = field(default_factory=list)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{where} must be a non-empty text")
+    return value.strip()
+
+
+def _list(value: Any, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid(f"{where} must be a list")
+    return value
+
+
+def _keys(item: Any, allowed: set[str], required: set[str], where: str) -> dict:
+    if not isinstance(item, dict):
+        raise Invalid(f"{where} must be an object")
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise Invalid(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
+    missing = sorted(required - set(item))
+    if missing:
+        raise Invalid(f"{where}: missing key(s) {', '.join(missing)}")
+    return item
+
+
+def _no_duplicates(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name.casefold() in seen:
+            raise Invalid(f"{what} '{name}' appears twice")
+        seen.add(name.casefold())
+
+
+def validate_setup(setup: Any) -> Setup:
+    """Check a setup document's shape and values; returns it normalised. Raises Invalid."""
+    from salesselect_cli.store import validate_color
+
+    if not isinstance(setup, dict):
+        raise Invalid("a setup file must be a JSON object")
+    unknown = sorted(set(setup) - TOP_KEYS)
+    if unknown:
+        raise Invalid(f"unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(TOP_KEYS))}")
+    result = Setup()
+    if setup.get("currency") is not None:
+        currency = _text(setup["currency"], "currency").upper()
+        if not (len(currency) == 3 and currency.isalpha()):
+            raise Invalid(f"currency must be a three-letter code like EUR, not '{currency}'")
+        result.currency = currency
+    for index, item in enumerate(_list(setup.get("business_types"), "business_types"), start=1):
+        where = f"business_types[{index}]"
+        _keys(item, {"name", "color"}, {"name", "color"}, where)
+        result.business_types.append({"name": _text(item["name"], f"{where}.name"), "color": validate_color(_text(item["color"], f"{where}.color"))})
+    _no_duplicates([bt["name"] for bt in result.business_types], "business type")
+    for index, item in enumerate(_list(setup.get("stages"), "stages"), start=1):
+        where = f"stages[{index}]"
+        _keys(item, {"name", "business_types", "auto"}, {"name", "business_types"}, where)
+        types = [_text(t, f"{where}.business_types") for t in _list(item["business_types"], f"{where}.business_types")]
+        if not types:
+            raise Invalid(f"{where}: a stage needs at least one business type")
+        auto = item.get("auto")
+        if auto is not None and auto not in ("won", "lost"):
+            raise Invalid(f"{where}.auto must be won, lost or null, not {auto!r}")
+        result.stages.append({"name": _text(item["name"], f"{where}.name"), "business_types": types, "auto": auto})
+    _no_duplicates([s["name"] for s in result.stages], "stage")
+    result.sources = [_text(s, "sources[]") for s in _list(setup.get("sources"), "sources")]
+    _no_duplicates(result.sources, "source")
+    indicator = setup.get("indicator")
+    if indicator is not None:
+        _keys(indicator, {"orange_days", "red_days"}, {"orange_days", "red_days"}, "indicator")
+        orange, red = indicator["orange_days"], indicator["red_days"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (orange, red)):
+            raise Invalid("indicator.orange_days and indicator.red_days must be whole numbers")
+        from salesselect_cli.rules.indicator import validate_thresholds
+
+        validate_thresholds(orange, red)
+        result.indicator = (orange, red)
+    for index, item in enumerate(_list(setup.get("reasons"), "reasons"), start=1):
+        where = f"reasons[{index}]"
+        _keys(item, {"text", "status"}, {"text", "status"}, where)
+        if item["status"] not in ("won", "lost"):
+            raise Invalid(f"{where}.status must be won or lost, not {item['status']!r}")
+        result.reasons.append({"text": _text(item["text"], f"{where}.text"), "status": item["status"]})
+    for index, item in enumerate(_list(setup.get("workflows"), "workflows"), start=1):
+        where = f"workflows[{index}]"
+        _keys(item, WORKFLOW_KEYS, {"name", "on", "actions"}, where)
+        if item["on"] not in ("stage", "status"):
+            raise Invalid(f"{where}.on must be stage or status, not {item['on']!r}")
+        actions = [_text(a, f"{where}.actions[]") for a in _list(item["actions"], f"{where}.actions")]
+        if not actions:
+            raise Invalid(f"{where}: a workflow needs at least one action")
+        result.workflows.append({key: item[key] for key in item})
+    return result

@@ -1,0 +1,132 @@
+"""Opportunity lifecycle: move, win, lose, reopen. Pure: decides, the store applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from salesselect_cli.errors import Invalid, InvalidTransition
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: int
+    name: str
+    position: int
+    auto_status: str | None  # 'won', 'lost' or None
+    business_type_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Reason:
+    id: int
+    text: str
+    status: str  # 'won' or 'lost'
+
+
+@dataclass(frozen=True)
+class State:
+    """What a transition reads of an opportunity."""
+
+    id: int
+    status: str
+    stage_id: int
+    business_type_id: int
+    business_type: str
+    closed_from_stage_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a transition writes: the new stage, status, reason and closing facts."""
+
+    stage_id: int
+    status: str
+    reason_id: int | None
+    closed: dt.date | None
+    closed_from_stage_id: int | None
+
+
+def _check_reason(status: str, reason: Reason | None, required: bool) -> None:
+    if reason is None:
+        if required:
+            raise Invalid(f"a {status} opportunity needs a {status} reason (--reason)")
+        return
+    if reason.status != status:
+        raise Invalid(f"reason '{reason.text}' is a {reason.status} reason, not a {status} reason")
+
+
+def _check_open(state: State, verb: str) -> None:
+    if state.status != "open":
+        raise InvalidTransition(
+            f"opportunity #{state.id} is {state.status}; reopen it before you {verb} it "
+            f"(salesselect opp reopen {state.id})"
+        )
+
+
+def check_stage_of_type(state: State, stage: Stage, type_stages: list[Stage]) -> None:
+    """Refuse a stage that is not linked to the opportunity's business type."""
+    if state.business_type_id not in stage.business_type_ids:
+        valid = ", ".join(s.name for s in type_stages) or "none"
+        raise Invalid(
+            f"stage '{stage.name}' is not a stage of business type '{state.business_type}'; "
+            f"valid: {valid}"
+        )
+
+
+def move(state: State, target: Stage, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
+    """Move an open opportunity to a stage of its type; an auto-select stage closes it."""
+    _check_open(state, "move")
+    check_stage_of_type(state, target, type_stages)
+    if target.id == state.stage_id:
+        raise InvalidTransition(f"opportunity #{state.id} is already in stage '{target.name}'")
+    if target.auto_status is None:
+        if reason is not None:
+            raise Invalid(
+                f"--reason applies only when the move closes the opportunity; "
+                f"'{target.name}' is not a won or lost stage"
+            )
+        return Outcome(target.id, "open", None, None, None)
+    _check_reason(target.auto_status, reason, required=target.auto_status == "lost")
+    return Outcome(target.id, target.auto_status, reason.id if reason else None, today, state.stage_id)
+
+
+def close(state: State, status: str, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
+    """Win or lose: set the status, and enter the type's one auto-select stage for it if there is one."""
+    _check_open(state, "win or lose")
+    _check_reason(status, reason, required=status == "lost")
+    auto = [s for s in type_stages if s.auto_status == status]
+    stage_id = auto[0].id if len(auto) == 1 else state.stage_id
+    return Outcome(stage_id, status, reason.id if reason else None, today, state.stage_id)
+
+
+def reopen(state: State, target: Stage | None, type_stages: list[Stage]) -> Outcome:
+    """Open a closed opportunity again: in `target`, else where it was closed from, else the type's first stage."""
+    if state.status == "open":
+        raise InvalidTransition(f"opportunity #{state.id} is already open")
+    open_stages = [s for s in type_stages if s.auto_status is None]
+    if target is not None:
+        check_stage_of_type(state, target, type_stages)
+        if target.auto_status is not None:
+            raise Invalid(
+                f"stage '{target.name}' marks opportunities {target.auto_status}; "
+                f"reopen into an open stage: {', '.join(s.name for s in open_stages) or 'none'}"
+            )
+        return Outcome(target.id, "open", None, None, None)
+    current = next((s for s in type_stages if s.id == state.stage_id), None)
+    if current is not None and current.auto_status is None:
+        return Outcome(current.id, "open", None, None, None)
+    back = next((s for s in open_stages if s.id == state.closed_from_stage_id), None)
+    if back is None:
+        if not open_stages:
+            raise Invalid(f"business type '{state.business_type}' has no open stage to reopen into")
+        back = open_stages[0]
+    return Outcome(back.id, "open", None, None, None)
+
+
+def default_stage(type_stages: list[Stage], business_type: str) -> Stage:
+    """The first stage (by position) of a business type that does not close the opportunity."""
+    for stage in type_stages:
+        if stage.auto_status is None:
+            return stage
+    raise Invalid(f"business type '{business_type}' has no stages yet (salesselect config add-stage NAME --business-type {business_type!r})")

@@ -1,0 +1,1562 @@
+"""The only module that speaks SQL: schema, migrations, transactions, queries.
+
+Every command opens one `Store` and runs in one transaction: `BEGIN IMMEDIATE` for writes
+(several writers queue on the busy timeout instead of failing), `BEGIN` for reads. Money is
+integer cents. Names compare case-insensitively (`COLLATE NOCASE`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from salesselect_cli.errors import (
+    Conflict,
+    DatabaseProblem,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    unknown_name,
+)
+from salesselect_cli.rules import transitions
+from salesselect_cli.rules.indicator import days_left, indicator, validate_thresholds
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_SECONDS = 30
+MIGRATION_SET = "salesselect"
+STATUSES = ("open", "won", "lost")
+
+
+# --------------------------------------------------------------------------- migrations
+
+SCHEMA_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    key_user INTEGER NOT NULL DEFAULT 0 CHECK (key_user IN (0, 1)),
+    module TEXT CHECK (module IN ('on', 'off')),
+    created TEXT NOT NULL
+);
+CREATE TABLE business_types (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    color TEXT NOT NULL
+);
+CREATE TABLE stages (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    position INTEGER NOT NULL,
+    auto_status TEXT CHECK (auto_status IN ('won', 'lost'))
+);
+CREATE TABLE stage_business_types (
+    stage_id INTEGER NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+    business_type_id INTEGER NOT NULL REFERENCES business_types(id) ON DELETE CASCADE,
+    PRIMARY KEY (stage_id, business_type_id)
+);
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE reasons (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL COLLATE NOCASE,
+    status TEXT NOT NULL CHECK (status IN ('won', 'lost')),
+    UNIQUE (text, status)
+);
+CREATE TABLE opportunities (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    company TEXT NOT NULL,
+    contact TEXT,
+    business_type_id INTEGER NOT NULL REFERENCES business_types(id),
+    stage_id INTEGER NOT NULL REFERENCES stages(id),
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    value_cents INTEGER NOT NULL DEFAULT 0 CHECK (value_cents >= 0),
+    expected_close TEXT,
+    owner_id INTEGER NOT NULL REFERENCES users(id),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
+    reason_id INTEGER REFERENCES reasons(id),
+    closed_from_stage_id INTEGER REFERENCES stages(id),
+    vacancy TEXT,
+    notes TEXT,
+    created TEXT NOT NULL,
+    closed TEXT
+);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    field TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    from_id INTEGER,
+    to_id INTEGER
+);
+CREATE TABLE followups (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    due TEXT NOT NULL,
+    text TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created TEXT NOT NULL,
+    done TEXT
+);
+CREATE TABLE workflows (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    trigger TEXT NOT NULL CHECK (trigger IN ('stage', 'status')),
+    to_stage_id INTEGER REFERENCES stages(id),
+    from_stage_id INTEGER REFERENCES stages(id),
+    to_status TEXT CHECK (to_status IN ('open', 'won', 'lost')),
+    business_type_id INTEGER REFERENCES business_types(id),
+    actions TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created TEXT NOT NULL
+);
+CREATE INDEX idx_opportunities_status_stage ON opportunities(status, stage_id);
+CREATE INDEX idx_opportunities_type ON opportunities(business_type_id, status);
+CREATE INDEX idx_opportunities_owner ON opportunities(owner_id, status);
+CREATE INDEX idx_opportunities_source ON opportunities(source_id);
+CREATE INDEX idx_opportunities_closed ON opportunities(closed);
+CREATE INDEX idx_opportunities_created ON opportunities(created);
+CREATE INDEX idx_opportunities_reason ON opportunities(reason_id);
+CREATE INDEX idx_opportunities_closed_from ON opportunities(closed_from_stage_id);
+CREATE INDEX idx_history_opportunity ON history(opportunity_id, id);
+CREATE INDEX idx_history_field ON history(field, to_id);
+CREATE INDEX idx_followups_open ON followups(done, due);
+CREATE INDEX idx_followups_opportunity ON followups(opportunity_id, done, due);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def _migrations():
+    """The numbered migrations, registered in order. Names are never reused."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+
+    @migrations()
+    def m001_initial(db):
+        for statement in _statements(SCHEMA_V1):
+            db.execute(statement)
+
+    return migrations
+
+
+def _known_migration_names() -> list[str]:
+    return [migration.name for migration in _migrations()._migrations]
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except IsADirectoryError:
+        raise DatabaseProblem(f"{path} is a directory, not a salesselect database") from None
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot read {path}: {exc.strerror}") from None
+    if header != SQLITE_HEADER:
+        raise DatabaseProblem(f"{path} is not a SQLite database; it was left untouched")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file that is not ours or newer than this code, before anything is written."""
+    known = _known_migration_names()
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone()
+        applied = (
+            [row[0] for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                [MIGRATION_SET],
+            )]
+            if has_table
+            else []
+        )
+        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+    if not applied:
+        raise DatabaseProblem(f"{path} is not a salesselect database; it was left untouched")
+    unknown = [name for name in applied if name not in known]
+    if unknown or user_version > len(known):
+        raise DatabaseProblem(
+            f"{path} has schema version {max(user_version, len(applied))}, newer than this "
+            f"salesselect knows ({len(known)}); upgrade salesselect. The file was left untouched"
+        )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations under a write lock, so two processes never race to migrate."""
+    from sqlite_utils import Database
+
+    migrations = _migrations()
+    db = Database(conn)
+    if not migrations.pending(db):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)  # each migration becomes a savepoint inside our transaction
+        conn.execute(f"PRAGMA user_version = {len(migrations._migrations)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def create_database(path: Path) -> None:
+    """Create a new salesselect database file at `path` with the current schema."""
+    if path.exists() and path.stat().st_size > 0:
+        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        _migrate(conn)
+    finally:
+        conn.close()
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """Open an existing database: header, version and WAL checks, then pending migrations."""
+    if not path.exists():
+        raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
+    _check_header(path)
+    conn = _connect(path)
+    try:
+        _check_version(conn, path)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        _migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class OpportunityFilter:
+    """Filters shared by opp list, export, board and reports. Names are resolved by the store."""
+
+    business_type: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    status: str | None = "open"  # None or 'all' means every status
+    close_before: dt.date | None = None
+    close_after: dt.date | None = None
+    overdue: bool = False
+    search: str | None = None
+    ids: list[int] | None = field(default=None)
+
+
+OPPORTUNITY_SELECT = """
+SELECT o.id, o.title, o.company, o.contact,
+       bt.name AS business_type, s.name AS stage, src.name AS source,
+       o.value_cents, o.expected_close, u.name AS owner, o.status,
+       r.text AS reason, o.vacancy, o.created, o.closed, o.notes,
+       (SELECT MIN(f.due) FROM followups f
+         WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
+       bt.color AS business_type_color, s.position AS stage_position,
+       cs.name AS closed_from_stage
+  FROM opportunities o
+  JOIN business_types bt ON bt.id = o.business_type_id
+  JOIN stages s ON s.id = o.stage_id
+  JOIN sources src ON src.id = o.source_id
+  JOIN users u ON u.id = o.owner_id
+  LEFT JOIN reasons r ON r.id = o.reason_id
+  LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
+"""
+
+# The SPEC §3 JSON shape of one opportunity, in order. days_left/indicator are derived.
+OPPORTUNITY_KEYS = (
+    "id", "title", "company", "contact", "business_type", "stage", "source", "value",
+    "expected_close", "owner", "status", "reason", "vacancy", "created", "closed",
+    "days_left", "indicator", "next_followup",
+)
+
+
+def _iso(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """One open database for one command: the current user, today, one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, today: dt.date, user_name: str):
+        self.conn = conn
+        self.path = path
+        self.today = today
+        self.user_name = user_name
+        self._user: sqlite3.Row | None = None
+        self._thresholds: tuple[int | None, int | None] | None = None
+        self.after_commit: list = []  # callables run once the command's transaction has committed
+
+    # ---- transactions
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool) -> Iterator["Store"]:
+        """One transaction: BEGIN IMMEDIATE for writes (waits for other writers), BEGIN for reads."""
+        self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+            callbacks, self.after_commit = self.after_commit, []
+            for callback in callbacks:
+                callback()
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested all-or-nothing step inside the command's transaction."""
+        self.conn.execute("SAVEPOINT step")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO step")
+            self.conn.execute("RELEASE step")
+            raise
+        else:
+            self.conn.execute("RELEASE step")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def _scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def now(self) -> str:
+        """A history timestamp: today's date (which may be fixed) with the clock's time."""
+        return f"{self.today.isoformat()} {dt.datetime.now().strftime('%H:%M:%S')}"
+
+    # ---- settings
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
+        return default if value is None else value
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM settings WHERE key = ?", [key])
+        else:
+            self.conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    @property
+    def currency(self) -> str:
+        return self.get_setting("currency", "EUR") or "EUR"
+
+    def set_currency(self, code: str) -> None:
+        code = code.strip().upper()
+        if not (len(code) == 3 and code.isalpha()):
+            raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
+        self.set_setting("currency", code)
+
+    # ---- users and permissions
+
+    def user_names(self) -> list[str]:
+        return [row[0] for row in self._all("SELECT name FROM users ORDER BY name COLLATE NOCASE")]
+
+    def find_user(self, name: str) -> sqlite3.Row:
+        """The user called `name` (case-insensitive) or NotFound listing the users."""
+        row = self._one("SELECT * FROM users WHERE name = ? COLLATE NOCASE", [name.strip()])
+        if row is None:
+            raise unknown_name("user", name, self.user_names())
+        return row
+
+    @property
+    def user(self) -> sqlite3.Row:
+        """The current user's row; a user the database does not know is refused (exit 3)."""
+        if self._user is None:
+            row = self._one("SELECT * FROM users WHERE name = ? COLLATE NOCASE", [self.user_name])
+            if row is None:
+                raise PermissionDenied(
+                    f"user '{self.user_name}' is not a user of this database; "
+                    f"a key user can add it with 'salesselect user add {self.user_name}' "
+                    f"(or pass --user NAME)"
+                )
+            self._user = row
+        return self._user
+
+    def require_known_user(self) -> None:
+        self.user  # noqa: B018 - raises when unknown
+
+    def require_key_user(self, what: str = "change the setup") -> None:
+        if not self.user["key_user"]:
+            raise PermissionDenied(f"only key users may {what}; '{self.user['name']}' is not a key user")
+
+    def module_enabled_for(self, user: sqlite3.Row) -> bool:
+        """The user's own setting wins; 'inherit' (NULL) follows the client setting."""
+        if user["module"] is not None:
+            return user["module"] == "on"
+        return self.get_setting("module", "off") == "on"
+
+    def require_module(self) -> None:
+        if not self.module_enabled_for(self.user):
+            raise PermissionDenied(
+                f"the Sales Select module is off for '{self.user['name']}'; "
+                f"a key user can turn it on with 'salesselect config module enable'"
+            )
+
+    def add_user(self, name: str, key_user: bool = False) -> None:
+        name = _clean_name(name, "user name")
+        if self._one("SELECT 1 FROM users WHERE name = ? COLLATE NOCASE", [name]):
+            raise Conflict(f"user '{name}' already exists")
+        self.conn.execute(
+            "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
+            [name, int(key_user), self.today.isoformat()],
+        )
+
+    def set_key_user(self, name: str, key_user: bool) -> None:
+        row = self.find_user(name)
+        if not key_user and row["key_user"]:
+            others = self._scalar("SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]])
+            if not others:
+                raise Conflict(f"'{row['name']}' is the last key user; make another user a key user first")
+        self.conn.execute("UPDATE users SET key_user = ? WHERE id = ?", [int(key_user), row["id"]])
+
+    def list_users(self) -> list[dict]:
+        rows = self._all(
+            """SELECT u.name, u.key_user, u.module, u.created,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.owner_id = u.id AND o.status = 'open') AS open_opportunities
+                 FROM users u ORDER BY u.name COLLATE NOCASE"""
+        )
+        client = self.get_setting("module", "off")
+        return [
+            {
+                "name": row["name"],
+                "key_user": bool(row["key_user"]),
+                "module": row["module"] or "inherit",
+                "module_effective": (row["module"] or client) == "on",
+                "open_opportunities": row["open_opportunities"],
+                "created": row["created"],
+            }
+            for row in rows
+        ]
+
+    def remove_user(self, name: str, reassign_to: str | None = None) -> int:
+        """Remove a user; their opportunities and follow-ups go to `reassign_to`. Returns how many moved."""
+        row = self.find_user(name)
+        if row["id"] == self.user["id"]:
+            raise Conflict("you cannot remove yourself")
+        if row["key_user"] and not self._scalar(
+            "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
+        ):
+            raise Conflict(f"'{row['name']}' is the last key user")
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
+        used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
+        target = self._reassign_target("user", row, reassign_to, used + used_followups, self.find_user)
+        if target is not None:
+            for opp in self._all("SELECT id FROM opportunities WHERE owner_id = ?", [row["id"]]):
+                self._history(opp["id"], "owner", row["name"], target["name"], row["id"], target["id"])
+            self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
+            self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM users WHERE id = ?", [row["id"]])
+        return used
+
+    def _reassign_target(self, kind: str, row, reassign_to: str | None, used: int, finder):
+        if used and reassign_to is None:
+            noun = "opportunity uses" if used == 1 else "opportunities use"
+            raise Conflict(
+                f"{used} {noun} {kind} '{_label(row)}'; pass --reassign-to OTHER to move them first"
+            )
+        if reassign_to is None:
+            return None
+        target = finder(reassign_to)
+        if target["id"] == row["id"]:
+            raise Invalid(f"--reassign-to must name another {kind} than '{_label(row)}'")
+        return target
+
+    # ---- module enablement (SE3573)
+
+    def set_module(self, state: str, user_name: str | None = None) -> None:
+        """state: 'on', 'off' or 'inherit' (users only)."""
+        if user_name is None:
+            if state == "inherit":
+                raise Invalid("'inherit' applies to one user: pass --user NAME")
+            self.set_setting("module", state)
+            return
+        row = self.find_user(user_name)
+        self.conn.execute(
+            "UPDATE users SET module = ? WHERE id = ?", [None if state == "inherit" else state, row["id"]]
+        )
+
+    def module_report(self) -> dict:
+        return {"client": self.get_setting("module", "off"), "users": self.list_users()}
+
+    # ---- business types
+
+    def business_type_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
+
+    def find_business_type(self, name: str) -> sqlite3.Row:
+        row = self._one("SELECT * FROM business_types WHERE name = ? COLLATE NOCASE", [name.strip()])
+        if row is None:
+            raise unknown_name("business type", name, self.business_type_names())
+        return row
+
+    def add_business_type(self, name: str, color: str) -> None:
+        name = _clean_name(name, "business type name")
+        color = validate_color(color)
+        if self._one("SELECT 1 FROM business_types WHERE name = ? COLLATE NOCASE", [name]):
+            raise Conflict(f"business type '{name}' already exists")
+        self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
+
+    def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
+        row = self.find_business_type(name)
+        if new_name is None and color is None:
+            raise Invalid("nothing to change: pass --name NEW and/or --color C")
+        if new_name is not None:
+            new_name = _clean_name(new_name, "business type name")
+            clash = self._one(
+                "SELECT 1 FROM business_types WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]
+            )
+            if clash:
+                raise Conflict(f"business type '{new_name}' already exists")
+            self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
+        if color is not None:
+            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [validate_color(color), row["id"]])
+
+    def list_business_types(self) -> list[dict]:
+        rows = self._all(
+            """SELECT bt.id, bt.name, bt.color,
+                      (SELECT group_concat(name, ', ') FROM (
+                          SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                           WHERE l.business_type_id = bt.id ORDER BY s.position)) AS stages,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
+                 FROM business_types bt ORDER BY bt.id"""
+        )
+        return [
+            {"name": r["name"], "color": r["color"], "stages": r["stages"] or "", "opportunities": r["opportunities"]}
+            for r in rows
+        ]
+
+    def remove_business_type(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_business_type(name)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE business_type_id = ?", [row["id"]])
+        used_workflows = self._scalar("SELECT COUNT(*) FROM workflows WHERE business_type_id = ?", [row["id"]])
+        target = self._reassign_target("business type", row, reassign_to, used, self.find_business_type)
+        if target is None and used_workflows:
+            raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
+        if target is not None:
+            unlinked = self._all(
+                """SELECT DISTINCT s.name FROM opportunities o JOIN stages s ON s.id = o.stage_id
+                    WHERE o.business_type_id = ? AND NOT EXISTS (
+                      SELECT 1 FROM stage_business_types l WHERE l.stage_id = o.stage_id AND l.business_type_id = ?)
+                    ORDER BY s.position""",
+                [row["id"], target["id"]],
+            )
+            if unlinked:
+                names = ", ".join(r[0] for r in unlinked)
+                raise Conflict(
+                    f"opportunities of '{row['name']}' are in stages not linked to '{target['name']}' "
+                    f"({names}); link them first with 'salesselect config link-stage'"
+                )
+            self.conn.execute(
+                "UPDATE opportunities SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
+            )
+            self.conn.execute(
+                "UPDATE workflows SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
+            )
+        self.conn.execute("DELETE FROM business_types WHERE id = ?", [row["id"]])
+        return used
+
+    # ---- stages
+
+    def stage_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
+
+    def find_stage(self, name: str) -> sqlite3.Row:
+        row = self._one("SELECT * FROM stages WHERE name = ? COLLATE NOCASE", [name.strip()])
+        if row is None:
+            raise unknown_name("stage", name, self.stage_names())
+        return row
+
+    def _stage_rule(self, row: sqlite3.Row) -> transitions.Stage:
+        type_ids = frozenset(
+            r[0] for r in self._all("SELECT business_type_id FROM stage_business_types WHERE stage_id = ?", [row["id"]])
+        )
+        return transitions.Stage(row["id"], row["name"], row["position"], row["auto_status"], type_ids)
+
+    def stages_of_type(self, business_type_id: int) -> list[transitions.Stage]:
+        """The stages linked to a business type, in position order, as rule objects."""
+        rows = self._all(
+            """SELECT s.* FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                WHERE l.business_type_id = ? ORDER BY s.position""",
+            [business_type_id],
+        )
+        return [self._stage_rule(row) for row in rows]
+
+    def add_stage(
+        self, name: str, business_types: list[str], auto: str | None = None, position: int | None = None
+    ) -> None:
+        name = _clean_name(name, "stage name")
+        if not business_types:
+            raise Invalid("a stage needs at least one --business-type")
+        types = [self.find_business_type(t) for t in business_types]
+        auto = _auto_status(auto)
+        if self._one("SELECT 1 FROM stages WHERE name = ? COLLATE NOCASE", [name]):
+            raise Conflict(f"stage '{name}' already exists")
+        count = self._scalar("SELECT COUNT(*) FROM stages")
+        if position is None:
+            position = count + 1
+        if position < 1 or position > count + 1:
+            raise Invalid(f"position must be between 1 and {count + 1}, not {position}")
+        self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
+        cursor = self.conn.execute(
+            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?)", [name, position, auto]
+        )
+        for business_type in {t["id"]: t for t in types}.values():
+            self.conn.execute(
+                "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+                [cursor.lastrowid, business_type["id"]],
+            )
+
+    def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
+        """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
+        row = self.find_stage(name)
+        if new_name is None and auto is None:
+            raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
+        if new_name is not None:
+            new_name = _clean_name(new_name, "stage name")
+            if self._one("SELECT 1 FROM stages WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]):
+                raise Conflict(f"stage '{new_name}' already exists")
+            self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
+        if auto is not None:
+            status = _auto_status(None if auto.lower() == "none" else auto)
+            if status != row["auto_status"]:
+                in_stage = self._scalar(
+                    "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND status != ?",
+                    [row["id"], status or "open"],
+                )
+                if in_stage:
+                    raise Conflict(
+                        f"{in_stage} opportunities in stage '{row['name']}' do not have status "
+                        f"{status or 'open'}; move them before changing the auto-select"
+                    )
+            self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
+
+    def move_stage(self, name: str, position: int) -> None:
+        row = self.find_stage(name)
+        count = self._scalar("SELECT COUNT(*) FROM stages")
+        if position < 1 or position > count:
+            raise Invalid(f"position must be between 1 and {count}, not {position}")
+        old = row["position"]
+        if position == old:
+            return
+        # park the stage at 0 so positions stay unique while the others shift
+        self.conn.execute("UPDATE stages SET position = 0 WHERE id = ?", [row["id"]])
+        if position < old:
+            self.conn.execute(
+                "UPDATE stages SET position = position + 1 WHERE position >= ? AND position < ?", [position, old]
+            )
+        else:
+            self.conn.execute(
+                "UPDATE stages SET position = position - 1 WHERE position > ? AND position <= ?", [old, position]
+            )
+        self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", [position, row["id"]])
+
+    def link_stage(self, name: str, business_type: str) -> None:
+        stage = self.find_stage(name)
+        bt = self.find_business_type(business_type)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+            [stage["id"], bt["id"]],
+        )
+
+    def unlink_stage(self, name: str, business_type: str) -> None:
+        stage = self.find_stage(name)
+        bt = self.find_business_type(business_type)
+        linked = self._one(
+            "SELECT 1 FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+        if not linked:
+            raise Invalid(f"stage '{stage['name']}' is not linked to business type '{bt['name']}'")
+        used = self._scalar(
+            "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+        if used:
+            raise Conflict(
+                f"{used} {bt['name']} opportunities are in stage '{stage['name']}'; move them first"
+            )
+        others = self._scalar("SELECT COUNT(*) FROM stage_business_types WHERE stage_id = ?", [stage["id"]])
+        if others <= 1:
+            raise Conflict(
+                f"stage '{stage['name']}' would be linked to no business type; remove the stage instead"
+            )
+        self.conn.execute(
+            "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+
+    def list_stages(self) -> list[dict]:
+        rows = self._all(
+            """SELECT s.id, s.position, s.name, s.auto_status,
+                      (SELECT group_concat(name, ', ') FROM (
+                          SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
+                           WHERE l.stage_id = s.id ORDER BY bt.id)) AS business_types,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
+                 FROM stages s ORDER BY s.position"""
+        )
+        return [
+            {
+                "position": r["position"],
+                "name": r["name"],
+                "business_types": r["business_types"] or "",
+                "auto": r["auto_status"] or "",
+                "opportunities": r["opportunities"],
+            }
+            for r in rows
+        ]
+
+    def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_stage(name)
+        used = self._scalar(
+            "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? OR closed_from_stage_id = ?", [row["id"], row["id"]]
+        )
+        used_workflows = self._scalar(
+            "SELECT COUNT(*) FROM workflows WHERE to_stage_id = ? OR from_stage_id = ?", [row["id"], row["id"]]
+        )
+        target = self._reassign_target("stage", row, reassign_to, used, self.find_stage)
+        if target is None and used_workflows:
+            raise Conflict(
+                f"{used_workflows} workflow(s) use stage '{row['name']}'; remove them or pass --reassign-to OTHER"
+            )
+        if target is not None:
+            unlinked = self._all(
+                """SELECT DISTINCT bt.name FROM opportunities o JOIN business_types bt ON bt.id = o.business_type_id
+                    WHERE o.stage_id = ? AND NOT EXISTS (
+                      SELECT 1 FROM stage_business_types l WHERE l.stage_id = ? AND l.business_type_id = o.business_type_id)""",
+                [row["id"], target["id"]],
+            )
+            if unlinked:
+                raise Conflict(
+                    f"stage '{target['name']}' is not linked to business type(s) "
+                    f"{', '.join(r[0] for r in unlinked)} of the opportunities in '{row['name']}'"
+                )
+            if (target["auto_status"] or None) != (row["auto_status"] or None):
+                moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
+                if moving:
+                    raise Conflict(
+                        f"'{row['name']}' and '{target['name']}' mark opportunities differently "
+                        f"(auto-select {row['auto_status'] or 'none'} vs {target['auto_status'] or 'none'}); "
+                        f"reassign to a stage with the same auto-select"
+                    )
+            for opp in self._all("SELECT id FROM opportunities WHERE stage_id = ?", [row["id"]]):
+                self._history(opp["id"], "stage", row["name"], target["name"], row["id"], target["id"],
+                              actor=f"{self.user['name']} (stage removed)")
+            self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
+            self.conn.execute(
+                "UPDATE opportunities SET closed_from_stage_id = ? WHERE closed_from_stage_id = ?",
+                [target["id"], row["id"]],
+            )
+            self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
+            self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
+        self.conn.execute("UPDATE stages SET position = position - 1 WHERE position > ?", [row["position"]])
+        return used
+
+    # ---- sources
+
+    def source_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
+
+    def find_source(self, name: str) -> sqlite3.Row:
+        row = self._one("SELECT * FROM sources WHERE name = ? COLLATE NOCASE", [name.strip()])
+        if row is None:
+            raise unknown_name("source", name, self.source_names())
+        return row
+
+    def add_source(self, name: str) -> None:
+        name = _clean_name(name, "source name")
+        if self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE", [name]):
+            raise Conflict(f"source '{name}' already exists")
+        self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
+
+    def rename_source(self, name: str, new_name: str) -> None:
+        row = self.find_source(name)
+        new_name = _clean_name(new_name, "source name")
+        if self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]):
+            raise Conflict(f"source '{new_name}' already exists")
+        self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
+
+    def list_sources(self) -> list[dict]:
+        rows = self._all(
+            """SELECT s.name, (SELECT COUNT(*) FROM opportunities o WHERE o.source_id = s.id) AS opportunities
+                 FROM sources s ORDER BY s.id"""
+        )
+        return [{"name": r["name"], "opportunities": r["opportunities"]} for r in rows]
+
+    def remove_source(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_source(name)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE source_id = ?", [row["id"]])
+        target = self._reassign_target("source", row, reassign_to, used, self.find_source)
+        if target is not None:
+            self.conn.execute("UPDATE opportunities SET source_id = ? WHERE source_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM sources WHERE id = ?", [row["id"]])
+        return used
+
+    # ---- remaining-days indicator
+
+    def thresholds(self) -> tuple[int | None, int | None]:
+        """(orange_days, red_days); None where not configured."""
+        if self._thresholds is None:
+            orange = self.get_setting("orange_days")
+            red = self.get_setting("red_days")
+            self._thresholds = (int(orange) if orange is not None else None, int(red) if red is not None else None)
+        return self._thresholds
+
+    def set_indicator(self, orange_days: int, red_days: int) -> None:
+        validate_thresholds(orange_days, red_days)
+        self.set_setting("orange_days", str(orange_days))
+        self.set_setting("red_days", str(red_days))
+        self._thresholds = None
+
+    # ---- won/lost reasons
+
+    def reason_labels(self, status: str | None = None) -> list[str]:
+        if status:
+            return [r[0] for r in self._all("SELECT text FROM reasons WHERE status = ? ORDER BY id", [status])]
+        return [f"{r[0]} ({r[1]})" for r in self._all("SELECT text, status FROM reasons ORDER BY status DESC, id")]
+
+    def find_reason(self, text: str, status: str | None = None) -> sqlite3.Row:
+        """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
+        if status is not None and status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{status}'")
+        rows = self._all(
+            "SELECT * FROM reasons WHERE text = ? COLLATE NOCASE" + (" AND status = ?" if status else ""),
+            [text.strip(), status] if status else [text.strip()],
+        )
+        if not rows:
+            other = None
+            if status:
+                other = self._one("SELECT status FROM reasons WHERE text = ? COLLATE NOCASE", [text.strip()])
+            if other is not None:
+                raise Invalid(
+                    f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
+                    f"{status} reasons: {', '.join(self.reason_labels(status)) or 'none'}"
+                )
+            kind = f"{status} reason" if status else "reason"
+            raise unknown_name(kind, text, self.reason_labels(status) if status else
+                               [r[0] for r in self._all("SELECT DISTINCT text FROM reasons ORDER BY id")])
+        if len(rows) > 1:
+            raise Invalid(f"reason '{text}' exists for won and lost; pass --status won|lost")
+        return rows[0]
+
+    def add_reason(self, text: str, status: str) -> None:
+        text = _clean_name(text, "reason")
+        if status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{status}'")
+        if self._one("SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ?", [text, status]):
+            raise Conflict(f"{status} reason '{text}' already exists")
+        self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
+
+    def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
+        row = self.find_reason(text, status)
+        if new_text is None and new_status is None:
+            raise Invalid("nothing to change: pass --text NEW and/or --new-status won|lost")
+        final_text = _clean_name(new_text, "reason") if new_text is not None else row["text"]
+        final_status = new_status or row["status"]
+        if final_status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{final_status}'")
+        if final_status != row["status"]:
+            used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
+            if used:
+                raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
+        if self._one(
+            "SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ? AND id != ?",
+            [final_text, final_status, row["id"]],
+        ):
+            raise Conflict(f"{final_status} reason '{final_text}' already exists")
+        self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
+
+    def list_reasons(self, status: str | None = None) -> list[dict]:
+        rows = self._all(
+            """SELECT r.text, r.status, (SELECT COUNT(*) FROM opportunities o WHERE o.reason_id = r.id) AS opportunities
+                 FROM reasons r""" + (" WHERE r.status = ?" if status else "") + " ORDER BY r.status DESC, r.id",
+            [status] if status else [],
+        )
+        return [{"reason": r["text"], "status": r["status"], "opportunities": r["opportunities"]} for r in rows]
+
+    def remove_reason(self, text: str, status: str | None = None, reassign_to: str | None = None) -> int:
+        row = self.find_reason(text, status)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
+        target = self._reassign_target(
+            "reason", row, reassign_to, used, lambda other: self.find_reason(other, row["status"])
+        )
+        if target is not None:
+            self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
+        return used
+
+    # ---- the whole setup
+
+    def config_check(self) -> list[str]:
+        """What a correct setup still misses (SPEC §1 config check); empty when complete."""
+        missing = []
+        if not self._scalar("SELECT COUNT(*) FROM business_types"):
+            missing.append("no business type (salesselect config add-business-type NAME --color C)")
+        for row in self._all(
+            """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
+                 SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
+                  WHERE l.business_type_id = bt.id AND s.auto_status IS NULL) ORDER BY bt.id"""
+        ):
+            missing.append(
+                f"business type '{row[0]}' has no open stage (salesselect config add-stage NAME --business-type '{row[0]}')"
+            )
+        if not self._scalar("SELECT COUNT(*) FROM sources"):
+            missing.append("no source (salesselect config add-source NAME)")
+        orange, red = self.thresholds()
+        if orange is None or red is None:
+            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)")
+        for status in ("won", "lost"):
+            if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
+                missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
+        return missing
+
+    def export_setup(self) -> dict:
+        """The whole setup as one JSON-ready dict; `import_setup` takes it back."""
+        orange, red = self.thresholds()
+        stages = []
+        for row in self._all("SELECT * FROM stages ORDER BY position"):
+            types = [r[0] for r in self._all(
+                """SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
+                    WHERE l.stage_id = ? ORDER BY bt.id""", [row["id"]])]
+            stages.append({"name": row["name"], "business_types": types, "auto": row["auto_status"]})
+        return {
+            "currency": self.currency,
+            "business_types": [
+                {"name": r["name"], "color": r["color"]} for r in self._all("SELECT * FROM business_types ORDER BY id")
+            ],
+            "stages": stages,
+            "sources": self.source_names(),
+            "indicator": {"orange_days": orange, "red_days": red} if orange is not None else None,
+            "reasons": [
+                {"text": r["text"], "status": r["status"]}
+                for r in self._all("SELECT * FROM reasons ORDER BY status DESC, id")
+            ],
+            "workflows": self.export_workflows(),
+        }
+
+    def import_setup(self, setup: Any) -> list[str]:
+        """Merge a setup (as `export_setup` writes it) into this database. Idempotent; never deletes.
+
+        Everything is validated before anything is written; returns what changed.
+        """
+        from salesselect_cli.rules.setup import validate_setup
+
+        spec = validate_setup(setup)
+        changes: list[str] = []
+        if spec.currency and spec.currency != self.currency:
+            self.set_currency(spec.currency)
+            changes.append(f"currency {spec.currency}")
+        for bt in spec.business_types:
+            existing = self._one("SELECT * FROM business_types WHERE name = ? COLLATE NOCASE", [bt["name"]])
+            if existing is None:
+                self.add_business_type(bt["name"], bt["color"])
+                changes.append(f"business type {bt['name']} added")
+            elif existing["color"] != bt["color"]:
+                self.edit_business_type(existing["name"], color=bt["color"])
+                changes.append(f"business type {bt['name']} colour {bt['color']}")
+        for stage in spec.stages:
+            for type_name in stage["business_types"]:
+                self.find_business_type(type_name)
+        for index, stage in enumerate(spec.stages, start=1):
+            existing = self._one("SELECT * FROM stages WHERE name = ? COLLATE NOCASE", [stage["name"]])
+            if existing is None:
+                count = self._scalar("SELECT COUNT(*) FROM stages")
+                self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
+                changes.append(f"stage {stage['name']} added")
+                continue
+            if existing["position"] != index and index <= self._scalar("SELECT COUNT(*) FROM stages"):
+                self.move_stage(existing["name"], index)
+                changes.append(f"stage {stage['name']} moved to {index}")
+            if (existing["auto_status"] or None) != stage["auto"]:
+                self.edit_stage(existing["name"], auto=stage["auto"] or "none")
+                changes.append(f"stage {stage['name']} auto-select {stage['auto'] or 'none'}")
+            for type_name in stage["business_types"]:
+                bt = self.find_business_type(type_name)
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+                    [existing["id"], bt["id"]],
+                )
+                if cursor.rowcount:
+                    changes.append(f"stage {stage['name']} linked to {bt['name']}")
+        for source in spec.sources:
+            if not self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE", [source]):
+                self.add_source(source)
+                changes.append(f"source {source} added")
+        if spec.indicator is not None and self.thresholds() != spec.indicator:
+            self.set_indicator(*spec.indicator)
+            changes.append(f"indicator orange {spec.indicator[0]} red {spec.indicator[1]}")
+        for reason in spec.reasons:
+            if not self._one(
+                "SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ?", [reason["text"], reason["status"]]
+            ):
+                self.add_reason(reason["text"], reason["status"])
+                changes.append(f"{reason['status']} reason {reason['text']} added")
+        changes.extend(self.import_workflows(spec.workflows))
+        return changes
+
+    # ---- workflows (stored rules; matching and running live in rules/ and commands/)
+
+    def export_workflows(self) -> list[dict]:
+        return [self._workflow_dict(row) for row in self._all("SELECT * FROM workflows ORDER BY id")]
+
+    def _workflow_dict(self, row: sqlite3.Row) -> dict:
+        def name_of(table: str, column: str, ident: int | None) -> str | None:
+            if ident is None:
+                return None
+            return self._scalar(f"SELECT {column} FROM {table} WHERE id = ?", [ident])
+
+        return {
+            "name": row["name"],
+            "on": row["trigger"],
+            "to_stage": name_of("stages", "name", row["to_stage_id"]),
+            "from_stage": name_of("stages", "name", row["from_stage_id"]),
+            "to_status": row["to_status"],
+            "business_type": name_of("business_types", "name", row["business_type_id"]),
+            "actions": json.loads(row["actions"]),
+            "enabled": bool(row["enabled"]),
+        }
+
+    def import_workflows(self, workflows: list[dict]) -> list[str]:
+        changes = []
+        for workflow in workflows:
+            existing = self._one("SELECT * FROM workflows WHERE name = ? COLLATE NOCASE", [workflow["name"]])
+            if existing is not None:
+                current = self._workflow_dict(existing)
+                if {k: current[k] for k in workflow} == workflow:
+                    continue
+                self.conn.execute("DELETE FROM workflows WHERE id = ?", [existing["id"]])
+            self.add_workflow(
+                workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
+                from_stage=workflow.get("from_stage"), to_status=workflow.get("to_status"),
+                business_type=workflow.get("business_type"), enabled=workflow.get("enabled", True),
+            )
+            changes.append(f"workflow {workflow['name']} {'replaced' if existing else 'added'}")
+        return changes
+
+    def add_workflow(
+        self, name: str, trigger: str, actions: list[str], *, to_stage: str | None = None,
+        from_stage: str | None = None, to_status: str | None = None, business_type: str | None = None,
+        enabled: bool = True,
+    ) -> int:
+        """Store a workflow rule. Actions are validated by the caller (rules.workflows)."""
+        name = _clean_name(name, "workflow name")
+        if trigger not in ("stage", "status"):
+            raise Invalid(f"--on must be stage or status, not '{trigger}'")
+        if to_status is not None and to_status not in STATUSES:
+            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+        if not actions:
+            raise Invalid("a workflow needs at least one --action")
+        if self._one("SELECT 1 FROM workflows WHERE name = ? COLLATE NOCASE", [name]):
+            raise Conflict(f"workflow '{name}' already exists")
+        to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
+        from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
+        type_id = self.find_business_type(business_type)["id"] if business_type else None
+        cursor = self.conn.execute(
+            """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
+                                      actions, enabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [name, trigger, to_stage_id, from_stage_id, to_status, type_id, json.dumps(actions),
+             int(enabled), self.today.isoformat()],
+        )
+        return cursor.lastrowid
+
+    # ---- opportunities: reading
+
+    def _filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
+        """WHERE clause (without the keyword) and parameters for a filter; names must exist."""
+        clauses, params = ["1 = 1"], []
+        if flt.business_type:
+            clauses.append("o.business_type_id = ?")
+            params.append(self.find_business_type(flt.business_type)["id"])
+        if flt.stage:
+            clauses.append("o.stage_id = ?")
+            params.append(self.find_stage(flt.stage)["id"])
+        if flt.source:
+            clauses.append("o.source_id = ?")
+            params.append(self.find_source(flt.source)["id"])
+        if flt.owner:
+            clauses.append("o.owner_id = ?")
+            params.append(self.find_user(flt.owner)["id"])
+        if flt.status and flt.status != "all":
+            if flt.status not in STATUSES:
+                raise Invalid(f"status must be open, won, lost or all, not '{flt.status}'")
+            clauses.append("o.status = ?")
+            params.append(flt.status)
+        if flt.close_before:
+            clauses.append("o.expected_close <= ?")
+            params.append(flt.close_before.isoformat())
+        if flt.close_after:
+            clauses.append("o.expected_close >= ?")
+            params.append(flt.close_after.isoformat())
+        if flt.overdue:
+            clauses.append("o.status = 'open' AND o.expected_close < ?")
+            params.append(self.today.isoformat())
+        if flt.search:
+            clauses.append("(o.title LIKE ? ESCAPE '\\' OR o.company LIKE ? ESCAPE '\\')")
+            pattern = "%" + flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        if flt.ids is not None:
+            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "0")
+            params += list(flt.ids)
+        return " AND ".join(clauses), params
+
+    def record(self, row: sqlite3.Row) -> dict:
+        """One opportunity in the SPEC §3 JSON shape (money as decimal string, derived fields added)."""
+        from salesselect_cli.rules.money import cents_to_decimal_string
+
+        orange, red = self.thresholds()
+        close = _iso(row["expected_close"])
+        left = days_left(close, self.today) if row["status"] == "open" else None
+        record = {key: row[key] for key in row.keys() if key in OPPORTUNITY_KEYS}
+        record["value"] = cents_to_decimal_string(row["value_cents"])
+        record["days_left"] = left
+        record["indicator"] = indicator(row["status"], close, self.today, orange, red)
+        ordered = {key: record.get(key) for key in OPPORTUNITY_KEYS}
+        # extra fields for people (tables, show); JSON writers keep OPPORTUNITY_KEYS only
+        ordered["_color"] = row["business_type_color"]
+        ordered["_value_cents"] = row["value_cents"]
+        ordered["_notes"] = row["notes"]
+        ordered["_closed_from_stage"] = row["closed_from_stage"]
+        return ordered
+
+    def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
+        """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
+        where, params = self._filter_sql(flt)
+        sql = (
+            OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for row in self.conn.execute(sql, params):
+            yield self.record(row)
+
+    def get_opportunity(self, opportunity_id: int) -> dict:
+        row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])
+        if row is None:
+            raise NotFound(f"no opportunity #{opportunity_id}")
+        return self.record(row)
+
+    def _opportunity_row(self, opportunity_id: int) -> sqlite3.Row:
+        row = self._one(
+            """SELECT o.*, bt.name AS business_type FROM opportunities o
+                 JOIN business_types bt ON bt.id = o.business_type_id WHERE o.id = ?""",
+            [opportunity_id],
+        )
+        if row is None:
+            raise NotFound(f"no opportunity #{opportunity_id}")
+        return row
+
+    def history(self, opportunity_id: int) -> list[dict]:
+        self._opportunity_row(opportunity_id)
+        return [
+            dict(r) for r in self._all(
+                """SELECT at, actor, field, from_value, to_value FROM history
+                    WHERE opportunity_id = ? ORDER BY id""",
+                [opportunity_id],
+            )
+        ]
+
+    # ---- opportunities: writing
+
+    def _history(
+        self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
+        from_id: int | None = None, to_id: int | None = None, actor: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [opportunity_id, self.now(), actor or self.user["name"], field_name,
+             None if from_value is None else str(from_value), None if to_value is None else str(to_value),
+             from_id, to_id],
+        )
+
+    def add_note(self, opportunity_id: int, text: str, actor: str | None = None) -> None:
+        """A note in the opportunity's timeline."""
+        self._opportunity_row(opportunity_id)
+        if not text.strip():
+            raise Invalid("a note needs text")
+        self._history(opportunity_id, "note", None, text.strip(), actor=actor)
+
+    def add_opportunity(
+        self, *, title: str, company: str, business_type: str, source: str, stage: str | None = None,
+        value_cents: int = 0, expected_close: dt.date | None = None, owner: str | None = None,
+        contact: str | None = None, vacancy: str | None = None, note: str | None = None,
+    ) -> int:
+        """Create an open opportunity (stage defaults to the type's first); returns its id."""
+        title = _clean_name(title, "title")
+        company = _clean_name(company, "company")
+        bt = self.find_business_type(business_type)
+        src = self.find_source(source)
+        type_stages = self.stages_of_type(bt["id"])
+        if stage is None:
+            target = transitions.default_stage(type_stages, bt["name"])
+        else:
+            target = self._stage_rule(self.find_stage(stage))
+            state = transitions.State(0, "open", 0, bt["id"], bt["name"])
+            transitions.check_stage_of_type(state, target, type_stages)
+            if target.auto_status is not None:
+                raise Invalid(
+                    f"stage '{target.name}' marks opportunities {target.auto_status}; add it in an open "
+                    f"stage, then 'opp {'win' if target.auto_status == 'won' else 'lose'}'"
+                )
+        owner_row = self.find_user(owner) if owner else self.user
+        if value_cents < 0:
+            raise Invalid("value must not be negative")
+        cursor = self.conn.execute(
+            """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
+                                          expected_close, owner_id, status, vacancy, notes, created)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)""",
+            [title, company, _blank_to_none(contact), bt["id"], target.id, src["id"], value_cents,
+             expected_close.isoformat() if expected_close else None, owner_row["id"], _blank_to_none(vacancy),
+             _blank_to_none(note), self.today.isoformat()],
+        )
+        new_id = cursor.lastrowid
+        self._history(new_id, "created", None, target.name, None, target.id)
+        if note and note.strip():
+            self._history(new_id, "note", None, note.strip())
+        return new_id
+
+    def edit_opportunity(self, opportunity_id: int, changes: dict[str, Any]) -> list[str]:
+        """Change plain fields. Keys: title, company, contact, vacancy, notes, business_type, stage (with a type
+        change), source, value_cents, expected_close (date or None), owner. Returns the changed field names."""
+        row = self._opportunity_row(opportunity_id)
+        done: list[str] = []
+        for key in ("title", "company"):
+            if key in changes and changes[key] != row[key]:
+                value = _clean_name(changes[key], key)
+                self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
+                done.append(key)
+        for key in ("contact", "vacancy", "notes"):
+            if key in changes and _blank_to_none(changes[key]) != row[key]:
+                self.conn.execute(
+                    f"UPDATE opportunities SET {key} = ? WHERE id = ?", [_blank_to_none(changes[key]), opportunity_id]
+                )
+                done.append(key)
+        if "source" in changes:
+            src = self.find_source(changes["source"])
+            if src["id"] != row["source_id"]:
+                self.conn.execute("UPDATE opportunities SET source_id = ? WHERE id = ?", [src["id"], opportunity_id])
+                done.append("source")
+        if "business_type" in changes:
+            done += self._change_type(row, changes["business_type"], changes.get("stage"))
+        elif changes.get("stage") is not None:
+            raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
+        if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
+            from salesselect_cli.rules.money import cents_to_decimal_string
+
+            if changes["value_cents"] < 0:
+                raise Invalid("value must not be negative")
+            self.conn.execute(
+                "UPDATE opportunities SET value_cents = ? WHERE id = ?", [changes["value_cents"], opportunity_id]
+            )
+            self._history(opportunity_id, "value", cents_to_decimal_string(row["value_cents"]),
+                          cents_to_decimal_string(changes["value_cents"]))
+            done.append("value")
+        if "expected_close" in changes:
+            new = changes["expected_close"].isoformat() if changes["expected_close"] else None
+            if new != row["expected_close"]:
+                self.conn.execute("UPDATE opportunities SET expected_close = ? WHERE id = ?", [new, opportunity_id])
+                self._history(opportunity_id, "expected_close", row["expected_close"], new)
+                done.append("expected_close")
+        if "owner" in changes:
+            self.change_owner(opportunity_id, changes["owner"]) and done.append("owner")
+        return done
+
+    def change_owner(self, opportunity_id: int, owner: str, actor: str | None = None) -> bool:
+        """Reassign an opportunity; True when the owner changed."""
+        row = self._opportunity_row(opportunity_id)
+        new = self.find_user(owner)
+        if new["id"] == row["owner_id"]:
+            return False
+        old_name = self._scalar("SELECT name FROM users WHERE id = ?", [row["owner_id"]])
+        self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE id = ?", [new["id"], opportunity_id])
+        self._history(opportunity_id, "owner", old_name, new["name"], row["owner_id"], new["id"], actor=actor)
+        return True
+
+    def _change_type(self, row: sqlite3.Row, business_type: str, stage: str | None) -> list[str]:
+        bt = self.find_business_type(business_type)
+        if bt["id"] == row["business_type_id"]:
+            return []
+        type_stages = self.stages_of_type(bt["id"])
+        state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
+        if stage is not None:
+            target = self._stage_rule(self.find_stage(stage))
+            transitions.check_stage_of_type(state, target, type_stages)
+        else:
+            current = next((s for s in type_stages if s.id == row["stage_id"]), None)
+            if current is None:
+                raise Invalid(
+                    f"stage '{self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']])}' is not a "
+                    f"stage of business type '{bt['name']}'; pass --stage with one of: "
+                    f"{', '.join(s.name for s in type_stages) or 'none'}"
+                )
+            target = current
+        if (target.auto_status or "open") != row["status"]:
+            raise Invalid(f"stage '{target.name}' does not fit a {row['status']} opportunity")
+        self.conn.execute(
+            "UPDATE opportunities SET business_type_id = ?, stage_id = ? WHERE id = ?", [bt["id"], target.id, row["id"]]
+        )
+        self._history(row["id"], "business_type", row["business_type"], bt["name"], row["business_type_id"], bt["id"])
+        changed = ["business_type"]
+        if target.id != row["stage_id"]:
+            old = self._scalar("SELECT name FROM stages WHERE id = ?", [row["stage_id"]])
+            self._history(row["id"], "stage", old, target.name, row["stage_id"], target.id)
+            changed.append("stage")
+        return changed
+
+    def delete_opportunity(self, opportunity_id: int) -> dict:
+        record = self.get_opportunity(opportunity_id)
+        self.conn.execute("DELETE FROM opportunities WHERE id = ?", [opportunity_id])
+        return record
+
+    def _state(self, row: sqlite3.Row) -> transitions.State:
+        return transitions.State(
+            row["id"], row["status"], row["stage_id"], row["business_type_id"], row["business_type"],
+            row["closed_from_stage_id"],
+        )
+
+    def _reason_rule(self, text: str | None, status: str | None) -> transitions.Reason | None:
+        if text is None:
+            return None
+        if status is None:
+            raise Invalid("--reason applies only when the opportunity is won or lost")
+        row = self.find_reason(text, status)
+        return transitions.Reason(row["id"], row["text"], row["status"])
+
+    def _apply(self, row: sqlite3.Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
+        """Write a transition's outcome and its history rows."""
+        stage_names = {r["id"]: r["name"] for r in self._all("SELECT id, name FROM stages")}
+        self.conn.execute(
+            """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
+                WHERE id = ?""",
+            [outcome.stage_id, outcome.status, outcome.reason_id,
+             outcome.closed.isoformat() if outcome.closed else None, outcome.closed_from_stage_id, row["id"]],
+        )
+        if outcome.stage_id != row["stage_id"]:
+            self._history(row["id"], "stage", stage_names.get(row["stage_id"]), stage_names.get(outcome.stage_id),
+                          row["stage_id"], outcome.stage_id, actor=actor)
+        if outcome.status != row["status"]:
+            reason = self._scalar("SELECT text FROM reasons WHERE id = ?", [outcome.reason_id]) if outcome.reason_id else None
+            to_value = f"{outcome.status} ({reason})" if reason else outcome.status
+            self._history(row["id"], "status", row["status"], to_value,
+                          row["stage_id"], outcome.reason_id, actor=actor)
+
+    def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> dict:
+        """Move to a stage of the opportunity's type; returns the record before the change."""
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        target = self._stage_rule(self.find_stage(stage))
+        state = self._state(row)
+        type_stages = self.stages_of_type(row["business_type_id"])
+        if state.status != "open":
+            transitions.move(state, target, type_stages, None, self.today)  # raises the reopen hint
+        reason_rule = self._reason_rule(reason, target.auto_status) if reason is not None else None
+        if reason is not None and target.auto_status is None:
+            transitions.move(state, target, type_stages, transitions.Reason(0, reason, "lost"), self.today)
+        outcome = transitions.move(state, target, type_stages, reason_rule, self.today)
+        self._apply(row, outcome)
+        return before
+
+    def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> dict:
+        """Win or lose; returns the record before the change."""
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        state = self._state(row)
+        if state.status != "open":
+            transitions.close(state, status, [], None, self.today)  # raises the reopen hint
+        reason_rule = self._reason_rule(reason, status)
+        outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
+        self._apply(row, outcome)
+        return before
+
+    def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> dict:
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        target = self._stage_rule(self.find_stage(stage)) if stage else None
+        outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
+        self._apply(row, outcome)
+        return before
+
+    # ---- follow-ups
+
+    def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
+                     actor: str | None = None) -> int:
+        row = self._opportunity_row(opportunity_id)
+        if not text or not text.strip():
+            raise Invalid("a follow-up needs text")
+        user_id = self.find_user(user)["id"] if user else row["owner_id"]
+        cursor = self.conn.execute(
+            "INSERT INTO followups (opportunity_id, due, text, user_id, created) VALUES (?, ?, ?, ?, ?)",
+            [opportunity_id, due.isoformat(), text.strip(), user_id, self.today.isoformat()],
+        )
+        self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text.strip()}", actor=actor)
+        return cursor.lastrowid
+
+    def list_followups(
+        self, *, mine: bool = False, due_before: dt.date | None = None, due_on_or_after: dt.date | None = None,
+        opportunity_id: int | None = None, include_done: bool = False, user: str | None = None,
+    ) -> list[dict]:
+        clauses, params = ["1 = 1"], []
+        if not include_done:
+            clauses.append("f.done IS NULL")
+        if mine:
+            clauses.append("f.user_id = ?")
+            params.append(self.user["id"])
+        if user:
+            clauses.append("f.user_id = ?")
+            params.append(self.find_user(user)["id"])
+        if due_before is not None:
+            clauses.append("f.due <= ?")
+            params.append(due_before.isoformat())
+        if due_on_or_after is not None:
+            clauses.append("f.due >= ?")
+            params.append(due_on_or_after.isoformat())
+        if opportunity_id is not None:
+            clauses.append("f.opportunity_id = ?")
+            params.append(opportunity_id)
+        rows = self._all(
+            f"""SELECT f.id, f.due, f.text, u.name AS user, f.opportunity_id, o.title, o.company, f.done
+                  FROM followups f JOIN users u ON u.id = f.user_id JOIN opportunities o ON o.id = f.opportunity_id
+                 WHERE {' AND '.join(clauses)} ORDER BY f.due, f.id""",
+            params,
+        )
+        result = []
+        for r in rows:
+            item = dict(r)
+            item["overdue"] = r["done"] is None and r["due"] < self.today.isoformat()
+            result.append(item)
+        return result
+
+    def complete_followup(self, followup_id: int) -> dict:
+        row = self._one("SELECT * FROM followups WHERE id = ?", [followup_id])
+        if row is None:
+            raise NotFound(f"no follow-up #{followup_id}")
+        if row["done"] is not None:
+            raise Conflict(f"follow-up #{followup_id} was already done on {row['done']}")
+        self.conn.execute("UPDATE followups SET done = ? WHERE id = ?", [self.today.isoformat(), followup_id])
+        self._history(row["opportunity_id"], "followup done", None, f"{row['due']} {row['text']}")
+        return dict(row)
+
+
+# --------------------------------------------------------------------------- small pure helpers
+
+
+def _clean_name(value: str | None, what: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(f"{what} must not be empty")
+    if len(text) > 200:
+        raise Invalid(f"{what} is longer than 200 characters")
+    if any(ord(ch) < 32 for ch in text):
+        raise Invalid(f"{what} must not contain control characters")
+    return text
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _auto_status(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    lowered = value.strip().lower()
+    if lowered not in ("won", "lost"):
+        raise Invalid(f"--auto must be won or lost, not '{value}'")
+    return lowered
+
+
+def _label(row: sqlite3.Row) -> str:
+    keys = row.keys()
+    return row["name"] if "name" in keys else row["text"]
+
+
+def validate_color(color: str) -> str:
+    """A Rich colour name or #rrggbb, normalised to lower case; Invalid otherwise."""
+    from rich.color import Color, ColorParseError
+
+    text = (color or "").strip().lower()
+    try:
+        Color.parse(text)
+    except ColorParseError:
+        raise Invalid(
+            f"'{color}' is not a colour; use a Rich colour name (red, dark_orange, steel_blue) or #rrggbb"
+        ) from None
+    return text
+
+
+def resolve_db_path(option: str | None) -> Path:
+    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get("SALESSELECT_DB")
+    if env:
+        return Path(env).expanduser()
+    import typer
+
+    return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
+
+
+def init_database(path: Path, user_name: str, today: dt.date) -> Store:
+    """Create the file, make `user_name` the first key user, switch the module on. Returns an open store."""
+    create_database(path)
+    store = Store(open_connection(path), path, today, user_name)
+    with store.transaction(write=True):
+        store.conn.execute(
+            "INSERT INTO users (name, key_user, created) VALUES (?, 1, ?)", [_clean_name(user_name, "user name"), today.isoformat()]
+        )
+        store.set_setting("module", "on")
+        store.set_setting("currency", "EUR")
+    return store
