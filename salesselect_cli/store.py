@@ -324,6 +324,7 @@ class Store:
         self._user: sqlite3.Row | None = None
         self._thresholds: tuple[int | None, int | None] | None = None
         self.after_commit: list = []  # callables run once the command's transaction has committed
+        self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
 
     # ---- transactions
 
@@ -372,7 +373,8 @@ class Store:
 
     def now(self) -> str:
         """A history timestamp: today's date (which may be fixed) with the clock's time."""
-        return f"{self.today.isoformat()} {dt.datetime.now().strftime('%H:%M:%S')}"
+        clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
+        return f"{self.today.isoformat()} {clock}"
 
     # ---- settings
 
@@ -1487,6 +1489,14 @@ class Store:
         self.conn.execute("UPDATE followups SET done = ? WHERE id = ?", [self.today.isoformat(), followup_id])
         self._history(row["opportunity_id"], "followup done", None, f"{row['due']} {row['text']}")
         return dict(row)
+
+    # ---- board (issue 4): queries for `salesselect board`
+
+    # ---- reports (issue 5): win/loss, sources, pipeline, stages
+
+    # ---- workflows (issue 6): firing rules on stage and status changes
+
+    # ---- import and export (issue 7)
 
 
 # --------------------------------------------------------------------------- small pure helpers
