@@ -52,7 +52,8 @@ def _normalise_separators(number: str, raw: str) -> str:
         return f"{whole}.{tail}"
     # every separator groups thousands: each group after the first must have 3 digits
     groups = re.split(r"[.,]", number)
-    if all(len(group) == 3 for group in groups[1:]) and groups[0]:
+    first = groups[0]
+    if all(len(group) == 3 for group in groups[1:]) and 1 <= len(first) <= 3 and not first.startswith("0"):
         return "".join(groups)
     raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
 
