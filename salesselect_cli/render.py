@@ -29,6 +29,7 @@ class Column:
     cell: Callable[[dict], Any] | None = None
     style: str | None = None
     no_wrap: bool = False
+    wide: int = 0  # shown only when the output is at least this many characters wide
 
 
 def public(row: dict) -> dict:
@@ -172,7 +173,8 @@ def emit(
         if not rows:
             console.print(empty)
         else:
-            console.print(build_table(rows, columns or [Column(k, k) for k in public(rows[0])], title, caption))
+            shown = [c for c in columns or [Column(k, k) for k in public(rows[0])] if c.wide <= console.width]
+            console.print(build_table(rows, shown, title, caption))
     return len(rows)
 
 

@@ -143,22 +143,33 @@ def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
 
 
+MIGRATIONS: list = []  # (name, function) in order; sqlite_utils is imported only when one is pending
+
+
+def migration(function):
+    """Register a numbered migration (`mNNN_what`); names are never reused or edited once released."""
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_initial(db):
+    for statement in _statements(SCHEMA_V1):
+        db.execute(statement)
+
+
 def _migrations():
-    """The numbered migrations, registered in order. Names are never reused."""
+    """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations
 
     migrations = Migrations(MIGRATION_SET)
-
-    @migrations()
-    def m001_initial(db):
-        for statement in _statements(SCHEMA_V1):
-            db.execute(statement)
-
+    for name, function in MIGRATIONS:
+        migrations(name=name)(function)
     return migrations
 
 
 def _known_migration_names() -> list[str]:
-    return [migration.name for migration in _migrations()._migrations]
+    return [name for name, _ in MIGRATIONS]
 
 
 # --------------------------------------------------------------------------- opening
@@ -184,7 +195,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _check_version(conn: sqlite3.Connection, path: Path) -> None:
+def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
     """Refuse a file that is not ours or newer than this code, before anything is written."""
     known = _known_migration_names()
     try:
@@ -210,6 +221,7 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} has schema version {max(user_version, len(applied))}, newer than this "
             f"salesselect knows ({len(known)}); upgrade salesselect. The file was left untouched"
         )
+    return applied
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -223,7 +235,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         migrations.apply(db)  # each migration becomes a savepoint inside our transaction
-        conn.execute(f"PRAGMA user_version = {len(migrations._migrations)}")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -251,10 +263,11 @@ def open_connection(path: Path) -> sqlite3.Connection:
     _check_header(path)
     conn = _connect(path)
     try:
-        _check_version(conn, path)
+        applied = _check_version(conn, path)
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        _migrate(conn)
+        if applied != _known_migration_names():
+            _migrate(conn)
     except BaseException:
         conn.close()
         raise

@@ -143,3 +143,34 @@ def test_bad_today_is_one_line(db, cli):
     run = cli("opp", "list", env={"SALESSELECT_TODAY": "tomorrow"})
     assert run.exit_code == 1
     assert run.stderr == "Error: SALESSELECT_TODAY must be YYYY-MM-DD, not 'tomorrow'\n"
+
+
+def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
+    from salesselect_cli import store
+
+    def m900_test_column(database):
+        database.execute("ALTER TABLE sources ADD COLUMN note TEXT")
+
+    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS + [("m900_test_column", m900_test_column)])
+    ok("config", "list-sources")
+    conn = sqlite3.connect(isolated / "sales.db")
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
+    assert "note" in columns
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert names[-1] == "m900_test_column"
+
+
+def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypatch):
+    from salesselect_cli import store
+
+    def m901_broken(database):
+        database.execute("ALTER TABLE sources ADD COLUMN half TEXT")
+        raise sqlite3.OperationalError("disk on fire")
+
+    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS + [("m901_broken", m901_broken)])
+    run = cli("config", "list-sources")
+    assert run.exit_code == 1 and run.stderr.startswith("Error: ")
+    conn = sqlite3.connect(isolated / "sales.db")
+    assert "half" not in [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
+    assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(store.MIGRATIONS) - 1

@@ -26,13 +26,14 @@ def opportunity_columns(store) -> list[Column]:
         Column("id", "ID", justify="right", no_wrap=True),
         Column("title", "Title", cell=lambda r: escape(r["title"])),
         Column("company", "Company", cell=lambda r: escape(r["company"])),
-        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}"),
+        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}", wide=110),
         Column("stage", "Stage", cell=lambda r: escape(r["stage"])),
         Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r)),
-        Column("expected_close", "Close", no_wrap=True),
+        Column("expected_close", "Close", no_wrap=True, wide=100),
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
-        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
-        Column("status", "Status", cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"]), wide=120),
+        Column("status", "Status", wide=140,
+               cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
     ]
 
 
