@@ -1670,7 +1670,10 @@ class Store:
             os.environ, SALESSELECT_EVENT=event_json["trigger"], SALESSELECT_OPPORTUNITY_ID=str(opportunity_id),
             SALESSELECT_WORKFLOW=workflow, SALESSELECT_DB=str(self.path), SALESSELECT_USER=event_json["user"],
         )
-        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+        try:
+            problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+        except Exception as exc:  # the change is committed: whatever happens here is only a warning
+            problem = f"could not run it: {exc.__class__.__name__}: {exc}"
         if problem is None:
             return
         command = shlex.join(action.argv)

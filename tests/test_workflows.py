@@ -570,3 +570,12 @@ class TestPreview:
     def test_any_user_may_test(self, agency, ok):
         opp = add_opp(ok)
         ok("--user", "bob", "workflow", "test", opp, "--to-status", "won")
+
+
+def test_conditions_text():
+    assert wf.conditions_text("stage", "Proposal", "Lead", None, "Staffing") == (
+        "stage changes from Lead to Proposal, Staffing only")
+    assert wf.conditions_text("stage", None, None, "won", None) == "stage changes, status then won"
+    assert wf.conditions_text("status", "New client", "Proposal", "won", None) == (
+        "status changes to won, stage before Proposal, stage after New client")
+    assert wf.conditions_text("status", None, None, None, None) == "status changes"

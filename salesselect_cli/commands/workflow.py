@@ -100,6 +100,7 @@ def show(
     fmt: Format = format_option(),
 ) -> None:
     """Show one workflow: its trigger, conditions and what each action does."""
+    from salesselect_cli.errors import Invalid
     from salesselect_cli.render import emit_object
     from salesselect_cli.rules import workflows as wf
 
@@ -119,8 +120,12 @@ def show(
         console.print(f"[bold]#{row['id']} {escape(row['name'])}[/] ({state}, added {row['created']})")
         console.print(f"When {escape(_when(row))}:")
         for raw in row["actions"]:
+            try:
+                effect = wf.describe(wf.parse_action(raw), today, timeout)
+            except Invalid as exc:  # stored before it was checked: say so rather than fail
+                effect = f"cannot run: {exc}"
             console.print(f"  {escape(raw)}")
-            console.print(f"    → {escape(wf.describe(wf.parse_action(raw), today, timeout))}")
+            console.print(f"    → {escape(effect)}")
 
     emit_object(row, "table", None, card)
 

@@ -192,14 +192,13 @@ def hook_timeout(env_value: str | None, setting_value: str | None) -> float:
 
 def conditions_text(on: str, to_stage: str | None, from_stage: str | None, to_status: str | None,
                     business_type: str | None) -> str:
-    """'stage changes from Lead to Proposal (Staffing)' — a rule's trigger and conditions for people."""
-    parts = [f"{on} changes"]
-    if from_stage:
-        parts.append(f"from {from_stage}")
-    if to_stage:
-        parts.append(f"to {to_stage}")
-    if to_status:
-        parts.append(f"{'and status is' if on == 'stage' or to_stage else 'to'} {to_status}")
+    """'stage changes from Lead to Proposal, Staffing only': a rule's trigger and conditions for people."""
+    if on == "stage":
+        head = "stage changes" + (f" from {from_stage}" if from_stage else "") + (f" to {to_stage}" if to_stage else "")
+        extras = [f"status then {to_status}"] if to_status else []
+    else:
+        head = "status changes" + (f" to {to_status}" if to_status else "")
+        extras = ([f"stage before {from_stage}"] if from_stage else []) + ([f"stage after {to_stage}"] if to_stage else [])
     if business_type:
-        parts.append(f"({business_type} only)")
-    return " ".join(parts)
+        extras.append(f"{business_type} only")
+    return ", ".join([head, *extras])
