@@ -338,6 +338,7 @@ class Store:
         self._thresholds: tuple[int | None, int | None] | None = None
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
+        self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print
 
     # ---- transactions
 
@@ -1117,6 +1118,7 @@ class Store:
         to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
         from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
         type_id = self.find_business_type(business_type)["id"] if business_type else None
+        self.check_workflow(trigger, actions, to_stage_id, from_stage_id, to_status, type_id)
         cursor = self.conn.execute(
             """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
                                       actions, enabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -1407,7 +1409,8 @@ class Store:
             self._history(row["id"], "status", row["status"], to_value,
                           row["stage_id"], outcome.reason_id, actor=actor)
 
-    def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> dict:
+    def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None,
+                         workflows: bool = True) -> dict:
         """Move to a stage of the opportunity's type; returns the record before the change."""
         before = self.get_opportunity(opportunity_id)
         row = self._opportunity_row(opportunity_id)
@@ -1421,9 +1424,12 @@ class Store:
             transitions.move(state, target, type_stages, transitions.Reason(0, reason, "lost"), self.today)
         outcome = transitions.move(state, target, type_stages, reason_rule, self.today)
         self._apply(row, outcome)
+        if workflows:
+            self._fire_workflows(row, before)
         return before
 
-    def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> dict:
+    def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None,
+                          workflows: bool = True) -> dict:
         """Win or lose; returns the record before the change."""
         before = self.get_opportunity(opportunity_id)
         row = self._opportunity_row(opportunity_id)
@@ -1433,14 +1439,18 @@ class Store:
         reason_rule = self._reason_rule(reason, status)
         outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
+        if workflows:
+            self._fire_workflows(row, before)
         return before
 
-    def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> dict:
+    def reopen_opportunity(self, opportunity_id: int, stage: str | None = None, workflows: bool = True) -> dict:
         before = self.get_opportunity(opportunity_id)
         row = self._opportunity_row(opportunity_id)
         target = self._stage_rule(self.find_stage(stage)) if stage else None
         outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
         self._apply(row, outcome)
+        if workflows:
+            self._fire_workflows(row, before)
         return before
 
     # ---- follow-ups
@@ -1508,6 +1518,237 @@ class Store:
     # ---- reports (issue 5): win/loss, sources, pipeline, stages
 
     # ---- workflows (issue 6): firing rules on stage and status changes
+
+    def workflow_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM workflows ORDER BY id")]
+
+    def find_workflow(self, ref: str) -> sqlite3.Row:
+        """A workflow by name (case-insensitive) or by id; NotFound listing the names."""
+        text = (ref or "").strip()
+        row = self._one("SELECT * FROM workflows WHERE name = ? COLLATE NOCASE", [text])
+        if row is None and text.isdigit():
+            row = self._one("SELECT * FROM workflows WHERE id = ?", [int(text)])
+        if row is None:
+            raise unknown_name("workflow", ref, self.workflow_names())
+        return row
+
+    def list_workflows(self, ref: str | None = None) -> list[dict]:
+        """Every workflow (or the one `ref` names) with stage and type names, in the order they fire."""
+        where, params = ("WHERE w.id = ?", [self.find_workflow(ref)["id"]]) if ref is not None else ("", [])
+        rows = self._all(
+            f"""SELECT w.id, w.name, w.trigger, ts.name AS to_stage, fs.name AS from_stage, w.to_status,
+                       bt.name AS business_type, w.actions, w.enabled, w.created
+                  FROM workflows w
+                  LEFT JOIN stages ts ON ts.id = w.to_stage_id
+                  LEFT JOIN stages fs ON fs.id = w.from_stage_id
+                  LEFT JOIN business_types bt ON bt.id = w.business_type_id
+                  {where} ORDER BY w.id""",
+            params,
+        )
+        return [
+            {"id": r["id"], "name": r["name"], "on": r["trigger"], "to_stage": r["to_stage"],
+             "from_stage": r["from_stage"], "to_status": r["to_status"], "business_type": r["business_type"],
+             "actions": json.loads(r["actions"]), "enabled": bool(r["enabled"]), "created": r["created"]}
+            for r in rows
+        ]
+
+    def remove_workflow(self, ref: str) -> str:
+        row = self.find_workflow(ref)
+        self.conn.execute("DELETE FROM workflows WHERE id = ?", [row["id"]])
+        return row["name"]
+
+    def set_workflow_enabled(self, ref: str, enabled: bool) -> bool:
+        """Switch a workflow on or off; True when that changed something."""
+        row = self.find_workflow(ref)
+        if bool(row["enabled"]) == enabled:
+            return False
+        self.conn.execute("UPDATE workflows SET enabled = ? WHERE id = ?", [int(enabled), row["id"]])
+        return True
+
+    def check_workflow(
+        self, trigger: str, actions: list[str], to_stage_id: int | None, from_stage_id: int | None,
+        to_status: str | None, business_type_id: int | None,
+    ) -> None:
+        """Refuse actions that cannot run (syntax, unknown user) and conditions that can never hold."""
+        from salesselect_cli.rules import workflows as wf
+
+        for action in wf.parse_actions(actions):
+            if action.kind == "owner":
+                self.find_user(action.argument)
+        stages = {s["id"]: s for s in self._all("SELECT * FROM stages WHERE id IN (?, ?)", [to_stage_id, from_stage_id])}
+        if to_stage_id is not None and to_stage_id == from_stage_id and trigger == "stage":
+            raise Invalid("--from-stage and --to-stage are the same stage: a stage change never does that")
+        to_auto = stages[to_stage_id]["auto_status"] if to_stage_id is not None else None
+        if to_status is not None and to_auto is not None and to_auto != to_status:
+            raise Invalid(
+                f"stage '{stages[to_stage_id]['name']}' marks opportunities {to_auto}, "
+                f"so --to-status {to_status} would never hold there"
+            )
+        if business_type_id is not None:
+            linked = {r[0] for r in self._all(
+                "SELECT stage_id FROM stage_business_types WHERE business_type_id = ?", [business_type_id])}
+            for stage_id in (to_stage_id, from_stage_id):
+                if stage_id is not None and stage_id not in linked:
+                    type_name = self._scalar("SELECT name FROM business_types WHERE id = ?", [business_type_id])
+                    raise Invalid(
+                        f"stage '{stages[stage_id]['name']}' is not a stage of business type '{type_name}', "
+                        f"so this workflow would never fire"
+                    )
+
+    def workflow_rules(self) -> list:
+        """The enabled workflows as pure rules, in the order they fire."""
+        from salesselect_cli.rules import workflows as wf
+
+        return [
+            wf.Rule(r["id"], r["name"], r["trigger"], tuple(json.loads(r["actions"])), r["to_stage_id"],
+                    r["from_stage_id"], r["to_status"], r["business_type_id"], bool(r["enabled"]))
+            for r in self._all("SELECT * FROM workflows WHERE enabled = 1 ORDER BY id")
+        ]
+
+    def hook_timeout(self) -> float:
+        """Seconds a run: action may take: $SALESSELECT_HOOK_TIMEOUT, else the workflow_timeout setting, else 10."""
+        from salesselect_cli.rules import workflows as wf
+
+        return wf.hook_timeout(os.environ.get("SALESSELECT_HOOK_TIMEOUT"), self.get_setting("workflow_timeout"))
+
+    def set_hook_timeout(self, seconds: str | None) -> None:
+        """Set (or with None, reset to the default) the workflow_timeout setting."""
+        from salesselect_cli.rules import workflows as wf
+
+        value = wf.parse_timeout(seconds, "the time limit")
+        self.set_setting("workflow_timeout", None if value is None else f"{value:g}")
+
+    def _fire_workflows(self, row: sqlite3.Row, before: dict) -> list[str]:
+        """Run the workflows that the change from `row` (the opportunity before it) sets off.
+
+        Followup, note and owner actions write now, in the same transaction, as 'workflow:NAME';
+        run: actions wait for the commit. Returns the names of the rules that fired.
+        """
+        from salesselect_cli.errors import SalesSelectError
+        from salesselect_cli.rules import workflows as wf
+
+        if os.environ.get("SALESSELECT_WORKFLOW"):  # inside a run: hook, actions never trigger workflows
+            return []
+        after_row = self._opportunity_row(row["id"])
+        event = wf.Event(row["id"], row["business_type_id"], row["stage_id"], after_row["stage_id"],
+                         row["status"], after_row["status"])
+        if not event.triggers:
+            return []
+        fired = wf.match(event, self.workflow_rules())
+        hooks = []
+        for rule in fired:
+            actor = f"workflow:{rule.name}"
+            for raw in rule.actions:
+                try:
+                    action = wf.parse_action(raw)
+                    if action.kind == "followup":
+                        self.add_followup(row["id"], wf.followup_due(action, self.today), action.argument, actor=actor)
+                    elif action.kind == "note":
+                        self.add_note(row["id"], action.argument, actor=actor)
+                    elif action.kind == "owner":
+                        self.change_owner(row["id"], action.argument, actor=actor)
+                    else:
+                        hooks.append((rule, action))
+                except SalesSelectError as exc:
+                    raise type(exc)(
+                        f"workflow '{rule.name}', action '{raw}': {exc}; nothing was changed "
+                        f"(fix the workflow, or pass --no-workflows)"
+                    ) from None
+        if hooks:
+            import functools
+
+            from salesselect_cli.render import public
+
+            timeout = self.hook_timeout()
+            common = {
+                "opportunity_id": row["id"],
+                "before": public(before),
+                "after": public(self.get_opportunity(row["id"])),
+                "user": self.user["name"],
+                "time": self.now().replace(" ", "T"),
+            }
+            for rule, action in hooks:
+                event_json = {"trigger": rule.trigger, "workflow": rule.name, **common}
+                self.after_commit.append(functools.partial(self._run_hook, rule.name, action, event_json, timeout))
+        return [rule.name for rule in fired]
+
+    def _run_hook(self, workflow: str, action, event_json: dict, timeout: float) -> None:
+        """After the commit: run one run: action; a failure becomes a warning and a history row."""
+        import shlex
+
+        from salesselect_cli.hooks import run_hook
+
+        opportunity_id = event_json["opportunity_id"]
+        env = dict(
+            os.environ, SALESSELECT_EVENT=event_json["trigger"], SALESSELECT_OPPORTUNITY_ID=str(opportunity_id),
+            SALESSELECT_WORKFLOW=workflow, SALESSELECT_DB=str(self.path), SALESSELECT_USER=event_json["user"],
+        )
+        try:
+            problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+        except Exception as exc:  # the change is committed: whatever happens here is only a warning
+            problem = f"could not run it: {exc.__class__.__name__}: {exc}"
+        if problem is None:
+            return
+        command = shlex.join(action.argv)
+        self.workflow_warnings.append(
+            f"workflow '{workflow}': {command} failed ({problem}); opportunity #{opportunity_id} was changed all the same"
+        )
+        try:
+            with self.transaction(write=True):
+                self.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
+        except sqlite3.Error as exc:
+            self.workflow_warnings.append(f"workflow '{workflow}': the failure could not be recorded in the history ({exc})")
+
+    def record_hook_failure(self, opportunity_id: int, workflow: str, problem: str) -> bool:
+        """A failed run: action in the opportunity's history; False when the opportunity is gone."""
+        if self._one("SELECT 1 FROM opportunities WHERE id = ?", [opportunity_id]) is None:
+            return False
+        self._history(opportunity_id, "hook failed", None, problem, actor=f"workflow:{workflow}")
+        return True
+
+    def preview_workflows(self, opportunity_id: int, to_stage: str | None = None, to_status: str | None = None) -> dict:
+        """What `move`/`win`/`lose`/`reopen` to this stage or status would fire, computed without writing."""
+        from salesselect_cli.rules import workflows as wf
+
+        if to_stage is None and to_status is None:
+            raise Invalid("pass --to-stage STAGE and/or --to-status won|lost|open")
+        if to_status is not None and to_status not in STATUSES:
+            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+        row = self._opportunity_row(opportunity_id)
+        state = self._state(row)
+        type_stages = self.stages_of_type(row["business_type_id"])
+        target = self._stage_rule(self.find_stage(to_stage)) if to_stage else None
+        if to_status == "open":
+            outcome = transitions.reopen(state, target, type_stages)
+        elif target is not None:
+            any_reason = transitions.Reason(0, "any", target.auto_status) if target.auto_status else None
+            outcome = transitions.move(state, target, type_stages, any_reason, self.today)
+            if to_status is not None and outcome.status != to_status:
+                raise Invalid(f"moving to '{target.name}' leaves it {outcome.status}, not {to_status}")
+        else:
+            outcome = transitions.close(state, to_status, type_stages, transitions.Reason(0, "any", to_status), self.today)
+        event = wf.Event(row["id"], row["business_type_id"], row["stage_id"], outcome.stage_id, row["status"],
+                         outcome.status)
+        names = {r["id"]: r["name"] for r in self._all("SELECT id, name FROM stages")}
+        timeout = self.hook_timeout()
+        fires = []
+        for rule in wf.match(event, self.workflow_rules()):
+            for raw in rule.actions:
+                action = wf.parse_action(raw)
+                effect = wf.describe(action, self.today, timeout)
+                if action.kind == "owner":
+                    try:
+                        self.find_user(action.argument)
+                    except NotFound:
+                        effect += " (unknown user: the change would be refused)"
+                fires.append({"workflow": rule.name, "trigger": rule.trigger, "action": raw, "effect": effect})
+        return {
+            "opportunity_id": row["id"],
+            "from_stage": names.get(row["stage_id"]), "to_stage": names.get(outcome.stage_id),
+            "from_status": row["status"], "to_status": outcome.status,
+            "triggers": list(event.triggers),
+            "fires": fires,
+        }
 
     # ---- import and export (issue 7)
 

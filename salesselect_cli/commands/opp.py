@@ -175,6 +175,8 @@ def _describe(item: dict) -> str:
         return f"follow-up planned {escape(new)}"
     if field == "followup done":
         return f"follow-up done {escape(new)}"
+    if field == "hook failed":
+        return f"workflow run failed: {escape(new)}"
     label = field.replace("_", " ")
     if old is None:
         return f"{label} set to {escape(new)}"
@@ -234,12 +236,13 @@ def move(
     opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
     with session(ctx, write=True) as store:
-        store.move_opportunity(opportunity_id, stage, reason)
+        store.move_opportunity(opportunity_id, stage, reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after)
+    _said(after, store.workflow_warnings)
 
 
 @app.command("win")
@@ -247,12 +250,13 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
     with session(ctx, write=True) as store:
-        store.close_opportunity(opportunity_id, "won", reason)
+        store.close_opportunity(opportunity_id, "won", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after)
+    _said(after, store.workflow_warnings)
 
 
 @app.command("lose")
@@ -260,12 +264,13 @@ def lose(
     ctx: typer.Context,
     opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
     with session(ctx, write=True) as store:
-        store.close_opportunity(opportunity_id, "lost", reason)
+        store.close_opportunity(opportunity_id, "lost", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after)
+    _said(after, store.workflow_warnings)
 
 
 @app.command("reopen")
@@ -273,17 +278,20 @@ def reopen(
     ctx: typer.Context,
     opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
     with session(ctx, write=True) as store:
-        store.reopen_opportunity(opportunity_id, stage)
+        store.reopen_opportunity(opportunity_id, stage, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after)
+    _said(after, store.workflow_warnings)
 
 
-def _said(record: dict) -> None:
+def _said(record: dict, warnings: list[str] = ()) -> None:
     status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
     stderr_line(f"#{record['id']} {record['title']}: {record['stage']}, {status}")
+    for warning in warnings:  # failed run: actions of workflows, after the commit
+        stderr_line(f"Warning: {warning}")
 
 
 @app.command("delete")

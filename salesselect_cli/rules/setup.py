@@ -56,6 +56,16 @@ def _no_duplicates(names: list[str], what: str) -> None:
         seen.add(name.casefold())
 
 
+def _check_actions(actions: list[str], where: str) -> None:
+    from salesselect_cli.rules.workflows import parse_action
+
+    for action in actions:
+        try:
+            parse_action(action)
+        except Invalid as exc:
+            raise Invalid(f"{where}: {exc}") from None
+
+
 def validate_setup(setup: Any) -> Setup:
     """Check a setup document's shape and values; returns it normalised. Raises Invalid."""
     from salesselect_cli.store import validate_color
@@ -113,5 +123,6 @@ def validate_setup(setup: Any) -> Setup:
         actions = [_text(a, f"{where}.actions[]") for a in _list(item["actions"], f"{where}.actions")]
         if not actions:
             raise Invalid(f"{where}: a workflow needs at least one action")
+        _check_actions(actions, where)
         result.workflows.append({key: item[key] for key in item})
     return result

@@ -1,0 +1,219 @@
+"""`workflow`: rules that act when an opportunity's stage or status changes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option
+from salesselect_cli.context import session
+from salesselect_cli.render import Column, emit, escape, stderr_line
+
+MANAGE = "manage workflows"
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Workflows: actions that run when an opportunity's stage or status changes.",
+    epilog=(
+        "Actions: followup:+3d:TEXT, note:TEXT, owner:NAME, run:COMMAND. A run: program gets the event as JSON "
+        "on stdin, runs after the change is saved, and is stopped after the time limit (workflow timeout)."
+    ),
+)
+
+
+class Trigger(str, Enum):
+    stage = "stage"
+    status = "status"
+
+
+class Status(str, Enum):
+    open = "open"
+    won = "won"
+    lost = "lost"
+
+
+def _when(row: dict) -> str:
+    from salesselect_cli.rules.workflows import conditions_text
+
+    return conditions_text(row["on"], row["to_stage"], row["from_stage"], row["to_status"], row["business_type"])
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A unique name, e.g. 'Call after proposal'."),
+    on: Trigger = typer.Option(..., "--on", help="The trigger: stage (the stage changed) or status (the status changed).",
+                               case_sensitive=False),
+    to_stage: Optional[str] = typer.Option(None, "--to-stage", help="Only when the opportunity enters this stage."),
+    from_stage: Optional[str] = typer.Option(None, "--from-stage", help="Only when it leaves this stage."),
+    to_status: Optional[Status] = typer.Option(None, "--to-status", help="Only when its status becomes this.",
+                                               case_sensitive=False),
+    business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only opportunities of this business type."),
+    actions: List[str] = typer.Option(
+        ..., "--action", "-a",
+        help="followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND (repeat for several, run in order).",
+    ),
+    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+) -> None:
+    """Add a workflow (key users); prints its id."""
+    with session(ctx, write=True, key_user=MANAGE) as store:
+        new_id = store.add_workflow(
+            name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
+            to_status=to_status.value if to_status else None, business_type=business_type, enabled=not disabled,
+        )
+        row = store.list_workflows(str(new_id))[0]
+    typer.echo(new_id)
+    stderr_line(f"Added workflow '{row['name']}': when {_when(row)}, {len(row['actions'])} action(s).")
+
+
+def _list_columns() -> list[Column]:
+    return [
+        Column("id", "ID", justify="right", no_wrap=True),
+        Column("name", "Workflow", cell=lambda r: escape(r["name"])),
+        Column("when", "When", cell=lambda r: escape(_when(r))),
+        Column("actions", "Actions", cell=lambda r: escape("\n".join(r["actions"]))),
+        Column("enabled", "On", cell=lambda r: "yes" if r["enabled"] else "[dim]no[/]"),
+    ]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """List the workflows in the order they fire."""
+    with session(ctx) as store:
+        rows = store.list_workflows()
+    if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
+        rows = [dict(row, actions="\n".join(row["actions"])) for row in rows]
+    emit(rows, fmt.value, output, _list_columns(), empty="No workflows yet (salesselect workflow add --help).")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+    fmt: Format = format_option(),
+) -> None:
+    """Show one workflow: its trigger, conditions and what each action does."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.render import emit_object
+    from salesselect_cli.rules import workflows as wf
+
+    with session(ctx) as store:
+        row = store.list_workflows(workflow)[0]
+        timeout = store.hook_timeout()
+        today = store.today
+    if fmt is Format.csv:
+        emit_object(dict(row, actions="\n".join(row["actions"])), "csv")
+        return
+    if fmt is Format.json:
+        emit_object(row, "json")
+        return
+
+    def card(console) -> None:
+        state = "enabled" if row["enabled"] else "disabled"
+        console.print(f"[bold]#{row['id']} {escape(row['name'])}[/] ({state}, added {row['created']})")
+        console.print(f"When {escape(_when(row))}:")
+        for raw in row["actions"]:
+            try:
+                effect = wf.describe(wf.parse_action(raw), today, timeout)
+            except Invalid as exc:  # stored before it was checked: say so rather than fail
+                effect = f"cannot run: {exc}"
+            console.print(f"  {escape(raw)}")
+            console.print(f"    → {escape(effect)}")
+
+    emit_object(row, "table", None, card)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+) -> None:
+    """Remove a workflow (key users)."""
+    with session(ctx, write=True, key_user=MANAGE) as store:
+        name = store.remove_workflow(workflow)
+    stderr_line(f"Removed workflow '{name}'.")
+
+
+def _switch(ctx: typer.Context, workflow: str, enabled: bool) -> None:
+    with session(ctx, write=True, key_user=MANAGE) as store:
+        changed = store.set_workflow_enabled(workflow, enabled)
+        name = store.find_workflow(workflow)["name"]
+    state = "enabled" if enabled else "disabled"
+    stderr_line(f"Workflow '{name}' {state}." if changed else f"Workflow '{name}' was already {state}.")
+
+
+@app.command("enable")
+def enable(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+) -> None:
+    """Switch a workflow on (key users)."""
+    _switch(ctx, workflow, True)
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+) -> None:
+    """Switch a workflow off without removing it (key users)."""
+    _switch(ctx, workflow, False)
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity to try it on."),
+    to_stage: Optional[str] = typer.Option(None, "--to-stage", help="Suppose it moved to this stage."),
+    to_status: Optional[Status] = typer.Option(None, "--to-status", help="Suppose it were won, lost or reopened.",
+                                               case_sensitive=False),
+    fmt: Format = format_option(),
+) -> None:
+    """Show which workflows a change would fire and what they would do; changes nothing."""
+    with session(ctx) as store:
+        preview = store.preview_workflows(opportunity_id, to_stage, to_status.value if to_status else None)
+    change = (
+        f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
+        f"{preview['from_status']} → {preview['to_status']}"
+    )
+    if fmt is not Format.table:
+        emit(preview["fires"], fmt.value, None, csv_columns=["workflow", "trigger", "action", "effect"])
+        return
+    triggers = " and ".join(preview["triggers"]) or "no"
+    emit(
+        preview["fires"], "table", None,
+        [Column("workflow", "Workflow", cell=lambda r: escape(r["workflow"])), Column("trigger", "On"),
+         Column("action", "Action", cell=lambda r: escape(r["action"])),
+         Column("effect", "Would", cell=lambda r: escape(r["effect"]))],
+        title=escape(f"{change} ({triggers} change)"),
+        empty=escape(f"{change} ({triggers} change): no workflow would fire."),
+    )
+
+
+@app.command("timeout")
+def timeout(
+    ctx: typer.Context,
+    seconds: Optional[str] = typer.Argument(None, help="New limit in seconds; 'default' goes back to 10. Omit to show it."),
+) -> None:
+    """Show or set how long a run: action may take (key users set it; $SALESSELECT_HOOK_TIMEOUT overrides)."""
+    import os
+
+    if seconds is None:
+        with session(ctx) as store:
+            current = store.hook_timeout()
+            source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
+                      else "workflow_timeout setting" if store.get_setting("workflow_timeout") else "default")
+        typer.echo(f"{current:g}")
+        stderr_line(f"run: actions are stopped after {current:g} s ({source}).")
+        return
+    with session(ctx, write=True, key_user=MANAGE) as store:
+        store.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
+        current = store.hook_timeout()
+    stderr_line(f"run: actions are stopped after {current:g} s.")

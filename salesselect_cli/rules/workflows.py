@@ -1,0 +1,204 @@
+"""Workflow rules: parse and check action strings, decide which rules fire, say what they would do.
+
+Pure: no database, no clock, no processes. The store resolves names to ids and applies actions;
+`salesselect_cli.hooks` runs `run:` programs.
+
+Action strings (the part before the first ':' names the kind, case-insensitive):
+  followup:+3d:TEXT   plan a follow-up relative to today (+Nd, +Nw, +Nm, +Ny; +0d is today)
+  note:TEXT           add a note to the opportunity's history
+  owner:NAME          reassign the opportunity to a user
+  run:COMMAND         run a program after the change is saved; argv split like a shell, never a shell
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+from dataclasses import dataclass
+
+from salesselect_cli.errors import Invalid
+
+KINDS = ("followup", "note", "owner", "run")
+TRIGGERS = ("stage", "status")
+DEFAULT_HOOK_TIMEOUT = 10.0
+MAX_HOOK_TIMEOUT = 3600.0
+_OFFSET = re.compile(r"^\+?(\d{1,4})([dwmy])$")
+_UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
+SYNTAX = "followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One parsed action. `argument` is the note or follow-up text, the user name or the command line."""
+
+    kind: str
+    argument: str
+    raw: str
+    amount: int = 0  # follow-up offset
+    unit: str = "d"
+    argv: tuple[str, ...] = ()  # run: the program and its arguments
+
+    @property
+    def changes_data(self) -> bool:
+        """Followup, note and owner write in the triggering transaction; run: waits for the commit."""
+        return self.kind != "run"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stored workflow, with names resolved to ids."""
+
+    id: int
+    name: str
+    trigger: str  # 'stage' or 'status'
+    actions: tuple[str, ...]
+    to_stage_id: int | None = None
+    from_stage_id: int | None = None
+    to_status: str | None = None
+    business_type_id: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change of an opportunity: its stage and status before and after."""
+
+    opportunity_id: int
+    business_type_id: int
+    from_stage_id: int
+    to_stage_id: int
+    from_status: str
+    to_status: str
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """The triggers this change sets off: 'stage' when the stage changed, 'status' when the status did."""
+        fired = []
+        if self.from_stage_id != self.to_stage_id:
+            fired.append("stage")
+        if self.from_status != self.to_status:
+            fired.append("status")
+        return tuple(fired)
+
+
+def parse_action(text: str) -> Action:
+    """Parse one action string; Invalid with the accepted syntax when it is not one."""
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid(f"an action must not be empty; use {SYNTAX}")
+    raw = text.strip()
+    kind, colon, rest = raw.partition(":")
+    kind = kind.strip().lower()
+    if not colon or kind not in KINDS:
+        raise Invalid(f"unknown action '{raw}'; use {SYNTAX}")
+    if kind == "followup":
+        offset, colon, words = rest.partition(":")
+        match = _OFFSET.match(offset.strip().lower())
+        if not colon or match is None:
+            raise Invalid(
+                f"bad follow-up offset in '{raw}'; write followup:+3d:TEXT (+Nd, +Nw, +Nm or +Ny from the day it fires)"
+            )
+        _require_text(words, raw, "a follow-up needs text")
+        return Action("followup", words.strip(), raw, int(match.group(1)), match.group(2))
+    if kind == "note":
+        _require_text(rest, raw, "a note needs text")
+        return Action("note", rest.strip(), raw)
+    if kind == "owner":
+        _require_text(rest, raw, "owner: needs a user name")
+        return Action("owner", rest.strip(), raw)
+    _require_text(rest, raw, "run: needs a command")
+    try:
+        argv = tuple(shlex.split(rest))
+    except ValueError as exc:
+        raise Invalid(f"cannot split the command in '{raw}': {exc}") from None
+    if not argv:
+        raise Invalid(f"run: needs a command in '{raw}'")
+    return Action("run", rest.strip(), raw, argv=argv)
+
+
+def _require_text(text: str, raw: str, message: str) -> None:
+    if not text.strip():
+        raise Invalid(f"{message} ('{raw}')")
+    if any(ord(ch) < 32 for ch in text):
+        raise Invalid(f"an action must not contain control characters ('{raw.strip()}')")
+
+
+def parse_actions(texts: list[str]) -> list[Action]:
+    """Parse every action of a rule; at least one."""
+    if not texts:
+        raise Invalid("a workflow needs at least one --action")
+    return [parse_action(text) for text in texts]
+
+
+def followup_due(action: Action, today: dt.date) -> dt.date:
+    """The due date of a follow-up action firing on `today`."""
+    from salesselect_cli.rules.dates import add_offset
+
+    return add_offset(today, 1, action.amount, action.unit)
+
+
+def match(event: Event, rules: list[Rule]) -> list[Rule]:
+    """The enabled rules this change fires, in the order given. Each rule fires at most once."""
+    triggers = event.triggers
+    return [rule for rule in rules if rule.enabled and rule.trigger in triggers and _conditions_hold(rule, event)]
+
+
+def _conditions_hold(rule: Rule, event: Event) -> bool:
+    return (
+        (rule.to_stage_id is None or rule.to_stage_id == event.to_stage_id)
+        and (rule.from_stage_id is None or rule.from_stage_id == event.from_stage_id)
+        and (rule.to_status is None or rule.to_status == event.to_status)
+        and (rule.business_type_id is None or rule.business_type_id == event.business_type_id)
+    )
+
+
+def describe(action: Action, today: dt.date, timeout: float = DEFAULT_HOOK_TIMEOUT) -> str:
+    """What an action would do if it fired today, in one line."""
+    if action.kind == "followup":
+        return f"plan a follow-up on {followup_due(action, today).isoformat()}: {action.argument}"
+    if action.kind == "note":
+        return f"add the note: {action.argument}"
+    if action.kind == "owner":
+        return f"reassign to {action.argument}"
+    return f"after saving, run {shlex.join(action.argv)} (event JSON on stdin, time limit {timeout:g} s)"
+
+
+def describe_offset(action: Action) -> str:
+    unit = _UNITS[action.unit] + ("" if action.amount == 1 else "s")
+    return f"+{action.amount} {unit}"
+
+
+def parse_timeout(value: str | float | None, where: str) -> float | None:
+    """A hook time limit in seconds (0 < t <= 3600); None stays None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"{where} must be a number of seconds, not '{value}'") from None
+    if not (0 < seconds <= MAX_HOOK_TIMEOUT):  # also refuses nan
+        raise Invalid(f"{where} must be more than 0 and at most {MAX_HOOK_TIMEOUT:g} seconds, not '{value}'")
+    return seconds
+
+
+def hook_timeout(env_value: str | None, setting_value: str | None) -> float:
+    """The time limit of run: actions: $SALESSELECT_HOOK_TIMEOUT, else the workflow_timeout setting, else 10 s."""
+    return (
+        parse_timeout(env_value, "$SALESSELECT_HOOK_TIMEOUT")
+        or parse_timeout(setting_value, "the workflow_timeout setting")
+        or DEFAULT_HOOK_TIMEOUT
+    )
+
+
+def conditions_text(on: str, to_stage: str | None, from_stage: str | None, to_status: str | None,
+                    business_type: str | None) -> str:
+    """'stage changes from Lead to Proposal, Staffing only': a rule's trigger and conditions for people."""
+    if on == "stage":
+        head = "stage changes" + (f" from {from_stage}" if from_stage else "") + (f" to {to_stage}" if to_stage else "")
+        extras = [f"status then {to_status}"] if to_status else []
+    else:
+        head = "status changes" + (f" to {to_status}" if to_status else "")
+        extras = ([f"stage before {from_stage}"] if from_stage else []) + ([f"stage after {to_stage}"] if to_stage else [])
+    if business_type:
+        extras.append(f"{business_type} only")
+    return ", ".join([head, *extras])
