@@ -16,6 +16,8 @@ from salesselect_cli.errors import SalesSelectError
 def _fail(message: str, code: int = 1) -> None:
     from salesselect_cli.render import stderr_line
 
+    # one line, whatever the message quotes back (a name with a newline, an escape sequence)
+    message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
     stderr_line(f"Error: {message}")
     raise typer.Exit(code)
 

@@ -136,12 +136,18 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                   caption_justify="left", expand=False)
     for column in columns:
         table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)
+    from rich.text import Text
+
     for row in rows:
         cells = []
         for column in columns:
-            value = column.cell(row) if column.cell else row.get(column.key)
-            cells.append(value if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value))
-        table.add_row(*[("" if cell is None else cell) for cell in cells])
+            if column.cell:  # formatters return markup and escape the data they show
+                value = column.cell(row)
+                cells.append("" if value is None else value)
+            else:  # stored data is shown as it is, never read as markup
+                value = row.get(column.key)
+                cells.append(Text("" if value is None else str(value)))
+        table.add_row(*cells)
     return table
 
 
@@ -200,12 +206,17 @@ INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green"
 
 
 def days_badge(record: dict) -> str:
-    """The remaining-days badge as Rich markup: 'overdue 3d', '2d', '' — text that reads without colour too."""
+    """The remaining-days badge as Rich markup: 'overdue 3d', '2d red', '4d orange', '9d', ''.
+
+    The words make it read without colour too."""
     left = record.get("days_left")
     if left is None:
         return ""
+    shade = record.get("indicator") or "none"
     text = f"overdue {-left}d" if left < 0 else ("today" if left == 0 else f"{left}d")
-    style = INDICATOR_STYLES.get(record.get("indicator") or "none", "")
+    if left >= 0 and shade in ("red", "orange"):
+        text += f" {shade}"  # the word too, so the badge reads without colour
+    style = INDICATOR_STYLES.get(shade, "")
     return f"[{style}]{text}[/]" if style else text
 
 

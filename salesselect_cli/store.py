@@ -2,7 +2,8 @@
 
 Every command opens one `Store` and runs in one transaction: `BEGIN IMMEDIATE` for writes
 (several writers queue on the busy timeout instead of failing), `BEGIN` for reads. Money is
-integer cents. Names compare case-insensitively (`COLLATE NOCASE`).
+integer cents. Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where
+fold() is Python's str.casefold registered on the connection (COLLATE NOCASE folds ASCII only).
 """
 
 from __future__ import annotations
@@ -187,9 +188,14 @@ def _check_header(path: Path) -> None:
         raise DatabaseProblem(f"{path} is not a SQLite database; it was left untouched")
 
 
+def _fold(value: Any) -> Any:
+    return value.strip().casefold() if isinstance(value, str) else value
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.create_function("fold", 1, _fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
     return conn
@@ -212,6 +218,8 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
         )
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
+            raise DatabaseProblem(f"cannot open {path} for reading and writing ({exc}); check its permissions") from None
         raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
     if not applied:
         raise DatabaseProblem(f"{path} is not a salesselect database; it was left untouched")
@@ -245,10 +253,13 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 def create_database(path: Path) -> None:
     """Create a new salesselect database file at `path` with the current schema."""
-    if path.exists() and path.stat().st_size > 0:
+    if path.exists():
         raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(path)
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise DatabaseProblem(f"cannot create {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         _migrate(conn)
@@ -261,7 +272,10 @@ def open_connection(path: Path) -> sqlite3.Connection:
     if not path.exists():
         raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
     _check_header(path)
-    conn = _connect(path)
+    try:
+        conn = _connect(path)
+    except sqlite3.OperationalError as exc:
+        raise DatabaseProblem(f"cannot open {path}: {exc}") from None
     try:
         applied = _check_version(conn, path)
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -423,7 +437,7 @@ class Store:
 
     def find_user(self, name: str) -> sqlite3.Row:
         """The user called `name` (case-insensitive) or NotFound listing the users."""
-        row = self._one("SELECT * FROM users WHERE name = ? COLLATE NOCASE", [name.strip()])
+        row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [name.strip()])
         if row is None:
             raise unknown_name("user", name, self.user_names())
         return row
@@ -432,7 +446,7 @@ class Store:
     def user(self) -> sqlite3.Row:
         """The current user's row; a user the database does not know is refused (exit 3)."""
         if self._user is None:
-            row = self._one("SELECT * FROM users WHERE name = ? COLLATE NOCASE", [self.user_name])
+            row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [self.user_name])
             if row is None:
                 raise PermissionDenied(
                     f"user '{self.user_name}' is not a user of this database; "
@@ -457,14 +471,14 @@ class Store:
 
     def require_module(self) -> None:
         if not self.module_enabled_for(self.user):
-            raise PermissionDenied(
-                f"the Sales Select module is off for '{self.user['name']}'; "
-                f"a key user can turn it on with 'salesselect config module enable'"
-            )
+            name = self.user["name"]
+            how = (f"'salesselect config module enable --user {name}' (or 'inherit --user {name}')"
+                   if self.user["module"] == "off" else "'salesselect config module enable'")
+            raise PermissionDenied(f"the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
 
     def add_user(self, name: str, key_user: bool = False) -> None:
         name = _clean_name(name, "user name")
-        if self._one("SELECT 1 FROM users WHERE name = ? COLLATE NOCASE", [name]):
+        if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
             raise Conflict(f"user '{name}' already exists")
         self.conn.execute(
             "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
@@ -509,10 +523,18 @@ class Store:
             raise Conflict(f"'{row['name']}' is the last key user")
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
         used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
-        target = self._reassign_target("user", row, reassign_to, used + used_followups, self.find_user)
+        if used_followups and not used and reassign_to is None:
+            raise Conflict(
+                f"{used_followups} follow-up(s) belong to user '{row['name']}'; pass --reassign-to OTHER to move them first"
+            )
+        target = self._reassign_target("user", row, reassign_to, used, self.find_user)
+        if target is None and used_followups:
+            target = self.find_user(reassign_to)
         if target is not None:
-            for opp in self._all("SELECT id FROM opportunities WHERE owner_id = ?", [row["id"]]):
-                self._history(opp["id"], "owner", row["name"], target["name"], row["id"], target["id"])
+            self._history_for_all(
+                "owner_id = ?", [row["id"]], "owner", row["name"], target["name"], row["id"], target["id"],
+                actor=f"{self.user['name']} (user removed)",
+            )
             self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM users WHERE id = ?", [row["id"]])
@@ -554,7 +576,7 @@ class Store:
         return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
 
     def find_business_type(self, name: str) -> sqlite3.Row:
-        row = self._one("SELECT * FROM business_types WHERE name = ? COLLATE NOCASE", [name.strip()])
+        row = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [name.strip()])
         if row is None:
             raise unknown_name("business type", name, self.business_type_names())
         return row
@@ -562,7 +584,7 @@ class Store:
     def add_business_type(self, name: str, color: str) -> None:
         name = _clean_name(name, "business type name")
         color = validate_color(color)
-        if self._one("SELECT 1 FROM business_types WHERE name = ? COLLATE NOCASE", [name]):
+        if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
             raise Conflict(f"business type '{name}' already exists")
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
 
@@ -573,7 +595,7 @@ class Store:
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._one(
-                "SELECT 1 FROM business_types WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]
+                "SELECT 1 FROM business_types WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]
             )
             if clash:
                 raise Conflict(f"business type '{new_name}' already exists")
@@ -600,6 +622,16 @@ class Store:
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE business_type_id = ?", [row["id"]])
         used_workflows = self._scalar("SELECT COUNT(*) FROM workflows WHERE business_type_id = ?", [row["id"]])
         target = self._reassign_target("business type", row, reassign_to, used, self.find_business_type)
+        orphans = [r[0] for r in self._all(
+            """SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                WHERE l.business_type_id = ? AND NOT EXISTS (
+                  SELECT 1 FROM stage_business_types o WHERE o.stage_id = s.id AND o.business_type_id != ?)
+                ORDER BY s.position""", [row["id"], row["id"]])]
+        if orphans:
+            raise Conflict(
+                f"stage(s) {', '.join(orphans)} belong only to business type '{row['name']}'; "
+                f"remove them or link them to another type first"
+            )
         if target is None and used_workflows:
             raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
         if target is not None:
@@ -631,7 +663,7 @@ class Store:
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
 
     def find_stage(self, name: str) -> sqlite3.Row:
-        row = self._one("SELECT * FROM stages WHERE name = ? COLLATE NOCASE", [name.strip()])
+        row = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [name.strip()])
         if row is None:
             raise unknown_name("stage", name, self.stage_names())
         return row
@@ -659,7 +691,7 @@ class Store:
             raise Invalid("a stage needs at least one --business-type")
         types = [self.find_business_type(t) for t in business_types]
         auto = _auto_status(auto)
-        if self._one("SELECT 1 FROM stages WHERE name = ? COLLATE NOCASE", [name]):
+        if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?)", [name]):
             raise Conflict(f"stage '{name}' already exists")
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position is None:
@@ -683,7 +715,7 @@ class Store:
             raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
         if new_name is not None:
             new_name = _clean_name(new_name, "stage name")
-            if self._one("SELECT 1 FROM stages WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]):
+            if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
                 raise Conflict(f"stage '{new_name}' already exists")
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
         if auto is not None:
@@ -805,9 +837,8 @@ class Store:
                         f"(auto-select {row['auto_status'] or 'none'} vs {target['auto_status'] or 'none'}); "
                         f"reassign to a stage with the same auto-select"
                     )
-            for opp in self._all("SELECT id FROM opportunities WHERE stage_id = ?", [row["id"]]):
-                self._history(opp["id"], "stage", row["name"], target["name"], row["id"], target["id"],
-                              actor=f"{self.user['name']} (stage removed)")
+            self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
+                                  target["id"], actor=f"{self.user['name']} (stage removed)")
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
             self.conn.execute(
                 "UPDATE opportunities SET closed_from_stage_id = ? WHERE closed_from_stage_id = ?",
@@ -825,21 +856,21 @@ class Store:
         return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
 
     def find_source(self, name: str) -> sqlite3.Row:
-        row = self._one("SELECT * FROM sources WHERE name = ? COLLATE NOCASE", [name.strip()])
+        row = self._one("SELECT * FROM sources WHERE fold(name) = fold(?)", [name.strip()])
         if row is None:
             raise unknown_name("source", name, self.source_names())
         return row
 
     def add_source(self, name: str) -> None:
         name = _clean_name(name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE", [name]):
+        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
             raise Conflict(f"source '{name}' already exists")
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
         new_name = _clean_name(new_name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE AND id != ?", [new_name, row["id"]]):
+        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
             raise Conflict(f"source '{new_name}' already exists")
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
 
@@ -887,13 +918,13 @@ class Store:
         if status is not None and status not in ("won", "lost"):
             raise Invalid(f"status must be won or lost, not '{status}'")
         rows = self._all(
-            "SELECT * FROM reasons WHERE text = ? COLLATE NOCASE" + (" AND status = ?" if status else ""),
+            "SELECT * FROM reasons WHERE fold(text) = fold(?)" + (" AND status = ?" if status else ""),
             [text.strip(), status] if status else [text.strip()],
         )
         if not rows:
             other = None
             if status:
-                other = self._one("SELECT status FROM reasons WHERE text = ? COLLATE NOCASE", [text.strip()])
+                other = self._one("SELECT status FROM reasons WHERE fold(text) = fold(?)", [text.strip()])
             if other is not None:
                 raise Invalid(
                     f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
@@ -910,7 +941,7 @@ class Store:
         text = _clean_name(text, "reason")
         if status not in ("won", "lost"):
             raise Invalid(f"status must be won or lost, not '{status}'")
-        if self._one("SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ?", [text, status]):
+        if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
             raise Conflict(f"{status} reason '{text}' already exists")
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
 
@@ -927,7 +958,7 @@ class Store:
             if used:
                 raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
         if self._one(
-            "SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ? AND id != ?",
+            "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ? AND id != ?",
             [final_text, final_status, row["id"]],
         ):
             raise Conflict(f"{final_status} reason '{final_text}' already exists")
@@ -1014,7 +1045,7 @@ class Store:
             self.set_currency(spec.currency)
             changes.append(f"currency {spec.currency}")
         for bt in spec.business_types:
-            existing = self._one("SELECT * FROM business_types WHERE name = ? COLLATE NOCASE", [bt["name"]])
+            existing = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [bt["name"]])
             if existing is None:
                 self.add_business_type(bt["name"], bt["color"])
                 changes.append(f"business type {bt['name']} added")
@@ -1025,7 +1056,7 @@ class Store:
             for type_name in stage["business_types"]:
                 self.find_business_type(type_name)
         for index, stage in enumerate(spec.stages, start=1):
-            existing = self._one("SELECT * FROM stages WHERE name = ? COLLATE NOCASE", [stage["name"]])
+            existing = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [stage["name"]])
             if existing is None:
                 count = self._scalar("SELECT COUNT(*) FROM stages")
                 self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
@@ -1046,7 +1077,7 @@ class Store:
                 if cursor.rowcount:
                     changes.append(f"stage {stage['name']} linked to {bt['name']}")
         for source in spec.sources:
-            if not self._one("SELECT 1 FROM sources WHERE name = ? COLLATE NOCASE", [source]):
+            if not self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [source]):
                 self.add_source(source)
                 changes.append(f"source {source} added")
         if spec.indicator is not None and self.thresholds() != spec.indicator:
@@ -1054,7 +1085,7 @@ class Store:
             changes.append(f"indicator orange {spec.indicator[0]} red {spec.indicator[1]}")
         for reason in spec.reasons:
             if not self._one(
-                "SELECT 1 FROM reasons WHERE text = ? COLLATE NOCASE AND status = ?", [reason["text"], reason["status"]]
+                "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [reason["text"], reason["status"]]
             ):
                 self.add_reason(reason["text"], reason["status"])
                 changes.append(f"{reason['status']} reason {reason['text']} added")
@@ -1086,7 +1117,7 @@ class Store:
     def import_workflows(self, workflows: list[dict]) -> list[str]:
         changes = []
         for workflow in workflows:
-            existing = self._one("SELECT * FROM workflows WHERE name = ? COLLATE NOCASE", [workflow["name"]])
+            existing = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [workflow["name"]])
             if existing is not None:
                 current = self._workflow_dict(existing)
                 if {k: current[k] for k in workflow} == workflow:
@@ -1113,7 +1144,7 @@ class Store:
             raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
         if not actions:
             raise Invalid("a workflow needs at least one --action")
-        if self._one("SELECT 1 FROM workflows WHERE name = ? COLLATE NOCASE", [name]):
+        if self._one("SELECT 1 FROM workflows WHERE fold(name) = fold(?)", [name]):
             raise Conflict(f"workflow '{name}' already exists")
         to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
         from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
@@ -1238,12 +1269,24 @@ class Store:
              from_id, to_id],
         )
 
+    def _history_for_all(
+        self, where: str, params: list, field_name: str, from_value: str, to_value: str,
+        from_id: int | None, to_id: int | None, actor: str | None = None,
+    ) -> None:
+        """One history row for every opportunity matching `where`, in one statement."""
+        self.conn.execute(
+            f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+                SELECT id, ?, ?, ?, ?, ?, ?, ? FROM opportunities WHERE {where}""",
+            [self.now(), actor or self.user["name"], field_name, from_value, to_value, from_id, to_id, *params],
+        )
+
     def add_note(self, opportunity_id: int, text: str, actor: str | None = None) -> None:
         """A note in the opportunity's timeline."""
         self._opportunity_row(opportunity_id)
-        if not text.strip():
+        text = _blank_to_none(text, "a note", multiline=True)
+        if text is None:
             raise Invalid("a note needs text")
-        self._history(opportunity_id, "note", None, text.strip(), actor=actor)
+        self._history(opportunity_id, "note", None, text, actor=actor)
 
     def add_opportunity(
         self, *, title: str, company: str, business_type: str, source: str, stage: str | None = None,
@@ -1274,9 +1317,9 @@ class Store:
             """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
                                           expected_close, owner_id, status, vacancy, notes, created)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)""",
-            [title, company, _blank_to_none(contact), bt["id"], target.id, src["id"], value_cents,
-             expected_close.isoformat() if expected_close else None, owner_row["id"], _blank_to_none(vacancy),
-             _blank_to_none(note), self.today.isoformat()],
+            [title, company, _blank_to_none(contact, "contact"), bt["id"], target.id, src["id"], value_cents,
+             expected_close.isoformat() if expected_close else None, owner_row["id"],
+             _blank_to_none(vacancy, "vacancy"), _blank_to_none(note, "note", multiline=True), self.today.isoformat()],
         )
         new_id = cursor.lastrowid
         self._history(new_id, "created", None, target.name, None, target.id)
@@ -1295,10 +1338,9 @@ class Store:
                 self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
                 done.append(key)
         for key in ("contact", "vacancy", "notes"):
-            if key in changes and _blank_to_none(changes[key]) != row[key]:
-                self.conn.execute(
-                    f"UPDATE opportunities SET {key} = ? WHERE id = ?", [_blank_to_none(changes[key]), opportunity_id]
-                )
+            value = _blank_to_none(changes[key], key, multiline=key == "notes") if key in changes else None
+            if key in changes and value != row[key]:
+                self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
                 done.append(key)
         if "source" in changes:
             src = self.find_source(changes["source"])
@@ -1344,6 +1386,8 @@ class Store:
     def _change_type(self, row: sqlite3.Row, business_type: str, stage: str | None) -> list[str]:
         bt = self.find_business_type(business_type)
         if bt["id"] == row["business_type_id"]:
+            if stage is not None:
+                raise Invalid(f"#{row['id']} is already of business type '{bt['name']}'; use 'salesselect opp move {row['id']} STAGE'")
             return []
         type_stages = self.stages_of_type(bt["id"])
         state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
@@ -1458,14 +1502,15 @@ class Store:
     def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
                      actor: str | None = None) -> int:
         row = self._opportunity_row(opportunity_id)
-        if not text or not text.strip():
+        text = _blank_to_none(text, "a follow-up")
+        if text is None:
             raise Invalid("a follow-up needs text")
         user_id = self.find_user(user)["id"] if user else row["owner_id"]
         cursor = self.conn.execute(
             "INSERT INTO followups (opportunity_id, due, text, user_id, created) VALUES (?, ?, ?, ?, ?)",
-            [opportunity_id, due.isoformat(), text.strip(), user_id, self.today.isoformat()],
+            [opportunity_id, due.isoformat(), text, user_id, self.today.isoformat()],
         )
-        self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text.strip()}", actor=actor)
+        self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text}", actor=actor)
         return cursor.lastrowid
 
     def list_followups(
@@ -1525,7 +1570,7 @@ class Store:
     def find_workflow(self, ref: str) -> sqlite3.Row:
         """A workflow by name (case-insensitive) or by id; NotFound listing the names."""
         text = (ref or "").strip()
-        row = self._one("SELECT * FROM workflows WHERE name = ? COLLATE NOCASE", [text])
+        row = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [text])
         if row is None and text.isdigit():
             row = self._one("SELECT * FROM workflows WHERE id = ?", [int(text)])
         if row is None:
@@ -1767,10 +1812,17 @@ def _clean_name(value: str | None, what: str) -> str:
     return text
 
 
-def _blank_to_none(value: str | None) -> str | None:
+def _blank_to_none(value: str | None, what: str = "text", multiline: bool = False) -> str | None:
+    """Free text (contact, vacancy, notes, follow-ups): stripped, None when blank, no escape sequences."""
     if value is None:
         return None
-    return value.strip() or None
+    text = value.strip()
+    if len(text) > 5000:
+        raise Invalid(f"{what} is longer than 5000 characters")
+    allowed = "\n\t" if multiline else ""
+    if any(ord(ch) < 32 and ch not in allowed or ord(ch) == 127 for ch in text):
+        raise Invalid(f"{what} must not contain control characters")
+    return text or None
 
 
 def _auto_status(value: str | None) -> str | None:
@@ -1803,7 +1855,9 @@ def validate_color(color: str) -> str:
 
 def resolve_db_path(option: str | None) -> Path:
     """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
-    if option:
+    if option is not None:
+        if not option.strip():
+            raise Invalid("--db needs a file path")
         return Path(option).expanduser()
     env = os.environ.get("SALESSELECT_DB")
     if env:
@@ -1813,14 +1867,29 @@ def resolve_db_path(option: str | None) -> Path:
     return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
 
 
-def init_database(path: Path, user_name: str, today: dt.date) -> Store:
-    """Create the file, make `user_name` the first key user, switch the module on. Returns an open store."""
+def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
+    """Create the file, make `user_name` the first key user, switch the module on.
+
+    `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
+    Whatever fails, no half-made file is left behind.
+    """
+    user_name = _clean_name(user_name, "user name")
     create_database(path)
-    store = Store(open_connection(path), path, today, user_name)
-    with store.transaction(write=True):
-        store.conn.execute(
-            "INSERT INTO users (name, key_user, created) VALUES (?, 1, ?)", [_clean_name(user_name, "user name"), today.isoformat()]
-        )
-        store.set_setting("module", "on")
-        store.set_setting("currency", "EUR")
-    return store
+    store = None
+    try:
+        store = Store(open_connection(path), path, today, user_name)
+        with store.transaction(write=True):
+            store.conn.execute("INSERT INTO users (name, key_user, created) VALUES (?, 1, ?)", [user_name, today.isoformat()])
+            store.set_setting("module", "on")
+            store.set_setting("currency", "EUR")
+            return fill(store) if fill else None
+    except BaseException:
+        if store is not None:
+            store.close()
+            store = None
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        raise
+    finally:
+        if store is not None:
+            store.close()

@@ -50,6 +50,9 @@ def test_remove_business_type_in_use(agency, cli, ok):
     run = cli("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
     assert run.exit_code == 1 and "Framework agreement" in err(run)
     ok("opp", "move", "1", "Proposal")
+    run = cli("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
+    assert run.exit_code == 1 and "Framework agreement belong only to business type 'Agencies'" in err(run)
+    ok("config", "remove-stage", "Framework agreement")
     ok("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
     types = {r["business_type"] for r in ok("opp", "list", "--format", "json").json()}
     assert types == {"Staffing"}
@@ -287,11 +290,15 @@ def test_unknown_user_is_refused_with_exit_3(agency, cli):
     ["config", "module", "show"],
 ])
 def test_plain_user_cannot_change_setup(agency, cli, args):
-    before = cli("config", "export").stdout
+    def state():
+        return (cli("config", "export").stdout, cli("user", "list", "--format", "json").stdout,
+                cli("config", "module", "show", "--format", "json").stdout)
+
+    before = state()
     run = cli("--user", "bob", *args)
     assert run.exit_code == 3, run.stderr
     assert "only key users may" in err(run)
-    assert cli("config", "export").stdout == before
+    assert state() == before
 
 
 def test_plain_user_can_read(agency, ok):
@@ -358,3 +365,38 @@ def test_every_command_has_help_text(ok):
         assert "Usage" in run.stdout
         seen += 1
     assert seen > 40
+
+
+def test_key_user_rights_and_the_last_key_user(db, ok, cli):
+    ok("user", "add", "bob")
+    assert cli("--user", "bob", "config", "add-source", "X").exit_code == 3
+    ok("user", "set-key-user", "bob")
+    ok("--user", "bob", "config", "add-source", "X")
+    ok("user", "set-key-user", "bob", "--off")
+    run = cli("user", "set-key-user", "anna", "--off")
+    assert run.exit_code == 1 and "last key user" in err(run)
+    assert cli("--user", "bob", "user", "set-key-user", "bob").exit_code == 3
+
+
+def test_currency(agency, ok, cli):
+    add_opp(ok, "D", "Acme", "Staffing", "HubSpot", "--value", "1500")
+    ok("config", "set-currency", "usd")
+    assert "$1,500" in ok("opp", "list").stdout
+    assert json.loads(ok("config", "export").stdout)["currency"] == "USD"
+    run = cli("config", "set-currency", "dollars")
+    assert run.exit_code == 1 and "three-letter code" in err(run)
+
+
+def test_removing_a_user_with_only_followups(agency, ok, cli):
+    opp = add_opp(ok)
+    ok("followup", "add", opp, "tomorrow", "Call", "--user-for", "bob")
+    run = cli("user", "remove", "bob")
+    assert run.exit_code == 1 and "1 follow-up(s) belong to user 'bob'" in err(run)
+    ok("user", "remove", "bob", "--reassign-to", "kim")
+    assert ok("followup", "list", "--format", "json").json()[0]["user"] == "kim"
+
+
+def test_module_off_for_one_user_names_the_fix(agency, ok, cli):
+    ok("config", "module", "disable", "--user", "bob")
+    run = cli("--user", "bob", "opp", "list")
+    assert run.exit_code == 3 and "enable --user bob" in err(run)

@@ -100,7 +100,7 @@ def test_newer_schema_is_refused_untouched(db, cli, isolated):
 def test_directory_as_database(cli, isolated):
     run = cli("--db", isolated, "opp", "list")
     assert run.exit_code == 1
-    assert run.stderr.startswith("Error: ")
+    assert run.stderr.startswith("Error: ") and "is a directory" in run.stderr
 
 
 WRITER = """
@@ -174,3 +174,22 @@ def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypa
     conn = sqlite3.connect(isolated / "sales.db")
     assert "half" not in [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
     assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(store.MIGRATIONS) - 1
+
+
+def test_init_with_a_bad_user_name_leaves_no_file(cli, isolated):
+    path = isolated / "h.db"
+    run = cli("--db", path, "--user", "ann\x01a", "init")
+    assert run.exit_code == 1 and "control characters" in run.stderr
+    assert not path.exists()
+    assert cli("--db", path, "init").exit_code == 0
+
+
+def test_init_under_a_file_is_one_line(cli, isolated):
+    (isolated / "afile").write_text("x")
+    run = cli("--db", isolated / "afile" / "x.db", "init")
+    assert run.exit_code == 1 and run.stderr.startswith("Error: cannot create")
+
+
+def test_empty_db_option_is_refused(cli):
+    run = cli("--db", "", "user", "list")
+    assert run.exit_code == 1 and "--db needs a file path" in run.stderr

@@ -272,3 +272,79 @@ def test_manual_example_tomorrow_is_red(agency, ok):
     ok("config", "set-indicator", "--orange", "4", "--red", "2")
     opp = add_opp(ok, "D", "Acme", "Staffing", "HubSpot", "--close", "tomorrow")
     assert show(ok, opp)["indicator"] == "red"
+
+
+def test_indicator_reads_without_colour(agency, ok):
+    add_opp(ok, "Soon", "Acme", "Staffing", "HubSpot", "--close", "+1d")
+    add_opp(ok, "Later", "Acme", "Staffing", "HubSpot", "--close", "+4d")
+    add_opp(ok, "Late", "Acme", "Staffing", "HubSpot", "--close", "-2d")
+    out = ok("opp", "list").stdout
+    assert "1d red" in out and "4d orange" in out and "overdue 2d" in out
+    assert "\x1b[" not in out
+
+
+def test_names_and_text_are_never_markup(agency, ok, cli):
+    ok("config", "add-source", "[/]")
+    ok("user", "add", "[bold]x")
+    assert "[/]" in ok("config", "list-sources").stdout
+    assert "[bold]x" in ok("user", "list").stdout
+    assert "[/]" in ok("config", "show").stdout
+    opp = add_opp(ok, "[red]Deal[/red]", "[/]Acme", "Staffing", "[/]")
+    out = ok("opp", "list").stdout
+    assert "[red]Deal[/red]" in out and "[/]Acme" in out
+    assert "[red]Deal[/red]" in ok("opp", "show", opp).stdout
+
+
+def test_control_characters_are_refused(agency, ok, cli):
+    opp = add_opp(ok)
+    for args in (["opp", "edit", opp, "--contact", "\x1b]0;pwned\x07"],
+                 ["followup", "add", opp, "today", "x\x1b[31m"],
+                 ["opp", "edit", opp, "--note", "bell\x07"],
+                 ["opp", "add", "T\x1b[2J", "--company", "A", "--type", "Staffing", "--source", "HubSpot"]):
+        run = cli(*args)
+        assert run.exit_code == 1, args
+        assert "control characters" in run.stderr
+        assert "\x1b" not in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_error_with_newline_in_name_stays_one_line(agency, ok, cli):
+    opp = add_opp(ok)
+    run = cli("opp", "move", opp, "Fo\no")
+    assert run.exit_code == 1
+    assert run.stderr.count("\n") == 1 and "Fo\\no" in run.stderr
+
+
+def test_unicode_names_match_case_insensitively(agency, ok, cli):
+    ok("config", "add-source", "Ärzteblatt")
+    run = cli("config", "add-source", "ärzteblatt")
+    assert run.exit_code == 1 and "already exists" in run.stderr
+    opp = add_opp(ok, "Deal", "Acme", "Staffing", "ÄRZTEBLATT")
+    assert ok("opp", "show", opp, "--format", "json").json()["source"] == "Ärzteblatt"
+
+
+@pytest.mark.parametrize("args", [
+    ["opp", "show", "0"], ["opp", "show", "-3"], ["opp", "show", "99999999999999999999"],
+])
+def test_bad_ids_are_usage_errors(agency, cli, args):
+    run = cli(*args)
+    assert run.exit_code == 2
+    assert "Traceback" not in run.stderr
+
+
+def test_absurd_values_are_refused_cleanly(agency, ok, cli):
+    run = cli("opp", "add", "D", "--company", "A", "--type", "Staffing", "--source", "HubSpot", "--value", "1" + "0" * 30)
+    assert run.exit_code == 1 and "value is too large" in run.stderr
+    run = cli("opp", "add", "D", "--company", "A", "--type", "Staffing", "--source", "HubSpot", "--close", "friday",
+              env={"SALESSELECT_TODAY": "9999-12-31"})
+    assert run.exit_code == 1 and "out of range" in run.stderr
+
+
+def test_empty_csv_keeps_the_header(agency, ok):
+    out = ok("opp", "list", "--status", "won", "--format", "csv").stdout
+    assert out.strip() == ",".join(KEYS)
+
+
+def test_edit_same_type_with_stage_is_refused(agency, ok, cli):
+    opp = add_opp(ok)
+    run = cli("opp", "edit", opp, "--type", "Staffing", "--stage", "Proposal")
+    assert run.exit_code == 1 and "opp move" in run.stderr

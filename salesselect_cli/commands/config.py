@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
-from salesselect_cli.render import Column, emit, stderr_line
+from salesselect_cli.render import Column, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
@@ -28,17 +28,15 @@ def init(
     opts = options(ctx)
     path = resolve_db_path(opts.db)
     user_name = current_user_name(opts.user)
-    store = init_database(path, user_name, current_today())
-    try:
-        if demo:
-            from salesselect_cli.demo import build_demo
+    fill = None
+    if demo:
+        from salesselect_cli.demo import build_demo
 
-            with store.transaction(write=True):
-                summary = build_demo(store)
-            stderr_line(summary)
-    finally:
-        store.close()
+        fill = build_demo
+    summary = init_database(path, user_name, current_today(), fill)
     stderr_line(f"Created {path}; '{user_name}' is its first key user.")
+    if summary:
+        stderr_line(summary)
     if not demo:
         stderr_line("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check').")
 
@@ -85,7 +83,7 @@ def _print_setup(store, console) -> None:
 
     types = store.list_business_types()
     console.print(build_table(types, [
-        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {r['name']}"),
+        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
         Column("opportunities", "Opps", justify="right")], title="1. Business types"))
     console.print(build_table(store.list_stages(), _STAGE_COLUMNS, title="2. Stages"))
@@ -146,6 +144,8 @@ def import_(
         setup = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(f"{file} is not usable JSON: {exc}") from None
     with session(ctx, write=True, key_user=SETUP) as store:
         try:
             with store.savepoint():
@@ -190,7 +190,7 @@ def list_business_types(ctx: typer.Context, fmt: Format = format_option(), outpu
     with session(ctx) as store:
         rows = store.list_business_types()
     emit(rows, fmt.value, output, [
-        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {r['name']}"),
+        Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
         empty="No business types yet: salesselect config add-business-type NAME --color C")
 

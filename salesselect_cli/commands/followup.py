@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opport
 @app.command("add")
 def add(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = typer.Argument(..., metavar="ID", min=1, max=2**63 - 1, help="The opportunity's id."),
     when: str = typer.Argument(..., help="Due date: YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, friday, ..."),
     text: str = typer.Argument(..., help="What to do."),
     user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner)."),
@@ -47,7 +47,7 @@ def list_(
     overdue: bool = typer.Option(False, "--overdue", help="Only those past their date."),
     due_today: bool = typer.Option(False, "--today", help="Only those due today."),
     week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
-    opportunity_id: Optional[int] = typer.Option(None, "--opp", help="Only this opportunity's."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's."),
     done: bool = typer.Option(False, "--done", help="Include those already done."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
@@ -63,7 +63,7 @@ def list_(
                                     opportunity_id=opportunity_id, include_done=done)
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right"),
-        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']}[/]" if r["overdue"] else r["due"]),
+        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']} overdue[/]" if r["overdue"] else r["due"]),
         Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
         Column("opportunity_id", "Opp", justify="right"),
         Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
@@ -74,7 +74,7 @@ def list_(
 @app.command("done")
 def done(
     ctx: typer.Context,
-    followup_id: int = typer.Argument(..., metavar="FID", help="The follow-up's id."),
+    followup_id: int = typer.Argument(..., metavar="FID", min=1, max=2**63 - 1, help="The follow-up's id."),
 ) -> None:
     """Mark a follow-up done."""
     with session(ctx, write=True) as store:

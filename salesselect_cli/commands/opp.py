@@ -13,6 +13,9 @@ from salesselect_cli.render import Column, days_badge, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
 
+MAX_ID = 2**63 - 1
+ID_ARGUMENT = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="The opportunity's id.")
+
 
 def _money(store, record: dict) -> str:
     from salesselect_cli.rules.money import format_money
@@ -84,7 +87,7 @@ def list_(
 ) -> None:
     """List opportunities (open ones by default)."""
     from salesselect_cli.errors import Invalid
-    from salesselect_cli.store import OpportunityFilter
+    from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter
 
     if mine and owner:
         raise Invalid("use --owner or --mine, not both")
@@ -96,14 +99,14 @@ def list_(
             close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
         )
         rows = store.list_opportunities(flt, limit)
-        emit(rows, fmt.value, output, opportunity_columns(store),
+        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
              empty="No opportunities match." if status != "open" else "No open opportunities match.")
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     fmt: Format = format_option(),
 ) -> None:
     """Show one opportunity with its history timeline and follow-ups."""
@@ -188,7 +191,7 @@ def _describe(item: dict) -> str:
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     title: Optional[str] = typer.Option(None, "--title", help="New title."),
     company: Optional[str] = typer.Option(None, "--company", "-c", help="New company."),
     contact: Optional[str] = typer.Option(None, "--contact", help="New contact ('' clears it)."),
@@ -233,7 +236,7 @@ def edit(
 @app.command("move")
 def move(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
@@ -248,7 +251,7 @@ def move(
 @app.command("win")
 def win(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
@@ -262,7 +265,7 @@ def win(
 @app.command("lose")
 def lose(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
@@ -276,7 +279,7 @@ def lose(
 @app.command("reopen")
 def reopen(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
@@ -297,7 +300,7 @@ def _said(record: dict, warnings: list[str] = ()) -> None:
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity's id."),
+    opportunity_id: int = ID_ARGUMENT,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete an opportunity with its history and follow-ups (asks first on a terminal)."""
@@ -305,12 +308,14 @@ def delete(
 
     from salesselect_cli.errors import Invalid
 
+    if not yes:
+        # ask before taking the write lock: a prompt left open must not block other users
+        with session(ctx) as store:
+            record = store.get_opportunity(opportunity_id)
+        if not sys.stdin.isatty():
+            raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
+        if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+            raise typer.Exit(1)
     with session(ctx, write=True) as store:
-        record = store.get_opportunity(opportunity_id)
-        if not yes:
-            if not sys.stdin.isatty():
-                raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-            if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
-                raise typer.Exit(1)
-        store.delete_opportunity(opportunity_id)
+        record = store.delete_opportunity(opportunity_id)
     stderr_line(f"Deleted #{opportunity_id} {record['title']}.")

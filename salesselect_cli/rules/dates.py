@@ -55,13 +55,16 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         raise Invalid(f"empty date; {HINT}")
     if word in ("today", "vandaag"):
         return today
-    if word in ("tomorrow", "morgen"):
-        return today + dt.timedelta(days=1)
-    if word in ("yesterday", "gisteren"):
-        return today - dt.timedelta(days=1)
-    if word in WEEKDAYS:
-        ahead = (WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
-        return today + dt.timedelta(days=ahead)
+    try:
+        if word in ("tomorrow", "morgen"):
+            return today + dt.timedelta(days=1)
+        if word in ("yesterday", "gisteren"):
+            return today - dt.timedelta(days=1)
+        if word in WEEKDAYS:
+            ahead = (WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
+            return today + dt.timedelta(days=ahead)
+    except OverflowError:
+        raise Invalid(f"date '{raw}' is out of range") from None
     if match := _ISO.match(word):
         year, month, day = (int(part) for part in match.groups())
         return _build(raw, year, month, day)

@@ -24,9 +24,11 @@ def parse_money(text: str | int | Decimal) -> int:
         multiplier, cleaned = 1000, cleaned[:-1]
     if cleaned.startswith("-"):
         raise Invalid(f"value must not be negative: '{raw}'")
-    if not cleaned or not re.fullmatch(r"[0-9.,]+", cleaned):
+    if not cleaned or not re.fullmatch(r"[0-9.,]{1,40}", cleaned):
         raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
     cleaned = _normalise_separators(cleaned, raw)
+    if len(cleaned.split(".")[0].lstrip("0")) > 13:
+        raise Invalid(f"value is too large: '{raw}'")
     try:
         amount = Decimal(cleaned) * multiplier
     except InvalidOperation:
