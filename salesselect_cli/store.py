@@ -1578,6 +1578,17 @@ class Store:
             flush()
         return first_id, next_id - first_id
 
+    def act_as(self, user_name: str) -> None:
+        """Make `user_name` the acting user from now on (history's actor); the demo plays its recruiters."""
+        self.find_user(user_name)
+        self.user_name = user_name
+        self._user = None
+
+    def opportunity_counts(self) -> dict[str, int]:
+        """How many opportunities per status (open, won, lost), zeros included."""
+        counts = dict(self._all("SELECT status, COUNT(*) FROM opportunities GROUP BY status"))
+        return {status: counts.get(status, 0) for status in STATUSES}
+
     def import_summary(self, first_id: int) -> list[dict]:
         """What an import added (ids from `first_id`): count and value per type, stage and status."""
         from salesselect_cli.rules.money import cents_to_decimal_string
