@@ -10,6 +10,7 @@ and most deals are lost in Proposal because they are too expensive.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from dataclasses import dataclass, field
 
@@ -275,7 +276,7 @@ def _apply(store, event: Event, ids: dict[int, int], followups: dict[int, int]) 
 def build_demo(store) -> str:
     """Fill a fresh database with the example agency; returns a one-line summary. Runs in the caller's transaction."""
     today, fixed_time, me = store.today, store.fixed_time, store.user["name"]
-    store.import_setup(SETUP)
+    store.import_setup(json.loads(json.dumps(SETUP)))  # a copy: the module's SETUP stays as written
     store.today = today - dt.timedelta(days=HISTORY_DAYS + 14)
     store.fixed_time = "08:30:00"
     for name, key_user in USERS:

@@ -45,7 +45,7 @@ def test_setup_agency_script_builds_the_setup_of_setup_json(ok, monkeypatch, tmp
 def test_setup_agency_script_stops_at_the_first_error(ok, monkeypatch, tmp_path):
     monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "twice.db"))
     ok("init")
-    assert run_script(tmp_path).returncode == 0
+    ok("config", "import", str(SETUP_JSON))
     again = run_script(tmp_path)
     assert again.returncode == 1
     assert again.stderr.splitlines()[-1] == "Error: business type 'Staffing' already exists"
