@@ -291,3 +291,32 @@ def test_build_mapping_prefers_explicit_maps():
         importing.build_mapping(["title", "Title"], {}, {"business_type": "X", "source": "Y"})
     with pytest.raises(Exception, match="needs CSV_COLUMN=field"):
         importing.parse_maps(["title"])
+
+
+def _names() -> importing.Names:
+    stage = importing.StageInfo
+    lead, proposal = stage(1, "Lead", None, frozenset({1})), stage(2, "Proposal", None, frozenset({1}))
+    won, lost = stage(3, "Won", "won", frozenset({1})), stage(4, "Lost", "lost", frozenset({1}))
+    stages = [lead, proposal, won, lost]
+    return importing.Names(
+        business_types={"staffing": (1, "Staffing")}, stages={s.name.casefold(): s for s in stages},
+        type_stages={1: stages}, sources={"google": (1, "Google")}, users={"anna": (1, "anna")},
+        reasons={("too expensive", "lost"): (9, "Too expensive"), ("good price", "won"): (8, "Good price")},
+        stage_names=[s.name for s in stages],
+    )
+
+
+def test_row_parser_closes_deals_like_win_and_lose_do():
+    headers = ["title", "company", "stage", "status", "reason", "close", "value"]
+    defaults = {"business_type": "staffing", "source": "GOOGLE", "owner": "anna", "stage": None}
+    parser = importing.RowParser(_names(), importing.build_mapping(headers, {}, defaults), defaults, TODAY)
+    row = parser.parse(2, ["A", "Acme", "proposal", "LOST", "too expensive", "+2w", "1.250,5"])
+    assert (row.stage.name, row.closed_from.name, row.status, row.reason_id) == ("Lost", "Proposal", "lost", 9)
+    assert (row.expected_close, row.value_cents, row.closed, row.created) == (
+        "2026-12-11", 125050, TODAY.isoformat(), TODAY.isoformat())
+    row = parser.parse(3, ["B", "Beta", "", "won", "", "", ""])
+    assert (row.stage.name, row.closed_from, row.reason_id, row.value_cents) == ("Won", None, None, 0)
+    row = parser.parse(4, ["C", "Core", "", "", "", "", ""])
+    assert (row.stage.name, row.status, row.source_id, row.owner_id) == ("Lead", "open", 1, 1)
+    with pytest.raises(importing.Invalid, match="^line 9: unknown stage 'Proposl'; valid: Proposal"):
+        parser.parse(9, ["D", "Dim", "Proposl", "", "", "", ""])
