@@ -6,7 +6,7 @@ import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 
@@ -72,10 +72,10 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
 
 
 @contextlib.contextmanager
-def _progress(total_lines: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for big files on a terminal; a no-op otherwise."""
+def _progress(records: Iterator[tuple[int, list[str]]], total_lines: int) -> Iterator[Iterator[tuple[int, list[str]]]]:
+    """The records, drawing a progress bar on stderr for big files on a terminal."""
     if total_lines < PROGRESS_FROM_LINES or not sys.stderr.isatty():
-        yield lambda line: None
+        yield records
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -84,11 +84,13 @@ def _progress(total_lines: int) -> Iterator[Callable[[int], None]]:
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("import", total=total_lines)
 
-        def advance(line: int) -> None:
-            if line % 1000 == 0:
-                bar.update(task, completed=line)
+        def tracked() -> Iterator[tuple[int, list[str]]]:
+            for line, cells in records:
+                if line % 1000 < 2:  # a record may span lines: do not count on hitting an exact multiple
+                    bar.update(task, completed=line)
+                yield line, cells
 
-        yield advance
+        yield tracked()
 
 
 def import_(
@@ -134,19 +136,11 @@ def import_(
     with session(ctx, write=True) as store:
         defaults["owner"] = owner or store.user["name"]
         parser = RowParser(store.import_names(), mapping, defaults, store.today)
-        width = len(headers)
-
-        with _progress(text.count("\n")) as advance:
-            def rows():
-                for line, cells in records:
-                    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                        raise Invalid(f"line {line}: {len(cells)} cells, but the header has {width} columns")
-                    advance(line)
-                    yield parser.parse(line, cells)
-
+        with _progress(records, text.count("\n")) as tracked:
+            rows = (parser.parse(line, cells) for line, cells in tracked)
             try:
                 with store.savepoint():
-                    first_id, count = store.import_opportunities(rows())
+                    first_id, count = store.import_opportunities(rows)
                     summary = store.import_summary(first_id)
                     currency = store.currency
                     if dry_run:

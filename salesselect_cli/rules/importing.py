@@ -63,6 +63,7 @@ class Mapping:
 
     columns: dict[str, int]  # field -> index of its cell
     ignored: list[str]  # headers that fill no field (export's derived columns not included)
+    header_count: int = 0
 
 
 def build_mapping(headers: list[str], maps: dict[str, str], defaults: dict[str, str | None]) -> Mapping:
@@ -101,7 +102,7 @@ def build_mapping(headers: list[str], maps: dict[str, str], defaults: dict[str, 
     for needed, option in (("business_type", "--type"), ("source", "--source")):
         if needed not in columns and not defaults.get(needed):
             raise Invalid(f"no column for {needed}; map one with --map COLUMN={needed} or give {option}")
-    return Mapping(columns, ignored)
+    return Mapping(columns, ignored, len(headers))
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,9 @@ class RowParser:
             raise Invalid(f"line {line}: {exc}") from None
 
     def _parse(self, cells: list[str]) -> ImportRow:
+        extra = self.mapping.header_count
+        if len(cells) > extra and any(cell.strip() for cell in cells[extra:]):
+            raise Invalid(f"{len(cells)} cells, but the header has {extra} columns")
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         get = {name: unquote_formula(cells[index]) for name, index in self.items}
