@@ -268,6 +268,7 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
 def test_delimiter_detection_and_header_normalising():
     assert importing.detect_delimiter("title;company;value") == ";"
     assert importing.detect_delimiter("title,company;x,value") == ","
+    assert importing.detect_delimiter('title;"Company, Inc, BV";value') == ";"
     assert importing.normalise_header("  Business  Type ") == "business_type"
     assert importing.normalise_header("expected-close") == "expected_close"
 

@@ -39,7 +39,8 @@ def normalise_header(header: str) -> str:
 
 def detect_delimiter(header_line: str) -> str:
     """';' when the header has more semicolons than commas (Dutch Excel), ',' otherwise."""
-    return ";" if header_line.count(";") > header_line.count(",") else ","
+    outside = "".join(header_line.split('"')[::2])  # separators inside quoted headers do not count
+    return ";" if outside.count(";") > outside.count(",") else ","
 
 
 def parse_maps(maps: list[str]) -> dict[str, str]:
