@@ -1,0 +1,108 @@
+"""`init --demo`: the same agency for the same today, a complete setup, and a story the reports can find."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections import Counter
+
+from salesselect_cli import demo
+from tests.conftest import SETUP_JSON, TODAY
+
+
+def dump(path) -> list[str]:
+    """Every table's rows as SQL, without sqlite-utils' migration bookkeeping (it records the clock)."""
+    conn = sqlite3.connect(path)
+    try:
+        return [line for line in conn.iterdump() if "_sqlite_migrations" not in line]
+    finally:
+        conn.close()
+
+
+def build(ok, monkeypatch, path, today: dt.date = TODAY):
+    monkeypatch.setenv("SALESSELECT_DB", str(path))
+    monkeypatch.setenv("SALESSELECT_TODAY", today.isoformat())
+    return ok("init", "--demo")
+
+
+def test_the_demo_is_the_same_for_the_same_today(ok, monkeypatch, tmp_path):
+    build(ok, monkeypatch, tmp_path / "one.db")
+    build(ok, monkeypatch, tmp_path / "two.db")
+    first, second = dump(tmp_path / "one.db"), dump(tmp_path / "two.db")
+    assert first == second
+    assert sum(line.startswith('INSERT INTO "history"') for line in first) > 2000
+
+
+def test_the_demo_tells_a_story_the_reports_can_find(ok, cli, monkeypatch, tmp_path):
+    run = build(ok, monkeypatch, tmp_path / "demo.db")
+    assert "\nDemo agency: 300 opportunities (" in run.stderr
+    assert ok("config", "check").stdout.startswith("The setup is complete")
+    setup = ok("config", "export").json()
+    assert {k: v for k, v in setup.items() if k != "workflows"} == {
+        k: v for k, v in json.loads(SETUP_JSON.read_text()).items() if k != "workflows"}
+    assert [(w["name"], w["on"], w["actions"]) for w in setup["workflows"]] == [
+        ("Proposal follow-up", "stage", ["followup:+3d:Call about the proposal"]),
+        ("Feedback on lost deals", "status", ["note:Ask for feedback within a month"]),
+    ]
+    assert {u["name"] for u in ok("user", "list", "--format", "json").json()} == {"anna", "sanne", "daan", "noor"}
+
+    opps = ok("export", "--format", "json").json()
+    assert len(opps) == 300
+    status = Counter(o["status"] for o in opps)
+    assert status["won"] > 60 and status["lost"] > 60 and status["open"] > 25
+    open_opps = [o for o in opps if o["status"] == "open"]
+    assert len({o["stage"] for o in open_opps}) >= 4
+    assert {"red", "orange", "green"} <= {o["indicator"] for o in open_opps}
+    assert any(o["days_left"] < 0 for o in open_opps)
+    assert all(o["reason"] for o in opps if o["status"] == "lost")
+    # closed deals in last quarter (2026-Q3) and this month feed win/loss; 18 months of created deals feed sources
+    last_quarter = [o for o in opps if o["closed"] and "2026-07-01" <= o["closed"] <= "2026-09-30"]
+    assert Counter(o["status"] for o in last_quarter)["won"] >= 5
+    assert Counter(o["status"] for o in last_quarter)["lost"] >= 5
+    assert any(o["closed"] >= "2026-11-01" for o in opps if o["closed"])
+    assert min(o["created"] for o in opps) <= (TODAY - dt.timedelta(days=500)).isoformat()
+    assert max(o["created"] for o in opps) <= TODAY.isoformat()
+
+    def win_rate(source):
+        closed = Counter(o["status"] for o in opps if o["source"] == source and o["status"] != "open")
+        return closed["won"] / (closed["won"] + closed["lost"])
+
+    assert max(demo.SETUP["sources"], key=win_rate) == "LinkedIn"
+    assert ok("followup", "list", "--overdue", "--format", "json").json()
+
+    conn = sqlite3.connect(tmp_path / "demo.db")
+    lost_where = conn.execute(
+        """SELECT s.name, r.text, COUNT(*) FROM opportunities o JOIN stages s ON s.id = o.closed_from_stage_id
+             JOIN reasons r ON r.id = o.reason_id WHERE o.status = 'lost' GROUP BY 1, 2 ORDER BY 3 DESC"""
+    ).fetchall()
+    moves = conn.execute("SELECT COUNT(*), MIN(at) FROM history WHERE field = 'stage'").fetchone()
+    actors = {row[0] for row in conn.execute("SELECT DISTINCT actor FROM history")}
+    conn.close()
+    assert lost_where[0][:2] == ("Proposal", "Too expensive")
+    assert lost_where[0][2] > sum(row[2] for row in lost_where) / 3
+    assert moves[0] > 500 and moves[1] < (TODAY - dt.timedelta(days=400)).isoformat()
+    assert actors == {"anna", "sanne", "daan", "noor"}
+
+
+def test_the_demo_moves_with_today_and_keeps_an_init_user_named_like_a_recruiter(ok, monkeypatch, tmp_path):
+    later = dt.date(2027, 6, 15)
+    monkeypatch.setenv("SALESSELECT_USER", "sanne")
+    run = build(ok, monkeypatch, tmp_path / "later.db", later)
+    assert "3 users" in run.stderr
+    opps = ok("export", "--format", "json").json()
+    assert max(o["created"] for o in opps) <= later.isoformat()
+    assert min(o["created"] for o in opps) >= (later - dt.timedelta(days=demo.HISTORY_DAYS + 7)).isoformat()
+    assert any(o["indicator"] == "red" for o in opps)
+    assert ok("config", "check").exit_code == 0
+
+
+def test_the_demo_setup_is_examples_setup_json():
+    assert demo.SETUP == json.loads(SETUP_JSON.read_text(encoding="utf-8"))
+
+
+def test_init_demo_refuses_an_existing_database(ok, cli, monkeypatch, tmp_path):
+    build(ok, monkeypatch, tmp_path / "demo.db")
+    run = cli("init", "--demo")
+    assert run.exit_code == 1
+    assert "already exists" in run.stderr
