@@ -210,25 +210,39 @@ def column_body(column: Column, labels: dict[str, str], currency: str, today: dt
     return Group(*parts)
 
 
-def legend(board: Board, labels: dict[str, str]):
-    """Business types with their colours, the indicator thresholds, today's date."""
+def legend(board: Board, labels: dict[str, str], width: int):
+    """Business types with their colours, the indicator thresholds, today's date.
+
+    Wrapped by whole items, so 'today 2026-11-27 (Fri)' never breaks across two lines.
+    """
+    from rich.cells import cell_len
     from rich.text import Text
 
-    text = Text(overflow="fold")
+    items: list[Text] = []
     for name, label in labels.items():
         color = next((bt["color"] for bt in board.business_types if bt["name"] == name), None)
-        text.append(BAR, style=_safe_style(color))
-        text.append(f"{label} = {name}  ")
-    text.append("· ")
+        item = Text(BAR, style=_safe_style(color))
+        item.append(f"{label} = {name}")
+        items.append(item)
     if board.red_days is not None and board.orange_days is not None:
-        text.append(f"!! red ≤ {board.red_days}d", style="red")
-        text.append("  ")
-        text.append(f"! orange ≤ {board.orange_days}d", style="dark_orange")
-        text.append("  ")
-        text.append("green later", style="green")
+        items.append(Text(f"!! red ≤ {board.red_days}d", style="red"))
+        items.append(Text(f"! orange ≤ {board.orange_days}d", style="dark_orange"))
+        items.append(Text("green later", style="green"))
     else:
-        text.append("indicator not set: only overdue is red", style="dim")
-    text.append(f"  · today {board.today.isoformat()} ({board.today.strftime('%a')})")
+        items.append(Text("indicator not set: only overdue is red", style="dim"))
+    items.append(Text(f"today {board.today.isoformat()} ({board.today.strftime('%a')})"))
+    text = Text(overflow="fold")
+    used = 0
+    for item in items:
+        size = cell_len(item.plain)
+        if used and used + 2 + size > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append("  ")
+            used += 2
+        text.append_text(item)
+        used += size
     return text
 
 
@@ -273,7 +287,7 @@ def render_board(board: Board, width: int):
         table.add_row(*[header(column, board.currency) for column in row], end_section=True)
         table.add_row(*[column_body(column, labels, board.currency, board.today) for column in row])
         parts.append(table)
-    parts.append(legend(board, labels))
+    parts.append(legend(board, labels, width))
     return Group(*parts)
 
 
