@@ -75,19 +75,20 @@ def type_labels(names: list[str]) -> dict[str, str]:
     return labels
 
 
-def stage_rows(count: int, width: int) -> tuple[int, int]:
-    """How many stage columns go on one row of the board, and the outer width of each.
+def stage_rows(count: int, width: int) -> tuple[list[int], int]:
+    """How many stage columns go on each row of the board, and the outer width of every column.
 
     As many as fit at MIN_COLUMN_WIDTH, spread evenly over the rows (7 stages at 80 columns:
-    3 + 3 + 1 would leave a lonely column, so rows are balanced by count first).
+    3 + 2 + 2 rather than a lonely last column), all rows with the same column width.
     """
     if count <= 0:
-        return 1, max(1, width - 2)
+        return [], max(1, min(MAX_COLUMN_WIDTH, width - 2))
     fit = max(1, (width - 1) // (MIN_COLUMN_WIDTH + 1))
     rows = -(-count // fit)
     per_row = -(-count // rows)
+    sizes = [count // rows + (1 if index < count % rows else 0) for index in range(rows)]
     column_width = max(1, min(MAX_COLUMN_WIDTH, (width - 1) // per_row - 1))
-    return per_row, column_width
+    return sizes, column_width
 
 
 # ---------------------------------------------------------------- pieces
@@ -275,9 +276,11 @@ def render_board(board: Board, width: int):
     parts: list = [title(board)]
     if not board.columns:
         parts.append(Text("No open opportunities match.", style="dim"))
-    per_row, column_width = stage_rows(len(board.columns), width)
-    for start in range(0, len(board.columns), per_row):
-        row = board.columns[start : start + per_row]
+    sizes, column_width = stage_rows(len(board.columns), width)
+    start = 0
+    for size in sizes:
+        row = board.columns[start : start + size]
+        start += size
         table = Table(
             box=box.ROUNDED, width=len(row) * (column_width + 1) + 1, show_header=False, padding=(0, 1),
         )

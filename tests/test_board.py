@@ -394,13 +394,14 @@ def test_type_labels_are_shortest_unique_prefixes():
 
 
 @pytest.mark.parametrize(
-    "stages, width, per_row",
-    [(7, 80, 3), (6, 80, 3), (4, 80, 2), (5, 120, 3), (4, 120, 4), (7, 200, 7), (1, 200, 1), (8, 30, 1)],
+    "stages, width, sizes",
+    [(7, 80, [3, 2, 2]), (6, 80, [3, 3]), (4, 80, [2, 2]), (5, 120, [3, 2]), (4, 120, [4]), (7, 200, [7]),
+     (1, 200, [1]), (3, 30, [1, 1, 1]), (0, 80, [])],
 )
-def test_stage_rows(stages, width, per_row):
-    got_per_row, column_width = kanban.stage_rows(stages, width)
-    assert got_per_row == per_row
-    assert got_per_row * (column_width + 1) + 1 <= width
+def test_stage_rows(stages, width, sizes):
+    got_sizes, column_width = kanban.stage_rows(stages, width)
+    assert got_sizes == sizes
+    assert max(sizes or [1]) * (column_width + 1) + 1 <= width
     assert column_width <= kanban.MAX_COLUMN_WIDTH
 
 
