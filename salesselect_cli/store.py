@@ -1496,15 +1496,13 @@ class Store:
     # ordering by date alone gives overdue, red, orange, green; undated cards come last.
     BOARD_URGENCY = "o.expected_close IS NULL, o.expected_close, o.id"
 
-    def _indicator_cutoffs(self) -> tuple[str, str | None, str | None]:
-        """ISO dates for SQL: before `today` is overdue, up to `red` is red, up to `orange` orange."""
+    def _indicator_cutoffs(self) -> tuple[str, str, str]:
+        """The last close dates (ISO) that are overdue, red and orange: rules.indicator as bounds for SQL."""
         orange, red = self.thresholds()
-        shift = lambda days: (self.today + dt.timedelta(days=days)).isoformat()  # noqa: E731
-        return (
-            self.today.isoformat(),
-            shift(red) if red is not None else None,
-            shift(orange) if orange is not None else None,
-        )
+        overdue_until = self.today - dt.timedelta(days=1)
+        red_until = self.today + dt.timedelta(days=red) if red is not None else overdue_until  # unset: overdue only
+        orange_until = self.today + dt.timedelta(days=orange) if orange is not None else red_until
+        return overdue_until.isoformat(), red_until.isoformat(), orange_until.isoformat()
 
     def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
         """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
@@ -1515,8 +1513,7 @@ class Store:
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self._filter_sql(flt)
-        today, red_until, orange_until = self._indicator_cutoffs()
-        red_until = red_until or dt.date.min.isoformat()  # no thresholds: only overdue is red
+        overdue_until, red_until, orange_until = self._indicator_cutoffs()
         stage_clause = "1 = 1"
         stage_params: list = []
         if flt.business_type:
@@ -1529,9 +1526,9 @@ class Store:
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
-                         SUM(o.expected_close < ?) AS overdue,
-                         SUM(o.expected_close < ? OR o.expected_close <= ?) AS red,
-                         SUM(o.expected_close > ? AND o.expected_close >= ? AND o.expected_close <= ?) AS orange
+                         SUM(o.expected_close <= ?) AS overdue,
+                         SUM(o.expected_close <= ?) AS red,
+                         SUM(o.expected_close > ? AND o.expected_close <= ?) AS orange
                     FROM opportunities o
                    WHERE {where}
                    GROUP BY o.stage_id)
@@ -1542,8 +1539,7 @@ class Store:
                   FROM stages s LEFT JOIN a ON a.stage_id = s.id
                  WHERE {stage_clause}
                  ORDER BY s.position""",
-            [today, today, red_until, red_until, today, orange_until or dt.date.min.isoformat()]
-            + params + stage_params,
+            [overdue_until, red_until, red_until, orange_until] + params + stage_params,
         )
         return [
             {

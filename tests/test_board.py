@@ -190,9 +190,10 @@ def test_cards_are_sorted_by_urgency_and_badged_at_boundary_dates(agency, ok):
     assert "1 overdue · 2 red · 2 orange" in table
 
 
-def test_column_alarm_counts_match_the_indicator_rule(agency, ok):
+@pytest.mark.parametrize("orange_days, red_days, red, orange", [(4, 1, 5, 3), (1, 0, 4, 1), (5, 2, 6, 3)])
+def test_column_alarm_counts_match_the_indicator_rule(agency, ok, orange_days, red_days, red, orange):
     """The SQL counts (overdue, red, orange) agree with rules.indicator for every card at every boundary."""
-    ok("config", "set-indicator", "--orange", "4", "--red", "1")
+    ok("config", "set-indicator", "--orange", str(orange_days), "--red", str(red_days))
     offsets = list(range(-3, 8)) + [None]
     for offset in offsets:
         add_opp(ok, f"Deal {offset}", "Acme", "Staffing", "HubSpot", *(["--close", day(offset)] if offset is not None else []))
@@ -206,8 +207,8 @@ def test_column_alarm_counts_match_the_indicator_rule(agency, ok):
     shades = [card["indicator"] for card in cards]
     assert column["count"] == len(cards) == len(offsets)
     assert column["overdue"] == sum(1 for card in cards if card["days_left"] is not None and card["days_left"] < 0) == 3
-    assert column["red"] == shades.count("red") == 5  # -3..1
-    assert column["orange"] == shades.count("orange") == 3  # 2..4
+    assert column["red"] == shades.count("red") == red  # overdue included
+    assert column["orange"] == shades.count("orange") == orange
 
 
 def agency_db() -> str:
