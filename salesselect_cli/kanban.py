@@ -177,7 +177,7 @@ def header(column: Column, currency: str):
     if column.auto_status:
         text.append(f" ({column.auto_status})", style="dim")
     text.append("\n")
-    text.append(f"{column.count} · {format_money(column.value_cents, currency)}")
+    text.append(f"{column.count} {'deal' if column.count == 1 else 'deals'} · {format_money(column.value_cents, currency)}")
     alarms = []
     if column.overdue:
         alarms.append((f"{column.overdue} overdue", "bold red"))

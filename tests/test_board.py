@@ -115,7 +115,7 @@ def test_counts_and_totals_cover_every_card_when_limit_cuts(agency, ok):
     assert columns_of(ok, "--limit", "1")[0]["count"] == 7
     table = ok("board", "--limit", "2").stdout
     assert "+5 more" in table
-    assert f"7 · €{total:,.2f}" in table
+    assert f"7 deals · €{total:,.2f}" in table
     assert f"#{ids[2]} " not in table
 
 
