@@ -118,11 +118,17 @@ def _safe_style(color: str | None):
 
 
 class Bar:
-    """A renderable with a coloured bar down its left side (the card's business-type colour)."""
+    """A renderable with a coloured bar down its left side (the card's business-type colour).
+
+    `inner` is a renderable, or a function of the width left beside the bar that returns one.
+    """
 
     def __init__(self, inner, color: str | None):
         self.inner = inner
         self.color = color
+
+    def _inner(self, width: int):
+        return self.inner(width) if callable(self.inner) else self.inner
 
     def __rich_console__(self, console, options):
         from rich.segment import Segment
@@ -130,7 +136,7 @@ class Bar:
         bar = Segment(BAR, _safe_style(self.color))
         gap = Segment(" ")
         inner_width = max(1, options.max_width - 2)
-        for line in console.render_lines(self.inner, options.update_width(inner_width), pad=False):
+        for line in console.render_lines(self._inner(inner_width), options.update_width(inner_width), pad=False):
             yield bar
             yield gap
             yield from line
@@ -139,33 +145,44 @@ class Bar:
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        inner = Measurement.get(console, options.update_width(max(1, options.max_width - 2)), self.inner)
+        inner_width = max(1, options.max_width - 2)
+        inner = Measurement.get(console, options.update_width(inner_width), self._inner(inner_width))
         return Measurement(inner.minimum + 2, inner.maximum + 2)
 
 
-def card(record: dict, label: str, currency: str, today: dt.date):
-    """One opportunity as a card: id and title, company, type/value/owner, badge and next follow-up."""
+def card(record: dict, label: str, currency: str, today: dt.date) -> Bar:
+    """One opportunity as a card: id and title, company, type/value/owner, badge and next follow-up.
+
+    The business type is named in full when that line fits, else by its short label (see the legend).
+    """
+    from rich.cells import cell_len
     from rich.text import Text
 
-    text = Text(overflow="fold")
-    text.append(f"#{record['id']} ", style="bold cyan")
-    text.append(record["title"] or "", style="bold")
-    text.append("\n")
-    text.append(record["company"] or "")
-    text.append("\n")
-    text.append(f"{label} ", style=_safe_style(record.get("_color")) + _safe_style("bold"))
-    text.append("· ")
-    text.append(format_money(record.get("_value_cents"), currency))
-    text.append(f" · {record['owner']}")
-    text.append("\n")
-    badge, style = days_text(record)
-    text.append(badge, style=style)
-    followup = record.get("next_followup")
-    if followup:
-        late = followup < today.isoformat()
-        text.append(" · next ")
-        text.append(followup + (" late" if late else ""), style="bold red" if late else "")
-    return Bar(text, record.get("_color"))
+    money = format_money(record.get("_value_cents"), currency)
+    business_type = record.get("business_type") or label
+
+    def text_for(width: int) -> Text:
+        text = Text(overflow="fold")
+        text.append(f"#{record['id']} ", style="bold cyan")
+        text.append(record["title"] or "", style="bold")
+        text.append("\n")
+        text.append(record["company"] or "")
+        text.append("\n")
+        tail = f" · {money} · {record['owner']}"
+        name = business_type if cell_len(business_type + tail) <= width else label
+        text.append(name, style=_safe_style(record.get("_color")) + _safe_style("bold"))
+        text.append(tail)
+        text.append("\n")
+        badge, style = days_text(record)
+        text.append(badge, style=style)
+        followup = record.get("next_followup")
+        if followup:
+            late = followup < today.isoformat()
+            text.append(" · next ")
+            text.append(followup + (" late" if late else ""), style="bold red" if late else "")
+        return text
+
+    return Bar(text_for, record.get("_color"))
 
 
 def header(column: Column, currency: str):

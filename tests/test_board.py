@@ -286,11 +286,14 @@ def test_eighty_columns_wraps_stages_onto_rows(wide_agency, ok):
 
 
 def test_card_reads_without_colour(wide_agency, ok):
-    stdout = ok("board", "--width", "200").stdout
-    assert "A · €50 · anna" in stdout
-    assert "S · €1,234,567.89 · anna" in stdout
-    assert "overdue 40d" in stdout
-    assert "A · €0 · kim" in stdout
+    wide = ok("board", "--width", "200").stdout
+    assert "Agencies · €50 · anna" in wide
+    assert "S · €1,234,567.89 · anna" in wide  # too long beside the name: the label from the legend
+    assert "overdue 40d" in wide
+    assert "Agencies · €0 · kim" in wide
+    narrow = ok("board", "--width", "80").stdout  # the type's label when its name does not fit
+    assert "S · €1,234,567.89 · anna" in narrow
+    assert "Agencies · €0 · kim" in narrow and "A = Agencies" in narrow
 
 
 def test_no_colour_when_not_a_terminal_even_without_no_color(pipeline, ok):
