@@ -84,13 +84,14 @@ def root(
 
 
 def _register() -> None:
-    from salesselect_cli.commands import config, followup, io, opp, user, workflow
+    from salesselect_cli.commands import board, config, followup, io, opp, user, workflow
 
     app.command("init")(config.init)
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")
     app.add_typer(opp.app, name="opp")
     app.add_typer(followup.app, name="followup")
+    board.register(app)
     app.add_typer(workflow.app, name="workflow")
     io.register(app)
 

