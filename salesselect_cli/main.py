@@ -82,13 +82,14 @@ def root(
 
 
 def _register() -> None:
-    from salesselect_cli.commands import config, followup, opp, user
+    from salesselect_cli.commands import config, followup, opp, report, user
 
     app.command("init")(config.init)
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")
     app.add_typer(opp.app, name="opp")
     app.add_typer(followup.app, name="followup")
+    app.add_typer(report.app, name="report")
 
 
 _register()

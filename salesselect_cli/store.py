@@ -1493,6 +1493,252 @@ class Store:
     # ---- board (issue 4): queries for `salesselect board`
 
     # ---- reports (issue 5): win/loss, sources, pipeline, stages
+    #
+    # Every number is aggregated by SQL. Periods are inclusive [start, end] days, queried half-open
+    # (>= start, < end + 1 day) so a date with a time part still falls on its day. Money stays cents.
+
+    def _report_scope(self, flt: OpportunityFilter) -> tuple[str, list]:
+        """The WHERE clause of a report's --type/--owner/--source filters (every status)."""
+        return self._filter_sql(OpportunityFilter(business_type=flt.business_type, source=flt.source,
+                                                  owner=flt.owner, status=None))
+
+    @staticmethod
+    def _day_range(start: dt.date, end: dt.date) -> list[str]:
+        # the day after `end`; past 9999-12-31 a string that still sorts after every date
+        return [start.isoformat(), (end + dt.timedelta(days=1)).isoformat() if end < dt.date.max else "9999-12-32"]
+
+    def _report_stages_scope(self, flt: OpportunityFilter) -> tuple[str, list]:
+        """Which stages a stage-by-stage report lists: open (non auto-select) stages, of the type when filtered."""
+        if flt.business_type:
+            type_id = self.find_business_type(flt.business_type)["id"]
+            return ("EXISTS (SELECT 1 FROM stage_business_types l WHERE l.stage_id = s.id "
+                    "AND l.business_type_id = ?)", [type_id])
+        return "1 = 1", []
+
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+        """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
+
+        share is the percentage of that status's count; lost rows first, then by share (largest first).
+        """
+        from salesselect_cli.rules.money import cents_to_decimal_string
+
+        where, params = self._report_scope(flt)
+        rows = self._all(
+            f"""WITH closed AS (
+                  SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
+                         COUNT(*) AS n, SUM(o.value_cents) AS cents
+                    FROM opportunities o
+                   WHERE o.closed >= ? AND o.closed < ? AND o.status IN ('won', 'lost') AND {where}
+                   GROUP BY 1, 2, 3)
+                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents,
+                       ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
+                       ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
+                       SUM(c.n) OVER per_status AS status_count
+                  FROM closed c JOIN stages s ON s.id = c.stage_id LEFT JOIN reasons r ON r.id = c.reason_id
+                WINDOW per_status AS (PARTITION BY c.status)
+                 ORDER BY c.status = 'won', c.n DESC, c.cents DESC, s.position, r.text IS NULL, r.text""",
+            self._day_range(start, end) + params,
+        )
+        return [
+            {
+                "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
+                "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
+                "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
+            }
+            for r in rows
+        ]
+
+    def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+        """Per source, the opportunities created in [start, end] and what became of them; a total row last.
+
+        average_days_to_close is over the closed (won or lost) ones, from created to closed date.
+        """
+        from salesselect_cli.rules.money import cents_to_decimal_string
+
+        where, params = self._report_scope(flt)
+        rows = self._all(
+            f"""WITH cohort AS (
+                  SELECT o.source_id, COUNT(*) AS created,
+                         SUM(o.status = 'won') AS won, SUM(o.status = 'lost') AS lost, SUM(o.status = 'open') AS open,
+                         SUM(CASE WHEN o.status = 'won' THEN o.value_cents ELSE 0 END) AS revenue,
+                         SUM(o.status != 'open' AND o.closed IS NOT NULL) AS closed_count,
+                         SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL
+                                  THEN julianday(date(o.closed)) - julianday(date(o.created)) END) AS close_days
+                    FROM opportunities o
+                   WHERE o.created >= ? AND o.created < ? AND {where}
+                   GROUP BY o.source_id),
+                totalled AS (
+                  SELECT src.name AS source, 0 AS total, c.created, c.won, c.lost, c.open, c.revenue,
+                         c.closed_count, c.close_days
+                    FROM cohort c JOIN sources src ON src.id = c.source_id
+                  UNION ALL
+                  SELECT 'Total', 1, SUM(created), SUM(won), SUM(lost), SUM(open), SUM(revenue),
+                         SUM(closed_count), SUM(close_days)
+                    FROM cohort HAVING COUNT(*) > 0)
+                SELECT source, total, created, won, lost, open, revenue,
+                       ROUND(100.0 * won / created, 1) AS conversion_rate,
+                       ROUND(100.0 * won / NULLIF(won + lost, 0), 1) AS win_rate,
+                       CAST(ROUND(1.0 * revenue / NULLIF(won, 0)) AS INTEGER) AS average_deal_cents,
+                       ROUND(close_days / NULLIF(closed_count, 0), 1) AS average_days_to_close
+                  FROM totalled ORDER BY total, created DESC, revenue DESC, source COLLATE NOCASE""",
+            self._day_range(start, end) + params,
+        )
+        return [
+            {
+                "source": r["source"], "created": r["created"], "won": r["won"], "lost": r["lost"],
+                "open": r["open"], "conversion_rate": r["conversion_rate"], "win_rate": r["win_rate"],
+                "revenue": cents_to_decimal_string(r["revenue"]),
+                "average_deal_size": None if r["average_deal_cents"] is None
+                else cents_to_decimal_string(r["average_deal_cents"]),
+                "average_days_to_close": r["average_days_to_close"], "total": bool(r["total"]),
+                "_revenue_cents": r["revenue"], "_average_deal_cents": r["average_deal_cents"],
+            }
+            for r in rows
+        ]
+
+    def _indicator_bounds(self) -> tuple[str, str, str]:
+        """(today, red_until, orange_until) as ISO dates: an open deal closing on or before red_until is red."""
+        orange, red = self.thresholds()
+        day = dt.timedelta(days=1)
+        red_until = self.today + red * day if red is not None else self.today - day
+        orange_until = self.today + orange * day if orange is not None else red_until
+        return self.today.isoformat(), red_until.isoformat(), orange_until.isoformat()
+
+    def _pipeline_where(self, flt: OpportunityFilter, start: dt.date | None, end: dt.date | None) -> tuple[str, list]:
+        where, params = self._report_scope(flt)
+        if start is not None and end is not None:
+            where += " AND o.expected_close >= ? AND o.expected_close < ?"
+            params += self._day_range(start, end)
+        return where, params
+
+    _PIPELINE_COUNTS = """COUNT(*) AS n, SUM(o.value_cents) AS cents,
+                   SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
+                   SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange,
+                   SUM(CASE WHEN o.expected_close < ? THEN 1 ELSE 0 END) AS overdue"""
+
+    def report_pipeline(self, flt: OpportunityFilter, start: dt.date | None = None,
+                        end: dt.date | None = None) -> list[dict]:
+        """Open opportunities per open stage (in position order): count, value, red, orange, overdue.
+
+        With start/end only those expected to close in [start, end]. Red includes overdue.
+        """
+        from salesselect_cli.rules.money import cents_to_decimal_string
+
+        today, red_until, orange_until = self._indicator_bounds()
+        where, params = self._pipeline_where(flt, start, end)
+        stage_where, stage_params = self._report_stages_scope(flt)
+        rows = self._all(
+            f"""WITH open_deals AS (
+                  SELECT o.stage_id, {self._PIPELINE_COUNTS}
+                    FROM opportunities o WHERE o.status = 'open' AND {where} GROUP BY o.stage_id)
+                SELECT s.name AS stage, COALESCE(p.n, 0) AS n, COALESCE(p.cents, 0) AS cents,
+                       COALESCE(p.red, 0) AS red, COALESCE(p.orange, 0) AS orange, COALESCE(p.overdue, 0) AS overdue,
+                       ROUND(100.0 * COALESCE(p.n, 0) / NULLIF(SUM(p.n) OVER (), 0), 1) AS share,
+                       ROUND(100.0 * COALESCE(p.cents, 0) / NULLIF(SUM(p.cents) OVER (), 0), 1) AS value_share
+                  FROM stages s LEFT JOIN open_deals p ON p.stage_id = s.id
+                 WHERE p.n IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
+                 ORDER BY s.position""",
+            [red_until, red_until, orange_until, today] + params + stage_params,
+        )
+        return [
+            {
+                "stage": r["stage"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
+                "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
+                "value_share": r["value_share"], "_value_cents": r["cents"],
+            }
+            for r in rows
+        ]
+
+    def report_pipeline_months(self, flt: OpportunityFilter, months: list[dt.date], start: dt.date | None = None,
+                               end: dt.date | None = None) -> list[dict]:
+        """Open opportunities by expected close month: 'earlier', each of `months` (first days), 'later', 'no date'."""
+        from salesselect_cli.rules.money import cents_to_decimal_string
+        from salesselect_cli.rules.periods import add_months
+
+        today, red_until, orange_until = self._indicator_bounds()
+        where, params = self._pipeline_where(flt, start, end)
+        first, after = months[0].isoformat(), add_months(months[-1], 1).isoformat()
+        rows = self._all(
+            f"""SELECT CASE WHEN o.expected_close IS NULL THEN 'no date'
+                            WHEN o.expected_close < ? THEN 'earlier'
+                            WHEN o.expected_close >= ? THEN 'later'
+                            ELSE substr(o.expected_close, 1, 7) END AS month, {self._PIPELINE_COUNTS}
+                  FROM opportunities o WHERE o.status = 'open' AND {where} GROUP BY 1""",
+            [first, after, red_until, red_until, orange_until, today] + params,
+        )
+        found = {r["month"]: r for r in rows}
+        buckets = ["earlier"] + [month.strftime("%Y-%m") for month in months] + ["later", "no date"]
+        result = []
+        for bucket in buckets:  # fills the months without deals; every number comes from the query
+            r = found.get(bucket)
+            cents = r["cents"] if r else 0
+            result.append({
+                "month": bucket, "count": r["n"] if r else 0, "value": cents_to_decimal_string(cents),
+                "red": r["red"] if r else 0, "orange": r["orange"] if r else 0,
+                "overdue": r["overdue"] if r else 0, "_value_cents": cents,
+            })
+        return result
+
+    def report_stages(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+        """The funnel from the history: per open stage, the visits that entered it in [start, end].
+
+        A visit lasts from its stage row to the opportunity's next stage row or closing status row (or today).
+        It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
+        stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
+        opportunity is won now. Days are whole calendar days.
+        """
+        where, params = self._report_scope(flt)
+        stage_where, stage_params = self._report_stages_scope(flt)
+        low, high = self._day_range(start, end)
+        rows = self._all(
+            f"""WITH events AS (
+                  SELECT h.opportunity_id, h.id, h.at, h.field, h.to_id, h.to_value
+                    FROM history h
+                   WHERE h.at >= ? AND (h.field IN ('created', 'stage')
+                                        OR (h.field = 'status' AND h.from_value = 'open'))),
+                sequenced AS (
+                  SELECT e.*, LEAD(e.field) OVER next AS next_field, LEAD(e.to_id) OVER next AS next_to_id,
+                         LEAD(e.to_value) OVER next AS next_to_value, LEAD(e.at) OVER next AS next_at
+                    FROM events e
+                  WINDOW next AS (PARTITION BY e.opportunity_id ORDER BY e.at, e.id)),
+                visits AS (
+                  SELECT q.to_id AS stage_id, o.status AS final_status,
+                         CASE WHEN q.next_field IS NULL THEN 'still'
+                              WHEN q.next_field = 'status' THEN
+                                   CASE WHEN q.next_to_value LIKE 'won%' THEN 'won' ELSE 'lost' END
+                              WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
+                              WHEN ns.position > s.position THEN 'moved_on'
+                              ELSE 'moved_back' END AS outcome,
+                         julianday(COALESCE(date(q.next_at), ?)) - julianday(date(q.at)) AS days
+                    FROM sequenced q
+                    JOIN opportunities o ON o.id = q.opportunity_id
+                    JOIN stages s ON s.id = q.to_id
+                    LEFT JOIN stages ns ON ns.id = q.next_to_id AND q.next_field != 'status'
+                   WHERE q.field IN ('created', 'stage') AND q.at < ? AND s.auto_status IS NULL AND {where}),
+                ranked AS (
+                  SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.stage_id ORDER BY v.days) AS rn,
+                         COUNT(*) OVER (PARTITION BY v.stage_id) AS cnt
+                    FROM visits v),
+                per_stage AS (
+                  SELECT stage_id, COUNT(*) AS entered, SUM(outcome = 'moved_on') AS moved_on,
+                         SUM(outcome = 'moved_back') AS moved_back, SUM(outcome = 'lost') AS lost,
+                         SUM(outcome = 'won') AS won, SUM(outcome = 'still') AS still_there,
+                         SUM(final_status = 'won') AS ended_won,
+                         AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN days END) AS median_days,
+                         AVG(days) AS average_days
+                    FROM ranked GROUP BY stage_id)
+                SELECT s.name AS stage, COALESCE(p.entered, 0) AS entered, COALESCE(p.moved_on, 0) AS moved_on,
+                       COALESCE(p.lost, 0) AS lost, COALESCE(p.won, 0) AS won,
+                       ROUND(p.median_days, 1) AS median_days, ROUND(p.average_days, 1) AS average_days,
+                       ROUND(100.0 * (p.moved_on + p.won) / p.entered, 1) AS conversion,
+                       ROUND(100.0 * p.ended_won / p.entered, 1) AS conversion_to_won,
+                       COALESCE(p.moved_back, 0) AS moved_back, COALESCE(p.still_there, 0) AS still_there
+                  FROM stages s LEFT JOIN per_stage p ON p.stage_id = s.id
+                 WHERE p.entered IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
+                 ORDER BY s.position""",
+            [low, self.today.isoformat(), high] + params + stage_params,
+        )
+        return [dict(r) for r in rows]
 
     # ---- workflows (issue 6): firing rules on stage and status changes
 
