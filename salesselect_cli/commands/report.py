@@ -341,7 +341,7 @@ def pipeline(
         return ([stage_table(bars)] if stage_rows else []) + ([month_table(bars)] if month_rows else [])
 
     has_deals = any(row["count"] for row in stage_rows or month_rows)
-    _emit(stage_rows if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing)
+    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing)
 
 
 # ---------------------------------------------------------------------------------------- stages
