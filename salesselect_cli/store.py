@@ -138,6 +138,16 @@ CREATE INDEX idx_followups_open ON followups(done, due);
 CREATE INDEX idx_followups_opportunity ON followups(opportunity_id, done, due);
 """
 
+# Covering indexes for the reports (issue 5): each report reads one range of one index, never the wide rows.
+REPORT_INDEXES = """
+CREATE INDEX idx_report_closed ON opportunities(closed, status, closed_from_stage_id, stage_id, reason_id,
+    value_cents, business_type_id, owner_id, source_id) WHERE closed IS NOT NULL;
+CREATE INDEX idx_report_created ON opportunities(created, source_id, status, value_cents, closed,
+    business_type_id, owner_id);
+CREATE INDEX idx_report_open ON opportunities(stage_id, expected_close, value_cents, business_type_id, owner_id,
+    source_id) WHERE status = 'open';
+CREATE INDEX idx_report_history ON history(at, field, opportunity_id, to_id, to_value);
+"""
 
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
@@ -152,6 +162,11 @@ def _migrations():
     @migrations()
     def m001_initial(db):
         for statement in _statements(SCHEMA_V1):
+            db.execute(statement)
+
+    @migrations()
+    def m002_report_indexes(db):
+        for statement in _statements(REPORT_INDEXES):
             db.execute(statement)
 
     return migrations
@@ -1685,48 +1700,59 @@ class Store:
         A visit lasts from its stage row to the opportunity's next stage row or closing status row (or today).
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
-        opportunity is won now. Days are whole calendar days.
+        opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
         """
         where, params = self._report_scope(flt)
         stage_where, stage_params = self._report_stages_scope(flt)
         low, high = self._day_range(start, end)
+        # One LEAD carries the next event packed as kind || to_id || '|' || at (kind: S stage, W won, L lost):
+        # a window evaluates each LEAD separately, and this one runs over every event since `start`.
         rows = self._all(
-            f"""WITH events AS (
-                  SELECT h.opportunity_id, h.id, h.at, h.field, h.to_id, h.to_value
+            f"""WITH events AS MATERIALIZED (
+                  SELECT h.opportunity_id, h.id, h.at, h.field, h.to_id,
+                         CASE WHEN h.field IN ('created', 'stage') THEN 'S'
+                              WHEN h.to_value LIKE 'won%' THEN 'W' ELSE 'L' END AS kind
                     FROM history h
                    WHERE h.at >= ? AND (h.field IN ('created', 'stage')
-                                        OR (h.field = 'status' AND h.from_value = 'open'))),
+                                        OR (h.field = 'status' AND h.to_value NOT LIKE 'open%'))),
                 sequenced AS (
-                  SELECT e.*, LEAD(e.field) OVER next AS next_field, LEAD(e.to_id) OVER next AS next_to_id,
-                         LEAD(e.to_value) OVER next AS next_to_value, LEAD(e.at) OVER next AS next_at
-                    FROM events e
-                  WINDOW next AS (PARTITION BY e.opportunity_id ORDER BY e.at, e.id)),
+                  SELECT e.opportunity_id, e.at, e.kind, e.to_id,
+                         LEAD(e.kind || COALESCE(e.to_id, '') || '|' || e.at)
+                           OVER (PARTITION BY e.opportunity_id ORDER BY e.at, e.id) AS next
+                    FROM events e),
                 visits AS (
                   SELECT q.to_id AS stage_id, o.status AS final_status,
-                         CASE WHEN q.next_field IS NULL THEN 'still'
-                              WHEN q.next_field = 'status' THEN
-                                   CASE WHEN q.next_to_value LIKE 'won%' THEN 'won' ELSE 'lost' END
+                         CASE WHEN q.next IS NULL THEN 'still'
+                              WHEN q.next LIKE 'W%' THEN 'won'
+                              WHEN q.next LIKE 'L%' THEN 'lost'
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
                               ELSE 'moved_back' END AS outcome,
-                         julianday(COALESCE(date(q.next_at), ?)) - julianday(date(q.at)) AS days
+                         CAST(julianday(COALESCE(date(substr(q.next, instr(q.next, '|') + 1)), ?))
+                              - julianday(date(q.at)) AS INTEGER) AS days
                     FROM sequenced q
                     JOIN opportunities o ON o.id = q.opportunity_id
                     JOIN stages s ON s.id = q.to_id
-                    LEFT JOIN stages ns ON ns.id = q.next_to_id AND q.next_field != 'status'
-                   WHERE q.field IN ('created', 'stage') AND q.at < ? AND s.auto_status IS NULL AND {where}),
-                ranked AS (
-                  SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.stage_id ORDER BY v.days) AS rn,
-                         COUNT(*) OVER (PARTITION BY v.stage_id) AS cnt
-                    FROM visits v),
-                per_stage AS (
-                  SELECT stage_id, COUNT(*) AS entered, SUM(outcome = 'moved_on') AS moved_on,
+                    LEFT JOIN stages ns ON q.next LIKE 'S%'
+                         AND ns.id = CAST(substr(q.next, 2, instr(q.next, '|') - 2) AS INTEGER)
+                   WHERE q.kind = 'S' AND q.at < ? AND s.auto_status IS NULL AND {where}),
+                by_days AS (
+                  SELECT stage_id, days, COUNT(*) AS n, SUM(outcome = 'moved_on') AS moved_on,
                          SUM(outcome = 'moved_back') AS moved_back, SUM(outcome = 'lost') AS lost,
                          SUM(outcome = 'won') AS won, SUM(outcome = 'still') AS still_there,
-                         SUM(final_status = 'won') AS ended_won,
-                         AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN days END) AS median_days,
-                         AVG(days) AS average_days
-                    FROM ranked GROUP BY stage_id)
+                         SUM(final_status = 'won') AS ended_won
+                    FROM visits GROUP BY stage_id, days),
+                running AS (
+                  SELECT b.*, SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS upto,
+                         SUM(b.n) OVER (PARTITION BY b.stage_id) AS entered
+                    FROM by_days b),
+                per_stage AS (
+                  SELECT stage_id, MAX(entered) AS entered, SUM(moved_on) AS moved_on, SUM(moved_back) AS moved_back,
+                         SUM(lost) AS lost, SUM(won) AS won, SUM(still_there) AS still_there,
+                         SUM(ended_won) AS ended_won, 1.0 * SUM(days * n) / MAX(entered) AS average_days,
+                         (MIN(CASE WHEN upto >= (entered + 1) / 2 THEN days END)
+                          + MIN(CASE WHEN upto >= (entered + 2) / 2 THEN days END)) / 2.0 AS median_days
+                    FROM running GROUP BY stage_id)
                 SELECT s.name AS stage, COALESCE(p.entered, 0) AS entered, COALESCE(p.moved_on, 0) AS moved_on,
                        COALESCE(p.lost, 0) AS lost, COALESCE(p.won, 0) AS won,
                        ROUND(p.median_days, 1) AS median_days, ROUND(p.average_days, 1) AS average_days,
