@@ -1720,6 +1720,7 @@ class Store:
         low, high = self._day_range(start, end)
         # One LEAD carries the next event packed as kind || to_id || '|' || at (kind: S stage, W won, L lost):
         # a window evaluates each LEAD separately, and this one runs over every event since `start`.
+        # MATERIALIZED keeps the events on idx_report_history's range; inlined, SQLite walks all history.
         rows = self._all(
             f"""WITH events AS MATERIALIZED (
                   SELECT h.opportunity_id, h.id, h.at, h.field, h.to_id,
