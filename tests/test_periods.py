@@ -89,3 +89,9 @@ def test_month_arithmetic():
     assert coming_months(TODAY, 3) == [D(2026, 11, 1), D(2026, 12, 1), D(2027, 1, 1)]
     with pytest.raises(Invalid):
         coming_months(TODAY, 0)
+
+
+def test_open_end_for_dates_ahead():
+    ahead = resolve_period(None, D(2026, 12, 1), None, TODAY, open_end=True)
+    assert (ahead.start, ahead.end) == (D(2026, 12, 1), LATEST)
+    assert ahead.label == "from 2026-12-01"

@@ -181,6 +181,11 @@ def test_winloss_period_boundaries(report):
     assert year["lost", "Lead", CANCELLED]["count"] == 1  # Y2, on 1 January
     assert year["lost", "Proposal", CANCELLED]["count"] == 1  # B1
     assert year["won", "Negotiation", "Good price"]["status_count"] == 5
+    everything = report("winloss", "--period", "all")
+    assert sum(r["count"] for r in everything if r["status"] == "lost") == 14  # L1-L10, X1, B1, Y1, Y2
+    assert everything[0]["status_count"] == 14 and everything[0]["count"] == 8
+    until_2025 = report("winloss", "--to", "2025-12-31")
+    assert [(r["reason"], r["count"]) for r in until_2025] == [(CANCELLED, 1)]
     last_year = report("winloss", "--period", "last-year")  # Y1 on 31 December only
     assert [(r["reason"], r["count"], r["value"]) for r in last_year] == [(CANCELLED, 1, "1000.00")]
 
@@ -303,6 +308,8 @@ def test_pipeline_filters_and_close_period(report):
     assert [(r["stage"], r["count"], r["red"], r["overdue"]) for r in google] == [("Lead", 1, 1, 0)]
     this_month = [r for r in report("pipeline", "--period", "this-month") if r["count"]]
     assert [(r["stage"], r["count"], r["overdue"]) for r in this_month] == [("Lead", 2, 1)]
+    ahead = [r for r in report("pipeline", "--from", "2026-12-01") if r["count"]]  # O3, O4, O6; not O5 (no date)
+    assert [(r["stage"], r["count"]) for r in ahead] == [("Introduction", 1), ("Proposal", 2)]
     december = [r for r in report("pipeline", "--period", "2026-12") if r["count"]]
     assert [(r["stage"], r["count"], r["orange"]) for r in december] == [("Proposal", 2, 1)]
 
@@ -484,3 +491,28 @@ def test_seed_is_what_the_docstring_says(seeded, ok):
     closed = {d["title"]: d["closed"] for d in deals if d["closed"]}
     assert closed["L1"] == "2026-07-01" and closed["L7"] == "2026-09-30" and closed["X1"] == "2026-10-01"
     assert TODAY == dt.date(2026, 11, 27)
+
+
+def test_report_indexes_come_by_migration(db, tmp_path):
+    """m002 adds the report indexes to a new file and to a file made before it existed."""
+    import sqlite3
+
+    path = tmp_path / "sales.db"
+
+    def names() -> set:
+        with sqlite3.connect(path) as conn:
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'idx_report_%'")}
+
+    assert names() == {"idx_report_closed", "idx_report_created", "idx_report_open", "idx_report_history"}
+    conn = sqlite3.connect(path)
+    for name in names():
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_report_indexes'")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    assert names() == set()
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "pipeline"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert len(names()) == 4

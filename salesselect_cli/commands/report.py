@@ -73,11 +73,11 @@ def _filters(business_type: Optional[str], owner: Optional[str], source: Optiona
     return OpportunityFilter(business_type=business_type, owner=owner, source=source, status=None)
 
 
-def _period(store, period: Optional[str], start: Optional[str], end: Optional[str]):
+def _period(store, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
     from salesselect_cli.rules.periods import resolve_period
 
     return resolve_period(period, parse_date_option(start, store.today), parse_date_option(end, store.today),
-                          store.today)
+                          store.today, open_end=open_end)
 
 
 def _scope_text(flt) -> str:
@@ -295,7 +295,7 @@ def pipeline(
         flt = _filters(business_type, owner, source)
         span = None
         if period is not None or start is not None or end is not None:
-            span = _period(store, period, start, end)
+            span = _period(store, period, start, end, open_end=True)
         bounds = (span.start, span.end) if span else (None, None)
         stage_rows = store.report_pipeline(flt, *bounds) if by is not PipelineBy.month else []
         month_rows = (store.report_pipeline_months(flt, coming_months(store.today, months), *bounds)

@@ -35,6 +35,8 @@ class Period:
             return "all time"
         if self.start == EARLIEST:
             return f"until {self.end.isoformat()}"
+        if self.end == LATEST:
+            return f"from {self.start.isoformat()}"
         dates = f"{self.start.isoformat()} to {self.end.isoformat()}"
         return dates if self.name == "custom" else f"{self.name} ({dates})"
 
@@ -111,9 +113,14 @@ def _check_year(year: int, text: str) -> int:
 
 
 def resolve_period(
-    period: str | None, start: dt.date | None, end: dt.date | None, today: dt.date, default: str = "this-quarter"
+    period: str | None, start: dt.date | None, end: dt.date | None, today: dt.date, default: str = "this-quarter",
+    open_end: bool = False,
 ) -> Period:
-    """--period, or --from/--to (inclusive; --from alone runs to today, --to alone from the beginning), else `default`."""
+    """--period, or --from/--to (inclusive), else `default`.
+
+    --to alone runs from the beginning; --from alone runs to today, or without end when `open_end`
+    (the pipeline looks at expected close dates, which lie ahead).
+    """
     if period is not None and (start is not None or end is not None):
         raise Invalid("use --period or --from/--to, not both")
     if period is not None:
@@ -121,7 +128,7 @@ def resolve_period(
     if start is None and end is None:
         return named_period(default, today)
     start = start or EARLIEST
-    end = end or max(today, start)
+    end = end or (LATEST if open_end else max(today, start))
     if start > end:
         raise Invalid(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     return Period(start, end, "custom")
