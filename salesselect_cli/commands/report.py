@@ -125,7 +125,7 @@ def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], s
         width = min(widest, 12) if is_name else widest
         # when the bars were dropped for a narrow terminal, Rich may wrap whatever it must
         table.add_column(header, justify=justify, min_width=width if compact is False else None)
-        table.needed_width += width + 2
+        table.needed_width += max(widest, len(header)) + 3
     for number, row in enumerate(cells):
         if section_before_last and number == len(cells) - 1:
             table.add_section()
