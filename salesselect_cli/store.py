@@ -1662,7 +1662,8 @@ class Store:
                 SELECT s.name AS stage, COALESCE(p.n, 0) AS n, COALESCE(p.cents, 0) AS cents,
                        COALESCE(p.red, 0) AS red, COALESCE(p.orange, 0) AS orange, COALESCE(p.overdue, 0) AS overdue,
                        ROUND(100.0 * COALESCE(p.n, 0) / NULLIF(SUM(p.n) OVER (), 0), 1) AS share,
-                       ROUND(100.0 * COALESCE(p.cents, 0) / NULLIF(SUM(p.cents) OVER (), 0), 1) AS value_share
+                       ROUND(100.0 * COALESCE(p.cents, 0) / NULLIF(SUM(p.cents) OVER (), 0), 1) AS value_share,
+                       COALESCE(SUM(p.n) OVER (), 0) AS total_n, COALESCE(SUM(p.cents) OVER (), 0) AS total_cents
                   FROM stages s LEFT JOIN open_deals p ON p.stage_id = s.id
                  WHERE p.n IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
                  ORDER BY s.position""",
@@ -1673,6 +1674,7 @@ class Store:
                 "stage": r["stage"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
                 "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
                 "value_share": r["value_share"], "_value_cents": r["cents"],
+                "_total_count": r["total_n"], "_total_cents": r["total_cents"],
             }
             for r in rows
         ]

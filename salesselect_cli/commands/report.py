@@ -313,14 +313,13 @@ def pipeline(
         return
 
     def stage_table(bars: bool):
-        total = sum(row["count"] for row in stage_rows)  # display footer; the numbers are SQL's
         cells = [[escape(row["stage"]), str(row["count"]), format_money(row["_value_cents"], currency),
                   f"[red]{row['red']}[/]" if row["red"] else "0",
                   f"[dark_orange]{row['orange']}[/]" if row["orange"] else "0",
                   f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
                  for row in stage_rows]
         table = _table(f"Open pipeline on {today.isoformat()}{escape(closing)}{escape(_scope_text(flt))}: "
-                       f"{_deals(total)}, {format_money(sum(r['_value_cents'] for r in stage_rows), currency)}",
+                       f"{_deals(stage_rows[0]['_total_count'])}, {format_money(stage_rows[0]['_total_cents'], currency)}",
                        [("Stage", "left"), ("Deals", "right"), ("Value", "right"), ("Red", "right"),
                         ("Orange", "right"), ("Overdue", "right"), ("Share of deals", "left")], cells,
                        compact=not bars)
