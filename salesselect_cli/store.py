@@ -1744,8 +1744,8 @@ class Store:
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
                               ELSE 'moved_back' END AS outcome,
-                         CAST(julianday(COALESCE(date(substr(q.next, instr(q.next, '|') + 1)), ?))
-                              - julianday(date(q.at)) AS INTEGER) AS days
+                         CAST(julianday(COALESCE(substr(q.next, instr(q.next, '|') + 1, 10), ?))
+                              - julianday(substr(q.at, 1, 10)) AS INTEGER) AS days
                     FROM sequenced q
                     JOIN opportunities o ON o.id = q.opportunity_id
                     JOIN stages s ON s.id = q.to_id
