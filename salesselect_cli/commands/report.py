@@ -17,10 +17,9 @@ app = typer.Typer(
     help="Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.",
 )
 
-PERIOD_HELP = (
-    "this-month, last-month, this-quarter, last-quarter, this-year, last-year, all, "
-    "2026-Q3, 2026-07 or 2026 (default: this-quarter)."
-)
+PERIODS = ("this-month, last-month, this-quarter, last-quarter, this-year, last-year, all, "
+           "2026-Q3, 2026-07 or 2026")
+PERIOD_HELP = PERIODS + " (default: this-quarter)."
 WINLOSS_KEYS = ["status", "stage", "reason", "count", "value", "share", "value_share", "status_count"]
 SOURCES_KEYS = ["source", "created", "won", "lost", "open", "conversion_rate", "win_rate", "revenue",
                 "average_deal_size", "average_days_to_close", "total"]
@@ -269,8 +268,7 @@ def pipeline(
                                help="How many months, from this one, the by-month section shows."),
     period: Optional[str] = typer.Option(
         None, "--period", "-p", metavar="PERIOD",
-        help="Only deals expected to close in this period (" + PERIOD_HELP.replace(" (default: this-quarter)", "")
-             + "). Default: every open deal."),
+        help=f"Only deals expected to close in this period ({PERIODS}). Default: every open deal."),
     start: Optional[str] = typer.Option(None, "--from", metavar="DATE", help="Expected to close on or after this day."),
     end: Optional[str] = typer.Option(None, "--to", metavar="DATE",
                                       help="Expected to close on or before this day."),
