@@ -84,7 +84,7 @@ def root(
 
 
 def _register() -> None:
-    from salesselect_cli.commands import board, config, followup, io, opp, user, workflow
+    from salesselect_cli.commands import board, config, followup, io, opp, report, user, workflow
 
     app.command("init")(config.init)
     app.add_typer(config.app, name="config")
@@ -92,6 +92,7 @@ def _register() -> None:
     app.add_typer(opp.app, name="opp")
     app.add_typer(followup.app, name="followup")
     board.register(app)
+    app.add_typer(report.app, name="report")
     app.add_typer(workflow.app, name="workflow")
     io.register(app)
 

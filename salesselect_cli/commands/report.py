@@ -1,0 +1,388 @@
+"""`report`: win/loss, sources, pipeline and the stage funnel, as tables with bars, JSON or CSV."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.context import session
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.",
+)
+
+PERIODS = ("this-month, last-month, this-quarter, last-quarter, this-year, last-year, all, "
+           "2026-Q3, 2026-07 or 2026")
+PERIOD_HELP = PERIODS + " (default: this-quarter)."
+WINLOSS_KEYS = ["status", "stage", "reason", "count", "value", "share", "value_share", "status_count"]
+SOURCES_KEYS = ["source", "created", "won", "lost", "open", "conversion_rate", "win_rate", "revenue",
+                "average_deal_size", "average_days_to_close", "total"]
+PIPELINE_KEYS = ["stage", "count", "value", "red", "orange", "overdue", "share", "value_share"]
+MONTH_KEYS = ["month", "count", "value", "red", "orange", "overdue"]
+STAGES_KEYS = ["stage", "entered", "moved_on", "lost", "won", "median_days", "average_days", "conversion",
+               "conversion_to_won", "moved_back", "still_there"]
+EIGHTHS = " ▏▎▍▌▋▊▉"
+BAR_WIDTH = 10
+
+
+class PipelineBy(str, Enum):
+    stage = "stage"
+    month = "month"
+
+
+def bar(percent: float | None, width: int = BAR_WIDTH) -> str:
+    """A block-character bar for 0-100%, `width` cells wide at 100%, eighths for the remainder."""
+    if not percent or percent <= 0:
+        return ""
+    eighths = round(min(percent, 100.0) / 100 * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[rest] if rest else "")
+
+
+def percent_cell(percent: float | None, style: str = "cyan", bars: bool = True) -> str:
+    """'██████▌  32.5%' as Rich markup (just '32.5%' without bars); '–' when there is nothing to divide."""
+    if percent is None:
+        return "–"
+    if not bars:
+        return f"{percent:.1f}%"
+    return f"[{style}]{bar(percent):<{BAR_WIDTH}}[/] {percent:5.1f}%"
+
+
+def _number(value: float | int | None, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def _deals(count: int) -> str:
+    return f"{count} deal" if count == 1 else f"{count} deals"
+
+
+def _filters(business_type: Optional[str], owner: Optional[str], source: Optional[str]):
+    from salesselect_cli.store import OpportunityFilter
+
+    return OpportunityFilter(business_type=business_type, owner=owner, source=source, status=None)
+
+
+def _period(store, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
+    from salesselect_cli.rules.periods import resolve_period
+
+    return resolve_period(period, parse_date_option(start, store.today), parse_date_option(end, store.today),
+                          store.today, open_end=open_end)
+
+
+def _scope_text(flt) -> str:
+    parts = [f"{label} {value}" for label, value in
+             (("type", flt.business_type), ("owner", flt.owner), ("source", flt.source)) if value]
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
+          render: Callable, nothing: str) -> None:
+    """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
+    from salesselect_cli.render import emit, escape, make_console, opened
+
+    if fmt is not Format.table:
+        emit(rows, fmt.value, output, csv_columns=keys)
+        return
+    with opened(output) as handle:
+        console = make_console(None if handle is sys.stdout else handle,
+                               width=None if handle is sys.stdout else 200)
+        if rows:
+            tables = render(True)
+            if any(getattr(t, "needed_width", 0) > console.width for t in tables):
+                tables = render(False)  # a narrow terminal: numbers before bars
+            for item in tables:
+                console.print(item)
+        else:
+            console.print(escape(nothing))
+
+
+def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], styles: list | None = None,
+           section_before_last: bool = False, compact: bool = False):
+    """A Rich table whose number and bar columns never shrink below their widest cell; names wrap instead.
+
+    columns: (header, justify); left-justified columns whose header is a name (Stage, Source, Reason) may wrap.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left", title_style="bold")
+    table.needed_width = 4  # what it takes to show every number and bar whole (edges included)
+    for index, (header, justify) in enumerate(columns):
+        is_name = header in ("Stage", "Source", "Reason")
+        widest = max([Text.from_markup(row[index]).cell_len for row in cells] + [len(w) for w in header.split()])
+        width = min(widest, 12) if is_name else widest
+        # when the bars were dropped for a narrow terminal, Rich may wrap whatever it must
+        table.add_column(header, justify=justify, min_width=width if compact is False else None)
+        table.needed_width += max(widest, len(header)) + 3
+    for number, row in enumerate(cells):
+        if section_before_last and number == len(cells) - 1:
+            table.add_section()
+        table.add_row(*row, style=(styles[number] if styles else None))
+    return table
+
+
+period_option = typer.Option(None, "--period", "-p", help=PERIOD_HELP, metavar="PERIOD")
+from_option = typer.Option(None, "--from", help="First day (inclusive; YYYY-MM-DD, DD-MM-YYYY, ...).", metavar="DATE")
+to_option = typer.Option(None, "--to", help="Last day (inclusive; default today when --from is given).", metavar="DATE")
+type_option = typer.Option(None, "--type", "-t", help="Only this business type.")
+owner_option = typer.Option(None, "--owner", help="Only this owner's opportunities.")
+source_option = typer.Option(None, "--source", "-s", help="Only this source.")
+
+
+# ---------------------------------------------------------------------------------------- winloss
+
+
+def winloss_headline(rows: list[dict]) -> str:
+    """The biggest loss cause in one sentence, from the first (largest) lost row."""
+    lost = next((row for row in rows if row["status"] == "lost"), None)
+    if lost is None:
+        won = next((row for row in rows if row["status"] == "won"), None)
+        count = won["status_count"] if won else 0
+        return f"No deals were lost in this period ({count} won)."
+    reason = f"with reason {lost['reason']}" if lost["reason"] else "without a reason"
+    return (f"{lost['share']:.1f}% of lost deals ({lost['count']} of {lost['status_count']}) "
+            f"were lost in {lost['stage']} {reason}")
+
+
+@app.command("winloss")
+def winloss(
+    ctx: typer.Context,
+    period: Optional[str] = period_option,
+    start: Optional[str] = from_option,
+    end: Optional[str] = to_option,
+    business_type: Optional[str] = type_option,
+    owner: Optional[str] = owner_option,
+    source: Optional[str] = source_option,
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """Won and lost deals closed in the period, by the stage they were closed FROM and the reason.
+
+    A deal moved from Proposal into the "Lost" column was lost in Proposal. share = percent of that
+    status's deals; lost rows first, largest share first. Rows: status, stage, reason, count, value,
+    share, value_share, status_count. The table starts with the biggest loss cause in one sentence.
+    """
+    from salesselect_cli.render import escape
+    from salesselect_cli.rules.money import format_money
+
+    with session(ctx) as store:
+        flt = _filters(business_type, owner, source)
+        span = _period(store, period, start, end)
+        rows = store.report_winloss(flt, span.start, span.end)
+        currency = store.currency
+
+    def render(bars: bool) -> list:
+        items: list = [f"[bold]{escape(winloss_headline(rows))}[/]"]
+        for status in ("lost", "won"):
+            part = [row for row in rows if row["status"] == status]
+            if not part:
+                continue
+            style = "red" if status == "lost" else "green"
+            cells = [[escape(row["stage"]), escape(row["reason"] or "(no reason)"), str(row["count"]),
+                      format_money(row["_value_cents"], currency), percent_cell(row["share"], style, bars)]
+                     for row in part]
+            table = _table(f"{status.capitalize()}: {_deals(part[0]['status_count'])}, closed {span.label}"
+                           f"{escape(_scope_text(flt))}",
+                           [("Stage", "left"), ("Reason", "left"), ("Deals", "right"), ("Value", "right"),
+                            (f"Share of {status}", "left")], cells, compact=not bars)
+            items.append(table)
+        return items
+
+    _emit(rows, fmt, output, WINLOSS_KEYS, render,
+          f"Nothing in this period: no opportunities were closed {span.label}{_scope_text(flt)}.")
+
+
+# ---------------------------------------------------------------------------------------- sources
+
+
+@app.command("sources")
+def sources(
+    ctx: typer.Context,
+    period: Optional[str] = period_option,
+    start: Optional[str] = from_option,
+    end: Optional[str] = to_option,
+    business_type: Optional[str] = type_option,
+    owner: Optional[str] = owner_option,
+    source: Optional[str] = source_option,
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """Per source: the deals created in the period and what became of them (as of today).
+
+    conversion_rate = won / created, win_rate = won / (won + lost), revenue = value won,
+    average_deal_size = revenue / won, average_days_to_close = created to closed, over the won and
+    lost ones. The last row is the total (total = true). Rates are percentages; '–'/null where
+    there is nothing to divide.
+    """
+    from salesselect_cli.render import escape
+    from salesselect_cli.rules.money import format_money
+
+    with session(ctx) as store:
+        flt = _filters(business_type, owner, source)
+        span = _period(store, period, start, end)
+        rows = store.report_sources(flt, span.start, span.end)
+        currency = store.currency
+
+    def render(bars: bool) -> list:
+        cells = [[
+            escape(row["source"]), str(row["created"]), str(row["won"]), str(row["lost"]), str(row["open"]),
+            percent_cell(row["conversion_rate"], bars=bars), percent_cell(row["win_rate"], "green", bars),
+            format_money(row["_revenue_cents"], currency),
+            "–" if row["_average_deal_cents"] is None else format_money(row["_average_deal_cents"], currency),
+            _number(row["average_days_to_close"]),
+        ] for row in rows]
+        table = _table(f"Deals created {span.label}{escape(_scope_text(flt))}, by source",
+                       [("Source", "left"), ("Created", "right"), ("Won", "right"), ("Lost", "right"),
+                        ("Open", "right"), ("Conversion", "left"), ("Win rate", "left"), ("Revenue", "right"),
+                        ("Avg deal", "right"), ("Days to close", "right")],
+                       cells, ["bold" if row["total"] else None for row in rows], section_before_last=True,
+                       compact=not bars)
+        return [table]
+
+    _emit(rows, fmt, output, SOURCES_KEYS, render,
+          f"Nothing in this period: no opportunities were created {span.label}{_scope_text(flt)}.")
+
+
+# ---------------------------------------------------------------------------------------- pipeline
+
+
+@app.command("pipeline")
+def pipeline(
+    ctx: typer.Context,
+    by: Optional[PipelineBy] = typer.Option(
+        None, "--by", case_sensitive=False,
+        help="stage or month. JSON/CSV give one list: per stage (default) or per expected-close month. "
+             "The table shows both unless --by picks one."),
+    months: int = typer.Option(6, "--months", "-m", min=1, max=120,
+                               help="How many months, from this one, the by-month section shows."),
+    period: Optional[str] = typer.Option(
+        None, "--period", "-p", metavar="PERIOD",
+        help=f"Only deals expected to close in this period ({PERIODS}). Default: every open deal."),
+    start: Optional[str] = typer.Option(None, "--from", metavar="DATE", help="Expected to close on or after this day."),
+    end: Optional[str] = typer.Option(None, "--to", metavar="DATE",
+                                      help="Expected to close on or before this day."),
+    business_type: Optional[str] = type_option,
+    owner: Optional[str] = owner_option,
+    source: Optional[str] = source_option,
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """The open pipeline today: per stage count, value, red, orange and overdue; and by expected close month.
+
+    Red and orange follow the remaining-days indicator (red includes overdue). The month rows are
+    'earlier' (before this month), this month and the next ones (--months), 'later' and 'no date'.
+    Rows per stage: stage, count, value, red, orange, overdue, share, value_share; per month: month,
+    count, value, red, orange, overdue.
+    """
+    from salesselect_cli.render import escape
+    from salesselect_cli.rules.money import format_money
+    from salesselect_cli.rules.periods import coming_months
+
+    with session(ctx) as store:
+        flt = _filters(business_type, owner, source)
+        span = None
+        if period is not None or start is not None or end is not None:
+            span = _period(store, period, start, end, open_end=True)
+        bounds = (span.start, span.end) if span else (None, None)
+        stage_rows = store.report_pipeline(flt, *bounds) if by is not PipelineBy.month else []
+        month_rows = (store.report_pipeline_months(flt, coming_months(store.today, months), *bounds)
+                      if by is PipelineBy.month or (by is None and fmt is Format.table) else [])
+        currency = store.currency
+        today = store.today
+
+    closing = f", expected to close {span.label}" if span else ""
+    nothing = f"Nothing in the pipeline: no open opportunities{closing}{_scope_text(flt)}."
+    if fmt is not Format.table:
+        rows = month_rows if by is PipelineBy.month else stage_rows
+        if not any(row["count"] for row in rows):
+            rows = []
+        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing)
+        return
+
+    def stage_table(bars: bool):
+        cells = [[escape(row["stage"]), str(row["count"]), format_money(row["_value_cents"], currency),
+                  f"[red]{row['red']}[/]" if row["red"] else "0",
+                  f"[dark_orange]{row['orange']}[/]" if row["orange"] else "0",
+                  f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
+                 for row in stage_rows]
+        table = _table(f"Open pipeline on {today.isoformat()}{escape(closing)}{escape(_scope_text(flt))}: "
+                       f"{_deals(stage_rows[0]['_total_count'])}, {format_money(stage_rows[0]['_total_cents'], currency)}",
+                       [("Stage", "left"), ("Deals", "right"), ("Value", "right"), ("Red", "right"),
+                        ("Orange", "right"), ("Overdue", "right"), ("Share of deals", "left")], cells,
+                       compact=not bars)
+        return table
+
+    def month_table(bars: bool):
+        biggest = max(row["_value_cents"] for row in month_rows) or 1
+        cells = [[row["month"], str(row["count"]), format_money(row["_value_cents"], currency), str(row["red"]),
+                  str(row["orange"]), str(row["overdue"]), f"[cyan]{bar(100 * row['_value_cents'] / biggest) if bars else ''}[/]"]
+                 for row in month_rows]
+        table = _table("By expected close month",
+                       [("Month", "left"), ("Deals", "right"), ("Value", "right"), ("Red", "right"),
+                        ("Orange", "right"), ("Overdue", "right"), ("Value bar", "left")], cells,
+                       compact=not bars)
+        return table
+
+    def render(bars: bool) -> list:
+        return ([stage_table(bars)] if stage_rows else []) + ([month_table(bars)] if month_rows else [])
+
+    has_deals = any(row["count"] for row in stage_rows or month_rows)
+    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing)
+
+
+# ---------------------------------------------------------------------------------------- stages
+
+
+@app.command("stages")
+def stages(
+    ctx: typer.Context,
+    period: Optional[str] = period_option,
+    start: Optional[str] = from_option,
+    end: Optional[str] = to_option,
+    business_type: Optional[str] = type_option,
+    owner: Optional[str] = owner_option,
+    source: Optional[str] = source_option,
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """The funnel, from the history: per stage, the deals that entered it in the period and what happened next.
+
+    moved_on = went on to a later stage, lost = lost in it (also by a move to the Lost column),
+    won = won from it; median_days/average_days = whole days spent in it (until today if still
+    there); conversion = (moved_on + won) / entered; conversion_to_won = entries whose deal is won now.
+    Also moved_back and still_there.
+    """
+    from salesselect_cli.render import escape
+
+    with session(ctx) as store:
+        flt = _filters(business_type, owner, source)
+        span = _period(store, period, start, end)
+        rows = store.report_stages(flt, span.start, span.end)
+    if not any(row["entered"] for row in rows):
+        rows = []
+
+    def render(bars: bool) -> list:
+        cells = [[escape(row["stage"]), str(row["entered"]), str(row["moved_on"]), str(row["lost"]), str(row["won"]),
+                  str(row["still_there"]), _number(row["median_days"]), _number(row["average_days"]),
+                  percent_cell(row["conversion"], bars=bars), percent_cell(row["conversion_to_won"], "green", bars)]
+                 for row in rows]
+        table = _table(f"Stage funnel: deals that entered a stage {span.label}{escape(_scope_text(flt))}",
+                       [("Stage", "left"), ("Entered", "right"), ("Moved on", "right"), ("Lost", "right"),
+                        ("Won", "right"), ("Still there", "right"), ("Median days", "right"),
+                        ("Avg days", "right"), ("Conversion", "left"), ("To won", "left")], cells,
+                       compact=not bars)
+        return [table]
+
+    _emit(rows, fmt, output, STAGES_KEYS, render,
+          f"Nothing in this period: no opportunity entered a stage {span.label}{_scope_text(flt)}.")
