@@ -106,3 +106,26 @@ def test_init_demo_refuses_an_existing_database(ok, cli, monkeypatch, tmp_path):
     run = cli("init", "--demo")
     assert run.exit_code == 1
     assert "already exists" in run.stderr
+
+
+def test_every_report_has_something_to_say_about_the_demo(ok, monkeypatch, tmp_path):
+    build(ok, monkeypatch, tmp_path / "demo.db")
+    winloss = ok("report", "winloss", "--period", "last-quarter", "--format", "json").json()
+    assert {row["status"] for row in winloss} == {"won", "lost"}
+    lost = [row for row in winloss if row["status"] == "lost"]
+    assert lost[0]["stage"] == "Proposal" and lost[0]["reason"] == "Too expensive"
+    assert abs(sum(row["share"] for row in lost) - 100.0) < 0.5
+    headline = ok("report", "winloss", "--period", "last-quarter").stdout.splitlines()[0]
+    assert "lost in Proposal with reason Too expensive" in headline
+    sources = ok("report", "sources", "--period", "this-year", "--format", "json").json()
+    assert len(sources) >= 5 and all(row["created"] > 0 for row in sources)
+    best = max((row for row in sources if row["source"] != "Total" and row.get("total") is not True),
+               key=lambda row: float(row["win_rate"]))
+    assert float(best["win_rate"]) > 40
+    pipeline = ok("report", "pipeline", "--format", "json").json()
+    assert sum(row["count"] for row in pipeline) == len(ok("opp", "list", "--format", "json").json())
+    stages = ok("report", "stages", "--period", "this-year", "--format", "json").json()
+    assert [row["stage"] for row in stages][:3] == ["Lead", "Introduction", "Proposal"]
+    assert all(row["entered"] > 0 for row in stages)
+    board = ok("board", "--format", "json").json()
+    assert sum(column["count"] for column in board) == len(ok("opp", "list", "--format", "json").json())
