@@ -171,7 +171,7 @@ def _plan_deal(rng: random.Random, index: int, today: dt.date, owners: dict[str,
     won = rng.random() < SOURCES[source][1]
     lost_at = _weighted(rng, LOST_AT)
     lost_stage = path[-1] if lost_at == "last" else lost_at
-    if stop_at is None and rng.random() < 0.06 and (today - created).days < 180:
+    if stop_at is None and rng.random() < 0.06 and (today - created).days < 120:
         stop_at = rng.choice(path[start:])  # a deal nobody moves any more: overdue on the board
     contact = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
     if business_type == "Staffing":
@@ -189,9 +189,16 @@ def _plan_deal(rng: random.Random, index: int, today: dt.date, owners: dict[str,
                      note=f"Referred by {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if source == "Referral" else None)
     day = created
     for position, stage in enumerate(path[start:], start=start):
-        deal.at(day, "followup", due=day + dt.timedelta(days=rng.randint(2, 6)), text=FOLLOWUPS[stage])
+        due = day + dt.timedelta(days=rng.randint(2, 6))
+        deal.at(day, "followup", due=due, text=FOLLOWUPS[stage])
         low, high = DAYS_IN_STAGE[stage]
         leave = day + dt.timedelta(days=rng.randint(low, high))
+        # the recruiter keeps in touch while the deal waits: done on (or just after) the day, next one planned
+        horizon = leave if stage != stop_at else today + dt.timedelta(days=7)
+        while due < horizon - dt.timedelta(days=2):
+            done_on = due + dt.timedelta(days=rng.choice([0, 0, 0, 1, 2, 4]))
+            due = done_on + dt.timedelta(days=rng.randint(4, 9))
+            deal.at(done_on, "followup", due=due, text=FOLLOWUPS[stage])
         if stage in NOTES and rng.random() < 0.35:
             deal.at(day + dt.timedelta(days=1), "note", text=rng.choice(NOTES[stage]))
         if stage == "Proposal" and rng.random() < 0.3:
@@ -253,6 +260,8 @@ def _apply(store, event: Event, ids: dict[int, int], followups: dict[int, int]) 
     if event.action in ("move", "win", "lose") and event.deal in followups:
         store.complete_followup(followups.pop(event.deal))
     if event.action == "followup":
+        if event.deal in followups:  # the previous to-do is done when the next one is planned
+            store.complete_followup(followups.pop(event.deal))
         followups[event.deal] = store.add_followup(ident, args["due"], args["text"])
     elif event.action == "move":
         store.move_opportunity(ident, args["stage"], args.get("reason"))
