@@ -41,11 +41,14 @@ def csv_safe(value: Any) -> Any:
     """Text that Excel would run as a formula gets a leading quote; numbers stay numbers."""
     if value is None:
         return ""
+    if value.__class__ is str:
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
     return value
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def color_enabled(stream=None) -> bool:
@@ -118,9 +121,8 @@ def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None) ->
 
     writer = None
     for row in rows:
-        row = public(row)
         if writer is None:
-            fieldnames = columns or list(row.keys())
+            fieldnames = columns or list(public(row).keys())
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(fieldnames)
         writer.writerow([csv_safe(row.get(key)) for key in fieldnames])

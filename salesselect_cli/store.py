@@ -27,6 +27,7 @@ from salesselect_cli.errors import (
 )
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import days_left, indicator, validate_thresholds
+from salesselect_cli.rules.money import cents_to_decimal_string
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
@@ -1215,23 +1216,23 @@ class Store:
         return " AND ".join(clauses), params
 
     def record(self, row: sqlite3.Row) -> dict:
-        """One opportunity in the SPEC §3 JSON shape (money as decimal string, derived fields added)."""
-        from salesselect_cli.rules.money import cents_to_decimal_string
+        """One opportunity in the SPEC §3 JSON shape (money as decimal string, derived fields added).
 
+        Keys starting with '_' are for people (tables, show); JSON and CSV writers drop them.
+        """
         orange, red = self.thresholds()
-        close = _iso(row["expected_close"])
-        left = days_left(close, self.today) if row["status"] == "open" else None
-        record = {key: row[key] for key in row.keys() if key in OPPORTUNITY_KEYS}
-        record["value"] = cents_to_decimal_string(row["value_cents"])
-        record["days_left"] = left
-        record["indicator"] = indicator(row["status"], close, self.today, orange, red)
-        ordered = {key: record.get(key) for key in OPPORTUNITY_KEYS}
-        # extra fields for people (tables, show); JSON writers keep OPPORTUNITY_KEYS only
-        ordered["_color"] = row["business_type_color"]
-        ordered["_value_cents"] = row["value_cents"]
-        ordered["_notes"] = row["notes"]
-        ordered["_closed_from_stage"] = row["closed_from_stage"]
-        return ordered
+        status, close_text, cents = row["status"], row["expected_close"], row["value_cents"]
+        close = _iso(close_text) if status == "open" else None
+        return {
+            "id": row["id"], "title": row["title"], "company": row["company"], "contact": row["contact"],
+            "business_type": row["business_type"], "stage": row["stage"], "source": row["source"],
+            "value": cents_to_decimal_string(cents), "expected_close": close_text, "owner": row["owner"],
+            "status": status, "reason": row["reason"], "vacancy": row["vacancy"], "created": row["created"],
+            "closed": row["closed"], "days_left": days_left(close, self.today),
+            "indicator": indicator(status, close, self.today, orange, red), "next_followup": row["next_followup"],
+            "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
+            "_closed_from_stage": row["closed_from_stage"],
+        }
 
     def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
         """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
@@ -1368,8 +1369,6 @@ class Store:
         elif changes.get("stage") is not None:
             raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
         if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
-            from salesselect_cli.rules.money import cents_to_decimal_string
-
             if changes["value_cents"] < 0:
                 raise Invalid("value must not be negative")
             self.conn.execute(
@@ -1709,8 +1708,6 @@ class Store:
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
         """
-        from salesselect_cli.rules.money import cents_to_decimal_string
-
         where, params = self._report_scope(flt)
         rows = self._all(
             f"""WITH closed AS (
@@ -1742,8 +1739,6 @@ class Store:
 
         average_days_to_close is over the closed (won or lost) ones, from created to closed date.
         """
-        from salesselect_cli.rules.money import cents_to_decimal_string
-
         where, params = self._report_scope(flt)
         rows = self._all(
             f"""WITH cohort AS (
@@ -1811,8 +1806,6 @@ class Store:
 
         With start/end only those expected to close in [start, end]. Red includes overdue.
         """
-        from salesselect_cli.rules.money import cents_to_decimal_string
-
         today, red_until, orange_until = self._indicator_bounds()
         where, params = self._pipeline_where(flt, start, end)
         stage_where, stage_params = self._report_stages_scope(flt)
@@ -2271,8 +2264,6 @@ class Store:
 
     def import_summary(self, first_id: int) -> list[dict]:
         """What an import added (ids from `first_id`): count and value per type, stage and status."""
-        from salesselect_cli.rules.money import cents_to_decimal_string
-
         rows = self._all(
             """SELECT bt.name AS business_type, s.name AS stage, o.status, COUNT(*) AS count,
                       SUM(o.value_cents) AS value_cents
