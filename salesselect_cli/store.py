@@ -215,6 +215,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.create_function("fold", 1, _fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB, used only as needed: big imports and reports
     return conn
 
 
