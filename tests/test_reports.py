@@ -516,3 +516,20 @@ def test_report_indexes_come_by_migration(db, tmp_path):
     result = runner.invoke(app, ["report", "pipeline"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert len(names()) == 4
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+@pytest.mark.parametrize("args", [["winloss", "--period", "2026-Q3"], ["sources", "--period", "2026"],
+                                  ["pipeline"], ["stages", "--period", "2026"]])
+def test_tables_never_cut_numbers_at_any_width(seeded, cli, args, width):
+    """Narrow terminals lose whole columns (said under the table), never half a number."""
+    run = cli("report", *args, env={"COLUMNS": str(width)})
+    assert run.exit_code == 0, run.stderr
+    assert max(len(line) for line in run.stdout.splitlines()) <= width
+    assert "…" not in run.stdout
+    if width < 100 and args[0] in ("sources", "stages"):
+        assert "Left out at this width:" in run.stdout
+    for row in cli("report", *args, "--format", "json").json()[:3]:
+        for key in ("count", "entered", "created"):
+            if key in row:
+                assert str(row[key]) in run.stdout

@@ -101,9 +101,29 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
             if any(getattr(t, "needed_width", 0) > console.width for t in tables):
                 tables = render(False)  # a narrow terminal: numbers before bars
             for item in tables:
+                _fit(item, console)
                 console.print(item)
         else:
             console.print(escape(nothing))
+
+
+def _fit(table, console) -> None:
+    """Leave out trailing columns that cannot be shown whole, and say so under the table."""
+    if not hasattr(table, "columns"):
+        return
+    dropped = []
+
+    def too_wide() -> bool:  # Rich's own layout of the columns, as it would print them
+        widths = table._calculate_column_widths(console, console.options)
+        return sum(widths) + table._extra_width > console.width or any(
+            width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
+
+    while len(table.columns) > 2 and too_wide():
+        dropped.append(str(table.columns.pop().header).replace("\n", " "))
+    if dropped:
+        table.caption = (f"Left out at this width: {', '.join(reversed(dropped))} "
+                         f"(widen the terminal, or use --format csv)")
+        table.caption_justify = "left"
 
 
 def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], styles: list | None = None,
@@ -122,8 +142,11 @@ def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], s
         is_name = header in ("Stage", "Source", "Reason")
         widest = max([Text.from_markup(row[index]).cell_len for row in cells] + [len(w) for w in header.split()])
         width = min(widest, 12) if is_name else widest
-        # when the bars were dropped for a narrow terminal, Rich may wrap whatever it must
-        table.add_column(header, justify=justify, min_width=width if compact is False else None)
+        # on a narrow terminal names fold onto more lines; numbers and money always show whole
+        least = min(width, 12) if (compact and is_name) else width
+        table.add_column(header, justify=justify, overflow="fold", min_width=least)
+        words = [len(word) for row in cells for word in Text.from_markup(row[index]).plain.split()]
+        table.columns[-1].least = max([least] + ([] if is_name and compact else words) + [len(w) for w in header.split()])
         table.needed_width += max(widest, len(header)) + 3
     for number, row in enumerate(cells):
         if section_before_last and number == len(cells) - 1:
