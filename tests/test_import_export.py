@@ -201,10 +201,10 @@ def test_export_csv_has_every_status_and_the_spec_columns(agency, tmp_path):
     ok("opp", "win", won, "--reason", "Good price")
     run = ok("export")
     rows = list(csv.DictReader(io.StringIO(run.stdout)))
-    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS)
+    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes"]
     assert {r["title"]: r["status"] for r in rows} == {"Open deal": "open", "Won deal": "won"}
     ok("export", "--output", str(tmp_path / "out.csv"))
-    assert (tmp_path / "out.csv").read_bytes().endswith(b",none,\r\n")  # RFC 4180 line ends
+    assert (tmp_path / "out.csv").read_bytes().endswith(b",none,,Lead,\r\n")  # RFC 4180 line ends
     assert [r["title"] for r in csv.DictReader(io.StringIO(ok("export", "--status", "won").stdout))] == ["Won deal"]
     assert [r["title"] for r in csv.DictReader(io.StringIO(ok("export", "--type", "Staffing").stdout))] == ["Open deal"]
 
@@ -217,7 +217,7 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
     assert run.stdout == ""
     assert "Exported 1 opportunity to" in run.stderr
     [record] = json.loads(out.read_text(encoding="utf-8"))
-    assert list(record) == list(OPPORTUNITY_KEYS)
+    assert list(record) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes"]
     assert record["title"] == "=HYPERLINK(\"http://x\")"
     [row] = list(csv.DictReader(io.StringIO(ok("export").stdout)))
     assert (row["title"], row["company"], row["contact"]) == ("'=HYPERLINK(\"http://x\")", "'@Acme", "'-Eva")
@@ -227,7 +227,7 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
 
 
 def test_export_of_an_empty_database_is_a_header(agency):
-    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS)]
+    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS + ("closed_from", "notes"))]
     assert agency("export", "--format", "json").json() == []
 
 
@@ -247,9 +247,13 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
     ok("opp", "win", c, "--reason", "Good price")
     add_opp(ok, "Plain", "Dé Firma", "Staffing", "Website", "--close", "tomorrow", "--owner", "kim")
     ok("followup", "add", a, "tomorrow", "Call Eva")
+    ok("opp", "edit", a, "--notes", "Prefers calls")
     exported = tmp_path / "export.csv"
     ok("export", "--output", str(exported))
     before = ok("export", "--format", "json").json()
+    assert [r["closed_from"] for r in before if r["id"] == b] == ["Proposal"]
+    winloss_before = ok("report", "winloss", "--period", "this-month", "--format", "json").json()
+    assert ("lost", "Proposal") in {(r["status"], r["stage"]) for r in winloss_before}
 
     monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "fresh.db"))
     ok("init")
@@ -260,6 +264,9 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
     after = ok("export", "--format", "json").json()
     assert comparable(after) == comparable(before)
     assert len(after) == 4
+    assert {r["notes"] for r in after} == {"Prefers calls", None}
+    # the round trip keeps what the win/loss report answers
+    assert ok("report", "winloss", "--period", "this-month", "--format", "json").json() == winloss_before
 
 
 # ---------------------------------------------------------------- pure rules

@@ -199,8 +199,9 @@ def export(
 ) -> None:
     """Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.
 
-    The columns are the JSON shape of an opportunity; days_left, indicator and next_followup are
-    derived. CSV cells that Excel would run as a formula get a leading quote.
+    The columns are the JSON shape of an opportunity, then closed_from (the stage a won or lost deal
+    was closed from, which the win/loss report needs) and notes; days_left, indicator and
+    next_followup are derived. CSV cells that Excel would run as a formula get a leading quote.
     """
     from salesselect_cli.render import opened, write_csv, write_json
     from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter
@@ -220,12 +221,15 @@ def export(
             nonlocal count
             for record in store.list_opportunities(flt):
                 count += 1
+                # what a re-import needs beyond the SPEC shape: where a closed deal was closed from
+                record["closed_from"] = record["_closed_from_stage"]
+                record["notes"] = record["_notes"]
                 yield record
 
         with opened(output) as handle:
             if fmt is ExportFormat.json:
                 write_json(counted(), handle)
             else:
-                write_csv(counted(), handle, list(OPPORTUNITY_KEYS))
+                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + ["closed_from", "notes"])
     if output is not None and str(output) != "-":
         stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
