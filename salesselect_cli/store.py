@@ -28,6 +28,8 @@ from salesselect_cli.errors import (
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import days_left, indicator, validate_thresholds
 from salesselect_cli.rules.money import cents_to_decimal_string
+from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.rules.text import clean_text as _blank_to_none
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
@@ -539,6 +541,14 @@ class Store:
             "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
         ):
             raise Conflict(f"'{row['name']}' is the last key user")
+        handing_over = [r[0] for r in self._all(
+            """SELECT DISTINCT w.name FROM workflows w, json_each(w.actions) a
+                WHERE a.value LIKE 'owner:%' AND fold(substr(a.value, 7)) = fold(?) ORDER BY w.id""", [row["name"]])]
+        if handing_over:
+            raise Conflict(
+                f"workflow(s) {', '.join(handing_over)} hand opportunities to '{row['name']}'; "
+                f"change or remove them first (salesselect workflow remove NAME)"
+            )
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
         used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
         if used_followups and not used and reassign_to is None:
@@ -1345,7 +1355,7 @@ class Store:
             self._history(new_id, "note", None, note.strip())
         return new_id
 
-    def edit_opportunity(self, opportunity_id: int, changes: dict[str, Any]) -> list[str]:
+    def edit_opportunity(self, opportunity_id: int, changes: dict[str, Any], workflows: bool = True) -> list[str]:
         """Change plain fields. Keys: title, company, contact, vacancy, notes, business_type, stage (with a type
         change), source, value_cents, expected_close (date or None), owner. Returns the changed field names."""
         row = self._opportunity_row(opportunity_id)
@@ -1366,7 +1376,11 @@ class Store:
                 self.conn.execute("UPDATE opportunities SET source_id = ? WHERE id = ?", [src["id"], opportunity_id])
                 done.append("source")
         if "business_type" in changes:
-            done += self._change_type(row, changes["business_type"], changes.get("stage"))
+            before = self.get_opportunity(opportunity_id)
+            changed = self._change_type(row, changes["business_type"], changes.get("stage"))
+            done += changed
+            if "stage" in changed and workflows:
+                self._fire_workflows(row, before)
         elif changes.get("stage") is not None:
             raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
         if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
@@ -2282,30 +2296,6 @@ class Store:
 
 
 # --------------------------------------------------------------------------- small pure helpers
-
-
-def _clean_name(value: str | None, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Invalid(f"{what} must not be empty")
-    if len(text) > 200:
-        raise Invalid(f"{what} is longer than 200 characters")
-    if any(ord(ch) < 32 for ch in text):
-        raise Invalid(f"{what} must not contain control characters")
-    return text
-
-
-def _blank_to_none(value: str | None, what: str = "text", multiline: bool = False) -> str | None:
-    """Free text (contact, vacancy, notes, follow-ups): stripped, None when blank, no escape sequences."""
-    if value is None:
-        return None
-    text = value.strip()
-    if len(text) > 5000:
-        raise Invalid(f"{what} is longer than 5000 characters")
-    allowed = "\n\t" if multiline else ""
-    if any(ord(ch) < 32 and ch not in allowed or ord(ch) == 127 for ch in text):
-        raise Invalid(f"{what} must not contain control characters")
-    return text or None
 
 
 def _auto_status(value: str | None) -> str | None:

@@ -414,3 +414,16 @@ def test_days_text():
     assert kanban.days_text({"days_left": 0, "indicator": "red"})[0] == "!! due today"
     assert kanban.days_text({"days_left": 4, "indicator": "orange"})[0] == "! 4d left"
     assert kanban.days_text({"days_left": None, "indicator": "none"}) == ("no close date", "dim")
+
+
+def test_machine_formats_say_when_limit_leaves_cards_out(agency, ok):
+    from tests.conftest import add_opp
+
+    for n in range(4):
+        add_opp(ok, f"Deal {n}", "Acme", "Staffing", "HubSpot")
+    run = ok("board", "--limit", "2", "--format", "csv")
+    assert "Note: 2 cards beyond --limit 2" in run.stderr
+    assert len(run.stdout.strip().splitlines()) == 1 + 2
+    run = ok("board", "--limit", "0", "--format", "json")
+    assert "Note" not in run.stderr
+    assert sum(len(column["cards"]) for column in run.json()) == 4

@@ -161,7 +161,7 @@ def test_line_numbers_count_physical_lines_and_skip_blank_ones(agency, cli, tmp_
     ("A,Acme,Staffing,Google,Proposal,,,,2026-05-01", "line 2: closed date 2026-05-01 given for an open opportunity"),
     ("A,Acme,Staffing,Gogle,Proposal,,,,", "line 2: unknown source 'Gogle'; valid: Google"),
     ("A,Acme,Staffing,Google,Proposal,,,,,extra", "line 2: 10 cells, but the header has 9 columns"),
-    (",Acme,Staffing,Google,Proposal,,,,", "line 2: title is empty"),
+    (",Acme,Staffing,Google,Proposal,,,,", "line 2: title must not be empty"),
 ])
 def test_row_errors_name_the_line_and_the_reason(agency, cli, tmp_path, row, message):
     path = write(tmp_path, "title,company,type,source,stage,status,reason,created,closed\n" + row + "\n")
@@ -328,3 +328,13 @@ def test_row_parser_closes_deals_like_win_and_lose_do():
     assert (row.stage.name, row.status, row.source_id, row.owner_id) == ("Lead", "open", 1, 1)
     with pytest.raises(importing.Invalid, match="^line 9: unknown stage 'Proposl'; valid: Proposal"):
         parser.parse(9, ["D", "Dim", "Proposl", "", "", "", ""])
+
+
+def test_import_refuses_what_opp_add_refuses(agency, cli, tmp_path):
+    for body, message in [("title,company,contact\nA,B,x\x00y\n", "line 2: contact must not contain control characters"),
+                          ("title,company,notes\nA,B," + "n" * 5001 + "\n", "line 2: notes is longer than 5000"),
+                          ("title,company\n\x1b[2JA,B\n", "line 2: title must not contain control characters")]:
+        run = cli("import", write(tmp_path, body), "--type", "Staffing", "--source", "Google", "--no-workflows")
+        assert run.exit_code == 1, body[:40]
+        assert message in run.stderr
+    assert all_opps(agency) == []

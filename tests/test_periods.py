@@ -95,3 +95,18 @@ def test_open_end_for_dates_ahead():
     ahead = resolve_period(None, D(2026, 12, 1), None, TODAY, open_end=True)
     assert (ahead.start, ahead.end) == (D(2026, 12, 1), LATEST)
     assert ahead.label == "from 2026-12-01"
+
+
+@pytest.mark.parametrize("text, end", [("9999-12", dt.date(9999, 12, 31)), ("9999-Q4", dt.date(9999, 12, 31)),
+                                       ("9999", dt.date(9999, 12, 31)), ("0001-01", dt.date(1, 1, 31))])
+def test_periods_at_the_ends_of_the_calendar(text, end):
+    from salesselect_cli.rules import periods
+
+    assert periods.named_period(text, dt.date(2026, 11, 27)).end == end
+
+
+def test_months_past_the_calendar_are_refused():
+    from salesselect_cli.rules import periods
+
+    with pytest.raises(Invalid, match="years 1 to 9999"):
+        periods.add_months(dt.date(9999, 12, 1), 1)

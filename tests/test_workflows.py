@@ -391,10 +391,19 @@ class TestActions:
         ok("workflow", "add", "W", "--on", "stage", "--action", "note:first", "--action", "owner:bob",
            "--action", "followup:+1w:Later")
         opp = add_opp(ok)
-        ok("user", "remove", "bob")  # the owner: action can no longer run
+        run = cli("user", "remove", "bob")  # refused: a workflow hands deals to bob
+        assert run.exit_code == 1 and "workflow(s) W hand opportunities to 'bob'" in run.stderr
+        # a file edited by hand (or by an older salesselect) can still name a missing user
+        import os
+        import sqlite3
+
+        conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+        conn.execute("UPDATE workflows SET actions = replace(actions, 'owner:bob', 'owner:ghost')")
+        conn.commit()
+        conn.close()
         run = cli("opp", "move", opp, "Proposal")
         assert run.exit_code == 1
-        assert "workflow 'W', action 'owner:bob': unknown user 'bob'" in run.stderr
+        assert "workflow 'W', action 'owner:ghost': unknown user 'ghost'" in run.stderr
         assert "--no-workflows" in run.stderr
         assert record(ok, opp)["stage"] == "Lead"  # nothing of the change stayed
         assert notes(ok, opp) == []
@@ -579,3 +588,21 @@ def test_conditions_text():
     assert wf.conditions_text("status", "New client", "Proposal", "won", None) == (
         "status changes to won, stage before Proposal, stage after New client")
     assert wf.conditions_text("status", None, None, None, None) == "status changes"
+
+
+def test_bad_offsets_and_empty_commands_are_refused_at_add(agency, cli):
+    for action, message in (("followup:+9999y:x", "more than ten years"), ("followup:+200m:x", "more than ten years"),
+                            ("run:''", "run: needs a command"), ("run:   ", "run: needs a command")):
+        run = cli("workflow", "add", "W", "--on", "stage", "--action", action)
+        assert run.exit_code == 1, action
+        assert message in run.stderr
+    assert cli("workflow", "list", "--format", "json").json() == []
+
+
+def test_type_change_that_moves_the_stage_fires_stage_workflows(agency, ok):
+    ok("workflow", "add", "Negotiate", "--on", "stage", "--to-stage", "Negotiation", "--action", "note:Negotiating")
+    opp = add_opp(ok, "Deal", "Acme", "Agencies")
+    ok("opp", "move", opp, "Framework agreement")
+    ok("opp", "edit", opp, "--type", "Staffing", "--stage", "Negotiation")
+    history = ok("opp", "show", opp, "--format", "json").json()["history"]
+    assert ("note", "Negotiating", "workflow:Negotiate") in {(h["field"], h["to_value"], h["actor"]) for h in history}

@@ -70,6 +70,11 @@ def board(
         noun = "thing is" if len(problems) == 1 else "things are"
         stderr_line(f"Warning: the setup is incomplete ({len(problems)} {noun} missing, e.g. {problems[0]}); "
                     f"see 'salesselect config check'")
+    if fmt is not Format.table:
+        left_out = sum(column.count - len(column.cards) for column in data.columns)
+        if left_out:
+            stderr_line(f"Note: {left_out:,} cards beyond --limit {limit} per stage are not included "
+                        f"(counts and values cover them); pass --limit 0 for every card")
     _emit(data, fmt, output, export_kind, width, make_console)
 
 

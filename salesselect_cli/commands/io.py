@@ -105,6 +105,8 @@ def import_(
     stage: Optional[str] = typer.Option(None, "--stage", help="Stage for rows without one (default: the type's first)."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Owner for rows without one (default: you)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and show what would be imported; write nothing."),
+    no_workflows: bool = typer.Option(
+        False, "--no-workflows", help="Accepted for scripts that pass it to every bulk command: imports never fire workflows."),
     fmt: Format = format_option(),
 ) -> None:
     """Import opportunities from CSV: all rows or none.

@@ -7,12 +7,12 @@ in, so validating a row is a handful of dict look-ups: fast enough for 100,000 r
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from salesselect_cli.errors import Invalid, SalesSelectError, unknown_name
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
+from salesselect_cli.rules.text import clean_name, clean_text
 
 # The fields a CSV column can fill, in the order of the export (SPEC §3) plus two extras.
 FIELDS = (
@@ -28,8 +28,6 @@ ALIASES = {
 }
 DEFAULTABLE = ("business_type", "stage", "source", "owner")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAX_TEXT = 200
-_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def normalise_header(header: str) -> str:
@@ -157,21 +155,6 @@ def unquote_formula(cell: str) -> str:
     return cell
 
 
-def _text(value: str, what: str) -> str:
-    text = value.strip()
-    if not text:
-        raise Invalid(f"{what} is empty")
-    if len(text) > MAX_TEXT:
-        raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
-    if _CONTROL.search(text):
-        raise Invalid(f"{what} contains control characters")
-    return text
-
-
-def _optional(value: str) -> str | None:
-    return value.strip() or None
-
-
 def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int, str]:
     found = table.get(name.strip().casefold())
     if found is None:
@@ -219,8 +202,8 @@ class RowParser:
         get = {name: cells[index][1:] if cells[index][:1] == "'" and cells[index][1:2] in FORMULA_STARTS
                and len(cells[index]) > 1 else cells[index] for name, index in self.items}
         names = self.names
-        title = _text(get["title"], "title")
-        company = _text(get["company"], "company")
+        title = clean_name(get["title"], "title")
+        company = clean_name(get["company"], "company")
         type_cell = get.get("business_type", "").strip()
         if type_cell:
             type_id, type_name = _named(names.business_types, "business type", type_cell)
@@ -262,10 +245,11 @@ class RowParser:
             if closed < created:
                 raise Invalid(f"closed date {closed.isoformat()} is before the created date {created.isoformat()}")
         return ImportRow(
-            title=title, company=company, contact=_optional(get.get("contact", "")), business_type_id=type_id,
+            title=title, company=company, contact=clean_text(get.get("contact", ""), "contact"), business_type_id=type_id,
             stage=stage, source_id=source_id, value_cents=value_cents, expected_close=expected_close,
             owner_id=owner_id, status=status, reason_id=reason_id, reason=reason, closed_from=closed_from,
-            vacancy=_optional(get.get("vacancy", "")), notes=_optional(get.get("notes", "")),
+            vacancy=clean_text(get.get("vacancy", ""), "vacancy"),
+            notes=clean_text(get.get("notes", ""), "notes", multiline=True),
             created=created.isoformat(), closed=closed.isoformat() if closed else None,
         )
 

@@ -51,10 +51,14 @@ def month_start(day: dt.date) -> dt.date:
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first of the month `months` after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
+    if not 1 <= index // 12 <= 9999:
+        raise Invalid(f"a period around {day.isoformat()} reaches past the years 1 to 9999")
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def month_end(day: dt.date) -> dt.date:
+    if day.month == 12:
+        return day.replace(day=31)
     return add_months(day, 1) - dt.timedelta(days=1)
 
 

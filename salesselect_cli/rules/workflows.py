@@ -99,7 +99,10 @@ def parse_action(text: str) -> Action:
                 f"bad follow-up offset in '{raw}'; write followup:+3d:TEXT (+Nd, +Nw, +Nm or +Ny from the day it fires)"
             )
         _require_text(words, raw, "a follow-up needs text")
-        return Action("followup", words.strip(), raw, int(match.group(1)), match.group(2))
+        amount, unit = int(match.group(1)), match.group(2)
+        if amount * {"d": 1, "w": 7, "m": 31, "y": 366}[unit] > 3660:
+            raise Invalid(f"follow-up offset in '{raw}' is more than ten years ahead")
+        return Action("followup", words.strip(), raw, amount, unit)
     if kind == "note":
         _require_text(rest, raw, "a note needs text")
         return Action("note", rest.strip(), raw)
@@ -111,7 +114,7 @@ def parse_action(text: str) -> Action:
         argv = tuple(shlex.split(rest))
     except ValueError as exc:
         raise Invalid(f"cannot split the command in '{raw}': {exc}") from None
-    if not argv:
+    if not argv or not argv[0].strip():
         raise Invalid(f"run: needs a command in '{raw}'")
     return Action("run", rest.strip(), raw, argv=argv)
 
