@@ -11,13 +11,12 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from salesselect_cli.render import INDICATOR_STYLES, days_text
 from salesselect_cli.rules.money import format_money
 
 MIN_COLUMN_WIDTH = 24  # a stage column with its padding, without the border: below this cards get cramped
 MAX_COLUMN_WIDTH = 48  # wider than this a card is hard to take in at a glance
 BAR = "▌"
-INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
-INDICATOR_MARKS = {"red": "!! ", "orange": "! ", "green": "", "none": ""}
 
 
 @dataclass
@@ -92,19 +91,6 @@ def stage_rows(count: int, width: int) -> tuple[list[int], int]:
 
 
 # ---------------------------------------------------------------- pieces
-
-
-def days_text(record: dict) -> tuple[str, str]:
-    """The days-left badge of a card and its style: 'overdue 3d', 'due today', '!! 2d left'."""
-    left = record.get("days_left")
-    shade = record.get("indicator") or "none"
-    style = INDICATOR_STYLES.get(shade, "")
-    if left is None:
-        return "no close date", "dim"
-    if left < 0:
-        return f"overdue {-left}d", style
-    mark = INDICATOR_MARKS.get(shade, "")
-    return (f"{mark}due today" if left == 0 else f"{mark}{left}d left"), style
 
 
 def _safe_style(color: str | None):

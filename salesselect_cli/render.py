@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 FORMATS = ("table", "json", "csv")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from salesselect_cli.rules.text import FORMULA_STARTS
 
 
 @dataclass(frozen=True)
@@ -205,21 +205,38 @@ def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: 
 
 
 INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
+INDICATOR_MARKS = {"red": "!! ", "orange": "! ", "green": "", "none": ""}
+
+
+def days_text(record: dict) -> tuple[str, str]:
+    """The days-left badge and its style: 'overdue 3d', '!! due today', '!! 2d left', '! 4d left', '9d left'.
+
+    The marks (!! red, ! orange) make it read without colour too; legends explain them.
+    """
+    left = record.get("days_left")
+    shade = record.get("indicator") or "none"
+    style = INDICATOR_STYLES.get(shade, "")
+    if left is None:
+        return "no close date", "dim"
+    if left < 0:
+        return f"overdue {-left}d", style
+    mark = INDICATOR_MARKS.get(shade, "")
+    return (f"{mark}due today" if left == 0 else f"{mark}{left}d left"), style
 
 
 def days_badge(record: dict) -> str:
-    """The remaining-days badge as Rich markup: 'overdue 3d', '2d red', '4d orange', '9d', ''.
-
-    The words make it read without colour too."""
-    left = record.get("days_left")
-    if left is None:
+    """days_text as Rich markup for a table cell; empty without a close date."""
+    if record.get("days_left") is None:
         return ""
-    shade = record.get("indicator") or "none"
-    text = f"overdue {-left}d" if left < 0 else ("today" if left == 0 else f"{left}d")
-    if left >= 0 and shade in ("red", "orange"):
-        text += f" {shade}"  # the word too, so the badge reads without colour
-    style = INDICATOR_STYLES.get(shade, "")
-    return f"[{style}]{text}[/]" if style else text
+    text, style = days_text(record)
+    return f"[{style}]{escape(text)}[/]" if style else escape(text)
+
+
+def indicator_legend(orange_days: int | None, red_days: int | None) -> str:
+    """One line that explains the badge marks."""
+    if orange_days is None or red_days is None:
+        return "indicator not set: only overdue deals are marked"
+    return f"!! red: {red_days} days or fewer left   ! orange: {orange_days} or fewer   overdue: past the close date"
 
 
 def escape(text: Any) -> str:

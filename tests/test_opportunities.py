@@ -279,7 +279,8 @@ def test_indicator_reads_without_colour(agency, ok):
     add_opp(ok, "Later", "Acme", "Staffing", "HubSpot", "--close", "+4d")
     add_opp(ok, "Late", "Acme", "Staffing", "HubSpot", "--close", "-2d")
     out = ok("opp", "list").stdout
-    assert "1d red" in out and "4d orange" in out and "overdue 2d" in out
+    assert "!! 1d left" in out and "! 4d left" in out and "overdue 2d" in out
+    assert "!! red: 2 days or fewer left" in out  # the legend explains the marks
     assert "\x1b[" not in out
 
 

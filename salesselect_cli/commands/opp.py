@@ -99,7 +99,10 @@ def list_(
             close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
         )
         rows = store.list_opportunities(flt, limit)
+        from salesselect_cli.render import indicator_legend
+
         emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
+             caption=indicator_legend(*store.thresholds()),
              empty="No opportunities match." if status != "open" else "No open opportunities match.")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from salesselect_cli.errors import Invalid, SalesSelectError, unknown_name
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
-from salesselect_cli.rules.text import clean_name, clean_text
+from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text
 
 # The fields a CSV column can fill, in the order of the export (SPEC §3) plus two extras.
 FIELDS = (
@@ -27,7 +27,6 @@ ALIASES = {
     "note": "notes", "closed_from_stage": "closed_from", "value_eur": "value", "amount": "value",
 }
 DEFAULTABLE = ("business_type", "stage", "source", "owner")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def normalise_header(header: str) -> str:

@@ -6,6 +6,7 @@ from salesselect_cli.errors import Invalid
 
 MAX_NAME = 200
 MAX_TEXT = 5000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell Excel would run as a formula (SPEC §2)
 
 
 def clean_name(value: str | None, what: str) -> str:
