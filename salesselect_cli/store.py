@@ -229,7 +229,8 @@ WHEN {STAGE_VISIT_EVENT.format(h="new.")}
 BEGIN
   UPDATE stage_visits
      SET ended = substr(new.at, 1, 10),
-         outcome = CASE WHEN new.field != 'status' THEN 'moved' WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
+         outcome = CASE WHEN new.field != 'status' THEN 'moved'
+                        WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
          next_stage_id = CASE WHEN new.field != 'status' THEN new.to_id END
    WHERE opportunity_id = new.opportunity_id AND outcome IS NULL;
   INSERT INTO stage_visits (opportunity_id, stage_id, entered, status, business_type_id, owner_id, source_id)
