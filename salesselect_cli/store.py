@@ -178,6 +178,95 @@ def m002_report_indexes(db):
         db.execute(statement)
 
 
+# Issue 5's stage funnel reads one row per stage visit instead of a window over all history: a visit
+# starts at a 'created'/'stage' history row and ends at the opportunity's next such row or won/lost status
+# row (ordered by at, then id). Triggers keep it equal to what the history implies on every write path,
+# and copy the opportunity's status, type, owner and source so the report never reads the wide rows.
+STAGE_VISIT_EVENT = "({h}field IN ('created', 'stage') OR ({h}field = 'status' AND {h}to_value NOT LIKE 'open%'))"
+
+STAGE_VISITS_FROM_HISTORY = """
+INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, outcome, next_stage_id,
+                          status, business_type_id, owner_id, source_id)
+SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
+       CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
+       CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
+       o.status, o.business_type_id, o.owner_id, o.source_id
+  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
+               LEAD(to_id) OVER w AS next_to_id
+          FROM (SELECT opportunity_id, id, at, to_id,
+                       CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
+                         AS kind
+                  FROM history WHERE {event} AND {which})
+        WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
+  JOIN opportunities o ON o.id = e.opportunity_id
+ WHERE e.kind = 'S'
+"""
+
+STAGE_VISITS_TABLE = """
+CREATE TABLE stage_visits (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    stage_id INTEGER,
+    entered TEXT NOT NULL,
+    ended TEXT,
+    outcome TEXT CHECK (outcome IN ('moved', 'won', 'lost')),
+    next_stage_id INTEGER,
+    status TEXT NOT NULL,
+    business_type_id INTEGER NOT NULL,
+    owner_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL
+)
+"""
+
+# The report's GROUP BY follows idx_stage_visits_report's order, so SQLite aggregates without sorting.
+STAGE_VISITS_INDEXES = """
+CREATE INDEX idx_stage_visits_report ON stage_visits(entered, stage_id, ended, outcome, next_stage_id, status,
+    business_type_id, owner_id, source_id);
+CREATE INDEX idx_stage_visits_opportunity ON stage_visits(opportunity_id, outcome)
+"""
+
+STAGE_VISITS_TRIGGERS = (f"""
+CREATE TRIGGER stage_visits_next_event AFTER INSERT ON history
+WHEN {STAGE_VISIT_EVENT.format(h="new.")}
+ AND NOT EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
+BEGIN
+  UPDATE stage_visits
+     SET ended = substr(new.at, 1, 10),
+         outcome = CASE WHEN new.field != 'status' THEN 'moved'
+                        WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
+         next_stage_id = CASE WHEN new.field != 'status' THEN new.to_id END
+   WHERE opportunity_id = new.opportunity_id AND outcome IS NULL;
+  INSERT INTO stage_visits (opportunity_id, stage_id, entered, status, business_type_id, owner_id, source_id)
+  SELECT o.id, new.to_id, substr(new.at, 1, 10), o.status, o.business_type_id, o.owner_id, o.source_id
+    FROM opportunities o WHERE o.id = new.opportunity_id AND new.field != 'status';
+END""", f"""
+CREATE TRIGGER stage_visits_earlier_event AFTER INSERT ON history
+WHEN {STAGE_VISIT_EVENT.format(h="new.")}
+ AND EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
+BEGIN
+  DELETE FROM stage_visits WHERE opportunity_id = new.opportunity_id;
+  {STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = new.opportunity_id")};
+END""", """
+CREATE TRIGGER stage_visits_opportunity AFTER UPDATE OF status, business_type_id, owner_id, source_id ON opportunities
+WHEN old.status IS NOT new.status OR old.business_type_id IS NOT new.business_type_id
+  OR old.owner_id IS NOT new.owner_id OR old.source_id IS NOT new.source_id
+BEGIN
+  UPDATE stage_visits SET status = new.status, business_type_id = new.business_type_id, owner_id = new.owner_id,
+         source_id = new.source_id
+   WHERE opportunity_id = new.id;
+END""")
+
+
+@migration
+def m003_stage_visits(db):
+    db.execute(STAGE_VISITS_TABLE)
+    db.execute(STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="1 = 1"))
+    for statement in _statements(STAGE_VISITS_INDEXES):
+        db.execute(statement)
+    for trigger in STAGE_VISITS_TRIGGERS:
+        db.execute(trigger)
+
+
 def _migrations():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations
@@ -1687,21 +1776,21 @@ class Store:
     # Every number is aggregated by SQL. Periods are inclusive [start, end] days, queried half-open
     # (>= start, < end + 1 day) so a date with a time part still falls on its day. Money stays cents.
 
-    def _report_scope(self, flt: OpportunityFilter) -> tuple[str, list]:
-        """The WHERE clause of a report's --type/--owner/--source filters (every status).
+    def _report_scope(self, flt: OpportunityFilter, table: str = "o") -> tuple[str, list]:
+        """The WHERE clause of a report's --type/--owner/--source filters (every status) on alias `table`.
 
         The unary '+' keeps SQLite (which has no statistics on a user's file) from driving the query by
         these columns' indexes: the period's covering index range is the small side.
         """
         clauses, params = ["1 = 1"], []
         if flt.business_type:
-            clauses.append("+o.business_type_id = ?")
+            clauses.append(f"+{table}.business_type_id = ?")
             params.append(self.find_business_type(flt.business_type)["id"])
         if flt.owner:
-            clauses.append("+o.owner_id = ?")
+            clauses.append(f"+{table}.owner_id = ?")
             params.append(self.find_user(flt.owner)["id"])
         if flt.source:
-            clauses.append("+o.source_id = ?")
+            clauses.append(f"+{table}.source_id = ?")
             params.append(self.find_source(flt.source)["id"])
         return " AND ".join(clauses), params
 
@@ -1885,47 +1974,39 @@ class Store:
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
         opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
+        The visits come from stage_visits (m003), which the history triggers keep; positions and auto-select
+        are read now, as the stages are today.
         """
-        where, params = self._report_scope(flt)
+        where, params = self._report_scope(flt, "v")
         stage_where, stage_params = self._report_stages_scope(flt)
-        low, high = self._day_range(start, end)
-        # One LEAD carries the next event packed as kind || to_id || '|' || at (kind: S stage, W won, L lost):
-        # a window evaluates each LEAD separately, and this one runs over every event since `start`.
-        # MATERIALIZED keeps the events on idx_report_history's range; inlined, SQLite walks all history.
+        # `grouped` walks idx_stage_visits_report in order (no sort) and folds a period's visits into one row
+        # per day, stage, end and next stage; everything after works on those few rows.
         rows = self._all(
-            f"""WITH events AS MATERIALIZED (
-                  SELECT h.opportunity_id, h.id, h.at, h.field, h.to_id,
-                         CASE WHEN h.field IN ('created', 'stage') THEN 'S'
-                              WHEN h.to_value LIKE 'won%' THEN 'W' ELSE 'L' END AS kind
-                    FROM history h
-                   WHERE h.at >= ? AND (+h.field IN ('created', 'stage')
-                                        OR (+h.field = 'status' AND h.to_value NOT LIKE 'open%'))),
-                sequenced AS (
-                  SELECT e.opportunity_id, e.at, e.kind, e.to_id,
-                         LEAD(e.kind || COALESCE(e.to_id, '') || '|' || e.at)
-                           OVER (PARTITION BY e.opportunity_id ORDER BY e.at, e.id) AS next
-                    FROM events e),
+            f"""WITH grouped AS (
+                  SELECT v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id,
+                         COUNT(*) AS n, SUM(v.status = 'won') AS ended_won
+                    FROM stage_visits v
+                   WHERE v.entered >= ? AND v.entered < ? AND {where}
+                   GROUP BY v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id),
                 visits AS (
-                  SELECT q.to_id AS stage_id, o.status AS final_status,
-                         CASE WHEN q.next IS NULL THEN 'still'
-                              WHEN q.next LIKE 'W%' THEN 'won'
-                              WHEN q.next LIKE 'L%' THEN 'lost'
+                  SELECT g.stage_id, g.n, g.ended_won,
+                         CASE WHEN g.outcome IS NULL THEN 'still'
+                              WHEN g.outcome != 'moved' THEN g.outcome
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
                               ELSE 'moved_back' END AS outcome,
-                         CAST(julianday(COALESCE(substr(q.next, instr(q.next, '|') + 1, 10), ?))
-                              - julianday(substr(q.at, 1, 10)) AS INTEGER) AS days
-                    FROM sequenced q
-                    JOIN opportunities o ON o.id = q.opportunity_id
-                    JOIN stages s ON s.id = q.to_id
-                    LEFT JOIN stages ns ON q.next LIKE 'S%'
-                         AND ns.id = CAST(substr(q.next, 2, instr(q.next, '|') - 2) AS INTEGER)
-                   WHERE q.kind = 'S' AND q.at < ? AND s.auto_status IS NULL AND {where}),
+                         CAST(julianday(COALESCE(g.ended, ?)) - julianday(g.entered) AS INTEGER) AS days
+                    FROM grouped g
+                    JOIN stages s ON s.id = g.stage_id
+                    LEFT JOIN stages ns ON ns.id = g.next_stage_id
+                   WHERE s.auto_status IS NULL),
                 by_days AS (
-                  SELECT stage_id, days, COUNT(*) AS n, SUM(outcome = 'moved_on') AS moved_on,
-                         SUM(outcome = 'moved_back') AS moved_back, SUM(outcome = 'lost') AS lost,
-                         SUM(outcome = 'won') AS won, SUM(outcome = 'still') AS still_there,
-                         SUM(final_status = 'won') AS ended_won
+                  SELECT stage_id, days, SUM(n) AS n, SUM(CASE WHEN outcome = 'moved_on' THEN n ELSE 0 END) AS moved_on,
+                         SUM(CASE WHEN outcome = 'moved_back' THEN n ELSE 0 END) AS moved_back,
+                         SUM(CASE WHEN outcome = 'lost' THEN n ELSE 0 END) AS lost,
+                         SUM(CASE WHEN outcome = 'won' THEN n ELSE 0 END) AS won,
+                         SUM(CASE WHEN outcome = 'still' THEN n ELSE 0 END) AS still_there,
+                         SUM(ended_won) AS ended_won
                     FROM visits GROUP BY stage_id, days),
                 running AS (
                   SELECT b.*, SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS upto,
@@ -1934,7 +2015,8 @@ class Store:
                 per_stage AS (
                   SELECT stage_id, MAX(entered) AS entered, SUM(moved_on) AS moved_on, SUM(moved_back) AS moved_back,
                          SUM(lost) AS lost, SUM(won) AS won, SUM(still_there) AS still_there,
-                         SUM(ended_won) AS ended_won, 1.0 * SUM(days * n) / MAX(entered) AS average_days,
+                         SUM(ended_won) AS ended_won,
+                         1.0 * SUM(days * n) / MAX(entered) AS average_days,
                          (MIN(CASE WHEN upto >= (entered + 1) / 2 THEN days END)
                           + MIN(CASE WHEN upto >= (entered + 2) / 2 THEN days END)) / 2.0 AS median_days
                     FROM running GROUP BY stage_id)
@@ -1947,7 +2029,7 @@ class Store:
                   FROM stages s LEFT JOIN per_stage p ON p.stage_id = s.id
                  WHERE p.entered IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
                  ORDER BY s.position""",
-            [low, self.today.isoformat(), high] + params + stage_params,
+            self._day_range(start, end) + params + [self.today.isoformat()] + stage_params,
         )
         return [dict(r) for r in rows]
 

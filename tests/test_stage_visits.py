@@ -1,0 +1,172 @@
+"""stage_visits (m003) always equals what the history implies, whatever wrote the history.
+
+The expected visits are computed here in Python, independently of the SQL in store.py: per opportunity,
+its 'created'/'stage' rows and won/lost status rows in (at, id) order; each stage row is a visit that ends
+at the next of those rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TODAY, add_opp
+
+TRIGGERS = ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity")
+
+
+def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
+    """The visits the history implies, with each opportunity's current status, type, owner and source."""
+    opportunities = {
+        row[0]: row[1:]
+        for row in conn.execute("SELECT id, status, business_type_id, owner_id, source_id FROM opportunities")
+    }
+    events: dict[int, list[tuple]] = {}
+    for opp, ident, at, field, to_value, to_id in conn.execute(
+        "SELECT opportunity_id, id, at, field, to_value, to_id FROM history"
+    ):
+        if field in ("created", "stage"):
+            kind = "S"
+        elif field == "status" and not (to_value or "").startswith("open") and to_value is not None:
+            kind = "won" if to_value.startswith("won") else "lost"
+        else:
+            continue
+        events.setdefault(opp, []).append((at, ident, kind, to_id))
+    visits = []
+    for opp, rows in events.items():
+        rows.sort()
+        for index, (at, _, kind, to_id) in enumerate(rows):
+            if kind != "S":
+                continue
+            after = rows[index + 1] if index + 1 < len(rows) else None
+            ended = after[0][:10] if after else None
+            outcome = None if after is None else ("moved" if after[2] == "S" else after[2])
+            next_stage = after[3] if after and after[2] == "S" else None
+            visits.append((opp, to_id, at[:10], ended, outcome, next_stage, *opportunities[opp]))
+    return sorted(visits, key=repr)
+
+
+def maintained(conn: sqlite3.Connection) -> list[tuple]:
+    rows = conn.execute(
+        """SELECT opportunity_id, stage_id, entered, ended, outcome, next_stage_id,
+                  status, business_type_id, owner_id, source_id FROM stage_visits"""
+    )
+    return sorted((tuple(row) for row in rows), key=repr)
+
+
+def check(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        expected, actual = implied_by_history(conn), maintained(conn)
+    finally:
+        conn.close()
+    assert actual == expected
+    return actual
+
+
+@pytest.fixture
+def mixed(agency, cli, tmp_path, monkeypatch):
+    """A history written by every kind of write that starts, ends or reassigns a stage visit."""
+    ok = agency
+    later = dict(env={"SALESSELECT_TODAY": (TODAY + dt.timedelta(days=3)).isoformat()})
+    earlier = dict(env={"SALESSELECT_TODAY": (TODAY - dt.timedelta(days=40)).isoformat()})
+    a = add_opp(ok, "A")
+    ok("opp", "move", a, "Introduction")
+    ok("opp", "move", a, "Proposal", **later)
+    ok("opp", "move", a, "Lead", **later)  # back
+    ok("opp", "lose", a, "--reason", "Too expensive", **later)  # into the auto stage Lost
+    ok("opp", "reopen", a, **later)  # back into Lead, where it was lost from
+    ok("opp", "move", a, "New client", "--reason", "Good price", **later)  # won by moving
+    b = add_opp(ok, "B", "Beta", "Agencies", "Google")
+    ok("opp", "move", b, "Framework agreement")
+    ok("opp", "win", b, "--reason", "Strong candidates")
+    ok("opp", "reopen", b, "--stage", "Proposal")
+    ok("opp", "edit", b, "--type", "Staffing", "--stage", "Negotiation")  # type change with a stage row
+    ok("opp", "edit", b, "--source", "Referral", "--owner", "bob")
+    c = add_opp(ok, "C", "Cee")
+    ok("opp", "move", c, "Negotiation")
+    ok("opp", "move", c, "Proposal", **earlier)  # written after, dated before: visits rebuilt from history
+    d = add_opp(ok, "D", "Dee")
+    ok("opp", "move", d, "Introduction")
+    ok("config", "remove-stage", "Introduction", "--reassign-to", "Lead")
+    e = add_opp(ok, "E", "Eee", "Agencies")
+    ok("opp", "delete", e, "--yes")
+    csv = tmp_path / "closed.csv"
+    csv.write_text(
+        "title,company,type,source,stage,status,reason,created,closed\n"
+        "Lost one,Acme,Staffing,Google,Proposal,lost,Too expensive,2026-03-01,2026-04-15\n"
+        "Won one,Beta,Agencies,LinkedIn,New client,,Good price,2026-02-01,2026-05-01\n"
+        "Open one,Cee,Staffing,Website,Negotiation,,,2026-06-01,\n",
+        encoding="utf-8",
+    )
+    ok("import", str(csv))
+    ok("config", "link-stage", "Framework agreement", "Staffing")
+    ok("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
+    ok("user", "remove", "bob", "--reassign-to", "kim")
+    return tmp_path / "sales.db", {"A": a, "B": b, "C": c, "D": d}
+
+
+def test_visits_follow_every_write(mixed):
+    path, ids = mixed
+    visits = check(path)
+    conn = sqlite3.connect(path)
+    stage = dict(conn.execute("SELECT name, id FROM stages"))
+    stage["Introduction"] = conn.execute("SELECT to_id FROM history WHERE to_value = 'Introduction'").fetchone()[0]
+    ids_of = {table: dict(conn.execute(f"SELECT name, id FROM {table}")) for table in ("business_types", "users", "sources")}
+    conn.close()
+
+    def of(title: str) -> list[tuple]:
+        return [(v[1], v[4], v[5]) for v in visits if v[0] == ids[title]]
+
+    assert sorted(of("A"), key=repr) == sorted([
+        (stage["Lead"], "moved", stage["Introduction"]),  # a stage removed since: its visits stay as they were
+        (stage["Introduction"], "moved", stage["Proposal"]),
+        (stage["Proposal"], "moved", stage["Lead"]),
+        (stage["Lead"], "moved", stage["Lost"]),
+        (stage["Lost"], "lost", None),
+        (stage["Lead"], "moved", stage["New client"]),  # reopened into Lead, then won by a move
+        (stage["New client"], "won", None),
+    ], key=repr)
+    # C's move to Proposal was written last but dated 40 days earlier: in date order it came first
+    assert sorted(of("C"), key=repr) == sorted([
+        (stage["Proposal"], "moved", stage["Lead"]), (stage["Lead"], "moved", stage["Negotiation"]),
+        (stage["Negotiation"], None, None),
+    ], key=repr)
+    assert sorted(of("D"), key=repr) == sorted([  # reassigned from the removed Introduction back to Lead
+        (stage["Lead"], "moved", stage["Introduction"]), (stage["Introduction"], "moved", stage["Lead"]),
+        (stage["Lead"], None, None),
+    ], key=repr)
+    assert {v[6:] for v in visits if v[0] == ids["B"]} == {
+        ("open", ids_of["business_types"]["Staffing"], ids_of["users"]["kim"], ids_of["sources"]["Referral"])
+    }
+    assert {v[6] for v in visits if v[0] == ids["A"]} == {"won"}
+    assert not any(v[7] == 2 for v in visits)  # no visit left of the removed Agencies type (id 2)
+
+
+def test_migration_backfills_what_the_triggers_keep(mixed, ok):
+    path, _ = mixed
+    before = check(path)
+    conn = sqlite3.connect(path)
+    for trigger in TRIGGERS:
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE stage_visits")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_stage_visits'")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    ok("report", "stages")  # reopening applies m003 again
+    assert check(path) == before
+    conn = sqlite3.connect(path)
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%stage_visits%'")}
+    conn.close()
+    assert names == {"stage_visits", "idx_stage_visits_report", "idx_stage_visits_opportunity", *TRIGGERS}
+
+
+def test_the_demo_keeps_its_visits(ok, tmp_path):
+    ok("init", "--demo")
+    visits = check(tmp_path / "sales.db")
+    assert len(visits) > 100
+    assert {v[4] for v in visits} == {None, "moved", "won", "lost"}
