@@ -170,3 +170,28 @@ def test_the_demo_keeps_its_visits(ok, tmp_path):
     visits = check(tmp_path / "sales.db")
     assert len(visits) > 100
     assert {v[4] for v in visits} == {None, "moved", "won", "lost"}
+
+
+def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
+    """An import fills stage_visits in one statement; the bulk-load flag never outlives it."""
+    import os
+    import sqlite3
+
+    csv_file = tmp_path / "deals.csv"
+    csv_file.write_text("title,company,type,source,stage,status,reason,created,closed\n"
+                        "A,Acme,Staffing,Google,Proposal,lost,Too expensive,2026-11-02,2026-11-20\n"
+                        "B,Acme,Staffing,Google,Lead,,,,\n", encoding="utf-8")
+    ok("import", str(csv_file))
+    conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+    assert conn.execute("SELECT COUNT(*) FROM settings WHERE key = 'bulk_load'").fetchone()[0] == 0
+    visits = conn.execute("""SELECT o.title, s.name, v.outcome FROM stage_visits v JOIN opportunities o ON o.id = v.opportunity_id
+                              JOIN stages s ON s.id = v.stage_id ORDER BY o.title""").fetchall()
+    # the lost deal moved from Proposal into the Lost stage (the report reads that as lost in Proposal)
+    assert visits == [("A", "Proposal", "moved"), ("A", "Lost", "lost"), ("B", "Lead", None)]
+    # a later move is tracked by the triggers again
+    b = conn.execute("SELECT id FROM opportunities WHERE title = 'B'").fetchone()[0]
+    conn.close()
+    ok("opp", "move", b, "Introduction")
+    conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+    outcomes = conn.execute("SELECT outcome FROM stage_visits WHERE opportunity_id = ? ORDER BY id", [b]).fetchall()
+    assert outcomes == [("moved",), (None,)]

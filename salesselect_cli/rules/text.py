@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from salesselect_cli.errors import Invalid
 
 MAX_NAME = 200
 MAX_TEXT = 5000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell Excel would run as a formula (SPEC §2)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks (LF, CRLF) and tabs allowed
 
 
 def clean_name(value: str | None, what: str) -> str:
@@ -16,7 +20,7 @@ def clean_name(value: str | None, what: str) -> str:
         raise Invalid(f"{what} must not be empty")
     if len(text) > MAX_NAME:
         raise Invalid(f"{what} is longer than {MAX_NAME} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if _CONTROL.search(text):
         raise Invalid(f"{what} must not contain control characters")
     return text
 
@@ -28,7 +32,6 @@ def clean_text(value: str | None, what: str = "text", multiline: bool = False) -
     text = value.strip()
     if len(text) > MAX_TEXT:
         raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
-    allowed = "\n\t" if multiline else ""
-    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in text):
+    if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):
         raise Invalid(f"{what} must not contain control characters")
     return text or None
