@@ -51,7 +51,7 @@ def options(ctx: typer.Context) -> Options:
 @contextlib.contextmanager
 def session(
     ctx: typer.Context, write: bool = False, key_user: str | None = None, module_check: bool = True
-) -> Iterator["Store"]:  # noqa: F821
+) -> Iterator:
     """Open the database for one command, check who may do it, and run it in one transaction.
 
     key_user: when given, only key users may go on (the text says what they may do).

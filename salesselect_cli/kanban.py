@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from salesselect_cli.render import INDICATOR_STYLES, days_text
+from salesselect_cli.render import days_text
 from salesselect_cli.rules.money import format_money
 
 MIN_COLUMN_WIDTH = 24  # a stage column with its padding, without the border: below this cards get cramped

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option
+from salesselect_cli.commands.options import Format, format_option, output_option, owner_of
 
 DEFAULT_LIMIT = 5
 EXPORT_KINDS = {".svg": "svg", ".html": "html", ".htm": "html"}
@@ -40,14 +40,12 @@ def board(
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.store import OpportunityFilter
 
-    if mine and owner:
-        raise Invalid("use --owner or --mine, not both")
     export_kind = EXPORT_KINDS.get(output.suffix.lower()) if output is not None else None
     if export_kind and fmt is not Format.table:
         raise Invalid(f"--output {output.name} saves the board as drawn; drop --format {fmt.value} or pick another file name")
     with session(ctx) as store:
         flt = OpportunityFilter(
-            business_type=business_type, source=source, owner=store.user["name"] if mine else owner,
+            business_type=business_type, source=source, owner=owner_of(store, owner, mine),
             overdue=overdue, status="open",
         )
         stage_rows = store.board_columns(flt, all_stages)

@@ -10,7 +10,7 @@ from typing import Iterator, List, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option
 from salesselect_cli.context import session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
@@ -206,17 +206,13 @@ def export(
     next_followup are derived. CSV cells that Excel would run as a formula get a leading quote.
     """
     from salesselect_cli.render import opened, write_csv, write_json
-    from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter
+    from salesselect_cli.store import OPPORTUNITY_KEYS
 
-    if mine and owner:
-        raise Invalid("use --owner or --mine, not both")
     count = 0
     with session(ctx) as store:
-        flt = OpportunityFilter(
-            business_type=business_type, stage=stage, source=source,
-            owner=store.user["name"] if mine else owner, status=status.lower(),
-            close_before=parse_date_option(close_before, store.today),
-            close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+        flt = opportunity_filter(
+            store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
+            status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
         )
 
         def counted():

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option, parse_date_option
 from salesselect_cli.context import session
 from salesselect_cli.render import Column, days_badge, emit, escape, stderr_line
 
@@ -86,17 +86,12 @@ def list_(
     output: Optional[Path] = output_option(),
 ) -> None:
     """List opportunities (open ones by default)."""
-    from salesselect_cli.errors import Invalid
-    from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter
+    from salesselect_cli.store import OPPORTUNITY_KEYS
 
-    if mine and owner:
-        raise Invalid("use --owner or --mine, not both")
     with session(ctx) as store:
-        flt = OpportunityFilter(
-            business_type=business_type, stage=stage, source=source,
-            owner=store.user["name"] if mine else owner, status=status.lower(),
-            close_before=parse_date_option(close_before, store.today),
-            close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+        flt = opportunity_filter(
+            store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
+            status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
         )
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend

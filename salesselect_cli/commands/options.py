@@ -36,3 +36,26 @@ def parse_date_option(value: Optional[str], today: dt.date) -> Optional[dt.date]
 
 FormatOpt = Format
 OutputOpt = Optional[Path]
+
+
+def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:
+    """--owner NAME or --mine (the current user), never both."""
+    if mine and owner:
+        from salesselect_cli.errors import Invalid
+
+        raise Invalid("use --owner or --mine, not both")
+    return store.user["name"] if mine else owner
+
+
+def opportunity_filter(
+    store, *, business_type=None, stage=None, source=None, owner=None, mine=False, status="open",
+    close_before=None, close_after=None, overdue=False, search=None,
+):
+    """The filters of `opp list` and `export`, parsed (dates relative to the store's today)."""
+    from salesselect_cli.store import OpportunityFilter
+
+    return OpportunityFilter(
+        business_type=business_type, stage=stage, source=source, owner=owner_of(store, owner, mine),
+        status=status.lower(), close_before=parse_date_option(close_before, store.today),
+        close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+    )
