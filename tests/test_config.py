@@ -342,7 +342,6 @@ def test_module_off_still_allows_help_and_version(agency, ok, cli):
 # ---------------------------------------------------------------- help text
 
 def _walk(command, path):
-
     yield path, command
     for name, sub in getattr(command, "commands", {}).items():
         yield from _walk(sub, path + [name])
