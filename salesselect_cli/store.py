@@ -26,7 +26,7 @@ from salesselect_cli.errors import (
     unknown_name,
 )
 from salesselect_cli.rules import transitions
-from salesselect_cli.rules.indicator import days_left, indicator, validate_thresholds
+from salesselect_cli.rules.indicator import close_date_bounds, days_left, indicator, validate_thresholds
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
@@ -1705,11 +1705,7 @@ class Store:
 
     def _indicator_cutoffs(self) -> tuple[str, str, str]:
         """The last close dates (ISO) that are overdue, red and orange: rules.indicator as bounds for SQL."""
-        orange, red = self.thresholds()
-        overdue_until = self.today - dt.timedelta(days=1)
-        red_until = self.today + dt.timedelta(days=red) if red is not None else overdue_until  # unset: overdue only
-        orange_until = self.today + dt.timedelta(days=orange) if orange is not None else red_until
-        return overdue_until.isoformat(), red_until.isoformat(), orange_until.isoformat()
+        return tuple(day.isoformat() for day in close_date_bounds(self.today, *self.thresholds()))
 
     def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
         """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
@@ -1906,11 +1902,8 @@ class Store:
 
     def _indicator_bounds(self) -> tuple[str, str, str]:
         """(today, red_until, orange_until) as ISO dates: an open deal closing on or before red_until is red."""
-        orange, red = self.thresholds()
-        day = dt.timedelta(days=1)
-        red_until = self.today + red * day if red is not None else self.today - day
-        orange_until = self.today + orange * day if orange is not None else red_until
-        return self.today.isoformat(), red_until.isoformat(), orange_until.isoformat()
+        _, red_until, orange_until = self._indicator_cutoffs()
+        return self.today.isoformat(), red_until, orange_until
 
     def _pipeline_where(self, flt: OpportunityFilter, start: dt.date | None, end: dt.date | None) -> tuple[str, list]:
         where, params = self._report_scope(flt)

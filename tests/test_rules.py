@@ -209,3 +209,16 @@ def test_default_stage_skips_auto_stages():
     assert transitions.default_stage([WON, LEAD, PROPOSAL], "Staffing") == LEAD
     with pytest.raises(Invalid, match="no stages"):
         transitions.default_stage([WON, LOST], "Staffing")
+
+
+def test_close_date_bounds_agree_with_the_indicator():
+    from salesselect_cli.rules.indicator import close_date_bounds
+
+    for orange, red in ((5, 2), (1, 0), (None, None)):
+        overdue_until, red_until, orange_until = close_date_bounds(FRIDAY, orange, red)
+        for offset in range(-3, 10):
+            close = FRIDAY + dt.timedelta(days=offset)
+            shade = indicator("open", close, FRIDAY, orange, red)
+            by_bounds = "red" if close <= red_until else "orange" if close <= orange_until else "green"
+            assert by_bounds == shade, (orange, red, offset)
+            assert (close <= overdue_until) == (offset < 0)

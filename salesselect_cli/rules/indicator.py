@@ -38,6 +38,19 @@ def indicator(
     return "green"
 
 
+def close_date_bounds(
+    today: dt.date, orange_days: int | None, red_days: int | None
+) -> tuple[dt.date, dt.date, dt.date]:
+    """The last expected close dates that are overdue, red and orange: `indicator` as bounds for SQL.
+
+    Without thresholds only overdue deals are red (and none orange).
+    """
+    overdue_until = today - dt.timedelta(days=1)
+    red_until = today + dt.timedelta(days=red_days) if red_days is not None else overdue_until
+    orange_until = today + dt.timedelta(days=orange_days) if orange_days is not None else red_until
+    return overdue_until, red_until, orange_until
+
+
 def urgency(status: str, left: int | None, shade: str) -> int:
     """Sort key for cards: overdue, red, orange, green, undated."""
     if status == "open" and left is not None and left < 0:
