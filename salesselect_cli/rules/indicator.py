@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-PRECEDENCE = {"overdue": 0, "red": 1, "orange": 2, "green": 3, "none": 4}
 
 
 def days_left(expected_close: dt.date | None, today: dt.date) -> int | None:
@@ -49,13 +48,6 @@ def close_date_bounds(
     red_until = today + dt.timedelta(days=red_days) if red_days is not None else overdue_until
     orange_until = today + dt.timedelta(days=orange_days) if orange_days is not None else red_until
     return overdue_until, red_until, orange_until
-
-
-def urgency(status: str, left: int | None, shade: str) -> int:
-    """Sort key for cards: overdue, red, orange, green, undated."""
-    if status == "open" and left is not None and left < 0:
-        return PRECEDENCE["overdue"]
-    return PRECEDENCE[shade]
 
 
 def validate_thresholds(orange_days: int, red_days: int) -> None:
