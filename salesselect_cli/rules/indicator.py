@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 
-
 def days_left(expected_close: dt.date | None, today: dt.date) -> int | None:
     """Days from today to the expected close date; None without a date."""
     if expected_close is None:
