@@ -2055,7 +2055,7 @@ class Store:
         """A workflow by name (case-insensitive) or by id; NotFound listing the names."""
         text = (ref or "").strip()
         row = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [text])
-        if row is None and text.isdigit():
+        if row is None and text.isdigit() and len(text) < 19:  # an id SQLite can hold
             row = self._one("SELECT * FROM workflows WHERE id = ?", [int(text)])
         if row is None:
             raise unknown_name("workflow", ref, self.workflow_names())

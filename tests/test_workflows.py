@@ -606,3 +606,10 @@ def test_type_change_that_moves_the_stage_fires_stage_workflows(agency, ok):
     ok("opp", "edit", opp, "--type", "Staffing", "--stage", "Negotiation")
     history = ok("opp", "show", opp, "--format", "json").json()["history"]
     assert ("note", "Negotiating", "workflow:Negotiate") in {(h["field"], h["to_value"], h["actor"]) for h in history}
+
+
+def test_huge_ids_are_refused_cleanly(agency, cli):
+    run = cli("workflow", "test", "99999999999999999999", "--to-stage", "Lead")
+    assert run.exit_code == 2 and "Traceback" not in run.stderr
+    run = cli("workflow", "show", "99999999999999999999")
+    assert run.exit_code == 1 and run.stderr.startswith("Error: unknown workflow")

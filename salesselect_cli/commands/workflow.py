@@ -170,7 +170,7 @@ def disable(
 @app.command("test")
 def test(
     ctx: typer.Context,
-    opportunity_id: int = typer.Argument(..., metavar="ID", help="The opportunity to try it on."),
+    opportunity_id: int = typer.Argument(..., metavar="ID", min=1, max=2**63 - 1, help="The opportunity to try it on."),
     to_stage: Optional[str] = typer.Option(None, "--to-stage", help="Suppose it moved to this stage."),
     to_status: Optional[Status] = typer.Option(None, "--to-status", help="Suppose it were won, lost or reopened.",
                                                case_sensitive=False),
