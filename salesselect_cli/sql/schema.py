@@ -114,7 +114,7 @@ CREATE INDEX idx_followups_open ON followups(done, due);
 CREATE INDEX idx_followups_opportunity ON followups(opportunity_id, done, due);
 """
 
-# Covering indexes for the reports (issue 5): each report reads one range of one index, never the wide rows.
+# Covering indexes for the reports: each report reads one range of one index, never the wide rows.
 REPORT_INDEXES = """
 CREATE INDEX idx_report_closed ON opportunities(closed, status, closed_from_stage_id, stage_id, reason_id,
     value_cents, business_type_id, owner_id, source_id) WHERE closed IS NOT NULL;
@@ -150,7 +150,7 @@ def m002_report_indexes(db):
         db.execute(statement)
 
 
-# Issue 5's stage funnel reads one row per stage visit instead of a window over all history: a visit
+# The stage funnel report reads one row per stage visit instead of a window over all history: a visit
 # starts at a 'created'/'stage' history row and ends at the opportunity's next such row or won/lost status
 # row (ordered by at, then id). Triggers keep it equal to what the history implies on every write path,
 # and copy the opportunity's status, type, owner and source so the report never reads the wide rows.
