@@ -80,7 +80,6 @@ class BaseRoom:
             raise NotFound(f"no opportunity #{opportunity_id}")
         return row
 
-
     def _history(
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
         from_id: int | None = None, to_id: int | None = None, actor: str | None = None,

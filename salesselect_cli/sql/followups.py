@@ -10,6 +10,8 @@ from salesselect_cli.sql.people import PeopleRoom
 
 
 class FollowupRoom(PeopleRoom):
+    """Follow-ups. Uses people (whose to-do) and the base room (history rows)."""
+
     def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
                      actor: str | None = None) -> int:
         row = self._opportunity_row(opportunity_id)

@@ -10,6 +10,8 @@ from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_V
 
 
 class ImportRoom(PeopleRoom):
+    """The CSV bulk load. Uses people (settings, the acting user)."""
+
     def import_names(self):
         """The setup resolved once into dicts (rules.importing.Names) for validating many rows fast."""
         from salesselect_cli.rules.importing import Names, StageInfo

@@ -35,6 +35,8 @@ SELECT o.id, o.title, o.company, o.contact,
 
 
 class OpportunityRoom(SetupRoom):
+    """Opportunities. Uses the setup lists and people to resolve names."""
+
     def _filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
         """WHERE clause (without the keyword) and parameters for a filter; names must exist."""
         clauses, params = ["1 = 1"], []

@@ -9,6 +9,8 @@ from salesselect_cli.sql.dialect import Row
 
 
 class PeopleRoom(BaseRoom):
+    """Users, key users, the module switch, settings. Uses only the base room."""
+
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
         return default if value is None else value
@@ -32,7 +34,6 @@ class PeopleRoom(BaseRoom):
         if not (len(code) == 3 and code.isalpha()):
             raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
         self.set_setting("currency", code)
-
 
     def user_names(self) -> list[str]:
         return [row[0] for row in self._all("SELECT name FROM users ORDER BY name COLLATE NOCASE")]
@@ -136,7 +137,6 @@ class PeopleRoom(BaseRoom):
             self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM users WHERE id = ?", [row["id"]])
         return used
-
 
     def set_module(self, state: str, user_name: str | None = None) -> None:
         """state: 'on', 'off' or 'inherit' (users only)."""

@@ -15,6 +15,8 @@ from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoo
 
 
 class ReportRoom(OpportunityRoom):
+    """Board and reports. Uses the opportunity filters and records."""
+
     # Cards in a column, most urgent first. The indicator only grows with the close date, so
     # ordering by date alone gives overdue, red, orange, green; undated cards come last.
     BOARD_URGENCY = "o.expected_close IS NULL, o.expected_close, o.id"
@@ -102,10 +104,6 @@ class ReportRoom(OpportunityRoom):
     def business_type_colors(self) -> list[dict]:
         """Business types with their colours, in setup order (for the board's legend)."""
         return [{"name": r["name"], "color": r["color"]} for r in self._all("SELECT name, color FROM business_types ORDER BY id")]
-
-    #
-    # Every number is aggregated by SQL. Periods are inclusive [start, end] days, queried half-open
-    # (>= start, < end + 1 day) so a date with a time part still falls on its day. Money stays cents.
 
     def _report_scope(self, flt: OpportunityFilter, table: str = "o") -> tuple[str, list]:
         """The WHERE clause of a report's --type/--owner/--source filters (every status) on alias `table`.

@@ -21,6 +21,8 @@ def _auto_status(value: str | None) -> str | None:
 
 
 class SetupRoom(PeopleRoom):
+    """The settings lists. Uses people (settings) and the base room (history rows when reassigning)."""
+
     def business_type_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
 
@@ -105,7 +107,6 @@ class SetupRoom(PeopleRoom):
             )
         self.conn.execute("DELETE FROM business_types WHERE id = ?", [row["id"]])
         return used
-
 
     def stage_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
@@ -298,7 +299,6 @@ class SetupRoom(PeopleRoom):
         self.conn.execute("UPDATE stages SET position = position - 1 WHERE position > ?", [row["position"]])
         return used
 
-
     def source_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
 
@@ -337,7 +337,6 @@ class SetupRoom(PeopleRoom):
         self.conn.execute("DELETE FROM sources WHERE id = ?", [row["id"]])
         return used
 
-
     def thresholds(self) -> tuple[int | None, int | None]:
         """(orange_days, red_days); None where not configured."""
         if self._thresholds is None:
@@ -351,7 +350,6 @@ class SetupRoom(PeopleRoom):
         self.set_setting("orange_days", str(orange_days))
         self.set_setting("red_days", str(red_days))
         self._thresholds = None
-
 
     def reason_labels(self, status: str | None = None) -> list[str]:
         if status:
@@ -427,7 +425,6 @@ class SetupRoom(PeopleRoom):
             self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
         return used
-
 
     def config_check(self) -> list[str]:
         """What a correct setup still misses (SPEC §1 config check); empty when complete."""

@@ -8,6 +8,8 @@ from salesselect_cli.sql.workflows import WorkflowRoom
 
 
 class SetupFileRoom(WorkflowRoom):
+    """config export/import. Uses the setup lists, people and workflows."""
+
     def export_setup(self) -> dict:
         """The whole setup as one JSON-ready dict; `import_setup` takes it back."""
         orange, red = self.thresholds()

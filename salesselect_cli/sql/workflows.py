@@ -15,6 +15,8 @@ from salesselect_cli.sql.setup import SetupRoom
 
 
 class WorkflowRoom(SetupRoom):
+    """Stored workflows. Uses the setup lists (stages, types) and people (owner actions)."""
+
     def workflow_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM workflows ORDER BY id")]
 
@@ -60,7 +62,6 @@ class WorkflowRoom(SetupRoom):
             return False
         self.conn.execute("UPDATE workflows SET enabled = ? WHERE id = ?", [int(enabled), row["id"]])
         return True
-
 
     def export_workflows(self) -> list[dict]:
         return [self._workflow_dict(row) for row in self._all("SELECT * FROM workflows ORDER BY id")]
