@@ -12,16 +12,23 @@ from typing import Iterator
 import typer
 
 
-def resolve_db_path(option: str | None) -> Path:
-    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def resolve_db_path(option: str | None) -> Path | str:
+    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir. A postgresql:// URL stays a string."""
     if option is not None:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid("--db needs a file path")
+            raise Invalid("--db needs a file path or a postgresql:// URL")
+        if option.strip().lower().startswith(POSTGRES_SCHEMES):
+            return option.strip()
         return Path(option).expanduser()
     env = os.environ.get("SALESSELECT_DB")
     if env:
+        if env.strip().lower().startswith(POSTGRES_SCHEMES):
+            return env.strip()
         return Path(env).expanduser()
     return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
 
@@ -34,13 +41,21 @@ class Options:
     user: str | None = None
 
 
-def current_user_name(option: str | None) -> str:
-    """--user, else $SALESSELECT_USER, else the OS login name."""
+def requested_user_name(option: str | None) -> str | None:
+    """--user, else $SALESSELECT_USER, else None."""
     if option and option.strip():
         return option.strip()
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
         return env.strip()
+    return None
+
+
+def current_user_name(option: str | None) -> str:
+    """--user, else $SALESSELECT_USER, else the OS login name."""
+    requested = requested_user_name(option)
+    if requested:
+        return requested
     import getpass
 
     try:
@@ -77,9 +92,16 @@ def session(
     opts = options(ctx)
     path = resolve_db_path(opts.db)
     today = current_today()
-    store = Store(open_connection(path), path, today, current_user_name(opts.user))
+    conn = open_connection(path)
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        store = Store(conn, path, today, conn.current_login())
+        requested = requested_user_name(opts.user)
+    else:
+        store, requested = Store(conn, path, today, current_user_name(opts.user)), None
     try:
         with store.transaction(write):
+            if requested is not None:
+                store.act_for(requested)
             store.require_known_user()
             if key_user:
                 store.require_key_user(key_user)

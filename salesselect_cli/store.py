@@ -55,7 +55,7 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator["Store"]:
         """One transaction: BEGIN IMMEDIATE for writes (waits for other writers), BEGIN for reads."""
-        self.conn.execute(dialect.begin(write))
+        self.conn.begin(write)
         try:
             yield self
         except BaseException:
@@ -86,12 +86,15 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         self.conn.close()
 
 
-def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
+def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -> Any:
     """Create the file, make `user_name` the first key user, switch the module on.
 
+    On PostgreSQL the first key user is the database login (`user_name` must be that login or None).
     `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
-    Whatever fails, no half-made file is left behind.
+    Whatever fails, no half-made file (or schema) is left behind.
     """
+    if dialect.is_postgres(path):
+        return _init_postgres(path, user_name, today, fill)
     user_name = _clean_name(user_name, "user name")
     create_database(path)
     store = None
@@ -112,3 +115,29 @@ def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
     finally:
         if store is not None:
             store.close()
+
+
+def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -> Any:
+    from salesselect_cli.errors import PermissionDenied
+    from salesselect_cli.sql.connection import drop_schema
+
+    create_database(url)
+    store = Store(open_connection(url), url, today, "")
+    try:
+        login = _clean_name(store.conn.current_login(), "user name")
+        if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
+            raise PermissionDenied(
+                f"on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; "
+                f"connect as '{user_name}' or leave out --user"
+            )
+        store.user_name = login
+        with store.transaction(write=True):
+            store.add_first_key_user(login)
+            store.set_setting("module", "on")
+            store.set_setting("currency", "EUR")
+            return fill(store) if fill else None
+    except BaseException:
+        drop_schema(store.conn)
+        raise
+    finally:
+        store.close()

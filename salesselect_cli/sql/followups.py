@@ -20,11 +20,12 @@ class FollowupRoom(PeopleRoom):
             raise Invalid("a follow-up needs text")
         user_id = self.find_user(user)["id"] if user else row["owner_id"]
         cursor = self.conn.execute(
-            "INSERT INTO followups (opportunity_id, due, text, user_id, created) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO followups (opportunity_id, due, text, user_id, created) VALUES (?, ?, ?, ?, ?) RETURNING id",
             [opportunity_id, due.isoformat(), text, user_id, self.today.isoformat()],
         )
+        new_id = cursor.fetchone()[0]
         self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text}", actor=actor)
-        return cursor.lastrowid
+        return new_id
 
     def list_followups(
         self, *, mine: bool = False, due_before: dt.date | None = None, due_on_or_after: dt.date | None = None,

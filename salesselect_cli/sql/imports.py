@@ -47,7 +47,7 @@ class ImportRoom(PeopleRoom):
         """
         first_id = (self._scalar("SELECT MAX(id) FROM opportunities") or 0) + 1
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
-        actor = self.user["name"]
+        actor = self.actor
         next_id = first_id
         opportunities: list[tuple] = []
         history: list[tuple] = []

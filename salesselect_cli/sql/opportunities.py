@@ -11,7 +11,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.setup import SetupRoom
 
 
@@ -67,11 +67,12 @@ class OpportunityRoom(SetupRoom):
             clauses.append("o.status = 'open' AND o.expected_close < ?")
             params.append(self.today.isoformat())
         if flt.search:
-            clauses.append("(o.title LIKE ? ESCAPE '\\' OR o.company LIKE ? ESCAPE '\\')")
-            pattern = "%" + flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            like = self.conn.like_ci
+            clauses.append(f"({like('o.title')} ESCAPE '\\' OR {like('o.company')} ESCAPE '\\')")
+            pattern = "%" + ascii_lower(flt.search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [pattern, pattern]
         if flt.ids is not None:
-            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "0")
+            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "1 = 0")
             params += list(flt.ids)
         return " AND ".join(clauses), params
 
@@ -148,12 +149,12 @@ class OpportunityRoom(SetupRoom):
         cursor = self.conn.execute(
             """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
                                           expected_close, owner_id, status, vacancy, notes, created)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id""",
             [title, company, _blank_to_none(contact, "contact"), bt["id"], target.id, src["id"], value_cents,
              expected_close.isoformat() if expected_close else None, owner_row["id"],
              _blank_to_none(vacancy, "vacancy"), _blank_to_none(note, "note", multiline=True), self.today.isoformat()],
         )
-        new_id = cursor.lastrowid
+        new_id = cursor.fetchone()[0]
         self._history(new_id, "created", None, target.name, None, target.id)
         if note and note.strip():
             self._history(new_id, "note", None, note.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, fold
 
 
 class PeopleRoom(BaseRoom):
@@ -40,7 +40,7 @@ class PeopleRoom(BaseRoom):
 
     def find_user(self, name: str) -> Row:
         """The user called `name` (case-insensitive) or NotFound listing the users."""
-        row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("users", name.strip())
         if row is None:
             raise unknown_name("user", name, self.user_names())
         return row
@@ -64,7 +64,7 @@ class PeopleRoom(BaseRoom):
 
     def add_user(self, name: str, key_user: bool = False) -> None:
         name = _clean_name(name, "user name")
-        if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
+        if self._named("users", name):
             raise Conflict(f"user '{name}' already exists")
         self.conn.execute(
             "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
@@ -111,9 +111,12 @@ class PeopleRoom(BaseRoom):
             "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
         ):
             raise Conflict(f"'{row['name']}' is the last key user")
-        handing_over = [r[0] for r in self._all(
-            """SELECT DISTINCT w.name FROM workflows w, json_each(w.actions) a
-                WHERE a.value LIKE 'owner:%' AND fold(substr(a.value, 7)) = fold(?) ORDER BY w.id""", [row["name"]])]
+        import json
+
+        owner = fold(row["name"])  # workflows are few: their JSON actions are read here
+        handing_over = [w["name"] for w in self._all("SELECT name, actions FROM workflows ORDER BY id")
+                        if any(isinstance(a, str) and a.startswith("owner:") and fold(a[6:]) == owner
+                               for a in json.loads(w["actions"]))]
         if handing_over:
             raise Conflict(
                 f"workflow(s) {', '.join(handing_over)} hand opportunities to '{row['name']}'; "
@@ -131,7 +134,7 @@ class PeopleRoom(BaseRoom):
         if target is not None:
             self._history_for_all(
                 "owner_id = ?", [row["id"]], "owner", row["name"], target["name"], row["id"], target["id"],
-                actor=f"{self.user['name']} (user removed)",
+                actor=f"{self.actor} (user removed)",
             )
             self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
@@ -152,6 +155,20 @@ class PeopleRoom(BaseRoom):
 
     def module_report(self) -> dict:
         return {"client": self.get_setting("module", "off"), "users": self.list_users()}
+
+    def act_for(self, requested: str) -> None:
+        """PostgreSQL: the login is the user; naming someone else needs a key user's login, and the history
+        then says who acted for whom. (SQLite keeps the named user, as the OS login was never checked.)"""
+        if fold(requested) == fold(self.user_name):
+            return
+        login = self.user  # refused (exit 3, with the 'user add' hint) when the login is nobody here
+        if not login["key_user"]:
+            raise PermissionDenied(
+                f"you are logged in to the database as '{login['name']}'; only a key user may act for "
+                f"another user (--user {requested})"
+            )
+        self.acting_login = login["name"]
+        self.user_name, self._user = requested, None
 
     def act_as(self, user_name: str) -> None:
         """Make `user_name` the acting user from now on (history's actor); the demo plays its recruiters."""

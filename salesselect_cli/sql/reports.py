@@ -47,9 +47,9 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
-                         SUM(o.expected_close <= ?) AS overdue,
-                         SUM(o.expected_close <= ?) AS red,
-                         SUM(o.expected_close > ? AND o.expected_close <= ?) AS orange
+                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue,
+                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
+                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
                     FROM opportunities o
                    WHERE {where}
                    GROUP BY o.stage_id)
@@ -88,7 +88,7 @@ class ReportRoom(OpportunityRoom):
         else:
             one_stage = (
                 f"SELECT id FROM (SELECT o.id FROM opportunities o WHERE {where} AND o.stage_id = ?"
-                f" ORDER BY {self.BOARD_URGENCY} LIMIT ?)"
+                f" ORDER BY {self.BOARD_URGENCY} LIMIT ?) AS one_stage"
             )
             shown = " UNION ALL ".join([one_stage] * len(stage_ids))
             args = [arg for stage_id in stage_ids for arg in (*params, stage_id, limit)]
@@ -176,11 +176,13 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH cohort AS (
                   SELECT o.source_id, COUNT(*) AS created,
-                         SUM(o.status = 'won') AS won, SUM(o.status = 'lost') AS lost, SUM(o.status = 'open') AS open,
+                         SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,
+                         SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost,
+                         SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS open,
                          SUM(CASE WHEN o.status = 'won' THEN o.value_cents ELSE 0 END) AS revenue,
-                         SUM(o.status != 'open' AND o.closed IS NOT NULL) AS closed_count,
+                         SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL THEN 1 ELSE 0 END) AS closed_count,
                          SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL
-                                  THEN julianday(date(o.closed)) - julianday(date(o.created)) END) AS close_days
+                                  THEN {self.conn.days_between("o.closed", "o.created")} END) AS close_days
                     FROM opportunities o
                    WHERE o.created >= ? AND o.created < ? AND {where}
                    GROUP BY o.source_id),
@@ -195,8 +197,8 @@ class ReportRoom(OpportunityRoom):
                 SELECT source, total, created, won, lost, open, revenue,
                        ROUND(100.0 * won / created, 1) AS conversion_rate,
                        ROUND(100.0 * won / NULLIF(won + lost, 0), 1) AS win_rate,
-                       CAST(ROUND(1.0 * revenue / NULLIF(won, 0)) AS INTEGER) AS average_deal_cents,
-                       ROUND(close_days / NULLIF(closed_count, 0), 1) AS average_days_to_close
+                       CAST(ROUND(1.0 * revenue / NULLIF(won, 0)) AS BIGINT) AS average_deal_cents,
+                       ROUND(1.0 * close_days / NULLIF(closed_count, 0), 1) AS average_days_to_close
                   FROM totalled ORDER BY total, created DESC, revenue DESC, source COLLATE NOCASE""",
             self._day_range(start, end) + params,
         )
@@ -310,7 +312,7 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH grouped AS (
                   SELECT v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id,
-                         COUNT(*) AS n, SUM(v.status = 'won') AS ended_won
+                         COUNT(*) AS n, SUM(CASE WHEN v.status = 'won' THEN 1 ELSE 0 END) AS ended_won
                     FROM stage_visits v
                    WHERE v.entered >= ? AND v.entered < ? AND {where}
                    GROUP BY v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id),
@@ -321,7 +323,7 @@ class ReportRoom(OpportunityRoom):
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
                               ELSE 'moved_back' END AS outcome,
-                         CAST(julianday(COALESCE(g.ended, ?)) - julianday(g.entered) AS INTEGER) AS days
+                         {self.conn.days_between("COALESCE(g.ended, ?)", "g.entered")} AS days
                     FROM grouped g
                     JOIN stages s ON s.id = g.stage_id
                     LEFT JOIN stages ns ON ns.id = g.next_stage_id
@@ -335,8 +337,8 @@ class ReportRoom(OpportunityRoom):
                          SUM(ended_won) AS ended_won
                     FROM visits GROUP BY stage_id, days),
                 running AS (
-                  SELECT b.*, SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS upto,
-                         SUM(b.n) OVER (PARTITION BY b.stage_id) AS entered
+                  SELECT b.*, CAST(SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS BIGINT) AS upto,
+                         CAST(SUM(b.n) OVER (PARTITION BY b.stage_id) AS BIGINT) AS entered
                     FROM by_days b),
                 per_stage AS (
                   SELECT stage_id, MAX(entered) AS entered, SUM(moved_on) AS moved_on, SUM(moved_back) AS moved_back,

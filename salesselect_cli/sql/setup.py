@@ -7,7 +7,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.setup import validate_color
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, fold
 from salesselect_cli.sql.people import PeopleRoom
 
 
@@ -27,7 +27,7 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
 
     def find_business_type(self, name: str) -> Row:
-        row = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("business_types", name.strip())
         if row is None:
             raise unknown_name("business type", name, self.business_type_names())
         return row
@@ -35,7 +35,7 @@ class SetupRoom(PeopleRoom):
     def add_business_type(self, name: str, color: str) -> None:
         name = _clean_name(name, "business type name")
         color = validate_color(color)
-        if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
+        if self._named("business_types", name):
             raise Conflict(f"business type '{name}' already exists")
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
 
@@ -45,9 +45,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid("nothing to change: pass --name NEW and/or --color C")
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
-            clash = self._one(
-                "SELECT 1 FROM business_types WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]
-            )
+            clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
             if clash:
                 raise Conflict(f"business type '{new_name}' already exists")
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
@@ -56,10 +54,10 @@ class SetupRoom(PeopleRoom):
 
     def list_business_types(self) -> list[dict]:
         rows = self._all(
-            """SELECT bt.id, bt.name, bt.color,
-                      (SELECT group_concat(name, ', ') FROM (
-                          SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                           WHERE l.business_type_id = bt.id ORDER BY s.position)) AS stages,
+            f"""SELECT bt.id, bt.name, bt.color,
+                      (SELECT {self.conn.group_concat("k.name", ", ", "k.position")} FROM (
+                          SELECT s.name, s.position FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                           WHERE l.business_type_id = bt.id ORDER BY s.position) k) AS stages,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
                  FROM business_types bt ORDER BY bt.id"""
         )
@@ -112,7 +110,7 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
 
     def find_stage(self, name: str) -> Row:
-        row = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("stages", name.strip())
         if row is None:
             raise unknown_name("stage", name, self.stage_names())
         return row
@@ -140,7 +138,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid("a stage needs at least one --business-type")
         types = [self.find_business_type(t) for t in business_types]
         auto = _auto_status(auto)
-        if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?)", [name]):
+        if self._named("stages", name):
             raise Conflict(f"stage '{name}' already exists")
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position is None:
@@ -148,13 +146,13 @@ class SetupRoom(PeopleRoom):
         if position < 1 or position > count + 1:
             raise Invalid(f"position must be between 1 and {count + 1}, not {position}")
         self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
-        cursor = self.conn.execute(
-            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?)", [name, position, auto]
-        )
+        stage_id = self.conn.execute(
+            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?) RETURNING id", [name, position, auto]
+        ).fetchone()[0]
         for business_type in {t["id"]: t for t in types}.values():
             self.conn.execute(
                 "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
-                [cursor.lastrowid, business_type["id"]],
+                [stage_id, business_type["id"]],
             )
 
     def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
@@ -164,7 +162,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
         if new_name is not None:
             new_name = _clean_name(new_name, "stage name")
-            if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+            if self._named("stages", new_name, "name", "id != ?", [row["id"]]):
                 raise Conflict(f"stage '{new_name}' already exists")
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
         if auto is not None:
@@ -205,7 +203,7 @@ class SetupRoom(PeopleRoom):
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
         self.conn.execute(
-            "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+            "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [stage["id"], bt["id"]],
         )
 
@@ -235,10 +233,11 @@ class SetupRoom(PeopleRoom):
 
     def list_stages(self) -> list[dict]:
         rows = self._all(
-            """SELECT s.id, s.position, s.name, s.auto_status,
-                      (SELECT group_concat(name, ', ') FROM (
-                          SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
-                           WHERE l.stage_id = s.id ORDER BY bt.id)) AS business_types,
+            f"""SELECT s.id, s.position, s.name, s.auto_status,
+                      (SELECT {self.conn.group_concat("k.name", ", ", "k.id")} FROM (
+                          SELECT bt.name, bt.id FROM business_types bt
+                            JOIN stage_business_types l ON l.business_type_id = bt.id
+                           WHERE l.stage_id = s.id ORDER BY bt.id) k) AS business_types,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
                  FROM stages s ORDER BY s.position"""
         )
@@ -287,7 +286,7 @@ class SetupRoom(PeopleRoom):
                         f"reassign to a stage with the same auto-select"
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
-                                  target["id"], actor=f"{self.user['name']} (stage removed)")
+                                  target["id"], actor=f"{self.actor} (stage removed)")
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
             self.conn.execute(
                 "UPDATE opportunities SET closed_from_stage_id = ? WHERE closed_from_stage_id = ?",
@@ -303,21 +302,21 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
 
     def find_source(self, name: str) -> Row:
-        row = self._one("SELECT * FROM sources WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("sources", name.strip())
         if row is None:
             raise unknown_name("source", name, self.source_names())
         return row
 
     def add_source(self, name: str) -> None:
         name = _clean_name(name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
+        if self._named("sources", name):
             raise Conflict(f"source '{name}' already exists")
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
         new_name = _clean_name(new_name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+        if self._named("sources", new_name, "name", "id != ?", [row["id"]]):
             raise Conflict(f"source '{new_name}' already exists")
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
 
@@ -360,14 +359,13 @@ class SetupRoom(PeopleRoom):
         """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
         if status is not None and status not in ("won", "lost"):
             raise Invalid(f"status must be won or lost, not '{status}'")
-        rows = self._all(
-            "SELECT * FROM reasons WHERE fold(text) = fold(?)" + (" AND status = ?" if status else ""),
-            [text.strip(), status] if status else [text.strip()],
-        )
+        wanted = fold(text)
+        rows = [row for row in self._all("SELECT * FROM reasons ORDER BY id")
+                if fold(row["text"]) == wanted and (status is None or row["status"] == status)]
         if not rows:
             other = None
             if status:
-                other = self._one("SELECT status FROM reasons WHERE fold(text) = fold(?)", [text.strip()])
+                other = self._named("reasons", text.strip(), "text")
             if other is not None:
                 raise Invalid(
                     f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
@@ -384,7 +382,7 @@ class SetupRoom(PeopleRoom):
         text = _clean_name(text, "reason")
         if status not in ("won", "lost"):
             raise Invalid(f"status must be won or lost, not '{status}'")
-        if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
+        if self._named("reasons", text, "text", "status = ?", [status]):
             raise Conflict(f"{status} reason '{text}' already exists")
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
 
@@ -400,10 +398,7 @@ class SetupRoom(PeopleRoom):
             used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
             if used:
                 raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
-        if self._one(
-            "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ? AND id != ?",
-            [final_text, final_status, row["id"]],
-        ):
+        if self._named("reasons", final_text, "text", "status = ? AND id != ?", [final_status, row["id"]]):
             raise Conflict(f"{final_status} reason '{final_text}' already exists")
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
 
