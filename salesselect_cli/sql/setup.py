@@ -85,7 +85,7 @@ class SetupRoom(PeopleRoom):
             raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
         if target is not None:
             unlinked = self._all(
-                """SELECT DISTINCT s.name FROM opportunities o JOIN stages s ON s.id = o.stage_id
+                """SELECT DISTINCT s.name, s.position FROM opportunities o JOIN stages s ON s.id = o.stage_id
                     WHERE o.business_type_id = ? AND NOT EXISTS (
                       SELECT 1 FROM stage_business_types l WHERE l.stage_id = o.stage_id AND l.business_type_id = ?)
                     ORDER BY s.position""",
@@ -373,7 +373,7 @@ class SetupRoom(PeopleRoom):
                 )
             kind = f"{status} reason" if status else "reason"
             raise unknown_name(kind, text, self.reason_labels(status) if status else
-                               [r[0] for r in self._all("SELECT DISTINCT text FROM reasons ORDER BY id")])
+                               [r[0] for r in self._all("SELECT text FROM reasons GROUP BY text ORDER BY MIN(id)")])
         if len(rows) > 1:
             raise Invalid(f"reason '{text}' exists for won and lost; pass --status won|lost")
         return rows[0]
