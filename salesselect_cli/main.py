@@ -90,7 +90,7 @@ def root(
 
 
 def _register() -> None:
-    from salesselect_cli.commands import board, config, followup, io, opp, report, user, workflow
+    from salesselect_cli.commands import board, config, db, followup, io, opp, report, user, workflow
 
     app.command("init")(config.init)
     app.add_typer(config.app, name="config")
@@ -101,6 +101,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     app.add_typer(workflow.app, name="workflow")
     io.register(app)
+    app.add_typer(db.app, name="db")
 
 
 _register()

@@ -34,6 +34,7 @@ from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
 from salesselect_cli.sql.setup_file import SetupFileRoom
+from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
 
 _known_migration_names = known_migration_names
 
