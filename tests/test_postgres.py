@@ -158,3 +158,30 @@ def test_twelve_writers_lose_nothing(agency, ok):
     for n in range(12):  # each writer's notes landed in its own order
         mine = [note for note in notes if note.startswith(f"p{n}-")]
         assert mine == [f"p{n}-{i}" for i in range(50)]
+
+
+def test_statements_are_translated_once_for_postgresql():
+    from salesselect_cli.sql.dialect import to_postgres
+
+    assert to_postgres("SELECT 1 FROM t WHERE a = ? AND b LIKE 'x%?' ORDER BY u.name COLLATE NOCASE") == (
+        "SELECT 1 FROM t WHERE a = %s AND b LIKE 'x%%?' ORDER BY "
+        "translate(u.name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
+    )
+    assert to_postgres("WHERE x AND +o.owner_id = ? AND a + b > 1") == "WHERE x AND o.owner_id = %s AND a + b > 1"
+
+
+def test_numbers_come_back_as_sqlite_gives_them():
+    from decimal import Decimal
+
+    from salesselect_cli.sql.dialect import _number
+
+    assert _number(Decimal("1234")) == 1234 and isinstance(_number(Decimal("1234")), int)
+    assert _number(Decimal("33.3")) == 33.3 and isinstance(_number(Decimal("50.0")), float)
+    assert _number(None) is None
+
+
+def test_messages_never_show_a_password():
+    from salesselect_cli.sql.dialect import safe_location
+
+    assert safe_location("postgresql://bob:s3cret@db/agency") == "postgresql://bob:***@db/agency"
+    assert safe_location("postgresql://bob@db/agency") == "postgresql://bob@db/agency"

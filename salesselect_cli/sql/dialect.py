@@ -62,7 +62,7 @@ def database_errors() -> tuple[type[BaseException], ...]:
 
 def is_busy_error(exc: BaseException) -> bool:
     text = str(exc)
-    return "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text
+    return any(word in text for word in ("locked", "busy", "lock timeout", "could not serialize", "deadlock"))
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -260,10 +260,9 @@ def connect_postgres(url: str) -> PgConnection:
     except ImportError:
         raise DatabaseProblem(f"PostgreSQL needs the psycopg driver: {PG_INSTALL_HINT}") from None
     try:
-        raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="salesselect")
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="salesselect",
+                              options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS}s")
     except psycopg.Error as exc:
         detail = " ".join(str(exc).split()) or exc.__class__.__name__
         raise DatabaseProblem(f"cannot connect to {safe_location(url)}: {detail}") from None
-    raw.execute("SET lock_timeout = 0")
-    raw.execute("SET TIME ZONE 'UTC'")
     return PgConnection(raw)
