@@ -45,7 +45,7 @@ class PgCluster:
         self.admin = psycopg.connect(url, autocommit=True)
         self.roles: set[str] = set()
         self.counter = 0
-        self.templates: set[str] = set()
+        self.made: set[str] = set()
 
     def role(self, name: str) -> None:
         if name not in self.roles:
@@ -63,17 +63,23 @@ class PgCluster:
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         return f"postgresql://{quote(user, safe='')}@{host}/{database}"
 
+    def new_database(self) -> str:
+        """A name for the test's database; it is made when first used (ensure), or from a template."""
+        self.counter += 1
+        return f"t_{os.getpid()}_{self.counter}"
+
+    def ensure(self, database: str) -> None:
+        if database.startswith("t_") and database not in self.made:
+            self.create(database)
+
     def create(self, database: str, template: str = "template0") -> None:
         self.admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        self.made.add(database)
 
     def drop(self, database: str) -> None:
-        self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-    def new_database(self) -> str:
-        self.counter += 1
-        name = f"t_{os.getpid()}_{self.counter}"
-        self.create(name)
-        return name
+        if database in self.made:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self.made.discard(database)
 
 
 _PG: list[PgCluster] = []
@@ -106,6 +112,7 @@ def login_url(url: str, user: str) -> str:
     """The test database's URL with `user` as the login (the role is made when missing)."""
     cluster = pg_cluster()
     cluster.role(user)
+    cluster.ensure(pg_database_of(url))
     return cluster.url_for(pg_database_of(url), user)
 
 
@@ -243,6 +250,7 @@ def _from_pg_template(name: str, build):
     database = pg_database_of(os.environ["SALESSELECT_DB"])
     template = f"tpl_{os.getpid()}_{name}"
     if name not in _TEMPLATES:
+        cluster.ensure(database)
         result = build()
         cluster.create(template, database)
         _TEMPLATES[name] = (Path(template), result)
@@ -307,6 +315,7 @@ def raw_connect(location=None):
     """sqlite3.connect on the test's database, or the same on PostgreSQL: for tests that look inside."""
     location = str(location or os.environ["SALESSELECT_DB"])
     if location.startswith("postgresql://"):
+        pg_cluster().ensure(pg_database_of(location))
         return _PgRaw(location)
     import sqlite3
 
