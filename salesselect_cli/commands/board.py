@@ -48,22 +48,8 @@ def board(
             business_type=business_type, source=source, owner=owner_of(store, owner, mine),
             overdue=overdue, status="open",
         )
-        stage_rows = store.board_columns(flt, all_stages)
-        cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
-        orange_days, red_days = store.thresholds()
+        data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
         problems = store.config_check()
-        data = kanban.Board(
-            columns=[
-                kanban.Column(
-                    stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
-                    cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
-                    orange=row["orange"], auto_status=row["auto_status"],
-                )
-                for row in stage_rows
-            ],
-            today=store.today, currency=store.currency, business_types=store.business_type_colors(),
-            orange_days=orange_days, red_days=red_days, scope=_scope(store, flt, mine, limit),
-        )
     if problems:
         noun = "thing is" if len(problems) == 1 else "things are"
         stderr_line(f"Warning: the setup is incomplete ({len(problems)} {noun} missing, e.g. {problems[0]}); "
@@ -74,6 +60,27 @@ def board(
             stderr_line(f"Note: {left_out:,} cards beyond --limit {limit} per stage are not included "
                         f"(counts and values cover them); pass --limit 0 for every card")
     _emit(data, fmt, output, export_kind, width, make_console)
+
+
+def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
+    """The board as plain data (kanban.Board) from the store's board queries; `limit` 0 means every card."""
+    from salesselect_cli import kanban
+
+    stage_rows = store.board_columns(flt, all_stages)
+    cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
+    orange_days, red_days = store.thresholds()
+    return kanban.Board(
+        columns=[
+            kanban.Column(
+                stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
+                cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
+                orange=row["orange"], auto_status=row["auto_status"],
+            )
+            for row in stage_rows
+        ],
+        today=store.today, currency=store.currency, business_types=store.business_type_colors(),
+        orange_days=orange_days, red_days=red_days, scope=scope,
+    )
 
 
 def _scope(store, flt, mine: bool, limit: int) -> list[str]:
