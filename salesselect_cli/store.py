@@ -518,6 +518,13 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (SQLite's PRAGMA data_version).
+
+        Live views keep one connection open outside any transaction and poll this cheaply.
+        """
+        return self._scalar("PRAGMA data_version")
+
     def _one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         return self.conn.execute(sql, params).fetchone()
 
