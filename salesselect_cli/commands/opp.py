@@ -315,9 +315,14 @@ def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = Non
     return after, store.workflow_warnings
 
 
-def _said(record: dict, warnings: list[str] = ()) -> None:
+def said_line(record: dict) -> str:
+    """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
     status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
-    stderr_line(f"#{record['id']} {record['title']}: {record['stage']}, {status}")
+    return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
+
+
+def _said(record: dict, warnings: list[str] = ()) -> None:
+    stderr_line(said_line(record))
     for warning in warnings:  # failed run: actions of workflows, after the commit
         stderr_line(f"Warning: {warning}")
 
