@@ -184,7 +184,7 @@ class BoardApp(App):
     TITLE = "salesselect board"
     CSS = """
     Screen { layout: vertical; }
-    #title { height: 1; padding: 0 1; }
+    #title { height: auto; padding: 0 1; }
     #columns { height: 1fr; }
     .stage { height: 100%; border-right: vkey $panel-lighten-2; }
     .stage .header { height: auto; padding: 0 1; border-bottom: solid $panel-lighten-2; }
@@ -233,6 +233,12 @@ class BoardApp(App):
         self.last_closed: int | None = None  # what `o` offers to reopen
         self._drawing = asyncio.Lock()
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The board's keys work on the board only: in a dialog, w or ] must not open another."""
+        if any(binding.action.partition("(")[0] == action for binding in self.BINDINGS):
+            return len(self.screen_stack) == 1
+        return True
+
     def compose(self) -> ComposeResult:
         # kept as attributes: app.query_one() searches the top screen, which may be a dialog
         self.title_line = Static("", id="title")
@@ -268,15 +274,15 @@ class BoardApp(App):
             holder = self.holder
             await holder.remove_children()
             self.columns = [StageColumn(column, labels, board) for column in board.columns]
+            self._layout_chrome()  # widths before mounting: every card is laid out once
+            if first_card:
+                self.selected_id = None
+                self.col = self.row = 0
+            self._restore_focus()
             if self.columns:
                 await holder.mount_all(self.columns)
             else:
                 await holder.mount(Static(Text("No open opportunities match.", style="dim"), classes="more"))
-            if first_card:
-                self.selected_id = None
-                self.col = self.row = 0
-            self._layout_chrome()
-            self._restore_focus()
 
     def _layout_chrome(self) -> None:
         if self.board is None:
@@ -336,11 +342,11 @@ class BoardApp(App):
 
     def _scroll_into_view(self, card: Card, tries: int = 10) -> None:
         """Scroll the focused card into view, once a freshly drawn board has been laid out."""
-        if not card.is_attached or not card.has_class("-selected"):
+        if not card.has_class("-selected"):
             return
-        if card.size.height or not tries:
+        if card.is_attached and card.size.height:
             card.scroll_visible(animate=False)
-        else:
+        elif tries:
             self.call_after_refresh(self._scroll_into_view, card, tries - 1)
 
     def focused_deal(self) -> dict | None:

@@ -77,7 +77,7 @@ def show(ok, opportunity_id: int) -> dict:
 
 
 async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space", "+": "plus", "-": "minus"}.get(ch, ch) for ch in text])
+    await pilot.press(*[{" ": "space", "+": "plus", "-": "minus", ",": "comma"}.get(ch, ch) for ch in text])
 
 
 # ---------------------------------------------------------------- what it shows
@@ -211,6 +211,9 @@ def test_lose_needs_a_reason_and_escape_changes_nothing(deals, desk, ok):
         await pilot.pause()
         assert "Lose #1 Order pickers — lost reason?" in screen_text(app)
         assert "(no reason)" not in screen_text(app)
+        await pilot.press("w", "right_square_bracket", "m", "q")  # the board's keys sleep while a dialog is open
+        await pilot.pause()
+        assert len(app.screen_stack) == 2 and app.is_running
         await pilot.press("escape")
         await pilot.pause()
         assert "Nothing changed." in screen_text(app)
@@ -306,13 +309,13 @@ def test_n_adds_a_note_to_the_timeline(deals, desk, ok):
 
     async def steps(pilot):
         await pilot.press("n")
-        await type_text(pilot, "Spoke to Eva")
+        await type_text(pilot, "quote sent to Eva, will call")  # q, w, l, n: typed, not keys
         await pilot.press("enter")
         await pilot.pause()
         assert "#1: note added" in screen_text(app)
 
     drive(app, steps)
-    assert history(ok, deals["lead"])[-1]["to_value"] == "Spoke to Eva"
+    assert history(ok, deals["lead"])[-1]["to_value"] == "quote sent to Eva, will call"
 
 
 def test_enter_opens_the_deal_with_history_and_escape_closes_it(deals, desk, ok):
@@ -370,6 +373,18 @@ def test_command_line_filters_apply(deals, desk):
     drive(app, steps)
     app = BoardApp(desk("--owner", "bob"))
     drive(app, lambda pilot: _assert_only(app, [deals["proposal"]]))
+
+
+def test_a_limit_shows_what_it_leaves_out(deals, desk):
+    app = BoardApp(desk("--limit", "1"))
+
+    async def steps(pilot):
+        text = screen_text(app)
+        assert "up to 1 per stage" in text.splitlines()[0]
+        assert "+1 more · / narrows" in text and "#2 Forklift drivers" not in text
+        assert "2 deals · €1,000" in text  # the totals cover every card
+
+    drive(app, steps)
 
 
 async def _assert_only(app, ids):

@@ -208,10 +208,13 @@ class Desk:
                 business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
                 overdue=self.overdue, status="open", search=self.search,
             )
-            scope = _scope(store, flt, self.mine, self.limit)
+            scope = _scope(store, flt, self.mine, 0)
             if self.search:
                 scope.append(f"matching '{self.search}'")
-            return load_board(store, flt, self.all_stages, self.limit, scope)
+            data = load_board(store, flt, self.all_stages, self.limit, scope)
+        if any(column.more for column in data.columns):  # the cap is news only when it hides cards
+            data.scope.append(f"up to {self.limit} per stage")
+        return data
 
     def deal(self, opportunity_id: int):
         """The deal as `opp show` draws it (a Rich renderable)."""
