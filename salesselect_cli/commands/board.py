@@ -299,12 +299,9 @@ class Desk:
     def changed(self) -> bool:
         """True when another connection has committed since the last call (the first call says True)."""
         if self._watch is None:
-            from salesselect_cli.context import current_today, current_user_name, options
-            from salesselect_cli.store import Store, open_connection, resolve_db_path
+            from salesselect_cli.context import watcher
 
-            opts = options(self.ctx)
-            path = resolve_db_path(opts.db)
-            self._watch = Store(open_connection(path), path, current_today(), current_user_name(opts.user))
+            self._watch = watcher(self.ctx)
         version = self._watch.data_version()
         seen, self._version = self._version, version
         return version != seen

@@ -236,7 +236,9 @@ def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
-        done = store.edit_opportunity(opportunity_id, changes)
+        from salesselect_cli import automation
+
+        done = automation.edit(store, opportunity_id, changes)
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
@@ -258,8 +260,10 @@ def move(
 def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str | None = None,
               workflows: bool = True) -> tuple[dict, list[str]]:
     """One move in one transaction, as `opp move` and the interactive board do it: (after, warnings)."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.move_opportunity(opportunity_id, stage, reason, workflows=workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
 
@@ -289,8 +293,10 @@ def lose(
 def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None = None,
                workflows: bool = True) -> tuple[dict, list[str]]:
     """Win or lose in one transaction, as `opp win`/`opp lose` and the interactive board do it."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.close_opportunity(opportunity_id, status, reason, workflows=workflows)
+        automation.close(store, opportunity_id, status, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
 
@@ -309,8 +315,10 @@ def reopen(
 def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = None,
                 workflows: bool = True) -> tuple[dict, list[str]]:
     """Reopen in one transaction, as `opp reopen` and the interactive board do it."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.reopen_opportunity(opportunity_id, stage, workflows=workflows)
+        automation.reopen(store, opportunity_id, stage, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
 
