@@ -81,6 +81,9 @@ class Card(Static):
         super().__init__(kanban.card(record, label, board.currency, board.today), classes="card")
         self.record = record
 
+    def on_click(self) -> None:
+        self.app._select_id(self.record["id"])
+
 
 class StageColumn(Vertical):
     """A stage: its header (count, value, alarms) above its cards, which scroll on their own."""

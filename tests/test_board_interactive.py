@@ -143,6 +143,9 @@ def test_arrows_and_hjkl_move_the_focus_between_cards_and_columns(deals, desk):
         assert app.selected_id == deals["proposal"]
         await pilot.press("h", "k")
         assert app.selected_id == deals["lead"]
+        card = next(card for column in app.columns for card in column.cards if card.record["id"] == deals["nego"])
+        await pilot.click(card)
+        assert app.selected_id == deals["nego"]
 
     drive(app, steps)
 
