@@ -361,12 +361,14 @@ class BoardApp(App):
     # ---- live
 
     async def poll(self) -> None:
+        if self._drawing.locked():  # a redraw is reading the board now; look again next time
+            return
         try:
             changed = self.desk.changed()
         except Exception as exc:
             self.say(error_line(exc), error=True)
             return
-        if changed and not self._drawing.locked():
+        if changed:
             await self.reload()
 
     # ---- keys: focus
