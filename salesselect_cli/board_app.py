@@ -195,7 +195,7 @@ class BoardApp(App):
     .card { height: auto; padding: 0 0 0 1; margin: 0 0 1 0; }
     .card.-selected { padding: 0; border-left: outer $accent; background: $accent 25%; text-style: bold; }
     .more { padding: 0 1; }
-    #message { height: 1; padding: 0 1; }
+    #message { height: auto; max-height: 3; padding: 0 1; }
     #legend { height: auto; padding: 0 1; }
     #keys { height: auto; padding: 0 1; background: $panel; }
     Ask, Choose { align: center middle; }
@@ -235,6 +235,7 @@ class BoardApp(App):
         self.selected_id: int | None = None
         self.last_closed: int | None = None  # what `o` offers to reopen
         self._drawing = asyncio.Lock()
+        self._read_failed = False
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The board's keys work on the board only: in a dialog, w or ] must not open another."""
@@ -271,7 +272,11 @@ class BoardApp(App):
                 board = self.desk.board()
             except Exception as exc:
                 self.say(error_line(exc), error=True)
+                self._read_failed = True
                 return
+            if self._read_failed:  # the board reads again (a key user turned the module back on, say)
+                self._read_failed = False
+                self.say("")
             self.board = board
             labels = kanban.type_labels([bt["name"] for bt in board.business_types])
             holder = self.holder

@@ -80,6 +80,13 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space", "+": "plus", "-": "minus", ",": "comma"}.get(ch, ch) for ch in text])
 
 
+async def fill_in(pilot, text: str) -> None:
+    """Put a longer text in the open dialog's input at once (typing key by key is slow)."""
+    from textual.widgets import Input
+
+    pilot.app.screen.query_one(Input).value = text
+
+
 # ---------------------------------------------------------------- what it shows
 
 
@@ -276,11 +283,38 @@ def test_a_refused_move_changes_nothing_and_shows_the_error(deals, desk, ok):
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert "Error: the Sales Select module is off for 'anna'" in screen_text(app)
+        assert ok("--user", "kim", "opp", "show", deals["lead"], "--format", "json").json()["stage"] == "Lead"
+        ok("--user", "kim", "config", "module", "inherit", "--user", "anna")
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Error" not in screen_text(app)  # the board reads again; the stale error goes
 
     drive(app, steps)
-    ok("--user", "kim", "config", "module", "inherit", "--user", "anna")
     assert show(ok, deals["lead"])["stage"] == "Lead"
     assert len(history(ok, deals["lead"])) == 1
+
+
+def test_a_change_refused_because_the_deal_closed_meanwhile_changes_nothing(deals, desk, ok, monkeypatch):
+    monkeypatch.setattr(board_app, "POLL_SECONDS", 3600)  # the board has not seen it yet
+    app = BoardApp(desk())
+
+    won = []
+
+    async def steps(pilot):
+        ok("--user", "kim", "opp", "win", deals["lead"], "--reason", "Good price")
+        won.append(history(ok, deals["lead"]))
+        await pilot.press("L", "enter")  # lose it, with a reason: the store refuses
+        await pilot.pause()
+        assert f"Error: opportunity #{deals['lead']} is won; reopen it before you win or lose it" in screen_text(app)
+        assert deals["lead"] not in shown_ids(app)["Lead"]  # and the board read again
+        await pilot.press("right_square_bracket")  # the focus moved on to an open deal
+        await pilot.pause()
+        assert f"#{deals['lead_later']} Forklift drivers: Introduction, open" in screen_text(app)
+
+    drive(app, steps)
+    record = show(ok, deals["lead"])
+    assert (record["status"], record["reason"]) == ("won", "Good price")
+    assert history(ok, deals["lead"]) == won[0]
 
 
 def test_f_adds_a_follow_up_and_a_bad_date_keeps_the_dialog_open(deals, desk, ok):
@@ -292,12 +326,12 @@ def test_f_adds_a_follow_up_and_a_bad_date_keeps_the_dialog_open(deals, desk, ok
         await pilot.press("enter")
         await pilot.pause()
         assert "Error: cannot read date 'someday'" in screen_text(app)
-        await pilot.press(*["backspace"] * 7)
+        await pilot.press("ctrl+u")
         await type_text(pilot, "+3d")
         await pilot.press("enter")
         await pilot.pause()
         assert "Follow-up for #1 on 2026-11-30 (Mon): what?" in screen_text(app)
-        await type_text(pilot, "Call about the start")
+        await fill_in(pilot, "Call about the start")
         await pilot.press("enter")
         await pilot.pause()
         assert "#1: follow-up #1 planned for 2026-11-30" in screen_text(app)

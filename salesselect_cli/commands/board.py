@@ -235,7 +235,7 @@ class Desk:
         with session(self.ctx) as store:
             record = store.get_opportunity(opportunity_id)
             stages = store.stages_of_type(store.find_business_type(record["business_type"])["id"])
-            return adjacent_stage(record["stage"], stages, record["business_type"], step)
+            return adjacent_stage(opportunity_id, record["status"], record["stage"], stages, record["business_type"], step)
 
     def reasons(self, status: str) -> list[str]:
         """The won or lost reasons, in setup order."""
