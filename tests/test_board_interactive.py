@@ -502,3 +502,16 @@ def test_the_printed_board_and_other_commands_never_import_textual(deals):
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_empty_board_says_so_and_keys_do_nothing(deals, desk):
+    app = BoardApp(desk("--owner", "kim"))
+
+    async def steps(pilot):
+        assert "No open opportunities match." in screen_text(app)
+        await pilot.press("right", "w", "right_square_bracket")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and app.selected_id is None
+        assert "No card to act on: no open deals match." in screen_text(app)
+
+    drive(app, steps, size=(80, 24))
