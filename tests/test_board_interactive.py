@@ -13,7 +13,7 @@ import pytest
 
 from salesselect_cli import board_app
 from salesselect_cli.board_app import BoardApp
-from tests.conftest import ROOT, TODAY, add_opp
+from tests.conftest import ROOT, TODAY, add_opp, from_template
 
 
 def day(offset: int) -> str:
@@ -21,16 +21,16 @@ def day(offset: int) -> str:
 
 
 @pytest.fixture
-def deals(agency):
-    """Open deals in three stages (the most urgent Lead card first), one of them bob's."""
+def deals(agency, template_dir):
+    """Open deals in four stages (the most urgent Lead card first), one of them bob's."""
     ok = agency
-    return {
+    return from_template("interactive_deals", template_dir, lambda: {
         "lead": add_opp(ok, "Order pickers", "Acme", "Staffing", "HubSpot", "--value", "1000", "--close", day(3)),
         "lead_later": add_opp(ok, "Forklift drivers", "Bolt", "Staffing", "Google", "--close", day(20)),
         "proposal": add_opp(ok, "Cleaners", "Crane", "Staffing", "LinkedIn", "--stage", "Proposal", "--owner", "bob"),
         "nego": add_opp(ok, "Welders", "Delta", "Staffing", "Referral", "--stage", "Negotiation", "--close", day(-1)),
         "frame": add_opp(ok, "Agency pool", "Echo", "Agencies", "Website", "--stage", "Framework agreement"),
-    }
+    })
 
 
 @pytest.fixture
