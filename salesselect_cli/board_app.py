@@ -1,6 +1,6 @@
 """`salesselect board --interactive`: the Kanban board as a full-screen Textual app.
 
-Imported only by that mode (Textual costs ~0.3 s to import). It draws with the kanban module's
+Imported only by that mode (importing Textual takes about 0.2 s). It draws with the kanban module's
 pieces, so its cards, headers, badges and legend are the printed board's; it reads and changes
 only through commands.board.Desk (one session per call, the commands' own functions). The focus
 is kept by opportunity id, so it follows a deal across refreshes and moves.
