@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import typer
@@ -20,8 +21,12 @@ class Options:
 
 
 def current_user_name(option: str | None) -> str:
-    """--user, else $SALESSELECT_USER, else the OS login name."""
-    if option and option.strip():
+    """--user, else $SALESSELECT_USER, else the OS login name. `--user ""` is refused, not ignored."""
+    if option is not None:
+        if not option.strip():
+            from salesselect_cli.errors import Invalid
+
+            raise Invalid("--user needs a name")
         return option.strip()
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
@@ -41,6 +46,34 @@ def current_today() -> dt.date:
     return parse_today(os.environ.get("SALESSELECT_TODAY"), dt.date.today())
 
 
+def database_path(option: str | None) -> Path:
+    """The database file the command works on: a regular file or none yet, never a pipe or a device.
+
+    Checked before anything opens it (reading a FIFO's header would wait forever); every output
+    is told to keep its hands off it.
+    """
+    import stat
+
+    from salesselect_cli.errors import DatabaseProblem, Invalid
+    from salesselect_cli.render import protect
+    from salesselect_cli.store import resolve_db_path
+
+    try:
+        path = resolve_db_path(option)
+    except RuntimeError:  # '~nouser/x.db': a home directory that cannot be found
+        raise Invalid(f"cannot find the home directory in the database path '{option or os.environ.get('SALESSELECT_DB')}'") from None
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # missing, or unreachable: opening or creating it says why
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise DatabaseProblem(f"{path} is {kind}, not a salesselect database file")
+    protect(path)
+    return path
+
+
 def options(ctx: typer.Context) -> Options:
     root = ctx.find_root()
     if not isinstance(root.obj, Options):
@@ -57,10 +90,10 @@ def session(
     key_user: when given, only key users may go on (the text says what they may do).
     module_check: False only for `config module`, which key users may use with the module off.
     """
-    from salesselect_cli.store import Store, open_connection, resolve_db_path
+    from salesselect_cli.store import Store, open_connection
 
     opts = options(ctx)
-    path = resolve_db_path(opts.db)
+    path = database_path(opts.db)
     today = current_today()
     store = Store(open_connection(path), path, today, current_user_name(opts.user))
     try:

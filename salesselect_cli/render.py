@@ -7,7 +7,6 @@ through JSON or CSV.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sys
@@ -83,21 +82,91 @@ def stderr_line(message: str) -> None:
     sys.stderr.flush()
 
 
+# the database files that no output may overwrite; set when a command resolves its --db
+_protected: list[Path] = []
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def protect(database: Path) -> None:
+    """Remember the database (and its -wal/-shm/-journal files) as never to be written by an output."""
+    _protected[:] = [Path(os.path.realpath(str(database) + suffix)) for suffix in ("",) + SIDE_FILES]
+
+
+def _refuse_if_protected(output: Path, target: Path) -> None:
+    from salesselect_cli.errors import Invalid
+
+    for guarded in _protected:
+        same = target == guarded
+        if not same and target.exists() and guarded.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(target, guarded)  # a hard link is the same file too
+        if same:
+            raise Invalid(f"refusing to write {output}: it is the database (or one of its files); "
+                          f"choose another --output")
+    with contextlib.suppress(OSError), open(target, "rb") as existing:
+        if target.is_file() and existing.read(16) == b"SQLite format 3\x00":
+            raise Invalid(f"refusing to write {output}: it is an SQLite database; choose another --output")
+
+
 @contextlib.contextmanager
 def opened(output: Path | None) -> Iterator[Any]:
-    """stdout, or the --output file (written whole: a failure leaves no half file)."""
+    """stdout, or the --output file: the one writer of every file the tool writes.
+
+    The database and its -wal/-shm/-journal files are refused. A regular file is written to a
+    temporary file beside it and renamed into place only when complete, so an interruption or a
+    full disk leaves the old file as it was. Devices and pipes (/dev/null, a FIFO) are written directly.
+    """
     if output is None or str(output) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    buffer = io.StringIO()
-    yield buffer
-    try:
-        Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    except OSError as exc:
-        from salesselect_cli.errors import SalesSelectError
+    from salesselect_cli.errors import SalesSelectError
 
-        raise SalesSelectError(f"cannot write {output}: {exc.strerror}") from None
+    target = Path(os.path.realpath(output))  # a symlink's file is replaced, the link stays
+    _refuse_if_protected(Path(output), target)
+    try:
+        if target.exists() and not target.is_file():
+            if target.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            with open(target, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+            return
+        with _replacing(target) as handle:
+            yield handle
+    except OSError as exc:
+        raise SalesSelectError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[Any]:
+    """A temporary file beside `target`, renamed over it once written and synced; removed on failure."""
+    import tempfile
+
+    mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_json(data: Any, handle) -> None:

@@ -23,10 +23,11 @@ def init(
     demo: bool = typer.Option(False, "--demo", help="Fill the new database with an example agency."),
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
-    from salesselect_cli.store import init_database, resolve_db_path
+    from salesselect_cli.context import database_path
+    from salesselect_cli.store import init_database
 
     opts = options(ctx)
-    path = resolve_db_path(opts.db)
+    path = database_path(opts.db)
     user_name = current_user_name(opts.user)
     fill = None
     if demo:
