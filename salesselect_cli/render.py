@@ -36,6 +36,46 @@ def public(row: dict) -> dict:
     return {key: value for key, value in row.items() if not key.startswith("_")}
 
 
+def shown(text: Any) -> str:
+    """Stored text made safe for a terminal: the one place that decides what reaches the screen raw.
+
+    C0/C1 control characters (ESC, CSI), bidi overrides and isolates, zero-width and other format
+    characters, line/paragraph separators and lone surrogates are written as escapes (`\\x1b`,
+    `\\u202e`); line breaks and tabs stay. Text that is printable as it is comes back unchanged.
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    return "".join(
+        ascii(ch)[1:-1] if ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN else ch for ch in text
+    )
+
+
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """json.dumps, with the characters `shown` escapes written as \\u escapes (the same JSON, safe on a terminal)."""
+    text = json.dumps(data, ensure_ascii=False, **options)
+    if text.isprintable():
+        return text
+    return "".join(_json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    import unicodedata
+
+    if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN:
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def csv_safe(value: Any) -> Any:
     """Text that Excel would run as a formula gets a leading quote; numbers stay numbers."""
     if value is None:
@@ -78,7 +118,8 @@ def make_console(file=None, width: int | None = None, record: bool = False):
 
 
 def stderr_line(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """A message on stderr; stored text in it is shown escaped (see `shown`)."""
+    sys.stderr.write(shown(message).rstrip("\n") + "\n")
     sys.stderr.flush()
 
 
@@ -176,11 +217,11 @@ def write_json(data: Any, handle) -> None:
         first = True
         for item in data:
             handle.write("\n  " if first else ",\n  ")
-            handle.write(json.dumps(public(item) if isinstance(item, dict) else item, ensure_ascii=False))
+            handle.write(json_text(public(item) if isinstance(item, dict) else item))
             first = False
         handle.write("\n]\n" if not first else "]\n")
     else:
-        handle.write(json.dumps(public(data) if isinstance(data, dict) else data, ensure_ascii=False, indent=2))
+        handle.write(json_text(public(data) if isinstance(data, dict) else data, indent=2))
         handle.write("\n")
 
 
@@ -217,7 +258,7 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                 cells.append("" if value is None else value)
             else:  # stored data is shown as it is, never read as markup
                 value = row.get(column.key)
-                cells.append(Text("" if value is None else str(value)))
+                cells.append(Text(shown(value)))
         table.add_row(*cells)
     return table
 
@@ -270,7 +311,7 @@ def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: 
                 render_table(console)
             else:
                 for key, value in public(data).items():
-                    console.print(f"{key}: {value}")
+                    console.print(f"{key}: {escape(value)}")
 
 
 INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
@@ -309,7 +350,7 @@ def indicator_legend(orange_days: int | None, red_days: int | None) -> str:
 
 
 def escape(text: Any) -> str:
-    """User text made safe for Rich markup."""
+    """User text made safe for Rich markup and for the terminal."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape("" if text is None else str(text))
+    return rich_escape(shown(text))
