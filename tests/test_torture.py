@@ -135,3 +135,155 @@ def test_6_a_fifo_as_database_is_refused_at_once(cli, isolated):
 def test_6_a_device_as_database_is_refused(cli):
     run = cli("--db", "/dev/null", "opp", "list")
     assert run.exit_code == 1 and run.stderr == "Error: /dev/null is a device, not a salesselect database file\n"
+
+
+# ---------------------------------------------------------------- 4. terminal injection
+
+HOSTILE = ["\u009b2J", "\u009d0;PWNED\u009c", "a\u202eb", "\x1b[2J", "x\u200by"]
+
+
+def _plant(path: Path, text: str) -> int:
+    """Text written into the file by another tool, behind the CLI's back: the first open deal's title."""
+    conn = sqlite3.connect(path)
+    with conn:
+        opp_id = conn.execute("SELECT MIN(id) FROM opportunities WHERE status = 'open'").fetchone()[0]
+        conn.execute("UPDATE opportunities SET title = ?, contact = ? WHERE id = ?", [text, text, opp_id])
+    conn.close()
+    return opp_id
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=ascii)
+def test_4_stored_controls_are_shown_escaped(demo, ok, text):
+    opp_id = _plant(demo, f"Deal {text} end")
+    escaped = ascii(text)[1:-1] if text != "\x1b[2J" else "\\x1b[2J"
+    for args in (("board", "--limit", "0", "--width", "200"), ("opp", "list", "--limit", "500"), ("opp", "show", opp_id),
+                 ("opp", "show", opp_id, "--format", "json"), ("opp", "list", "--format", "json"),
+                 ("opp", "move", opp_id, "Lost", "--reason", "Too expensive")):
+        run = ok(*args)
+        for stream in (run.stdout, run.stderr):
+            assert not any(ch in stream for ch in text if not ch.isprintable()), (args, stream[:300])
+        if "json" not in args:
+            assert escaped in run.stdout + run.stderr, args
+
+
+@pytest.mark.parametrize("text", ["\u009b2J", "\u009d0;PWNED\u009c", "a\u202eb", "a\u2066b", "a\x1b[8m"])
+def test_4_input_refuses_c1_and_bidi_controls(agency, cli, text):
+    for args in (("opp", "add", text, "--company", "Acme", "--type", "Staffing", "--source", "HubSpot"),
+                 ("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot",
+                  "--contact", text),
+                 ("user", "add", f"anna{text}")):
+        run = cli(*args)
+        assert run.exit_code == 1 and "must not contain control characters" in run.stderr, (args, run.stderr)
+        assert not any(ch in run.stderr for ch in text if not ch.isprintable())
+
+
+def test_4_json_stays_the_same_data(demo, ok):
+    opp_id = _plant(demo, "a\u202eb\u009b")
+    import json
+
+    out = ok("opp", "show", opp_id, "--format", "json").stdout
+    assert "\\u202e" in out and "\u202e" not in out
+    assert json.loads(out)["title"] == "a\u202eb\u009b"
+
+
+# ---------------------------------------------------------------- 5. values that break others later
+
+
+def test_5_indicator_days_are_bounded(demo, ok, cli):
+    before = digest(demo)
+    run = cli("config", "set-indicator", "--orange", "3000000", "--red", "1")
+    assert run.exit_code == 1 and "at most 3,650" in run.stderr
+    run = cli("config", "set-indicator", "--orange", "9223372036854775808", "--red", "1")
+    assert run.exit_code == 1 and "at most 3,650" in run.stderr
+    assert digest(demo) == before
+    ok("config", "set-indicator", "--orange", "3650", "--red", "3649")
+    ok("board")
+    ok("report", "pipeline")
+
+
+@pytest.mark.parametrize("action", ["note:" + "x" * 6000, "followup:+1d:" + "y" * 5001, "run:" + "z" * 6000,
+                                    "note:a\u009bb", "owner:"])
+def test_5_workflow_actions_within_the_limits_of_notes(agency, cli, action):
+    run = cli("workflow", "add", "Long", "--on", "stage", "--action", action)
+    assert run.exit_code == 1, run.stderr
+    assert len(run.stderr) < 400
+
+
+def test_5_module_for_an_empty_user_is_refused(agency, ok, cli):
+    for args in (("config", "module", "disable", "--user", ""), ("config", "module", "disable", "--user", " "),
+                 ("config", "module", "inherit", "--user", "")):
+        run = cli(*args)
+        assert run.exit_code == 1 and "--user needs a name" in run.stderr
+    assert ok("config", "module", "show", "--format", "json").json()["client"] == "on"
+    run = cli("--user", "", "user", "list")
+    assert run.exit_code == 1 and run.stderr == "Error: --user needs a name\n"
+
+
+# ---------------------------------------------------------------- 7. our own message for every bad input
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["opp", "list", "--search", "caf\udce9"], {}, "argument 4 ('caf\\xe9') is not valid UTF-8 text"),
+    (["opp", "list"], {"SALESSELECT_USER": "ann\udce9"}, "$SALESSELECT_USER is not valid UTF-8 text"),
+    (["opp", "list", "--limit", "9223372036854775808"], {}, "Invalid value for '--limit'"),
+    (["board", "--limit", "99999999999999999999"], {}, "Invalid value for '--limit'"),
+    (["opp", "list"], {"SALESSELECT_TODAY": "0001-01-01"}, "out of range"),
+    (["opp", "list"], {"SALESSELECT_TODAY": "9999-12-31"}, "out of range"),
+    (["opp", "list", "--close-before", "1899-12-31"], {}, "outside the years 1900 to 9999"),
+    (["--db", "~nouser/x.db", "opp", "list"], {}, "cannot find the home directory"),
+    (["config", "move-stage", "Lead", "99999999999999999999999"], {}, "Invalid value for 'position'"),
+])
+def test_7_bad_input_gets_our_own_message(demo, cli, args, env, message):
+    before = digest(demo)
+    run = cli(*args, env=env)
+    assert run.exit_code in (1, 2), run.stderr
+    assert message in run.stderr
+    assert "unexpected" not in run.stderr and "Traceback" not in run.stderr
+    assert digest(demo) == before
+
+
+# ---------------------------------------------------------------- 9. skipping workflows is for key users
+
+
+def test_9_only_key_users_skip_workflows(agency, ok, cli):
+    ok("workflow", "add", "Give to kim", "--on", "stage", "--to-stage", "Proposal", "--action", "owner:kim")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot",
+                 "--owner", "bob").stdout)
+    run = cli("--user", "bob", "opp", "move", opp, "Proposal", "--no-workflows")
+    assert run.exit_code == 3 and "only key users may skip workflows" in run.stderr
+    assert ok("opp", "show", opp, "--format", "json").json()["stage"] != "Proposal"
+    ok("--user", "bob", "opp", "move", opp, "Proposal")
+    assert ok("opp", "show", opp, "--format", "json").json()["owner"] == "kim"
+
+
+# ---------------------------------------------------------------- 10. look-alike names
+
+
+@pytest.mark.parametrize("first, second, message", [
+    ("Café", "Cafe\u0301", "already exists"),
+    ("SpotOn", "Spot\u200bOn", "invisible characters (\\u200b)"),
+    ("anna2", "\u0430nna2", "mixes Latin and Cyrillic"),
+    ("Omega", "\u03a9mega", "mixes Latin and Greek"),
+])
+def test_10_look_alike_names_are_refused(agency, ok, cli, first, second, message):
+    ok("config", "add-source", first)
+    run = cli("config", "add-source", second)
+    assert run.exit_code == 1 and message in run.stderr, run.stderr
+    names = [row["name"] for row in ok("config", "list-sources", "--format", "json").json()]
+    assert first in names and len([n for n in names if n.casefold() == first.casefold()]) == 1
+
+
+def test_10_names_are_stored_composed(agency, ok):
+    ok("user", "add", "Rene\u0301")
+    assert "Ren\u00e9" in [row["name"] for row in ok("user", "list", "--format", "json").json()]
+    ok("config", "add-source", "Ελληνικά Jobs")  # a word per alphabet is fine
+
+
+# ---------------------------------------------------------------- 11. help and behaviour agree
+
+
+def test_11_user_list_is_for_everyone_and_says_so(agency, ok, cli):
+    assert "everyone may list" in ok("user", "--help").stdout
+    assert [row["name"] for row in ok("--user", "bob", "user", "list", "--format", "json").json()] == ["anna", "bob", "kim"]
+    run = cli("--user", "bob", "user", "add", "eve")
+    assert run.exit_code == 3
