@@ -46,6 +46,24 @@ def current_today() -> dt.date:
     return parse_today(os.environ.get("SALESSELECT_TODAY"), dt.date.today())
 
 
+class Progress:
+    """What this command has saved so far, for a Ctrl-C that lands after the commit."""
+
+    committed = False
+    saved: str | None = None  # e.g. 'Imported 100,000 opportunities'
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.committed, cls.saved = False, None
+
+    @classmethod
+    def interrupted(cls) -> str:
+        """The line to print when the command is interrupted."""
+        if not cls.committed:
+            return "Interrupted; nothing was changed."
+        return f"{cls.saved or 'The change was saved'} (interrupted after saving)."
+
+
 def database_path(option: str | None) -> Path:
     """The database file the command works on: a regular file or none yet, never a pipe or a device.
 
@@ -104,5 +122,7 @@ def session(
             if module_check:
                 store.require_module()
             yield store
+        if write:
+            Progress.committed = True
     finally:
         store.close()

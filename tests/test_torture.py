@@ -287,3 +287,100 @@ def test_11_user_list_is_for_everyone_and_says_so(agency, ok, cli):
     assert [row["name"] for row in ok("--user", "bob", "user", "list", "--format", "json").json()] == ["anna", "bob", "kim"]
     run = cli("--user", "bob", "user", "add", "eve")
     assert run.exit_code == 3
+
+
+# ---------------------------------------------------------------- 9. hooks: nothing outlives them, nothing leaks in
+
+
+def _hook(tmp_path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return f"{sys.executable} {path}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="child subreaper is Linux only")
+def test_9_a_setsid_grandchild_does_not_outlive_the_time_limit(agency, ok, tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    command = _hook(tmp_path, "detach.py", (
+        "import subprocess, sys\n"
+        "sys.stdin.read()\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True,\n"
+        "                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+    ))
+    ok("workflow", "add", "Detach", "--on", "stage", "--action", f"run:{command}")
+    ok("workflow", "timeout", "1")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot").stdout)
+    ok("opp", "move", opp, "Proposal")
+    grandchild = int(pid_file.read_text())
+    assert not _running(grandchild)
+
+
+def test_9_hooks_get_a_clean_environment(agency, ok, tmp_path, monkeypatch):
+    out = tmp_path / "env.json"
+    command = _hook(tmp_path, "env.py", (
+        "import json, os, sys\n"
+        "sys.stdin.read()\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))\n"
+    ))
+    ok("workflow", "add", "Env", "--on", "stage", "--action", f"run:{command}")
+    stored = ok("workflow", "show", "Env", "--format", "json").json()["actions"][0]
+    assert stored.startswith(f"run:{sys.executable} ")  # the program as an absolute path
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot").stdout)
+    ok("opp", "move", opp, "Proposal")
+    import json
+
+    env = json.loads(out.read_text())
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
+    assert env["SALESSELECT_EVENT"] == "stage" and env["SALESSELECT_WORKFLOW"] == "Env"
+    assert set(env) <= {"PATH", "HOME", "LANG", "SALESSELECT_EVENT", "SALESSELECT_OPPORTUNITY_ID",
+                        "SALESSELECT_WORKFLOW", "SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY",
+                        "LC_CTYPE"}  # LC_CTYPE: set by Python itself in the child on a C locale
+
+
+def test_9_a_program_not_on_path_is_refused_when_added(agency, cli):
+    run = cli("workflow", "add", "Ghost", "--on", "stage", "--action", "run:no-such-program-xyz --go")
+    assert run.exit_code == 1 and "program not found: no-such-program-xyz" in run.stderr
+
+
+# ---------------------------------------------------------------- 11. an interruption after the commit says so
+
+
+def test_11_ctrl_c_after_an_import_committed_says_it_was_saved(agency, cli, ok, tmp_path, monkeypatch):
+    from salesselect_cli.commands import io as io_command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_command, "_print_summary", interrupted)
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("title,company,type,source\nA,Acme,Staffing,HubSpot\nB,Acme,Staffing,HubSpot\n")
+    run = cli("import", csv_file)
+    assert run.exit_code == 130
+    assert run.stderr == "Imported 2 opportunities (interrupted after saving).\n"
+    assert len(ok("opp", "list", "--format", "json").json()) == 2
+
+
+def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_path, monkeypatch):
+    from salesselect_cli.store import Store
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "import_summary", interrupted)
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("title,company,type,source\nA,Acme,Staffing,HubSpot\n")
+    run = cli("import", csv_file)
+    assert run.exit_code == 130 and run.stderr == "Interrupted; nothing was changed.\n"
+    assert ok("opp", "list", "--format", "json").json() == []

@@ -500,8 +500,14 @@ class TestRunHooks:
         monkeypatch.setenv("SALESSELECT_HOOK_TIMEOUT", "0.3")
         assert "timed out after 0.3 s" in ok("opp", "move", opp, "Proposal").stderr
 
-    def test_missing_program(self, agency, ok, tmp_path):
-        ok("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{tmp_path}/no-such-program --flag")
+    def test_missing_program(self, agency, ok, cli, tmp_path):
+        run = cli("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{tmp_path}/no-such-program --flag")
+        assert run.exit_code == 1 and "program not found" in run.stderr  # found when added...
+        program = tmp_path / "gone"
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+        ok("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{program} --flag")
+        program.unlink()  # ...and gone by the time it runs
         opp = add_opp(ok)
         run = ok("opp", "move", opp, "Proposal")
         assert "program not found" in run.stderr

@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option
-from salesselect_cli.context import session
+from salesselect_cli.context import Progress, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
 
@@ -149,6 +149,9 @@ def import_(
                         raise _DryRun()
             except _DryRun:
                 pass
+        Progress.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
+    if dry_run:
+        Progress.committed = False  # its transaction wrote nothing
     if count == 0:
         raise Invalid(f"{file} has a header but no rows to import")
     if fmt is Format.table:

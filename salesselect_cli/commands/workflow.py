@@ -59,6 +59,7 @@ def add(
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
 ) -> None:
     """Add a workflow (key users); prints its id."""
+    actions = resolve_programs(actions)
     with session(ctx, write=True, key_user=MANAGE) as store:
         new_id = store.add_workflow(
             name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
@@ -67,6 +68,34 @@ def add(
         row = store.list_workflows(str(new_id))[0]
     typer.echo(new_id)
     stderr_line(f"Added workflow '{row['name']}': when {_when(row)}, {len(row['actions'])} action(s).")
+
+
+def resolve_programs(actions: List[str]) -> list[str]:
+    """run: actions with their program as an absolute path, found now on the adding user's PATH.
+
+    Hooks run with the tool's own PATH, so what a key user tested is what runs, never a program
+    that someone later puts earlier on a mover's PATH.
+    """
+    import os
+    import shlex
+    import shutil
+
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules import workflows as wf
+
+    resolved = []
+    for raw in actions:
+        action = wf.parse_action(raw)
+        if action.kind != "run":
+            resolved.append(raw)
+            continue
+        program = action.argv[0]
+        found = shutil.which(program) if os.sep not in program else (
+            program if os.path.isfile(program) and os.access(program, os.X_OK) else None)
+        if found is None:
+            raise Invalid(f"program not found: {program} (give a program on your PATH or its full path)")
+        resolved.append("run:" + shlex.join((os.path.abspath(found),) + action.argv[1:]))
+    return resolved
 
 
 def _list_columns() -> list[Column]:
