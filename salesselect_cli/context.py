@@ -12,6 +12,20 @@ from typing import Iterator
 import typer
 
 
+def resolve_db_path(option: str | None) -> Path:
+    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
+    if option is not None:
+        if not option.strip():
+            from salesselect_cli.errors import Invalid
+
+            raise Invalid("--db needs a file path")
+        return Path(option).expanduser()
+    env = os.environ.get("SALESSELECT_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
+
+
 @dataclass
 class Options:
     """The root options (--db, --user) as given on the command line."""
@@ -74,7 +88,6 @@ def database_path(option: str | None) -> Path:
 
     from salesselect_cli.errors import DatabaseProblem, Invalid
     from salesselect_cli.render import protect
-    from salesselect_cli.store import resolve_db_path
 
     try:
         path = resolve_db_path(option)

@@ -105,3 +105,14 @@ def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
     if not dt.date(FIRST_YEAR, 1, 1) <= today <= LAST_TODAY:
         raise Invalid(f"SALESSELECT_TODAY '{value}' is out of range; use a day from {FIRST_YEAR}-01-01 to {LAST_TODAY.isoformat()}")
     return today
+
+
+def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:
+    """(due on or after, due on or before) for the --overdue / --today / --week filters."""
+    if overdue:
+        return None, today - dt.timedelta(days=1)
+    if due_today:
+        return today, today
+    if week:
+        return None, today + dt.timedelta(days=6)
+    return None, None
