@@ -384,3 +384,45 @@ def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_p
     run = cli("import", csv_file)
     assert run.exit_code == 130 and run.stderr == "Interrupted; nothing was changed.\n"
     assert ok("opp", "list", "--format", "json").json() == []
+
+
+# ---------------------------------------------------------------- 2. init --demo killed at any moment
+
+
+def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path, cli):
+    """SIGKILL at 20 spread moments (5 at a time): the file is absent, or complete and intact."""
+    import random
+    import signal
+    import time
+
+    rng = random.Random(19)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "salesselect_cli", "--db", tmp_path / "timing.db", "init", "--demo"],
+                          env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    duration = time.monotonic() - started
+    moments = sorted(rng.uniform(0.05, duration * 1.1) for _ in range(20))
+    outcomes = []
+    for batch in range(0, 20, 5):
+        runs = []
+        for index in range(batch, batch + 5):
+            path = tmp_path / f"demo{index}.db"
+            runs.append((path, moments[index], time.monotonic(), subprocess.Popen(
+                [sys.executable, "-m", "salesselect_cli", "--db", path, "init", "--demo"], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        for path, moment, start, process in runs:
+            time.sleep(max(0.0, start + moment - time.monotonic()))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            if not path.exists():
+                outcomes.append("absent")
+                continue
+            conn = sqlite3.connect(path)
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            conn.close()
+            run = cli("--db", path, "config", "check")
+            assert run.exit_code == 0, (moment, run.stderr)
+            assert cli("--db", path, "user", "list", "--format", "json").json()
+            outcomes.append("complete")
+    assert "absent" in outcomes
