@@ -126,7 +126,7 @@ def session(
     opts = options(ctx)
     path = database_path(opts.db)
     today = current_today()
-    store = Store(open_connection(path), path, today, current_user_name(opts.user))
+    store = Store(open_connection(path, write=write), path, today, current_user_name(opts.user))
     try:
         with store.transaction(write):
             store.require_known_user()

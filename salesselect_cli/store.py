@@ -77,8 +77,9 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK TO step")
-            self.conn.execute("RELEASE step")
+            if self.conn.in_transaction:  # a storage failure (disk full, file too large) ended it already
+                self.conn.execute("ROLLBACK TO step")
+                self.conn.execute("RELEASE step")
             raise
         else:
             self.conn.execute("RELEASE step")

@@ -23,10 +23,6 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
-class _DryRun(Exception):
-    """Rolls the import back once its summary has been computed."""
-
-
 def register(app: typer.Typer) -> None:
     """Add the top-level `import` and `export` commands."""
     app.command("import")(import_)
@@ -135,23 +131,18 @@ def import_(
     headers = first[1]
     defaults = {"business_type": business_type, "source": source, "stage": stage, "owner": owner}
     mapping = build_mapping(headers, parse_maps(maps or []), defaults)
-    with session(ctx, write=True) as store:
+    with session(ctx, write=not dry_run) as store:  # a dry run reads: no write lock, nothing written
         defaults["owner"] = owner or store.user["name"]
         parser = RowParser(store.import_names(), mapping, defaults, store.today)
         with _progress(records, text.count("\n")) as tracked:
             rows = (parser.parse(line, cells) for line, cells in tracked)
-            try:
-                with store.savepoint():
-                    first_id, count = store.import_opportunities(rows)
-                    summary = store.import_summary(first_id)
-                    currency = store.currency
-                    if dry_run:
-                        raise _DryRun()
-            except _DryRun:
-                pass
-        Progress.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
-    if dry_run:
-        Progress.committed = False  # its transaction wrote nothing
+            if dry_run:
+                summary, count = store.import_preview(rows)
+            else:
+                first_id, count = store.import_opportunities(rows)
+                summary = store.import_summary(first_id)
+                Progress.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
+            currency = store.currency
     if count == 0:
         raise Invalid(f"{file} has a header but no rows to import")
     if fmt is Format.table:

@@ -8,6 +8,7 @@ str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A s
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,25 @@ Connection = sqlite3.Connection
 
 
 def fold(value: Any) -> Any:
-    return value.strip().casefold() if isinstance(value, str) else value
+    """Names compare stripped, case-folded and NFC: 'Café' typed composed or decomposed is one name."""
+    if not isinstance(value, str):
+        return value
+    folded = value.strip().casefold()
+    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A connection; `readonly` opens the file so that nothing can be written to it (reads never write).
+
+    `immutable` is for a read-only folder where SQLite cannot make its -shm file: nobody can write there.
+    """
+    if readonly:
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(Path(path).absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.create_function("fold", 1, fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
