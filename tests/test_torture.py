@@ -426,3 +426,69 @@ def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path
             assert cli("--db", path, "user", "list", "--format", "json").json()
             outcomes.append("complete")
     assert "absent" in outcomes
+
+
+# ---------------------------------------------------------------- 8. reads never write
+
+READS = [("board",), ("opp", "list"), ("opp", "show", "1"), ("report", "pipeline"), ("report", "winloss"),
+         ("user", "list"), ("config", "show"), ("config", "check"), ("workflow", "list"), ("followup", "list"),
+         ("workflow", "test", "1", "--to-stage", "Proposal")]
+
+
+def _csv(tmp_path: Path) -> Path:
+    path = tmp_path / "in.csv"
+    path.write_text("title,company,type,source\nA,Acme,Staffing,HubSpot\nB,Acme,Staffing,HubSpot\n")
+    return path
+
+
+def test_8_reads_leave_a_rollback_journal_file_byte_for_byte(demo, cli, tmp_path):
+    conn = sqlite3.connect(demo)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    before = digest(demo)
+    for args in READS + [("import", _csv(tmp_path), "--dry-run"), ("export", "-o", tmp_path / "out.csv")]:
+        run = cli(*args)
+        assert run.exit_code in (0, 1), (args, run.stderr)  # config check may say what is missing
+        assert digest(demo) == before, args
+    conn = sqlite3.connect(demo)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
+def test_8_a_dry_run_import_takes_no_write_lock(demo, cli, tmp_path, monkeypatch):
+    import salesselect_cli.sql.dialect as dialect
+
+    monkeypatch.setattr(dialect, "BUSY_TIMEOUT_SECONDS", 0.2)
+    writer = sqlite3.connect(demo, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another command is writing
+    try:
+        run = cli("import", _csv(tmp_path), "--dry-run")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert run.exit_code == 0, run.stderr
+    assert "Dry run: 2 opportunities would be imported" in run.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to drop the override")
+def test_8_reads_work_in_a_read_only_folder(demo, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    path = folder / "agency.db"
+    shutil.copyfile(demo, path)
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    before = digest(path)
+    # root overrides file permissions; without these capabilities it is a plain user of a read-only folder
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", sys.executable, "-m", "salesselect_cli",
+            "--db", str(path)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SALESSELECT_USER": "anna"}
+    try:
+        for args in (["board"], ["opp", "list", "--format", "json"], ["import", str(_csv(tmp_path)), "--dry-run"]):
+            proc = subprocess.run(drop + args, capture_output=True, text=True, env=env, timeout=60)
+            assert proc.returncode == 0, (args, proc.stderr)
+        proc = subprocess.run(drop + ["user", "add", "eve"], capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and "readonly" in proc.stderr
+        assert digest(path) == before and sorted(p.name for p in folder.iterdir()) == ["agency.db"]
+    finally:
+        folder.chmod(0o755)

@@ -129,22 +129,22 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
     """A read-only connection, or None when the file first needs its pending migrations."""
     import os
 
-    immutable = False
-    while True:
+    folder_locked = not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal")
+    for immutable in (False, True) if folder_locked else (False,):
+        conn = None
         try:
             conn = dialect.connect(path, readonly=True, immutable=immutable)
-        except sqlite3.OperationalError as exc:
-            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
-        try:
             applied = _check_version(conn, path)
-        except DatabaseProblem:
-            conn.close()
-            folder_locked = not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal")
-            if immutable or not folder_locked:
+        except (sqlite3.OperationalError, DatabaseProblem) as exc:
+            if conn is not None:
+                conn.close()
+            if folder_locked and not immutable:
+                continue  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
+            if isinstance(exc, DatabaseProblem):
                 raise
-            immutable = True  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
-            continue
+            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
         if applied != schema.known_migration_names():
             conn.close()
             return None
         return conn
+    return None
