@@ -345,7 +345,7 @@ def test_9_hooks_get_a_clean_environment(agency, ok, tmp_path, monkeypatch):
     assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
     assert env["SALESSELECT_EVENT"] == "stage" and env["SALESSELECT_WORKFLOW"] == "Env"
     assert set(env) <= {"PATH", "HOME", "LANG", "SALESSELECT_EVENT", "SALESSELECT_OPPORTUNITY_ID",
-                        "SALESSELECT_WORKFLOW", "SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY",
+                        "SALESSELECT_WORKFLOW", "SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_RUN",
                         "LC_CTYPE"}  # LC_CTYPE: set by Python itself in the child on a C locale
 
 
@@ -492,3 +492,11 @@ def test_8_reads_work_in_a_read_only_folder(demo, tmp_path):
         assert digest(path) == before and sorted(p.name for p in folder.iterdir()) == ["agency.db"]
     finally:
         folder.chmod(0o755)
+
+
+def test_9_setting_the_hook_variables_skips_no_workflow(agency, ok):
+    ok("workflow", "add", "Note it", "--on", "stage", "--action", "note:moved")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot").stdout)
+    ok("opp", "move", opp, "Proposal", env={"SALESSELECT_WORKFLOW": "x", "SALESSELECT_RUN": "0" * 32})
+    history = ok("opp", "show", opp, "--format", "json").json()["history"]
+    assert [row["to_value"] for row in history if row["field"] == "note"] == ["moved"]
