@@ -105,6 +105,32 @@ def database_path(option: str | None) -> Path:
     return path
 
 
+def storage_cause(exc: Exception) -> str:
+    """Why the storage failed, when SQLite only says 'disk I/O error' or 'disk is full': ''
+    when it is not a storage failure or nothing more can be found out."""
+    text = str(exc)
+    if "disk I/O error" not in text and "disk is full" not in text:
+        return ""
+    from salesselect_cli.render import protected_database
+
+    path = protected_database()
+    if path is None:
+        return ""
+    import resource
+    import shutil
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY:  # writes past it fail with EFBIG, which SQLite calls an I/O error
+        return f" (file too large: the file-size limit, ulimit -f, is {limit:,} bytes); nothing was changed"
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    if free < 1024 * 1024:
+        return f" (the disk is full: {free:,} bytes free at {path.parent}); nothing was changed"
+    return "; nothing was changed"
+
+
 def options(ctx: typer.Context) -> Options:
     root = ctx.find_root()
     if not isinstance(root.obj, Options):

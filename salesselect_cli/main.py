@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from salesselect_cli import __version__
-from salesselect_cli.context import options
+from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
 
 
@@ -82,11 +82,11 @@ class SalesSelectGroup(TyperGroup):
                 _fail("the database is busy with another salesselect command; try again in a moment")
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}")
+            _fail(f"database error: {exc}{storage_cause(exc)}")
         except sqlite3.DatabaseError as exc:
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}")
+            _fail(f"database error: {exc}{storage_cause(exc)}")
         except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
             _fail("a number is out of range")
         except BrokenPipeError:  # `salesselect opp list | head`

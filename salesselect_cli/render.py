@@ -132,6 +132,11 @@ def protect(database: Path) -> None:
     _protected[:] = [Path(os.path.realpath(str(database) + suffix)) for suffix in ("",) + SIDE_FILES]
 
 
+def protected_database() -> Path | None:
+    """The database this command works on, once it is known."""
+    return _protected[0] if _protected else None
+
+
 def _refuse_if_protected(output: Path, target: Path) -> None:
     from salesselect_cli.errors import Invalid
 

@@ -500,3 +500,22 @@ def test_9_setting_the_hook_variables_skips_no_workflow(agency, ok):
     ok("opp", "move", opp, "Proposal", env={"SALESSELECT_WORKFLOW": "x", "SALESSELECT_RUN": "0" * 32})
     history = ok("opp", "show", opp, "--format", "json").json()["history"]
     assert [row["to_value"] for row in history if row["field"] == "note"] == ["moved"]
+
+
+def test_7_a_storage_failure_reports_its_real_cause(demo, tmp_path):
+    """Under a file-size limit an import said 'no such savepoint: step'; now the cause, and nothing changed."""
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("title,company,type,source,notes\n"
+                        + "".join(f"Deal {i},Acme,Staffing,HubSpot,{'n' * 300}\n" for i in range(4000)))
+    before = digest(demo)
+    limit = demo.stat().st_size + 200_000
+    script = (
+        f"import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "from salesselect_cli.main import run; sys.argv = ['salesselect', 'import', sys.argv[1]]; run()"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(csv_file)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("Error: database error:") and f"file too large" in proc.stderr, proc.stderr
+    assert "savepoint" not in proc.stderr and "nothing was changed" in proc.stderr
+    assert digest(demo) == before
