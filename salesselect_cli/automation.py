@@ -107,7 +107,8 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
         }
         for rule, action in hooks:
             event_json = {"trigger": rule.trigger, "workflow": rule.name, **common}
-            store.after_commit.append(functools.partial(_run_hook, store, rule.name, action, event_json, timeout))
+            store.after_commit.append(functools.partial(_run_hook, store, rule.name, action, event_json, timeout,
+                                                      rule.env))
     return [rule.name for rule in fired]
 
 
@@ -123,7 +124,7 @@ def _inside_hook(store) -> bool:
     return bool(token) and store.hook_run_active(token, time.time())
 
 
-def _run_hook(store, workflow: str, action, event_json: dict, timeout: float) -> None:
+def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, passthrough: tuple[str, ...] = ()) -> None:
     """After the commit: run one run: action; a failure becomes a warning and a history row."""
     import secrets
     import shlex
@@ -142,7 +143,7 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float) ->
     try:
         with store.transaction(write=True):
             store.open_hook_run(token, time.time() + timeout + 5)
-        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout, passthrough)
     except Exception as exc:  # the change is committed: whatever happens here is only a warning
         problem = f"could not run it: {exc.__class__.__name__}: {exc}"
     finally:

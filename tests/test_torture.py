@@ -519,3 +519,27 @@ def test_7_a_storage_failure_reports_its_real_cause(demo, tmp_path):
     assert proc.stderr.startswith("Error: database error:") and f"file too large" in proc.stderr, proc.stderr
     assert "savepoint" not in proc.stderr and "nothing was changed" in proc.stderr
     assert digest(demo) == before
+
+
+def test_9_workflow_env_passes_only_the_names_listed(agency, ok, cli, tmp_path, monkeypatch):
+    out = tmp_path / "env.json"
+    command = _hook(tmp_path, "env.py", (
+        "import json, os, sys\n"
+        "sys.stdin.read()\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))\n"
+    ))
+    for bad in ("PATH", "1X", "SALESSELECT_TODAY", "A-B"):
+        run = cli("workflow", "add", "Env", "--on", "stage", "--action", f"run:{command}", "--env", bad)
+        assert run.exit_code == 1 and "--env" in run.stderr, run.stderr
+    ok("workflow", "add", "Env", "--on", "stage", "--action", f"run:{command}", "--env", "MAIL_HOST")
+    assert ok("workflow", "show", "Env", "--format", "json").json()["env"] == ["MAIL_HOST"]
+    exported = ok("config", "export").json()["workflows"]
+    assert [w.get("env") for w in exported] == [["MAIL_HOST"]]
+    monkeypatch.setenv("MAIL_HOST", "smtp.example")
+    monkeypatch.setenv("MAIL_PASSWORD", "secret")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot").stdout)
+    ok("opp", "move", opp, "Proposal")
+    import json
+
+    env = json.loads(out.read_text())
+    assert env["MAIL_HOST"] == "smtp.example" and "MAIL_PASSWORD" not in env

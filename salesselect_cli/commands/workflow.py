@@ -58,6 +58,9 @@ def add(
         help="followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND (repeat for several, run in order).",
     ),
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    env: List[str] = typer.Option([], "--env", metavar="NAME",
+                                  help="Let its run: programs see this environment variable (repeatable); "
+                                       "they get only PATH, HOME, LANG and the SALESSELECT_* event variables otherwise."),
 ) -> None:
     """Add a workflow (key users); prints its id."""
     actions = resolve_programs(actions)
@@ -65,6 +68,7 @@ def add(
         new_id = store.add_workflow(
             name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
             to_status=to_status.value if to_status else None, business_type=business_type, enabled=not disabled,
+            env=env,
         )
         row = store.list_workflows(str(new_id))[0]
     typer.echo(new_id)
@@ -119,7 +123,7 @@ def list_(
     with session(ctx) as store:
         rows = store.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
-        rows = [dict(row, actions="\n".join(row["actions"])) for row in rows]
+        rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
     emit(rows, fmt.value, output, _list_columns(), empty="No workflows yet (salesselect workflow add --help).")
 
 
@@ -139,7 +143,7 @@ def show(
         timeout = automation.hook_timeout(store)
         today = store.today
     if fmt is Format.csv:
-        emit_object(dict(row, actions="\n".join(row["actions"])), "csv")
+        emit_object(dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])), "csv")
         return
     if fmt is Format.json:
         emit_object(row, "json")
@@ -156,6 +160,8 @@ def show(
                 effect = f"cannot run: {exc}"
             console.print(f"  {escape(raw)}")
             console.print(f"    → {escape(effect)}")
+        if row["env"]:
+            console.print(f"run: programs also see: {escape(', '.join(row['env']))}")
 
     emit_object(row, "table", None, card)
 

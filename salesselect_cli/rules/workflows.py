@@ -58,6 +58,7 @@ class Rule:
     to_status: str | None = None
     business_type_id: int | None = None
     enabled: bool = True
+    env: tuple[str, ...] = ()  # variables its run: hooks may see (workflow add --env NAME)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,24 @@ def _require_text(text: str, raw: str, message: str) -> None:
 
 def _short(raw: str) -> str:
     return raw if len(raw) <= 60 else raw[:57] + "..."
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SET_BY_THE_TOOL = ("PATH", "HOME", "LANG")
+
+
+def parse_env_names(names: list[str]) -> list[str]:
+    """The variable names a workflow passes to its hooks: valid names, once each, none the tool sets."""
+    result: list[str] = []
+    for name in names:
+        name = name.strip() if isinstance(name, str) else ""
+        if not _ENV_NAME.match(name):
+            raise Invalid(f"--env needs a variable name (letters, digits, _), not '{name}'")
+        if name in SET_BY_THE_TOOL or name.startswith("SALESSELECT_"):
+            raise Invalid(f"--env {name}: the tool sets {name} for every hook itself")
+        if name not in result:
+            result.append(name)
+    return result
 
 
 def parse_actions(texts: list[str]) -> list[Action]:
