@@ -90,7 +90,8 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
             except SalesSelectError as exc:
                 raise type(exc)(
                     f"workflow '{rule.name}', action '{raw}': {exc}; nothing was changed "
-                    f"(fix the workflow, or pass --no-workflows)"
+                    + ("(fix the workflow, or pass --no-workflows)" if store.user["key_user"]
+                       else "(ask a key user to fix the workflow)")
                 ) from None
     if hooks:
         import functools

@@ -543,3 +543,17 @@ def test_9_workflow_env_passes_only_the_names_listed(agency, ok, cli, tmp_path, 
 
     env = json.loads(out.read_text())
     assert env["MAIL_HOST"] == "smtp.example" and "MAIL_PASSWORD" not in env
+
+
+def test_9_config_import_resolves_hook_programs_too(agency, ok, cli, tmp_path):
+    import json
+
+    setup = {"workflows": [{"name": "Hook", "on": "stage", "actions": ["run:python3 -c pass"]}]}
+    path = tmp_path / "setup.json"
+    path.write_text(json.dumps(setup))
+    ok("config", "import", path)
+    stored = ok("workflow", "show", "Hook", "--format", "json").json()["actions"]
+    assert stored == [f"run:{shutil.which('python3')} -c pass"]
+    path.write_text(json.dumps({"workflows": [{"name": "Ghost", "on": "stage", "actions": ["run:no-such-xyz"]}]}))
+    run = cli("config", "import", path)
+    assert run.exit_code == 1 and "program not found: no-such-xyz" in run.stderr

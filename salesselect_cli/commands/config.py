@@ -147,6 +147,7 @@ def import_(
         raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"{file} is not usable JSON: {exc}") from None
+    _resolve_workflow_programs(setup)
     with session(ctx, write=True, key_user=SETUP) as store:
         try:
             with store.savepoint():
@@ -156,6 +157,26 @@ def import_(
         except _DryRun:
             pass
     _report_changes(changes, dry_run)
+
+
+def _resolve_workflow_programs(setup) -> None:
+    """run: programs of imported workflows as absolute paths, like `workflow add` stores them."""
+    from salesselect_cli.commands.workflow import resolve_programs
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.workflows import parse_action
+
+    def resolved(action):
+        try:
+            parse_action(action)
+        except Invalid:  # the setup check says what is wrong with it, and where
+            return action
+        return resolve_programs([action])[0]
+
+    workflows = setup.get("workflows") if isinstance(setup, dict) else None
+    for workflow in workflows if isinstance(workflows, list) else []:
+        actions = workflow.get("actions") if isinstance(workflow, dict) else None
+        if isinstance(actions, list):
+            workflow["actions"] = [resolved(action) for action in actions]
 
 
 class _DryRun(Exception):
