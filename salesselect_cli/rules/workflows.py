@@ -141,7 +141,8 @@ def _short(raw: str) -> str:
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SET_BY_THE_TOOL = ("PATH", "HOME", "LANG")
+SET_BY_THE_TOOL = ("PATH", "HOME", "LANG", "SALESSELECT_EVENT", "SALESSELECT_OPPORTUNITY_ID", "SALESSELECT_WORKFLOW",
+                   "SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_RUN")
 
 
 def parse_env_names(names: list[str]) -> list[str]:
@@ -151,7 +152,7 @@ def parse_env_names(names: list[str]) -> list[str]:
         name = name.strip() if isinstance(name, str) else ""
         if not _ENV_NAME.match(name):
             raise Invalid(f"--env needs a variable name (letters, digits, _), not '{name}'")
-        if name in SET_BY_THE_TOOL or name.startswith("SALESSELECT_"):
+        if name in SET_BY_THE_TOOL:
             raise Invalid(f"--env {name}: the tool sets {name} for every hook itself")
         if name not in result:
             result.append(name)
