@@ -557,3 +557,13 @@ def test_9_config_import_resolves_hook_programs_too(agency, ok, cli, tmp_path):
     path.write_text(json.dumps({"workflows": [{"name": "Ghost", "on": "stage", "actions": ["run:no-such-xyz"]}]}))
     run = cli("config", "import", path)
     assert run.exit_code == 1 and "program not found: no-such-xyz" in run.stderr
+
+
+def test_10_lookups_compare_the_normalized_form(agency, ok, tmp_path):
+    ok("config", "add-source", "Café")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "CAFE\u0301").stdout)
+    assert ok("opp", "show", opp, "--format", "json").json()["source"] == "Café"
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("title,company,type,source\nA,Acme,Staffing,cafe\u0301\n")
+    ok("import", csv_file)
+    assert len(ok("opp", "list", "--source", "Café", "--format", "json").json()) == 2

@@ -54,7 +54,8 @@ def _script(ch: str) -> str | None:
 
 def fold(value: str) -> str:
     """The form two names are compared in: NFC, stripped, case-folded (Café composed = decomposed)."""
-    return unicodedata.normalize("NFC", value.strip().casefold())
+    folded = value.strip().casefold()
+    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
 
 def clean_text(value: str | None, what: str = "text", multiline: bool = False) -> str | None:

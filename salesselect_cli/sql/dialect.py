@@ -8,9 +8,10 @@ str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A s
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from pathlib import Path
 from typing import Any
+
+from salesselect_cli.rules.text import fold as text_fold
 
 BUSY_TIMEOUT_SECONDS = 30
 DatabaseError = sqlite3.Error
@@ -20,10 +21,7 @@ Connection = sqlite3.Connection
 
 def fold(value: Any) -> Any:
     """Names compare stripped, case-folded and NFC: 'Café' typed composed or decomposed is one name."""
-    if not isinstance(value, str):
-        return value
-    folded = value.strip().casefold()
-    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
+    return text_fold(value) if isinstance(value, str) else value
 
 
 def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:

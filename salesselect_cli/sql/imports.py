@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from salesselect_cli.rules.money import cents_to_decimal_string
+from salesselect_cli.rules.text import fold
 from salesselect_cli.sql.people import PeopleRoom
 from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
 
@@ -26,15 +27,15 @@ class ImportRoom(PeopleRoom):
         type_ids = [r[0] for r in self._all("SELECT id FROM business_types")]
 
         def by_name(sql: str) -> dict[str, tuple[int, str]]:
-            return {r[1].casefold(): (r[0], r[1]) for r in self._all(sql)}
+            return {fold(r[1]): (r[0], r[1]) for r in self._all(sql)}
 
         return Names(
             business_types=by_name("SELECT id, name FROM business_types ORDER BY id"),
-            stages={s.name.casefold(): s for s in stages},
+            stages={fold(s.name): s for s in stages},
             type_stages={t: [s for s in stages if t in s.type_ids] for t in type_ids},
             sources=by_name("SELECT id, name FROM sources ORDER BY id"),
             users=by_name("SELECT id, name FROM users ORDER BY name COLLATE NOCASE"),
-            reasons={(r["text"].casefold(), r["status"]): (r["id"], r["text"])
+            reasons={(fold(r["text"]), r["status"]): (r["id"], r["text"])
                      for r in self._all("SELECT id, text, status FROM reasons ORDER BY id")},
             stage_names=[s.name for s in stages],
         )
