@@ -567,3 +567,11 @@ def test_10_lookups_compare_the_normalized_form(agency, ok, tmp_path):
     csv_file.write_text("title,company,type,source\nA,Acme,Staffing,cafe\u0301\n")
     ok("import", csv_file)
     assert len(ok("opp", "list", "--source", "Café", "--format", "json").json()) == 2
+
+
+def test_2_a_killed_init_leaves_nothing_the_next_one_trips_over(cli, ok, isolated):
+    leftover = isolated / ".sales.db.999999999.init"  # no such process: its init was killed
+    leftover.write_bytes(b"half")
+    Path(str(leftover) + "-wal").write_bytes(b"half")
+    ok("init")
+    assert sorted(p.name for p in isolated.iterdir() if ".init" in p.name) == []

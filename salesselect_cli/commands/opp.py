@@ -332,7 +332,9 @@ def delete(
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-        if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.delete_opportunity(opportunity_id)
