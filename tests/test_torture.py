@@ -282,11 +282,12 @@ def test_10_names_are_stored_composed(agency, ok):
 # ---------------------------------------------------------------- 11. help and behaviour agree
 
 
-def test_11_user_list_is_for_everyone_and_says_so(agency, ok, cli):
-    assert "everyone may list" in ok("user", "--help").stdout
-    assert [row["name"] for row in ok("--user", "bob", "user", "list", "--format", "json").json()] == ["anna", "bob", "kim"]
-    run = cli("--user", "bob", "user", "add", "eve")
-    assert run.exit_code == 3
+def test_11_user_list_is_for_key_users_as_its_help_says(agency, ok, cli):
+    assert "key users only" in ok("user", "--help").stdout
+    assert "(key users)" in ok("user", "list", "--help").stdout
+    run = cli("--user", "bob", "user", "list")
+    assert run.exit_code == 3 and "only key users may manage users" in run.stderr
+    assert [row["name"] for row in ok("--user", "kim", "user", "list", "--format", "json").json()] == ["anna", "bob", "kim"]
 
 
 # ---------------------------------------------------------------- 9. hooks: nothing outlives them, nothing leaks in

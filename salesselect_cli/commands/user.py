@@ -11,7 +11,7 @@ from salesselect_cli.commands.options import Format, format_option, output_optio
 from salesselect_cli.context import session
 from salesselect_cli.render import Column, emit, stderr_line
 
-app = typer.Typer(no_args_is_help=True, help="Users and key users: everyone may list them; key users add, remove and promote.")
+app = typer.Typer(no_args_is_help=True, help="Manage users and key users (key users only).")
 
 USERS = "manage users"
 
@@ -30,8 +30,8 @@ def add(
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
-    """List users, their module setting and their open opportunities (everyone may: owners are shown everywhere)."""
-    with session(ctx) as store:
+    """List users, their module setting and their open opportunities (key users)."""
+    with session(ctx, key_user=USERS) as store:
         rows = store.list_users()
     emit(rows, fmt.value, output, [
         Column("name", "User"), Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
