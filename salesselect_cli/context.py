@@ -60,7 +60,7 @@ def current_today() -> dt.date:
     return parse_today(os.environ.get("SALESSELECT_TODAY"), dt.date.today())
 
 
-class Progress:
+class Saving:
     """What this command has saved so far, for a Ctrl-C that lands after the commit."""
 
     committed = False
@@ -69,6 +69,10 @@ class Progress:
     @classmethod
     def reset(cls) -> None:
         cls.committed, cls.saved = False, None
+
+    @classmethod
+    def mark_committed(cls) -> None:
+        cls.committed = True
 
     @classmethod
     def interrupted(cls) -> str:
@@ -153,6 +157,8 @@ def session(
     path = database_path(opts.db)
     today = current_today()
     store = Store(open_connection(path, write=write), path, today, current_user_name(opts.user))
+    if write:  # the first thing after the commit, before any run: hook: a Ctrl-C from here on says it was saved
+        store.after_commit.append(Saving.mark_committed)
     try:
         with store.transaction(write):
             store.require_known_user()
@@ -161,7 +167,5 @@ def session(
             if module_check:
                 store.require_module()
             yield store
-        if write:
-            Progress.committed = True
     finally:
         store.close()

@@ -65,15 +65,15 @@ class SalesSelectGroup(TyperGroup):
     def invoke(self, ctx):
         import os
 
-        from salesselect_cli.context import Progress
+        from salesselect_cli.context import Saving
 
-        Progress.reset()
+        Saving.reset()
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
             from salesselect_cli.render import stderr_line
 
-            stderr_line(Progress.interrupted())
+            stderr_line(Saving.interrupted())
             raise typer.Exit(130)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)

@@ -576,3 +576,19 @@ def test_2_a_killed_init_leaves_nothing_the_next_one_trips_over(cli, ok, isolate
     Path(str(leftover) + "-wal").write_bytes(b"half")
     ok("init")
     assert sorted(p.name for p in isolated.iterdir() if ".init" in p.name) == []
+
+
+def test_11_ctrl_c_during_a_hook_says_the_move_was_saved(agency, ok, cli, tmp_path, monkeypatch):
+    from salesselect_cli import hooks
+
+    command = _hook(tmp_path, "noop.py", "import sys\nsys.stdin.read()\n")
+    ok("workflow", "add", "Hook", "--on", "stage", "--action", f"run:{command}")
+    opp = int(ok("opp", "add", "Deal", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot").stdout)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hooks, "run_hook", interrupted)
+    run = cli("opp", "move", opp, "Proposal")
+    assert run.exit_code == 130 and run.stderr == "The change was saved (interrupted after saving).\n"
+    assert ok("opp", "show", opp, "--format", "json").json()["stage"] == "Proposal"

@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option
-from salesselect_cli.context import Progress, session
+from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
 
@@ -141,7 +141,7 @@ def import_(
             else:
                 first_id, count = store.import_opportunities(rows)
                 summary = store.import_summary(first_id)
-                Progress.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
+                Saving.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
             currency = store.currency
     if count == 0:
         raise Invalid(f"{file} has a header but no rows to import")
