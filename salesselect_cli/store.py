@@ -87,6 +87,19 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     def close(self) -> None:
         self.conn.close()
 
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator["Store"]:
+        """This store over an in-memory copy of the database, for a dry run that has to write to find out.
+
+        The copy is taken inside the command's read transaction: the file is never locked or changed.
+        """
+        copy = Store(dialect.memory_copy(self.conn), self.path, self.today, self.user_name)
+        try:
+            with copy.transaction(write=True):
+                yield copy
+        finally:
+            copy.close()
+
 
 def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
     """Create the file, make `user_name` the first key user, switch the module on.

@@ -447,7 +447,8 @@ def test_8_reads_leave_a_rollback_journal_file_byte_for_byte(demo, cli, tmp_path
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
     before = digest(demo)
-    for args in READS + [("import", _csv(tmp_path), "--dry-run"), ("export", "-o", tmp_path / "out.csv")]:
+    for args in READS + [("import", _csv(tmp_path), "--dry-run"), ("export", "-o", tmp_path / "out.csv"),
+                         ("config", "import", ROOT / "examples" / "setup.json", "--dry-run")]:
         run = cli(*args)
         assert run.exit_code in (0, 1), (args, run.stderr)  # config check may say what is missing
         assert digest(demo) == before, args
@@ -464,11 +465,13 @@ def test_8_a_dry_run_import_takes_no_write_lock(demo, cli, tmp_path, monkeypatch
     writer.execute("BEGIN IMMEDIATE")  # another command is writing
     try:
         run = cli("import", _csv(tmp_path), "--dry-run")
+        setup_run = cli("config", "import", ROOT / "examples" / "setup.json", "--dry-run")
     finally:
         writer.execute("ROLLBACK")
         writer.close()
     assert run.exit_code == 0, run.stderr
     assert "Dry run: 2 opportunities would be imported" in run.stderr
+    assert setup_run.exit_code == 0, setup_run.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to drop the override")

@@ -148,14 +148,12 @@ def import_(
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"{file} is not usable JSON: {exc}") from None
     _resolve_workflow_programs(setup)
-    with session(ctx, write=True, key_user=SETUP) as store:
-        try:
-            with store.savepoint():
-                changes = store.import_setup(setup)
-                if dry_run:
-                    raise _DryRun()
-        except _DryRun:
-            pass
+    if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
+        with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
+            changes = copy.import_setup(setup)
+    else:
+        with session(ctx, write=True, key_user=SETUP) as store:
+            changes = store.import_setup(setup)
     _report_changes(changes, dry_run)
 
 
@@ -177,10 +175,6 @@ def _resolve_workflow_programs(setup) -> None:
         actions = workflow.get("actions") if isinstance(workflow, dict) else None
         if isinstance(actions, list):
             workflow["actions"] = [resolved(action) for action in actions]
-
-
-class _DryRun(Exception):
-    """Rolls the import's savepoint back after the changes were listed."""
 
 
 def _report_changes(changes: list[str], dry_run: bool) -> None:

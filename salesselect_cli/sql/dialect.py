@@ -36,6 +36,17 @@ def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqli
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    return _configure(conn)
+
+
+def memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The database in memory, copied page by page from `conn` (a read): for dry runs that must write."""
+    copy = _configure(sqlite3.connect(":memory:", isolation_level=None))
+    conn.backup(copy)
+    return copy
+
+
+def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.create_function("fold", 1, fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
