@@ -230,16 +230,21 @@ def write_json(data: Any, handle) -> None:
 
 
 def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None) -> None:
-    """RFC 4180 CSV with a header row; formula-safe cells."""
+    """RFC 4180 CSV with a header row; formula-safe cells. On a terminal, text is shown escaped (`shown`)."""
     import csv
 
+    cell = csv_safe
+    if getattr(handle, "isatty", lambda: False)():  # read by a person: a file keeps the data as it is
+        def cell(value):
+            value = csv_safe(value)
+            return shown(value) if value.__class__ is str else value
     writer = None
     for row in rows:
         if writer is None:
             fieldnames = columns or list(public(row).keys())
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(fieldnames)
-        writer.writerow([csv_safe(row.get(key)) for key in fieldnames])
+        writer.writerow([cell(row.get(key)) for key in fieldnames])
     if writer is None and columns:
         csv.writer(handle, lineterminator="\r\n").writerow(columns)
 

@@ -595,3 +595,20 @@ def test_11_ctrl_c_during_a_hook_says_the_move_was_saved(agency, ok, cli, tmp_pa
     run = cli("opp", "move", opp, "Proposal")
     assert run.exit_code == 130 and run.stderr == "The change was saved (interrupted after saving).\n"
     assert ok("opp", "show", opp, "--format", "json").json()["stage"] == "Proposal"
+
+
+def test_4_csv_on_a_terminal_is_shown_escaped_and_a_file_keeps_the_data():
+    import io
+
+    from salesselect_cli.render import write_csv
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rows = [{"title": "a\u202eb\x1b[2J", "value": 3}]
+    screen, file = Terminal(), io.StringIO()
+    write_csv(rows, screen)
+    write_csv(rows, file)
+    assert screen.getvalue() == "title,value\r\na\\u202eb\\x1b[2J,3\r\n"
+    assert file.getvalue() == "title,value\r\na\u202eb\x1b[2J,3\r\n"
