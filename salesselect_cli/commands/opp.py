@@ -81,7 +81,7 @@ def list_(
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
     search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -251,7 +251,7 @@ def move(
     opportunity_id: int = ID_ARGUMENT,
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
     _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows))
@@ -263,6 +263,7 @@ def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str |
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, not workflows)
         automation.move(store, opportunity_id, stage, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
@@ -273,7 +274,7 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
     _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows))
@@ -284,7 +285,7 @@ def lose(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
     _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows))
@@ -296,6 +297,7 @@ def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, not workflows)
         automation.close(store, opportunity_id, status, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
@@ -306,7 +308,7 @@ def reopen(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
     _said(*reopen_deal(ctx, opportunity_id, stage, workflows=not no_workflows))
@@ -318,6 +320,7 @@ def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = Non
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, not workflows)
         automation.reopen(store, opportunity_id, stage, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
@@ -327,6 +330,12 @@ def said_line(record: dict) -> str:
     """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
     status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
     return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
+
+
+def _may_skip_workflows(store, no_workflows: bool) -> None:
+    """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
+    if no_workflows:
+        store.require_key_user("skip workflows (--no-workflows)")
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
@@ -352,7 +361,9 @@ def delete(
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-        if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.delete_opportunity(opportunity_id)
