@@ -21,11 +21,11 @@ def copy(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from salesselect_cli.context import resolve_db_path
+    from salesselect_cli.context import database_path
     from salesselect_cli.sql.dialect import safe_location
     from salesselect_cli.store import copy_database
 
-    from_location, to_location = resolve_db_path(source), resolve_db_path(target)
+    from_location, to_location = database_path(source), database_path(target)
     if isinstance(from_location, Path) and isinstance(to_location, Path) and from_location.resolve() == to_location.resolve():
         from salesselect_cli.errors import Invalid
 

@@ -94,7 +94,9 @@ def create_database(path: Path | str) -> None:
         finally:
             conn.close()
         return
-    if path.exists():
+    import os
+
+    if os.path.lexists(path):
         raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,13 +110,25 @@ def create_database(path: Path | str) -> None:
         conn.close()
 
 
-def open_connection(path: Path | str):
-    """Open an existing database: header, version and WAL checks, then pending migrations."""
+def open_connection(path: Path | str, write: bool = True):
+    """Open an existing database: header and version checks, then pending migrations.
+
+    A read (`write=False`) opens a file read-only: it never takes the write lock, never switches the
+    journal mode, and works on a read-only file or in a read-only folder. Only pending migrations
+    (an older file) open it for writing once. A PostgreSQL URL opens the database there (reads run
+    in a read-only snapshot either way).
+    """
     if dialect.is_postgres(path):
         return _pg_open(path)
-    if not path.exists():
+    import os
+
+    if not os.path.exists(path):  # False, not an error, for a name too long to exist
         raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
     _check_header(path)
+    if not write:
+        conn = _open_for_reading(path)
+        if conn is not None:
+            return conn
     try:
         conn = dialect.connect(path)
     except sqlite3.OperationalError as exc:
@@ -128,7 +142,35 @@ def open_connection(path: Path | str):
     except BaseException:
         conn.close()
         raise
-    return conn
+    if write:
+        return conn
+    conn.close()  # migrated: now read it as any read does
+    return _open_for_reading(path) or dialect.connect(path)
+
+
+def _open_for_reading(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection, or None when the file first needs its pending migrations."""
+    import os
+
+    folder_locked = not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal")
+    for immutable in (False, True) if folder_locked else (False,):
+        conn = None
+        try:
+            conn = dialect.connect(path, readonly=True, immutable=immutable)
+            applied = _check_version(conn, path)
+        except (sqlite3.OperationalError, DatabaseProblem) as exc:
+            if conn is not None:
+                conn.close()
+            if folder_locked and not immutable:
+                continue  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
+            if isinstance(exc, DatabaseProblem):
+                raise
+            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+        if applied != schema.known_migration_names():
+            conn.close()
+            return None
+        return conn
+    return None
 
 
 # --------------------------------------------------------------------------- PostgreSQL

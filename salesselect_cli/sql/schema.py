@@ -273,6 +273,13 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
+@migration
+def m005_workflow_env(db):
+    # the environment variables (names) a workflow's run: hooks may see besides the event's own
+    statement = "ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'"
+    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 # The same migrations run there: their DDL through pg_ddl, and the stage_visits triggers as PL/pgSQL.
 

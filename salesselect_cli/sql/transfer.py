@@ -44,9 +44,11 @@ def copy_database(source: Path | str, target: Path | str,
     """Copy every table of `source` into a new `target`; returns rows copied per table.
 
     progress(table, rows_done, rows_total) is called as batches land."""
-    if not dialect.is_postgres(target) and Path(target).exists():
+    import os
+
+    if not dialect.is_postgres(target) and os.path.lexists(target):
         raise Conflict(f"{target} already exists; db copy writes a new database only")
-    src = connection.open_connection(source)
+    src = connection.open_connection(source, write=False)
     try:
         src.begin(write=False)
         tables = _tables(src)
