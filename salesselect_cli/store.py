@@ -12,10 +12,10 @@ of rooms, one per noun, in `salesselect_cli/sql/` (the only other place that spe
     imports        the CSV bulk load                                 sql/imports.py
     setup_file     config export/import                              sql/setup_file.py
 
-Opening, checking and migrating a file is sql/connection.py; the schema and its numbered migrations
-sql/schema.py; what is SQLite-only sql/dialect.py. Every command runs in one transaction: `BEGIN
-IMMEDIATE` for writes (several writers queue on the busy timeout instead of failing), `BEGIN` for
-reads. Money is integer cents. Workflows fire above the store, in automation.py.
+Opening, checking and migrating a file (or a PostgreSQL database) is sql/connection.py; the schema and
+its numbered migrations sql/schema.py; every SQLite/PostgreSQL difference sql/dialect.py; db copy
+sql/transfer.py. Every command runs in one transaction: writes take the single-writer lock at their
+start (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory lock), reads do not lock. Money is integer cents. Workflows fire above the store, in automation.py.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
 
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator["Store"]:
-        """One transaction: BEGIN IMMEDIATE for writes (waits for other writers), BEGIN for reads."""
+        """One transaction: writes take the writers' lock (wait for other writers), reads do not lock."""
         self.conn.begin(write)
         try:
             yield self

@@ -122,7 +122,8 @@ def isolated(tmp_path, monkeypatch):
     if ON_POSTGRES:
         cluster = pg_cluster()
         database = cluster.new_database()
-        monkeypatch.setenv("SALESSELECT_DB", cluster.url_for(database))
+        cluster.role("anna")  # the default user's login: code that reads $SALESSELECT_DB itself logs in as her
+        monkeypatch.setenv("SALESSELECT_DB", cluster.url_for(database, "anna"))
     else:
         monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "sales.db"))
     monkeypatch.setenv("SALESSELECT_TODAY", TODAY.isoformat())
