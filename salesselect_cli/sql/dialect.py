@@ -269,7 +269,7 @@ class PgConnection:
             self.execute("BEGIN")
             self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
         else:
-            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
 
     @staticmethod
     def days_between(later: str, earlier: str) -> str:

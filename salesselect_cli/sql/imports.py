@@ -105,18 +105,18 @@ class ImportRoom(PeopleRoom):
         """
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_preview "
                           "(business_type_id INTEGER, stage_id INTEGER, status TEXT, value_cents INTEGER)")
-        self.conn.execute("DELETE FROM temp.import_preview")
+        self.conn.execute("DELETE FROM import_preview")
         batch: list[tuple] = []
         count = 0
         for row in rows:
             batch.append((row.business_type_id, row.stage.id, row.status, row.value_cents))
             count += 1
             if len(batch) >= batch_size:
-                self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
+                self.conn.executemany("INSERT INTO import_preview VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
         if batch:
-            self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
-        return self._summary("temp.import_preview o", "1 = 1", []), count
+            self.conn.executemany("INSERT INTO import_preview VALUES (?, ?, ?, ?)", batch)
+        return self._summary("import_preview o", "1 = 1", []), count
 
     def import_summary(self, first_id: int) -> list[dict]:
         """What an import added (ids from `first_id`): count and value per type, stage and status."""
