@@ -68,5 +68,5 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         "closed": row["closed"], "days_left": days_left(close, today),
         "indicator": indicator(status, close, today, orange, red), "next_followup": row["next_followup"],
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
-        "_closed_from_stage": row["closed_from_stage"],
+        "_closed_from_stage": row["closed_from_stage"], "_external_key": row["external_key"],
     }

@@ -23,7 +23,7 @@ SELECT o.id, o.title, o.company, o.contact,
        (SELECT MIN(f.due) FROM followups f
          WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
-       cs.name AS closed_from_stage
+       cs.name AS closed_from_stage, o.external_key
   FROM opportunities o
   JOIN business_types bt ON bt.id = o.business_type_id
   JOIN stages s ON s.id = o.stage_id

@@ -259,6 +259,15 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
+# A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
+# of the same export updates the deals it made instead of adding them again.
+@migration
+def m030_external_keys(db):
+    db.execute("ALTER TABLE opportunities ADD COLUMN external_key TEXT")
+    db.execute("CREATE UNIQUE INDEX idx_opportunities_external_key ON opportunities(source_id, external_key) "
+               "WHERE external_key IS NOT NULL")
+
+
 def migrations_set():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations
