@@ -7,7 +7,6 @@ through JSON or CSV.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sys
@@ -84,19 +83,37 @@ def stderr_line(message: str) -> None:
 
 @contextlib.contextmanager
 def opened(output: Path | None) -> Iterator[Any]:
-    """stdout, or the --output file (written whole: a failure leaves no half file)."""
+    """stdout, or the --output file: written to a temporary file beside it and renamed into place when
+    complete (memory stays flat for big exports; a failure leaves no half file and the old one as it was)."""
     if output is None or str(output) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    buffer = io.StringIO()
-    yield buffer
-    try:
-        Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    except OSError as exc:
-        from salesselect_cli.errors import SalesSelectError
+    import tempfile
 
+    from salesselect_cli.errors import SalesSelectError
+
+    target = Path(output)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                                         prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
         raise SalesSelectError(f"cannot write {output}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise SalesSelectError(f"cannot write {output}: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def write_json(data: Any, handle) -> None:
@@ -114,19 +131,42 @@ def write_json(data: Any, handle) -> None:
         handle.write("\n")
 
 
-def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None) -> None:
-    """RFC 4180 CSV with a header row; formula-safe cells."""
+# Money columns hold decimal strings ('12000.50'): Excel mode writes them with a decimal comma.
+DECIMAL_TEXT_KEYS = frozenset({"value", "revenue", "average_deal_size"})
+
+
+def _excel_cell(key: str, value: Any) -> Any:
+    """A cell as Dutch/Belgian Excel reads it: numbers with a decimal comma, text as it is."""
+    if value.__class__ is float:
+        return repr(value).replace(".", ",")
+    if key in DECIMAL_TEXT_KEYS and value.__class__ is str:
+        return value.replace(".", ",")
+    return value
+
+
+def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None, excel: bool = False) -> None:
+    """RFC 4180 CSV with a header row; formula-safe cells.
+
+    excel: what Excel opens by double-click in the Netherlands and Belgium: UTF-8 with a byte-order
+    mark, ';' between cells, a decimal comma, CRLF (the import reads it back as it is).
+    """
     import csv
 
+    delimiter = ";" if excel else ","
+    if excel:
+        handle.write("\ufeff")
     writer = None
     for row in rows:
         if writer is None:
             fieldnames = columns or list(public(row).keys())
-            writer = csv.writer(handle, lineterminator="\r\n")
+            writer = csv.writer(handle, lineterminator="\r\n", delimiter=delimiter)
             writer.writerow(fieldnames)
-        writer.writerow([csv_safe(row.get(key)) for key in fieldnames])
+        if excel:
+            writer.writerow([csv_safe(_excel_cell(key, row.get(key))) for key in fieldnames])
+        else:
+            writer.writerow([csv_safe(row.get(key)) for key in fieldnames])
     if writer is None and columns:
-        csv.writer(handle, lineterminator="\r\n").writerow(columns)
+        csv.writer(handle, lineterminator="\r\n", delimiter=delimiter).writerow(columns)
 
 
 def build_table(rows: Iterable[dict], columns: list[Column], title: str | None = None, caption: str | None = None):
@@ -161,6 +201,7 @@ def emit(
     empty: str = "nothing to show",
     csv_columns: list[str] | None = None,
     caption: str | None = None,
+    excel: bool = False,
 ) -> int:
     """Render rows as a table, JSON or CSV to stdout or `output`. Returns how many rows."""
     if fmt == "json":
@@ -172,7 +213,7 @@ def emit(
         rows = list(rows)
         header = csv_columns or (list(public(rows[0]).keys()) if rows else [c.key for c in columns or []])
         with opened(output) as handle:
-            write_csv(rows, handle, header)
+            write_csv(rows, handle, header, excel=excel)
         return len(rows)
     rows = list(rows)
     with opened(output) as handle:

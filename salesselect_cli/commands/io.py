@@ -13,12 +13,16 @@ from typing import Iterator, List, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option
+from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
 from salesselect_cli.context import session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
 
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
+
+
+# What an export has beyond the SPEC shape, so that a re-import loses nothing.
+EXPORT_EXTRAS = ("closed_from", "notes", "external_key")
 
 
 class ExportFormat(str, Enum):
@@ -312,16 +316,21 @@ def export(
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
     search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
+    excel: bool = excel_option(),
 ) -> None:
     """Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.
 
     The columns are the JSON shape of an opportunity, then closed_from (the stage a won or lost deal
-    was closed from, which the win/loss report needs) and notes; days_left, indicator and
-    next_followup are derived. CSV cells that Excel would run as a formula get a leading quote.
+    was closed from, which the win/loss report needs), notes and external_key (the deal's id in the
+    system it was imported from, with --key); days_left, indicator and next_followup are derived.
+    CSV cells that Excel would run as a formula get a leading quote. --excel writes CSV as Dutch and
+    Belgian Excel opens it (BOM, ';', decimal comma). Rows are streamed: memory stays flat.
     """
     from salesselect_cli.render import opened, write_csv, write_json
     from salesselect_cli.store import OPPORTUNITY_KEYS
 
+    if excel and fmt is ExportFormat.json:
+        raise Invalid("--excel writes CSV; leave out --format json")
     count = 0
     with session(ctx) as store:
         flt = opportunity_filter(
@@ -336,12 +345,13 @@ def export(
                 # what a re-import needs beyond the SPEC shape: where a closed deal was closed from
                 record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
+                record["external_key"] = record["_external_key"]
                 yield record
 
         with opened(output) as handle:
             if fmt is ExportFormat.json:
                 write_json(counted(), handle)
             else:
-                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + ["closed_from", "notes"])
+                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel=excel)
     if output is not None and str(output) != "-":
         stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
