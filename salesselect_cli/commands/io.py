@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
     """Add the top-level `import` and `export` commands."""
     app.command("import")(import_)
     app.command("export")(export)
+    app.command("backup")(backup)
 
 
 # ---------------------------------------------------------------- import
@@ -355,3 +356,24 @@ def export(
                 write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel=excel)
     if output is not None and str(output) != "-":
         stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
+
+
+# ---------------------------------------------------------------- backup
+
+
+def backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., metavar="FILE", dir_okay=False, help="Where to write the copy (must not exist)."),
+) -> None:
+    """Copy the whole database to FILE: a consistent snapshot, even while others keep working.
+
+    Restore by pointing salesselect at the copy (--db FILE, or $SALESSELECT_DB), or by copying it
+    back over the database file while nobody uses salesselect (remove the old file's -wal and -shm
+    files too). On PostgreSQL, use pg_dump instead.
+    """
+    with session(ctx) as store:
+        store.backup(file)
+        source = store.path
+    size = file.stat().st_size
+    stderr_line(f"Backed up {source} to {file} ({size / 1e6:.1f} MB). Restore with --db {file}, or copy it back "
+                f"over {source} while nobody uses salesselect.")
