@@ -337,3 +337,14 @@ def test_a_backup_taken_while_another_process_writes_is_whole(agency, cli, tmp_p
         copy.close()
     run = ok("--db", str(target), "opp", "list", "--format", "json")
     assert [o["title"] for o in run.json()] == ["Deal"]
+
+
+def test_a_big_file_with_a_date_column_is_read_whole_after_the_slash_scan(agency, tmp_path):
+    """The scan for '/' reads the file while the header has been read: the rows must still come whole."""
+    rows = "".join(f"Deal {n},Company {n},2027-06-{n % 28 + 1:02d},{n}.00\n" for n in range(30000))
+    path = write(tmp_path, "title,company,close,value\n" + rows)
+    run = agency("import", path, "--type", "Staffing", "--source", "Google")
+    assert "Imported 30,000 opportunities." in run.stderr
+    exported = list(csv.DictReader(io.StringIO(agency("export", "--status", "open").stdout)))
+    assert {(r["title"], r["expected_close"], r["value"]) for r in exported if r["title"] == "Deal 29999"} == {
+        ("Deal 29999", "2027-06-12", "29999.00")}

@@ -238,10 +238,10 @@ def import_(
         defaults = {"business_type": business_type, "source": source, "stage": stage, "owner": owner}
         mapping = build_mapping(headers, parse_maps(maps or []), defaults, skip or [], key)
         translations = parse_value_maps(value_maps or [])
+        records.close()  # a first pass may read the file: start again after the header
         orders = _date_orders(csv_file, mapping, headers, date_format)
-        if orders:  # the first pass read the file: start again after the header
-            records = csv_file.records()
-            next(records)
+        records = csv_file.records()
+        next(records)
         with session(ctx, write=True) as store:
             defaults["owner"] = owner or store.user["name"]
             parser = RowParser(store.import_names(), mapping, defaults, store.today, translations, orders)

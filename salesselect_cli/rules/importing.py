@@ -39,6 +39,7 @@ DEFAULTABLE = ("business_type", "stage", "source", "owner")
 VALUE_FIELDS = ("stage", "owner", "business_type", "source", "status", "reason")
 DATE_FIELDS = ("expected_close", "created", "closed")
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+CACHE_LIMIT = 20_000  # parsed dates and amounts kept per import (exports repeat them)
 
 
 def normalise_header(header: str) -> str:
@@ -598,12 +599,16 @@ class RowParser:
         order = self.date_orders.get(name, "dmy")
         value = self._dates.get((text, order))
         if value is None:
+            if len(self._dates) >= CACHE_LIMIT:  # memory stays flat on files with ever new values
+                self._dates.clear()
             value = self._dates[(text, order)] = read_date(text, order, self.today)
         return value
 
     def _cents(self, text: str) -> int:
         value = self._money.get(text)
         if value is None:
+            if len(self._money) >= CACHE_LIMIT:
+                self._money.clear()
             value = self._money[text] = parse_money(text)
         return value
 
