@@ -348,3 +348,23 @@ def test_a_big_file_with_a_date_column_is_read_whole_after_the_slash_scan(agency
     exported = list(csv.DictReader(io.StringIO(agency("export", "--status", "open").stdout)))
     assert {(r["title"], r["expected_close"], r["value"]) for r in exported if r["title"] == "Deal 29999"} == {
         ("Deal 29999", "2027-06-12", "29999.00")}
+
+
+def test_the_csv_export_formats_in_sql_what_the_records_say(cli, ok, tmp_path):
+    """The export's fast path (money, days_left, indicator, next follow-up, formula guard computed in SQL)
+    gives every cell the JSON record of the same deal gives, over the demo agency's 300 deals."""
+    from salesselect_cli.render import csv_safe
+
+    assert cli("init", "--demo").exit_code == 0
+    add_opp(ok, "=SUM(A1)", "-Acme", "Staffing", "Google", "--value", "0.05", "--close", "2026-11-28")
+    records = {r["id"]: r for r in ok("export", "--format", "json").json()}
+    rows = list(csv.DictReader(io.StringIO(ok("export").stdout)))
+    assert len(rows) == len(records) == 301
+    for row in rows:
+        record = records[int(row["id"])]
+        expected = {key: "" if value is None else str(csv_safe(value)) for key, value in record.items()}
+        assert row == expected
+    assert {r["indicator"] for r in rows} >= {"red", "orange", "green", "none"}
+    assert any(r["next_followup"] for r in rows) and any(r["days_left"].startswith("-") for r in rows)
+    [guarded] = [r for r in rows if r["company"] == "'-Acme"]
+    assert (guarded["title"], guarded["value"], guarded["days_left"]) == ("'=SUM(A1)", "0.05", "1")

@@ -327,7 +327,7 @@ def export(
     CSV cells that Excel would run as a formula get a leading quote. --excel writes CSV as Dutch and
     Belgian Excel opens it (BOM, ';', decimal comma). Rows are streamed: memory stays flat.
     """
-    from salesselect_cli.render import opened, write_csv, write_json
+    from salesselect_cli.render import opened, write_csv_tuples, write_json
     from salesselect_cli.store import OPPORTUNITY_KEYS
 
     if excel and fmt is ExportFormat.json:
@@ -339,11 +339,15 @@ def export(
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
         )
 
-        def counted():
+        def counted(rows):
             nonlocal count
-            for record in store.list_opportunities(flt):
+            for row in rows:
                 count += 1
-                # what a re-import needs beyond the SPEC shape: where a closed deal was closed from
+                yield row
+
+        def records():
+            for record in store.list_opportunities(flt):
+                # what a re-import needs beyond the SPEC shape: where a closed deal was closed from, ...
                 record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
                 record["external_key"] = record["_external_key"]
@@ -351,9 +355,10 @@ def export(
 
         with opened(output) as handle:
             if fmt is ExportFormat.json:
-                write_json(counted(), handle)
+                write_json(counted(records()), handle)
             else:
-                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel=excel)
+                rows = store.export_rows(flt, "," if excel else ".")
+                write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
     if output is not None and str(output) != "-":
         stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
 

@@ -31,6 +31,11 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def days_between(later: str, earlier: str) -> str:
+    """SQL for the whole days from `earlier` to `later` (ISO date expressions or parameters)."""
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
 def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
