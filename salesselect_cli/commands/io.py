@@ -379,6 +379,5 @@ def backup(
     with session(ctx) as store:
         store.backup(file)
         source = store.path
-    size = file.stat().st_size
-    stderr_line(f"Backed up {source} to {file} ({size / 1e6:.1f} MB). Restore with --db {file}, or copy it back "
-                f"over {source} while nobody uses salesselect.")
+    stderr_line(f"Backed up {source} to {file}. Restore: use it with --db {file}, or copy it back over {source} "
+                f"while nobody uses salesselect.")

@@ -28,7 +28,7 @@ ALIASES = {
     "type": "business_type", "close": "expected_close", "close_date": "expected_close",
     "note": "notes", "closed_from_stage": "closed_from", "value_eur": "value", "amount": "value",
     # what HubSpot, Pipedrive and Odoo call them in their exports
-    "deal_name": "title", "opportunity": "title", "company_name": "company", "organization": "company",
+    "deal_name": "title", "contact_name": "contact", "opportunity": "title", "company_name": "company", "organization": "company",
     "customer": "company", "deal_stage": "stage", "deal_owner": "owner", "salesperson": "owner",
     "expected_revenue": "value", "expected_closing": "expected_close", "expected_close_date": "expected_close",
     "create_date": "created", "created_on": "created", "closed_won_reason": "reason",
