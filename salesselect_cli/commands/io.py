@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -102,6 +101,7 @@ class _CsvFile:
 @contextlib.contextmanager
 def _csv_file(file: str) -> Iterator[_CsvFile]:
     """The file, or stdin (`-`) spooled to a temporary file, opened for streaming."""
+    import shutil
     import tempfile
 
     try:
