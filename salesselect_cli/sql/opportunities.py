@@ -92,7 +92,13 @@ class OpportunityRoom(SetupRoom):
             yield self.record(row)
 
     def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
-        """The export's CSV rows as tuples (model.EXPORT_COLUMNS order), formatted by the database itself.
+        """The export's CSV rows as tuples, formatted by the database itself (see export_sql)."""
+        sql, params = self.export_sql(flt, decimal_mark)
+        self.conn.execute("PRAGMA cache_size = -8192")  # a one-pass read gains nothing from a big cache
+        return self.conn.execute(sql, params)
+
+    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".") -> tuple[str, list]:
+        """The export's SELECT and its parameters: the export columns in order (commands/io.py).
 
         What `list_opportunities` gives as records, but money, days_left, the indicator and the formula
         guard (a leading quote on text Excel would run) are computed in SQL, so a big export is one C
@@ -109,20 +115,23 @@ class OpportunityRoom(SetupRoom):
         def guard(column: str) -> str:
             return f"CASE WHEN substr({column}, 1, 1) IN ({starts}) THEN '''' || {column} ELSE {column} END"
 
-        texts = ("o.title", "o.company", "o.contact", "bt.name", "s.name", "src.name")
+        texts = (("o.title", "title"), ("o.company", "company"), ("o.contact", "contact"),
+                 ("bt.name", "business_type"), ("s.name", "stage"), ("src.name", "source"))
         sql = f"""
-            SELECT o.id, {', '.join(guard(c) for c in texts)},
+            SELECT o.id, {', '.join(f'{guard(c)} AS {name}' for c, name in texts)},
                    (o.value_cents / 100) || ? || CASE WHEN o.value_cents % 100 < 10 THEN '0' ELSE '' END
-                       || (o.value_cents % 100),
-                   o.expected_close, {guard('u.name')}, o.status, {guard('r.text')}, {guard('o.vacancy')},
-                   o.created, o.closed,
+                       || (o.value_cents % 100) AS value,
+                   o.expected_close, {guard('u.name')} AS owner, o.status, {guard('r.text')} AS reason,
+                   {guard('o.vacancy')} AS vacancy, o.created, o.closed,
                    CASE WHEN o.status = 'open' AND o.expected_close IS NOT NULL
-                        THEN {days_between('o.expected_close', '?')} END,
+                        THEN {days_between('o.expected_close', '?')} END AS days_left,
                    CASE WHEN o.status != 'open' OR o.expected_close IS NULL THEN 'none'
                         WHEN o.expected_close <= ? THEN 'red' WHEN o.expected_close <= ? THEN 'orange'
-                        ELSE 'green' END,
-                   (SELECT MIN(f.due) FROM followups f WHERE f.opportunity_id = o.id AND f.done IS NULL),
-                   {guard('cs.name')}, {guard('o.notes')}, {guard('o.external_key')}
+                        ELSE 'green' END AS indicator,
+                   (SELECT MIN(f.due) FROM followups f WHERE f.opportunity_id = o.id AND f.done IS NULL)
+                       AS next_followup,
+                   {guard('cs.name')} AS closed_from, {guard('o.notes')} AS notes,
+                   {guard('o.external_key')} AS external_key
               FROM opportunities o
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN stages s ON s.id = o.stage_id
@@ -132,8 +141,7 @@ class OpportunityRoom(SetupRoom):
               LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
              WHERE {where}
              ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"""
-        self.conn.execute("PRAGMA cache_size = -8192")  # a one-pass read gains nothing from a big cache
-        return self.conn.execute(sql, [decimal_mark, self.today.isoformat(), red, orange, *params])
+        return sql, [decimal_mark, self.today.isoformat(), red, orange, *params]
 
     def get_opportunity(self, opportunity_id: int) -> dict:
         row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])
