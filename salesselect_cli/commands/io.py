@@ -13,7 +13,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
-from salesselect_cli.context import session
+from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
 
@@ -24,13 +24,13 @@ PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be wort
 EXPORT_EXTRAS = ("closed_from", "notes", "external_key")
 
 
+class _DryRun(Exception):
+    """Rolls a re-import's trial back once its summary has been computed."""
+
+
 class ExportFormat(str, Enum):
     csv = "csv"
     json = "json"
-
-
-class _DryRun(Exception):
-    """Rolls the import back once its summary has been computed."""
 
 
 def register(app: typer.Typer) -> None:
@@ -228,6 +228,7 @@ def import_(
     An import fires no workflows.
     """
     from salesselect_cli.rules.importing import RowParser, build_mapping, parse_maps, parse_value_maps
+    from salesselect_cli.sql.imports import ImportResult
 
     with _csv_file(file) as csv_file:
         records = csv_file.records()
@@ -242,32 +243,45 @@ def import_(
         orders = _date_orders(csv_file, mapping, headers, date_format)
         records = csv_file.records()
         next(records)
-        with session(ctx, write=True) as store:
+        keyed = "external_key" in mapping.columns
+        # a dry run reads (no write lock, nothing written); one with --key tries its updates and rolls back
+        with session(ctx, write=keyed or not dry_run) as store:
             defaults["owner"] = owner or store.user["name"]
             parser = RowParser(store.import_names(), mapping, defaults, store.today, translations, orders)
             with _progress(records, csv_file) as tracked:
                 parsed = (parser.parse(line, cells) for line, cells in tracked)
                 rows = (row for row in parsed if row is not None)
-                try:
-                    with store.savepoint():
-                        result = store.import_opportunities(rows, frozenset(mapping.columns), allow_duplicates)
-                        unknown = parser.unknown_error(file)
-                        if unknown is not None:
-                            raise unknown
-                        summary = store.import_summary(result.first_id)
-                        currency = store.currency
-                        if dry_run:
-                            raise _DryRun()
-                except _DryRun:
-                    pass
+                if dry_run and not keyed:
+                    summary, count = store.import_preview(rows)
+                    result = ImportResult(0, added=count)
+                    _raise_unknown(parser, file)
+                else:
+                    try:
+                        with store.savepoint():
+                            result = store.import_opportunities(rows, frozenset(mapping.columns), allow_duplicates)
+                            _raise_unknown(parser, file)
+                            summary = store.import_summary(result.first_id)
+                            if dry_run:
+                                raise _DryRun()
+                    except _DryRun:
+                        pass
+                    if not dry_run:
+                        Saving.saved = f"Imported {result.added:,} {'opportunity' if result.added == 1 else 'opportunities'}"
+            currency = store.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(f"{file} has a header but no rows to import")
-    keyed = "external_key" in mapping.columns
     if fmt is Format.table:
         _print_summary(summary, result, keyed, dry_run, mapping.ignored, currency)
     else:
         emit(summary, fmt.value)
         _said(result, keyed, dry_run, mapping.ignored)
+
+
+def _raise_unknown(parser, file: str) -> None:
+    """The one error for every unknown value in the file, once all rows have been read."""
+    unknown = parser.unknown_error(file)
+    if unknown is not None:
+        raise unknown
 
 
 def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:

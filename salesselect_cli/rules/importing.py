@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from salesselect_cli.errors import Invalid, SalesSelectError, closest_first, unknown_name
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
-from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text
+from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, fold
 
 # The fields a CSV column can fill, in the order of the export (SPEC §3) plus the export's extras.
 FIELDS = (
@@ -80,7 +80,7 @@ def parse_value_maps(items: list[str]) -> dict[str, dict[str, str]]:
         if wanted not in VALUE_FIELDS:
             raise Invalid(f"--map-value {item}: '{name.strip()}' is not a field with named values; "
                           f"fields: {', '.join(VALUE_FIELDS)}")
-        result.setdefault(wanted, {})[source.strip().casefold()] = target.strip()
+        result.setdefault(wanted, {})[fold(source)] = target.strip()
     return result
 
 
@@ -303,7 +303,7 @@ def _alike(text: str, name: str) -> bool:
 
 
 def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int, str]:
-    found = table.get(name.strip().casefold())
+    found = table.get(fold(name))
     if found is None:
         raise unknown_name(kind, name.strip(), [n for _, n in table.values()])
     return found
@@ -366,42 +366,42 @@ class RowParser:
     def _check_value_maps(self) -> None:
         for name, pairs in self.value_maps.items():
             valid = self._valid(name)
-            folded = {v.casefold() for v in valid}
+            folded = {fold(v) for v in valid}
             for source, target in pairs.items():
-                if target and target.casefold() not in folded:
+                if target and fold(target) not in folded:
                     raise Invalid(f"--map-value {name}:{source}={target}: "
                                   f"{unknown_name(name.replace('_', ' '), target, valid)}")
 
     def _mapped(self, name: str, cell: str) -> str:
         text = cell.strip()
         pairs = self.value_maps.get(name)
-        if pairs and text.casefold() in pairs:
-            return pairs[text.casefold()]
+        if pairs and fold(text) in pairs:
+            return pairs[fold(text)]
         return text
 
     def _miss(self, name: str, text: str) -> _Unknown:
         seen = self.unknown.setdefault(name, {})
-        found = seen.get(text.casefold())
+        found = seen.get(fold(text))
         if found is None:
-            seen[text.casefold()] = UnknownValue(text, 1, self._line)
+            seen[fold(text)] = UnknownValue(text, 1, self._line)
         else:
             found.rows += 1
         return _Unknown()
 
     def _lookup(self, name: str, table: dict[str, tuple[int, str]], text: str) -> tuple[int, str]:
-        found = table.get(text.casefold())
+        found = table.get(fold(text))
         if found is None:
             raise self._miss(name, text)
         return found
 
     def _stage(self, name: str) -> StageInfo:
-        found = self.names.stages.get(name.strip().casefold())
+        found = self.names.stages.get(fold(name))
         if found is None:
             raise unknown_name("stage", name.strip(), self.names.stage_names)
         return found
 
     def _cell_stage(self, text: str) -> StageInfo:
-        found = self.names.stages.get(text.casefold())
+        found = self.names.stages.get(fold(text))
         if found is None:
             raise self._miss("stage", text)
         return found
@@ -549,11 +549,11 @@ class RowParser:
             if status == "lost":
                 raise Invalid("a lost opportunity needs a lost reason (reason column)")
             return None, None
-        found = self.names.reasons.get((text.casefold(), status))
+        found = self.names.reasons.get((fold(text), status))
         if found is None:
             other = "won" if status == "lost" else "lost"
             valid = [t for (_, s), (_, t) in self.names.reasons.items() if s == status]
-            if (text.casefold(), other) in self.names.reasons:
+            if (fold(text), other) in self.names.reasons:
                 raise Invalid(f"reason '{text}' is a {other} reason, not a {status} reason; "
                               f"{status} reasons: {', '.join(valid) or 'none'}")
             raise self._miss("reason", text)

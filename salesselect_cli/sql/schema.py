@@ -259,6 +259,12 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
+@migration
+def m005_workflow_env(db):
+    # the environment variables (names) a workflow's run: hooks may see besides the event's own
+    db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
+
+
 # A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
 # of the same export updates the deals it made instead of adding them again.
 @migration
