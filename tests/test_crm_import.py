@@ -368,3 +368,10 @@ def test_the_csv_export_formats_in_sql_what_the_records_say(cli, ok, tmp_path):
     assert any(r["next_followup"] for r in rows) and any(r["days_left"].startswith("-") for r in rows)
     [guarded] = [r for r in rows if r["company"] == "'-Acme"]
     assert (guarded["title"], guarded["value"], guarded["days_left"]) == ("'=SUM(A1)", "0.05", "1")
+
+
+def test_a_backup_name_with_control_characters_is_refused(agency, cli, tmp_path):
+    run = cli("backup", str(tmp_path / "copy\x1b[8m.db"))
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: the backup's file name must not contain control characters")
+    assert list(tmp_path.glob("copy*")) == []

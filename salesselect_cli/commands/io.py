@@ -390,6 +390,9 @@ def backup(
     back over the database file while nobody uses salesselect (remove the old file's -wal and -shm
     files too). On PostgreSQL, use pg_dump instead.
     """
+    from salesselect_cli.rules.text import clean_name
+
+    clean_name(str(file), "the backup's file name")  # no control or invisible characters in a name to type back
     with session(ctx) as store:
         store.backup(file)
         source = store.path
