@@ -55,6 +55,12 @@ def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+def set_cache(conn: sqlite3.Connection, mib: int) -> None:
+    """Let this connection keep at most `mib` MiB of pages (and sort in as much) from now on: one-pass
+    bulk steps stay small in memory."""
+    conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
+
+
 def days_between(later: str, earlier: str) -> str:
     """SQL for the whole days from `earlier` to `later` (ISO date expressions or parameters)."""
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"

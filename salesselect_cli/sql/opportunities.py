@@ -11,6 +11,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
+from salesselect_cli.sql import dialect
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.setup import SetupRoom
 
@@ -94,7 +95,7 @@ class OpportunityRoom(SetupRoom):
     def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
         """The export's CSV rows as tuples, formatted by the database itself (see export_sql)."""
         sql, params = self.export_sql(flt, decimal_mark)
-        self.conn.execute("PRAGMA cache_size = -8192")  # a one-pass read gains nothing from a big cache
+        dialect.set_cache(self.conn, 8)  # a one-pass read gains nothing from a big cache
         return self.conn.execute(sql, params)
 
     def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".") -> tuple[str, list]:
