@@ -103,3 +103,11 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
     finally:
         os.unlink(temporary)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits (SQLite's PRAGMA data_version).
+
+    Cheap enough to poll twice a second on a connection kept open outside any transaction.
+    """
+    return conn.execute("PRAGMA data_version").fetchone()[0]
