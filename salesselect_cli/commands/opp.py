@@ -58,14 +58,20 @@ def add(
     """Add an opportunity; prints its id."""
     from salesselect_cli.rules.money import parse_money
 
+    from salesselect_cli.rules.dates import past_close_warning
+
     cents = parse_money(value) if value is not None else 0
     with session(ctx, write=True) as store:
+        expected_close = parse_date_option(close, store.today)
         new_id = store.add_opportunity(
             title=title, company=company, business_type=business_type, source=source, stage=stage,
-            value_cents=cents, expected_close=parse_date_option(close, store.today), owner=owner,
+            value_cents=cents, expected_close=expected_close, owner=owner,
             contact=contact, vacancy=vacancy, note=note,
         )
+        warning = past_close_warning(expected_close, store.today)
     typer.echo(new_id)
+    if warning:
+        stderr_line(f"Warning: {warning}")
 
 
 @app.command("list")
@@ -113,13 +119,13 @@ def show(
     with session(ctx) as store:
         record = store.get_opportunity(opportunity_id)
         history = store.history(opportunity_id)
-        followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+        followups = store.list_followups(opportunity_id=opportunity_id, status="all")
         currency = store.currency
     if fmt is not Format.table:
         data = dict(record)
         data["notes"] = record["_notes"]
         data["history"] = history
-        data["followups"] = [{k: f[k] for k in ("id", "due", "text", "user", "done", "overdue")} for f in followups]
+        data["followups"] = [{k: f[k] for k in ("id", "due", "text", "user", "done", "status", "overdue")} for f in followups]
         if fmt is Format.csv:
             data = {k: v for k, v in data.items() if k not in ("history", "followups")}
         emit_object(data, fmt.value)
@@ -162,7 +168,8 @@ def _print_card(console, record: dict, history: list[dict], followups: list[dict
     if not followups:
         console.print("  none")
     for item in followups:
-        mark = "done " + item["done"] if item["done"] else ("[bold red]overdue[/]" if item["overdue"] else "open")
+        mark = ("done " + item["done"] if item["status"] == "done" else "cancelled" if item["status"] == "cancelled"
+                else "[bold red]overdue[/]" if item["overdue"] else "open")
         console.print(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})")
 
 
@@ -176,6 +183,12 @@ def _describe(item: dict) -> str:
         return f"follow-up planned {escape(new)}"
     if field == "followup done":
         return f"follow-up done {escape(new)}"
+    if field == "followup edited":
+        return f"follow-up {escape(old)} → {escape(new)}"
+    if field == "followup removed":
+        return f"follow-up removed {escape(old)}"
+    if field == "followup cancelled":
+        return f"follow-up cancelled {escape(new)}"
     if field == "hook failed":
         return f"workflow run failed: {escape(new)}"
     label = field.replace("_", " ")
@@ -221,6 +234,9 @@ def edit(
     if not changes and close is None and note is None:
         raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
                       "--owner, --vacancy, --notes or --note")
+    from salesselect_cli.rules.dates import past_close_warning
+
+    warning = None
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
@@ -230,7 +246,11 @@ def edit(
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
+        if "expected_close" in done:
+            warning = past_close_warning(changes["expected_close"], store.today)
     stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    if warning:
+        stderr_line(f"Warning: {warning}")
 
 
 @app.command("move")
@@ -240,12 +260,13 @@ def move(
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows, keep_followups=keep_followups)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 
@@ -255,13 +276,16 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
+    vacancy: Optional[str] = typer.Option(None, "--vacancy", help="The vacancy the deal led to (reference)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows)
+        automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows,
+                         keep_followups=keep_followups, vacancy=vacancy)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 
@@ -272,12 +296,14 @@ def lose(
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows)
+        automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows,
+                         keep_followups=keep_followups)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 

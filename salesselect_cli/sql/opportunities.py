@@ -21,7 +21,7 @@ SELECT o.id, o.title, o.company, o.contact,
        o.value_cents, o.expected_close, u.name AS owner, o.status,
        r.text AS reason, o.vacancy, o.created, o.closed, o.notes,
        (SELECT MIN(f.due) FROM followups f
-         WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
+         WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
        cs.name AS closed_from_stage
   FROM opportunities o
