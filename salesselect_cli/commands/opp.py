@@ -82,29 +82,51 @@ def list_(
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner."),
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
-    status: str = typer.Option("open", "--status", help="open, won, lost or all."),
+    status: Optional[str] = typer.Option(
+        None, "--status", help="open, won, lost or all (default: open; all with a closed-date, --closed-from or "
+        "--reason filter)."),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
-    search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
+    closed_in: Optional[str] = typer.Option(
+        None, "--closed-in", metavar="PERIOD",
+        help="Closed (won or lost) in this period: last-quarter, 2026-Q3, 2026-07, 2026, all, ... as in the reports."),
+    closed_after: Optional[str] = typer.Option(None, "--closed-after", metavar="DATE", help="Closed on or after this date."),
+    closed_before: Optional[str] = typer.Option(None, "--closed-before", metavar="DATE",
+                                                help="Closed on or before this date."),
+    closed_from: Optional[str] = typer.Option(
+        None, "--closed-from", metavar="STAGE", help="Won or lost from this stage (as report winloss counts it)."),
+    reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Only those won or lost with this reason."),
+    search: Optional[str] = typer.Option(None, "--search", "-q",
+                                         help="Text in the title, company, contact, vacancy or notes."),
+    sort: Optional[str] = typer.Option(
+        None, "--sort", metavar="FIELD",
+        help="Order by value, close, created, closed, days-left, stage, title, company or owner "
+        "(default: stage, then expected close)."),
+    descending: bool = typer.Option(False, "--desc", help="With --sort: largest, latest or Z first."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
     """List opportunities (open ones by default)."""
+    from salesselect_cli.errors import Invalid
     from salesselect_cli.store import OPPORTUNITY_KEYS
 
+    if descending and sort is None:
+        raise Invalid("--desc needs --sort FIELD")
     with session(ctx) as store:
         flt = opportunity_filter(
             store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
+            closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
+            reason=reason, sort=sort, descending=descending,
         )
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend
 
         emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
              caption=indicator_legend(*store.thresholds()),
-             empty="No opportunities match." if status != "open" else "No open opportunities match.")
+             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.")
 
 
 @app.command("show")

@@ -136,20 +136,27 @@ class ReportRoom(OpportunityRoom):
                     "AND l.business_type_id = ?)", [type_id])
         return "1 = 1", []
 
-    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+    @staticmethod
+    def _id_list(column: str) -> str:
+        """An aggregate of a group's ids as one comma-separated text (PostgreSQL: string_agg(col::text, ','))."""
+        return f"group_concat({column})"
+
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
+        with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
         """
         where, params = self._report_scope(flt)
+        ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
         rows = self._all(
             f"""WITH closed AS (
                   SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
-                         COUNT(*) AS n, SUM(o.value_cents) AS cents
+                         COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
                     FROM opportunities o
                    WHERE o.closed >= ? AND o.closed < ? AND +o.status IN ('won', 'lost') AND {where}
                    GROUP BY 1, 2, 3)
-                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents,
+                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
                        ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
                        ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
                        SUM(c.n) OVER per_status AS status_count
@@ -163,6 +170,7 @@ class ReportRoom(OpportunityRoom):
                 "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
                 "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
                 "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
+                **({"opportunity_ids": sorted(int(i) for i in str(r["ids"]).split(","))} if with_ids else {}),
             }
             for r in rows
         ]
