@@ -35,15 +35,15 @@ class ReportRoom(OpportunityRoom):
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self._filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
-        stage_clause = "1 = 1"
+        stage_clause = "s.archived = 0"
         stage_params: list = []
         if flt.business_type:
-            stage_clause = "s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
+            stage_clause += " AND s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
             stage_params.append(self.find_business_type(flt.business_type)["id"])
             if not all_stages:
                 stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
         elif not all_stages:
-            stage_clause = "a.count > 0"
+            stage_clause += " AND a.count > 0"
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
