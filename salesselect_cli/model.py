@@ -15,8 +15,11 @@ STATUSES = ("open", "won", "lost")
 OPPORTUNITY_KEYS = (
     "id", "title", "company", "contact", "business_type", "stage", "source", "value",
     "expected_close", "owner", "status", "reason", "vacancy", "created", "closed",
-    "days_left", "indicator", "next_followup", "closed_from",
+    "days_left", "indicator", "next_followup",
 )
+# An opportunity record as opp list, board and hooks give it: the SPEC keys, then the stage a won or lost
+# deal was closed from (as report winloss counts it; None while open).
+RECORD_KEYS = OPPORTUNITY_KEYS + ("closed_from",)
 
 # `opp list --sort FIELD`: the orders a list can take (the store turns each into SQL).
 SORT_FIELDS = ("value", "close", "created", "closed", "days-left", "stage", "title", "company", "owner")

@@ -201,7 +201,7 @@ def test_export_csv_has_every_status_and_the_spec_columns(agency, tmp_path):
     ok("opp", "win", won, "--reason", "Good price")
     run = ok("export")
     rows = list(csv.DictReader(io.StringIO(run.stdout)))
-    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS) + ["notes"]
+    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes"]
     assert {r["title"]: r["status"] for r in rows} == {"Open deal": "open", "Won deal": "won"}
     ok("export", "--output", str(tmp_path / "out.csv"))
     assert (tmp_path / "out.csv").read_bytes().endswith(b",none,,Lead,\r\n")  # RFC 4180 line ends
@@ -217,7 +217,7 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
     assert run.stdout == ""
     assert "Exported 1 opportunity to" in run.stderr
     [record] = json.loads(out.read_text(encoding="utf-8"))
-    assert list(record) == list(OPPORTUNITY_KEYS) + ["notes"]
+    assert list(record) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes"]
     assert record["title"] == "=HYPERLINK(\"http://x\")"
     [row] = list(csv.DictReader(io.StringIO(ok("export").stdout)))
     assert (row["title"], row["company"], row["contact"]) == ("'=HYPERLINK(\"http://x\")", "'@Acme", "'-Eva")
@@ -227,7 +227,7 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
 
 
 def test_export_of_an_empty_database_is_a_header(agency):
-    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS + ("notes",))]
+    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS + ("closed_from", "notes"))]
     assert agency("export", "--format", "json").json() == []
 
 

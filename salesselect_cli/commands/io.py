@@ -219,7 +219,8 @@ def export(
             nonlocal count
             for record in store.list_opportunities(flt):
                 count += 1
-                # what a re-import needs beyond the opportunity's JSON shape (which ends with closed_from)
+                # what a re-import needs beyond the SPEC shape: where a closed deal was closed from
+                record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
                 yield record
 
@@ -227,6 +228,6 @@ def export(
             if fmt is ExportFormat.json:
                 write_json(counted(), handle)
             else:
-                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + ["notes"])
+                write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + ["closed_from", "notes"])
     if output is not None and str(output) != "-":
         stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")

@@ -110,7 +110,7 @@ def list_(
 ) -> None:
     """List opportunities (open ones by default)."""
     from salesselect_cli.errors import Invalid
-    from salesselect_cli.store import OPPORTUNITY_KEYS
+    from salesselect_cli.model import RECORD_KEYS
 
     if descending and sort is None:
         raise Invalid("--desc needs --sort FIELD")
@@ -124,7 +124,7 @@ def list_(
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
+        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(RECORD_KEYS),
              caption=indicator_legend(*store.thresholds()),
              empty="No opportunities match." if flt.status != "open" else "No open opportunities match.")
 
