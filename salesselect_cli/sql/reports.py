@@ -138,8 +138,9 @@ class ReportRoom(OpportunityRoom):
 
     @staticmethod
     def _id_list(column: str) -> str:
-        """An aggregate of a group's ids as one comma-separated text (PostgreSQL: string_agg(col::text, ','))."""
-        return f"group_concat({column})"
+        """An aggregate of a group's ids as one comma-separated text: the one SQLite-only spot of the win/loss
+        report (PostgreSQL: string_agg(CAST(col AS TEXT), ',' ORDER BY col), the pg dialect's group_concat)."""
+        return f"group_concat(CAST({column} AS TEXT), ',')"
 
     def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
