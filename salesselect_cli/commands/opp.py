@@ -104,7 +104,7 @@ def list_(
         help="Order by value, close, created, closed, days-left, stage, title, company or owner "
         "(default: stage, then expected close)."),
     descending: bool = typer.Option(False, "--desc", help="With --sort: largest, latest or Z first."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -281,13 +281,14 @@ def move(
     opportunity_id: int = ID_ARGUMENT,
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows, keep_followups=keep_followups)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
@@ -299,13 +300,14 @@ def win(
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
     vacancy: Optional[str] = typer.Option(None, "--vacancy", help="The vacancy the deal led to (reference)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows,
                          keep_followups=keep_followups, vacancy=vacancy)
         after = store.get_opportunity(opportunity_id)
@@ -317,13 +319,14 @@ def lose(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows,
                          keep_followups=keep_followups)
         after = store.get_opportunity(opportunity_id)
@@ -335,15 +338,22 @@ def reopen(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.reopen(store, opportunity_id, stage, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
+
+
+def _may_skip_workflows(store, no_workflows: bool) -> None:
+    """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
+    if no_workflows:
+        store.require_key_user("skip workflows (--no-workflows)")
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
@@ -370,7 +380,9 @@ def delete(
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-        if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.delete_opportunity(opportunity_id)
