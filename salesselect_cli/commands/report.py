@@ -88,7 +88,7 @@ def _scope_text(flt) -> str:
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
           render: Callable, nothing: str) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
-    from salesselect_cli.render import emit, escape, make_console, opened
+    from salesselect_cli.render import emit, escape, make_console, opened, shown
 
     if fmt is not Format.table:
         emit(rows, fmt.value, output, csv_columns=keys)
@@ -103,7 +103,7 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
             for item in tables:
                 if isinstance(item, Lines):
                     for line in shell_lines(item, console.width):
-                        console.print(line, soft_wrap=True, highlight=False, markup=False)
+                        console.print(shown(line), soft_wrap=True, highlight=False, markup=False)
                     continue
                 _fit(item, console)
                 console.print(item)
