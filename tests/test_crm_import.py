@@ -201,14 +201,18 @@ def test_a_re_import_by_key_updates_instead_of_doubling(agency, tmp_path):
     assert sorted(r["external_key"] for r in exported) == ["h1", "h2", "h3"]
 
     rows[0] = ("h1", "Crew", "Acme", "Proposal", "1000")  # one stage change
+    rows[2] = ("h3", "Drivers", "Core BV", "Lead", "3500")  # a new company name and value
     rows.append(("h4", "Cleaners", "Delta", "Lead", "500"))  # one new deal
     path = write(tmp_path, _keyed(rows))
-    assert "Imported: added 1, updated 1, unchanged 2." in ok(*args[:1], path, *args[2:]).stderr
+    assert "Imported: added 1, updated 2, unchanged 1." in ok(*args[:1], path, *args[2:]).stderr
     opps = all_opps(ok)
     assert len(opps) == 4 and opps["Crew"]["stage"] == "Proposal"
     moves = [h for h in ok("opp", "show", opps["Crew"]["id"], "--format", "json").json()["history"]
              if h["field"] == "stage"]
     assert [(m["from_value"], m["to_value"]) for m in moves] == [("Lead", "Proposal")]
+    history = ok("opp", "show", opps["Drivers"]["id"], "--format", "json").json()["history"]
+    assert [(h["field"], h["from_value"], h["to_value"]) for h in history][1:] == [
+        ("value", "3000.00", "3500.00"), ("company", "Core", "Core BV")]
 
 
 def test_a_re_import_closes_as_win_and_lose_do_and_records_changed_values(agency, cli, tmp_path):

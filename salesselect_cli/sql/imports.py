@@ -25,6 +25,7 @@ class ImportResult:
 
 # What a re-import compares (and `opp edit` changes) when the column is in the file.
 _PLAIN = ("title", "company", "contact", "vacancy", "notes")
+_TEXT_HISTORY = ("title", "company", "contact", "vacancy")
 
 
 class ImportRoom(OpportunityRoom):
@@ -208,6 +209,9 @@ class ImportRoom(OpportunityRoom):
             changes["owner"] = self._scalar("SELECT name FROM users WHERE id = ?", [row.owner_id])
         if changes:
             self.edit_opportunity(ident, changes)
+            for name in _TEXT_HISTORY:  # `opp edit` keeps no history of these; a re-import says what it changed
+                if name in changes:
+                    self._history(ident, name, old[name], getattr(row, name))
             changed = True
         return changed
 
