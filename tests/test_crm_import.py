@@ -109,7 +109,7 @@ def test_value_map_and_skip_mistakes_are_refused_before_any_row(agency, cli, tmp
     for extra, message in [
         (["--map-value", "colour:New=Lead"], "'colour' is not a field with named values; fields: stage, owner"),
         (["--map-value", "stage=Lead"], "--map-value needs FIELD:FROM=TO"),
-        (["--map-value", "stage:New=Leed"], "--map-value stage:new=Leed: unknown stage 'Leed'; valid: Lead"),
+        (["--map-value", "stage:New=Leed"], "--map-value: unknown stage 'Leed'; valid: Lead"),
         (["--skip", "Pipeline"], "--skip: no column 'Pipeline' in the header; columns: Opportunity, Customer"),
         (["--key", "Record ID"], "--key: no column 'Record ID' in the header"),
         (["--date-format", "dym"], "--date-format must be dmy, mdy or ymd"),

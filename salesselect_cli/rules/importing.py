@@ -367,10 +367,9 @@ class RowParser:
         for name, pairs in self.value_maps.items():
             valid = self._valid(name)
             folded = {fold(v) for v in valid}
-            for source, target in pairs.items():
+            for target in pairs.values():
                 if target and fold(target) not in folded:
-                    raise Invalid(f"--map-value {name}:{source}={target}: "
-                                  f"{unknown_name(name.replace('_', ' '), target, valid)}")
+                    raise Invalid(f"--map-value: {unknown_name(name.replace('_', ' '), target, valid)}")
 
     def _mapped(self, name: str, cell: str) -> str:
         text = cell.strip()
