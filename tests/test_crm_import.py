@@ -379,3 +379,11 @@ def test_a_backup_name_with_control_characters_is_refused(agency, cli, tmp_path)
     assert run.exit_code == 1
     assert run.stderr.startswith("Error: the backup's file name must not contain control characters")
     assert list(tmp_path.glob("copy*")) == []
+
+
+def test_opp_list_writes_excel_csv(agency):
+    add_opp(agency, "Deal", "Acme", "Staffing", "Google", "--value", "1234.5")
+    run = agency("opp", "list", "--excel")
+    assert run.stdout.startswith("\ufeffid;title;company;")
+    [row] = list(csv.DictReader(io.StringIO(run.stdout.lstrip("\ufeff")), delimiter=";"))
+    assert (row["title"], row["value"]) == ("Deal", "1234,50")
