@@ -387,3 +387,17 @@ def test_opp_list_writes_excel_csv(agency):
     assert run.stdout.startswith("\ufeffid;title;company;")
     [row] = list(csv.DictReader(io.StringIO(run.stdout.lstrip("\ufeff")), delimiter=";"))
     assert (row["title"], row["value"]) == ("Deal", "1234,50")
+
+
+def test_an_archived_stage_takes_closed_deals_but_no_open_ones(agency, cli, tmp_path):
+    ok = agency
+    ok("config", "archive-stage", "Negotiation")
+    body = ("title,company,stage,status,reason,closed_from\n"
+            "Old,Acme,,lost,Too expensive,Negotiation\n")
+    ok("import", write(tmp_path, body), "--type", "Staffing", "--source", "Google")
+    old = all_opps(ok)["Old"]
+    assert (old["stage"], old["status"]) == ("Lost", "lost")
+    run = cli("import", write(tmp_path, "title,company,stage\nNew,Beta,Negotiation\n"), "--type", "Staffing",
+              "--source", "Google")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: line 2: stage 'Negotiation' is archived: no open deal can be in it; valid: Lead")

@@ -245,6 +245,7 @@ class StageInfo:
     name: str
     auto_status: str | None
     type_ids: frozenset[int]
+    archived: bool = False  # no open deal may be in it; deals closed from it keep it
 
 
 @dataclass
@@ -563,12 +564,12 @@ class RowParser:
     ) -> tuple[StageInfo, StageInfo | None]:
         """The stage the opportunity sits in and, when closed, the stage it was closed from."""
         type_stages = self.names.type_stages.get(type_id, [])
-        open_stages = [s for s in type_stages if s.auto_status is None]
+        open_stages = [s for s in type_stages if s.auto_status is None and not s.archived]
         closed_from = self._cell_stage(from_cell.strip()) if from_cell.strip() else None
         if closed_from is not None:
             if status == "open":
                 raise Invalid("closed_from given for an open opportunity")
-            if type_id not in closed_from.type_ids or closed_from.auto_status is not None:
+            if type_id not in closed_from.type_ids or closed_from.auto_status is not None:  # archived is fine here
                 raise Invalid(f"closed_from '{closed_from.name}' is not an open stage of business type "
                               f"'{type_name}'; valid: {', '.join(s.name for s in open_stages) or 'none'}")
         if status == "open":
@@ -578,6 +579,9 @@ class RowParser:
                 return open_stages[0], None
             if stage.auto_status is not None:  # only reachable through a --stage default
                 raise Invalid(f"stage '{stage.name}' marks opportunities {stage.auto_status}; the status is open")
+            if stage.archived:
+                raise Invalid(f"stage '{stage.name}' is archived: no open deal can be in it; "
+                              f"valid: {', '.join(s.name for s in open_stages) or 'none'}")
             return stage, None
         auto = [s for s in type_stages if s.auto_status == status]
         if stage is None:

@@ -39,8 +39,8 @@ class ImportRoom(OpportunityRoom):
         for row in self._all("SELECT stage_id, business_type_id FROM stage_business_types"):
             links.setdefault(row[0], set()).add(row[1])
         stages = [
-            StageInfo(r["id"], r["name"], r["auto_status"], frozenset(links.get(r["id"], ())))
-            for r in self._all("SELECT id, name, auto_status FROM stages ORDER BY position")
+            StageInfo(r["id"], r["name"], r["auto_status"], frozenset(links.get(r["id"], ())), bool(r["archived"]))
+            for r in self._all("SELECT id, name, auto_status, archived FROM stages ORDER BY position")
         ]
         type_ids = [r[0] for r in self._all("SELECT id FROM business_types")]
 
