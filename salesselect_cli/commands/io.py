@@ -27,12 +27,6 @@ class _DryRun(Exception):
     """Rolls the import back once its summary has been computed."""
 
 
-def register(app: typer.Typer) -> None:
-    """Add the top-level `import` and `export` commands."""
-    app.command("import")(import_)
-    app.command("export")(export)
-
-
 # ---------------------------------------------------------------- import
 
 
