@@ -59,6 +59,7 @@ class Command:
     prepare: object = None
     times: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds: steadier than wall time when busy
 
     def run(self, env: dict) -> None:
         if self.prepare:
@@ -66,14 +67,17 @@ class Command:
         # /usr/bin/time reports the program's own peak RSS; wait4's would include the fork of this big process
         with tempfile.NamedTemporaryFile() as peak, tempfile.TemporaryFile() as err, \
                 (open(self.stdin, "rb") if self.stdin else open(os.devnull, "rb")) as inp:
-            argv = ([TIME, "-f", "%M", "-o", peak.name] if TIME else []) + self.argv
+            argv = ([TIME, "-f", "%M %U %S", "-o", peak.name] if TIME else []) + self.argv
             started = time.perf_counter()
             process = subprocess.run(argv, stdin=inp, stdout=subprocess.DEVNULL, stderr=err, env=env)
             elapsed = time.perf_counter() - started
             if process.returncode != 0:
                 err.seek(0)
                 raise SystemExit(f"{self.label} failed ({process.returncode}): {err.read().decode()[-500:]}")
-            self.rss_kb.append(int(Path(peak.name).read_text().split()[-1]) if TIME else 0)
+            if TIME:
+                rss, user, system = Path(peak.name).read_text().split()[-3:]
+                self.rss_kb.append(int(rss))
+                self.cpu.append(float(user) + float(system))
         self.times.append(elapsed)
 
     @property
@@ -82,11 +86,19 @@ class Command:
 
     @property
     def rss_mb(self) -> float:
-        return max(self.rss_kb) / 1024  # 0 without /usr/bin/time
+        return max(self.rss_kb, default=0) / 1024  # 0 without /usr/bin/time
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else 0.0
 
 
 def interleave(commands: list[Command], runs: int, env: dict) -> None:
-    """Run every command `runs` times, rotating the order each round."""
+    """Run every command once untimed (bytecode compiled, files cached: a user's machine), then `runs`
+    times, rotating the order each round."""
+    for command in commands:
+        command.run(env)
+        command.times.clear(), command.rss_kb.clear(), command.cpu.clear()
     for round_ in range(runs):
         shift = round_ % len(commands)
         for command in commands[shift:] + commands[:shift]:
@@ -107,17 +119,20 @@ def ms(seconds: float) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| what | data | salesselect | anchor | anchor time | ratio | over anchor | peak RSS (ours / anchor) |",
-             "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| what | data | salesselect | anchor | anchor time | ratio | over anchor | CPU (ours / anchor) "
+             "| peak RSS (ours / anchor) |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         if row.anchor is None:
-            lines.append(f"| {row.what} | {row.data} | {ms(row.ours.median)} | {row.note} | | | | {row.ours.rss_mb:.0f} MB |")
+            lines.append(f"| {row.what} | {row.data} | {ms(row.ours.median)} | {row.note} | | | "
+                         f"| {ms(row.ours.cpu_median)} | {row.ours.rss_mb:.0f} MB |")
             continue
         ratio = row.ours.median / row.anchor.median
         over = (row.ours.median - row.anchor.median) * 1000
         lines.append(
             f"| {row.what} | {row.data} | {ms(row.ours.median)} | {row.anchor.label} | {ms(row.anchor.median)} "
-            f"| {ratio:.2f}x | {over:+,.0f} ms | {row.ours.rss_mb:.0f} / {row.anchor.rss_mb:.0f} MB |"
+            f"| {ratio:.2f}x | {over:+,.0f} ms | {ms(row.ours.cpu_median)} / {ms(row.anchor.cpu_median)} "
+            f"| {row.ours.rss_mb:.0f} / {row.anchor.rss_mb:.0f} MB |"
         )
     return "\n".join(lines)
 
@@ -197,6 +212,7 @@ class Bench:
         self.env = {**os.environ, "SALESSELECT_TODAY": generate.TODAY.isoformat(), "SALESSELECT_USER": generate.ME,
                     "NO_COLOR": "1", "COLUMNS": "160"}
         self.env.pop("SALESSELECT_DB", None)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode compiled
         self.rows: list[Row] = []
         self.sqlite3 = ensure_tool("sqlite3", "sqlite3")
 
