@@ -6,7 +6,7 @@ import datetime as dt
 
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.sql.people import PeopleRoom
-from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
+from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
 
 
 class ImportRoom(PeopleRoom):
@@ -91,7 +91,7 @@ class ImportRoom(PeopleRoom):
                 flush()
         if opportunities:
             flush()
-        self.conn.execute(STAGE_VISITS_FROM_HISTORY.format(
+        self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
             event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}"))
         self.set_setting(BULK_LOAD_KEY, None)
         return first_id, next_id - first_id
