@@ -200,6 +200,38 @@ def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
     assert outcomes == [("moved",), (None,)]
 
 
+def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
+    """ImportRow.path (the benchmark's generator): one history row per stage entered; visits follow them."""
+    from salesselect_cli.rules.importing import ImportRow
+    from salesselect_cli.store import Store, open_connection
+
+    path = tmp_path / "sales.db"
+    store = Store(open_connection(path), path, TODAY, "anna")
+    try:
+        with store.transaction(True):
+            names = store.import_names()
+            stage = names.stages.__getitem__
+            row = ImportRow(
+                title="Path", company="Acme", contact=None, business_type_id=names.business_types["staffing"][0],
+                stage=stage("lost"), source_id=names.sources["google"][0], value_cents=0, expected_close=None,
+                owner_id=names.users["anna"][0], status="lost", reason_id=names.reasons[("too expensive", "lost")][0],
+                reason="Too expensive", closed_from=stage("proposal"), vacancy=None, notes=None,
+                created="2026-10-01", closed="2026-10-20",
+                path=(("2026-10-01", stage("lead")), ("2026-10-04", stage("introduction")),
+                      ("2026-10-11", stage("proposal"))),
+            )
+            first_id, count = store.import_opportunities([row])
+    finally:
+        store.close()
+    assert count == 1
+    visits = [(v[1], v[2], v[4], v[5]) for v in check(path) if v[0] == first_id]  # stage, entered, days, outcome
+    ids = dict(sqlite3.connect(path).execute("SELECT name, id FROM stages").fetchall())
+    assert sorted(visits) == sorted([
+        (ids["Lead"], "2026-10-01", 3, "moved"), (ids["Introduction"], "2026-10-04", 7, "moved"),
+        (ids["Proposal"], "2026-10-11", 9, "moved"), (ids["Lost"], "2026-10-20", 0, "lost"),
+    ])
+
+
 def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
     """m005's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
     the ones under way from the partial idx_stage_visits_open."""

@@ -145,6 +145,9 @@ class ImportRow:
     notes: str | None
     created: str
     closed: str | None
+    # The open stages it went through, each with the day it entered it: the first is where it was created, the
+    # last is closed_from (or its stage). Empty (a CSV row): created straight into that stage.
+    path: tuple[tuple[str, StageInfo], ...] = ()
 
 
 def unquote_formula(cell: str) -> str:

@@ -78,7 +78,15 @@ class ImportRoom(PeopleRoom):
                 came_from.id if came_from else None, row.vacancy, row.notes, row.created, row.closed,
             ))
             entered = came_from or stage
-            history.append((ident, f"{row.created} {clock}", actor, "created", None, entered.name, None, entered.id))
+            if row.path:  # the stages it went through, then on as below from the last (`entered`)
+                previous = None
+                for day, step in row.path:
+                    history.append((ident, f"{day} {clock}", actor, "stage" if previous else "created",
+                                    previous.name if previous else None, step.name,
+                                    previous.id if previous else None, step.id))
+                    previous = step
+            else:
+                history.append((ident, f"{row.created} {clock}", actor, "created", None, entered.name, None, entered.id))
             if row.notes:
                 history.append((ident, f"{row.created} {clock}", actor, "note", None, row.notes, None, None))
             if row.status != "open":
