@@ -4,9 +4,10 @@
 
 Every deal is planned by one `random.Random(seed)`: a business type, a source, a walk through the
 type's stages (days per stage as in the demo), then won, lost (in the stage the demo's story says)
-or still open today. The rows go through the store's bulk import path (`Store.import_opportunities`,
-the one `salesselect import` uses), so the history and the derived stage_visits are the ones the
-CLI itself would write; open deals get follow-ups through `Store.add_followup`. Same seed, same
+or still open today; one in twelve stalls in a stage for good. The rows go through the store's bulk
+import path (`Store.import_opportunities`, the one `salesselect import` uses, with each deal's path
+through the stages), so the history and the derived stage_visits are the ones the CLI itself would
+write; open deals get follow-ups through `Store.add_followup`. Same seed, same
 size, same today: the same file, row for row.
 """
 
@@ -87,16 +88,18 @@ class Planner:
             last = len(path) - 1 if where == "last" else path.index(where)
         # some deals stall in a stage and stay open for good: the stale pipeline every agency has
         stall = rng.randrange(last + 1) if rng.random() < STALL_CHANCE else None
-        day, position = created, 0
+        day, entries, closed = created, [], None
         for position in range(last + 1):
+            entries.append((day.isoformat(), self.stage(path[position])))
             if position == stall:
-                day = self.today + dt.timedelta(days=1)
                 break
             low, high = demo.DAYS_IN_STAGE[path[position]]
-            day += dt.timedelta(days=rng.randint(low, high))
-            if day > self.today:
+            left = day + dt.timedelta(days=rng.randint(low, high))
+            if left > self.today:
                 break
-        closed = day if day <= self.today else None
+            day = left
+        else:
+            closed = day  # left its last stage: won, or lost where it was
         stage_name = path[position]
         status, reason = "open", None
         closed_from = None
@@ -127,7 +130,7 @@ class Planner:
             value_cents=value, expected_close=expected.isoformat() if expected else None,
             owner_id=rng.choice(self.user_ids), status=status, reason_id=reason_id, reason=reason_text,
             closed_from=closed_from, vacancy=f"VAC-{index:07d}" if won and closed else None, notes=notes,
-            created=created.isoformat(), closed=closed.isoformat() if closed else None,
+            created=created.isoformat(), closed=closed.isoformat() if closed else None, path=tuple(entries),
         )
 
 
