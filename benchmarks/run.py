@@ -1,7 +1,7 @@
 """Time the everyday commands against their anchors, side by side, and print a Markdown table.
 
     python benchmarks/run.py                      # quick: 1k and 10k deals, 3 runs (about a minute)
-    python benchmarks/run.py --sizes 1k,10k,100k,1M --runs 5 --data /work/bench-data   # the full run
+    python benchmarks/run.py --sizes 1k,10k,100k,1M --bulk-max 100k --runs 5 --data /work/bench-data  # full
     python benchmarks/run.py --write-readme       # also put the table into README.md
 
 Each pair runs interleaved (ours, anchor, anchor, ours, ...) so a busy machine slows both alike;
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1k,10k", help="agencies to time (1k,10k,100k,1M); default 1k,10k")
     parser.add_argument("--runs", type=int, default=3, help="runs per command (default 3)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="where the agencies are (made when missing)")
-    parser.add_argument("--bulk-max", default="100k", help="time import and export up to this size (default 100k)")
+    parser.add_argument("--bulk-max", default="1k", help="time import and export up to this size (default 1k)")
     parser.add_argument("--taskwarrior-size", help="the agency whose open deals face Taskwarrior (default: the largest"
                         " size up to 100k)")
     parser.add_argument("--only", choices=["startup", "everyday", "taskwarrior"], action="append",
