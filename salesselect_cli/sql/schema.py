@@ -301,13 +301,13 @@ BEGIN
 END""")
 
 STAGE_VISITS_FUNNEL_INDEXES = """
-CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, entered, status,
+CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
     business_type_id, owner_id, source_id);
 CREATE INDEX idx_stage_visits_open ON stage_visits(entered, stage_id, status, business_type_id, owner_id, source_id)
     WHERE days IS NULL
 """
-# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., entered), ...
-FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 2 1 1 1 1"
+# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., status), (.., entered)...
+FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
 
 
 @migration
