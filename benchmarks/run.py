@@ -280,8 +280,8 @@ class Bench:
         with open(csv_file, "wb") as out:
             subprocess.run(SALESSELECT + ["--db", str(db), "export", "--format", "csv"], stdout=out, env=self.env,
                            check=True)
-        empty = self.work / "empty.db"
-        if not empty.exists():  # the same setup and recruiters as the agencies, no deals
+        empty = self.work / f"empty-{size}.db"
+        if not empty.exists():  # the same setup and recruiters as the agency, no deals
             generate.init_database(empty, generate.ME, generate.TODAY,
                                    fill=lambda store: generate.setup(store, generate.parse_size(size)))
         target, anchor_target = self.work / "import.db", self.work / "anchor.db"
