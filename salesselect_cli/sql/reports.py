@@ -301,7 +301,7 @@ class ReportRoom(OpportunityRoom):
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
         opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
-        The visits come from stage_visits (m003, days since m005), which the history triggers keep; positions
+        The visits come from stage_visits (m003, days since m006), which the history triggers keep; positions
         and auto-select are read now, as the stages are today.
         """
         where, params = self._report_scope(flt, "v")
@@ -309,7 +309,7 @@ class ReportRoom(OpportunityRoom):
         period = self._day_range(start, end)
         # `grouped` folds the period's visits into one row per stage, length in days, end, next stage and the
         # deal's status now (COUNT alone is cheaper per visit than a SUM beside it): ended
-        # visits by skip-scanning idx_stage_visits_funnel in GROUP BY order (m005), the ones still under way
+        # visits by skip-scanning idx_stage_visits_funnel in GROUP BY order (m006), the ones still under way
         # (days NULL, counted up to today) from the small idx_stage_visits_open. The rest works on those rows.
         rows = self._all(
             f"""WITH grouped AS (

@@ -261,7 +261,13 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
-# Issue 16: the funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per
+@migration
+def m005_workflow_env(db):
+    # the environment variables (names) a workflow's run: hooks may see besides the event's own
+    db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
+
+
+# Issue 16 (m006): the funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per
 # entry day first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report
 # counts those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
 # idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
@@ -311,7 +317,7 @@ FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
 
 
 @migration
-def m005_stage_visit_days(db):
+def m006_stage_visit_days(db):
     db.execute("ALTER TABLE stage_visits ADD COLUMN days INTEGER")
     db.execute(f"UPDATE stage_visits SET days = {VISIT_DAYS.format(ended='ended', entered='entered')} "
                "WHERE ended IS NOT NULL")
