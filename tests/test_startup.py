@@ -54,6 +54,12 @@ def test_listed_help_line_is_the_commands_own(name):
     assert main.COMMANDS[name][2] == first_paragraph
 
 
+def test_a_lazily_built_command_has_only_its_own_options():
+    names = {param.name for param in main.load_command("board").params}
+    assert "limit" in names
+    assert not names & {"install_completion", "show_completion"}
+
+
 def test_a_command_runs_through_the_lazy_group(db, ok):
     assert "anna" in ok("user", "list").stdout
     assert "opp [OPTIONS] COMMAND" in ok("opp", "--help").stdout
