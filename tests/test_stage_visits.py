@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import TODAY, add_opp
 
 TRIGGERS = ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity")
-DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m006, on stage_visits itself
+DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m016, on stage_visits itself
 
 
 def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
@@ -155,11 +155,11 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
     for trigger in TRIGGERS:
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("DROP TABLE stage_visits")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m003_stage_visits', 'm006_stage_visit_days')")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m003_stage_visits', 'm016_stage_visit_days')")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
-    ok("report", "stages")  # reopening applies m003 and m006 again
+    ok("report", "stages")  # reopening applies m003 and m016 again
     assert check(path) == before
     conn = sqlite3.connect(path)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%stage_visits%'")}
@@ -233,7 +233,7 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
 
 
 def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
-    """m006's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
+    """m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
     the ones under way from the partial idx_stage_visits_open."""
     from salesselect_cli.model import OpportunityFilter
     from salesselect_cli.store import Store, open_connection

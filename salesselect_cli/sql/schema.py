@@ -267,8 +267,34 @@ def m005_workflow_env(db):
     db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
 
 
-# Issue 16 (m006): the funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per
-# entry day first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report
+# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
+# name of the workflow that planned them (a workflow never plans a second open one with the same text).
+FOLLOWUP_STATUS = """
+ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
+ALTER TABLE followups ADD COLUMN workflow TEXT;
+UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
+CREATE INDEX idx_followups_status ON followups(status, due);
+CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
+DROP INDEX IF EXISTS idx_followups_open;
+DROP INDEX IF EXISTS idx_followups_opportunity;
+"""
+
+
+@migration
+def m020_followup_status(db):
+    for statement in _statements(FOLLOWUP_STATUS):
+        db.execute(statement)
+
+
+# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
+# from it (removing it would rewrite their history and last year's win/loss report).
+@migration
+def m021_stage_archived(db):
+    db.execute("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))")
+
+
+# Issue 16 (m016: numbered after its issue, as m020 is; registered, so applied, after m021). The funnel groups a
+# period's visits by (stage, days, outcome, next stage) directly instead of per entry day first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report
 # counts those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
 # idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
 # skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
@@ -317,7 +343,7 @@ FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
 
 
 @migration
-def m006_stage_visit_days(db):
+def m016_stage_visit_days(db):
     db.execute("ALTER TABLE stage_visits ADD COLUMN days INTEGER")
     db.execute(f"UPDATE stage_visits SET days = {VISIT_DAYS.format(ended='ended', entered='entered')} "
                "WHERE ended IS NOT NULL")
