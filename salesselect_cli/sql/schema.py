@@ -267,35 +267,10 @@ def m005_workflow_env(db):
     db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
 
 
-# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
-# name of the workflow that planned them (a workflow never plans a second open one with the same text).
-FOLLOWUP_STATUS = """
-ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
-ALTER TABLE followups ADD COLUMN workflow TEXT;
-UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
-CREATE INDEX idx_followups_status ON followups(status, due);
-CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
-DROP INDEX IF EXISTS idx_followups_open;
-DROP INDEX IF EXISTS idx_followups_opportunity;
-"""
-
-
-@migration
-def m020_followup_status(db):
-    for statement in _statements(FOLLOWUP_STATUS):
-        db.execute(statement)
-
-
-# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
-# from it (removing it would rewrite their history and last year's win/loss report).
-@migration
-def m021_stage_archived(db):
-    db.execute("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))")
-
-
-# Issue 16 (m016: numbered after its issue, as m020 is; registered, so applied, after m021). The funnel groups a
-# period's visits by (stage, days, outcome, next stage) directly instead of per entry day first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report
-# counts those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
+# Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
+# The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
+# first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
+# those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
 # idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
 # skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
 VISIT_DAYS = dialect.days_between("{ended}", "{entered}")
@@ -354,6 +329,32 @@ def m016_stage_visit_days(db):
         db.execute(trigger)
     for statement in dialect.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE):
         db.execute(statement)
+
+
+# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
+# name of the workflow that planned them (a workflow never plans a second open one with the same text).
+FOLLOWUP_STATUS = """
+ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
+ALTER TABLE followups ADD COLUMN workflow TEXT;
+UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
+CREATE INDEX idx_followups_status ON followups(status, due);
+CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
+DROP INDEX IF EXISTS idx_followups_open;
+DROP INDEX IF EXISTS idx_followups_opportunity;
+"""
+
+
+@migration
+def m020_followup_status(db):
+    for statement in _statements(FOLLOWUP_STATUS):
+        db.execute(statement)
+
+
+# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
+# from it (removing it would rewrite their history and last year's win/loss report).
+@migration
+def m021_stage_archived(db):
+    db.execute("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))")
 
 
 def migrations_set():
