@@ -72,6 +72,12 @@ def index_shape(table: str, index: str, stat: str) -> list[str]:
     ]
 
 
+def indexed_by(index: str) -> str:
+    """Pin a query's table to one index (SQLite's `INDEXED BY`), where the plan is the point of the query
+    and another index could look cheaper to a planner without statistics."""
+    return f"INDEXED BY {index}"
+
+
 def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
