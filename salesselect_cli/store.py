@@ -85,6 +85,13 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         else:
             self.conn.execute("RELEASE step")
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database at `target` (refused if it exists), while others write."""
+        if getattr(self.conn, "backend", "sqlite") == "postgresql":
+            raise DatabaseProblem("on PostgreSQL, back up with pg_dump, or copy the agency into a file with "
+                                  "'salesselect db copy URL FILE'")
+        dialect.backup(self.conn, target)
+
     def close(self) -> None:
         self.conn.close()
 

@@ -14,10 +14,6 @@ INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --li
 EXPORT_KINDS = {".svg": "svg", ".html": "html", ".htm": "html"}
 
 
-def register(app: typer.Typer) -> None:
-    app.command("board")(board)
-
-
 def board(
     ctx: typer.Context,
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type (its stages are the columns)."),
@@ -224,7 +220,7 @@ class Desk:
         with session(self.ctx) as store:
             record = store.get_opportunity(opportunity_id)
             history = store.history(opportunity_id)
-            followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+            followups = store.list_followups(opportunity_id=opportunity_id, status="all")
             return deal_sheet(record, history, followups, store.currency)
 
     def adjacent_stage(self, opportunity_id: int, step: int):

@@ -9,7 +9,9 @@ from typing import Callable, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import (
+    Format, excel_format, excel_option, format_option, output_option, parse_date_option,
+)
 from salesselect_cli.context import session
 
 app = typer.Typer(
@@ -86,12 +88,13 @@ def _scope_text(flt) -> str:
 
 
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
-          render: Callable, nothing: str) -> None:
+          render: Callable, nothing: str, excel: bool = False) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
-    from salesselect_cli.render import emit, escape, make_console, opened
+    from salesselect_cli.render import emit, escape, make_console, opened, shown
 
+    fmt = excel_format(fmt, excel)
     if fmt is not Format.table:
-        emit(rows, fmt.value, output, csv_columns=keys)
+        emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
         return
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle,
@@ -101,6 +104,10 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
             if any(getattr(t, "needed_width", 0) > console.width for t in tables):
                 tables = render(False)  # a narrow terminal: numbers before bars
             for item in tables:
+                if isinstance(item, Lines):
+                    for line in shell_lines(item, console.width):
+                        console.print(shown(line), soft_wrap=True, highlight=False, markup=False)
+                    continue
                 _fit(item, console)
                 console.print(item)
         else:
@@ -178,6 +185,43 @@ def winloss_headline(rows: list[dict]) -> str:
             f"were lost in {lost['stage']} {reason}")
 
 
+def drilldown_words(row: dict, period, flt) -> list[str]:
+    """The `opp list` command that lists the deals behind one win/loss row, as shell words; an option and its
+    value are one word (so a wrapped command never splits them)."""
+    import shlex
+
+    from salesselect_cli.rules.periods import EARLIEST, LATEST
+
+    options = [("--status", row["status"])]
+    if period.name != "custom":
+        options.append(("--closed-in", period.name))
+    else:
+        options += [("--closed-after", period.start.isoformat())] if period.start != EARLIEST else []
+        options += [("--closed-before", period.end.isoformat())] if period.end != LATEST else []
+    options.append(("--closed-from", row["stage"]))
+    if row["reason"]:
+        options.append(("--reason", row["reason"]))
+    options += [(option, value) for option, value in
+                (("--type", flt.business_type), ("--owner", flt.owner), ("--source", flt.source)) if value]
+    return ["salesselect opp list"] + [f"{option} {shlex.quote(value)}" for option, value in options]
+
+
+def shell_lines(words: list[str], width: int) -> list[str]:
+    """Words on as few lines as fit `width`, continued with ' \\' (a shell reads them as one command)."""
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) + 2 <= width:
+            lines[-1] += " " + word
+        else:
+            lines[-1] += " \\"
+            lines.append("  " + word)
+    return lines
+
+
+class Lines(list):
+    """Lines printed as they are, never re-wrapped (a command must stay copy-pasteable)."""
+
+
 @app.command("winloss")
 def winloss(
     ctx: typer.Context,
@@ -189,12 +233,15 @@ def winloss(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """Won and lost deals closed in the period, by the stage they were closed FROM and the reason.
 
     A deal moved from Proposal into the "Lost" column was lost in Proposal. share = percent of that
     status's deals; lost rows first, largest share first. Rows: status, stage, reason, count, value,
-    share, value_share, status_count. The table starts with the biggest loss cause in one sentence.
+    share, value_share, status_count (JSON adds opportunity_ids, the deals behind each row). The table starts
+    with the biggest loss cause in one sentence and ends its first part with the `opp list` command that lists
+    the deals behind the top row.
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
@@ -202,7 +249,7 @@ def winloss(
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = _period(store, period, start, end)
-        rows = store.report_winloss(flt, span.start, span.end)
+        rows = store.report_winloss(flt, span.start, span.end, with_ids=fmt is Format.json)
         currency = store.currency
 
     def render(bars: bool) -> list:
@@ -220,10 +267,13 @@ def winloss(
                            [("Stage", "left"), ("Reason", "left"), ("Deals", "right"), ("Value", "right"),
                             (f"Share of {status}", "left")], cells, compact=not bars)
             items.append(table)
+            if part[0] is rows[0]:
+                items.append(Lines(["Deals behind the top row:"]))
+                items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
     _emit(rows, fmt, output, WINLOSS_KEYS, render,
-          f"Nothing in this period: no opportunities were closed {span.label}{_scope_text(flt)}.")
+          f"Nothing in this period: no opportunities were closed {span.label}{_scope_text(flt)}.", excel)
 
 
 # ---------------------------------------------------------------------------------------- sources
@@ -240,6 +290,7 @@ def sources(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """Per source: the deals created in the period and what became of them (as of today).
 
@@ -274,7 +325,7 @@ def sources(
         return [table]
 
     _emit(rows, fmt, output, SOURCES_KEYS, render,
-          f"Nothing in this period: no opportunities were created {span.label}{_scope_text(flt)}.")
+          f"Nothing in this period: no opportunities were created {span.label}{_scope_text(flt)}.", excel)
 
 
 # ---------------------------------------------------------------------------------------- pipeline
@@ -300,6 +351,7 @@ def pipeline(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """The open pipeline today: per stage count, value, red, orange and overdue; and by expected close month.
 
@@ -312,6 +364,7 @@ def pipeline(
     from salesselect_cli.rules.money import format_money
     from salesselect_cli.rules.periods import coming_months
 
+    fmt = excel_format(fmt, excel)
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = None
@@ -330,7 +383,8 @@ def pipeline(
         rows = month_rows if by is PipelineBy.month else stage_rows
         if not any(row["count"] for row in rows):
             rows = []
-        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing)
+        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing,
+              excel)
         return
 
     def stage_table(bars: bool):
@@ -361,7 +415,7 @@ def pipeline(
         return ([stage_table(bars)] if stage_rows else []) + ([month_table(bars)] if month_rows else [])
 
     has_deals = any(row["count"] for row in stage_rows or month_rows)
-    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing)
+    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing, excel)
 
 
 # ---------------------------------------------------------------------------------------- stages
@@ -378,6 +432,7 @@ def stages(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """The funnel, from the history: per stage, the deals that entered it in the period and what happened next.
 
@@ -408,4 +463,4 @@ def stages(
         return [table]
 
     _emit(rows, fmt, output, STAGES_KEYS, render,
-          f"Nothing in this period: no opportunity entered a stage {span.label}{_scope_text(flt)}.")
+          f"Nothing in this period: no opportunity entered a stage {span.label}{_scope_text(flt)}.", excel)

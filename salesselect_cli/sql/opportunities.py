@@ -11,6 +11,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
+from salesselect_cli.sql import dialect
 from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.setup import SetupRoom
 
@@ -21,9 +22,9 @@ SELECT o.id, o.title, o.company, o.contact,
        o.value_cents, o.expected_close, u.name AS owner, o.status,
        r.text AS reason, o.vacancy, o.created, o.closed, o.notes,
        (SELECT MIN(f.due) FROM followups f
-         WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
+         WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
-       cs.name AS closed_from_stage
+       cs.name AS closed_from_stage, o.external_key
   FROM opportunities o
   JOIN business_types bt ON bt.id = o.business_type_id
   JOIN stages s ON s.id = o.stage_id
@@ -67,14 +68,51 @@ class OpportunityRoom(SetupRoom):
             clauses.append("o.status = 'open' AND o.expected_close < ?")
             params.append(self.today.isoformat())
         if flt.search:
-            like = self.conn.like_ci
-            clauses.append(f"({like('o.title')} ESCAPE '\\' OR {like('o.company')} ESCAPE '\\')")
+            searched = ("o.title", "o.company", "o.contact", "o.vacancy", "o.notes")
+            clauses.append("(" + " OR ".join(f"{self.conn.like_ci(column)} ESCAPE '\\'" for column in searched) + ")")
             pattern = "%" + ascii_lower(flt.search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
+            params += [pattern] * len(searched)
+        if flt.closed_after or flt.closed_before:
+            # half-open by day, as the reports count: a closed date with a time part stays on its day
+            clauses.append("o.closed >= ? AND o.closed < ?")
+            params += self._closed_range(flt.closed_after, flt.closed_before)
+        if flt.closed_from:
+            clauses.append("o.status != 'open' AND COALESCE(o.closed_from_stage_id, o.stage_id) = ?")
+            params.append(self.find_stage(flt.closed_from)["id"])
+        if flt.reason:
+            status = flt.status if flt.status in ("won", "lost") else None
+            clauses.append("o.reason_id = ?")
+            params.append(self.find_reason(flt.reason, status)["id"])
         if flt.ids is not None:
             clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "1 = 0")
             params += list(flt.ids)
         return " AND ".join(clauses), params
+
+    @staticmethod
+    def _closed_range(after: dt.date | None, before: dt.date | None) -> list[str]:
+        """[after, before] inclusive as half-open ISO bounds (open ends reach the first and last days)."""
+        start = after.isoformat() if after else "0001-01-01"
+        end = (before + dt.timedelta(days=1)).isoformat() if before and before < dt.date.max else "9999-12-32"
+        return [start, end]
+
+    # `opp list --sort`: each field's SQL, undated/empty last in either direction, then by id
+    SORT_SQL = {
+        "value": "o.value_cents", "close": "o.expected_close", "created": "o.created", "closed": "o.closed",
+        "days-left": "CASE WHEN o.status = 'open' THEN o.expected_close END", "stage": "s.position",
+        "title": "LOWER(o.title)", "company": "LOWER(o.company)", "owner": "LOWER(u.name)",
+    }
+
+    def _order_sql(self, flt: OpportunityFilter) -> str:
+        from salesselect_cli.errors import unknown_name
+        from salesselect_cli.model import SORT_FIELDS
+
+        if flt.sort is None:
+            return "s.position, o.expected_close IS NULL, o.expected_close, o.id"
+        field = flt.sort.strip().lower()
+        if field not in SORT_FIELDS:
+            raise unknown_name("sort field", flt.sort, list(SORT_FIELDS))
+        column = self.SORT_SQL[field]
+        return f"{column} IS NULL, {column}{' DESC' if flt.descending else ''}, o.id"
 
     def record(self, row: Row) -> dict:
         """One opportunity in the SPEC §3 JSON shape (model.opportunity_record with today's thresholds)."""
@@ -83,14 +121,64 @@ class OpportunityRoom(SetupRoom):
     def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
         """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
         where, params = self._filter_sql(flt)
-        sql = (
-            OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"
-        )
+        sql = OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY {self._order_sql(flt)}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         for row in self.conn.execute(sql, params):
             yield self.record(row)
+
+    def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
+        """The export's CSV rows as tuples, formatted by the database itself (see export_sql)."""
+        sql, params = self.export_sql(flt, decimal_mark)
+        dialect.set_cache(self.conn, 8)  # a one-pass read gains nothing from a big cache
+        return self.conn.execute(sql, params)
+
+    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".") -> tuple[str, list]:
+        """The export's SELECT and its parameters: the export columns in order (commands/io.py).
+
+        What `list_opportunities` gives as records, but money, days_left, the indicator and the formula
+        guard (a leading quote on text Excel would run) are computed in SQL, so a big export is one C
+        loop from the cursor to the CSV writer. A small page cache keeps its memory flat.
+        """
+        from salesselect_cli.rules.indicator import close_date_bounds
+        from salesselect_cli.rules.text import FORMULA_STARTS
+        from salesselect_cli.sql.dialect import days_between
+
+        where, params = self._filter_sql(flt)
+        _, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
+        starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
+
+        def guard(column: str) -> str:
+            return f"CASE WHEN substr({column}, 1, 1) IN ({starts}) THEN '''' || {column} ELSE {column} END"
+
+        texts = (("o.title", "title"), ("o.company", "company"), ("o.contact", "contact"),
+                 ("bt.name", "business_type"), ("s.name", "stage"), ("src.name", "source"))
+        sql = f"""
+            SELECT o.id, {', '.join(f'{guard(c)} AS {name}' for c, name in texts)},
+                   (o.value_cents / 100) || ? || CASE WHEN o.value_cents % 100 < 10 THEN '0' ELSE '' END
+                       || (o.value_cents % 100) AS value,
+                   o.expected_close, {guard('u.name')} AS owner, o.status, {guard('r.text')} AS reason,
+                   {guard('o.vacancy')} AS vacancy, o.created, o.closed,
+                   CASE WHEN o.status = 'open' AND o.expected_close IS NOT NULL
+                        THEN {days_between('o.expected_close', '?')} END AS days_left,
+                   CASE WHEN o.status != 'open' OR o.expected_close IS NULL THEN 'none'
+                        WHEN o.expected_close <= ? THEN 'red' WHEN o.expected_close <= ? THEN 'orange'
+                        ELSE 'green' END AS indicator,
+                   (SELECT MIN(f.due) FROM followups f WHERE f.opportunity_id = o.id AND f.status = 'open')
+                       AS next_followup,
+                   {guard('cs.name')} AS closed_from, {guard('o.notes')} AS notes,
+                   {guard('o.external_key')} AS external_key
+              FROM opportunities o
+              JOIN business_types bt ON bt.id = o.business_type_id
+              JOIN stages s ON s.id = o.stage_id
+              JOIN sources src ON src.id = o.source_id
+              JOIN users u ON u.id = o.owner_id
+              LEFT JOIN reasons r ON r.id = o.reason_id
+              LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
+             WHERE {where}
+             ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"""
+        return sql, [decimal_mark, self.today.isoformat(), red, orange, *params]
 
     def get_opportunity(self, opportunity_id: int) -> dict:
         row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])

@@ -11,6 +11,7 @@ from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
+from salesselect_cli.sql import dialect
 from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom
 
 
@@ -35,15 +36,15 @@ class ReportRoom(OpportunityRoom):
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self._filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
-        stage_clause = "1 = 1"
+        stage_clause = "s.archived = 0"
         stage_params: list = []
         if flt.business_type:
-            stage_clause = "s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
+            stage_clause += " AND s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
             stage_params.append(self.find_business_type(flt.business_type)["id"])
             if not all_stages:
                 stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
         elif not all_stages:
-            stage_clause = "a.count > 0"
+            stage_clause += " AND a.count > 0"
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
@@ -136,20 +137,26 @@ class ReportRoom(OpportunityRoom):
                     "AND l.business_type_id = ?)", [type_id])
         return "1 = 1", []
 
-    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+    def _id_list(self, column: str) -> str:
+        """An aggregate of a group's ids as one comma-separated text (the dialect's group_concat)."""
+        return self.conn.group_concat(f"CAST({column} AS TEXT)", ",", column)
+
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
+        with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
         """
         where, params = self._report_scope(flt)
+        ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
         rows = self._all(
             f"""WITH closed AS (
                   SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
-                         COUNT(*) AS n, SUM(o.value_cents) AS cents
+                         COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
                     FROM opportunities o
                    WHERE o.closed >= ? AND o.closed < ? AND +o.status IN ('won', 'lost') AND {where}
                    GROUP BY 1, 2, 3)
-                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents,
+                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
                        ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
                        ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
                        SUM(c.n) OVER per_status AS status_count
@@ -163,6 +170,7 @@ class ReportRoom(OpportunityRoom):
                 "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
                 "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
                 "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
+                **({"opportunity_ids": sorted(int(i) for i in str(r["ids"]).split(","))} if with_ids else {}),
             }
             for r in rows
         ]
@@ -182,7 +190,7 @@ class ReportRoom(OpportunityRoom):
                          SUM(CASE WHEN o.status = 'won' THEN o.value_cents ELSE 0 END) AS revenue,
                          SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL THEN 1 ELSE 0 END) AS closed_count,
                          SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL
-                                  THEN {self.conn.days_between("o.closed", "o.created")} END) AS close_days
+                                  THEN {self.conn.days_between("substr(o.closed, 1, 10)", "substr(o.created, 1, 10)")} END) AS close_days
                     FROM opportunities o
                    WHERE o.created >= ? AND o.created < ? AND {where}
                    GROUP BY o.source_id),
@@ -302,28 +310,35 @@ class ReportRoom(OpportunityRoom):
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
         opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
-        The visits come from stage_visits (m003), which the history triggers keep; positions and auto-select
-        are read now, as the stages are today.
+        The visits come from stage_visits (m003, days since m016), which the history triggers keep; positions
+        and auto-select are read now, as the stages are today.
         """
         where, params = self._report_scope(flt, "v")
         stage_where, stage_params = self._report_stages_scope(flt)
-        # `grouped` walks idx_stage_visits_report in order (no sort) and folds a period's visits into one row
-        # per day, stage, end and next stage; everything after works on those few rows.
+        period = self._day_range(start, end)
+        # `grouped` folds the period's visits into one row per stage, length in days, end, next stage and the
+        # deal's status now (COUNT alone is cheaper per visit than a SUM beside it): ended
+        # visits by skip-scanning idx_stage_visits_funnel in GROUP BY order (m016), the ones still under way
+        # (days NULL, counted up to today) from the small idx_stage_visits_open, both pinned: another index on the
+        # entry day looks cheaper to the planner and costs a sort of the whole period. The rest works on few rows.
         rows = self._all(
             f"""WITH grouped AS (
-                  SELECT v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id,
-                         COUNT(*) AS n, SUM(CASE WHEN v.status = 'won' THEN 1 ELSE 0 END) AS ended_won
-                    FROM stage_visits v
-                   WHERE v.entered >= ? AND v.entered < ? AND {where}
-                   GROUP BY v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id),
+                  SELECT v.stage_id, v.days, v.outcome, v.next_stage_id, v.status, COUNT(*) AS n
+                    FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_funnel")}
+                   WHERE v.entered >= ? AND v.entered < ? AND v.days IS NOT NULL AND {where}
+                   GROUP BY v.stage_id, v.days, v.outcome, v.next_stage_id, v.status
+                  UNION ALL
+                  SELECT v.stage_id, {self.conn.days_between("?", "v.entered")}, NULL, NULL, v.status, COUNT(*)
+                    FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_open")}
+                   WHERE v.entered >= ? AND v.entered < ? AND v.days IS NULL AND {where}
+                   GROUP BY v.entered, v.stage_id, v.status),
                 visits AS (
-                  SELECT g.stage_id, g.n, g.ended_won,
+                  SELECT g.stage_id, g.n, CASE WHEN g.status = 'won' THEN g.n ELSE 0 END AS ended_won, g.days,
                          CASE WHEN g.outcome IS NULL THEN 'still'
                               WHEN g.outcome != 'moved' THEN g.outcome
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
-                              ELSE 'moved_back' END AS outcome,
-                         {self.conn.days_between("COALESCE(g.ended, ?)", "g.entered")} AS days
+                              ELSE 'moved_back' END AS outcome
                     FROM grouped g
                     JOIN stages s ON s.id = g.stage_id
                     LEFT JOIN stages ns ON ns.id = g.next_stage_id
@@ -357,6 +372,6 @@ class ReportRoom(OpportunityRoom):
                   FROM stages s LEFT JOIN per_stage p ON p.stage_id = s.id
                  WHERE p.entered IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
                  ORDER BY s.position""",
-            self._day_range(start, end) + params + [self.today.isoformat()] + stage_params,
+            period + params + [self.today.isoformat()] + period + params + stage_params,
         )
         return [dict(r) for r in rows]

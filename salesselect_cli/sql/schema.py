@@ -7,6 +7,7 @@ once released. `connection.py` applies the pending ones when a file is opened.
 from __future__ import annotations
 
 import re
+from salesselect_cli.sql import dialect
 
 MIGRATION_SET = "salesselect"
 
@@ -338,6 +339,127 @@ FOR EACH ROW WHEN (old.status IS DISTINCT FROM new.status OR old.business_type_i
   OR old.owner_id IS DISTINCT FROM new.owner_id OR old.source_id IS DISTINCT FROM new.source_id)
 EXECUTE FUNCTION stage_visits_on_opportunity()
 """)
+
+
+# Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
+# The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
+# first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
+# those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
+# idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
+# skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
+VISIT_DAYS = dialect.days_between("{ended}", "{entered}")
+
+STAGE_VISITS_WITH_DAYS_FROM_HISTORY = """
+INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, days, outcome, next_stage_id,
+                          status, business_type_id, owner_id, source_id)
+SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
+       {days},
+       CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
+       CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
+       o.status, o.business_type_id, o.owner_id, o.source_id
+  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
+               LEAD(to_id) OVER w AS next_to_id
+          FROM (SELECT opportunity_id, id, at, to_id,
+                       CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
+                         AS kind
+                  FROM history WHERE {event} AND {which}) k
+        WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
+  JOIN opportunities o ON o.id = e.opportunity_id
+ WHERE e.kind = 'S'
+"""  # {days}: the connection's days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")
+
+# The m003/m004 triggers end visits (UPDATE ... SET ended) and rebuild them (INSERT with ended); these follow.
+STAGE_VISIT_DAYS_TRIGGERS = (f"""
+CREATE TRIGGER stage_visits_days_ended AFTER UPDATE OF ended ON stage_visits
+WHEN new.ended IS NOT NULL
+BEGIN
+  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
+END""", f"""
+CREATE TRIGGER stage_visits_days_inserted AFTER INSERT ON stage_visits
+WHEN new.ended IS NOT NULL AND new.days IS NULL
+BEGIN
+  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
+END""")
+
+STAGE_VISITS_FUNNEL_INDEXES = """
+CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
+    business_type_id, owner_id, source_id);
+CREATE INDEX idx_stage_visits_open ON stage_visits(entered, stage_id, status, business_type_id, owner_id, source_id)
+    WHERE days IS NULL
+"""
+# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., status), (.., entered)...
+FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
+
+
+# PostgreSQL: one BEFORE trigger keeps `days` for every row that ends (the SQLite pair's job).
+PG_STAGE_VISIT_DAYS = ("""
+CREATE OR REPLACE FUNCTION stage_visits_days() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF new.ended IS NOT NULL AND (TG_OP = 'UPDATE' OR new.days IS NULL) THEN
+    new.days := CAST(new.ended AS date) - CAST(new.entered AS date);
+  END IF;
+  RETURN new;
+END $$""", """
+CREATE TRIGGER stage_visits_days BEFORE INSERT OR UPDATE OF ended ON stage_visits
+FOR EACH ROW EXECUTE FUNCTION stage_visits_days()""")
+
+
+@migration
+def m016_stage_visit_days(db):
+    if is_postgres(db):
+        db.execute("ALTER TABLE stage_visits ADD COLUMN days BIGINT")
+        db.execute("UPDATE stage_visits SET days = CAST(ended AS date) - CAST(entered AS date) WHERE ended IS NOT NULL")
+        db.execute("DROP INDEX IF EXISTS idx_stage_visits_report")
+        for statement in _statements(STAGE_VISITS_FUNNEL_INDEXES) + list(PG_STAGE_VISIT_DAYS):
+            db.execute(statement)
+        return
+    db.execute("ALTER TABLE stage_visits ADD COLUMN days INTEGER")
+    db.execute(f"UPDATE stage_visits SET days = {VISIT_DAYS.format(ended='ended', entered='entered')} "
+               "WHERE ended IS NOT NULL")
+    db.execute("DROP INDEX IF EXISTS idx_stage_visits_report")
+    for statement in _statements(STAGE_VISITS_FUNNEL_INDEXES):
+        db.execute(statement)
+    for trigger in STAGE_VISIT_DAYS_TRIGGERS:
+        db.execute(trigger)
+    for statement in dialect.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE):
+        db.execute(statement)
+
+
+# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
+# name of the workflow that planned them (a workflow never plans a second open one with the same text).
+FOLLOWUP_STATUS = """
+ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
+ALTER TABLE followups ADD COLUMN workflow TEXT;
+UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
+CREATE INDEX idx_followups_status ON followups(status, due);
+CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
+DROP INDEX IF EXISTS idx_followups_open;
+DROP INDEX IF EXISTS idx_followups_opportunity;
+"""
+
+
+@migration
+def m020_followup_status(db):
+    for statement in _statements(pg_ddl(FOLLOWUP_STATUS) if is_postgres(db) else FOLLOWUP_STATUS):
+        db.execute(statement)
+
+
+# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
+# from it (removing it would rewrite their history and last year's win/loss report).
+@migration
+def m021_stage_archived(db):
+    statement = "ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))"
+    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
+
+
+# A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
+# of the same export updates the deals it made instead of adding them again.
+@migration
+def m030_external_keys(db):
+    statement = "ALTER TABLE opportunities ADD COLUMN external_key TEXT"
+    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
+    db.execute("CREATE UNIQUE INDEX idx_opportunities_external_key ON opportunities(source_id, external_key) "
+               "WHERE external_key IS NOT NULL")
 
 
 def migrations_set():
