@@ -233,6 +233,7 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
     ])
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
     """m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
     the ones under way from the partial idx_stage_visits_open."""

@@ -143,7 +143,7 @@ class OpportunityRoom(SetupRoom):
         """
         from salesselect_cli.rules.indicator import close_date_bounds
         from salesselect_cli.rules.text import FORMULA_STARTS
-        from salesselect_cli.sql.dialect import days_between
+        days_between = self.conn.days_between
 
         where, params = self._filter_sql(flt)
         _, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
