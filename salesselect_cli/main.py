@@ -84,7 +84,7 @@ def root(
 
 
 def _register() -> None:
-    from salesselect_cli.commands import board, config, followup, io, opp, report, user, workflow
+    from salesselect_cli.commands import board, config, followup, io, log, opp, report, user, workflow
 
     app.command("init")(config.init)
     app.add_typer(config.app, name="config")
@@ -95,6 +95,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     app.add_typer(workflow.app, name="workflow")
     io.register(app)
+    log.register(app)
 
 
 _register()

@@ -38,7 +38,7 @@ def test_reopen_applies_nothing_new(db, ok, isolated):
 
 def test_init_makes_first_key_user_and_module_on(db, ok):
     users = ok("user", "list", "--format", "json").json()
-    assert users == [{"name": "anna", "key_user": True, "module": "inherit", "module_effective": True,
+    assert users == [{"name": "anna", "role": "recruiter", "key_user": True, "module": "inherit", "module_effective": True,
                       "open_opportunities": 0, "created": "2026-11-27"}]
 
 

@@ -14,7 +14,7 @@ class FollowupRoom(PeopleRoom):
 
     def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
                      actor: str | None = None) -> int:
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id, actor)
         text = _blank_to_none(text, "a follow-up")
         if text is None:
             raise Invalid("a follow-up needs text")
@@ -30,7 +30,7 @@ class FollowupRoom(PeopleRoom):
         self, *, mine: bool = False, due_before: dt.date | None = None, due_on_or_after: dt.date | None = None,
         opportunity_id: int | None = None, include_done: bool = False, user: str | None = None,
     ) -> list[dict]:
-        clauses, params = ["1 = 1"], []
+        clauses, params = ["o.deleted IS NULL"], []  # deals in the trash keep their follow-ups, out of sight
         if not include_done:
             clauses.append("f.done IS NULL")
         if mine:
@@ -67,6 +67,9 @@ class FollowupRoom(PeopleRoom):
             raise NotFound(f"no follow-up #{followup_id}")
         if row["done"] is not None:
             raise Conflict(f"follow-up #{followup_id} was already done on {row['done']}")
+        deal = self._opportunity_row(row["opportunity_id"])
+        if row["user_id"] != self.user["id"]:  # whose to-do it is may tick it off; else who may change the deal
+            self.require_may_change(deal)
         self.conn.execute("UPDATE followups SET done = ? WHERE id = ?", [self.today.isoformat(), followup_id])
         self._history(row["opportunity_id"], "followup done", None, f"{row['due']} {row['text']}")
         return dict(row)

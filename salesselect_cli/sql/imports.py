@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from salesselect_cli.errors import PermissionDenied
+from salesselect_cli.rules import permissions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.sql.people import PeopleRoom
 from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
@@ -48,6 +50,7 @@ class ImportRoom(PeopleRoom):
         first_id = (self._scalar("SELECT MAX(id) FROM opportunities") or 0) + 1
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
         actor = self.user["name"]
+        own_only = not permissions.may_change_any(self.actor())  # a recruiter imports only their own deals
         next_id = first_id
         opportunities: list[tuple] = []
         history: list[tuple] = []
@@ -69,6 +72,9 @@ class ImportRoom(PeopleRoom):
 
         self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits triggers step aside (m004)
         for row in rows:
+            if own_only and row.owner_id != self.user["id"]:
+                raise PermissionDenied(permissions.create_refusal(self.actor(), self._scalar(
+                    "SELECT name FROM users WHERE id = ?", [row.owner_id])))
             ident = next_id
             next_id += 1
             stage, came_from = row.stage, row.closed_from

@@ -259,6 +259,32 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
+# Team rules (issue 12): a role per user, a trash instead of deletion, and the setup part of the audit log
+# (the deal part is the history). Independent of the other phase-2 migrations; portable SQL only.
+TEAM_SCHEMA = """
+ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'recruiter' CHECK (role IN ('recruiter', 'manager'));
+ALTER TABLE opportunities ADD COLUMN deleted TEXT;
+ALTER TABLE opportunities ADD COLUMN deleted_by TEXT;
+CREATE INDEX idx_opportunities_trash ON opportunities(deleted) WHERE deleted IS NOT NULL;
+CREATE TABLE setup_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    what TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    opportunity_id INTEGER
+);
+CREATE INDEX idx_setup_log_at ON setup_log(at, id)
+"""
+
+
+@migration
+def m010_team_roles(db):
+    for statement in _statements(TEAM_SCHEMA):
+        db.execute(statement)
+
+
 def migrations_set():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations
