@@ -114,8 +114,8 @@ class BaseRoom:
     def _setup_log(self, what: str, old_value=None, new_value=None, opportunity_id: int | None = None) -> None:
         """One line in the audit log for a change outside a deal's history: setup, users, workflows, trash."""
         self.conn.execute(
-            """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id)
-               VALUES (?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
+               VALUES (?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM history))""",
             [self.now(), self.user["name"], what, None if old_value is None else str(old_value),
              None if new_value is None else str(new_value), opportunity_id],
         )

@@ -104,7 +104,8 @@ class ReportRoom(OpportunityRoom):
     def audit_log(self, user: str | None = None, opportunity_id: int | None = None, since: dt.date | None = None,
                   limit: int | None = None):
         """Who changed what and when, newest first: every deal's history (deals in the trash included) and the
-        setup log (setup, users, workflows, trash, restore, purge). Yields dicts: at, actor, kind ('deal' or
+        setup log (setup, users, workflows, trash, restore, purge), in the order they were written (a setup line
+        comes after the history rows that existed when it was written). Yields dicts: at, actor, kind ('deal' or
         'setup'), opportunity_id, title, what, old_value, new_value."""
         parts, params = [], []
         for table, kind in (("history", None), ("setup_log", "setup")):
@@ -122,16 +123,17 @@ class ReportRoom(OpportunityRoom):
             where = " AND ".join(clauses) or "1 = 1"
             if table == "history":
                 parts.append(f"""SELECT x.at, x.actor, 'deal' AS kind, x.opportunity_id, x.field AS what,
-                                        x.from_value AS old_value, x.to_value AS new_value, 0 AS src, x.id AS seq
+                                        x.from_value AS old_value, x.to_value AS new_value, x.id AS mark, 0 AS src, x.id AS seq
                                    FROM history x WHERE {where}""")
             else:
                 parts.append(f"""SELECT x.at, x.actor,
                                         CASE WHEN x.opportunity_id IS NULL THEN 'setup' ELSE 'deal' END AS kind,
-                                        x.opportunity_id, x.what, x.old_value, x.new_value, 1 AS src, x.id AS seq
+                                        x.opportunity_id, x.what, x.old_value, x.new_value, COALESCE(x.history_mark, 0) AS mark,
+                                        1 AS src, x.id AS seq
                                    FROM setup_log x WHERE {where}""")
         sql = (f"""SELECT e.at, e.actor, e.kind, e.opportunity_id, o.title, e.what, e.old_value, e.new_value
                      FROM ({" UNION ALL ".join(parts)}) e LEFT JOIN opportunities o ON o.id = e.opportunity_id
-                    ORDER BY e.at DESC, e.src DESC, e.seq DESC""")
+                    ORDER BY e.at DESC, e.mark DESC, e.src DESC, e.seq DESC""")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

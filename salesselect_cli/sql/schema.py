@@ -260,7 +260,9 @@ def m004_bulk_load_and_lighter_indexes(db):
 
 
 # Team rules (issue 12): a role per user, a trash instead of deletion, and the setup part of the audit log
-# (the deal part is the history). Independent of the other phase-2 migrations; portable SQL only.
+# (the deal part is the history). setup_log.history_mark is the last history id when the line was written,
+# so the log orders setup and deal changes made in the same second. Independent of the other phase-2
+# migrations; portable SQL only.
 TEAM_SCHEMA = """
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'recruiter' CHECK (role IN ('recruiter', 'manager'));
 ALTER TABLE opportunities ADD COLUMN deleted TEXT;
@@ -273,7 +275,8 @@ CREATE TABLE setup_log (
     what TEXT NOT NULL,
     old_value TEXT,
     new_value TEXT,
-    opportunity_id INTEGER
+    opportunity_id INTEGER,
+    history_mark INTEGER
 );
 CREATE INDEX idx_setup_log_at ON setup_log(at, id)
 """
