@@ -12,6 +12,7 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
 from salesselect_cli.sql.setup import SetupRoom
 
 
@@ -37,13 +38,10 @@ SELECT o.id, o.title, o.company, o.contact,
 def live(alias: str = "o") -> str:
     """The trash scope: the condition that keeps deals in the trash out of a query on `opportunities alias`.
 
-    Every list, board, report, export and count of deals goes through it (or through `_filter_sql`)."""
+    Every list, board, report, export and count of deals goes through it (or through `_filter_sql`). The stage
+    funnel reads stage_visits, which holds no rows for a deal in the trash (trash drops them, restore rebuilds
+    them from the history)."""
     return f"{alias}.deleted IS NULL"
-
-
-def live_ids(column: str) -> str:
-    """The trash scope for a table that refers to deals by `column` (stage_visits, followups, history)."""
-    return f"{column} NOT IN (SELECT id FROM opportunities WHERE deleted IS NOT NULL)"
 
 
 class OpportunityRoom(SetupRoom):
@@ -276,6 +274,7 @@ class OpportunityRoom(SetupRoom):
             "UPDATE opportunities SET deleted = ?, deleted_by = ? WHERE id = ?",
             [self.now(), self.user["name"], opportunity_id],
         )
+        self.conn.execute("DELETE FROM stage_visits WHERE opportunity_id = ?", [opportunity_id])
         self._setup_log("opportunity deleted", f"{record['title']} ({record['company']})", "trash", opportunity_id)
         return record
 
@@ -283,6 +282,8 @@ class OpportunityRoom(SetupRoom):
         """Bring a deal back from the trash exactly as it was."""
         self._changeable_row(opportunity_id, trashed=True)
         self.conn.execute("UPDATE opportunities SET deleted = NULL, deleted_by = NULL WHERE id = ?", [opportunity_id])
+        self.conn.execute(STAGE_VISITS_FROM_HISTORY.format(
+            event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = ?"), [opportunity_id])
         record = self.get_opportunity(opportunity_id)
         self._setup_log("opportunity restored", "trash", f"{record['title']} ({record['company']})", opportunity_id)
         return record

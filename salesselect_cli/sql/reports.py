@@ -11,7 +11,7 @@ from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
-from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom, live, live_ids
+from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom, live
 
 
 class ReportRoom(OpportunityRoom):
@@ -150,8 +150,8 @@ class ReportRoom(OpportunityRoom):
         The unary '+' keeps SQLite (which has no statistics on a user's file) from driving the query by
         these columns' indexes: the period's covering index range is the small side.
         """
-        # the trash scope: stage_visits (alias v) refers to its deal by opportunity_id
-        clauses, params = [live(table) if table == "o" else live_ids(f"{table}.opportunity_id")], []
+        # the trash scope; stage_visits (alias v) has no rows for deals in the trash
+        clauses, params = [live(table) if table == "o" else "1 = 1"], []
         if flt.business_type:
             clauses.append(f"+{table}.business_type_id = ?")
             params.append(self.find_business_type(flt.business_type)["id"])

@@ -281,10 +281,24 @@ CREATE TABLE setup_log (
 CREATE INDEX idx_setup_log_at ON setup_log(at, id)
 """
 
+# Every deal query now says `o.deleted IS NULL` (the trash scope): the reports' covering indexes carry the
+# column so they stay covering (measured at 100,200 deals: without it the board took 3x, win/loss 2x longer).
+TEAM_REPORT_INDEXES = """
+DROP INDEX IF EXISTS idx_report_closed;
+DROP INDEX IF EXISTS idx_report_created;
+DROP INDEX IF EXISTS idx_report_open;
+CREATE INDEX idx_report_closed ON opportunities(closed, status, closed_from_stage_id, stage_id, reason_id,
+    value_cents, business_type_id, owner_id, source_id, deleted) WHERE closed IS NOT NULL;
+CREATE INDEX idx_report_created ON opportunities(created, source_id, status, value_cents, closed,
+    business_type_id, owner_id, deleted);
+CREATE INDEX idx_report_open ON opportunities(status, stage_id, expected_close, value_cents, business_type_id,
+    owner_id, source_id, deleted)
+"""
+
 
 @migration
 def m010_team_roles(db):
-    for statement in _statements(TEAM_SCHEMA):
+    for statement in _statements(TEAM_SCHEMA) + _statements(TEAM_REPORT_INDEXES):
         db.execute(statement)
 
 
