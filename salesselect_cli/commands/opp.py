@@ -1,4 +1,4 @@
-"""`opp`: add, list, show, edit, move, win, lose, reopen and delete opportunities."""
+"""`opp`: add, list, show, edit, move, win, lose, reopen; delete (to the trash), trash, restore and purge."""
 
 from __future__ import annotations
 

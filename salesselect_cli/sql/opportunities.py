@@ -319,14 +319,16 @@ class OpportunityRoom(SetupRoom):
     def purge_trashed_before(self, day: dt.date) -> list[dict]:
         """Delete for good every deal moved to the trash before `day` (key users only); returns them."""
         self.require_may_purge()
-        rows = self._all(
-            """SELECT o.*, u.name AS owner FROM opportunities o JOIN users u ON u.id = o.owner_id
-                WHERE o.deleted IS NOT NULL AND o.deleted < ? ORDER BY o.id""", [day.isoformat()])
-        return self._purge(rows)
+        return self._purge(self._trashed_before(day))
 
     def trashed_before(self, day: dt.date) -> list[dict]:
         """What `purge_trashed_before(day)` would delete (for the question before it)."""
-        return [r for r in self.list_trash() if r["deleted"] < day.isoformat()]
+        return [{"id": r["id"], "title": r["title"]} for r in self._trashed_before(day)]
+
+    def _trashed_before(self, day: dt.date) -> list[Row]:
+        return self._all(
+            """SELECT o.*, u.name AS owner FROM opportunities o JOIN users u ON u.id = o.owner_id
+                WHERE o.deleted IS NOT NULL AND o.deleted < ? ORDER BY o.id""", [day.isoformat()])
 
     def _purge(self, rows: list[Row]) -> list[dict]:
         purged = []
