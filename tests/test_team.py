@@ -68,6 +68,13 @@ def test_who_may_change_a_deal(team, cli, actor, name, ident, argv):
         assert show(team, ident) == before  # nothing changed: fields, history, follow-ups
 
 
+def test_a_deal_handed_over_mid_command_stays_changeable_in_that_command(team, ok, cli):
+    ok("--user", "bob", "opp", "edit", "1", "--owner", "tom", "--note", "Tom takes over", "--value", "2000")
+    record = show(ok, 1)
+    assert (record["owner"], record["value"], record["history"][-1]["to_value"]) == ("tom", "2000.00", "Tom takes over")
+    assert cli("--user", "bob", "opp", "edit", "1", "--title", "Back").exit_code == 3  # the next command
+
+
 def test_delete_is_refused_before_asking(team, cli):
     run = cli("--user", "tom", "opp", "delete", "1")  # no --yes, no terminal: the permission comes first
     assert run.exit_code == 3 and "belongs to bob" in run.stderr

@@ -24,6 +24,7 @@ class BaseRoom:
     _user: Row | None
     _thresholds: tuple[int | None, int | None] | None
     fixed_time: str | None
+    _cleared: set[int]  # deals the acting user was allowed to change in this command
 
     def _one(self, sql: str, params: Any = ()) -> Row | None:
         return self.conn.execute(sql, params).fetchone()
@@ -102,7 +103,10 @@ class BaseRoom:
 
         The one check every deal-changing path goes through (rules/permissions.py says who may)."""
         row = self._opportunity_row(opportunity_id, trashed)
-        self.require_may_change(row, actor)
+        if row["id"] not in self._cleared:
+            self.require_may_change(row, actor)
+            if actor is None:  # decided once per command: handing the deal over mid-command keeps the right
+                self._cleared.add(row["id"])
         return row
 
     def require_may_change(self, row: Row, actor: str | None = None) -> None:

@@ -193,6 +193,7 @@ class PeopleRoom(BaseRoom):
         self.find_user(user_name)
         self.user_name = user_name
         self._user = None
+        self._cleared = set()
 
 
 def _yes_no(flag) -> str:
