@@ -24,9 +24,9 @@ def board(
     mine: bool = typer.Option(False, "--mine", help="Only your cards."),
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only cards from this source."),
     overdue: bool = typer.Option(False, "--overdue", help="Only cards past their expected close date."),
-    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", "-n", min=0, help="Cards shown per column (0: all); counts and totals cover every card."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", "-n", min=0, max=2**63 - 1, help="Cards shown per column (0: all); counts and totals cover every card."),
     all_stages: bool = typer.Option(False, "--all-stages", help="Show every stage, also empty ones and the won/lost stages."),
-    width: Optional[int] = typer.Option(None, "--width", min=20, help="Draw the board this many characters wide (default: the terminal)."),
+    width: Optional[int] = typer.Option(None, "--width", min=20, max=10_000, help="Draw the board this many characters wide (default: the terminal)."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:

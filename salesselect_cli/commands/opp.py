@@ -81,7 +81,7 @@ def list_(
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
     search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -239,12 +239,13 @@ def move(
     opportunity_id: int = ID_ARGUMENT,
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
@@ -255,12 +256,13 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
@@ -271,12 +273,13 @@ def lose(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
@@ -287,15 +290,22 @@ def reopen(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
+        _may_skip_workflows(store, no_workflows)
         automation.reopen(store, opportunity_id, stage, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
+
+
+def _may_skip_workflows(store, no_workflows: bool) -> None:
+    """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
+    if no_workflows:
+        store.require_key_user("skip workflows (--no-workflows)")
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
@@ -323,7 +333,9 @@ def delete(
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-        if not typer.confirm(f"Move #{opportunity_id} {record['title']} ({record['company']}) to the trash?"):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Move #{opportunity_id} {record['title']} ({record['company']}) to the trash?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.trash_opportunity(opportunity_id)
@@ -387,7 +399,9 @@ def purge(
         if not sys.stdin.isatty():
             raise Invalid("deleting for good needs --yes when not run from a terminal")
         what = f"#{doomed[0]['id']} {doomed[0]['title']}" if len(doomed) == 1 else f"{len(doomed)} opportunities"
-        if not typer.confirm(f"Delete {what} for good, with history and follow-ups? This cannot be undone."):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete {what} for good, with history and follow-ups? This cannot be undone.")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         if opportunity_id is not None:

@@ -9,7 +9,7 @@ from salesselect_cli.errors import Invalid
 
 TOP_KEYS = {"currency", "users", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
 USER_KEYS = {"name", "role", "key_user", "module"}
-WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled"}
+WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled", "env"}
 
 
 @dataclass
@@ -141,6 +141,10 @@ def validate_setup(setup: Any) -> Setup:
         if not actions:
             raise Invalid(f"{where}: a workflow needs at least one action")
         _check_actions(actions, where)
+        if "env" in item:
+            from salesselect_cli.rules.workflows import parse_env_names
+
+            item = dict(item, env=parse_env_names(_list(item["env"], f"{where}.env")))
         result.workflows.append({key: item[key] for key in item})
     return result
 

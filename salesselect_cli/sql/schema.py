@@ -259,6 +259,12 @@ def m004_bulk_load_and_lighter_indexes(db):
         db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
 
 
+@migration
+def m005_workflow_env(db):
+    # the environment variables (names) a workflow's run: hooks may see besides the event's own
+    db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
+
+
 # Team rules (issue 12): a role per user, a trash instead of deletion, and the setup part of the audit log
 # (the deal part is the history). setup_log.history_mark is the last history id when the line was written,
 # so the log orders setup and deal changes made in the same second. Independent of the other phase-2
