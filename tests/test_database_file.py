@@ -20,7 +20,8 @@ def digest(path: Path) -> str:
 def test_init_creates_migrated_wal_database(db, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
-    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'salesselect'")]
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'salesselect' ORDER BY id")]  # applied order
     assert names == _known_migration_names()
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(names)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -48,6 +48,8 @@ CHANGES = [
     ("reopen", 2, ["opp", "reopen", "2"]),
     ("followup-add", 1, ["followup", "add", "1", "+3d", "Call again"]),
     ("followup-done", 1, ["followup", "done", "1"]),
+    ("followup-edit", 1, ["followup", "edit", "1", "--text", "Call Acme twice"]),
+    ("followup-remove", 1, ["followup", "remove", "1"]),
     ("delete", 1, ["opp", "delete", "1", "--yes"]),
 ]
 
@@ -80,11 +82,14 @@ def test_delete_is_refused_before_asking(team, cli):
     assert run.exit_code == 3 and "belongs to bob" in run.stderr
 
 
-def test_the_follow_up_s_own_user_may_tick_it_off(team, ok, cli):
+def test_the_follow_up_s_own_user_may_manage_it(team, ok, cli):
     ok("followup", "add", "1", "+4d", "Tom checks references", "--user-for", "tom")
     mine = [f for f in show(ok, 1)["followups"] if f["user"] == "tom"][0]
+    ok("--user", "tom", "followup", "edit", mine["id"], "--due", "+5d")
     ok("--user", "tom", "followup", "done", mine["id"])
     assert [f for f in show(ok, 1)["followups"] if f["id"] == mine["id"]][0]["done"] == "2026-11-27"
+    ok("--user", "tom", "followup", "remove", mine["id"])
+    assert cli("--user", "tom", "followup", "remove", "1").exit_code == 3  # bob's to-do on bob's deal
 
 
 @pytest.mark.parametrize("actor,owner,allowed", [
@@ -291,6 +296,7 @@ def test_the_log_shows_setup_and_deal_changes_with_their_actor(team, ok, cli, mo
     (["user", "set-key-user", "bob"], "user bob key user", "no", "yes"),
     (["user", "remove", "tom"], "user tom removed", "recruiter", None),
     (["config", "add-reason", "Fast", "--status", "won"], "won reason Fast added", None, None),
+    (["config", "archive-stage", "Negotiation"], "stage Negotiation archived", "no", "yes"),
 ])
 def test_every_setup_change_is_logged(team, ok, argv, what, old, new):
     ok(*argv)
