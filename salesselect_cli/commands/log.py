@@ -14,10 +14,6 @@ from salesselect_cli.render import Column, emit, escape
 LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value", "new_value"]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("log")(log)
-
-
 def log(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", "-u", help="Only what this user (or workflow:NAME) did."),
