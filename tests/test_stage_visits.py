@@ -220,7 +220,8 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
                 path=(("2026-10-01", stage("lead")), ("2026-10-04", stage("introduction")),
                       ("2026-10-11", stage("proposal"))),
             )
-            first_id, count = store.import_opportunities([row])
+            result = store.import_opportunities([row])
+            first_id, count = result.first_id, result.added
     finally:
         store.close()
     assert count == 1
