@@ -28,6 +28,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("SALESSELECT_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     return tmp_path
 
 
