@@ -149,7 +149,8 @@ def build(store: Store, deals: int, seed: int) -> dict:
     rng = random.Random(seed)
     planner = Planner(rng, store.import_names(), users, store.today)
     store.fixed_time = "09:00:00"
-    first_id, count = store.import_opportunities(planner.deal(i) for i in range(deals))
+    result = store.import_opportunities(planner.deal(i) for i in range(deals))
+    first_id, count = result.first_id, result.added
     # follow-ups on open deals: most planned, some overdue, a third already done
     followups = 0
     for record in store.list_opportunities(_open_filter()):

@@ -131,6 +131,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("SALESSELECT_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     yield tmp_path
     if ON_POSTGRES:
         pg_cluster().drop(pg_database_of(os.environ["SALESSELECT_DB"]))

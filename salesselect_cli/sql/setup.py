@@ -44,6 +44,7 @@ class SetupRoom(PeopleRoom):
         if self._named("business_types", name):
             raise Conflict(f"business type '{name}' already exists")
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
+        self._setup_log(f"business type {name} added", None, color)
 
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
@@ -55,8 +56,12 @@ class SetupRoom(PeopleRoom):
             if clash:
                 raise Conflict(f"business type '{new_name}' already exists")
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
+            self._setup_log("business type renamed", row["name"], new_name)
         if color is not None:
-            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [validate_color(color), row["id"]])
+            color = validate_color(color)
+            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [color, row["id"]])
+            if color != row["color"]:
+                self._setup_log(f"business type {new_name or row['name']} colour", row["color"], color)
 
     def list_business_types(self) -> list[dict]:
         rows = self._all(
@@ -110,6 +115,8 @@ class SetupRoom(PeopleRoom):
                 "UPDATE workflows SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
             )
         self.conn.execute("DELETE FROM business_types WHERE id = ?", [row["id"]])
+        self._setup_log(f"business type {row['name']} removed", row["color"],
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def stage_names(self) -> list[str]:
@@ -162,6 +169,8 @@ class SetupRoom(PeopleRoom):
                 "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
                 [stage_id, business_type["id"]],
             )
+        self._setup_log(f"stage {name} added", None, f"position {position}, types "
+                        f"{', '.join(t['name'] for t in types)}, auto-select {auto or 'none'}")
 
     def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
         """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
@@ -173,6 +182,7 @@ class SetupRoom(PeopleRoom):
             if self._named("stages", new_name, "name", "id != ?", [row["id"]]):
                 raise Conflict(f"stage '{new_name}' already exists")
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
+            self._setup_log("stage renamed", row["name"], new_name)
         if auto is not None:
             status = _auto_status(None if auto.lower() == "none" else auto)
             if status != row["auto_status"]:
@@ -186,6 +196,9 @@ class SetupRoom(PeopleRoom):
                         f"{status or 'open'}; move them before changing the auto-select"
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
+            if status != row["auto_status"]:
+                self._setup_log(f"stage {new_name or row['name']} auto-select", row["auto_status"] or "none",
+                                status or "none")
 
     def move_stage(self, name: str, position: int) -> None:
         row = self.find_stage(name)
@@ -206,14 +219,17 @@ class SetupRoom(PeopleRoom):
                 "UPDATE stages SET position = position - 1 WHERE position > ? AND position <= ?", [old, position]
             )
         self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", [position, row["id"]])
+        self._setup_log(f"stage {row['name']} position", old, position)
 
     def link_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
-        self.conn.execute(
+        cursor = self.conn.execute(
             "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [stage["id"], bt["id"]],
         )
+        if cursor.rowcount:
+            self._setup_log(f"stage {stage['name']} linked", None, bt["name"])
 
     def unlink_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
@@ -238,6 +254,7 @@ class SetupRoom(PeopleRoom):
         self.conn.execute(
             "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
+        self._setup_log(f"stage {stage['name']} unlinked", bt["name"], None)
 
     def list_stages(self, include_archived: bool = False) -> list[dict]:
         """Stages in column order; archived ones only with `include_archived`."""
@@ -278,6 +295,7 @@ class SetupRoom(PeopleRoom):
                 f"'{row['name']}'; move {'it' if open_deals == 1 else 'them'} to another stage first"
             )
         self.conn.execute("UPDATE stages SET archived = 1 WHERE id = ?", [row["id"]])
+        self._setup_log(f"stage {row['name']} archived", "no", "yes")
         return True
 
     def unarchive_stage(self, name: str) -> bool:
@@ -286,6 +304,7 @@ class SetupRoom(PeopleRoom):
         if not row["archived"]:
             return False
         self.conn.execute("UPDATE stages SET archived = 0 WHERE id = ?", [row["id"]])
+        self._setup_log(f"stage {row['name']} archived", "yes", "no")
         return True
 
     def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
@@ -335,12 +354,14 @@ class SetupRoom(PeopleRoom):
                         f"reassign to a stage with the same auto-select"
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
-                                  target["id"], actor=f"{self.actor} (stage removed)")
+                                  target["id"], actor=f"{self.history_actor} (stage removed)")
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
         self.conn.execute("UPDATE stages SET position = position - 1 WHERE position > ?", [row["position"]])
+        self._setup_log(f"stage {row['name']} removed", f"position {row['position']}",
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def source_names(self) -> list[str]:
@@ -357,6 +378,7 @@ class SetupRoom(PeopleRoom):
         if self._named("sources", name):
             raise Conflict(f"source '{name}' already exists")
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
+        self._setup_log(f"source {name} added")
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
@@ -364,6 +386,7 @@ class SetupRoom(PeopleRoom):
         if self._named("sources", new_name, "name", "id != ?", [row["id"]]):
             raise Conflict(f"source '{new_name}' already exists")
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
+        self._setup_log("source renamed", row["name"], new_name)
 
     def list_sources(self) -> list[dict]:
         rows = self._all(
@@ -379,6 +402,8 @@ class SetupRoom(PeopleRoom):
         if target is not None:
             self.conn.execute("UPDATE opportunities SET source_id = ? WHERE source_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM sources WHERE id = ?", [row["id"]])
+        self._setup_log(f"source {row['name']} removed", None,
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def thresholds(self) -> tuple[int | None, int | None]:
@@ -391,6 +416,10 @@ class SetupRoom(PeopleRoom):
 
     def set_indicator(self, orange_days: int, red_days: int) -> None:
         validate_thresholds(orange_days, red_days)
+        old = self.thresholds()
+        if old != (orange_days, red_days):
+            self._setup_log("indicator", None if old[0] is None else f"orange {old[0]}, red {old[1]}",
+                            f"orange {orange_days}, red {red_days}")
         self.set_setting("orange_days", str(orange_days))
         self.set_setting("red_days", str(red_days))
         self._thresholds = None
@@ -430,6 +459,7 @@ class SetupRoom(PeopleRoom):
         if self._named("reasons", text, "text", "status = ?", [status]):
             raise Conflict(f"{status} reason '{text}' already exists")
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
+        self._setup_log(f"{status} reason {text} added")
 
     def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
         row = self.find_reason(text, status)
@@ -446,6 +476,7 @@ class SetupRoom(PeopleRoom):
         if self._named("reasons", final_text, "text", "status = ? AND id != ?", [final_status, row["id"]]):
             raise Conflict(f"{final_status} reason '{final_text}' already exists")
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
+        self._setup_log("reason changed", f"{row['text']} ({row['status']})", f"{final_text} ({final_status})")
 
     def list_reasons(self, status: str | None = None) -> list[dict]:
         rows = self._all(
@@ -464,6 +495,8 @@ class SetupRoom(PeopleRoom):
         if target is not None:
             self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
+        self._setup_log(f"{row['status']} reason {row['text']} removed", None,
+                        f"deals to {target['text']}" if target is not None else None)
         return used
 
     def config_check(self) -> list[str]:
