@@ -239,27 +239,30 @@ def legend(board: Board, labels: dict[str, str], width: int):
     used = 0
     for item in items:
         size = cell_len(item.plain)
-        if used and used + 2 + size > width:
+        if used and used + 3 + size > width:
             text.append("\n")
             used = 0
         elif used:
-            text.append("  ")
-            used += 2
+            text.append(" · ")
+            used += 3
         text.append_text(item)
         used += size
     return text
 
 
 def title(board: Board):
+    """'Board · everyone · 42 open opportunities · €2,269,100 · up to 5 per stage': whose cards come first.
+
+    One style for the whole line: a separator never starts a styled run, so pasted text keeps its spaces.
+    """
     from rich.text import Text
 
-    text = Text(overflow="fold")
-    text.append("Board", style="bold")
     noun = "opportunity" if board.count == 1 else "opportunities"
-    text.append(f" · {board.count} open {noun} · {format_money(board.value_cents, board.currency)}")
-    for words in board.scope:
-        text.append(f" · {words}", style="dim")
-    return text
+    scope = list(board.scope)
+    owner_words = scope[:1]
+    words = ["Board", *owner_words, f"{board.count} open {noun}", format_money(board.value_cents, board.currency),
+             *scope[1:]]
+    return Text(" · ".join(words), style="bold", overflow="fold")
 
 
 # ---------------------------------------------------------------- the whole board
@@ -312,4 +315,15 @@ def export_board(board: Board, width: int, kind: str) -> str:
     print_board(board, console)
     if kind == "svg":
         return console.export_svg(title=f"salesselect board {board.today.isoformat()}")
-    return console.export_html(inline_styles=True)
+    return _keep_spaces(console.export_html(inline_styles=True))
+
+
+def _keep_spaces(page: str) -> str:
+    """Spaces and line ends of the drawn board made explicit (&#160;, <br>), so a mail client that pastes the
+    HTML without its <pre> neither glues 'green later' to the next line nor drops the space after 'Board'."""
+    import re
+
+    start, end = page.index("<code"), page.index("</code>")
+    body = re.split(r"(<[^>]+>)", page[start:end])
+    body = [part if part.startswith("<") else part.replace(" ", "&#160;").replace("\n", "<br>\n") for part in body]
+    return page[:start] + "".join(body) + page[end:]

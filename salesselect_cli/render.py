@@ -29,7 +29,6 @@ class Column:
     cell: Callable[[dict], Any] | None = None
     style: str | None = None
     no_wrap: bool = False
-    wide: int = 0  # shown only when the output is at least this many characters wide
 
 
 def public(row: dict) -> dict:
@@ -153,6 +152,57 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
     return table
 
 
+READABLE = 12  # a wrapping column narrower than this (or its longest word) is hard to read
+
+
+def needed_width(table, console) -> int:
+    """The narrowest the table reads well: numbers and no-wrap cells whole, text wrapped at READABLE or its
+    longest word. Sets each column's minimum to that, so Rich never cuts a cell short with '…'."""
+    from rich.text import Text
+
+    for column in table.columns:
+        texts = [cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain for cell in column.cells]
+        texts.append(str(column.header))
+        longest = max(len(line) for text in texts for line in text.splitlines() or [""])
+        word = max((len(w) for text in texts for w in text.split()), default=0)
+        column.min_width = longest if column.no_wrap else max(word, min(longest, READABLE))
+    return table.__rich_measure__(console, console.options.update_width(10_000)).minimum
+
+
+def stacked(table):
+    """The table as one block per row of `Header: value` lines: what a terminal too narrow for it shows.
+
+    Nothing is left out: every column of every row is there, only laid out downwards.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    headers = [str(column.header).replace("\n", " ") for column in table.columns]
+    cells = [list(column.cells) for column in table.columns]
+    parts: list = []
+    if table.title:
+        parts.append(table.title if isinstance(table.title, Text) else Text.from_markup(str(table.title), style="bold"))
+    for index in range(table.row_count):
+        if parts:
+            parts.append(Text(""))
+        for header, column in zip(headers, cells):
+            value = column[index]
+            line = Text(f"{header}: ", style="bold")
+            line.append_text(value if isinstance(value, Text) else Text.from_markup(str(value)))
+            parts.append(line)
+    if table.caption:
+        parts.append(Text(""))
+        parts.append(Text.from_markup(str(table.caption)))
+    return Group(*parts)
+
+
+def fitted(table, console, least: int | None = None):
+    """The table itself when the console is wide enough for it (`least` or its needed width), else stacked."""
+    if max(least or 0, needed_width(table, console)) > console.width:
+        return stacked(table)
+    return table
+
+
 def emit(
     rows: Iterable[dict] | list[dict],
     fmt: str,
@@ -181,8 +231,8 @@ def emit(
         if not rows:
             console.print(empty)
         else:
-            shown = [c for c in columns or [Column(k, k) for k in public(rows[0])] if c.wide <= console.width]
-            console.print(build_table(rows, shown, title, caption))
+            shown = columns or [Column(k, k) for k in public(rows[0])]
+            console.print(fitted(build_table(rows, shown, title, caption), console))
     return len(rows)
 
 

@@ -427,3 +427,38 @@ def test_machine_formats_say_when_limit_leaves_cards_out(agency, ok):
     run = ok("board", "--limit", "0", "--format", "json")
     assert "Note" not in run.stderr
     assert sum(len(column["cards"]) for column in run.json()) == 4
+
+
+# ---------------------------------------------------------------- scope and header
+
+
+def test_board_shows_everyone_by_default_and_says_so(pipeline, ok):
+    everyone = ok("board", "--limit", "0").stdout
+    assert everyone.splitlines()[0].startswith("Board · everyone · 5 open opportunities · €15,000")
+    assert f"#{pipeline['staff_prop']} " in everyone  # bob's card, shown to anna
+    mine = ok("board", "--mine").stdout
+    assert mine.splitlines()[0].startswith("Board · mine · 4 open opportunities")
+    assert f"#{pipeline['staff_prop']} " not in mine
+    assert ok("board", "--owner", "BOB").stdout.splitlines()[0].startswith("Board · owner bob · 1 open opportunity")
+    assert "default: everyone's" in " ".join(ok("board", "--help").stdout.split())
+
+
+@pytest.mark.parametrize("width", ["80", "200"])
+def test_legend_and_title_keep_their_separators(pipeline, ok, width):
+    lines = ok("board", "--width", width).stdout.splitlines()
+    assert lines[0].startswith("Board · everyone · ")
+    legend = " ".join(lines[-3:])
+    assert "green later · today" in legend or re.search(r"green later\s*$", lines[-2]), legend
+    assert "latertoday" not in legend
+
+
+def test_html_board_keeps_spaces_and_line_ends_without_its_pre(pipeline, ok, tmp_path):
+    page = tmp_path / "board.html"
+    ok("board", "--output", str(page), "--width", "200")
+    html = page.read_text(encoding="utf-8")
+    body = html[html.index("<code"):html.index("</code>")]
+    text = re.sub(r"<br>", "\n", body)
+    text = re.sub(r"<[^>]+>", "", text).replace("&#160;", " ")
+    assert "Board · everyone · 5 open" in text
+    assert "green later · today 2026-11-27" in text
+    assert re.search(r">[^<]* [^<]*<", body) is None  # no bare space left for a mail client to collapse

@@ -23,21 +23,21 @@ def _money(store, record: dict) -> str:
     return format_money(record["_value_cents"], store.currency)
 
 
-def opportunity_columns(store) -> list[Column]:
-    """The table columns of an opportunity list (shared with export's table view)."""
-    return [
+def opportunity_columns(store, with_status: bool = True) -> list[Column]:
+    """The table columns of an opportunity list; Status only where the list mixes statuses."""
+    columns = [
         Column("id", "ID", justify="right", no_wrap=True),
         Column("title", "Title", cell=lambda r: escape(r["title"])),
         Column("company", "Company", cell=lambda r: escape(r["company"])),
-        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}", wide=110),
+        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}"),
         Column("stage", "Stage", cell=lambda r: escape(r["stage"])),
         Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r)),
-        Column("expected_close", "Close", no_wrap=True, wide=100),
+        Column("expected_close", "Close", no_wrap=True),
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
-        Column("owner", "Owner", cell=lambda r: escape(r["owner"]), wide=120),
-        Column("status", "Status", wide=140,
-               cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
+        Column("status", "Status", cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
     ]
+    return columns if with_status else columns[:-1]
 
 
 @app.command("add")
@@ -96,7 +96,7 @@ def list_(
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
+        emit(rows, fmt.value, output, opportunity_columns(store, with_status=status.lower() != "open"), csv_columns=list(OPPORTUNITY_KEYS),
              caption=indicator_legend(*store.thresholds()),
              empty="No opportunities match." if status != "open" else "No open opportunities match.")
 

@@ -101,29 +101,21 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
             if any(getattr(t, "needed_width", 0) > console.width for t in tables):
                 tables = render(False)  # a narrow terminal: numbers before bars
             for item in tables:
-                _fit(item, console)
-                console.print(item)
+                console.print(_fit(item, console))
         else:
             console.print(escape(nothing))
 
 
-def _fit(table, console) -> None:
-    """Leave out trailing columns that cannot be shown whole, and say so under the table."""
+def _fit(table, console):
+    """The table as it is when every column fits whole, else stacked: one block per row, nothing left out."""
+    from salesselect_cli.render import stacked
+
     if not hasattr(table, "columns"):
-        return
-    dropped = []
-
-    def too_wide() -> bool:  # Rich's own layout of the columns, as it would print them
-        widths = table._calculate_column_widths(console, console.options)
-        return sum(widths) + table._extra_width > console.width or any(
-            width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
-
-    while len(table.columns) > 2 and too_wide():
-        dropped.append(str(table.columns.pop().header).replace("\n", " "))
-    if dropped:
-        table.caption = (f"Left out at this width: {', '.join(reversed(dropped))} "
-                         f"(widen the terminal, or use --format csv)")
-        table.caption_justify = "left"
+        return table
+    widths = table._calculate_column_widths(console, console.options)  # Rich's own layout, as it would print
+    too_wide = sum(widths) + table._extra_width > console.width or any(
+        width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
+    return stacked(table) if too_wide else table
 
 
 def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], styles: list | None = None,
