@@ -187,7 +187,7 @@ def header(column: Column, currency: str):
     if column.red - column.overdue:
         alarms.append((f"{column.red - column.overdue} red", "red"))
     if column.orange:
-        alarms.append((f"{column.orange} orange", "dark_orange"))
+        alarms.append((f"{column.orange} orange", "indicator.orange"))
     if alarms:
         text.append("\n")
         for index, (words, style) in enumerate(alarms):
@@ -230,7 +230,7 @@ def legend(board: Board, labels: dict[str, str], width: int):
         items.append(item)
     if board.red_days is not None and board.orange_days is not None:
         items.append(Text(f"!! red ≤ {board.red_days}d", style="red"))
-        items.append(Text(f"! orange ≤ {board.orange_days}d", style="dark_orange"))
+        items.append(Text(f"! orange ≤ {board.orange_days}d", style="indicator.orange"))
         items.append(Text("green later", style="green"))
     else:
         items.append(Text("indicator not set: only overdue is red", style="dim"))
@@ -308,10 +308,12 @@ def export_board(board: Board, width: int, kind: str) -> str:
     """The board as rendered, in colour, as an SVG image or an HTML page (for a manager's mail)."""
     from rich.console import Console
 
-    console = Console(
+    from salesselect_cli.render import themed
+
+    console = themed(Console(
         file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
         no_color=False, highlight=False, emoji=False, legacy_windows=False,
-    )
+    ))
     print_board(board, console)
     if kind == "svg":
         return console.export_svg(title=f"salesselect board {board.today.isoformat()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from enum import Enum
 from typing import Optional
 
 import typer
@@ -22,14 +23,58 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _usage_error(exc) -> None:
+    """A usage error (bad option value, missing argument) as our one line, exit 2; help stays help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc
+    from salesselect_cli.helptext import usage_message
+
+    command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
+    _fail(f"{usage_message(exc)} (see '{command} --help')", 2)
+
+
+_UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
 class SalesSelectGroup(TyperGroup):
-    """Runs every command; domain and database errors become `Error: ...` and an exit code."""
+    """Runs every command; domain and database errors become `Error: ...` and an exit code.
+
+    Commands are tidied for people as they are resolved (helptext.tidy: metavars, wrapped help).
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from salesselect_cli.helptext import tidy
+
+        tidy(self, recursive=False)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _UsageError as exc:
+            _usage_error(exc)
+
+    def resolve_command(self, ctx, args):
+        from salesselect_cli.helptext import tidy
+
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            tidy(command)
+        return name, command, rest
+
+    def format_help(self, ctx, formatter):
+        from salesselect_cli.helptext import tidy
+
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None:
+                tidy(command)
+        return super().format_help(ctx, formatter)
 
     def invoke(self, ctx):
         import os
 
         try:
             return super().invoke(ctx)
+        except _UsageError as exc:
+            _usage_error(exc)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)
         except sqlite3.OperationalError as exc:
@@ -56,10 +101,16 @@ app = typer.Typer(
     cls=SalesSelectGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="A sales pipeline for recruitment agencies, over one SQLite file.",
 )
+
+
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 def _version(value: bool) -> None:
@@ -73,12 +124,19 @@ def root(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="Database file (default: $SALESSELECT_DB, then the app dir).", metavar="PATH"),
     user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
+    color: ColorMode = typer.Option(
+        ColorMode.auto, "--color", help="Colour: auto (a terminal without NO_COLOR, or FORCE_COLOR set), always or never.",
+        case_sensitive=False,
+    ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """A sales pipeline for recruitment agencies, over one SQLite file.
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """
+    from salesselect_cli import render
+
+    render.COLOR_MODE = color.value
     opts = options(ctx)
     opts.db, opts.user = db, user
 

@@ -50,11 +50,34 @@ def csv_safe(value: Any) -> Any:
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
+COLOR_MODE = "auto"  # the root --color option: auto, always or never (set once per command)
+
+
 def color_enabled(stream=None) -> bool:
-    stream = stream or sys.stdout
+    """--color always/never decides; auto: never with NO_COLOR, always with FORCE_COLOR, else on a terminal."""
+    if COLOR_MODE == "never":
+        return False
+    if COLOR_MODE == "always":
+        return True
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def themed(console):
+    """The indicator styles for this console: on a terminal without 256 colours orange is drawn as yellow,
+    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange."""
+    from rich.theme import Theme
+
+    few_colours = console.color_system in ("standard", "windows")
+    console.push_theme(Theme({
+        "indicator.red": "bold red", "indicator.orange": "yellow" if few_colours else "dark_orange",
+        "indicator.green": "green",
+    }))
+    return console
 
 
 def make_console(file=None, width: int | None = None, record: bool = False):
@@ -63,7 +86,7 @@ def make_console(file=None, width: int | None = None, record: bool = False):
 
     target = file or sys.stdout
     colour = color_enabled(target) and file is None
-    return Console(
+    return themed(Console(
         file=target,
         width=width,
         color_system="auto" if colour else None,
@@ -74,7 +97,7 @@ def make_console(file=None, width: int | None = None, record: bool = False):
         record=record,
         soft_wrap=False,
         legacy_windows=False,
-    )
+    ))
 
 
 def stderr_line(message: str) -> None:
@@ -254,7 +277,7 @@ def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: 
                     console.print(f"{key}: {value}")
 
 
-INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
+INDICATOR_STYLES = {"red": "indicator.red", "orange": "indicator.orange", "green": "indicator.green", "none": "dim"}
 INDICATOR_MARKS = {"red": "!! ", "orange": "! ", "green": "", "none": ""}
 
 

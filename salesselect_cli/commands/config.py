@@ -198,7 +198,7 @@ def list_business_types(ctx: typer.Context, fmt: Format = format_option(), outpu
 @app.command("edit-business-type")
 def edit_business_type(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The business type to change."),
+    name: str = typer.Argument(..., help="The business type to change.", metavar="TYPE"),
     new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
     color: Optional[str] = typer.Option(None, "--color", "--colour", help="New colour."),
 ) -> None:
@@ -211,8 +211,8 @@ def edit_business_type(
 @app.command("remove-business-type")
 def remove_business_type(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The business type to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type."),
+    name: str = typer.Argument(..., help="The business type to remove.", metavar="TYPE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type.", metavar="TYPE"),
 ) -> None:
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -234,7 +234,7 @@ def add_stage(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Stage name, unique."),
     business_type: List[str] = typer.Option(..., "--business-type", "--type", "-t", help="Link to this business type (repeat for several)."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost.", metavar="won|lost"),
     position: Optional[int] = typer.Option(None, "--position", help="Column position (default: last)."),
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
@@ -254,11 +254,11 @@ def list_stages(ctx: typer.Context, fmt: Format = format_option(), output: Optio
 @app.command("edit-stage")
 def edit_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to change."),
+    name: str = typer.Argument(..., help="The stage to change.", metavar="STAGE"),
     new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none."),
-    link: List[str] = typer.Option([], "--link", help="Also link it to this business type."),
-    unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none (no longer closes).", metavar="won|lost|none"),
+    link: List[str] = typer.Option([], "--link", help="Also link it to this business type.", metavar="TYPE"),
+    unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type.", metavar="TYPE"),
 ) -> None:
     """Rename a stage, change its auto-select, or link/unlink business types."""
     from salesselect_cli.errors import Invalid
@@ -279,8 +279,8 @@ def edit_stage(
 @app.command("link-stage")
 def link_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage."),
-    business_type: str = typer.Argument(..., help="The business type to link it to."),
+    name: str = typer.Argument(..., help="The stage.", metavar="STAGE"),
+    business_type: str = typer.Argument(..., help="The business type to link it to.", metavar="TYPE"),
 ) -> None:
     """Link a stage to another business type."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -291,8 +291,8 @@ def link_stage(
 @app.command("unlink-stage")
 def unlink_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage."),
-    business_type: str = typer.Argument(..., help="The business type to unlink it from."),
+    name: str = typer.Argument(..., help="The stage.", metavar="STAGE"),
+    business_type: str = typer.Argument(..., help="The business type to unlink it from.", metavar="TYPE"),
 ) -> None:
     """Unlink a stage from a business type (refused while its opportunities are there)."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -303,8 +303,8 @@ def unlink_stage(
 @app.command("move-stage")
 def move_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to move."),
-    position: int = typer.Argument(..., help="Its new column position (1 = first)."),
+    name: str = typer.Argument(..., help="The stage to move.", metavar="STAGE"),
+    position: int = typer.Argument(..., help="Its new column position (1 = first).", metavar="POSITION"),
 ) -> None:
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -315,8 +315,8 @@ def move_stage(
 @app.command("remove-stage")
 def remove_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage."),
+    name: str = typer.Argument(..., help="The stage to remove.", metavar="STAGE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage.", metavar="STAGE"),
 ) -> None:
     """Remove a stage; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -347,8 +347,8 @@ def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Opti
 @app.command("rename-source")
 def rename_source(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The source to rename."),
-    new_name: str = typer.Argument(..., help="Its new name."),
+    name: str = typer.Argument(..., help="The source to rename.", metavar="SOURCE"),
+    new_name: str = typer.Argument(..., help="Its new name.", metavar="NEW-NAME"),
 ) -> None:
     """Rename a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -359,8 +359,8 @@ def rename_source(
 @app.command("remove-source")
 def remove_source(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The source to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source."),
+    name: str = typer.Argument(..., help="The source to remove.", metavar="SOURCE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source.", metavar="SOURCE"),
 ) -> None:
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -374,8 +374,8 @@ def remove_source(
 @app.command("set-indicator")
 def set_indicator(
     ctx: typer.Context,
-    orange: int = typer.Option(..., "--orange", help="Days before the expected close date that the card turns orange."),
-    red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange)."),
+    orange: int = typer.Option(..., "--orange", help="Days before the expected close date that the card turns orange.", metavar="DAYS"),
+    red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange).", metavar="DAYS"),
 ) -> None:
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -421,8 +421,8 @@ def _status(value: Optional[str]) -> Optional[str]:
 @app.command("add-reason")
 def add_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'."),
-    status: str = typer.Option(..., "--status", help="won or lost."),
+    text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'.", metavar="TEXT"),
+    status: str = typer.Option(..., "--status", help="won or lost.", metavar="won|lost"),
 ) -> None:
     """Add a won or lost reason."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -433,7 +433,7 @@ def add_reason(
 @app.command("list-reasons")
 def list_reasons(
     ctx: typer.Context,
-    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons.", metavar="won|lost"),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -446,10 +446,10 @@ def list_reasons(
 @app.command("edit-reason")
 def edit_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="The reason to change."),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
+    text: str = typer.Argument(..., help="The reason to change.", metavar="REASON"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
     new_text: Optional[str] = typer.Option(None, "--text", help="New text."),
-    new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost."),
+    new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost.", metavar="won|lost"),
 ) -> None:
     """Change a reason's text or status."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -460,9 +460,9 @@ def edit_reason(
 @app.command("remove-reason")
 def remove_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="The reason to remove."),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead."),
+    text: str = typer.Argument(..., help="The reason to remove.", metavar="REASON"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead.", metavar="REASON"),
 ) -> None:
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -471,7 +471,7 @@ def remove_reason(
 
 
 @app.command("set-currency")
-def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...")) -> None:
+def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...", metavar="CODE")) -> None:
     """Set the client's currency (money is shown in it; default EUR)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_currency(code)

@@ -328,7 +328,7 @@ def pipeline(
     def stage_table(bars: bool):
         cells = [[escape(row["stage"]), str(row["count"]), format_money(row["_value_cents"], currency),
                   f"[red]{row['red']}[/]" if row["red"] else "0",
-                  f"[dark_orange]{row['orange']}[/]" if row["orange"] else "0",
+                  f"[indicator.orange]{row['orange']}[/]" if row["orange"] else "0",
                   f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
                  for row in stage_rows]
         table = _table(f"Open pipeline on {today.isoformat()}{escape(closing)}{escape(_scope_text(flt))}: "

@@ -48,7 +48,7 @@ def add(
     on: Trigger = typer.Option(..., "--on", help="The trigger: stage (the stage changed) or status (the status changed).",
                                case_sensitive=False),
     to_stage: Optional[str] = typer.Option(None, "--to-stage", help="Only when the opportunity enters this stage."),
-    from_stage: Optional[str] = typer.Option(None, "--from-stage", help="Only when it leaves this stage."),
+    from_stage: Optional[str] = typer.Option(None, "--from-stage", help="Only when it leaves this stage.", metavar="STAGE"),
     to_status: Optional[Status] = typer.Option(None, "--to-status", help="Only when its status becomes this.",
                                                case_sensitive=False),
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only opportunities of this business type."),
