@@ -23,8 +23,25 @@ NAMED = {
 }
 
 
+def _complete_from_database(param, ctx, incomplete):
+    """Names and open ids from the database for a parameter that takes one; None for any other."""
+    from salesselect_cli.completion import kind_of, suggestions
+
+    kind = kind_of(param)
+    if kind is None:
+        return None
+    from typer.core import CompletionItem
+
+    db = ctx.find_root().params.get("db")
+    return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
+
+
 class Argument(TyperArgument):
     """An argument shown by its metavar only: no `<str>` type column, no int range, no `{braces}`."""
+
+    def shell_complete(self, ctx, incomplete):
+        found = _complete_from_database(self, ctx, incomplete)
+        return super().shell_complete(ctx, incomplete) if found is None else found
 
     def display_type_rich(self, ctx):
         return None
@@ -41,6 +58,10 @@ class Argument(TyperArgument):
 
 class Option(TyperOption):
     """An option without the int-range noise (its help says what it takes)."""
+
+    def shell_complete(self, ctx, incomplete):
+        found = _complete_from_database(self, ctx, incomplete)
+        return super().shell_complete(ctx, incomplete) if found is None else found
 
     def _get_number_range_help_str(self):
         return None

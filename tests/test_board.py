@@ -410,7 +410,7 @@ def test_stage_rows(stages, width, sizes):
 
 
 def test_days_text():
-    assert kanban.days_text({"days_left": -3, "indicator": "red"}) == ("overdue 3d", "bold red")
+    assert kanban.days_text({"days_left": -3, "indicator": "red"}) == ("overdue 3d", "indicator.red")
     assert kanban.days_text({"days_left": 0, "indicator": "red"})[0] == "!! due today"
     assert kanban.days_text({"days_left": 4, "indicator": "orange"})[0] == "! 4d left"
     assert kanban.days_text({"days_left": None, "indicator": "none"}) == ("no close date", "dim")
@@ -462,3 +462,49 @@ def test_html_board_keeps_spaces_and_line_ends_without_its_pre(pipeline, ok, tmp
     assert "Board · everyone · 5 open" in text
     assert "green later · today 2026-11-27" in text
     assert re.search(r">[^<]* [^<]*<", body) is None  # no bare space left for a mail client to collapse
+
+
+# ---------------------------------------------------------------- colour
+
+
+def escapes(text: str) -> set[str]:
+    return set(re.findall(r"\x1b\[([0-9;]*)m", text))
+
+
+@pytest.mark.parametrize("args, env, coloured", [
+    (["--color", "always"], {"NO_COLOR": "1"}, True),  # the option beats the environment
+    (["--color", "never"], {"NO_COLOR": "", "FORCE_COLOR": "1"}, False),
+    ([], {"NO_COLOR": "", "FORCE_COLOR": "1"}, True),  # `FORCE_COLOR=1 salesselect board | cat`
+    ([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+    ([], {"NO_COLOR": ""}, False),  # auto, and not a terminal
+    (["--color", "AUTO"], {"NO_COLOR": "", "FORCE_COLOR": "0"}, False),
+])
+def test_color_option_and_environment(pipeline, ok, args, env, coloured):
+    run = ok(*args, "board", env={"TERM": "xterm-256color", "COLORTERM": "", **env})
+    assert (ESCAPE in run.stdout) is coloured
+    report = ok(*args, "report", "pipeline", env={"TERM": "xterm-256color", "COLORTERM": "", **env})
+    assert (ESCAPE in report.stdout) is coloured
+
+
+def test_orange_is_yellow_on_a_sixteen_colour_terminal(agency, ok):
+    """In a process of its own: Rich caches a style's escape codes for the first colour system it meets."""
+    import os
+    import subprocess
+    import sys
+
+    add_opp(ok, "Soon", "Acme", "Staffing", "HubSpot", "--close", day(4))  # orange at 5/2
+    add_opp(ok, "Sooner", "Acme", "Staffing", "HubSpot", "--close", day(1))  # red
+
+    def board(term: str) -> str:
+        env = {**os.environ, "TERM": term, "COLORTERM": "", "NO_COLOR": ""}
+        done = subprocess.run([sys.executable, "-m", "salesselect_cli", "--color", "always", "board"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert any("38;5;208" in code for code in escapes(board("xterm-256color")))  # dark_orange with 256 colours
+    basic = board("xterm")
+    assert all("38;5" not in code and "38;2" not in code for code in escapes(basic))
+    orange_code = re.search(r"\x1b\[([0-9;]*)m! 4d left", basic).group(1)
+    red_code = re.search(r"\x1b\[([0-9;]*)m!! 1d left", basic).group(1)
+    assert "33" in orange_code.split(";") and "31" in red_code.split(";")
