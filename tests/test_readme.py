@@ -138,4 +138,6 @@ def test_readme_first_commands_use_the_venv_they_create():
         assert re.search(r"(?<![/\w])salesselect ", command) is None, command
     assert commands[1].endswith(".venv/bin/python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pytest" in ci
+    assert ".ci-venv/bin/python -m pytest" in ci  # the README's test command, in CI's own environment
+    assert re.search(r"rm -rf \.venv\b", ci) is None and ".venv/" not in ci.replace(".ci-venv/", "")
+    assert ".ci-venv/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
