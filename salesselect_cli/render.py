@@ -157,7 +157,7 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
     from rich.table import Table
 
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
-                  caption_justify="left", expand=False)
+                  caption_justify="left", expand=False, collapse_padding=True)
     for column in columns:
         table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)
     from rich.text import Text
