@@ -6,9 +6,24 @@ import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import typer
+
+
+def resolve_db_path(option: str | None) -> Path:
+    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
+    if option is not None:
+        if not option.strip():
+            from salesselect_cli.errors import Invalid
+
+            raise Invalid("--db needs a file path")
+        return Path(option).expanduser()
+    env = os.environ.get("SALESSELECT_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
 
 
 @dataclass
@@ -57,7 +72,7 @@ def session(
     key_user: when given, only key users may go on (the text says what they may do).
     module_check: False only for `config module`, which key users may use with the module off.
     """
-    from salesselect_cli.store import Store, open_connection, resolve_db_path
+    from salesselect_cli.store import Store, open_connection
 
     opts = options(ctx)
     path = resolve_db_path(opts.db)

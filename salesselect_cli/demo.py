@@ -44,7 +44,7 @@ SETUP = {
     ],
     "workflows": [],
 }
-# Added after the history, so generating it fires nothing (action strings: issue 6's format).
+# Added after the history, so generating it fires nothing.
 WORKFLOWS = [
     {"name": "Proposal follow-up", "on": "stage", "to_stage": "Proposal", "actions": ["followup:+3d:Call about the proposal"]},
     {"name": "Feedback on lost deals", "on": "status", "to_status": "lost", "actions": ["note:Ask for feedback within a month"]},

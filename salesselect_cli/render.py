@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-FORMATS = ("table", "json", "csv")
 from salesselect_cli.rules.text import FORMULA_STARTS
 
 

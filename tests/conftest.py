@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,25 @@ class Run:
         return json.loads(self.stdout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def built_once():
+    """Typer turns the app into click commands on every CliRunner.invoke (about 85% of a call's time);
+    the tests build them once and reuse them, as a long-lived process would."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict = {}
+
+    def cached(typer_instance):
+        if typer_instance not in built:
+            built[typer_instance] = build(typer_instance)
+        return built[typer_instance]
+
+    typer.testing._get_command = cached
+    yield
+    typer.testing._get_command = build
+
+
 @pytest.fixture
 def cli():
     """cli('opp', 'list', ...) -> Run(exit_code, stdout, stderr). Never raises for a non-zero exit."""
@@ -67,20 +88,63 @@ def ok(cli):
     return invoke
 
 
+# Databases the fixtures build are built once per test session (through the CLI, as a user would) and
+# copied into each test's tmp_path: `from_template` runs `build` against a template file the first time
+# and copies that file (with its -wal/-shm) to $SALESSELECT_DB every time.
+_TEMPLATES: dict[str, tuple[Path, object]] = {}
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("templates")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+        origin = Path(str(source) + suffix)
+        if origin.exists():
+            shutil.copyfile(origin, Path(str(target) + suffix))
+
+
+def from_template(name: str, template_dir: Path, build):
+    """The database `build()` makes from the test's current one, copied in; returns build's result."""
+    target = Path(os.environ["SALESSELECT_DB"])
+    if name not in _TEMPLATES:
+        path = template_dir / f"{name}.db"
+        if target.exists():
+            _copy_database(target, path)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SALESSELECT_DB", str(path))
+            result = build()
+        _TEMPLATES[name] = (path, result)
+    path, result = _TEMPLATES[name]
+    _copy_database(path, target)
+    return result
+
+
 @pytest.fixture
-def db(cli):
+def db(cli, isolated, template_dir):
     """An initialised database (anna is the key user), no setup yet."""
-    run = cli("init")
-    assert run.exit_code == 0, run.stderr
-    return run
+
+    def build():
+        run = cli("init")
+        assert run.exit_code == 0, run.stderr
+        return run
+
+    return from_template("db", template_dir, build)
 
 
 @pytest.fixture
-def agency(db, ok):
+def agency(db, ok, template_dir):
     """The example agency's setup (examples/setup.json) plus users bob (recruiter) and kim (key user)."""
-    ok("config", "import", str(SETUP_JSON))
-    ok("user", "add", "bob")
-    ok("user", "add", "kim", "--key-user")
+
+    def build():
+        ok("config", "import", str(SETUP_JSON))
+        ok("user", "add", "bob")
+        ok("user", "add", "kim", "--key-user")
+
+    from_template("agency", template_dir, build)
     return ok
 
 

@@ -14,7 +14,7 @@ from rich.cells import cell_len
 
 from salesselect_cli import kanban
 from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter, Store, open_connection
-from tests.conftest import TODAY, add_opp
+from tests.conftest import TODAY, add_opp, from_template
 
 ESCAPE = "\x1b"
 
@@ -40,9 +40,12 @@ def card_ids(column: dict) -> list[int]:
 
 
 @pytest.fixture
-def pipeline(agency):
+def pipeline(agency, template_dir):
     """Open deals in every open stage of both types, one won and one lost deal. Returns ids by name."""
-    ok = agency
+    return from_template("pipeline", template_dir, lambda: _pipeline(agency))
+
+
+def _pipeline(ok):
     ids = {
         "staff_lead": add_opp(ok, "Staff lead", "Acme", "Staffing", "HubSpot", "--value", "1000", "--close", day(10)),
         "staff_prop": add_opp(ok, "Staff proposal", "Bolt", "Staffing", "Google", "--stage", "Proposal",
@@ -248,8 +251,12 @@ def test_card_shows_next_followup_and_marks_a_late_one(agency, ok):
 
 
 @pytest.fixture
-def wide_agency(agency, ok):
+def wide_agency(agency, ok, template_dir):
     """Six open stages with cards (one added), long unbreakable names, and both business types."""
+    return from_template("wide_agency", template_dir, lambda: _wide_agency(ok))
+
+
+def _wide_agency(ok):
     ok("config", "add-stage", "Contract", "--business-type", "Staffing", "--business-type", "Agencies", "--position", "6")
     ids = []
     for stage in ("Lead", "Introduction", "Proposal", "Negotiation", "Contract"):

@@ -145,7 +145,7 @@ def test_bad_today_is_one_line(db, cli):
 
 
 def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
-    from salesselect_cli import store
+    from salesselect_cli.sql import schema as store
 
     def m900_test_column(database):
         database.execute("ALTER TABLE sources ADD COLUMN note TEXT")
@@ -161,7 +161,7 @@ def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
 
 
 def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypatch):
-    from salesselect_cli import store
+    from salesselect_cli.sql import schema as store
 
     def m901_broken(database):
         database.execute("ALTER TABLE sources ADD COLUMN half TEXT")

@@ -23,7 +23,8 @@ def init(
     demo: bool = typer.Option(False, "--demo", help="Fill the new database with an example agency."),
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
-    from salesselect_cli.store import init_database, resolve_db_path
+    from salesselect_cli.context import resolve_db_path
+    from salesselect_cli.store import init_database
 
     opts = options(ctx)
     path = resolve_db_path(opts.db)

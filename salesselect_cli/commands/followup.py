@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Optional
 
@@ -29,17 +28,6 @@ def add(
     typer.echo(new_id)
 
 
-def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:
-    """(due on or after, due on or before) for the --overdue / --today / --week filters."""
-    if overdue:
-        return None, today - dt.timedelta(days=1)
-    if due_today:
-        return today, today
-    if week:
-        return None, today + dt.timedelta(days=6)
-    return None, None
-
-
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -54,6 +42,7 @@ def list_(
 ) -> None:
     """List open follow-ups, earliest first."""
     from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.dates import due_window
 
     if sum([overdue, due_today, week]) > 1:
         raise Invalid("use one of --overdue, --today, --week")

@@ -224,7 +224,9 @@ def edit(
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
-        done = store.edit_opportunity(opportunity_id, changes)
+        from salesselect_cli import automation
+
+        done = automation.edit(store, opportunity_id, changes)
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
@@ -240,8 +242,10 @@ def move(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.move_opportunity(opportunity_id, stage, reason, workflows=not no_workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 
@@ -254,8 +258,10 @@ def win(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.close_opportunity(opportunity_id, "won", reason, workflows=not no_workflows)
+        automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 
@@ -268,8 +274,10 @@ def lose(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.close_opportunity(opportunity_id, "lost", reason, workflows=not no_workflows)
+        automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 
@@ -282,8 +290,10 @@ def reopen(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
+    from salesselect_cli import automation
+
     with session(ctx, write=True) as store:
-        store.reopen_opportunity(opportunity_id, stage, workflows=not no_workflows)
+        automation.reopen(store, opportunity_id, stage, workflows=not no_workflows)
         after = store.get_opportunity(opportunity_id)
     _said(after, store.workflow_warnings)
 

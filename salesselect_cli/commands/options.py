@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -34,8 +33,6 @@ def parse_date_option(value: Optional[str], today: dt.date) -> Optional[dt.date]
     return parse_date(value, today)
 
 
-FormatOpt = Format
-OutputOpt = Optional[Path]
 
 
 def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from salesselect_cli import automation
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
 from salesselect_cli.render import Column, emit, escape, stderr_line
@@ -106,7 +107,7 @@ def show(
 
     with session(ctx) as store:
         row = store.list_workflows(workflow)[0]
-        timeout = store.hook_timeout()
+        timeout = automation.hook_timeout(store)
         today = store.today
     if fmt is Format.csv:
         emit_object(dict(row, actions="\n".join(row["actions"])), "csv")
@@ -178,7 +179,7 @@ def test(
 ) -> None:
     """Show which workflows a change would fire and what they would do; changes nothing."""
     with session(ctx) as store:
-        preview = store.preview_workflows(opportunity_id, to_stage, to_status.value if to_status else None)
+        preview = automation.preview(store, opportunity_id, to_stage, to_status.value if to_status else None)
     change = (
         f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
         f"{preview['from_status']} → {preview['to_status']}"
@@ -207,7 +208,7 @@ def timeout(
 
     if seconds is None:
         with session(ctx) as store:
-            current = store.hook_timeout()
+            current = automation.hook_timeout(store)
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
                       else "workflow_timeout setting" if store.get_setting("workflow_timeout") else "default")
         typer.echo(f"{current:g}")
@@ -215,5 +216,5 @@ def timeout(
         return
     with session(ctx, write=True, key_user=MANAGE) as store:
         store.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
-        current = store.hook_timeout()
+        current = automation.hook_timeout(store)
     stderr_line(f"run: actions are stopped after {current:g} s.")

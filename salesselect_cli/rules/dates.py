@@ -86,3 +86,14 @@ def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
         raise Invalid(f"SALESSELECT_TODAY must be YYYY-MM-DD, not '{value}'")
     year, month, day = (int(part) for part in match.groups())
     return _build(value, year, month, day)
+
+
+def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:
+    """(due on or after, due on or before) for the --overdue / --today / --week filters."""
+    if overdue:
+        return None, today - dt.timedelta(days=1)
+    if due_today:
+        return today, today
+    if week:
+        return None, today + dt.timedelta(days=6)
+    return None, None

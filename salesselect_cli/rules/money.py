@@ -75,15 +75,3 @@ def format_money(cents: int | None, currency: str = "EUR", decimals: bool = Fals
     if part or decimals:
         text += f".{part:02d}"
     return f"{symbol}{text}"
-
-
-def format_money_short(cents: int | None, currency: str = "EUR") -> str:
-    """Compact money for board headers: €1.2M, €340k, €900."""
-    cents = cents or 0
-    symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
-    whole = cents / 100  # display only; never stored or summed
-    if whole >= 1_000_000:
-        return f"{symbol}{whole / 1_000_000:.1f}M"
-    if whole >= 10_000:
-        return f"{symbol}{whole / 1000:.0f}k"
-    return f"{symbol}{int(whole):,}"

@@ -66,10 +66,22 @@ def _check_actions(actions: list[str], where: str) -> None:
             raise Invalid(f"{where}: {exc}") from None
 
 
+def validate_color(color: str) -> str:
+    """A Rich colour name or #rrggbb, normalised to lower case; Invalid otherwise."""
+    from rich.color import Color, ColorParseError
+
+    text = (color or "").strip().lower()
+    try:
+        Color.parse(text)
+    except ColorParseError:
+        raise Invalid(
+            f"'{color}' is not a colour; use a Rich colour name (red, dark_orange, steel_blue) or #rrggbb"
+        ) from None
+    return text
+
+
 def validate_setup(setup: Any) -> Setup:
     """Check a setup document's shape and values; returns it normalised. Raises Invalid."""
-    from salesselect_cli.store import validate_color
-
     if not isinstance(setup, dict):
         raise Invalid("a setup file must be a JSON object")
     unknown = sorted(set(setup) - TOP_KEYS)

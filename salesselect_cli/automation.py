@@ -1,0 +1,140 @@
+"""Workflow firing, above the store: match the workflows on a change, apply their data actions, run hooks.
+
+The store's move/close/reopen/edit return a `model.Change` (before/after stage and status). Here the
+enabled workflows (rules/workflows.py) are matched on it; followup, note and owner actions write through
+the store in the same transaction, as 'workflow:NAME'; run: actions (hooks.py) wait for the commit, and a
+failing one becomes a warning on `store.workflow_warnings` and a history row. Commands call these
+functions for every change that fires workflows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from salesselect_cli.model import Change
+
+HOOK_TIMEOUT_ENV = "SALESSELECT_HOOK_TIMEOUT"
+INSIDE_HOOK_ENV = "SALESSELECT_WORKFLOW"  # set for a run: hook; its own changes never trigger workflows
+
+
+def hook_timeout(store) -> float:
+    """Seconds a run: action may take: $SALESSELECT_HOOK_TIMEOUT, else the workflow_timeout setting, else 10."""
+    return store.hook_timeout(os.environ.get(HOOK_TIMEOUT_ENV))
+
+
+def preview(store, opportunity_id: int, to_stage: str | None, to_status: str | None) -> dict:
+    """What a move/win/lose/reopen would fire, without writing."""
+    return store.preview_workflows(opportunity_id, to_stage, to_status, os.environ.get(HOOK_TIMEOUT_ENV))
+
+
+def move(store, opportunity_id: int, stage: str, reason: str | None = None, workflows: bool = True) -> list[str]:
+    """Move an opportunity and fire the workflows; returns the names of the rules that fired."""
+    return fire(store, store.move_opportunity(opportunity_id, stage, reason), workflows)
+
+
+def close(store, opportunity_id: int, status: str, reason: str | None = None, workflows: bool = True) -> list[str]:
+    return fire(store, store.close_opportunity(opportunity_id, status, reason), workflows)
+
+
+def reopen(store, opportunity_id: int, stage: str | None = None, workflows: bool = True) -> list[str]:
+    return fire(store, store.reopen_opportunity(opportunity_id, stage), workflows)
+
+
+def edit(store, opportunity_id: int, changes: dict[str, Any], workflows: bool = True) -> list[str]:
+    """Edit plain fields; a type change that moves the stage fires workflows. Returns the changed fields.
+
+    The workflows fire right after the type change, before value, close date and owner are written (the
+    order the store applies them), so a workflow's owner action never overrides an explicit --owner.
+    """
+    later = {key: changes[key] for key in _EDITED_AFTER_TYPE if key in changes}
+    done, change = store.edit_opportunity(opportunity_id, {k: v for k, v in changes.items() if k not in later})
+    if change is not None:
+        fire(store, change, workflows)
+    if later:
+        done += store.edit_opportunity(opportunity_id, later)[0]
+    return done
+
+
+_EDITED_AFTER_TYPE = ("value_cents", "expected_close", "owner")
+
+
+def fire(store, change: Change, workflows: bool = True) -> list[str]:
+    """Run the workflows that `change` sets off; returns the names of the rules that fired."""
+    from salesselect_cli.errors import SalesSelectError
+    from salesselect_cli.rules import workflows as wf
+
+    if not workflows or os.environ.get(INSIDE_HOOK_ENV):
+        return []
+    event = wf.Event(change.opportunity_id, change.business_type_id, change.from_stage_id, change.to_stage_id,
+                     change.from_status, change.to_status)
+    if not event.triggers:
+        return []
+    ident = change.opportunity_id
+    fired = wf.match(event, store.workflow_rules())
+    hooks = []
+    for rule in fired:
+        actor = f"workflow:{rule.name}"
+        for raw in rule.actions:
+            try:
+                action = wf.parse_action(raw)
+                if action.kind == "followup":
+                    store.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor)
+                elif action.kind == "note":
+                    store.add_note(ident, action.argument, actor=actor)
+                elif action.kind == "owner":
+                    store.change_owner(ident, action.argument, actor=actor)
+                else:
+                    hooks.append((rule, action))
+            except SalesSelectError as exc:
+                raise type(exc)(
+                    f"workflow '{rule.name}', action '{raw}': {exc}; nothing was changed "
+                    f"(fix the workflow, or pass --no-workflows)"
+                ) from None
+    if hooks:
+        import functools
+
+        from salesselect_cli.render import public
+
+        timeout = hook_timeout(store)
+        common = {
+            "opportunity_id": ident,
+            "before": public(change.before),
+            "after": public(store.get_opportunity(ident)),
+            "user": store.user["name"],
+            "time": store.now().replace(" ", "T"),
+        }
+        for rule, action in hooks:
+            event_json = {"trigger": rule.trigger, "workflow": rule.name, **common}
+            store.after_commit.append(functools.partial(_run_hook, store, rule.name, action, event_json, timeout))
+    return [rule.name for rule in fired]
+
+
+def _run_hook(store, workflow: str, action, event_json: dict, timeout: float) -> None:
+    """After the commit: run one run: action; a failure becomes a warning and a history row."""
+    import shlex
+
+    from salesselect_cli.hooks import run_hook
+    from salesselect_cli.sql.dialect import DatabaseError
+
+    opportunity_id = event_json["opportunity_id"]
+    env = dict(
+        os.environ, SALESSELECT_EVENT=event_json["trigger"], SALESSELECT_OPPORTUNITY_ID=str(opportunity_id),
+        SALESSELECT_WORKFLOW=workflow, SALESSELECT_DB=str(store.path), SALESSELECT_USER=event_json["user"],
+    )
+    try:
+        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+    except Exception as exc:  # the change is committed: whatever happens here is only a warning
+        problem = f"could not run it: {exc.__class__.__name__}: {exc}"
+    if problem is None:
+        return
+    command = shlex.join(action.argv)
+    store.workflow_warnings.append(
+        f"workflow '{workflow}': {command} failed ({problem}); opportunity #{opportunity_id} was changed all the same"
+    )
+    try:
+        with store.transaction(write=True):
+            store.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
+    except DatabaseError as exc:
+        store.workflow_warnings.append(f"workflow '{workflow}': the failure could not be recorded in the history ({exc})")

@@ -1,0 +1,113 @@
+"""Opening a database file: header and version checks, pending migrations, creating a new one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.sql import dialect, schema
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except IsADirectoryError:
+        raise DatabaseProblem(f"{path} is a directory, not a salesselect database") from None
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot read {path}: {exc.strerror}") from None
+    if header != SQLITE_HEADER:
+        raise DatabaseProblem(f"{path} is not a SQLite database; it was left untouched")
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """Refuse a file that is not ours or newer than this code, before anything is written."""
+    known = schema.known_migration_names()
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone()
+        applied = (
+            [row[0] for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                [schema.MIGRATION_SET],
+            )]
+            if has_table
+            else []
+        )
+        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
+            raise DatabaseProblem(f"cannot open {path} for reading and writing ({exc}); check its permissions") from None
+        raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+    if not applied:
+        raise DatabaseProblem(f"{path} is not a salesselect database; it was left untouched")
+    unknown = [name for name in applied if name not in known]
+    if unknown or user_version > len(known):
+        raise DatabaseProblem(
+            f"{path} has schema version {max(user_version, len(applied))}, newer than this "
+            f"salesselect knows ({len(known)}); upgrade salesselect. The file was left untouched"
+        )
+    return applied
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations under a write lock, so two processes never race to migrate."""
+    from sqlite_utils import Database
+
+    migrations = schema.migrations_set()
+    db = Database(conn)
+    if not migrations.pending(db):
+        return
+    conn.execute(dialect.begin(write=True))
+    try:
+        migrations.apply(db)  # each migration becomes a savepoint inside our transaction
+        conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def create_database(path: Path) -> None:
+    """Create a new salesselect database file at `path` with the current schema."""
+    if path.exists():
+        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = dialect.connect(path)
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise DatabaseProblem(f"cannot create {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        _migrate(conn)
+    finally:
+        conn.close()
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """Open an existing database: header, version and WAL checks, then pending migrations."""
+    if not path.exists():
+        raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
+    _check_header(path)
+    try:
+        conn = dialect.connect(path)
+    except sqlite3.OperationalError as exc:
+        raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+    try:
+        applied = _check_version(conn, path)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        if applied != schema.known_migration_names():
+            _migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

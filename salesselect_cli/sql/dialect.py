@@ -1,0 +1,37 @@
+"""What is SQLite-specific, in one place: connecting, fold(), and how a transaction begins.
+
+Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where fold() is Python's
+str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A second backend
+(PostgreSQL) gives the same three things its own way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_SECONDS = 30
+DatabaseError = sqlite3.Error
+Row = sqlite3.Row
+Connection = sqlite3.Connection
+
+
+def fold(value: Any) -> Any:
+    return value.strip().casefold() if isinstance(value, str) else value
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.create_function("fold", 1, fold, deterministic=True)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB, used only as needed: big imports and reports
+    return conn
+
+
+def begin(write: bool) -> str:
+    """The statement that opens a command's transaction: writes take the single-writer lock at once
+    (several writers queue on the busy timeout instead of failing); reads do not lock."""
+    return "BEGIN IMMEDIATE" if write else "BEGIN"

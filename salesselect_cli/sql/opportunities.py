@@ -1,0 +1,329 @@
+"""Opportunities: filters, records, add/edit/move/close/reopen/delete, notes and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+from salesselect_cli.errors import Invalid, NotFound
+from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
+from salesselect_cli.rules import transitions
+from salesselect_cli.rules.money import cents_to_decimal_string
+from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.rules.text import clean_text as _blank_to_none
+from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.setup import SetupRoom
+
+
+OPPORTUNITY_SELECT = """
+SELECT o.id, o.title, o.company, o.contact,
+       bt.name AS business_type, s.name AS stage, src.name AS source,
+       o.value_cents, o.expected_close, u.name AS owner, o.status,
+       r.text AS reason, o.vacancy, o.created, o.closed, o.notes,
+       (SELECT MIN(f.due) FROM followups f
+         WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
+       bt.color AS business_type_color, s.position AS stage_position,
+       cs.name AS closed_from_stage
+  FROM opportunities o
+  JOIN business_types bt ON bt.id = o.business_type_id
+  JOIN stages s ON s.id = o.stage_id
+  JOIN sources src ON src.id = o.source_id
+  JOIN users u ON u.id = o.owner_id
+  LEFT JOIN reasons r ON r.id = o.reason_id
+  LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
+"""
+
+
+class OpportunityRoom(SetupRoom):
+    """Opportunities. Uses the setup lists and people to resolve names."""
+
+    def _filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
+        """WHERE clause (without the keyword) and parameters for a filter; names must exist."""
+        clauses, params = ["1 = 1"], []
+        if flt.business_type:
+            clauses.append("o.business_type_id = ?")
+            params.append(self.find_business_type(flt.business_type)["id"])
+        if flt.stage:
+            clauses.append("o.stage_id = ?")
+            params.append(self.find_stage(flt.stage)["id"])
+        if flt.source:
+            clauses.append("o.source_id = ?")
+            params.append(self.find_source(flt.source)["id"])
+        if flt.owner:
+            clauses.append("o.owner_id = ?")
+            params.append(self.find_user(flt.owner)["id"])
+        if flt.status and flt.status != "all":
+            if flt.status not in STATUSES:
+                raise Invalid(f"status must be open, won, lost or all, not '{flt.status}'")
+            clauses.append("o.status = ?")
+            params.append(flt.status)
+        if flt.close_before:
+            clauses.append("o.expected_close <= ?")
+            params.append(flt.close_before.isoformat())
+        if flt.close_after:
+            clauses.append("o.expected_close >= ?")
+            params.append(flt.close_after.isoformat())
+        if flt.overdue:
+            clauses.append("o.status = 'open' AND o.expected_close < ?")
+            params.append(self.today.isoformat())
+        if flt.search:
+            clauses.append("(o.title LIKE ? ESCAPE '\\' OR o.company LIKE ? ESCAPE '\\')")
+            pattern = "%" + flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        if flt.ids is not None:
+            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "0")
+            params += list(flt.ids)
+        return " AND ".join(clauses), params
+
+    def record(self, row: Row) -> dict:
+        """One opportunity in the SPEC §3 JSON shape (model.opportunity_record with today's thresholds)."""
+        return opportunity_record(row, self.today, *self.thresholds())
+
+    def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
+        """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
+        where, params = self._filter_sql(flt)
+        sql = (
+            OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for row in self.conn.execute(sql, params):
+            yield self.record(row)
+
+    def get_opportunity(self, opportunity_id: int) -> dict:
+        row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])
+        if row is None:
+            raise NotFound(f"no opportunity #{opportunity_id}")
+        return self.record(row)
+
+    def history(self, opportunity_id: int) -> list[dict]:
+        self._opportunity_row(opportunity_id)
+        return [
+            dict(r) for r in self._all(
+                """SELECT at, actor, field, from_value, to_value FROM history
+                    WHERE opportunity_id = ? ORDER BY id""",
+                [opportunity_id],
+            )
+        ]
+
+    def opportunity_counts(self) -> dict[str, int]:
+        """How many opportunities per status (open, won, lost), zeros included."""
+        counts = dict(self._all("SELECT status, COUNT(*) FROM opportunities GROUP BY status"))
+        return {status: counts.get(status, 0) for status in STATUSES}
+
+    def add_note(self, opportunity_id: int, text: str, actor: str | None = None) -> None:
+        """A note in the opportunity's timeline."""
+        self._opportunity_row(opportunity_id)
+        text = _blank_to_none(text, "a note", multiline=True)
+        if text is None:
+            raise Invalid("a note needs text")
+        self._history(opportunity_id, "note", None, text, actor=actor)
+
+    def add_opportunity(
+        self, *, title: str, company: str, business_type: str, source: str, stage: str | None = None,
+        value_cents: int = 0, expected_close: dt.date | None = None, owner: str | None = None,
+        contact: str | None = None, vacancy: str | None = None, note: str | None = None,
+    ) -> int:
+        """Create an open opportunity (stage defaults to the type's first); returns its id."""
+        title = _clean_name(title, "title")
+        company = _clean_name(company, "company")
+        bt = self.find_business_type(business_type)
+        src = self.find_source(source)
+        type_stages = self.stages_of_type(bt["id"])
+        if stage is None:
+            target = transitions.default_stage(type_stages, bt["name"])
+        else:
+            target = self._stage_rule(self.find_stage(stage))
+            state = transitions.State(0, "open", 0, bt["id"], bt["name"])
+            transitions.check_stage_of_type(state, target, type_stages)
+            if target.auto_status is not None:
+                raise Invalid(
+                    f"stage '{target.name}' marks opportunities {target.auto_status}; add it in an open "
+                    f"stage, then 'opp {'win' if target.auto_status == 'won' else 'lose'}'"
+                )
+        owner_row = self.find_user(owner) if owner else self.user
+        if value_cents < 0:
+            raise Invalid("value must not be negative")
+        cursor = self.conn.execute(
+            """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
+                                          expected_close, owner_id, status, vacancy, notes, created)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)""",
+            [title, company, _blank_to_none(contact, "contact"), bt["id"], target.id, src["id"], value_cents,
+             expected_close.isoformat() if expected_close else None, owner_row["id"],
+             _blank_to_none(vacancy, "vacancy"), _blank_to_none(note, "note", multiline=True), self.today.isoformat()],
+        )
+        new_id = cursor.lastrowid
+        self._history(new_id, "created", None, target.name, None, target.id)
+        if note and note.strip():
+            self._history(new_id, "note", None, note.strip())
+        return new_id
+
+    def edit_opportunity(self, opportunity_id: int, changes: dict[str, Any]) -> tuple[list[str], Change | None]:
+        """Change plain fields. Keys: title, company, contact, vacancy, notes, business_type, stage (with a type
+        change), source, value_cents, expected_close (date or None), owner.
+
+        Returns the changed field names, and the stage Change when a type change moved the stage (else None).
+        """
+        row = self._opportunity_row(opportunity_id)
+        done: list[str] = []
+        change = None
+        for key in ("title", "company"):
+            if key in changes and changes[key] != row[key]:
+                value = _clean_name(changes[key], key)
+                self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
+                done.append(key)
+        for key in ("contact", "vacancy", "notes"):
+            value = _blank_to_none(changes[key], key, multiline=key == "notes") if key in changes else None
+            if key in changes and value != row[key]:
+                self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
+                done.append(key)
+        if "source" in changes:
+            src = self.find_source(changes["source"])
+            if src["id"] != row["source_id"]:
+                self.conn.execute("UPDATE opportunities SET source_id = ? WHERE id = ?", [src["id"], opportunity_id])
+                done.append("source")
+        if "business_type" in changes:
+            before = self.get_opportunity(opportunity_id)
+            changed = self._change_type(row, changes["business_type"], changes.get("stage"))
+            done += changed
+            if "stage" in changed:
+                change = self._change(row, before)
+        elif changes.get("stage") is not None:
+            raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
+        if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
+            if changes["value_cents"] < 0:
+                raise Invalid("value must not be negative")
+            self.conn.execute(
+                "UPDATE opportunities SET value_cents = ? WHERE id = ?", [changes["value_cents"], opportunity_id]
+            )
+            self._history(opportunity_id, "value", cents_to_decimal_string(row["value_cents"]),
+                          cents_to_decimal_string(changes["value_cents"]))
+            done.append("value")
+        if "expected_close" in changes:
+            new = changes["expected_close"].isoformat() if changes["expected_close"] else None
+            if new != row["expected_close"]:
+                self.conn.execute("UPDATE opportunities SET expected_close = ? WHERE id = ?", [new, opportunity_id])
+                self._history(opportunity_id, "expected_close", row["expected_close"], new)
+                done.append("expected_close")
+        if "owner" in changes:
+            self.change_owner(opportunity_id, changes["owner"]) and done.append("owner")
+        return done, change
+
+    def change_owner(self, opportunity_id: int, owner: str, actor: str | None = None) -> bool:
+        """Reassign an opportunity; True when the owner changed."""
+        row = self._opportunity_row(opportunity_id)
+        new = self.find_user(owner)
+        if new["id"] == row["owner_id"]:
+            return False
+        old_name = self._scalar("SELECT name FROM users WHERE id = ?", [row["owner_id"]])
+        self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE id = ?", [new["id"], opportunity_id])
+        self._history(opportunity_id, "owner", old_name, new["name"], row["owner_id"], new["id"], actor=actor)
+        return True
+
+    def _change_type(self, row: Row, business_type: str, stage: str | None) -> list[str]:
+        bt = self.find_business_type(business_type)
+        if bt["id"] == row["business_type_id"]:
+            if stage is not None:
+                raise Invalid(f"#{row['id']} is already of business type '{bt['name']}'; use 'salesselect opp move {row['id']} STAGE'")
+            return []
+        type_stages = self.stages_of_type(bt["id"])
+        state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
+        if stage is not None:
+            target = self._stage_rule(self.find_stage(stage))
+            transitions.check_stage_of_type(state, target, type_stages)
+        else:
+            current = next((s for s in type_stages if s.id == row["stage_id"]), None)
+            if current is None:
+                raise Invalid(
+                    f"stage '{self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']])}' is not a "
+                    f"stage of business type '{bt['name']}'; pass --stage with one of: "
+                    f"{', '.join(s.name for s in type_stages) or 'none'}"
+                )
+            target = current
+        if (target.auto_status or "open") != row["status"]:
+            raise Invalid(f"stage '{target.name}' does not fit a {row['status']} opportunity")
+        self.conn.execute(
+            "UPDATE opportunities SET business_type_id = ?, stage_id = ? WHERE id = ?", [bt["id"], target.id, row["id"]]
+        )
+        self._history(row["id"], "business_type", row["business_type"], bt["name"], row["business_type_id"], bt["id"])
+        changed = ["business_type"]
+        if target.id != row["stage_id"]:
+            old = self._scalar("SELECT name FROM stages WHERE id = ?", [row["stage_id"]])
+            self._history(row["id"], "stage", old, target.name, row["stage_id"], target.id)
+            changed.append("stage")
+        return changed
+
+    def delete_opportunity(self, opportunity_id: int) -> dict:
+        record = self.get_opportunity(opportunity_id)
+        self.conn.execute("DELETE FROM opportunities WHERE id = ?", [opportunity_id])
+        return record
+
+    def _reason_rule(self, text: str | None, status: str | None) -> transitions.Reason | None:
+        if text is None:
+            return None
+        if status is None:
+            raise Invalid("--reason applies only when the opportunity is won or lost")
+        row = self.find_reason(text, status)
+        return transitions.Reason(row["id"], row["text"], row["status"])
+
+    def _change(self, row: Row, before: dict) -> Change:
+        """The stage/status change from `row` (as it was) to the opportunity as it is now."""
+        after = self._opportunity_row(row["id"])
+        return Change(row["id"], row["business_type_id"], row["stage_id"], after["stage_id"], row["status"],
+                      after["status"], before)
+
+    def _apply(self, row: Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
+        """Write a transition's outcome and its history rows."""
+        stage_names = {r["id"]: r["name"] for r in self._all("SELECT id, name FROM stages")}
+        self.conn.execute(
+            """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
+                WHERE id = ?""",
+            [outcome.stage_id, outcome.status, outcome.reason_id,
+             outcome.closed.isoformat() if outcome.closed else None, outcome.closed_from_stage_id, row["id"]],
+        )
+        if outcome.stage_id != row["stage_id"]:
+            self._history(row["id"], "stage", stage_names.get(row["stage_id"]), stage_names.get(outcome.stage_id),
+                          row["stage_id"], outcome.stage_id, actor=actor)
+        if outcome.status != row["status"]:
+            reason = self._scalar("SELECT text FROM reasons WHERE id = ?", [outcome.reason_id]) if outcome.reason_id else None
+            to_value = f"{outcome.status} ({reason})" if reason else outcome.status
+            self._history(row["id"], "status", row["status"], to_value,
+                          row["stage_id"], outcome.reason_id, actor=actor)
+
+    def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> Change:
+        """Move to a stage of the opportunity's type; returns the change (automation fires workflows on it)."""
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        target = self._stage_rule(self.find_stage(stage))
+        state = self._state(row)
+        type_stages = self.stages_of_type(row["business_type_id"])
+        if state.status != "open":
+            transitions.move(state, target, type_stages, None, self.today)  # raises the reopen hint
+        reason_rule = self._reason_rule(reason, target.auto_status) if reason is not None else None
+        if reason is not None and target.auto_status is None:
+            transitions.move(state, target, type_stages, transitions.Reason(0, reason, "lost"), self.today)
+        outcome = transitions.move(state, target, type_stages, reason_rule, self.today)
+        self._apply(row, outcome)
+        return self._change(row, before)
+
+    def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> Change:
+        """Win or lose; returns the change."""
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        state = self._state(row)
+        if state.status != "open":
+            transitions.close(state, status, [], None, self.today)  # raises the reopen hint
+        reason_rule = self._reason_rule(reason, status)
+        outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
+        self._apply(row, outcome)
+        return self._change(row, before)
+
+    def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> Change:
+        """Open a won or lost opportunity again; returns the change."""
+        before = self.get_opportunity(opportunity_id)
+        row = self._opportunity_row(opportunity_id)
+        target = self._stage_rule(self.find_stage(stage)) if stage else None
+        outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
+        self._apply(row, outcome)
+        return self._change(row, before)

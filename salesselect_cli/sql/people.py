@@ -1,0 +1,160 @@
+"""Users, key users, the module switch, and the settings key/values."""
+
+from __future__ import annotations
+
+from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
+from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.base import BaseRoom
+from salesselect_cli.sql.dialect import Row
+
+
+class PeopleRoom(BaseRoom):
+    """Users, key users, the module switch, settings. Uses only the base room."""
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
+        return default if value is None else value
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM settings WHERE key = ?", [key])
+        else:
+            self.conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    @property
+    def currency(self) -> str:
+        return self.get_setting("currency", "EUR") or "EUR"
+
+    def set_currency(self, code: str) -> None:
+        code = code.strip().upper()
+        if not (len(code) == 3 and code.isalpha()):
+            raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
+        self.set_setting("currency", code)
+
+    def user_names(self) -> list[str]:
+        return [row[0] for row in self._all("SELECT name FROM users ORDER BY name COLLATE NOCASE")]
+
+    def find_user(self, name: str) -> Row:
+        """The user called `name` (case-insensitive) or NotFound listing the users."""
+        row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [name.strip()])
+        if row is None:
+            raise unknown_name("user", name, self.user_names())
+        return row
+
+    def require_key_user(self, what: str = "change the setup") -> None:
+        if not self.user["key_user"]:
+            raise PermissionDenied(f"only key users may {what}; '{self.user['name']}' is not a key user")
+
+    def module_enabled_for(self, user: Row) -> bool:
+        """The user's own setting wins; 'inherit' (NULL) follows the client setting."""
+        if user["module"] is not None:
+            return user["module"] == "on"
+        return self.get_setting("module", "off") == "on"
+
+    def require_module(self) -> None:
+        if not self.module_enabled_for(self.user):
+            name = self.user["name"]
+            how = (f"'salesselect config module enable --user {name}' (or 'inherit --user {name}')"
+                   if self.user["module"] == "off" else "'salesselect config module enable'")
+            raise PermissionDenied(f"the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
+
+    def add_user(self, name: str, key_user: bool = False) -> None:
+        name = _clean_name(name, "user name")
+        if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
+            raise Conflict(f"user '{name}' already exists")
+        self.conn.execute(
+            "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
+            [name, int(key_user), self.today.isoformat()],
+        )
+
+    def add_first_key_user(self, name: str) -> None:
+        """The new database's first user, a key user (init)."""
+        self.conn.execute("INSERT INTO users (name, key_user, created) VALUES (?, 1, ?)", [name, self.today.isoformat()])
+
+    def set_key_user(self, name: str, key_user: bool) -> None:
+        row = self.find_user(name)
+        if not key_user and row["key_user"]:
+            others = self._scalar("SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]])
+            if not others:
+                raise Conflict(f"'{row['name']}' is the last key user; make another user a key user first")
+        self.conn.execute("UPDATE users SET key_user = ? WHERE id = ?", [int(key_user), row["id"]])
+
+    def list_users(self) -> list[dict]:
+        rows = self._all(
+            """SELECT u.name, u.key_user, u.module, u.created,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.owner_id = u.id AND o.status = 'open') AS open_opportunities
+                 FROM users u ORDER BY u.name COLLATE NOCASE"""
+        )
+        client = self.get_setting("module", "off")
+        return [
+            {
+                "name": row["name"],
+                "key_user": bool(row["key_user"]),
+                "module": row["module"] or "inherit",
+                "module_effective": (row["module"] or client) == "on",
+                "open_opportunities": row["open_opportunities"],
+                "created": row["created"],
+            }
+            for row in rows
+        ]
+
+    def remove_user(self, name: str, reassign_to: str | None = None) -> int:
+        """Remove a user; their opportunities and follow-ups go to `reassign_to`. Returns how many moved."""
+        row = self.find_user(name)
+        if row["id"] == self.user["id"]:
+            raise Conflict("you cannot remove yourself")
+        if row["key_user"] and not self._scalar(
+            "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
+        ):
+            raise Conflict(f"'{row['name']}' is the last key user")
+        handing_over = [r[0] for r in self._all(
+            """SELECT DISTINCT w.name FROM workflows w, json_each(w.actions) a
+                WHERE a.value LIKE 'owner:%' AND fold(substr(a.value, 7)) = fold(?) ORDER BY w.id""", [row["name"]])]
+        if handing_over:
+            raise Conflict(
+                f"workflow(s) {', '.join(handing_over)} hand opportunities to '{row['name']}'; "
+                f"change or remove them first (salesselect workflow remove NAME)"
+            )
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
+        used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
+        if used_followups and not used and reassign_to is None:
+            raise Conflict(
+                f"{used_followups} follow-up(s) belong to user '{row['name']}'; pass --reassign-to OTHER to move them first"
+            )
+        target = self._reassign_target("user", row, reassign_to, used, self.find_user)
+        if target is None and used_followups:
+            target = self.find_user(reassign_to)
+        if target is not None:
+            self._history_for_all(
+                "owner_id = ?", [row["id"]], "owner", row["name"], target["name"], row["id"], target["id"],
+                actor=f"{self.user['name']} (user removed)",
+            )
+            self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
+            self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM users WHERE id = ?", [row["id"]])
+        return used
+
+    def set_module(self, state: str, user_name: str | None = None) -> None:
+        """state: 'on', 'off' or 'inherit' (users only)."""
+        if user_name is None:
+            if state == "inherit":
+                raise Invalid("'inherit' applies to one user: pass --user NAME")
+            self.set_setting("module", state)
+            return
+        row = self.find_user(user_name)
+        self.conn.execute(
+            "UPDATE users SET module = ? WHERE id = ?", [None if state == "inherit" else state, row["id"]]
+        )
+
+    def module_report(self) -> dict:
+        return {"client": self.get_setting("module", "off"), "users": self.list_users()}
+
+    def act_as(self, user_name: str) -> None:
+        """Make `user_name` the acting user from now on (history's actor); the demo plays its recruiters."""
+        self.find_user(user_name)
+        self.user_name = user_name
+        self._user = None

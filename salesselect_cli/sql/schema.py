@@ -1,0 +1,276 @@
+"""The schema: tables, report indexes, stage_visits triggers, and the numbered migrations.
+
+A migration is a function `mNNN_what(db)` registered with @migration; names are never reused or edited
+once released. `connection.py` applies the pending ones when a file is opened.
+"""
+
+from __future__ import annotations
+
+MIGRATION_SET = "salesselect"
+
+
+# --------------------------------------------------------------------------- migrations
+
+SCHEMA_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    key_user INTEGER NOT NULL DEFAULT 0 CHECK (key_user IN (0, 1)),
+    module TEXT CHECK (module IN ('on', 'off')),
+    created TEXT NOT NULL
+);
+CREATE TABLE business_types (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    color TEXT NOT NULL
+);
+CREATE TABLE stages (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    position INTEGER NOT NULL,
+    auto_status TEXT CHECK (auto_status IN ('won', 'lost'))
+);
+CREATE TABLE stage_business_types (
+    stage_id INTEGER NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+    business_type_id INTEGER NOT NULL REFERENCES business_types(id) ON DELETE CASCADE,
+    PRIMARY KEY (stage_id, business_type_id)
+);
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE reasons (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL COLLATE NOCASE,
+    status TEXT NOT NULL CHECK (status IN ('won', 'lost')),
+    UNIQUE (text, status)
+);
+CREATE TABLE opportunities (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    company TEXT NOT NULL,
+    contact TEXT,
+    business_type_id INTEGER NOT NULL REFERENCES business_types(id),
+    stage_id INTEGER NOT NULL REFERENCES stages(id),
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    value_cents INTEGER NOT NULL DEFAULT 0 CHECK (value_cents >= 0),
+    expected_close TEXT,
+    owner_id INTEGER NOT NULL REFERENCES users(id),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
+    reason_id INTEGER REFERENCES reasons(id),
+    closed_from_stage_id INTEGER REFERENCES stages(id),
+    vacancy TEXT,
+    notes TEXT,
+    created TEXT NOT NULL,
+    closed TEXT
+);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    field TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    from_id INTEGER,
+    to_id INTEGER
+);
+CREATE TABLE followups (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    due TEXT NOT NULL,
+    text TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created TEXT NOT NULL,
+    done TEXT
+);
+CREATE TABLE workflows (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    trigger TEXT NOT NULL CHECK (trigger IN ('stage', 'status')),
+    to_stage_id INTEGER REFERENCES stages(id),
+    from_stage_id INTEGER REFERENCES stages(id),
+    to_status TEXT CHECK (to_status IN ('open', 'won', 'lost')),
+    business_type_id INTEGER REFERENCES business_types(id),
+    actions TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created TEXT NOT NULL
+);
+CREATE INDEX idx_opportunities_status_stage ON opportunities(status, stage_id);
+CREATE INDEX idx_opportunities_type ON opportunities(business_type_id, status);
+CREATE INDEX idx_opportunities_owner ON opportunities(owner_id, status);
+CREATE INDEX idx_opportunities_source ON opportunities(source_id);
+CREATE INDEX idx_opportunities_closed ON opportunities(closed);
+CREATE INDEX idx_opportunities_created ON opportunities(created);
+CREATE INDEX idx_opportunities_reason ON opportunities(reason_id);
+CREATE INDEX idx_opportunities_closed_from ON opportunities(closed_from_stage_id);
+CREATE INDEX idx_history_opportunity ON history(opportunity_id, id);
+CREATE INDEX idx_history_field ON history(field, to_id);
+CREATE INDEX idx_followups_open ON followups(done, due);
+CREATE INDEX idx_followups_opportunity ON followups(opportunity_id, done, due);
+"""
+
+# Covering indexes for the reports: each report reads one range of one index, never the wide rows.
+REPORT_INDEXES = """
+CREATE INDEX idx_report_closed ON opportunities(closed, status, closed_from_stage_id, stage_id, reason_id,
+    value_cents, business_type_id, owner_id, source_id) WHERE closed IS NOT NULL;
+CREATE INDEX idx_report_created ON opportunities(created, source_id, status, value_cents, closed,
+    business_type_id, owner_id);
+CREATE INDEX idx_report_open ON opportunities(status, stage_id, expected_close, value_cents, business_type_id,
+    owner_id, source_id);
+CREATE INDEX idx_report_history ON history(at, field, opportunity_id, to_id, to_value);
+"""
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+MIGRATIONS: list = []  # (name, function) in order; sqlite_utils is imported only when one is pending
+
+
+def migration(function):
+    """Register a numbered migration (`mNNN_what`); names are never reused or edited once released."""
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_initial(db):
+    for statement in _statements(SCHEMA_V1):
+        db.execute(statement)
+
+
+@migration
+def m002_report_indexes(db):
+    for statement in _statements(REPORT_INDEXES):
+        db.execute(statement)
+
+
+# The stage funnel report reads one row per stage visit instead of a window over all history: a visit
+# starts at a 'created'/'stage' history row and ends at the opportunity's next such row or won/lost status
+# row (ordered by at, then id). Triggers keep it equal to what the history implies on every write path,
+# and copy the opportunity's status, type, owner and source so the report never reads the wide rows.
+STAGE_VISIT_EVENT = "({h}field IN ('created', 'stage') OR ({h}field = 'status' AND {h}to_value NOT LIKE 'open%'))"
+
+STAGE_VISITS_FROM_HISTORY = """
+INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, outcome, next_stage_id,
+                          status, business_type_id, owner_id, source_id)
+SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
+       CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
+       CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
+       o.status, o.business_type_id, o.owner_id, o.source_id
+  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
+               LEAD(to_id) OVER w AS next_to_id
+          FROM (SELECT opportunity_id, id, at, to_id,
+                       CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
+                         AS kind
+                  FROM history WHERE {event} AND {which})
+        WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
+  JOIN opportunities o ON o.id = e.opportunity_id
+ WHERE e.kind = 'S'
+"""
+
+STAGE_VISITS_TABLE = """
+CREATE TABLE stage_visits (
+    id INTEGER PRIMARY KEY,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    stage_id INTEGER,
+    entered TEXT NOT NULL,
+    ended TEXT,
+    outcome TEXT CHECK (outcome IN ('moved', 'won', 'lost')),
+    next_stage_id INTEGER,
+    status TEXT NOT NULL,
+    business_type_id INTEGER NOT NULL,
+    owner_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL
+)
+"""
+
+# The report's GROUP BY follows idx_stage_visits_report's order, so SQLite aggregates without sorting.
+STAGE_VISITS_INDEXES = """
+CREATE INDEX idx_stage_visits_report ON stage_visits(entered, stage_id, ended, outcome, next_stage_id, status,
+    business_type_id, owner_id, source_id);
+CREATE INDEX idx_stage_visits_opportunity ON stage_visits(opportunity_id, outcome)
+"""
+
+STAGE_VISITS_TRIGGERS = (f"""
+CREATE TRIGGER stage_visits_next_event AFTER INSERT ON history
+WHEN {STAGE_VISIT_EVENT.format(h="new.")}
+ AND NOT EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
+BEGIN
+  UPDATE stage_visits
+     SET ended = substr(new.at, 1, 10),
+         outcome = CASE WHEN new.field != 'status' THEN 'moved'
+                        WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
+         next_stage_id = CASE WHEN new.field != 'status' THEN new.to_id END
+   WHERE opportunity_id = new.opportunity_id AND outcome IS NULL;
+  INSERT INTO stage_visits (opportunity_id, stage_id, entered, status, business_type_id, owner_id, source_id)
+  SELECT o.id, new.to_id, substr(new.at, 1, 10), o.status, o.business_type_id, o.owner_id, o.source_id
+    FROM opportunities o WHERE o.id = new.opportunity_id AND new.field != 'status';
+END""", f"""
+CREATE TRIGGER stage_visits_earlier_event AFTER INSERT ON history
+WHEN {STAGE_VISIT_EVENT.format(h="new.")}
+ AND EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
+BEGIN
+  DELETE FROM stage_visits WHERE opportunity_id = new.opportunity_id;
+  {STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = new.opportunity_id")};
+END""", """
+CREATE TRIGGER stage_visits_opportunity AFTER UPDATE OF status, business_type_id, owner_id, source_id ON opportunities
+WHEN old.status IS NOT new.status OR old.business_type_id IS NOT new.business_type_id
+  OR old.owner_id IS NOT new.owner_id OR old.source_id IS NOT new.source_id
+BEGIN
+  UPDATE stage_visits SET status = new.status, business_type_id = new.business_type_id, owner_id = new.owner_id,
+         source_id = new.source_id
+   WHERE opportunity_id = new.id;
+END""")
+
+
+@migration
+def m003_stage_visits(db):
+    db.execute(STAGE_VISITS_TABLE)
+    db.execute(STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="1 = 1"))
+    for statement in _statements(STAGE_VISITS_INDEXES):
+        db.execute(statement)
+    for trigger in STAGE_VISITS_TRIGGERS:
+        db.execute(trigger)
+
+
+# A bulk load (CSV import) sets this settings row inside its transaction: the per-row triggers step aside
+# and the load fills stage_visits for its own opportunities with one set-based INSERT at the end.
+BULK_LOAD_KEY = "bulk_load"
+NOT_BULK = f"NOT EXISTS (SELECT 1 FROM settings WHERE key = '{BULK_LOAD_KEY}')"
+
+
+@migration
+def m004_bulk_load_and_lighter_indexes(db):
+    # indexes no query needs any more: prefixes of m002's covering ones, and history by time (m003 replaced it)
+    for name in ("idx_opportunities_status_stage", "idx_opportunities_created", "idx_opportunities_closed",
+                 "idx_report_history"):
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+    for name in ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for trigger in STAGE_VISITS_TRIGGERS:
+        head, _, body = trigger.partition("\nWHEN ")
+        condition, _, rest = body.partition("\nBEGIN")
+        db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
+
+
+def migrations_set():
+    """The registered migrations as a sqlite_utils Migrations set."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for name, function in MIGRATIONS:
+        migrations(name=name)(function)
+    return migrations
+
+
+def known_migration_names() -> list[str]:
+    return [name for name, _ in MIGRATIONS]
+
+
+_known_migration_names = known_migration_names

@@ -1,0 +1,450 @@
+"""The five settings lists (business types, stages, sources, indicator, won/lost reasons) and config check."""
+
+from __future__ import annotations
+
+from salesselect_cli.errors import Conflict, Invalid, unknown_name
+from salesselect_cli.rules import transitions
+from salesselect_cli.rules.indicator import validate_thresholds
+from salesselect_cli.rules.setup import validate_color
+from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.people import PeopleRoom
+
+
+def _auto_status(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    lowered = value.strip().lower()
+    if lowered not in ("won", "lost"):
+        raise Invalid(f"--auto must be won or lost, not '{value}'")
+    return lowered
+
+
+class SetupRoom(PeopleRoom):
+    """The settings lists. Uses people (settings) and the base room (history rows when reassigning)."""
+
+    def business_type_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
+
+    def find_business_type(self, name: str) -> Row:
+        row = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [name.strip()])
+        if row is None:
+            raise unknown_name("business type", name, self.business_type_names())
+        return row
+
+    def add_business_type(self, name: str, color: str) -> None:
+        name = _clean_name(name, "business type name")
+        color = validate_color(color)
+        if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
+            raise Conflict(f"business type '{name}' already exists")
+        self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
+
+    def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
+        row = self.find_business_type(name)
+        if new_name is None and color is None:
+            raise Invalid("nothing to change: pass --name NEW and/or --color C")
+        if new_name is not None:
+            new_name = _clean_name(new_name, "business type name")
+            clash = self._one(
+                "SELECT 1 FROM business_types WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]
+            )
+            if clash:
+                raise Conflict(f"business type '{new_name}' already exists")
+            self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
+        if color is not None:
+            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [validate_color(color), row["id"]])
+
+    def list_business_types(self) -> list[dict]:
+        rows = self._all(
+            """SELECT bt.id, bt.name, bt.color,
+                      (SELECT group_concat(name, ', ') FROM (
+                          SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                           WHERE l.business_type_id = bt.id ORDER BY s.position)) AS stages,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
+                 FROM business_types bt ORDER BY bt.id"""
+        )
+        return [
+            {"name": r["name"], "color": r["color"], "stages": r["stages"] or "", "opportunities": r["opportunities"]}
+            for r in rows
+        ]
+
+    def remove_business_type(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_business_type(name)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE business_type_id = ?", [row["id"]])
+        used_workflows = self._scalar("SELECT COUNT(*) FROM workflows WHERE business_type_id = ?", [row["id"]])
+        target = self._reassign_target("business type", row, reassign_to, used, self.find_business_type)
+        orphans = [r[0] for r in self._all(
+            """SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                WHERE l.business_type_id = ? AND NOT EXISTS (
+                  SELECT 1 FROM stage_business_types o WHERE o.stage_id = s.id AND o.business_type_id != ?)
+                ORDER BY s.position""", [row["id"], row["id"]])]
+        if orphans:
+            raise Conflict(
+                f"stage(s) {', '.join(orphans)} belong only to business type '{row['name']}'; "
+                f"remove them or link them to another type first"
+            )
+        if target is None and used_workflows:
+            raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
+        if target is not None:
+            unlinked = self._all(
+                """SELECT DISTINCT s.name FROM opportunities o JOIN stages s ON s.id = o.stage_id
+                    WHERE o.business_type_id = ? AND NOT EXISTS (
+                      SELECT 1 FROM stage_business_types l WHERE l.stage_id = o.stage_id AND l.business_type_id = ?)
+                    ORDER BY s.position""",
+                [row["id"], target["id"]],
+            )
+            if unlinked:
+                names = ", ".join(r[0] for r in unlinked)
+                raise Conflict(
+                    f"opportunities of '{row['name']}' are in stages not linked to '{target['name']}' "
+                    f"({names}); link them first with 'salesselect config link-stage'"
+                )
+            self.conn.execute(
+                "UPDATE opportunities SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
+            )
+            self.conn.execute(
+                "UPDATE workflows SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
+            )
+        self.conn.execute("DELETE FROM business_types WHERE id = ?", [row["id"]])
+        return used
+
+    def stage_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
+
+    def find_stage(self, name: str) -> Row:
+        row = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [name.strip()])
+        if row is None:
+            raise unknown_name("stage", name, self.stage_names())
+        return row
+
+    def _stage_rule(self, row: Row) -> transitions.Stage:
+        type_ids = frozenset(
+            r[0] for r in self._all("SELECT business_type_id FROM stage_business_types WHERE stage_id = ?", [row["id"]])
+        )
+        return transitions.Stage(row["id"], row["name"], row["position"], row["auto_status"], type_ids)
+
+    def stages_of_type(self, business_type_id: int) -> list[transitions.Stage]:
+        """The stages linked to a business type, in position order, as rule objects."""
+        rows = self._all(
+            """SELECT s.* FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                WHERE l.business_type_id = ? ORDER BY s.position""",
+            [business_type_id],
+        )
+        return [self._stage_rule(row) for row in rows]
+
+    def add_stage(
+        self, name: str, business_types: list[str], auto: str | None = None, position: int | None = None
+    ) -> None:
+        name = _clean_name(name, "stage name")
+        if not business_types:
+            raise Invalid("a stage needs at least one --business-type")
+        types = [self.find_business_type(t) for t in business_types]
+        auto = _auto_status(auto)
+        if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?)", [name]):
+            raise Conflict(f"stage '{name}' already exists")
+        count = self._scalar("SELECT COUNT(*) FROM stages")
+        if position is None:
+            position = count + 1
+        if position < 1 or position > count + 1:
+            raise Invalid(f"position must be between 1 and {count + 1}, not {position}")
+        self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
+        cursor = self.conn.execute(
+            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?)", [name, position, auto]
+        )
+        for business_type in {t["id"]: t for t in types}.values():
+            self.conn.execute(
+                "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+                [cursor.lastrowid, business_type["id"]],
+            )
+
+    def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
+        """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
+        row = self.find_stage(name)
+        if new_name is None and auto is None:
+            raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
+        if new_name is not None:
+            new_name = _clean_name(new_name, "stage name")
+            if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+                raise Conflict(f"stage '{new_name}' already exists")
+            self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
+        if auto is not None:
+            status = _auto_status(None if auto.lower() == "none" else auto)
+            if status != row["auto_status"]:
+                in_stage = self._scalar(
+                    "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND status != ?",
+                    [row["id"], status or "open"],
+                )
+                if in_stage:
+                    raise Conflict(
+                        f"{in_stage} opportunities in stage '{row['name']}' do not have status "
+                        f"{status or 'open'}; move them before changing the auto-select"
+                    )
+            self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
+
+    def move_stage(self, name: str, position: int) -> None:
+        row = self.find_stage(name)
+        count = self._scalar("SELECT COUNT(*) FROM stages")
+        if position < 1 or position > count:
+            raise Invalid(f"position must be between 1 and {count}, not {position}")
+        old = row["position"]
+        if position == old:
+            return
+        # park the stage at 0 so positions stay unique while the others shift
+        self.conn.execute("UPDATE stages SET position = 0 WHERE id = ?", [row["id"]])
+        if position < old:
+            self.conn.execute(
+                "UPDATE stages SET position = position + 1 WHERE position >= ? AND position < ?", [position, old]
+            )
+        else:
+            self.conn.execute(
+                "UPDATE stages SET position = position - 1 WHERE position > ? AND position <= ?", [old, position]
+            )
+        self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", [position, row["id"]])
+
+    def link_stage(self, name: str, business_type: str) -> None:
+        stage = self.find_stage(name)
+        bt = self.find_business_type(business_type)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+            [stage["id"], bt["id"]],
+        )
+
+    def unlink_stage(self, name: str, business_type: str) -> None:
+        stage = self.find_stage(name)
+        bt = self.find_business_type(business_type)
+        linked = self._one(
+            "SELECT 1 FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+        if not linked:
+            raise Invalid(f"stage '{stage['name']}' is not linked to business type '{bt['name']}'")
+        used = self._scalar(
+            "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+        if used:
+            raise Conflict(
+                f"{used} {bt['name']} opportunities are in stage '{stage['name']}'; move them first"
+            )
+        others = self._scalar("SELECT COUNT(*) FROM stage_business_types WHERE stage_id = ?", [stage["id"]])
+        if others <= 1:
+            raise Conflict(
+                f"stage '{stage['name']}' would be linked to no business type; remove the stage instead"
+            )
+        self.conn.execute(
+            "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
+        )
+
+    def list_stages(self) -> list[dict]:
+        rows = self._all(
+            """SELECT s.id, s.position, s.name, s.auto_status,
+                      (SELECT group_concat(name, ', ') FROM (
+                          SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
+                           WHERE l.stage_id = s.id ORDER BY bt.id)) AS business_types,
+                      (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
+                 FROM stages s ORDER BY s.position"""
+        )
+        return [
+            {
+                "position": r["position"],
+                "name": r["name"],
+                "business_types": r["business_types"] or "",
+                "auto": r["auto_status"] or "",
+                "opportunities": r["opportunities"],
+            }
+            for r in rows
+        ]
+
+    def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_stage(name)
+        used = self._scalar(
+            "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? OR closed_from_stage_id = ?", [row["id"], row["id"]]
+        )
+        used_workflows = self._scalar(
+            "SELECT COUNT(*) FROM workflows WHERE to_stage_id = ? OR from_stage_id = ?", [row["id"], row["id"]]
+        )
+        target = self._reassign_target("stage", row, reassign_to, used, self.find_stage)
+        if target is None and used_workflows:
+            raise Conflict(
+                f"{used_workflows} workflow(s) use stage '{row['name']}'; remove them or pass --reassign-to OTHER"
+            )
+        if target is not None:
+            unlinked = self._all(
+                """SELECT DISTINCT bt.name FROM opportunities o JOIN business_types bt ON bt.id = o.business_type_id
+                    WHERE o.stage_id = ? AND NOT EXISTS (
+                      SELECT 1 FROM stage_business_types l WHERE l.stage_id = ? AND l.business_type_id = o.business_type_id)""",
+                [row["id"], target["id"]],
+            )
+            if unlinked:
+                raise Conflict(
+                    f"stage '{target['name']}' is not linked to business type(s) "
+                    f"{', '.join(r[0] for r in unlinked)} of the opportunities in '{row['name']}'"
+                )
+            if (target["auto_status"] or None) != (row["auto_status"] or None):
+                moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
+                if moving:
+                    raise Conflict(
+                        f"'{row['name']}' and '{target['name']}' mark opportunities differently "
+                        f"(auto-select {row['auto_status'] or 'none'} vs {target['auto_status'] or 'none'}); "
+                        f"reassign to a stage with the same auto-select"
+                    )
+            self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
+                                  target["id"], actor=f"{self.user['name']} (stage removed)")
+            self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
+            self.conn.execute(
+                "UPDATE opportunities SET closed_from_stage_id = ? WHERE closed_from_stage_id = ?",
+                [target["id"], row["id"]],
+            )
+            self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
+            self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
+        self.conn.execute("UPDATE stages SET position = position - 1 WHERE position > ?", [row["position"]])
+        return used
+
+    def source_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
+
+    def find_source(self, name: str) -> Row:
+        row = self._one("SELECT * FROM sources WHERE fold(name) = fold(?)", [name.strip()])
+        if row is None:
+            raise unknown_name("source", name, self.source_names())
+        return row
+
+    def add_source(self, name: str) -> None:
+        name = _clean_name(name, "source name")
+        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
+            raise Conflict(f"source '{name}' already exists")
+        self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
+
+    def rename_source(self, name: str, new_name: str) -> None:
+        row = self.find_source(name)
+        new_name = _clean_name(new_name, "source name")
+        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+            raise Conflict(f"source '{new_name}' already exists")
+        self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
+
+    def list_sources(self) -> list[dict]:
+        rows = self._all(
+            """SELECT s.name, (SELECT COUNT(*) FROM opportunities o WHERE o.source_id = s.id) AS opportunities
+                 FROM sources s ORDER BY s.id"""
+        )
+        return [{"name": r["name"], "opportunities": r["opportunities"]} for r in rows]
+
+    def remove_source(self, name: str, reassign_to: str | None = None) -> int:
+        row = self.find_source(name)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE source_id = ?", [row["id"]])
+        target = self._reassign_target("source", row, reassign_to, used, self.find_source)
+        if target is not None:
+            self.conn.execute("UPDATE opportunities SET source_id = ? WHERE source_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM sources WHERE id = ?", [row["id"]])
+        return used
+
+    def thresholds(self) -> tuple[int | None, int | None]:
+        """(orange_days, red_days); None where not configured."""
+        if self._thresholds is None:
+            orange = self.get_setting("orange_days")
+            red = self.get_setting("red_days")
+            self._thresholds = (int(orange) if orange is not None else None, int(red) if red is not None else None)
+        return self._thresholds
+
+    def set_indicator(self, orange_days: int, red_days: int) -> None:
+        validate_thresholds(orange_days, red_days)
+        self.set_setting("orange_days", str(orange_days))
+        self.set_setting("red_days", str(red_days))
+        self._thresholds = None
+
+    def reason_labels(self, status: str | None = None) -> list[str]:
+        if status:
+            return [r[0] for r in self._all("SELECT text FROM reasons WHERE status = ? ORDER BY id", [status])]
+        return [f"{r[0]} ({r[1]})" for r in self._all("SELECT text, status FROM reasons ORDER BY status DESC, id")]
+
+    def find_reason(self, text: str, status: str | None = None) -> Row:
+        """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
+        if status is not None and status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{status}'")
+        rows = self._all(
+            "SELECT * FROM reasons WHERE fold(text) = fold(?)" + (" AND status = ?" if status else ""),
+            [text.strip(), status] if status else [text.strip()],
+        )
+        if not rows:
+            other = None
+            if status:
+                other = self._one("SELECT status FROM reasons WHERE fold(text) = fold(?)", [text.strip()])
+            if other is not None:
+                raise Invalid(
+                    f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
+                    f"{status} reasons: {', '.join(self.reason_labels(status)) or 'none'}"
+                )
+            kind = f"{status} reason" if status else "reason"
+            raise unknown_name(kind, text, self.reason_labels(status) if status else
+                               [r[0] for r in self._all("SELECT DISTINCT text FROM reasons ORDER BY id")])
+        if len(rows) > 1:
+            raise Invalid(f"reason '{text}' exists for won and lost; pass --status won|lost")
+        return rows[0]
+
+    def add_reason(self, text: str, status: str) -> None:
+        text = _clean_name(text, "reason")
+        if status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{status}'")
+        if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
+            raise Conflict(f"{status} reason '{text}' already exists")
+        self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
+
+    def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
+        row = self.find_reason(text, status)
+        if new_text is None and new_status is None:
+            raise Invalid("nothing to change: pass --text NEW and/or --new-status won|lost")
+        final_text = _clean_name(new_text, "reason") if new_text is not None else row["text"]
+        final_status = new_status or row["status"]
+        if final_status not in ("won", "lost"):
+            raise Invalid(f"status must be won or lost, not '{final_status}'")
+        if final_status != row["status"]:
+            used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
+            if used:
+                raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
+        if self._one(
+            "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ? AND id != ?",
+            [final_text, final_status, row["id"]],
+        ):
+            raise Conflict(f"{final_status} reason '{final_text}' already exists")
+        self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
+
+    def list_reasons(self, status: str | None = None) -> list[dict]:
+        rows = self._all(
+            """SELECT r.text, r.status, (SELECT COUNT(*) FROM opportunities o WHERE o.reason_id = r.id) AS opportunities
+                 FROM reasons r""" + (" WHERE r.status = ?" if status else "") + " ORDER BY r.status DESC, r.id",
+            [status] if status else [],
+        )
+        return [{"reason": r["text"], "status": r["status"], "opportunities": r["opportunities"]} for r in rows]
+
+    def remove_reason(self, text: str, status: str | None = None, reassign_to: str | None = None) -> int:
+        row = self.find_reason(text, status)
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
+        target = self._reassign_target(
+            "reason", row, reassign_to, used, lambda other: self.find_reason(other, row["status"])
+        )
+        if target is not None:
+            self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
+        self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
+        return used
+
+    def config_check(self) -> list[str]:
+        """What a correct setup still misses (SPEC §1 config check); empty when complete."""
+        missing = []
+        if not self._scalar("SELECT COUNT(*) FROM business_types"):
+            missing.append("no business type (salesselect config add-business-type NAME --color C)")
+        for row in self._all(
+            """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
+                 SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
+                  WHERE l.business_type_id = bt.id AND s.auto_status IS NULL) ORDER BY bt.id"""
+        ):
+            missing.append(
+                f"business type '{row[0]}' has no open stage (salesselect config add-stage NAME --business-type '{row[0]}')"
+            )
+        if not self._scalar("SELECT COUNT(*) FROM sources"):
+            missing.append("no source (salesselect config add-source NAME)")
+        orange, red = self.thresholds()
+        if orange is None or red is None:
+            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)")
+        for status in ("won", "lost"):
+            if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
+                missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
+        return missing

@@ -1,0 +1,95 @@
+"""The whole setup as one document (config export/import): the lists, the indicator, the workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from salesselect_cli.sql.workflows import WorkflowRoom
+
+
+class SetupFileRoom(WorkflowRoom):
+    """config export/import. Uses the setup lists, people and workflows."""
+
+    def export_setup(self) -> dict:
+        """The whole setup as one JSON-ready dict; `import_setup` takes it back."""
+        orange, red = self.thresholds()
+        stages = []
+        for row in self._all("SELECT * FROM stages ORDER BY position"):
+            types = [r[0] for r in self._all(
+                """SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
+                    WHERE l.stage_id = ? ORDER BY bt.id""", [row["id"]])]
+            stages.append({"name": row["name"], "business_types": types, "auto": row["auto_status"]})
+        return {
+            "currency": self.currency,
+            "business_types": [
+                {"name": r["name"], "color": r["color"]} for r in self._all("SELECT * FROM business_types ORDER BY id")
+            ],
+            "stages": stages,
+            "sources": self.source_names(),
+            "indicator": {"orange_days": orange, "red_days": red} if orange is not None else None,
+            "reasons": [
+                {"text": r["text"], "status": r["status"]}
+                for r in self._all("SELECT * FROM reasons ORDER BY status DESC, id")
+            ],
+            "workflows": self.export_workflows(),
+        }
+
+    def import_setup(self, setup: Any) -> list[str]:
+        """Merge a setup (as `export_setup` writes it) into this database. Idempotent; never deletes.
+
+        Everything is validated before anything is written; returns what changed.
+        """
+        from salesselect_cli.rules.setup import validate_setup
+
+        spec = validate_setup(setup)
+        changes: list[str] = []
+        if spec.currency and spec.currency != self.currency:
+            self.set_currency(spec.currency)
+            changes.append(f"currency {spec.currency}")
+        for bt in spec.business_types:
+            existing = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [bt["name"]])
+            if existing is None:
+                self.add_business_type(bt["name"], bt["color"])
+                changes.append(f"business type {bt['name']} added")
+            elif existing["color"] != bt["color"]:
+                self.edit_business_type(existing["name"], color=bt["color"])
+                changes.append(f"business type {bt['name']} colour {bt['color']}")
+        for stage in spec.stages:
+            for type_name in stage["business_types"]:
+                self.find_business_type(type_name)
+        for index, stage in enumerate(spec.stages, start=1):
+            existing = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [stage["name"]])
+            if existing is None:
+                count = self._scalar("SELECT COUNT(*) FROM stages")
+                self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
+                changes.append(f"stage {stage['name']} added")
+                continue
+            if existing["position"] != index and index <= self._scalar("SELECT COUNT(*) FROM stages"):
+                self.move_stage(existing["name"], index)
+                changes.append(f"stage {stage['name']} moved to {index}")
+            if (existing["auto_status"] or None) != stage["auto"]:
+                self.edit_stage(existing["name"], auto=stage["auto"] or "none")
+                changes.append(f"stage {stage['name']} auto-select {stage['auto'] or 'none'}")
+            for type_name in stage["business_types"]:
+                bt = self.find_business_type(type_name)
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+                    [existing["id"], bt["id"]],
+                )
+                if cursor.rowcount:
+                    changes.append(f"stage {stage['name']} linked to {bt['name']}")
+        for source in spec.sources:
+            if not self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [source]):
+                self.add_source(source)
+                changes.append(f"source {source} added")
+        if spec.indicator is not None and self.thresholds() != spec.indicator:
+            self.set_indicator(*spec.indicator)
+            changes.append(f"indicator orange {spec.indicator[0]} red {spec.indicator[1]}")
+        for reason in spec.reasons:
+            if not self._one(
+                "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [reason["text"], reason["status"]]
+            ):
+                self.add_reason(reason["text"], reason["status"])
+                changes.append(f"{reason['status']} reason {reason['text']} added")
+        changes.extend(self.import_workflows(spec.workflows))
+        return changes

@@ -1,0 +1,236 @@
+"""Stored workflows: create, list, check, switch, remove, and the data a preview needs.
+
+Matching and running them is automation.py's job, above the store."""
+
+from __future__ import annotations
+
+import json
+
+from salesselect_cli.errors import Conflict, Invalid, NotFound, unknown_name
+from salesselect_cli.model import STATUSES
+from salesselect_cli.rules import transitions
+from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.setup import SetupRoom
+
+
+class WorkflowRoom(SetupRoom):
+    """Stored workflows. Uses the setup lists (stages, types) and people (owner actions)."""
+
+    def workflow_names(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT name FROM workflows ORDER BY id")]
+
+    def find_workflow(self, ref: str) -> Row:
+        """A workflow by name (case-insensitive) or by id; NotFound listing the names."""
+        text = (ref or "").strip()
+        row = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [text])
+        if row is None and text.isdigit() and len(text) < 19:  # an id SQLite can hold
+            row = self._one("SELECT * FROM workflows WHERE id = ?", [int(text)])
+        if row is None:
+            raise unknown_name("workflow", ref, self.workflow_names())
+        return row
+
+    def list_workflows(self, ref: str | None = None) -> list[dict]:
+        """Every workflow (or the one `ref` names) with stage and type names, in the order they fire."""
+        where, params = ("WHERE w.id = ?", [self.find_workflow(ref)["id"]]) if ref is not None else ("", [])
+        rows = self._all(
+            f"""SELECT w.id, w.name, w.trigger, ts.name AS to_stage, fs.name AS from_stage, w.to_status,
+                       bt.name AS business_type, w.actions, w.enabled, w.created
+                  FROM workflows w
+                  LEFT JOIN stages ts ON ts.id = w.to_stage_id
+                  LEFT JOIN stages fs ON fs.id = w.from_stage_id
+                  LEFT JOIN business_types bt ON bt.id = w.business_type_id
+                  {where} ORDER BY w.id""",
+            params,
+        )
+        return [
+            {"id": r["id"], "name": r["name"], "on": r["trigger"], "to_stage": r["to_stage"],
+             "from_stage": r["from_stage"], "to_status": r["to_status"], "business_type": r["business_type"],
+             "actions": json.loads(r["actions"]), "enabled": bool(r["enabled"]), "created": r["created"]}
+            for r in rows
+        ]
+
+    def remove_workflow(self, ref: str) -> str:
+        row = self.find_workflow(ref)
+        self.conn.execute("DELETE FROM workflows WHERE id = ?", [row["id"]])
+        return row["name"]
+
+    def set_workflow_enabled(self, ref: str, enabled: bool) -> bool:
+        """Switch a workflow on or off; True when that changed something."""
+        row = self.find_workflow(ref)
+        if bool(row["enabled"]) == enabled:
+            return False
+        self.conn.execute("UPDATE workflows SET enabled = ? WHERE id = ?", [int(enabled), row["id"]])
+        return True
+
+    def export_workflows(self) -> list[dict]:
+        return [self._workflow_dict(row) for row in self._all("SELECT * FROM workflows ORDER BY id")]
+
+    def _workflow_dict(self, row: Row) -> dict:
+        def name_of(table: str, column: str, ident: int | None) -> str | None:
+            if ident is None:
+                return None
+            return self._scalar(f"SELECT {column} FROM {table} WHERE id = ?", [ident])
+
+        return {
+            "name": row["name"],
+            "on": row["trigger"],
+            "to_stage": name_of("stages", "name", row["to_stage_id"]),
+            "from_stage": name_of("stages", "name", row["from_stage_id"]),
+            "to_status": row["to_status"],
+            "business_type": name_of("business_types", "name", row["business_type_id"]),
+            "actions": json.loads(row["actions"]),
+            "enabled": bool(row["enabled"]),
+        }
+
+    def import_workflows(self, workflows: list[dict]) -> list[str]:
+        changes = []
+        for workflow in workflows:
+            existing = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [workflow["name"]])
+            if existing is not None:
+                current = self._workflow_dict(existing)
+                if {k: current[k] for k in workflow} == workflow:
+                    continue
+                self.conn.execute("DELETE FROM workflows WHERE id = ?", [existing["id"]])
+            self.add_workflow(
+                workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
+                from_stage=workflow.get("from_stage"), to_status=workflow.get("to_status"),
+                business_type=workflow.get("business_type"), enabled=workflow.get("enabled", True),
+            )
+            changes.append(f"workflow {workflow['name']} {'replaced' if existing else 'added'}")
+        return changes
+
+    def add_workflow(
+        self, name: str, trigger: str, actions: list[str], *, to_stage: str | None = None,
+        from_stage: str | None = None, to_status: str | None = None, business_type: str | None = None,
+        enabled: bool = True,
+    ) -> int:
+        """Store a workflow rule. Actions are validated by the caller (rules.workflows)."""
+        name = _clean_name(name, "workflow name")
+        if trigger not in ("stage", "status"):
+            raise Invalid(f"--on must be stage or status, not '{trigger}'")
+        if to_status is not None and to_status not in STATUSES:
+            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+        if not actions:
+            raise Invalid("a workflow needs at least one --action")
+        if self._one("SELECT 1 FROM workflows WHERE fold(name) = fold(?)", [name]):
+            raise Conflict(f"workflow '{name}' already exists")
+        to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
+        from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
+        type_id = self.find_business_type(business_type)["id"] if business_type else None
+        self.check_workflow(trigger, actions, to_stage_id, from_stage_id, to_status, type_id)
+        cursor = self.conn.execute(
+            """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
+                                      actions, enabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [name, trigger, to_stage_id, from_stage_id, to_status, type_id, json.dumps(actions),
+             int(enabled), self.today.isoformat()],
+        )
+        return cursor.lastrowid
+
+    def check_workflow(
+        self, trigger: str, actions: list[str], to_stage_id: int | None, from_stage_id: int | None,
+        to_status: str | None, business_type_id: int | None,
+    ) -> None:
+        """Refuse actions that cannot run (syntax, unknown user) and conditions that can never hold."""
+        from salesselect_cli.rules import workflows as wf
+
+        for action in wf.parse_actions(actions):
+            if action.kind == "owner":
+                self.find_user(action.argument)
+        stages = {s["id"]: s for s in self._all("SELECT * FROM stages WHERE id IN (?, ?)", [to_stage_id, from_stage_id])}
+        if to_stage_id is not None and to_stage_id == from_stage_id and trigger == "stage":
+            raise Invalid("--from-stage and --to-stage are the same stage: a stage change never does that")
+        to_auto = stages[to_stage_id]["auto_status"] if to_stage_id is not None else None
+        if to_status is not None and to_auto is not None and to_auto != to_status:
+            raise Invalid(
+                f"stage '{stages[to_stage_id]['name']}' marks opportunities {to_auto}, "
+                f"so --to-status {to_status} would never hold there"
+            )
+        if business_type_id is not None:
+            linked = {r[0] for r in self._all(
+                "SELECT stage_id FROM stage_business_types WHERE business_type_id = ?", [business_type_id])}
+            for stage_id in (to_stage_id, from_stage_id):
+                if stage_id is not None and stage_id not in linked:
+                    type_name = self._scalar("SELECT name FROM business_types WHERE id = ?", [business_type_id])
+                    raise Invalid(
+                        f"stage '{stages[stage_id]['name']}' is not a stage of business type '{type_name}', "
+                        f"so this workflow would never fire"
+                    )
+
+    def workflow_rules(self) -> list:
+        """The enabled workflows as pure rules, in the order they fire."""
+        from salesselect_cli.rules import workflows as wf
+
+        return [
+            wf.Rule(r["id"], r["name"], r["trigger"], tuple(json.loads(r["actions"])), r["to_stage_id"],
+                    r["from_stage_id"], r["to_status"], r["business_type_id"], bool(r["enabled"]))
+            for r in self._all("SELECT * FROM workflows WHERE enabled = 1 ORDER BY id")
+        ]
+
+    def hook_timeout(self, env_value: str | None = None) -> float:
+        """Seconds a run: action may take: `env_value` ($SALESSELECT_HOOK_TIMEOUT, which the caller reads), else
+        the workflow_timeout setting, else 10."""
+        from salesselect_cli.rules import workflows as wf
+
+        return wf.hook_timeout(env_value, self.get_setting("workflow_timeout"))
+
+    def set_hook_timeout(self, seconds: str | None) -> None:
+        """Set (or with None, reset to the default) the workflow_timeout setting."""
+        from salesselect_cli.rules import workflows as wf
+
+        value = wf.parse_timeout(seconds, "the time limit")
+        self.set_setting("workflow_timeout", None if value is None else f"{value:g}")
+
+    def record_hook_failure(self, opportunity_id: int, workflow: str, problem: str) -> bool:
+        """A failed run: action in the opportunity's history; False when the opportunity is gone."""
+        if self._one("SELECT 1 FROM opportunities WHERE id = ?", [opportunity_id]) is None:
+            return False
+        self._history(opportunity_id, "hook failed", None, problem, actor=f"workflow:{workflow}")
+        return True
+
+    def preview_workflows(self, opportunity_id: int, to_stage: str | None = None, to_status: str | None = None,
+                          hook_timeout_env: str | None = None) -> dict:
+        """What `move`/`win`/`lose`/`reopen` to this stage or status would fire, computed without writing.
+
+        hook_timeout_env: $SALESSELECT_HOOK_TIMEOUT as the caller read it (see hook_timeout)."""
+        from salesselect_cli.rules import workflows as wf
+
+        if to_stage is None and to_status is None:
+            raise Invalid("pass --to-stage STAGE and/or --to-status won|lost|open")
+        if to_status is not None and to_status not in STATUSES:
+            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+        row = self._opportunity_row(opportunity_id)
+        state = self._state(row)
+        type_stages = self.stages_of_type(row["business_type_id"])
+        target = self._stage_rule(self.find_stage(to_stage)) if to_stage else None
+        if to_status == "open":
+            outcome = transitions.reopen(state, target, type_stages)
+        elif target is not None:
+            any_reason = transitions.Reason(0, "any", target.auto_status) if target.auto_status else None
+            outcome = transitions.move(state, target, type_stages, any_reason, self.today)
+            if to_status is not None and outcome.status != to_status:
+                raise Invalid(f"moving to '{target.name}' leaves it {outcome.status}, not {to_status}")
+        else:
+            outcome = transitions.close(state, to_status, type_stages, transitions.Reason(0, "any", to_status), self.today)
+        event = wf.Event(row["id"], row["business_type_id"], row["stage_id"], outcome.stage_id, row["status"],
+                         outcome.status)
+        names = {r["id"]: r["name"] for r in self._all("SELECT id, name FROM stages")}
+        timeout = self.hook_timeout(hook_timeout_env)
+        fires = []
+        for rule in wf.match(event, self.workflow_rules()):
+            for raw in rule.actions:
+                action = wf.parse_action(raw)
+                effect = wf.describe(action, self.today, timeout)
+                if action.kind == "owner":
+                    try:
+                        self.find_user(action.argument)
+                    except NotFound:
+                        effect += " (unknown user: the change would be refused)"
+                fires.append({"workflow": rule.name, "trigger": rule.trigger, "action": raw, "effect": effect})
+        return {
+            "opportunity_id": row["id"],
+            "from_stage": names.get(row["stage_id"]), "to_stage": names.get(outcome.stage_id),
+            "from_status": row["status"], "to_status": outcome.status,
+            "triggers": list(event.triggers),
+            "fires": fires,
+        }

@@ -1,0 +1,282 @@
+"""Each room of the store, called directly on a fresh file (as sqlite-utils tests its classes on fresh_db)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from salesselect_cli import automation
+from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
+from salesselect_cli.model import OpportunityFilter
+from salesselect_cli.rules.importing import ImportRow
+from salesselect_cli.store import Store, init_database, open_connection
+from tests.conftest import SETUP_JSON, TODAY
+
+
+@pytest.fixture
+def fresh_store(tmp_path):
+    """A Store on a new file (anna, the first key user), inside one write transaction."""
+    path = tmp_path / "fresh.db"
+    init_database(path, "anna", TODAY)
+    store = Store(open_connection(path), path, TODAY, "anna")
+    store.fixed_time = "09:00:00"
+    with store.transaction(write=True):
+        yield store
+    store.close()
+
+
+@pytest.fixture
+def agency_store(fresh_store):
+    """The example agency's setup and users bob (recruiter) and kim (key user)."""
+    fresh_store.import_setup(json.loads(SETUP_JSON.read_text()))
+    fresh_store.add_user("bob")
+    fresh_store.add_user("kim", key_user=True)
+    return fresh_store
+
+
+def add(store, title="Deal", **extra) -> int:
+    args = dict(title=title, company="Acme", business_type="Staffing", source="HubSpot")
+    return store.add_opportunity(**{**args, **extra})
+
+
+# ---------------------------------------------------------------- people
+
+
+def test_people_users_key_users_and_the_module(fresh_store):
+    store = fresh_store
+    store.add_user("bob")
+    with pytest.raises(Conflict):
+        store.add_user("BOB")
+    assert store.user_names() == ["anna", "bob"]
+    assert store.find_user(" Bob ")["name"] == "bob"
+    with pytest.raises(NotFound, match="bob"):
+        store.find_user("bop")
+    with pytest.raises(Conflict, match="last key user"):
+        store.set_key_user("anna", False)
+    store.set_module("off", "bob")
+    assert store.module_enabled_for(store.find_user("bob")) is False
+    assert store.module_enabled_for(store.user) is True  # anna inherits the client setting: on
+    store.set_module("off")
+    assert store.module_enabled_for(store.user) is False
+    assert [u["module"] for u in store.module_report()["users"]] == ["inherit", "off"]
+    assert store.remove_user("bob") == 0
+    assert store.user_names() == ["anna"]
+
+
+def test_unknown_acting_user_is_refused(fresh_store):
+    fresh_store.act_as("anna")
+    fresh_store.user_name, fresh_store._user = "zed", None
+    with pytest.raises(PermissionDenied):
+        fresh_store.require_known_user()
+
+
+def test_settings_and_currency(fresh_store):
+    fresh_store.set_setting("x", "1")
+    assert fresh_store.get_setting("x") == "1"
+    fresh_store.set_setting("x", None)
+    assert fresh_store.get_setting("x", "default") == "default"
+    fresh_store.set_currency(" usd ")
+    assert fresh_store.currency == "USD"
+    with pytest.raises(Invalid):
+        fresh_store.set_currency("dollars")
+
+
+# ---------------------------------------------------------------- setup lists
+
+
+def test_setup_lists_add_find_list_remove(fresh_store):
+    store = fresh_store
+    store.add_business_type("Staffing", "Blue")
+    store.add_stage("Lead", ["staffing"])
+    store.add_stage("Won", ["Staffing"], auto="won")
+    store.add_stage("Intro", ["Staffing"], position=2)
+    assert store.stage_names() == ["Lead", "Intro", "Won"]
+    assert [s.name for s in store.stages_of_type(store.find_business_type("STAFFING")["id"])] == ["Lead", "Intro", "Won"]
+    store.add_source("Google")
+    store.rename_source("google", "Search")
+    assert store.list_sources() == [{"name": "Search", "opportunities": 0}]
+    store.add_reason("Price", "won")
+    with pytest.raises(Invalid, match="won reason"):
+        store.find_reason("Price", "lost")
+    store.set_indicator(5, 2)
+    assert store.thresholds() == (5, 2)
+    assert store.list_business_types() == [
+        {"name": "Staffing", "color": "blue", "stages": "Lead, Intro, Won", "opportunities": 0}]
+    assert store.config_check() == ["no lost reason (salesselect config add-reason TEXT --status lost)"]
+    assert store.remove_stage("Intro") == 0
+    assert store.stage_names() == ["Lead", "Won"]
+    with pytest.raises(Invalid, match="colour"):
+        store.add_business_type("Other", "not-a-colour")
+
+
+def test_removing_a_used_stage_moves_its_opportunities_and_writes_history(agency_store):
+    store = agency_store
+    ident = add(store, stage="Proposal")
+    with pytest.raises(Conflict, match="--reassign-to"):
+        store.remove_stage("Proposal")
+    assert store.remove_stage("Proposal", reassign_to="Introduction") == 1
+    assert store.get_opportunity(ident)["stage"] == "Introduction"
+    assert store.history(ident)[-1]["actor"] == "anna (stage removed)"
+    assert store.history(ident)[-1]["to_value"] == "Introduction"
+
+
+def test_setup_export_imports_into_a_fresh_store_unchanged(agency_store, tmp_path):
+    exported = agency_store.export_setup()
+    assert exported == {**json.loads(SETUP_JSON.read_text())}
+    assert agency_store.import_setup(exported) == []  # idempotent: nothing to change
+
+
+# ---------------------------------------------------------------- opportunities
+
+
+def test_add_move_close_reopen_and_history(agency_store):
+    store = agency_store
+    ident = add(store, value_cents=150000, expected_close=TODAY + dt.timedelta(days=1), note="first call")
+    record = store.get_opportunity(ident)
+    assert (record["stage"], record["value"], record["indicator"]) == ("Lead", "1500.00", "red")
+    change = store.move_opportunity(ident, "Proposal")
+    assert (change.from_stage_id, change.from_status, change.to_status) == (
+        store.find_stage("Lead")["id"], "open", "open")
+    assert change.to_stage_id == store.find_stage("Proposal")["id"] and change.before["stage"] == "Lead"
+    change = store.close_opportunity(ident, "won", "Good price")
+    assert (change.to_status, store.get_opportunity(ident)["stage"]) == ("won", "New client")
+    change = store.reopen_opportunity(ident)
+    assert (change.from_status, change.to_status) == ("won", "open")
+    assert store.get_opportunity(ident)["stage"] == "Proposal"
+    assert [(h["field"], h["to_value"]) for h in store.history(ident)] == [
+        ("created", "Lead"), ("note", "first call"), ("stage", "Proposal"), ("stage", "New client"),
+        ("status", "won (Good price)"), ("stage", "Proposal"), ("status", "open"),
+    ]
+    assert {h["at"] for h in store.history(ident)} == {f"{TODAY.isoformat()} 09:00:00"}
+
+
+def test_edit_returns_the_stage_change_of_a_type_change(agency_store):
+    store = agency_store
+    ident = add(store)
+    done, change = store.edit_opportunity(ident, {"title": "Renamed", "value_cents": 5})
+    assert (done, change) == (["title", "value"], None)
+    done, change = store.edit_opportunity(ident, {"business_type": "Agencies", "stage": "Framework agreement"})
+    assert done == ["business_type", "stage"]
+    assert change.to_stage_id == store.find_stage("Framework agreement")["id"]
+
+
+def test_list_filters_and_counts(agency_store):
+    store = agency_store
+    first = add(store, "Alpha")
+    add(store, "Beta", owner="bob")
+    lost = add(store, "Gamma")
+    store.close_opportunity(lost, "lost", "Too expensive")
+    assert [r["id"] for r in store.list_opportunities(OpportunityFilter(owner="anna"))] == [first]
+    assert [r["title"] for r in store.list_opportunities(OpportunityFilter(status="all", search="a"))] == [
+        "Alpha", "Beta", "Gamma"]
+    assert store.opportunity_counts() == {"open": 2, "won": 0, "lost": 1}
+    with pytest.raises(NotFound):
+        store.get_opportunity(999)
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+def test_followups_add_list_complete(agency_store):
+    store = agency_store
+    ident = add(store, owner="bob")
+    first = store.add_followup(ident, TODAY - dt.timedelta(days=1), "Call")
+    store.add_followup(ident, TODAY + dt.timedelta(days=3), "Mail", user="kim")
+    rows = store.list_followups()
+    assert [(r["text"], r["user"], r["overdue"]) for r in rows] == [("Call", "bob", True), ("Mail", "kim", False)]
+    assert [r["text"] for r in store.list_followups(user="kim")] == ["Mail"]
+    store.complete_followup(first)
+    with pytest.raises(Conflict, match="already done"):
+        store.complete_followup(first)
+    assert [r["text"] for r in store.list_followups()] == ["Mail"]
+    assert store.get_opportunity(ident)["next_followup"] == (TODAY + dt.timedelta(days=3)).isoformat()
+
+
+# ---------------------------------------------------------------- board and reports
+
+
+def test_board_columns_cards_and_a_report(agency_store):
+    store = agency_store
+    add(store, "Soon", value_cents=100, expected_close=TODAY)
+    add(store, "Later", value_cents=200, expected_close=TODAY + dt.timedelta(days=30))
+    won = add(store, "Won", value_cents=400)
+    store.close_opportunity(won, "won", "Good price")
+    columns = store.board_columns(OpportunityFilter())
+    assert [(c["stage"], c["count"], c["value_cents"], c["red"]) for c in columns] == [("Lead", 2, 300, 1)]
+    cards = store.board_cards(OpportunityFilter(), [columns[0]["stage_id"]], limit=1)
+    assert [card["title"] for card in cards["Lead"]] == ["Soon"]
+    rows = store.report_winloss(OpportunityFilter(), TODAY, TODAY)
+    assert [(r["status"], r["reason"], r["count"]) for r in rows] == [("won", "Good price", 1)]
+    pipeline = store.report_pipeline(OpportunityFilter())
+    assert [(r["stage"], r["count"], r["value"]) for r in pipeline][0] == ("Lead", 2, "3.00")
+
+
+# ---------------------------------------------------------------- workflows
+
+
+def test_workflow_crud_and_check(agency_store):
+    store = agency_store
+    ident = store.add_workflow("Proposal call", "stage", ["followup:+3d:Call"], to_stage="Proposal")
+    assert store.find_workflow(str(ident))["name"] == "Proposal call"
+    assert [w["actions"] for w in store.list_workflows()] == [["followup:+3d:Call"]]
+    with pytest.raises(NotFound):
+        store.add_workflow("Hand over", "stage", ["owner:zed"], to_stage="Proposal")
+    with pytest.raises(Invalid, match="never hold"):
+        store.add_workflow("Never", "status", ["note:x"], to_stage="Lost", to_status="won")
+    assert store.set_workflow_enabled("proposal call", False) is True
+    assert store.workflow_rules() == []
+    store.set_workflow_enabled("Proposal call", True)
+    assert store.remove_workflow("PROPOSAL CALL") == "Proposal call"
+    assert store.workflow_names() == []
+
+
+def test_automation_fires_data_actions_in_the_same_transaction(agency_store):
+    store = agency_store
+    store.add_workflow("Proposal call", "stage", ["followup:+3d:Call", "note:Sent", "owner:bob"], to_stage="Proposal")
+    ident = add(store)
+    preview = store.preview_workflows(ident, to_stage="Proposal")
+    assert [f["action"] for f in preview["fires"]] == ["followup:+3d:Call", "note:Sent", "owner:bob"]
+    assert automation.move(store, ident, "Proposal") == ["Proposal call"]
+    assert store.get_opportunity(ident)["owner"] == "bob"
+    assert [r["due"] for r in store.list_followups(opportunity_id=ident)] == [(TODAY + dt.timedelta(days=3)).isoformat()]
+    assert store.history(ident)[-1]["actor"] == "workflow:Proposal call"
+    assert automation.move(store, ident, "Lead", workflows=False) == []
+    assert store.move_opportunity(ident, "Proposal").to_stage_id == store.find_stage("Proposal")["id"]
+    assert len(store.list_followups(opportunity_id=ident)) == 1  # the store alone fires nothing
+
+
+def test_hook_timeout_takes_the_value_it_is_given(fresh_store):
+    assert fresh_store.hook_timeout() == 10
+    fresh_store.set_hook_timeout("3")
+    assert fresh_store.hook_timeout() == 3
+    assert fresh_store.hook_timeout("0.5") == 0.5
+
+
+# ---------------------------------------------------------------- import
+
+
+def test_import_rows_in_batches_with_history_and_visits(agency_store):
+    store = agency_store
+    names = store.import_names()
+    lead, won = names.stages["lead"], names.stages["new client"]
+    staffing, hubspot, anna = names.business_types["staffing"][0], names.sources["hubspot"][0], names.users["anna"][0]
+    reason_id = names.reasons[("good price", "won")][0]
+
+    def row(title, stage, status="open", reason=None, closed=None, came_from=None):
+        return ImportRow(title=title, company="Acme", contact=None, business_type_id=staffing, stage=stage,
+                         source_id=hubspot, value_cents=100, expected_close=None, owner_id=anna, status=status,
+                         reason_id=reason_id if reason else None, reason=reason, closed_from=came_from,
+                         vacancy=None, notes=None, created="2026-01-05", closed=closed)
+
+    rows = [row("One", lead), row("Two", lead),
+            row("Three", won, status="won", reason="Good price", closed="2026-02-01", came_from=lead)]
+    first, count = store.import_opportunities(iter(rows), batch_size=2)
+    assert count == 3
+    summary = store.import_summary(first)
+    assert [(r["stage"], r["status"], r["count"]) for r in summary] == [("Lead", "open", 2), ("New client", "won", 1)]
+    assert [h["field"] for h in store.history(first + 2)] == ["created", "stage", "status"]
+    assert store.get_setting("bulk_load") is None
+    visits = store.report_stages(OpportunityFilter(), dt.date(2026, 1, 1), TODAY)
+    assert [(r["stage"], r["entered"]) for r in visits if r["entered"]] == [("Lead", 3)]
