@@ -65,16 +65,21 @@ def suggestions(kind: str, incomplete: str, db_option: str | None) -> list[tuple
 
 
 def _db_path(option: str | None):
-    """--db, else $SALESSELECT_DB, else the app dir: the store's rule, without importing Typer for it."""
+    """--db, else $SALESSELECT_DB, else the app dir: context.resolve_db_path's rule without importing Typer
+    (its get_app_dir, spelled out; a test checks the two agree)."""
     from pathlib import Path
 
     if option:
         return Path(option).expanduser()
     if os.environ.get("SALESSELECT_DB"):
         return Path(os.environ["SALESSELECT_DB"]).expanduser()
-    from salesselect_cli.store import resolve_db_path
-
-    return resolve_db_path(None)
+    if sys.platform.startswith("win"):
+        folder = os.environ.get("APPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":
+        folder = os.path.expanduser("~/Library/Application Support")
+    else:
+        folder = os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config"))
+    return Path(folder) / "salesselect" / "salesselect.db"
 
 
 # ---------------------------------------------------------------- the fast path

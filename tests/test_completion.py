@@ -169,3 +169,13 @@ def test_show_completion_prints_the_script_for_each_shell(shell):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "_SALESSELECT_COMPLETE" in done.stdout and f"complete_{shell}" in done.stdout
+
+
+def test_the_default_database_is_the_one_the_commands_use(monkeypatch, tmp_path):
+    from salesselect_cli.context import resolve_db_path
+
+    monkeypatch.delenv("SALESSELECT_DB")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert completion._db_path(None) == resolve_db_path(None)
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert completion._db_path(None) == resolve_db_path(None)

@@ -102,3 +102,52 @@ def test_usage_errors_are_our_one_line_naming_the_option(agency, cli, args, mess
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1 and run.stderr.startswith(message), run.stderr
     assert "Input should" not in run.stderr and "╭" not in run.stderr
+
+
+def value_params():
+    """(words to the command, words before the bad value, hint) for every int, float and choice parameter."""
+    root = typer.main.get_command(app)
+    from salesselect_cli.helptext import tidy
+
+    tidy(root)
+    found = []
+
+    def walk(command, path):
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for param in command.params:
+            desc = getattr(param, "type_descriptor", None)
+            if desc is None or getattr(param, "is_flag", False):
+                continue
+            if not (desc.is_choice or desc.annotation in (int, float)):
+                continue
+            if param.param_type_name == "option":
+                found.append((path, [max(param.opts, key=len)], max(param.opts, key=len)))
+            else:
+                before = arguments[: arguments.index(param)]
+                filler = ["1" if getattr(p.type_descriptor, "annotation", None) is int else "x" for p in before]
+                found.append((path, filler, param.metavar))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, path + (name,))
+
+    walk(root, ())
+    return found
+
+
+VALUE_PARAMS = value_params()
+
+
+def test_the_value_walk_finds_numbers_and_choices():
+    hints = {(path, hint) for path, _, hint in VALUE_PARAMS}
+    assert (("config", "set-indicator"), "--orange") in hints and (("opp", "show"), "ID") in hints
+    assert ((), "--color") in hints and (("report", "pipeline"), "--by") in hints
+
+
+@pytest.mark.parametrize("path, before, hint", VALUE_PARAMS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else None)
+def test_every_bad_number_or_choice_is_our_one_line_naming_it(agency, cli, path, before, hint):
+    words = [*before, "bogus"] + (["board"] if not path else [])
+    run = cli(*path, *words) if path else cli(*words)
+    assert run.exit_code == 2, (path, hint, run.stderr)
+    assert run.stderr.startswith(f"Error: {hint} ") and run.stderr.count("\n") == 1, run.stderr
+    assert "'bogus'" in run.stderr
+    for library in ("Input should", "Value error", "pydantic", "╭", "Usage:"):
+        assert library not in run.stderr

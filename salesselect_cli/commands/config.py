@@ -79,21 +79,40 @@ def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pat
             _print_setup(store, console)
 
 
+NONE_YET = {
+    "business types": "Business types: none yet — add one with salesselect config add-business-type NAME --color COLOUR",
+    "stages": "Stages: none yet — add one with salesselect config add-stage NAME --business-type TYPE",
+    "sources": "Sources: none yet — add one with salesselect config add-source NAME",
+    "reasons": "Won/lost reasons: none yet — add one with salesselect config add-reason TEXT --status won|lost",
+}
+
+
 def _print_setup(store, console) -> None:
+    from rich.text import Text
+
     from salesselect_cli.render import build_table
 
-    types = store.list_business_types()
-    console.print(build_table(types, [
+    def section(title: str, rows: list, columns: list, empty: str) -> None:
+        if rows:
+            console.print(build_table(rows, columns, title=title))
+        else:  # no empty frame: say what is missing and how to add it
+            console.print(Text(title, style="bold"))
+            console.print(Text("   " + empty.split(": ", 1)[1]))
+            console.print()
+
+    section("1. Business types", store.list_business_types(), [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
-        Column("opportunities", "Opps", justify="right")], title="1. Business types"))
-    console.print(build_table(store.list_stages(), _STAGE_COLUMNS, title="2. Stages"))
-    console.print(build_table(store.list_sources(), [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
-                              title="3. Sources"))
+        Column("opportunities", "Opps", justify="right")], NONE_YET["business types"])
+    section("2. Stages", store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
+    section("3. Sources", store.list_sources(),
+            [Column("name", "Source"), Column("opportunities", "Opps", justify="right")], NONE_YET["sources"])
     orange, red = store.thresholds()
     console.print("[bold]4. Remaining-days indicator[/]")
-    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None else "   not set")
-    console.print(build_table(store.list_reasons(), _REASON_COLUMNS, title="5. Won/lost reasons"))
+    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None
+                  else "   not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")
+    console.print()
+    section("5. Won/lost reasons", store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
     console.print(f"Currency: {store.currency}")
 
 
@@ -193,7 +212,7 @@ def list_business_types(ctx: typer.Context, fmt: Format = format_option(), outpu
     emit(rows, fmt.value, output, [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
-        empty="No business types yet: salesselect config add-business-type NAME --color C")
+        empty=NONE_YET["business types"])
 
 
 @app.command("edit-business-type")
@@ -249,7 +268,7 @@ def list_stages(ctx: typer.Context, fmt: Format = format_option(), output: Optio
     """List stages in column order with their business types and auto-select."""
     with session(ctx) as store:
         rows = store.list_stages()
-    emit(rows, fmt.value, output, _STAGE_COLUMNS, empty="No stages yet: salesselect config add-stage NAME --business-type T")
+    emit(rows, fmt.value, output, _STAGE_COLUMNS, empty=NONE_YET["stages"])
 
 
 @app.command("edit-stage")
@@ -342,7 +361,7 @@ def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Opti
     with session(ctx) as store:
         rows = store.list_sources()
     emit(rows, fmt.value, output, [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
-         empty="No sources yet: salesselect config add-source NAME")
+         empty=NONE_YET["sources"])
 
 
 @app.command("rename-source")
@@ -441,7 +460,7 @@ def list_reasons(
     """List won and lost reasons."""
     with session(ctx) as store:
         rows = store.list_reasons(_status(status))
-    emit(rows, fmt.value, output, _REASON_COLUMNS, empty="No reasons yet: salesselect config add-reason TEXT --status won|lost")
+    emit(rows, fmt.value, output, _REASON_COLUMNS, empty=NONE_YET["reasons"])
 
 
 @app.command("edit-reason")

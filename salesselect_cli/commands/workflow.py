@@ -91,7 +91,7 @@ def list_(
         rows = store.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
         rows = [dict(row, actions="\n".join(row["actions"])) for row in rows]
-    emit(rows, fmt.value, output, _list_columns(), empty="No workflows yet (salesselect workflow add --help).")
+    emit(rows, fmt.value, output, _list_columns(), empty="Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION")
 
 
 @app.command("show")

@@ -1,13 +1,16 @@
 """The completion room: names and open ids for shell completion, read from a database opened read-only.
 
 Completion runs on every Tab press: it must be fast, never write (no migration, no WAL switch) and never
-complain, so it opens the file itself in read-only mode and the caller swallows every error.
+complain, so it opens the file itself read-only, without a Store (the fast path answers before Typer, the
+store and the other rooms are imported), and the caller swallows every error. Not a Room class for that
+reason: a plain function over its own connection.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+from salesselect_cli.sql.dialect import connect_read_only
 
 LIMIT = 200  # a shell shows no more than this usefully
 
@@ -25,7 +28,7 @@ QUERIES = {
 def completion_values(path: Path, kind: str, prefix: str) -> list[tuple[str, str | None]]:
     """(value, description) pairs of `kind` starting with `prefix` (case-insensitive), at most LIMIT."""
     pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=0.1)
+    conn = connect_read_only(Path(path))
     try:
         return conn.execute(f"{QUERIES[kind]} LIMIT {LIMIT}", [pattern]).fetchall()
     finally:

@@ -35,3 +35,8 @@ def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
     return "BEGIN IMMEDIATE" if write else "BEGIN"
+
+
+def connect_read_only(path: Path, timeout: float = 0.1) -> sqlite3.Connection:
+    """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)

@@ -430,8 +430,11 @@ class SetupRoom(PeopleRoom):
         """What a correct setup still misses (SPEC §1 config check); empty when complete."""
         missing = []
         if not self._scalar("SELECT COUNT(*) FROM business_types"):
-            missing.append("no business type (salesselect config add-business-type NAME --color C)")
-        for row in self._all(
+            missing.append("no business type (salesselect config add-business-type NAME --color COLOUR)")
+        no_stages = not self._scalar("SELECT COUNT(*) FROM stages")
+        if no_stages:
+            missing.append("no stage (salesselect config add-stage NAME --business-type TYPE)")
+        for row in [] if no_stages else self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL) ORDER BY bt.id"""
@@ -443,7 +446,7 @@ class SetupRoom(PeopleRoom):
             missing.append("no source (salesselect config add-source NAME)")
         orange, red = self.thresholds()
         if orange is None or red is None:
-            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)")
+            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)")
         for status in ("won", "lost"):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
                 missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
