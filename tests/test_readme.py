@@ -3,7 +3,9 @@ runs, in order, against a fresh database, and every output line the README shows
 
 A shown line `...` (or one starting with `...`) stands for lines left out. `export VAR=value`
 lines set the environment for the lines after them; `\\` continues a command on the next line.
-A command whose shown output has an `Error:` line must fail; every other command must succeed.
+Shown lines keep their order within stdout and within stderr (a terminal interleaves the two).
+A command whose shown output has an `Error:` line (or `missing:`, from config check) must fail; every
+other command must succeed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.conftest import ROOT
 
 WIDTH = "100"  # the tables in the READMEs are drawn at this terminal width
 SKIPPED = ("source ", ". ")  # activating the venv: the tests already run inside it
+FAILING = ("Error:", "missing:")  # shown output of a command that exits non-zero (config check exits 1)
 
 
 @dataclass
@@ -107,14 +110,18 @@ def run_tour(readme: Path, tmp_path, monkeypatch, cli) -> int:
             continue
         assert words[0] == "salesselect", f"{where}: the tour may only run salesselect, export and activate"
         run = cli(*words[1:])
-        printed = [line.rstrip() for line in (run.stdout + run.stderr).splitlines()]
-        fails = any(line.startswith("Error:") for line in step.shown)
+        out = [line.rstrip() for line in run.stdout.splitlines()]
+        err = [line.rstrip() for line in run.stderr.splitlines()]
+        fails = any(line.startswith(FAILING) for line in step.shown)
         if fails:
             assert run.exit_code != 0, f"{where}: shown failing, but it succeeded"
         else:
             assert run.exit_code == 0, f"{where}: exited {run.exit_code}: {run.stderr}"
-        missing = shown_in_order(step.shown, printed)
-        assert missing is None, f"{where}: shown line not printed:\n{missing!r}\nprinted:\n" + "\n".join(printed)
+        # a terminal interleaves stdout and stderr; here they come apart, so each keeps its own order
+        on_err = [line for line in step.shown if line in err and line not in out]
+        on_out = [line for line in step.shown if line not in on_err]
+        missing = shown_in_order(on_out, out) or shown_in_order(on_err, err)
+        assert missing is None, f"{where}: shown line not printed:\n{missing!r}\nprinted:\n" + "\n".join(out + err)
         ran += 1
     return ran
 

@@ -39,7 +39,7 @@ def init(
     if summary:
         stderr_line(summary)
     if not demo:
-        stderr_line("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check').")
+        stderr_line("Next: salesselect config add-business-type NAME --color COLOUR (see 'salesselect config check').")
 
 
 # ---------------------------------------------------------------- whole setup
