@@ -29,8 +29,8 @@ def test_the_walk_finds_the_commands():
     assert ("opp", "show") in PATHS and ("config", "module", "enable") in PATHS
 
 
-@pytest.mark.parametrize("width", ["80", "120"])
-def test_every_help_reads_without_placeholders(cli, width):
+def test_every_help_reads_without_placeholders(cli):
+    width = "80"  # the narrowest common terminal: wrapping and the option table are at their tightest
     for path in PATHS:
         run = cli(*path, "--help", env={"COLUMNS": width})
         assert run.exit_code == 0, (path, run.stderr)
