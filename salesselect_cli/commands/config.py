@@ -414,7 +414,7 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
 
     def table(console):
         if orange is None:
-            console.print("The indicator is not set: salesselect config set-indicator --orange N --red N")
+            console.print("The indicator is not set: salesselect config set-indicator --orange DAYS --red DAYS")
         else:
             console.print(f"orange at {orange} days or fewer before the expected close date, red at {red} or fewer; overdue is red")
 

@@ -42,7 +42,7 @@ class SetupRoom(PeopleRoom):
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
         if new_name is None and color is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --color C")
+            raise Invalid("nothing to change: pass --name NEW and/or --color COLOUR")
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._one(
