@@ -14,16 +14,21 @@ from typer.testing import CliRunner
 from salesselect_cli import completion
 from salesselect_cli.helptext import tidy
 from salesselect_cli.main import app
-from tests.conftest import add_opp
+from tests.conftest import add_opp, from_template
 
 
 @pytest.fixture
-def deals(agency, ok):
-    first = add_opp(ok, "12 order pickers", "Van Dijk", "Staffing", "HubSpot")
-    second = add_opp(ok, "Preferred supplier", "Werkwijs", "Agencies", "Referral")
-    closed = add_opp(ok, "Gone", "Golf", "Staffing", "HubSpot")
-    ok("opp", "lose", closed, "--reason", "Too expensive")
-    return first, second, closed
+def deals(agency, ok, template_dir):
+    """Two open deals (1, 2) and a lost one (3), built once and copied per test."""
+
+    def build():
+        first = add_opp(ok, "12 order pickers", "Van Dijk", "Staffing", "HubSpot")
+        second = add_opp(ok, "Preferred supplier", "Werkwijs", "Agencies", "Referral")
+        closed = add_opp(ok, "Gone", "Golf", "Staffing", "HubSpot")
+        ok("opp", "lose", closed, "--reason", "Too expensive")
+        return first, second, closed
+
+    return from_template("completion-deals", template_dir, build)
 
 
 def request(shell: str, typed: str) -> dict:
