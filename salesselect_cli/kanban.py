@@ -47,7 +47,7 @@ class Board:
     business_types: list[dict] = field(default_factory=list)  # {name, color} in setup order
     orange_days: int | None = None
     red_days: int | None = None
-    scope: list[str] = field(default_factory=list)  # the filters in words, e.g. ["type Staffing"]
+    scope: list[str] = field(default_factory=list)  # whose cards first, then the filters: ["mine", "type Staffing"]
 
     @property
     def count(self) -> int:
