@@ -80,7 +80,7 @@ def themed(console):
 
 
 def make_console(file=None, width: int | None = None, record: bool = False):
-    """A Rich console: colour only on a terminal without NO_COLOR; width from the terminal or $COLUMNS."""
+    """A Rich console: colour as color_enabled says (stdout only, never a file); width from the terminal or $COLUMNS."""
     from rich.console import Console
 
     target = file or sys.stdout
