@@ -16,7 +16,7 @@ from typing import Any
 from salesselect_cli.model import Change
 
 HOOK_TIMEOUT_ENV = "SALESSELECT_HOOK_TIMEOUT"
-INSIDE_HOOK_ENV = "SALESSELECT_WORKFLOW"  # set for a run: hook; its own changes never trigger workflows
+RUN_TOKEN_ENV = "SALESSELECT_RUN"  # a run: hook's token; its own changes never trigger workflows
 
 
 def hook_timeout(store) -> float:
@@ -65,7 +65,7 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
     from salesselect_cli.errors import SalesSelectError
     from salesselect_cli.rules import workflows as wf
 
-    if not workflows or os.environ.get(INSIDE_HOOK_ENV):
+    if not workflows or _inside_hook(store):
         return []
     event = wf.Event(change.opportunity_id, change.business_type_id, change.from_stage_id, change.to_stage_id,
                      change.from_status, change.to_status)
@@ -90,7 +90,8 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
             except SalesSelectError as exc:
                 raise type(exc)(
                     f"workflow '{rule.name}', action '{raw}': {exc}; nothing was changed "
-                    f"(fix the workflow, or pass --no-workflows)"
+                    + ("(fix the workflow, or pass --no-workflows)" if store.user["key_user"]
+                       else "(ask a key user to fix the workflow)")
                 ) from None
     if hooks:
         import functools
@@ -107,26 +108,51 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
         }
         for rule, action in hooks:
             event_json = {"trigger": rule.trigger, "workflow": rule.name, **common}
-            store.after_commit.append(functools.partial(_run_hook, store, rule.name, action, event_json, timeout))
+            store.after_commit.append(functools.partial(_run_hook, store, rule.name, action, event_json, timeout,
+                                                      rule.env))
     return [rule.name for rule in fired]
 
 
-def _run_hook(store, workflow: str, action, event_json: dict, timeout: float) -> None:
+def _inside_hook(store) -> bool:
+    """This command runs inside a run: hook: its token is one the database knows as running now.
+
+    A per-run random token, recorded in the database for the hook's time limit, so nobody skips
+    workflows by setting a variable.
+    """
+    import time
+
+    token = os.environ.get(RUN_TOKEN_ENV)
+    return bool(token) and store.hook_run_active(token, time.time())
+
+
+def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, passthrough: tuple[str, ...] = ()) -> None:
     """After the commit: run one run: action; a failure becomes a warning and a history row."""
+    import secrets
     import shlex
+    import time
 
     from salesselect_cli.hooks import run_hook
     from salesselect_cli.sql.dialect import DatabaseError
 
     opportunity_id = event_json["opportunity_id"]
+    token = secrets.token_hex(16)
     env = dict(
         os.environ, SALESSELECT_EVENT=event_json["trigger"], SALESSELECT_OPPORTUNITY_ID=str(opportunity_id),
         SALESSELECT_WORKFLOW=workflow, SALESSELECT_DB=str(store.path), SALESSELECT_USER=event_json["user"],
+        SALESSELECT_RUN=token,
     )
     try:
-        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout)
+        with store.transaction(write=True):
+            store.open_hook_run(token, time.time() + timeout + 5)
+        problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout, passthrough)
     except Exception as exc:  # the change is committed: whatever happens here is only a warning
         problem = f"could not run it: {exc.__class__.__name__}: {exc}"
+    finally:
+        try:
+            with store.transaction(write=True):
+                store.close_hook_run(token)
+        except DatabaseError:
+            pass
     if problem is None:
         return
     command = shlex.join(action.argv)

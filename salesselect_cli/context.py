@@ -35,8 +35,12 @@ class Options:
 
 
 def current_user_name(option: str | None) -> str:
-    """--user, else $SALESSELECT_USER, else the OS login name."""
-    if option and option.strip():
+    """--user, else $SALESSELECT_USER, else the OS login name. `--user ""` is refused, not ignored."""
+    if option is not None:
+        if not option.strip():
+            from salesselect_cli.errors import Invalid
+
+            raise Invalid("--user needs a name")
         return option.strip()
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
@@ -54,6 +58,81 @@ def current_today() -> dt.date:
     from salesselect_cli.rules.dates import parse_today
 
     return parse_today(os.environ.get("SALESSELECT_TODAY"), dt.date.today())
+
+
+class Saving:
+    """What this command has saved so far, for a Ctrl-C that lands after the commit."""
+
+    committed = False
+    saved: str | None = None  # e.g. 'Imported 100,000 opportunities'
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.committed, cls.saved = False, None
+
+    @classmethod
+    def mark_committed(cls) -> None:
+        cls.committed = True
+
+    @classmethod
+    def interrupted(cls) -> str:
+        """The line to print when the command is interrupted."""
+        if not cls.committed:
+            return "Interrupted; nothing was changed."
+        return f"{cls.saved or 'The change was saved'} (interrupted after saving)."
+
+
+def database_path(option: str | None) -> Path:
+    """The database file the command works on: a regular file or none yet, never a pipe or a device.
+
+    Checked before anything opens it (reading a FIFO's header would wait forever); every output
+    is told to keep its hands off it.
+    """
+    import stat
+
+    from salesselect_cli.errors import DatabaseProblem, Invalid
+    from salesselect_cli.render import protect
+
+    try:
+        path = resolve_db_path(option)
+    except RuntimeError:  # '~nouser/x.db': a home directory that cannot be found
+        raise Invalid(f"cannot find the home directory in the database path '{option or os.environ.get('SALESSELECT_DB')}'") from None
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # missing, or unreachable: opening or creating it says why
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise DatabaseProblem(f"{path} is {kind}, not a salesselect database file")
+    protect(path)
+    return path
+
+
+def storage_cause(exc: Exception) -> str:
+    """Why the storage failed, when SQLite only says 'disk I/O error' or 'disk is full': ''
+    when it is not a storage failure or nothing more can be found out."""
+    text = str(exc)
+    if "disk I/O error" not in text and "disk is full" not in text:
+        return ""
+    from salesselect_cli.render import protected_database
+
+    path = protected_database()
+    if path is None:
+        return ""
+    import resource
+    import shutil
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY:  # writes past it fail with EFBIG, which SQLite calls an I/O error
+        return f" (file too large: the file-size limit, ulimit -f, is {limit:,} bytes); nothing was changed"
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    if free < 1024 * 1024:
+        return f" (the disk is full: {free:,} bytes free at {path.parent}); nothing was changed"
+    return "; nothing was changed"
 
 
 def options(ctx: typer.Context) -> Options:
@@ -75,9 +154,11 @@ def session(
     from salesselect_cli.store import Store, open_connection
 
     opts = options(ctx)
-    path = resolve_db_path(opts.db)
+    path = database_path(opts.db)
     today = current_today()
-    store = Store(open_connection(path), path, today, current_user_name(opts.user))
+    store = Store(open_connection(path, write=write), path, today, current_user_name(opts.user))
+    if write:  # the first thing after the commit, before any run: hook: a Ctrl-C from here on says it was saved
+        store.after_commit.append(Saving.mark_committed)
     try:
         with store.transaction(write):
             store.require_known_user()
@@ -88,3 +169,15 @@ def session(
             yield store
     finally:
         store.close()
+
+
+def watcher(ctx: typer.Context):
+    """A store kept open outside any transaction, for a live view to poll `data_version()` on.
+
+    It reads no data: every read and change still goes through `session`.
+    """
+    from salesselect_cli.store import Store, open_connection
+
+    opts = options(ctx)
+    path = resolve_db_path(opts.db)
+    return Store(open_connection(path), path, current_today(), current_user_name(opts.user))

@@ -163,12 +163,14 @@ def usage_message(exc) -> str:
     if annotation in (int, float):
         kind = "a whole number" if annotation is int else "a number"
         low, high = getattr(param, "min", None), getattr(param, "max", None)
-        if low is not None and high is not None and high < 2**63 - 1:
-            kind += f" from {low} to {high}"
+        try:
+            too_big = high is not None and given is not None and float(given) > high
+        except ValueError:
+            too_big = False
+        if high is not None and (high < 2**63 - 1 or too_big):  # the SQLite bound only when it was hit
+            kind += f" from {low} to {high}" if low is not None else f" of {high} or less"
         elif low is not None:
             kind += f" of {low} or more"
-        elif high is not None and high < 2**63 - 1:
-            kind += f" of {high} or less"
         return f"{hint} takes {kind}{shown}"
     message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
     return f"{hint}: {message}"

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from salesselect_cli.render import days_text
+from salesselect_cli.render import days_text, shown
 from salesselect_cli.rules.money import format_money
 
 MIN_COLUMN_WIDTH = 24  # a stage column with its padding, without the border: below this cards get cramped
@@ -150,12 +150,12 @@ def card(record: dict, label: str, currency: str, today: dt.date) -> Bar:
     def text_for(width: int) -> Text:
         text = Text(overflow="fold")
         text.append(f"#{record['id']} ", style="bold cyan")
-        text.append(record["title"] or "", style="bold")
+        text.append(shown(record["title"]), style="bold")
         text.append("\n")
-        text.append(record["company"] or "")
+        text.append(shown(record["company"]))
         text.append("\n")
-        tail = f" · {money} · {record['owner']}"
-        name = business_type if cell_len(business_type + tail) <= width else label
+        tail = f" · {money} · {shown(record['owner'])}"
+        name = shown(business_type if cell_len(business_type + tail) <= width else label)
         text.append(name, style=_safe_style(record.get("_color")) + _safe_style("bold"))
         text.append(tail)
         text.append("\n")
@@ -176,7 +176,7 @@ def header(column: Column, currency: str):
     from rich.text import Text
 
     text = Text(overflow="fold")
-    text.append(column.stage, style="bold")
+    text.append(shown(column.stage), style="bold")
     if column.auto_status:
         text.append(f" ({column.auto_status})", style="dim")
     text.append("\n")
@@ -226,7 +226,7 @@ def legend(board: Board, labels: dict[str, str], width: int):
     for name, label in labels.items():
         color = next((bt["color"] for bt in board.business_types if bt["name"] == name), None)
         item = Text(BAR, style=_safe_style(color))
-        item.append(f"{label} = {name}")
+        item.append(shown(f"{label} = {name}"))
         items.append(item)
     if board.red_days is not None and board.orange_days is not None:
         items.append(Text(f"!! red ≤ {board.red_days}d", style="red"))
@@ -262,6 +262,7 @@ def title(board: Board):
     owner_words = scope[:1]
     words = ["Board", *owner_words, f"{board.count} open {noun}", format_money(board.value_cents, board.currency),
              *scope[1:]]
+    words = [shown(word) for word in words]
     return Text(" · ".join(words), style="bold", overflow="fold")
 
 

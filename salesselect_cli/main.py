@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from salesselect_cli import __version__
-from salesselect_cli.context import options
+from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
 
 
@@ -18,8 +18,7 @@ def _fail(message: str, code: int = 1) -> None:
     from salesselect_cli.render import stderr_line
 
     # one line, whatever the message quotes back (a name with a newline, an escape sequence)
-    message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
-    stderr_line(f"Error: {message}")
+    stderr_line("Error: " + message.replace("\n", "\\n").replace("\t", "\\t"))
     raise typer.Exit(code)
 
 
@@ -34,6 +33,32 @@ def _usage_error(exc) -> None:
 
 
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
+ENVIRONMENT = ("SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_HOOK_TIMEOUT")
+
+
+def _undecodable(text: str) -> bool:
+    """Bytes that were not UTF-8 reach Python as lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_encoding(args: list[str]) -> str | None:
+    """Why the arguments or our environment variables cannot be used as text, or None."""
+    import os
+
+    for number, arg in enumerate(args, start=1):
+        if _undecodable(arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return f"argument {number} ('{shown}') is not valid UTF-8 text"
+    for name in ENVIRONMENT:
+        if _undecodable(os.environ.get(name, "")):
+            return f"${name} is not valid UTF-8 text"
+    return None
 
 
 class SalesSelectGroup(TyperGroup):
@@ -68,13 +93,33 @@ class SalesSelectGroup(TyperGroup):
                 tidy(command)
         return super().format_help(ctx, formatter)
 
+    def main(self, args=None, *rest, **options):
+        import sys
+
+        args = list(sys.argv[1:] if args is None else args)
+        problem = _bad_encoding(args)
+        if problem:
+            from salesselect_cli.render import stderr_line
+
+            stderr_line(f"Error: {problem}")
+            sys.exit(2)
+        return super().main(args, *rest, **options)
+
     def invoke(self, ctx):
         import os
 
+        from salesselect_cli.context import Saving
+
+        Saving.reset()
         try:
             return super().invoke(ctx)
         except _UsageError as exc:
             _usage_error(exc)
+        except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
+            from salesselect_cli.render import stderr_line
+
+            stderr_line(Saving.interrupted())
+            raise typer.Exit(130)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)
         except sqlite3.OperationalError as exc:
@@ -82,11 +127,13 @@ class SalesSelectGroup(TyperGroup):
                 _fail("the database is busy with another salesselect command; try again in a moment")
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}")
+            _fail(f"database error: {exc}{storage_cause(exc)}")
         except sqlite3.DatabaseError as exc:
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}")
+            _fail(f"database error: {exc}{storage_cause(exc)}")
+        except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
+            _fail("a number is out of range")
         except BrokenPipeError:  # `salesselect opp list | head`
             raise typer.Exit(0)
         except (typer.Exit, typer.Abort):

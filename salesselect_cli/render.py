@@ -7,7 +7,6 @@ through JSON or CSV.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sys
@@ -33,6 +32,46 @@ class Column:
 def public(row: dict) -> dict:
     """The row without its people-only ('_') keys."""
     return {key: value for key, value in row.items() if not key.startswith("_")}
+
+
+def shown(text: Any) -> str:
+    """Stored text made safe for a terminal: the one place that decides what reaches the screen raw.
+
+    C0/C1 control characters (ESC, CSI), bidi overrides and isolates, zero-width and other format
+    characters, line/paragraph separators and lone surrogates are written as escapes (`\\x1b`,
+    `\\u202e`); line breaks and tabs stay. Text that is printable as it is comes back unchanged.
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    return "".join(
+        ascii(ch)[1:-1] if ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN else ch for ch in text
+    )
+
+
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """json.dumps, with the characters `shown` escapes written as \\u escapes (the same JSON, safe on a terminal)."""
+    text = json.dumps(data, ensure_ascii=False, **options)
+    if text.isprintable():
+        return text
+    return "".join(_json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    import unicodedata
+
+    if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN:
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def csv_safe(value: Any) -> Any:
@@ -100,25 +139,101 @@ def make_console(file=None, width: int | None = None, record: bool = False):
 
 
 def stderr_line(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """A message on stderr; stored text in it is shown escaped (see `shown`)."""
+    sys.stderr.write(shown(message).rstrip("\n") + "\n")
     sys.stderr.flush()
+
+
+# the database files that no output may overwrite; set when a command resolves its --db
+_protected: list[Path] = []
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def protect(database: Path) -> None:
+    """Remember the database (and its -wal/-shm/-journal files) as never to be written by an output."""
+    _protected[:] = [Path(os.path.realpath(str(database) + suffix)) for suffix in ("",) + SIDE_FILES]
+
+
+def protected_database() -> Path | None:
+    """The database this command works on, once it is known."""
+    return _protected[0] if _protected else None
+
+
+def _refuse_if_protected(output: Path, target: Path) -> None:
+    from salesselect_cli.errors import Invalid
+
+    for guarded in _protected:
+        same = target == guarded
+        if not same and target.exists() and guarded.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(target, guarded)  # a hard link is the same file too
+        if same:
+            raise Invalid(f"refusing to write {output}: it is the database (or one of its files); "
+                          f"choose another --output")
+    with contextlib.suppress(OSError), open(target, "rb") as existing:
+        if target.is_file() and existing.read(16) == b"SQLite format 3\x00":
+            raise Invalid(f"refusing to write {output}: it is an SQLite database; choose another --output")
 
 
 @contextlib.contextmanager
 def opened(output: Path | None) -> Iterator[Any]:
-    """stdout, or the --output file (written whole: a failure leaves no half file)."""
+    """stdout, or the --output file: the one writer of every file the tool writes.
+
+    The database and its -wal/-shm/-journal files are refused. A regular file is written to a
+    temporary file beside it and renamed into place only when complete, so an interruption or a
+    full disk leaves the old file as it was. Devices and pipes (/dev/null, a FIFO) are written directly.
+    """
     if output is None or str(output) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    buffer = io.StringIO()
-    yield buffer
-    try:
-        Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    except OSError as exc:
-        from salesselect_cli.errors import SalesSelectError
+    from salesselect_cli.errors import SalesSelectError
 
-        raise SalesSelectError(f"cannot write {output}: {exc.strerror}") from None
+    target = Path(os.path.realpath(output))  # a symlink's file is replaced, the link stays
+    _refuse_if_protected(Path(output), target)
+    try:
+        if target.exists() and not target.is_file():
+            if target.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            with open(target, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+            return
+        with _replacing(target) as handle:
+            yield handle
+    except OSError as exc:
+        raise SalesSelectError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[Any]:
+    """A temporary file beside `target`, renamed over it once written and synced; removed on failure."""
+    import tempfile
+
+    mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_json(data: Any, handle) -> None:
@@ -128,25 +243,30 @@ def write_json(data: Any, handle) -> None:
         first = True
         for item in data:
             handle.write("\n  " if first else ",\n  ")
-            handle.write(json.dumps(public(item) if isinstance(item, dict) else item, ensure_ascii=False))
+            handle.write(json_text(public(item) if isinstance(item, dict) else item))
             first = False
         handle.write("\n]\n" if not first else "]\n")
     else:
-        handle.write(json.dumps(public(data) if isinstance(data, dict) else data, ensure_ascii=False, indent=2))
+        handle.write(json_text(public(data) if isinstance(data, dict) else data, indent=2))
         handle.write("\n")
 
 
 def write_csv(rows: Iterable[dict], handle, columns: list[str] | None = None) -> None:
-    """RFC 4180 CSV with a header row; formula-safe cells."""
+    """RFC 4180 CSV with a header row; formula-safe cells. On a terminal, text is shown escaped (`shown`)."""
     import csv
 
+    cell = csv_safe
+    if getattr(handle, "isatty", lambda: False)():  # read by a person: a file keeps the data as it is
+        def cell(value):
+            value = csv_safe(value)
+            return shown(value) if value.__class__ is str else value
     writer = None
     for row in rows:
         if writer is None:
             fieldnames = columns or list(public(row).keys())
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(fieldnames)
-        writer.writerow([csv_safe(row.get(key)) for key in fieldnames])
+        writer.writerow([cell(row.get(key)) for key in fieldnames])
     if writer is None and columns:
         csv.writer(handle, lineterminator="\r\n").writerow(columns)
 
@@ -169,7 +289,7 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                 cells.append("" if value is None else value)
             else:  # stored data is shown as it is, never read as markup
                 value = row.get(column.key)
-                cells.append(Text("" if value is None else str(value)))
+                cells.append(Text(shown(value)))
         table.add_row(*cells)
     return table
 
@@ -273,7 +393,7 @@ def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: 
                 render_table(console)
             else:
                 for key, value in public(data).items():
-                    console.print(f"{key}: {value}")
+                    console.print(f"{key}: {escape(value)}")
 
 
 INDICATOR_STYLES = {"red": "indicator.red", "orange": "indicator.orange", "green": "indicator.green", "none": "dim"}
@@ -312,7 +432,7 @@ def indicator_legend(orange_days: int | None, red_days: int | None) -> str:
 
 
 def escape(text: Any) -> str:
-    """User text made safe for Rich markup."""
+    """User text made safe for Rich markup and for the terminal."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape("" if text is None else str(text))
+    return rich_escape(shown(text))

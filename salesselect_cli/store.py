@@ -25,6 +25,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterator
 
+from salesselect_cli.errors import Conflict, DatabaseProblem
 from salesselect_cli.model import OPPORTUNITY_KEYS, STATUSES, OpportunityFilter  # noqa: F401 - re-exported
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
@@ -76,8 +77,9 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK TO step")
-            self.conn.execute("RELEASE step")
+            if self.conn.in_transaction:  # a storage failure (disk full, file too large) ended it already
+                self.conn.execute("ROLLBACK TO step")
+                self.conn.execute("RELEASE step")
             raise
         else:
             self.conn.execute("RELEASE step")
@@ -85,30 +87,129 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """Changes when another connection commits: the interactive board polls it to stay live."""
+        return dialect.data_version(self.conn)
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator["Store"]:
+        """This store over an in-memory copy of the database, for a dry run that has to write to find out.
+
+        The copy is taken inside the command's read transaction: the file is never locked or changed.
+        """
+        copy = Store(dialect.memory_copy(self.conn), self.path, self.today, self.user_name)
+        try:
+            with copy.transaction(write=True):
+                yield copy
+        finally:
+            copy.close()
+
 
 def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
     """Create the file, make `user_name` the first key user, switch the module on.
 
     `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
-    Whatever fails, no half-made file is left behind.
+    The new database is built in a temporary file beside `path` and linked into place only when
+    complete, so an interruption at any moment (kill -9 included) leaves no file or a whole one.
     """
+    import os
+
     user_name = _clean_name(user_name, "user name")
-    create_database(path)
+    if os.path.lexists(path):
+        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot create {path}: {exc.strerror or exc}") from None
+    _remove_abandoned_builds(path)
+    building = path.with_name(f".{path.name}.{os.getpid()}.init")
     store = None
     try:
-        store = Store(open_connection(path), path, today, user_name)
+        create_database(building)
+        store = Store(open_connection(building), path, today, user_name)
         with store.transaction(write=True):
             store.add_first_key_user(user_name)
             store.set_setting("module", "on")
             store.set_setting("currency", "EUR")
-            return fill(store) if fill else None
-    except BaseException:
-        if store is not None:
-            store.close()
-            store = None
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        raise
+            result = fill(store) if fill else None
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it moves
+        store.close()
+        store = None
+        if os.path.exists(str(building) + "-wal"):
+            raise DatabaseProblem(f"cannot create {path}: the new database could not be completed")
+        _sync(building)
+        _link_into_place(building, path)
+        return result
     finally:
         if store is not None:
             store.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(building) + suffix).unlink(missing_ok=True)
+
+
+def _link_into_place(building: Path, path: Path) -> None:
+    """Give the finished file its name; never over a file that appeared meanwhile (another init)."""
+    import os
+
+    try:
+        os.link(building, path)
+    except FileExistsError:
+        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+    except OSError:  # a file system without hard links: a rename is atomic too
+        if os.path.lexists(path):
+            raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+        os.rename(building, path)
+    _sync_folder(path.parent)
+
+
+def _remove_abandoned_builds(path: Path) -> None:
+    """Temporary files of an init that was killed (its process is gone) are removed."""
+    import os
+
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sync(path: Path) -> None:
+    import os
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    import os
+
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

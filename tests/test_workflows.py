@@ -165,7 +165,7 @@ class TestManage:
         assert rows == [{
             "id": 1, "name": "Call back", "on": "stage", "to_stage": "Proposal", "from_stage": "Lead",
             "to_status": None, "business_type": "Staffing", "actions": ["followup:+3d:Call", "note:Sent"],
-            "enabled": True, "created": "2026-11-27",
+            "enabled": True, "created": "2026-11-27", "env": [],
         }]
         table = ok("workflow", "list").stdout
         assert "Call back" in table and "stage changes from Lead to Proposal" in table
@@ -173,7 +173,7 @@ class TestManage:
         assert "plan a follow-up on 2026-11-30: Call" in shown
         assert ok("workflow", "show", "1", "--format", "json").json()["name"] == "Call back"
         csv_text = ok("workflow", "list", "--format", "csv").stdout
-        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created"
+        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created,env"
 
     @pytest.mark.parametrize("args, message", [
         (["--to-stage", "Propsal"], "unknown stage 'Propsal'; valid: Proposal"),
@@ -500,8 +500,14 @@ class TestRunHooks:
         monkeypatch.setenv("SALESSELECT_HOOK_TIMEOUT", "0.3")
         assert "timed out after 0.3 s" in ok("opp", "move", opp, "Proposal").stderr
 
-    def test_missing_program(self, agency, ok, tmp_path):
-        ok("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{tmp_path}/no-such-program --flag")
+    def test_missing_program(self, agency, ok, cli, tmp_path):
+        run = cli("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{tmp_path}/no-such-program --flag")
+        assert run.exit_code == 1 and "program not found" in run.stderr  # found when added...
+        program = tmp_path / "gone"
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+        ok("workflow", "add", "Ghost", "--on", "stage", "--action", f"run:{program} --flag")
+        program.unlink()  # ...and gone by the time it runs
         opp = add_opp(ok)
         run = ok("opp", "move", opp, "Proposal")
         assert "program not found" in run.stderr

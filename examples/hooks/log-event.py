@@ -5,7 +5,7 @@ salesselect runs it with the event as JSON on stdin (the opportunity before and 
 trigger, the user and the time). Use it in a workflow:
 
     salesselect workflow add "Log proposals" --on stage --to-stage Proposal \
-        --action "run:python3 examples/hooks/log-event.py"
+        --action "run:python3 examples/hooks/log-event.py" --env SALESSELECT_HOOK_LOG
 
 The log file is $SALESSELECT_HOOK_LOG, else salesselect-events.log in the current directory.
 A non-zero exit is reported by salesselect and kept in the opportunity's history.

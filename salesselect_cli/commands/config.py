@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
-from salesselect_cli.render import Column, emit, escape, stderr_line
+from salesselect_cli.render import Column, emit, escape, shown, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
@@ -23,11 +23,11 @@ def init(
     demo: bool = typer.Option(False, "--demo", help="Fill the new database with an example agency."),
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
-    from salesselect_cli.context import resolve_db_path
+    from salesselect_cli.context import database_path
     from salesselect_cli.store import init_database
 
     opts = options(ctx)
-    path = resolve_db_path(opts.db)
+    path = database_path(opts.db)
     user_name = current_user_name(opts.user)
     fill = None
     if demo:
@@ -127,7 +127,7 @@ def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
         emit_object({"complete": not missing, "missing": missing}, "json")
     elif missing:
         for item in missing:
-            typer.echo(f"missing: {item}")
+            typer.echo(shown(f"missing: {item}"))
     else:
         typer.echo("The setup is complete: business types, stages, sources, indicator and won/lost reasons.")
     if missing:
@@ -166,19 +166,34 @@ def import_(
         raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"{file} is not usable JSON: {exc}") from None
-    with session(ctx, write=True, key_user=SETUP) as store:
-        try:
-            with store.savepoint():
-                changes = store.import_setup(setup)
-                if dry_run:
-                    raise _DryRun()
-        except _DryRun:
-            pass
+    _resolve_workflow_programs(setup)
+    if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
+        with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
+            changes = copy.import_setup(setup)
+    else:
+        with session(ctx, write=True, key_user=SETUP) as store:
+            changes = store.import_setup(setup)
     _report_changes(changes, dry_run)
 
 
-class _DryRun(Exception):
-    """Rolls the import's savepoint back after the changes were listed."""
+def _resolve_workflow_programs(setup) -> None:
+    """run: programs of imported workflows as absolute paths, like `workflow add` stores them."""
+    from salesselect_cli.commands.workflow import resolve_programs
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.workflows import parse_action
+
+    def resolved(action):
+        try:
+            parse_action(action)
+        except Invalid:  # the setup check says what is wrong with it, and where
+            return action
+        return resolve_programs([action])[0]
+
+    workflows = setup.get("workflows") if isinstance(setup, dict) else None
+    for workflow in workflows if isinstance(workflows, list) else []:
+        actions = workflow.get("actions") if isinstance(workflow, dict) else None
+        if isinstance(actions, list):
+            workflow["actions"] = [resolved(action) for action in actions]
 
 
 def _report_changes(changes: list[str], dry_run: bool) -> None:
@@ -186,7 +201,7 @@ def _report_changes(changes: list[str], dry_run: bool) -> None:
     if not changes:
         typer.echo("Nothing to change: the setup already matches.")
     for change in changes:
-        typer.echo(f"{prefix}: {change}")
+        typer.echo(shown(f"{prefix}: {change}"))
 
 
 # ---------------------------------------------------------------- business types
@@ -255,7 +270,7 @@ def add_stage(
     name: str = typer.Argument(..., help="Stage name, unique."),
     business_type: List[str] = typer.Option(..., "--business-type", "--type", "-t", help="Link to this business type (repeat for several)."),
     auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost.", metavar="won|lost"),
-    position: Optional[int] = typer.Option(None, "--position", help="Column position (default: last)."),
+    position: Optional[int] = typer.Option(None, "--position", max=10_000, help="Column position (default: last)."),
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -324,7 +339,7 @@ def unlink_stage(
 def move_stage(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The stage to move.", metavar="STAGE"),
-    position: int = typer.Argument(..., help="Its new column position (1 = first).", metavar="POSITION"),
+    position: int = typer.Argument(..., max=10_000, help="Its new column position (1 = first).", metavar="POSITION"),
 ) -> None:
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -504,7 +519,14 @@ MODULE = "switch the module"
 
 
 def _module_user(user: Optional[str]) -> Optional[str]:
-    return user.strip() if user else None
+    """--user NAME, or None for the whole client; `--user ""` is an error, never the whole client."""
+    if user is None:
+        return None
+    if not user.strip():
+        from salesselect_cli.errors import Invalid
+
+        raise Invalid("--user needs a name (leave --user out to switch the module for the whole client)")
+    return user.strip()
 
 
 @module_app.command("enable")

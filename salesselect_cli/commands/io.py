@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option
-from salesselect_cli.context import session
+from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
 
@@ -21,10 +21,6 @@ PROGRESS_FROM_LINES = 5000  # smaller files finish before a bar would be worth d
 class ExportFormat(str, Enum):
     csv = "csv"
     json = "json"
-
-
-class _DryRun(Exception):
-    """Rolls the import back once its summary has been computed."""
 
 
 def register(app: typer.Typer) -> None:
@@ -135,20 +131,18 @@ def import_(
     headers = first[1]
     defaults = {"business_type": business_type, "source": source, "stage": stage, "owner": owner}
     mapping = build_mapping(headers, parse_maps(maps or []), defaults)
-    with session(ctx, write=True) as store:
+    with session(ctx, write=not dry_run) as store:  # a dry run reads: no write lock, nothing written
         defaults["owner"] = owner or store.user["name"]
         parser = RowParser(store.import_names(), mapping, defaults, store.today)
         with _progress(records, text.count("\n")) as tracked:
             rows = (parser.parse(line, cells) for line, cells in tracked)
-            try:
-                with store.savepoint():
-                    first_id, count = store.import_opportunities(rows)
-                    summary = store.import_summary(first_id)
-                    currency = store.currency
-                    if dry_run:
-                        raise _DryRun()
-            except _DryRun:
-                pass
+            if dry_run:
+                summary, count = store.import_preview(rows)
+            else:
+                first_id, count = store.import_opportunities(rows)
+                summary = store.import_summary(first_id)
+                Saving.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
+            currency = store.currency
     if count == 0:
         raise Invalid(f"{file} has a header but no rows to import")
     if fmt is Format.table:

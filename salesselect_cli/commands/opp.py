@@ -81,7 +81,7 @@ def list_(
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
     search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -128,7 +128,14 @@ def show(
 
 
 def _print_card(console, record: dict, history: list[dict], followups: list[dict], currency: str) -> None:
+    console.print(deal_sheet(record, history, followups, currency))
+
+
+def deal_sheet(record: dict, history: list[dict], followups: list[dict], currency: str):
+    """One opportunity as `opp show` draws it: fields, history timeline, follow-ups (a Rich renderable)."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     from salesselect_cli.rules.money import format_money
 
@@ -150,20 +157,18 @@ def _print_card(console, record: dict, history: list[dict], followups: list[dict
         ("Closed", record["closed"] or "—"), ("Notes", escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)
-    console.print(f"[bold]#{record['id']} {escape(record['title'])}[/]")
-    console.print(head)
-    console.print()
-    console.print("[bold]History[/]")
+    lines: list = [Text.from_markup(f"[bold]#{record['id']} {escape(record['title'])}[/]"), head, Text(""),
+                   Text("History", style="bold")]
     for item in history:
         change = _describe(item)
-        console.print(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}")
-    console.print()
-    console.print("[bold]Follow-ups[/]")
+        lines.append(Text.from_markup(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}"))
+    lines += [Text(""), Text("Follow-ups", style="bold")]
     if not followups:
-        console.print("  none")
+        lines.append(Text("  none"))
     for item in followups:
         mark = "done " + item["done"] if item["done"] else ("[bold red]overdue[/]" if item["overdue"] else "open")
-        console.print(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})")
+        lines.append(Text.from_markup(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})"))
+    return Group(*lines)
 
 
 def _describe(item: dict) -> str:
@@ -221,6 +226,13 @@ def edit(
     if not changes and close is None and note is None:
         raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
                       "--owner, --vacancy, --notes or --note")
+    done = edit_deal(ctx, opportunity_id, changes, close, note)
+    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+
+
+def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
+              note: str | None = None) -> list[str]:
+    """`opp edit` in one transaction (the interactive board's notes come through here): what changed."""
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
@@ -230,7 +242,7 @@ def edit(
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
-    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    return done
 
 
 @app.command("move")
@@ -239,15 +251,22 @@ def move(
     opportunity_id: int = ID_ARGUMENT,
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
+    _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows))
+
+
+def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str | None = None,
+              workflows: bool = True) -> tuple[dict, list[str]]:
+    """One move in one transaction, as `opp move` and the interactive board do it: (after, warnings)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
 
 
 @app.command("win")
@@ -255,15 +274,10 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
-    from salesselect_cli import automation
-
-    with session(ctx, write=True) as store:
-        automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows)
-        after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows))
 
 
 @app.command("lose")
@@ -271,15 +285,22 @@ def lose(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
+    _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows))
+
+
+def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None = None,
+               workflows: bool = True) -> tuple[dict, list[str]]:
+    """Win or lose in one transaction, as `opp win`/`opp lose` and the interactive board do it."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.close(store, opportunity_id, status, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
 
 
 @app.command("reopen")
@@ -287,20 +308,38 @@ def reopen(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     stage: Optional[str] = typer.Option(None, "--stage", help="Reopen into this stage (default: where it was closed from)."),
-    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (bulk work)."),
+    no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
+    _said(*reopen_deal(ctx, opportunity_id, stage, workflows=not no_workflows))
+
+
+def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = None,
+                workflows: bool = True) -> tuple[dict, list[str]]:
+    """Reopen in one transaction, as `opp reopen` and the interactive board do it."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        automation.reopen(store, opportunity_id, stage, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.reopen(store, opportunity_id, stage, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
+
+
+def said_line(record: dict) -> str:
+    """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
+    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
+    return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
+
+
+def _may_skip_workflows(store, no_workflows: bool) -> None:
+    """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
+    if no_workflows:
+        store.require_key_user("skip workflows (--no-workflows)")
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
-    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
-    stderr_line(f"#{record['id']} {record['title']}: {record['stage']}, {status}")
+    stderr_line(said_line(record))
     for warning in warnings:  # failed run: actions of workflows, after the commit
         stderr_line(f"Warning: {warning}")
 
@@ -322,7 +361,9 @@ def delete(
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
-        if not typer.confirm(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?"):
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.delete_opportunity(opportunity_id)

@@ -22,7 +22,7 @@ def add(
     name: str = typer.Argument(..., help="The user's name (their login name, or what they pass as --user)."),
     key_user: bool = typer.Option(False, "--key-user", help="Make them a key user (may change the setup)."),
 ) -> None:
-    """Add a user."""
+    """Add a user (key users)."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.add_user(name, key_user)
     stderr_line(f"Added {'key user' if key_user else 'user'} {name.strip()}.")
@@ -30,8 +30,8 @@ def add(
 
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
-    """List users, their module setting and their open opportunities."""
-    with session(ctx) as store:
+    """List users, their module setting and their open opportunities (key users)."""
+    with session(ctx, key_user=USERS) as store:
         rows = store.list_users()
     emit(rows, fmt.value, output, [
         Column("name", "User"), Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
@@ -44,7 +44,7 @@ def remove(
     name: str = typer.Argument(..., help="The user to remove.", metavar="USER"),
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give their opportunities and follow-ups to this user.", metavar="USER"),
 ) -> None:
-    """Remove a user; refused while they own opportunities, unless --reassign-to."""
+    """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     with session(ctx, write=True, key_user=USERS) as store:
         moved = store.remove_user(name, reassign_to)
     stderr_line(f"Removed user {name}" + (f"; {moved} opportunities now belong to {reassign_to}." if moved else "."))
@@ -56,7 +56,7 @@ def set_key_user(
     name: str = typer.Argument(..., help="The user.", metavar="USER"),
     off: bool = typer.Option(False, "--off", help="Take key-user rights away instead."),
 ) -> None:
-    """Make a user a key user (or, with --off, a plain user)."""
+    """Make a user a key user (or, with --off, a plain user); key users only."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.set_key_user(name, not off)
     stderr_line(f"{name} is {'no longer ' if off else 'now '}a key user.")

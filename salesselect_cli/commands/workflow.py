@@ -58,16 +58,49 @@ def add(
         help="followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND (repeat for several, run in order).",
     ),
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    env: List[str] = typer.Option([], "--env", metavar="NAME",
+                                  help="Let its run: programs see this environment variable (repeatable); "
+                                       "they get only PATH, HOME, LANG and the SALESSELECT_* event variables otherwise."),
 ) -> None:
     """Add a workflow (key users); prints its id."""
+    actions = resolve_programs(actions)
     with session(ctx, write=True, key_user=MANAGE) as store:
         new_id = store.add_workflow(
             name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
             to_status=to_status.value if to_status else None, business_type=business_type, enabled=not disabled,
+            env=env,
         )
         row = store.list_workflows(str(new_id))[0]
     typer.echo(new_id)
     stderr_line(f"Added workflow '{row['name']}': when {_when(row)}, {len(row['actions'])} action(s).")
+
+
+def resolve_programs(actions: List[str]) -> list[str]:
+    """run: actions with their program as an absolute path, found now on the adding user's PATH.
+
+    Hooks run with the tool's own PATH, so what a key user tested is what runs, never a program
+    that someone later puts earlier on a mover's PATH.
+    """
+    import os
+    import shlex
+    import shutil
+
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules import workflows as wf
+
+    resolved = []
+    for raw in actions:
+        action = wf.parse_action(raw)
+        if action.kind != "run":
+            resolved.append(raw)
+            continue
+        program = action.argv[0]
+        found = shutil.which(program) if os.sep not in program else (
+            program if os.path.isfile(program) and os.access(program, os.X_OK) else None)
+        if found is None:
+            raise Invalid(f"program not found: {program} (give a program on your PATH or its full path)")
+        resolved.append("run:" + shlex.join((os.path.abspath(found),) + action.argv[1:]))
+    return resolved
 
 
 def _list_columns() -> list[Column]:
@@ -90,7 +123,7 @@ def list_(
     with session(ctx) as store:
         rows = store.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
-        rows = [dict(row, actions="\n".join(row["actions"])) for row in rows]
+        rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
     emit(rows, fmt.value, output, _list_columns(), empty="Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION")
 
 
@@ -110,7 +143,7 @@ def show(
         timeout = automation.hook_timeout(store)
         today = store.today
     if fmt is Format.csv:
-        emit_object(dict(row, actions="\n".join(row["actions"])), "csv")
+        emit_object(dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])), "csv")
         return
     if fmt is Format.json:
         emit_object(row, "json")
@@ -127,6 +160,8 @@ def show(
                 effect = f"cannot run: {exc}"
             console.print(f"  {escape(raw)}")
             console.print(f"    → {escape(effect)}")
+        if row["env"]:
+            console.print(f"run: programs also see: {escape(', '.join(row['env']))}")
 
     emit_object(row, "table", None, card)
 

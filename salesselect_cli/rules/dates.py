@@ -24,11 +24,21 @@ _OFFSET = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$")
 HINT = "use YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, +2w, +1m or a weekday name"
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9999
+LAST_TODAY = dt.date(LAST_YEAR - 10, 12, 31)  # ten years of indicator and follow-up room after today
+
+
 def _build(text: str, year: int, month: int, day: int) -> dt.date:
     try:
-        return dt.date(year, month, day)
+        return _in_range(dt.date(year, month, day), text)
     except ValueError as exc:
         raise Invalid(f"invalid date '{text}': {exc}") from None
+
+
+def _in_range(day: dt.date, text: str) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Invalid(f"date '{text}' is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return day
 
 
 def add_offset(start: dt.date, sign: int, amount: int, unit: str) -> dt.date:
@@ -42,9 +52,12 @@ def add_offset(start: dt.date, sign: int, amount: int, unit: str) -> dt.date:
         "y": relativedelta(years=amount),
     }[unit]
     try:
-        return start + step if sign > 0 else start - step
+        moved = start + step if sign > 0 else start - step
     except (OverflowError, ValueError):
+        moved = None
+    if moved is None or not FIRST_YEAR <= moved.year <= LAST_YEAR:
         raise Invalid(f"date offset {'+' if sign > 0 else '-'}{amount}{unit} is out of range") from None
+    return moved
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
@@ -57,12 +70,12 @@ def parse_date(text: str, today: dt.date) -> dt.date:
         return today
     try:
         if word in ("tomorrow", "morgen"):
-            return today + dt.timedelta(days=1)
+            return _in_range(today + dt.timedelta(days=1), raw)
         if word in ("yesterday", "gisteren"):
-            return today - dt.timedelta(days=1)
+            return _in_range(today - dt.timedelta(days=1), raw)
         if word in WEEKDAYS:
             ahead = (WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
-            return today + dt.timedelta(days=ahead)
+            return _in_range(today + dt.timedelta(days=ahead), raw)
     except OverflowError:
         raise Invalid(f"date '{raw}' is out of range") from None
     if match := _ISO.match(word):
@@ -85,7 +98,13 @@ def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
     if not match:
         raise Invalid(f"SALESSELECT_TODAY must be YYYY-MM-DD, not '{value}'")
     year, month, day = (int(part) for part in match.groups())
-    return _build(value, year, month, day)
+    try:
+        today = dt.date(year, month, day)
+    except ValueError as exc:
+        raise Invalid(f"SALESSELECT_TODAY '{value}' is not a date: {exc}") from None
+    if not dt.date(FIRST_YEAR, 1, 1) <= today <= LAST_TODAY:
+        raise Invalid(f"SALESSELECT_TODAY '{value}' is out of range; use a day from {FIRST_YEAR}-01-01 to {LAST_TODAY.isoformat()}")
+    return today
 
 
 def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from salesselect_cli.errors import Invalid, SalesSelectError, unknown_name
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
-from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text
+from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, fold
 
 # The fields a CSV column can fill, in the order of the export (SPEC §3) plus two extras.
 FIELDS = (
@@ -155,7 +155,7 @@ def unquote_formula(cell: str) -> str:
 
 
 def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int, str]:
-    found = table.get(name.strip().casefold())
+    found = table.get(fold(name))
     if found is None:
         raise unknown_name(kind, name.strip(), [n for _, n in table.values()])
     return found
@@ -180,7 +180,7 @@ class RowParser:
         self.default_stage = self._stage(defaults["stage"]) if defaults.get("stage") else None
 
     def _stage(self, name: str) -> StageInfo:
-        found = self.names.stages.get(name.strip().casefold())
+        found = self.names.stages.get(fold(name))
         if found is None:
             raise unknown_name("stage", name.strip(), self.names.stage_names)
         return found
@@ -272,11 +272,11 @@ class RowParser:
             if status == "lost":
                 raise Invalid("a lost opportunity needs a lost reason (reason column)")
             return None, None
-        found = self.names.reasons.get((text.casefold(), status))
+        found = self.names.reasons.get((fold(text), status))
         if found is None:
             other = "won" if status == "lost" else "lost"
             valid = [t for (_, s), (_, t) in self.names.reasons.items() if s == status]
-            if (text.casefold(), other) in self.names.reasons:
+            if (fold(text), other) in self.names.reasons:
                 raise Invalid(f"reason '{text}' is a {other} reason, not a {status} reason; "
                               f"{status} reasons: {', '.join(valid) or 'none'}")
             raise unknown_name(f"{status} reason", text, valid)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 
+MAX_DAYS = 3650
+
+
 def days_left(expected_close: dt.date | None, today: dt.date) -> int | None:
     """Days from today to the expected close date; None without a date."""
     if expected_close is None:
@@ -50,10 +53,12 @@ def close_date_bounds(
 
 
 def validate_thresholds(orange_days: int, red_days: int) -> None:
-    """orange_days > red_days >= 0, else Invalid."""
+    """MAX_DAYS >= orange_days > red_days >= 0, else Invalid."""
     from salesselect_cli.errors import Invalid
 
     if red_days < 0:
         raise Invalid(f"red days must be 0 or more, not {red_days}")
+    if orange_days > MAX_DAYS:  # more would push the board's date bounds past the calendar
+        raise Invalid(f"orange days must be at most {MAX_DAYS:,} (ten years), not {orange_days:,}")
     if orange_days <= red_days:
         raise Invalid(f"orange days ({orange_days}) must be greater than red days ({red_days})")

@@ -8,7 +8,7 @@ from typing import Any
 from salesselect_cli.errors import Invalid
 
 TOP_KEYS = {"currency", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
-WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled"}
+WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled", "env"}
 
 
 @dataclass
@@ -136,5 +136,9 @@ def validate_setup(setup: Any) -> Setup:
         if not actions:
             raise Invalid(f"{where}: a workflow needs at least one action")
         _check_actions(actions, where)
+        if "env" in item:
+            from salesselect_cli.rules.workflows import parse_env_names
+
+            item = dict(item, env=parse_env_names(_list(item["env"], f"{where}.env")))
         result.workflows.append({key: item[key] for key in item})
     return result

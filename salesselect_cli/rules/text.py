@@ -3,33 +3,69 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from salesselect_cli.errors import Invalid
 
 MAX_NAME = 200
 MAX_TEXT = 5000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell Excel would run as a formula (SPEC §2)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks (LF, CRLF) and tabs allowed
+# C0, DEL and C1 controls (C1 \x9b is a CSI on many terminals), line/paragraph separators,
+# bidi marks, embeddings, overrides and isolates, and lone surrogates (undecodable bytes)
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
 def clean_name(value: str | None, what: str) -> str:
-    """A name or title: stripped, not empty, at most 200 characters, no control characters."""
-    text = (value or "").strip()
+    """A name or title: stripped, NFC, not empty, at most 200 characters.
+
+    Refused: control characters, format characters (zero-width spaces and joiners, bidi controls,
+    soft hyphens), and a word that mixes Latin with Cyrillic or Greek letters ('аnna' with a
+    Cyrillic а), so no two names look alike on screen.
+    """
+    text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
         raise Invalid(f"{what} must not be empty")
     if len(text) > MAX_NAME:
         raise Invalid(f"{what} is longer than {MAX_NAME} characters")
     if _CONTROL.search(text):
         raise Invalid(f"{what} must not contain control characters")
+    if not text.isprintable():
+        hidden = next(ch for ch in text if unicodedata.category(ch) == "Cf")  # the rest was refused above
+        raise Invalid(f"{what} must not contain invisible characters ({ascii(hidden)[1:-1]})")
+    for word in text.split():
+        scripts = {script for script in map(_script, word) if script}
+        if "LATIN" in scripts and len(scripts) > 1:
+            other = sorted(scripts - {"LATIN"})[0].title()
+            raise Invalid(f"{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet")
     return text
 
 
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    if ch.isascii():
+        return "LATIN"
+    first = unicodedata.name(ch, "").split(" ", 1)[0]
+    return first if first in _SCRIPTS else None
+
+
+def fold(value: str) -> str:
+    """The form two names are compared in: NFC, stripped, case-folded (Café composed = decomposed)."""
+    folded = value.strip().casefold()
+    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
+
+
 def clean_text(value: str | None, what: str = "text", multiline: bool = False) -> str | None:
-    """Free text (contact, vacancy, notes, follow-ups): stripped, None when blank, no escape sequences."""
+    """Free text (contact, vacancy, notes, follow-ups): stripped, None when blank, no escape sequences.
+
+    Refused like in names: C0/C1 controls (line breaks and tabs allowed when multiline) and bidi controls.
+    """
     if value is None:
         return None
-    text = value.strip()
+    text = unicodedata.normalize("NFC", value).strip()
     if len(text) > MAX_TEXT:
         raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
     if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):

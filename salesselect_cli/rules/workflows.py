@@ -58,6 +58,7 @@ class Rule:
     to_status: str | None = None
     business_type_id: int | None = None
     enabled: bool = True
+    env: tuple[str, ...] = ()  # variables its run: hooks may see (workflow add --env NAME)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def parse_action(text: str) -> Action:
     kind, colon, rest = raw.partition(":")
     kind = kind.strip().lower()
     if not colon or kind not in KINDS:
-        raise Invalid(f"unknown action '{raw}'; use {SYNTAX}")
+        raise Invalid(f"unknown action '{_short(raw)}'; use {SYNTAX}")
     if kind == "followup":
         offset, colon, words = rest.partition(":")
         match = _OFFSET.match(offset.strip().lower())
@@ -108,7 +109,9 @@ def parse_action(text: str) -> Action:
         return Action("note", rest.strip(), raw)
     if kind == "owner":
         _require_text(rest, raw, "owner: needs a user name")
-        return Action("owner", rest.strip(), raw)
+        from salesselect_cli.rules.text import clean_name
+
+        return Action("owner", clean_name(rest, "owner: user name"), raw)
     _require_text(rest, raw, "run: needs a command")
     try:
         argv = tuple(shlex.split(rest))
@@ -120,10 +123,40 @@ def parse_action(text: str) -> Action:
 
 
 def _require_text(text: str, raw: str, message: str) -> None:
+    """Within the limits of the note, follow-up or name the action will write, so it never fails later."""
+    from salesselect_cli.rules.text import MAX_TEXT, clean_text
+
     if not text.strip():
-        raise Invalid(f"{message} ('{raw}')")
-    if any(ord(ch) < 32 for ch in text):
-        raise Invalid(f"an action must not contain control characters ('{raw.strip()}')")
+        raise Invalid(f"{message} ('{_short(raw)}')")
+    if len(text.strip()) > MAX_TEXT:
+        raise Invalid(f"an action's text is longer than {MAX_TEXT} characters ('{_short(raw)}')")
+    try:
+        clean_text(text, "an action")
+    except Invalid:
+        raise Invalid(f"an action must not contain control characters ('{_short(raw.strip())}')") from None
+
+
+def _short(raw: str) -> str:
+    return raw if len(raw) <= 60 else raw[:57] + "..."
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SET_BY_THE_TOOL = ("PATH", "HOME", "LANG", "SALESSELECT_EVENT", "SALESSELECT_OPPORTUNITY_ID", "SALESSELECT_WORKFLOW",
+                   "SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_RUN")
+
+
+def parse_env_names(names: list[str]) -> list[str]:
+    """The variable names a workflow passes to its hooks: valid names, once each, none the tool sets."""
+    result: list[str] = []
+    for name in names:
+        name = name.strip() if isinstance(name, str) else ""
+        if not _ENV_NAME.match(name):
+            raise Invalid(f"--env needs a variable name (letters, digits, _), not '{name}'")
+        if name in SET_BY_THE_TOOL:
+            raise Invalid(f"--env {name}: the tool sets {name} for every hook itself")
+        if name not in result:
+            result.append(name)
+    return result
 
 
 def parse_actions(texts: list[str]) -> list[Action]:

@@ -92,11 +92,20 @@ def create_database(path: Path) -> None:
         conn.close()
 
 
-def open_connection(path: Path) -> sqlite3.Connection:
-    """Open an existing database: header, version and WAL checks, then pending migrations."""
+def open_connection(path: Path, write: bool = True) -> sqlite3.Connection:
+    """Open an existing database: header and version checks, then pending migrations.
+
+    A read (`write=False`) opens the file read-only: it never takes the write lock, never switches the
+    journal mode, and works on a read-only file or in a read-only folder. Only pending migrations
+    (an older file) open it for writing once.
+    """
     if not path.exists():
         raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
     _check_header(path)
+    if not write:
+        conn = _open_for_reading(path)
+        if conn is not None:
+            return conn
     try:
         conn = dialect.connect(path)
     except sqlite3.OperationalError as exc:
@@ -110,4 +119,32 @@ def open_connection(path: Path) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
-    return conn
+    if write:
+        return conn
+    conn.close()  # migrated: now read it as any read does
+    return _open_for_reading(path) or dialect.connect(path)
+
+
+def _open_for_reading(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection, or None when the file first needs its pending migrations."""
+    import os
+
+    folder_locked = not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal")
+    for immutable in (False, True) if folder_locked else (False,):
+        conn = None
+        try:
+            conn = dialect.connect(path, readonly=True, immutable=immutable)
+            applied = _check_version(conn, path)
+        except (sqlite3.OperationalError, DatabaseProblem) as exc:
+            if conn is not None:
+                conn.close()
+            if folder_locked and not immutable:
+                continue  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
+            if isinstance(exc, DatabaseProblem):
+                raise
+            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+        if applied != schema.known_migration_names():
+            conn.close()
+            return None
+        return conn
+    return None

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from salesselect_cli.rules.text import fold as text_fold
+
 BUSY_TIMEOUT_SECONDS = 30
 DatabaseError = sqlite3.Error
 Row = sqlite3.Row
@@ -18,11 +20,33 @@ Connection = sqlite3.Connection
 
 
 def fold(value: Any) -> Any:
-    return value.strip().casefold() if isinstance(value, str) else value
+    """Names compare stripped, case-folded and NFC: 'Café' typed composed or decomposed is one name."""
+    return text_fold(value) if isinstance(value, str) else value
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A connection; `readonly` opens the file so that nothing can be written to it (reads never write).
+
+    `immutable` is for a read-only folder where SQLite cannot make its -shm file: nobody can write there.
+    """
+    if readonly:
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(Path(path).absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    return _configure(conn)
+
+
+def memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The database in memory, copied page by page from `conn` (a read): for dry runs that must write."""
+    copy = _configure(sqlite3.connect(":memory:", isolation_level=None))
+    conn.backup(copy)
+    return copy
+
+
+def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.create_function("fold", 1, fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -40,3 +64,11 @@ def begin(write: bool) -> str:
 def connect_read_only(path: Path, timeout: float = 0.1) -> sqlite3.Connection:
     """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait."""
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits (SQLite's PRAGMA data_version).
+
+    Cheap enough to poll twice a second on a connection kept open outside any transaction.
+    """
+    return conn.execute("PRAGMA data_version").fetchone()[0]

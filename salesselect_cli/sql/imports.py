@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from salesselect_cli.rules.money import cents_to_decimal_string
+from salesselect_cli.rules.text import fold
 from salesselect_cli.sql.people import PeopleRoom
 from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
 
@@ -26,15 +27,15 @@ class ImportRoom(PeopleRoom):
         type_ids = [r[0] for r in self._all("SELECT id FROM business_types")]
 
         def by_name(sql: str) -> dict[str, tuple[int, str]]:
-            return {r[1].casefold(): (r[0], r[1]) for r in self._all(sql)}
+            return {fold(r[1]): (r[0], r[1]) for r in self._all(sql)}
 
         return Names(
             business_types=by_name("SELECT id, name FROM business_types ORDER BY id"),
-            stages={s.name.casefold(): s for s in stages},
+            stages={fold(s.name): s for s in stages},
             type_stages={t: [s for s in stages if t in s.type_ids] for t in type_ids},
             sources=by_name("SELECT id, name FROM sources ORDER BY id"),
             users=by_name("SELECT id, name FROM users ORDER BY name COLLATE NOCASE"),
-            reasons={(r["text"].casefold(), r["status"]): (r["id"], r["text"])
+            reasons={(fold(r["text"]), r["status"]): (r["id"], r["text"])
                      for r in self._all("SELECT id, text, status FROM reasons ORDER BY id")},
             stage_names=[s.name for s in stages],
         )
@@ -96,16 +97,40 @@ class ImportRoom(PeopleRoom):
         self.set_setting(BULK_LOAD_KEY, None)
         return first_id, next_id - first_id
 
+    def import_preview(self, rows, batch_size: int = 5000) -> tuple[list[dict], int]:
+        """What an import would add, as import_summary shows it, without writing the database.
+
+        The rows go to a temporary table (its own file, not the database's), so a dry run runs in a
+        read transaction: no write lock, and it works on a read-only file.
+        """
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_preview "
+                          "(business_type_id INTEGER, stage_id INTEGER, status TEXT, value_cents INTEGER)")
+        self.conn.execute("DELETE FROM temp.import_preview")
+        batch: list[tuple] = []
+        count = 0
+        for row in rows:
+            batch.append((row.business_type_id, row.stage.id, row.status, row.value_cents))
+            count += 1
+            if len(batch) >= batch_size:
+                self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
+                batch.clear()
+        if batch:
+            self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
+        return self._summary("temp.import_preview o", "1 = 1", []), count
+
     def import_summary(self, first_id: int) -> list[dict]:
         """What an import added (ids from `first_id`): count and value per type, stage and status."""
+        return self._summary("opportunities o", "o.id >= ?", [first_id])
+
+    def _summary(self, source: str, where: str, params: list) -> list[dict]:
         rows = self._all(
-            """SELECT bt.name AS business_type, s.name AS stage, o.status, COUNT(*) AS count,
+            f"""SELECT bt.name AS business_type, s.name AS stage, o.status, COUNT(*) AS count,
                       SUM(o.value_cents) AS value_cents
-                 FROM opportunities o JOIN business_types bt ON bt.id = o.business_type_id
+                 FROM {source} JOIN business_types bt ON bt.id = o.business_type_id
                  JOIN stages s ON s.id = o.stage_id
-                WHERE o.id >= ?
+                WHERE {where}
                 GROUP BY bt.id, s.id, o.status ORDER BY bt.id, s.position, o.status DESC""",
-            [first_id],
+            params,
         )
         return [
             {"business_type": r["business_type"], "stage": r["stage"], "status": r["status"], "count": r["count"],

@@ -8,6 +8,9 @@ from salesselect_cli.sql.base import BaseRoom
 from salesselect_cli.sql.dialect import Row
 
 
+HOOK_RUN_PREFIX = "hook_run:"
+
+
 class PeopleRoom(BaseRoom):
     """Users, key users, the module switch, settings. Uses only the base room."""
 
@@ -24,6 +27,22 @@ class PeopleRoom(BaseRoom):
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [key, value],
             )
+
+    # ---- run: hooks in progress: their own changes never set off workflows
+
+    def open_hook_run(self, token: str, until: float) -> None:
+        """Record a running hook's token (valid until `until`, epoch seconds); expired ones go."""
+        self.conn.execute("DELETE FROM settings WHERE key LIKE ? AND CAST(value AS REAL) < ?",
+                          [HOOK_RUN_PREFIX + "%", until - 86400])
+        self.set_setting(HOOK_RUN_PREFIX + token, f"{until:.0f}")
+
+    def close_hook_run(self, token: str) -> None:
+        self.set_setting(HOOK_RUN_PREFIX + token, None)
+
+    def hook_run_active(self, token: str, now: float) -> bool:
+        """True only for the token of a hook that is running now: a made-up value skips nothing."""
+        until = self.get_setting(HOOK_RUN_PREFIX + token)
+        return until is not None and float(until) >= now
 
     @property
     def currency(self) -> str:

@@ -35,7 +35,7 @@ class WorkflowRoom(SetupRoom):
         where, params = ("WHERE w.id = ?", [self.find_workflow(ref)["id"]]) if ref is not None else ("", [])
         rows = self._all(
             f"""SELECT w.id, w.name, w.trigger, ts.name AS to_stage, fs.name AS from_stage, w.to_status,
-                       bt.name AS business_type, w.actions, w.enabled, w.created
+                       bt.name AS business_type, w.actions, w.enabled, w.created, w.env
                   FROM workflows w
                   LEFT JOIN stages ts ON ts.id = w.to_stage_id
                   LEFT JOIN stages fs ON fs.id = w.from_stage_id
@@ -46,7 +46,8 @@ class WorkflowRoom(SetupRoom):
         return [
             {"id": r["id"], "name": r["name"], "on": r["trigger"], "to_stage": r["to_stage"],
              "from_stage": r["from_stage"], "to_status": r["to_status"], "business_type": r["business_type"],
-             "actions": json.loads(r["actions"]), "enabled": bool(r["enabled"]), "created": r["created"]}
+             "actions": json.loads(r["actions"]), "enabled": bool(r["enabled"]), "created": r["created"],
+             "env": json.loads(r["env"])}
             for r in rows
         ]
 
@@ -72,7 +73,7 @@ class WorkflowRoom(SetupRoom):
                 return None
             return self._scalar(f"SELECT {column} FROM {table} WHERE id = ?", [ident])
 
-        return {
+        workflow = {
             "name": row["name"],
             "on": row["trigger"],
             "to_stage": name_of("stages", "name", row["to_stage_id"]),
@@ -82,6 +83,10 @@ class WorkflowRoom(SetupRoom):
             "actions": json.loads(row["actions"]),
             "enabled": bool(row["enabled"]),
         }
+        env = json.loads(row["env"])
+        if env:  # only when set: setup files without it stay as they were
+            workflow["env"] = env
+        return workflow
 
     def import_workflows(self, workflows: list[dict]) -> list[str]:
         changes = []
@@ -89,13 +94,14 @@ class WorkflowRoom(SetupRoom):
             existing = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [workflow["name"]])
             if existing is not None:
                 current = self._workflow_dict(existing)
-                if {k: current[k] for k in workflow} == workflow:
+                if {k: current.get(k, [] if k == "env" else None) for k in workflow} == workflow:
                     continue
                 self.conn.execute("DELETE FROM workflows WHERE id = ?", [existing["id"]])
             self.add_workflow(
                 workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
                 from_stage=workflow.get("from_stage"), to_status=workflow.get("to_status"),
                 business_type=workflow.get("business_type"), enabled=workflow.get("enabled", True),
+                env=workflow.get("env", []),
             )
             changes.append(f"workflow {workflow['name']} {'replaced' if existing else 'added'}")
         return changes
@@ -103,10 +109,16 @@ class WorkflowRoom(SetupRoom):
     def add_workflow(
         self, name: str, trigger: str, actions: list[str], *, to_stage: str | None = None,
         from_stage: str | None = None, to_status: str | None = None, business_type: str | None = None,
-        enabled: bool = True,
+        enabled: bool = True, env: list[str] | tuple[str, ...] = (),
     ) -> int:
-        """Store a workflow rule. Actions are validated by the caller (rules.workflows)."""
+        """Store a workflow rule. Actions are validated by the caller (rules.workflows).
+
+        env: variable names its run: hooks may see (their environment is clean otherwise).
+        """
+        from salesselect_cli.rules.workflows import parse_env_names
+
         name = _clean_name(name, "workflow name")
+        env_names = parse_env_names(list(env))
         if trigger not in ("stage", "status"):
             raise Invalid(f"--on must be stage or status, not '{trigger}'")
         if to_status is not None and to_status not in STATUSES:
@@ -121,9 +133,9 @@ class WorkflowRoom(SetupRoom):
         self.check_workflow(trigger, actions, to_stage_id, from_stage_id, to_status, type_id)
         cursor = self.conn.execute(
             """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
-                                      actions, enabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                      actions, enabled, created, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [name, trigger, to_stage_id, from_stage_id, to_status, type_id, json.dumps(actions),
-             int(enabled), self.today.isoformat()],
+             int(enabled), self.today.isoformat(), json.dumps(env_names)],
         )
         return cursor.lastrowid
 
@@ -163,7 +175,8 @@ class WorkflowRoom(SetupRoom):
 
         return [
             wf.Rule(r["id"], r["name"], r["trigger"], tuple(json.loads(r["actions"])), r["to_stage_id"],
-                    r["from_stage_id"], r["to_status"], r["business_type_id"], bool(r["enabled"]))
+                    r["from_stage_id"], r["to_status"], r["business_type_id"], bool(r["enabled"]),
+                    tuple(json.loads(r["env"])))
             for r in self._all("SELECT * FROM workflows WHERE enabled = 1 ORDER BY id")
         ]
 
