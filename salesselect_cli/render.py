@@ -314,7 +314,7 @@ def needed_width(table, console) -> int:
 def stacked(table):
     """The table as one block per row of `Header: value` lines: what a terminal too narrow for it shows.
 
-    Nothing is left out: every column of every row is there, only laid out downwards.
+    Nothing is left out: every column of every row is there, only laid out downwards (empty cells skipped).
     """
     from rich.console import Group
     from rich.text import Text
@@ -329,8 +329,11 @@ def stacked(table):
             parts.append(Text(""))
         for header, column in zip(headers, cells):
             value = column[index]
+            value = value if isinstance(value, Text) else Text.from_markup(str(value))
+            if not value.plain.strip():  # an empty cell (no close date, no owner): no bare 'Left:' line
+                continue
             line = Text(f"{header}: ", style="bold")
-            line.append_text(value if isinstance(value, Text) else Text.from_markup(str(value)))
+            line.append_text(value)
             parts.append(line)
     if table.caption:
         parts.append(Text(""))
