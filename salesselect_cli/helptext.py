@@ -50,10 +50,13 @@ class Argument(TyperArgument):
         return None
 
     def _usage_display_name(self) -> str:
-        name = self.display_name_raw
+        name = self.metavar or self.name.upper()
         if self.nargs != 1:
             name += "..."
         return name if self.required else f"[{name}]"
+
+    def get_usage_pieces(self, ctx):
+        return [self._usage_display_name()]
 
 
 class Option(TyperOption):
@@ -67,29 +70,54 @@ class Option(TyperOption):
         return None
 
 
+def kind(param) -> tuple[list | None, type | None, bool]:
+    """(choices, int or float or None, is a path) of a parameter, from its click type."""
+    click_type = param.type
+    choices = getattr(click_type, "choices", None)
+    if choices is not None:
+        return [str(getattr(choice, "value", choice)) for choice in choices], None, False
+    classes = {cls.__name__ for cls in type(click_type).__mro__}
+    number = int if "IntParamType" in classes else float if "FloatParamType" in classes else None
+    return None, number, getattr(click_type, "name", "") in ("path", "filename", "file")
+
+
 def metavar_for(param) -> str:
     """The word shown for what a parameter takes."""
     if isinstance(param, TyperArgument):
         return param.name.upper().replace("_", "-").removeprefix("OPPORTUNITY-")
     if getattr(param, "is_flag", False):
         return ""
-    desc = param.type_descriptor
-    if desc.is_choice:
-        return "|".join(str(getattr(choice, "value", choice)) for choice in desc.choices or ())
+    choices, number, is_path = kind(param)
+    if choices is not None:
+        return "|".join(choices)
     longest = max(param.opts, key=len).lstrip("-")
     if longest in NAMED:
         return NAMED[longest]
-    annotation = desc.annotation
-    inner = getattr(annotation, "__args__", None)
-    if inner and desc.is_list:
-        annotation = inner[0]
-    if annotation is int:
+    if number is int:
         return "N"
-    if annotation is float:
+    if number is float:
         return "NUMBER"
-    if desc.is_path:
+    if is_path:
         return "FILE"
     return longest.upper()
+
+
+def _quiet_type(param) -> None:
+    """Typer prints an int range beside the metavar ([x>=0], [1<=x<=9223372036854775807]) and an argument's
+    type (<str>); the metavar and the help say it. A copy of the type, so shared click types stay as they are."""
+    import copy
+
+    click_type = param.type
+    if getattr(click_type, "_quiet", False):
+        return
+    methods = {"_quiet": True}
+    if hasattr(click_type, "_describe_range"):
+        methods["_describe_range"] = lambda self: ""
+    if isinstance(param, TyperArgument):
+        methods["get_metavar"] = lambda self, *args, **kwargs: ""
+    quiet = copy.copy(click_type)
+    quiet.__class__ = type(type(click_type).__name__, (type(click_type),), methods)
+    param.type = quiet
 
 
 def reflow(text: str | None) -> str | None:
@@ -107,21 +135,21 @@ def reflow(text: str | None) -> str | None:
 
 
 def tidy(command, recursive: bool = True) -> None:
-    """Give every parameter of `command` (and of its subcommands) a metavar, and reflow its help."""
-    if getattr(command, "_tidied", False):
-        return
-    command._tidied = True
-    command.help = reflow(command.help)
-    for param in command.params:
-        if isinstance(param, TyperArgument) and not isinstance(param, Argument):
-            param.__class__ = Argument
-        elif isinstance(param, TyperOption) and not isinstance(param, Option):
-            param.__class__ = Option
-        if param.metavar is None:
-            param.metavar = metavar_for(param)
-        if getattr(param, "help", None):
-            param.help = reflow(param.help)
-    _tidy_help_option(command)
+    """Give every parameter of `command` (and of its loaded subcommands) a metavar, and reflow its help."""
+    if not getattr(command, "_tidied", False):
+        command._tidied = True
+        command.help = reflow(command.help)
+        for param in command.params:
+            if isinstance(param, TyperArgument) and not isinstance(param, Argument):
+                param.__class__ = Argument
+            elif isinstance(param, TyperOption) and not isinstance(param, Option):
+                param.__class__ = Option
+            if param.metavar is None:
+                param.metavar = metavar_for(param)
+            _quiet_type(param)
+            if getattr(param, "help", None):
+                param.help = reflow(param.help)
+        _tidy_help_option(command)
     if recursive:
         for sub in getattr(command, "commands", {}).values():
             tidy(sub)
@@ -154,24 +182,22 @@ def usage_message(exc) -> str:
     missing = type(exc).__name__ == "MissingParameter"
     if missing:
         return f"missing {hint}" + (f" {param.metavar}" if param.metavar and hint.startswith("-") else "")
-    desc = getattr(param, "type_descriptor", None)
+    choices, number, _ = kind(param)
     shown = f" (not {given!r})" if given is not None else ""
-    if desc is not None and desc.is_choice:
-        choices = ", ".join(str(getattr(c, "value", c)) for c in desc.choices or ())
-        return f"{hint} must be one of {choices}{shown}"
-    annotation = getattr(desc, "annotation", None)
-    if annotation in (int, float):
-        kind = "a whole number" if annotation is int else "a number"
-        low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if choices is not None:
+        return f"{hint} must be one of {', '.join(choices)}{shown}"
+    if number is not None:
+        kind_words = "a whole number" if number is int else "a number"
+        low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)
         try:
             too_big = high is not None and given is not None and float(given) > high
         except ValueError:
             too_big = False
         if high is not None and (high < 2**63 - 1 or too_big):  # the SQLite bound only when it was hit
-            kind += f" from {low} to {high}" if low is not None else f" of {high} or less"
+            kind_words += f" from {low} to {high}" if low is not None else f" of {high} or less"
         elif low is not None:
-            kind += f" of {low} or more"
-        return f"{hint} takes {kind}{shown}"
+            kind_words += f" of {low} or more"
+        return f"{hint} takes {kind_words}{shown}"
     message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
     return f"{hint}: {message}"
 
@@ -184,6 +210,10 @@ def _hint(param) -> str:
 
 
 def _given(exc):
+    """The value the user gave: click quotes it first in its message ('x' is not a valid integer.)."""
+    found = re.match(r"^'(.*?)' is |^(\S+) is not in the range", str(getattr(exc, "message", "")), re.S)
+    if found:
+        return found.group(1) if found.group(1) is not None else found.group(2)
     cause = exc.__cause__
     errors = getattr(cause, "errors", None)
     if callable(errors):

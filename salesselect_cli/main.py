@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__
 from salesselect_cli.context import options, storage_cause
@@ -61,11 +61,71 @@ def _bad_encoding(args: list[str]) -> str | None:
     return None
 
 
+# Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the
+# line `salesselect --help` shows). Only the invoked one is imported and built; tests check the lines.
+COMMANDS = {
+    "init": ("config", "init", "Create the database; you become its first key user and the module is switched on."),
+    "board": ("board", "board",
+              "Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top."),
+    "import": ("io", "import_", "Import opportunities from CSV: all rows or none."),
+    "export": ("io", "export",
+               "Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back."),
+    "backup": ("io", "backup", "Copy the whole database to FILE: a consistent snapshot, even while others keep working."),
+    "config": ("config", "app", "Set up the agency: the five settings lists and the module switch."),
+    "user": ("user", "app", "Manage users and key users (key users only)."),
+    "opp": ("opp", "app", "Opportunities (sales items): the deals in the pipeline."),
+    "followup": ("followup", "app", "Follow-ups: dated to-dos on opportunities."),
+    "report": ("report", "app",
+               "Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel."),
+    "workflow": ("workflow", "app", "Workflows: actions that run when an opportunity's stage or status changes."),
+}
+
+
+def load_command(name: str):
+    """Import the module of one top-level command and build its click command (a group for a sub-app)."""
+    module_name, attribute, _ = COMMANDS[name]
+    # __import__ rather than importlib.import_module: only the former shows in `python -X importtime`
+    module = __import__(f"salesselect_cli.commands.{module_name}", fromlist=[attribute])
+    target = getattr(module, attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(add_completion=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
+
 class SalesSelectGroup(TyperGroup):
     """Runs every command; domain and database errors become `Error: ...` and an exit code.
 
+    Lazy: `--help` lists every command from COMMANDS without importing one; running a command
+    imports and builds that one only (start-up time is a feature).
+
     Commands are tidied for people as they are resolved (helptext.tidy: metavars, wrapped help).
     """
+
+    _listing = False
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return TyperCommand(name=cmd_name, short_help=COMMANDS[cmd_name][2])
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def make_context(self, info_name, args, parent=None, **extra):
         from salesselect_cli.helptext import tidy
@@ -83,15 +143,6 @@ class SalesSelectGroup(TyperGroup):
         if command is not None:
             tidy(command)
         return name, command, rest
-
-    def format_help(self, ctx, formatter):
-        from salesselect_cli.helptext import tidy
-
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None:
-                tidy(command)
-        return super().format_help(ctx, formatter)
 
     def main(self, args=None, *rest, **options):
         import sys
@@ -186,23 +237,6 @@ def root(
     render.COLOR_MODE = color.value
     opts = options(ctx)
     opts.db, opts.user = db, user
-
-
-def _register() -> None:
-    from salesselect_cli.commands import board, config, followup, io, opp, report, user, workflow
-
-    app.command("init")(config.init)
-    app.add_typer(config.app, name="config")
-    app.add_typer(user.app, name="user")
-    app.add_typer(opp.app, name="opp")
-    app.add_typer(followup.app, name="followup")
-    board.register(app)
-    app.add_typer(report.app, name="report")
-    app.add_typer(workflow.app, name="workflow")
-    io.register(app)
-
-
-_register()
 
 
 def run() -> None:

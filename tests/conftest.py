@@ -32,6 +32,7 @@ def isolated(tmp_path, monkeypatch):
     from salesselect_cli import render
 
     monkeypatch.setattr(render, "COLOR_MODE", "auto")  # --color is set per command; never carried to the next test
+    monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     return tmp_path
 
 

@@ -15,6 +15,7 @@ from salesselect_cli import completion
 from salesselect_cli.helptext import tidy
 from salesselect_cli.main import app
 from tests.conftest import add_opp, from_template
+from tests.test_help import subcommands
 
 
 @pytest.fixture
@@ -146,6 +147,7 @@ def test_fast_tables_agree_with_the_click_tree():
     seen_options = set()
 
     def walk(command, path):
+        tidy(command, recursive=False)  # as main.py does when it resolves a (lazily loaded) command
         for param in command.params:
             if param.param_type_name == "option":
                 for opt in param.opts:
@@ -156,7 +158,7 @@ def test_fast_tables_agree_with_the_click_tree():
             arguments = [p for p in command.params if p.param_type_name == "argument"]
             kinds = [completion.kind_of(p) for p in arguments][: len(completion.POSITIONALS[path])]
             assert kinds == completion.POSITIONALS[path], path
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in subcommands(command).items():
             walk(sub, path + (name,))
 
     walk(root, ())
@@ -164,7 +166,7 @@ def test_fast_tables_agree_with_the_click_tree():
     for path in completion.POSITIONALS:
         target = root
         for word in path:
-            target = target.commands[word]
+            target = subcommands(target)[word]
 
 
 def test_show_completion_prints_the_script_for_each_shell():

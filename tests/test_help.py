@@ -6,17 +6,25 @@ from __future__ import annotations
 import pytest
 import typer
 
-from salesselect_cli.helptext import reflow
+from salesselect_cli.helptext import kind, reflow
 from salesselect_cli.main import app
 
 PLACEHOLDERS = ("<str>", "<bool>", "<int", "<float", "<path", "{", "list[", "range]", "<=x<=", "9223372036854775807")
+
+
+def subcommands(command) -> dict:
+    """A group's commands by name, loading lazy ones (main.py imports a command only when it is used)."""
+    if not hasattr(command, "list_commands"):
+        return {}
+    ctx = typer.Context(command)
+    return {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
 
 
 def command_paths(command=None, path=()):
     """Every command and group of the app as the words that reach it: (), ('opp',), ('opp', 'show'), ..."""
     command = command or typer.main.get_command(app)
     yield path
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
+    for name, sub in sorted(subcommands(command).items()):
         if not sub.hidden:
             yield from command_paths(sub, path + (name,))
 
@@ -45,7 +53,7 @@ def test_every_command_says_what_it_does(cli):
     for path in PATHS[1:]:
         target = command
         for word in path:
-            target = target.commands[word]
+            target = subcommands(target)[word]
         assert (target.help or "").strip(), f"salesselect {' '.join(path)} has no help text"
 
 
@@ -113,20 +121,21 @@ def value_params():
     found = []
 
     def walk(command, path):
+        tidy(command, recursive=False)  # as main.py does when it resolves a (lazily loaded) command
         arguments = [p for p in command.params if p.param_type_name == "argument"]
         for param in command.params:
-            desc = getattr(param, "type_descriptor", None)
-            if desc is None or getattr(param, "is_flag", False):
+            if getattr(param, "is_flag", False):
                 continue
-            if not (desc.is_choice or desc.annotation in (int, float)):
+            choices, number, _ = kind(param)
+            if choices is None and number is None:
                 continue
             if param.param_type_name == "option":
                 found.append((path, [max(param.opts, key=len)], max(param.opts, key=len)))
             else:
                 before = arguments[: arguments.index(param)]
-                filler = ["1" if getattr(p.type_descriptor, "annotation", None) is int else "x" for p in before]
+                filler = ["1" if kind(p)[1] is int else "x" for p in before]
                 found.append((path, filler, param.metavar))
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in subcommands(command).items():
             walk(sub, path + (name,))
 
     walk(root, ())

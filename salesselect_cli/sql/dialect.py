@@ -1,4 +1,5 @@
-"""What is SQLite-specific, in one place: connecting, fold(), and how a transaction begins.
+"""What is SQLite-specific, in one place: connecting, fold(), date arithmetic, planner statistics,
+backups, and how a transaction begins.
 
 Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where fold() is Python's
 str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A second backend
@@ -55,6 +56,34 @@ def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+def set_cache(conn: sqlite3.Connection, mib: int) -> None:
+    """Let this connection keep at most `mib` MiB of pages (and sort in as much) from now on: one-pass
+    bulk steps stay small in memory."""
+    conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
+
+
+def days_between(later: str, earlier: str) -> str:
+    """SQL for the whole days from date `earlier` to date `later` (two ISO 'YYYY-MM-DD' expressions)."""
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def index_shape(table: str, index: str, stat: str) -> list[str]:
+    """Statements telling the query planner an index's shape (sqlite_stat1: rows, then rows per distinct
+    prefix). SQLite keeps no statistics unless asked; without them it cannot know that an index's leading
+    columns have few values and skip-scan it. `ANALYZE settings` (a tiny table) creates sqlite_stat1."""
+    return [
+        "ANALYZE settings",
+        f"DELETE FROM sqlite_stat1 WHERE tbl = '{table}' AND idx = '{index}'",
+        f"INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('{table}', '{index}', '{stat}')",
+    ]
+
+
+def indexed_by(index: str) -> str:
+    """Pin a query's table to one index (SQLite's `INDEXED BY`), where the plan is the point of the query
+    and another index could look cheaper to a planner without statistics."""
+    return f"INDEXED BY {index}"
+
+
 def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
@@ -64,6 +93,39 @@ def begin(write: bool) -> str:
 def connect_read_only(path: Path, timeout: float = 0.1) -> sqlite3.Connection:
     """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait."""
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
+def backup(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the open database at `target`, taken while others keep writing: SQLite's
+    online backup API in one step reads one snapshot. Written beside `target` and linked into place, so
+    an existing file is never overwritten (not even one made meanwhile) and a failure leaves nothing.
+    (A PostgreSQL backend answers this with "use pg_dump".)"""
+    import os
+    import tempfile
+
+    from salesselect_cli.errors import Conflict, DatabaseProblem
+
+    if os.path.lexists(target):
+        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        copy = sqlite3.connect(temporary)
+        try:
+            conn.backup(copy)  # pages=-1: the whole file in one step, so one snapshot
+        finally:
+            copy.close()
+        os.link(temporary, target)
+    except FileExistsError:
+        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)") from None
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        os.unlink(temporary)
 
 
 def data_version(conn: sqlite3.Connection) -> int:
