@@ -66,7 +66,7 @@ def _bad_encoding(args: list[str]) -> str | None:
 COMMANDS = {
     "init": ("config", "init", "Create the database; you become its first key user and the module is switched on."),
     "board": ("board", "board",
-              "Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top."),
+              "Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top."),
     "import": ("io", "import_", "Import opportunities from CSV: all rows or none."),
     "export": ("io", "export",
                "Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back."),
