@@ -78,6 +78,8 @@ COMMANDS = {
     "report": ("report", "app",
                "Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel."),
     "workflow": ("workflow", "app", "Workflows: actions that run when an opportunity's stage or status changes."),
+    "log": ("log", "log",
+            "Who changed what and when, newest first: deal changes and setup changes (config, users, workflows)."),
 }
 
 

@@ -21,11 +21,12 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The user's name (their login name, or what they pass as --user)."),
     key_user: bool = typer.Option(False, "--key-user", help="Make them a key user (may change the setup)."),
+    role: str = typer.Option("recruiter", "--role", help="recruiter (changes own deals) or manager (changes every deal)."),
 ) -> None:
-    """Add a user (key users)."""
+    """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     with session(ctx, write=True, key_user=USERS) as store:
-        store.add_user(name, key_user)
-    stderr_line(f"Added {'key user' if key_user else 'user'} {name.strip()}.")
+        store.add_user(name, key_user, role)
+    stderr_line(f"Added {role.strip().lower()} {name.strip()}" + (" (key user)." if key_user else "."))
 
 
 @app.command("list")
@@ -34,7 +35,8 @@ def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
     with session(ctx, key_user=USERS) as store:
         rows = store.list_users()
     emit(rows, fmt.value, output, [
-        Column("name", "User"), Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
+        Column("name", "User"), Column("role", "Role"),
+        Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
         Column("module", "Module"), Column("open_opportunities", "Open opps", justify="right")])
 
 
@@ -60,3 +62,16 @@ def set_key_user(
     with session(ctx, write=True, key_user=USERS) as store:
         store.set_key_user(name, not off)
     stderr_line(f"{name} is {'no longer ' if off else 'now '}a key user.")
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The user."),
+    role: str = typer.Argument(..., metavar="ROLE", help="recruiter or manager."),
+) -> None:
+    """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
+    with session(ctx, write=True, key_user=USERS) as store:
+        old = store.set_role(name, role)
+    role = role.strip().lower()
+    stderr_line(f"{name} is {'already' if old == role else 'now'} a {role}.")
