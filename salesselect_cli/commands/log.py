@@ -38,7 +38,7 @@ def log(
             Column("actor", "Who", cell=lambda r: escape(r["actor"])),
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
                    else str(r["opportunity_id"])),
-            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or ""), wide=150),
+            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or "")),
             Column("what", "What", cell=lambda r: escape(r["what"])),
             Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
             Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),
