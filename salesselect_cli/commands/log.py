@@ -17,7 +17,7 @@ LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value
 def log(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", "-u", help="Only what this user (or workflow:NAME) did."),
-    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity.", metavar="ID"),
     since: Optional[str] = typer.Option(None, "--since", help="Only from this date on (YYYY-MM-DD, -2w, monday...)."),
     limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
     fmt: Format = format_option(),
