@@ -131,6 +131,10 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("SALESSELECT_DEBUG", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    from salesselect_cli import render
+
+    monkeypatch.setattr(render, "COLOR_MODE", "auto")  # --color is set per command; never carried to the next test
     monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     yield tmp_path
     if ON_POSTGRES:

@@ -49,7 +49,7 @@ class SetupRoom(PeopleRoom):
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
         if new_name is None and color is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --color C")
+            raise Invalid("nothing to change: pass --name NEW and/or --color COLOUR")
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
@@ -503,8 +503,11 @@ class SetupRoom(PeopleRoom):
         """What a correct setup still misses (SPEC §1 config check); empty when complete."""
         missing = []
         if not self._scalar("SELECT COUNT(*) FROM business_types"):
-            missing.append("no business type (salesselect config add-business-type NAME --color C)")
-        for row in self._all(
+            missing.append("no business type (salesselect config add-business-type NAME --color COLOUR)")
+        no_stages = not self._scalar("SELECT COUNT(*) FROM stages")
+        if no_stages:
+            missing.append("no stage (salesselect config add-stage NAME --business-type TYPE)")
+        for row in [] if no_stages else self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0) ORDER BY bt.id"""
@@ -516,7 +519,7 @@ class SetupRoom(PeopleRoom):
             missing.append("no source (salesselect config add-source NAME)")
         orange, red = self.thresholds()
         if orange is None or red is None:
-            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)")
+            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)")
         for status in ("won", "lost"):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
                 missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
