@@ -69,10 +69,11 @@ def _db_path(option: str | None):
     (its get_app_dir, spelled out; a test checks the two agree)."""
     from pathlib import Path
 
-    if option:
-        return Path(option).expanduser()
-    if os.environ.get("SALESSELECT_DB"):
-        return Path(os.environ["SALESSELECT_DB"]).expanduser()
+    given = option or os.environ.get("SALESSELECT_DB")
+    if given and given.lower().startswith(("postgresql://", "postgres://")):
+        return given  # a URL stays a string (Path would fold its //)
+    if given:
+        return Path(given).expanduser()
     if sys.platform.startswith("win"):
         folder = os.environ.get("APPDATA") or os.path.expanduser("~")
     elif sys.platform == "darwin":

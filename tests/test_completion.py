@@ -120,6 +120,7 @@ def test_a_missing_or_broken_database_completes_nothing_silently(tmp_path, monke
     assert (not path.exists()) if content is None else path.read_bytes() == content  # never created or changed
 
 
+@pytest.mark.sqlite_only  # file bytes and mtime
 def test_completion_never_writes(deals, capsys):
     path = os.environ["SALESSELECT_DB"]
     before = os.stat(path).st_mtime_ns, os.path.getsize(path)
@@ -183,6 +184,7 @@ def test_show_completion_prints_the_script_for_each_shell():
         assert f"_SALESSELECT_COMPLETE=complete_{shell}" in script.replace("'", "").replace('"', "")
 
 
+@pytest.mark.sqlite_only  # the default is a file in the app dir
 def test_the_default_database_is_the_one_the_commands_use(monkeypatch, tmp_path):
     from salesselect_cli.context import resolve_db_path
 

@@ -10,26 +10,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from salesselect_cli.sql.dialect import connect_read_only
+from salesselect_cli.sql.dialect import ascii_lower, connect_read_only
 
 LIMIT = 200  # a shell shows no more than this usefully
 
+# {like} is the backend's ASCII case-insensitive LIKE (SQLite's LIKE), with a backslash escaping % and _
 QUERIES = {
-    "business_types": "SELECT name, NULL FROM business_types WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
-    "stages": "SELECT name, NULL FROM stages WHERE name LIKE ? ESCAPE '\\' ORDER BY position",
-    "sources": "SELECT name, NULL FROM sources WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
-    "reasons": "SELECT DISTINCT text, NULL FROM reasons WHERE text LIKE ? ESCAPE '\\' ORDER BY text",
-    "users": "SELECT name, NULL FROM users WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
-    "open_ids": ("SELECT CAST(id AS TEXT), title FROM opportunities WHERE status = 'open' "
-                 "AND CAST(id AS TEXT) LIKE ? ESCAPE '\\' ORDER BY id"),
+    "business_types": "SELECT name, NULL FROM business_types WHERE {like} ORDER BY name",
+    "stages": "SELECT name, NULL FROM stages WHERE {like} ORDER BY position",
+    "sources": "SELECT name, NULL FROM sources WHERE {like} ORDER BY name",
+    "reasons": "SELECT DISTINCT text, NULL FROM reasons WHERE {like} ORDER BY text",
+    "users": "SELECT name, NULL FROM users WHERE {like} ORDER BY name",
+    "open_ids": "SELECT CAST(id AS TEXT), title FROM opportunities WHERE status = 'open' AND {like} ORDER BY id",
 }
+COLUMN = {"reasons": "text", "open_ids": "CAST(id AS TEXT)"}
 
 
 def completion_values(path: Path, kind: str, prefix: str) -> list[tuple[str, str | None]]:
     """(value, description) pairs of `kind` starting with `prefix` (case-insensitive), at most LIMIT."""
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    conn = connect_read_only(Path(path))
+    pattern = ascii_lower(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")) + "%"
+    conn = connect_read_only(path)
     try:
-        return conn.execute(f"{QUERIES[kind]} LIMIT {LIMIT}", [pattern]).fetchall()
+        like = conn.like_ci(COLUMN.get(kind, "name")) + " ESCAPE '\\'"
+        return [tuple(row) for row in conn.execute(f"{QUERIES[kind].format(like=like)} LIMIT {LIMIT}", [pattern])]
     finally:
         conn.close()

@@ -174,9 +174,13 @@ def begin(write: bool) -> str:
     return "BEGIN IMMEDIATE" if write else "BEGIN"
 
 
-def connect_read_only(path: Path, timeout: float = 0.1) -> sqlite3.Connection:
-    """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait."""
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+def connect_read_only(location: Any, timeout: float = 0.1):
+    """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait.
+    A PostgreSQL URL gets a connection whose transaction is never committed."""
+    if is_postgres(location):
+        return connect_postgres(str(location))
+    return sqlite3.connect(f"{Path(location).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                           factory=SqliteConnection)
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> None:
