@@ -161,6 +161,10 @@ def session(
         store.after_commit.append(Saving.mark_committed)
     try:
         with store.transaction(write):
+            from salesselect_cli import i18n
+
+            if i18n.wants_agency_setting():
+                i18n.use_agency_setting(store.language_setting)
             store.require_known_user()
             if key_user:
                 store.require_key_user(key_user)

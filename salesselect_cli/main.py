@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from enum import Enum
 from typing import Optional
 
 import typer
@@ -68,6 +69,9 @@ class SalesSelectGroup(TyperGroup):
         from salesselect_cli.context import Saving
 
         Saving.reset()
+        from salesselect_cli import i18n
+
+        i18n.configure(None)  # the root callback sets --lang; nothing carries over from an earlier run
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
@@ -109,6 +113,11 @@ app = typer.Typer(
 )
 
 
+class Language(str, Enum):
+    en = "en"
+    nl = "nl"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"salesselect {__version__}")
@@ -120,12 +129,16 @@ def root(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="Database file (default: $SALESSELECT_DB, then the app dir).", metavar="PATH"),
     user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
+    lang: Optional[Language] = typer.Option(None, "--lang", case_sensitive=False, help="Interface language, en or nl (default: $SALESSELECT_LANG, then the agency's setting, then the locale)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """A sales pipeline for recruitment agencies, over one SQLite file.
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """
+    from salesselect_cli import i18n
+
+    i18n.configure(lang.value if lang else None)
     opts = options(ctx)
     opts.db, opts.user = db, user
 

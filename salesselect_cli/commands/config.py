@@ -494,6 +494,18 @@ def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three
     stderr_line(f"Currency: {code.upper()}.")
 
 
+@app.command("set-language")
+def set_language(ctx: typer.Context, code: str = typer.Argument(..., help="en (English, the default) or nl (Dutch).", metavar="en|nl")) -> None:
+    """Set the agency's interface language (--lang and $SALESSELECT_LANG still win for one command)."""
+    from salesselect_cli import i18n
+    from salesselect_cli.i18n import _
+
+    with session(ctx, write=True, key_user=SETUP) as store:
+        language = store.set_language(code)
+    i18n.use_agency_setting(language)
+    stderr_line(_("Language: {language}.").format(language={"en": _("English"), "nl": _("Dutch")}[language]))
+
+
 # ---------------------------------------------------------------- module switch (SE3573)
 
 MODULE = "switch the module"

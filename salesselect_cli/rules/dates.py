@@ -71,6 +71,10 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     try:
         if word in ("tomorrow", "morgen"):
             return _in_range(today + dt.timedelta(days=1), raw)
+        if word in ("overmorgen", "day after tomorrow"):
+            return _in_range(today + dt.timedelta(days=2), raw)
+        if word in ("eergisteren",):
+            return _in_range(today - dt.timedelta(days=2), raw)
         if word in ("yesterday", "gisteren"):
             return _in_range(today - dt.timedelta(days=1), raw)
         if word in WEEKDAYS:
@@ -105,6 +109,51 @@ def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
     if not dt.date(FIRST_YEAR, 1, 1) <= today <= LAST_TODAY:
         raise Invalid(f"SALESSELECT_TODAY '{value}' is out of range; use a day from {FIRST_YEAR}-01-01 to {LAST_TODAY.isoformat()}")
     return today
+
+
+DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                "oktober", "november", "december")
+ENGLISH_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+
+
+def _dutch(dutch: bool | None) -> bool:
+    if dutch is None:
+        from salesselect_cli.i18n import dutch as interface_is_dutch
+
+        return interface_is_dutch()
+    return dutch
+
+
+def format_date(day: dt.date | str | None, dutch: bool | None = None) -> str:
+    """A date for people: '2026-11-27' in English, '27-11-2026' in Dutch (default: the interface
+    language). Accepts an ISO string as stored; anything that is not one comes back as it is."""
+    if day is None:
+        return ""
+    if isinstance(day, str):
+        match = _ISO.match(day.strip())
+        if not match or not _dutch(dutch):
+            return day
+        year, month, date = match.groups()
+        return f"{int(date):02d}-{int(month):02d}-{year}"
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}" if _dutch(dutch) else day.isoformat()
+
+
+def weekday_name(day: dt.date, short: bool = False, dutch: bool | None = None) -> str:
+    """'Friday'/'Fri', or Dutch 'vrijdag'/'vr'."""
+    if _dutch(dutch):
+        name = DUTCH_WEEKDAYS[day.weekday()]
+        return name[:2] if short else name
+    name = ENGLISH_WEEKDAYS[day.weekday()]
+    return name[:3] if short else name
+
+
+def month_name(month: int, short: bool = False, dutch: bool | None = None) -> str:
+    """'November'/'Nov', or Dutch 'november'/'nov'."""
+    name = (DUTCH_MONTHS if _dutch(dutch) else ENGLISH_MONTHS)[month - 1]
+    return name[:3] if short else name
 
 
 def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tuple[dt.date | None, dt.date | None]:

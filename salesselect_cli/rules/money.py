@@ -66,12 +66,24 @@ def cents_to_decimal_string(cents: int | None) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def format_money(cents: int | None, currency: str = "EUR", decimals: bool = False) -> str:
-    """Cents for people: '€12,000' (or '€12,000.50' when there are cents or `decimals`)."""
+def format_money(cents: int | None, currency: str = "EUR", decimals: bool = False, dutch: bool | None = None) -> str:
+    """Cents for people: '€12,000' (or '€12,000.50' when there are cents or `decimals`).
+
+    Dutch (`dutch`, default: the interface language) writes '€ 12.000' and '€ 12.000,50'.
+    """
     cents = cents or 0
+    if dutch is None:
+        from salesselect_cli.i18n import dutch as interface_is_dutch
+
+        dutch = interface_is_dutch()
     symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
     whole, part = divmod(cents, 100)
     text = f"{whole:,}"
+    if dutch:
+        text = text.replace(",", ".")
+        if part or decimals:
+            text += f",{part:02d}"
+        return f"{symbol.strip()} {text}"
     if part or decimals:
         text += f".{part:02d}"
     return f"{symbol}{text}"

@@ -54,6 +54,21 @@ class PeopleRoom(BaseRoom):
             raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
         self.set_setting("currency", code)
 
+    @property
+    def language_setting(self) -> str | None:
+        """The agency's interface language ('en' or 'nl'), or None when never set."""
+        return self.get_setting("language")
+
+    def set_language(self, code: str) -> str:
+        """Set the agency's interface language: en or nl (Dutch and English names and locales too)."""
+        from salesselect_cli.i18n import _, normalise
+
+        language = normalise(code)
+        if language is None:
+            raise Invalid(_("language must be en or nl, not '{code}'").format(code=code.strip()))
+        self.set_setting("language", language)
+        return language
+
     def user_names(self) -> list[str]:
         return [row[0] for row in self._all("SELECT name FROM users ORDER BY name COLLATE NOCASE")]
 

@@ -1,0 +1,169 @@
+"""Dutch and English: which language, the catalogue, Dutch formats and the Dutch screens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from salesselect_cli import i18n
+from salesselect_cli.rules.dates import format_date, month_name, parse_date, weekday_name
+from salesselect_cli.rules.money import format_money, parse_money
+from tests.conftest import TODAY
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("catalogue", ROOT / "tools" / "catalogue.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+catalogue = _tool()
+
+
+# ---------------------------------------------------------------- which language
+
+
+@pytest.mark.parametrize("option, environ, agency, expected", [
+    ("nl", {"SALESSELECT_LANG": "en", "LANG": "en_US.UTF-8"}, "en", "nl"),
+    (None, {"SALESSELECT_LANG": "nl"}, "en", "nl"),
+    (None, {"SALESSELECT_LANG": "en", "LANG": "nl_NL.UTF-8"}, "nl", "en"),
+    (None, {"LANG": "en_GB.UTF-8"}, "nl", "nl"),
+    (None, {"LANG": "nl_BE.UTF-8"}, None, "nl"),
+    (None, {"LC_ALL": "en_US.UTF-8", "LANG": "nl_NL.UTF-8"}, None, "en"),
+    (None, {"LC_MESSAGES": "nl_NL", "LANG": "en_US"}, None, "nl"),
+    (None, {"LANG": "de_DE.UTF-8"}, None, "en"),
+    (None, {"LANG": "C.UTF-8"}, None, "en"),
+    (None, {}, None, "en"),
+    (None, {"SALESSELECT_LANG": "fr"}, None, "en"),  # a language we do not speak falls through
+])
+def test_language_resolution_order(option, environ, agency, expected):
+    assert i18n.resolve(option, environ, agency) == expected
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("nl", "nl"), ("NL", "nl"), ("nl_NL.UTF-8", "nl"), ("nl-BE", "nl"), ("Dutch", "nl"), ("nederlands", "nl"),
+    ("en", "en"), ("en_GB", "en"), ("english", "en"), ("de", None), ("", None), (None, None), ("C", None),
+])
+def test_normalise(code, expected):
+    assert i18n.normalise(code) == expected
+
+
+def test_english_never_reads_the_catalogue(monkeypatch):
+    monkeypatch.setattr(i18n, "_catalogue", None)
+    i18n.configure("en")
+    assert i18n._("unknown {kind} '{name}'; valid: {valid}") == "unknown {kind} '{name}'; valid: {valid}"
+    assert i18n.ngettext("{count} deal", "{count} deals", 2) == "{count} deals"
+    assert i18n._catalogue is None
+    i18n.configure(None)
+
+
+def test_dutch_reads_the_catalogue():
+    i18n.configure("nl")
+    try:
+        assert i18n._("language must be en or nl, not '{code}'") == "taal moet en of nl zijn, niet '{code}'"
+        assert i18n._("a message nobody translated") == "a message nobody translated"
+    finally:
+        i18n.configure(None)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+def test_the_compiled_catalogue_is_the_po_compiled():
+    assert catalogue.MO.read_bytes() == catalogue.compile_po(catalogue.PO.read_text(encoding="utf-8")), \
+        "salesselect.mo is out of date: run python tools/catalogue.py"
+
+
+def test_every_message_in_the_code_has_a_dutch_translation():
+    known = catalogue.parse_po(catalogue.PO.read_text(encoding="utf-8"))
+    code = catalogue.messages_in_code()
+    assert len(code) > 50  # the walk finds the messages (a broken walk would pass with none)
+    missing = [f"{place}: {msgid!r}" for msgid, place in code.items()
+               if not known.get(msgid) or (isinstance(msgid, tuple) and not all(known[msgid]))]
+    assert not missing, "no Dutch for (python tools/catalogue.py --missing):\n" + "\n".join(missing)
+
+
+def test_translations_keep_the_placeholders():
+    import re
+
+    for msgid, msgstr in catalogue.parse_po(catalogue.PO.read_text(encoding="utf-8")).items():
+        if not msgid:
+            continue
+        sources = msgid if isinstance(msgid, tuple) else (msgid,)
+        targets = msgstr if isinstance(msgid, tuple) else [msgstr]
+        wanted = set(re.findall(r"\{[a-z_]*\}", sources[-1]))
+        for target in targets:
+            assert set(re.findall(r"\{[a-z_]*\}", target)) <= set().union(*(re.findall(r"\{[a-z_]*\}", s) for s in sources)), msgid
+            if len(targets) == 1:
+                assert wanted <= set(re.findall(r"\{[a-z_]*\}", target)), (msgid, target)
+
+
+def test_the_po_reader_reads_plurals_continuations_and_skips_fuzzy():
+    entries = catalogue.parse_po('msgid ""\nmsgstr "h"\n\nmsgid "a"\n"b"\nmsgstr "c"\n"d"\n\n'
+                                 '#, fuzzy\nmsgid "x"\nmsgstr "y"\n\n'
+                                 'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "een"\nmsgstr[1] "veel"\n')
+    assert entries == {"": "h", "ab": "cd", ("one", "many"): ["een", "veel"]}
+
+
+# ---------------------------------------------------------------- Dutch formats
+
+
+@pytest.mark.parametrize("cents, decimals, dutch, expected", [
+    (9_000_000, False, True, "€ 90.000"),
+    (1_250_050, False, True, "€ 12.500,50"),
+    (1_250_000, True, True, "€ 12.500,00"),
+    (99, False, True, "€ 0,99"),
+    (0, False, True, "€ 0"),
+    (123_456_789_00, False, True, "€ 123.456.789"),
+    (9_000_000, False, False, "€90,000"),
+    (1_250_050, False, False, "€12,500.50"),
+])
+def test_money_for_people(cents, decimals, dutch, expected):
+    assert format_money(cents, "EUR", decimals, dutch=dutch) == expected
+
+
+def test_dutch_money_in_other_currencies():
+    assert format_money(150_000, "CHF", dutch=True) == "CHF 1.500"
+    assert format_money(150_000, "USD", dutch=True) == "$ 1.500"
+    assert format_money(150_000, "SEK", dutch=True) == "SEK 1.500"
+
+
+@pytest.mark.parametrize("text", ["€ 90.000", "€ 12.500,50", "€90,000", "12,500.50"])
+def test_what_dutch_shows_reads_back(text):
+    assert format_money(parse_money(text), dutch=True) in ("€ 90.000", "€ 12.500,50")
+
+
+def test_dates_for_people():
+    day = dt.date(2026, 11, 27)
+    assert format_date(day, dutch=True) == "27-11-2026"
+    assert format_date("2026-03-05", dutch=True) == "05-03-2026"
+    assert format_date(day, dutch=False) == "2026-11-27"
+    assert format_date("2026-11-27", dutch=False) == "2026-11-27"
+    assert format_date("later", dutch=True) == "later"
+    assert format_date(None, dutch=True) == ""
+    assert parse_date(format_date(day, dutch=True), TODAY) == day  # what Dutch shows, Dutch can type
+
+
+def test_weekday_and_month_names():
+    friday = dt.date(2026, 11, 27)
+    assert weekday_name(friday, dutch=True) == "vrijdag"
+    assert weekday_name(friday, short=True, dutch=True) == "vr"
+    assert weekday_name(friday, short=True, dutch=False) == "Fri"
+    assert month_name(3, dutch=True) == "maart"
+    assert month_name(10, short=True, dutch=True) == "okt"
+    assert month_name(10, dutch=False) == "October"
+
+
+@pytest.mark.parametrize("word, offset", [
+    ("vandaag", 0), ("morgen", 1), ("overmorgen", 2), ("gisteren", -1), ("eergisteren", -2),
+    ("vrijdag", 7), ("Maandag", 3), ("zo", 2), ("today", 0), ("tomorrow", 1),
+])
+def test_dutch_and_english_date_words_in_either_language(word, offset):
+    assert parse_date(word, TODAY) == TODAY + dt.timedelta(days=offset)  # TODAY is a Friday
