@@ -332,15 +332,24 @@ def days_text(record: dict) -> tuple[str, str]:
 
     The marks (!! red, ! orange) make it read without colour too; legends explain them.
     """
+    from salesselect_cli.i18n import _
+
     left = record.get("days_left")
     shade = record.get("indicator") or "none"
     style = INDICATOR_STYLES.get(shade, "")
     if left is None:
-        return "no close date", "dim"
+        return _("no close date"), "dim"
     if left < 0:
-        return f"overdue {-left}d", style
+        return _("overdue {days}d").format(days=-left), style
     mark = INDICATOR_MARKS.get(shade, "")
-    return (f"{mark}due today" if left == 0 else f"{mark}{left}d left"), style
+    return mark + (_("due today") if left == 0 else _("{days}d left").format(days=left)), style
+
+
+def status_word(status: str | None) -> str:
+    """open / won / lost in the interface language (JSON and CSV keep the English word)."""
+    from salesselect_cli.i18n import _
+
+    return {"open": _("open"), "won": _("won"), "lost": _("lost")}.get(status or "", status or "")
 
 
 def days_badge(record: dict) -> str:
@@ -353,9 +362,12 @@ def days_badge(record: dict) -> str:
 
 def indicator_legend(orange_days: int | None, red_days: int | None) -> str:
     """One line that explains the badge marks."""
+    from salesselect_cli.i18n import _
+
     if orange_days is None or red_days is None:
-        return "indicator not set: only overdue deals are marked"
-    return f"!! red: {red_days} days or fewer left   ! orange: {orange_days} or fewer   overdue: past the close date"
+        return _("indicator not set: only overdue deals are marked")
+    return _("!! red: {red} days or fewer left   ! orange: {orange} or fewer   overdue: past the close date").format(
+        red=red_days, orange=orange_days)
 
 
 def escape(text: Any) -> str:

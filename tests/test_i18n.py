@@ -158,6 +158,7 @@ def test_weekday_and_month_names():
     assert weekday_name(friday, short=True, dutch=False) == "Fri"
     assert month_name(3, dutch=True) == "maart"
     assert month_name(10, short=True, dutch=True) == "okt"
+    assert month_name(3, short=True, dutch=True) == "mrt"
     assert month_name(10, dutch=False) == "October"
 
 

@@ -37,12 +37,14 @@ def board(
     from salesselect_cli import kanban
     from salesselect_cli.context import session
     from salesselect_cli.errors import Invalid
+    from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.store import OpportunityFilter
 
     export_kind = EXPORT_KINDS.get(output.suffix.lower()) if output is not None else None
     if export_kind and fmt is not Format.table:
-        raise Invalid(f"--output {output.name} saves the board as drawn; drop --format {fmt.value} or pick another file name")
+        raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
+            name=output.name, format=fmt.value))
     with session(ctx) as store:
         flt = OpportunityFilter(
             business_type=business_type, source=source, owner=owner_of(store, owner, mine),
@@ -51,7 +53,7 @@ def board(
         stage_rows = store.board_columns(flt, all_stages)
         cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
         orange_days, red_days = store.thresholds()
-        problems = store.config_check()
+        problems = store.config_check(_)
         data = kanban.Board(
             columns=[
                 kanban.Column(
@@ -65,30 +67,34 @@ def board(
             orange_days=orange_days, red_days=red_days, scope=_scope(store, flt, mine, limit),
         )
     if problems:
-        noun = "thing is" if len(problems) == 1 else "things are"
-        stderr_line(f"Warning: the setup is incomplete ({len(problems)} {noun} missing, e.g. {problems[0]}); "
-                    f"see 'salesselect config check'")
+        stderr_line(ngettext(
+            "Warning: the setup is incomplete ({count} thing is missing, e.g. {example}); see 'salesselect config check'",
+            "Warning: the setup is incomplete ({count} things are missing, e.g. {example}); see 'salesselect config check'",
+            len(problems)).format(count=len(problems), example=problems[0]))
     if fmt is not Format.table:
         left_out = sum(column.count - len(column.cards) for column in data.columns)
         if left_out:
-            stderr_line(f"Note: {left_out:,} cards beyond --limit {limit} per stage are not included "
-                        f"(counts and values cover them); pass --limit 0 for every card")
+            stderr_line(_("Note: {count} cards beyond --limit {limit} per stage are not included "
+                          "(counts and values cover them); pass --limit 0 for every card").format(
+                count=f"{left_out:,}", limit=limit))
     _emit(data, fmt, output, export_kind, width, make_console)
 
 
 def _scope(store, flt, mine: bool, limit: int) -> list[str]:
     """The filters in words for the board's title line, names spelled as the setup spells them."""
+    from salesselect_cli.i18n import _
+
     words = []
     if flt.business_type:
-        words.append(f"type {store.find_business_type(flt.business_type)['name']}")
+        words.append(_("type {name}").format(name=store.find_business_type(flt.business_type)['name']))
     if flt.owner:
-        words.append("mine" if mine else f"owner {store.find_user(flt.owner)['name']}")
+        words.append(_("mine") if mine else _("owner {name}").format(name=store.find_user(flt.owner)['name']))
     if flt.source:
-        words.append(f"source {store.find_source(flt.source)['name']}")
+        words.append(_("source {name}").format(name=store.find_source(flt.source)['name']))
     if flt.overdue:
-        words.append("overdue only")
+        words.append(_("overdue only"))
     if limit:
-        words.append(f"up to {limit} per stage")
+        words.append(_("up to {limit} per stage").format(limit=limit))
     return words
 
 

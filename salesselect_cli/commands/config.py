@@ -100,17 +100,19 @@ def _print_setup(store, console) -> None:
 @app.command("check")
 def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """List what a correct setup still misses; exits 1 while anything is missing."""
+    from salesselect_cli.i18n import _
+
     with session(ctx) as store:
-        missing = store.config_check()
+        missing = store.config_check() if fmt is Format.json else store.config_check(_)
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 
         emit_object({"complete": not missing, "missing": missing}, "json")
     elif missing:
         for item in missing:
-            typer.echo(shown(f"missing: {item}"))
+            typer.echo(shown(_("missing: {item}").format(item=item)))
     else:
-        typer.echo("The setup is complete: business types, stages, sources, indicator and won/lost reasons.")
+        typer.echo(_("The setup is complete: business types, stages, sources, indicator and won/lost reasons."))
     if missing:
         raise typer.Exit(1)
 

@@ -151,8 +151,11 @@ def weekday_name(day: dt.date, short: bool = False, dutch: bool | None = None) -
 
 
 def month_name(month: int, short: bool = False, dutch: bool | None = None) -> str:
-    """'November'/'Nov', or Dutch 'november'/'nov'."""
-    name = (DUTCH_MONTHS if _dutch(dutch) else ENGLISH_MONTHS)[month - 1]
+    """'November'/'Nov', or Dutch 'november'/'nov' (March is 'mrt', as Dutch abbreviates it)."""
+    if _dutch(dutch):
+        return ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")[month - 1] \
+            if short else DUTCH_MONTHS[month - 1]
+    name = ENGLISH_MONTHS[month - 1]
     return name[:3] if short else name
 
 

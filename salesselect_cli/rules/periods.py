@@ -31,14 +31,25 @@ class Period:
 
     @property
     def label(self) -> str:
+        """For people, in the interface language: 'last-quarter (2026-07-01 to 2026-09-30)',
+        Dutch 'vorig kwartaal (01-07-2026 t/m 30-09-2026)'."""
+        from salesselect_cli.i18n import _
+        from salesselect_cli.rules.dates import format_date
+
         if self.start == EARLIEST and self.end == LATEST:
-            return "all time"
+            return _("all time")
         if self.start == EARLIEST:
-            return f"until {self.end.isoformat()}"
+            return _("until {date}").format(date=format_date(self.end))
         if self.end == LATEST:
-            return f"from {self.start.isoformat()}"
-        dates = f"{self.start.isoformat()} to {self.end.isoformat()}"
-        return dates if self.name == "custom" else f"{self.name} ({dates})"
+            return _("from {date}").format(date=format_date(self.start))
+        dates = _("{start} to {end}").format(start=format_date(self.start), end=format_date(self.end))
+        if self.name == "custom":
+            return dates
+        names = {"this-month": _("this month"), "last-month": _("last month"), "this-quarter": _("this quarter"),
+                 "last-quarter": _("last quarter"), "this-year": _("this year"), "last-year": _("last year")}
+        from salesselect_cli.i18n import dutch
+
+        return f"{names.get(self.name, self.name) if dutch() else self.name} ({dates})"
 
     def __contains__(self, day: dt.date) -> bool:
         return self.start <= day <= self.end

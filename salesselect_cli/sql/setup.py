@@ -426,25 +426,30 @@ class SetupRoom(PeopleRoom):
         self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
         return used
 
-    def config_check(self) -> list[str]:
-        """What a correct setup still misses (SPEC §1 config check); empty when complete."""
+    def config_check(self, _=lambda text: text) -> list[str]:
+        """What a correct setup still misses (SPEC §1 config check); empty when complete.
+
+        `_` translates the sentences for people (the interface language); JSON keeps the English.
+        """
         missing = []
         if not self._scalar("SELECT COUNT(*) FROM business_types"):
-            missing.append("no business type (salesselect config add-business-type NAME --color C)")
+            missing.append(_("no business type (salesselect config add-business-type NAME --color C)"))
         for row in self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL) ORDER BY bt.id"""
         ):
             missing.append(
-                f"business type '{row[0]}' has no open stage (salesselect config add-stage NAME --business-type '{row[0]}')"
+                _("business type '{name}' has no open stage (salesselect config add-stage NAME --business-type '{name}')")
+                .format(name=row[0])
             )
         if not self._scalar("SELECT COUNT(*) FROM sources"):
-            missing.append("no source (salesselect config add-source NAME)")
+            missing.append(_("no source (salesselect config add-source NAME)"))
         orange, red = self.thresholds()
         if orange is None or red is None:
-            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)")
-        for status in ("won", "lost"):
+            missing.append(_("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)"))
+        for status, text in (("won", _("no won reason (salesselect config add-reason TEXT --status won)")),
+                             ("lost", _("no lost reason (salesselect config add-reason TEXT --status lost)"))):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
-                missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
+                missing.append(text)
         return missing
