@@ -173,3 +173,15 @@ def session(
             yield store
     finally:
         store.close()
+
+
+def watcher(ctx: typer.Context):
+    """A store kept open outside any transaction, for a live view to poll `data_version()` on.
+
+    It reads no data: every read and change still goes through `session`.
+    """
+    from salesselect_cli.store import Store, open_connection
+
+    opts = options(ctx)
+    path = resolve_db_path(opts.db)
+    return Store(open_connection(path), path, current_today(), current_user_name(opts.user))

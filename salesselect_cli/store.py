@@ -87,6 +87,10 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """Changes when another connection commits: the interactive board polls it to stay live."""
+        return dialect.data_version(self.conn)
+
     @contextlib.contextmanager
     def scratch(self) -> Iterator["Store"]:
         """This store over an in-memory copy of the database, for a dry run that has to write to find out.

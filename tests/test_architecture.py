@@ -1,6 +1,6 @@
 """The layout holds: SQL only in the store's rooms, imports only run down, rooms only use lower rooms.
 
-    commands, main, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors -> i18n
+    commands, main, board_app, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors -> i18n
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ LAYERS = {
     "automation": 5,
     "context": 6,
     "kanban": 7,
+    "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk that commands/board.py hands it
     "demo": 7,
     "commands": 8,
     "main": 9,

@@ -222,3 +222,24 @@ def test_close_date_bounds_agree_with_the_indicator():
             by_bounds = "red" if close <= red_until else "orange" if close <= orange_until else "green"
             assert by_bounds == shade, (orange, red, offset)
             assert (close <= overdue_until) == (offset < 0)
+
+
+@pytest.mark.parametrize("name, step, expected", [
+    ("Lead", 1, PROPOSAL), ("proposal", 1, WON), ("Proposal", -1, LEAD), ("Won", 1, LOST),
+])
+def test_adjacent_stage_of_the_type(name, step, expected):
+    assert transitions.adjacent_stage(7, "open", name, STAFFING_STAGES, "Staffing", step) == expected
+
+
+def test_adjacent_stage_has_nothing_past_either_end():
+    with pytest.raises(InvalidTransition, match="'Lead' is the first stage of business type 'Staffing'"):
+        transitions.adjacent_stage(7, "open", "Lead", STAFFING_STAGES, "Staffing", -1)
+    with pytest.raises(InvalidTransition, match="'Lost' is the last stage"):
+        transitions.adjacent_stage(7, "open", "Lost", STAFFING_STAGES, "Staffing", 1)
+    with pytest.raises(Invalid, match="not a stage of business type"):
+        transitions.adjacent_stage(7, "open", "Framework", STAFFING_STAGES, "Staffing", 1)
+
+
+def test_adjacent_stage_refuses_a_closed_opportunity():
+    with pytest.raises(InvalidTransition, match=r"opportunity #7 is won; reopen it before you move it"):
+        transitions.adjacent_stage(7, "won", "Won", STAFFING_STAGES, "Staffing", 1)

@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, owner_of
+from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
 
 DEFAULT_LIMIT = 5
+INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
 EXPORT_KINDS = {".svg": "svg", ".html": "html", ".htm": "html"}
 
 
@@ -29,18 +30,28 @@ def board(
     width: Optional[int] = typer.Option(None, "--width", min=20, max=10_000, help="Draw the board this many characters wide (default: the terminal)."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Full-screen board: move, win and lose deals with the keyboard."),
 ) -> None:
     """Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top.
 
     `--output board.svg` or `board.html` saves the board as drawn, in colour, to paste in a mail.
+    `--interactive` opens it full screen: arrows pick a card, ] and [ move it, w and L win and lose it.
     """
-    from salesselect_cli import kanban
     from salesselect_cli.context import session
     from salesselect_cli.errors import Invalid
     from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.store import OpportunityFilter
 
+    if interactive:
+        if fmt is not Format.table or output is not None or width is not None:
+            raise Invalid("--interactive draws the board on the screen; drop --format, --output and --width")
+        if ctx.get_parameter_source("limit").name == "DEFAULT":
+            limit = INTERACTIVE_LIMIT
+        desk = Desk(ctx, business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
+                    limit=limit, all_stages=all_stages)
+        run_interactive(desk)
+        return
     export_kind = EXPORT_KINDS.get(output.suffix.lower()) if output is not None else None
     if export_kind and fmt is not Format.table:
         raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
@@ -50,22 +61,8 @@ def board(
             business_type=business_type, source=source, owner=owner_of(store, owner, mine),
             overdue=overdue, status="open",
         )
-        stage_rows = store.board_columns(flt, all_stages)
-        cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
-        orange_days, red_days = store.thresholds()
+        data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
         problems = store.config_check(_)
-        data = kanban.Board(
-            columns=[
-                kanban.Column(
-                    stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
-                    cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
-                    orange=row["orange"], auto_status=row["auto_status"],
-                )
-                for row in stage_rows
-            ],
-            today=store.today, currency=store.currency, business_types=store.business_type_colors(),
-            orange_days=orange_days, red_days=red_days, scope=_scope(store, flt, mine, limit),
-        )
     if problems:
         stderr_line(ngettext(
             "Warning: the setup is incomplete ({count} thing is missing, e.g. {example}); see 'salesselect config check'",
@@ -78,6 +75,27 @@ def board(
                           "(counts and values cover them); pass --limit 0 for every card").format(
                 count=f"{left_out:,}", limit=limit))
     _emit(data, fmt, output, export_kind, width, make_console)
+
+
+def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
+    """The board as plain data (kanban.Board) from the store's board queries; `limit` 0 means every card."""
+    from salesselect_cli import kanban
+
+    stage_rows = store.board_columns(flt, all_stages)
+    cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
+    orange_days, red_days = store.thresholds()
+    return kanban.Board(
+        columns=[
+            kanban.Column(
+                stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
+                cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
+                orange=row["orange"], auto_status=row["auto_status"],
+            )
+            for row in stage_rows
+        ],
+        today=store.today, currency=store.currency, business_types=store.business_type_colors(),
+        orange_days=orange_days, red_days=red_days, scope=scope,
+    )
 
 
 def _scope(store, flt, mine: bool, limit: int) -> list[str]:
@@ -136,3 +154,165 @@ def _decimal(cents: int) -> str:
     from salesselect_cli.rules.money import cents_to_decimal_string
 
     return cents_to_decimal_string(cents)
+
+
+# ---------------------------------------------------------------- the interactive board (board -i)
+
+
+def run_interactive(desk: "Desk") -> None:
+    """Check what the full-screen board needs, then run it until the user quits."""
+    import sys
+
+    from salesselect_cli.errors import Invalid
+
+    try:
+        from salesselect_cli.board_app import BoardApp
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "textual":
+            raise
+        raise Invalid("board --interactive needs Textual: pip install 'salesselect[board]'") from None
+    desk.board()  # a wrong filter, a missing database or a refused user: one line, before the screen opens
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise Invalid("board --interactive needs a terminal; without -i the board is printed")
+    app = BoardApp(desk)
+    app.run()
+    if app.return_code:  # Textual has shown what went wrong
+        raise typer.Exit(app.return_code)
+
+
+class Desk:
+    """What the interactive board reads and changes: each call one session, like one command.
+
+    Reads are `board` and `opp show`'s; changes go through the very functions of `opp move`, `opp win`,
+    `opp lose`, `opp reopen`, `opp edit --note` and `followup add`: the same permission checks, the
+    same transaction per change, the same workflows and history. Errors are raised as the commands
+    raise them; the screen shows their line.
+    """
+
+    def __init__(self, ctx: typer.Context, *, business_type: Optional[str] = None, owner: Optional[str] = None,
+                 mine: bool = False, source: Optional[str] = None, overdue: bool = False,
+                 limit: int = INTERACTIVE_LIMIT, all_stages: bool = False):
+        self.ctx = ctx
+        self.business_type, self.source, self.overdue = business_type, source, overdue
+        self.owner, self.mine = owner, mine
+        self.limit, self.all_stages = limit, all_stages
+        self.search: Optional[str] = None
+        self.me: Optional[str] = None
+        self._watch = None  # a store kept open outside any transaction, to poll for other processes' commits
+        self._version: Optional[int] = None
+
+    # ---- reading
+
+    def board(self):
+        """The board as `salesselect board` loads it, with the current filters (and the / text)."""
+        from salesselect_cli.context import session
+        from salesselect_cli.store import OpportunityFilter
+
+        with session(self.ctx) as store:
+            self.me = store.user["name"]
+            flt = OpportunityFilter(
+                business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
+                overdue=self.overdue, status="open", search=self.search,
+            )
+            scope = _scope(store, flt, self.mine, 0)
+            if self.search:
+                scope.append(f"matching '{self.search}'")
+            data = load_board(store, flt, self.all_stages, self.limit, scope)
+        if any(column.more for column in data.columns):  # the cap is news only when it hides cards
+            data.scope.append(f"up to {self.limit} per stage")
+        return data
+
+    def deal(self, opportunity_id: int):
+        """The deal as `opp show` draws it (a Rich renderable)."""
+        from salesselect_cli.commands.opp import deal_sheet
+        from salesselect_cli.context import session
+
+        with session(self.ctx) as store:
+            record = store.get_opportunity(opportunity_id)
+            history = store.history(opportunity_id)
+            followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+            return deal_sheet(record, history, followups, store.currency)
+
+    def adjacent_stage(self, opportunity_id: int, step: int):
+        """The next (1) or previous (-1) stage of the deal's business type (a rules.transitions.Stage)."""
+        from salesselect_cli.context import session
+        from salesselect_cli.rules.transitions import adjacent_stage
+
+        with session(self.ctx) as store:
+            record = store.get_opportunity(opportunity_id)
+            stages = store.stages_of_type(store.find_business_type(record["business_type"])["id"])
+            return adjacent_stage(opportunity_id, record["status"], record["stage"], stages, record["business_type"], step)
+
+    def reasons(self, status: str) -> list[str]:
+        """The won or lost reasons, in setup order."""
+        from salesselect_cli.context import session
+
+        with session(self.ctx) as store:
+            return store.reason_labels(status)
+
+    def check_date(self, when: str):
+        """A follow-up date in any form the commands accept (raises their error)."""
+        from salesselect_cli.context import current_today
+
+        return parse_date_option(when, current_today())
+
+    # ---- changing: one transaction each, through the commands' own functions
+
+    def move(self, opportunity_id: int, stage: str, reason: Optional[str] = None) -> list[str]:
+        from salesselect_cli.commands.opp import move_deal
+
+        return self._said(*move_deal(self.ctx, opportunity_id, stage, reason))
+
+    def close(self, opportunity_id: int, status: str, reason: Optional[str] = None) -> list[str]:
+        from salesselect_cli.commands.opp import close_deal
+
+        return self._said(*close_deal(self.ctx, opportunity_id, status, reason))
+
+    def reopen(self, opportunity_id: int) -> list[str]:
+        from salesselect_cli.commands.opp import reopen_deal
+
+        return self._said(*reopen_deal(self.ctx, opportunity_id))
+
+    def add_followup(self, opportunity_id: int, when: str, text: str) -> list[str]:
+        from salesselect_cli.commands.followup import add_followup
+
+        new_id = add_followup(self.ctx, opportunity_id, when, text)
+        return [f"#{opportunity_id}: follow-up #{new_id} planned for {self.check_date(when).isoformat()}"]
+
+    def add_note(self, opportunity_id: int, text: str) -> list[str]:
+        from salesselect_cli.commands.opp import edit_deal
+
+        edit_deal(self.ctx, opportunity_id, {}, note=text)
+        return [f"#{opportunity_id}: note added"]
+
+    @staticmethod
+    def _said(record: dict, warnings: list[str]) -> list[str]:
+        from salesselect_cli.commands.opp import said_line
+
+        return [said_line(record)] + [f"Warning: {warning}" for warning in warnings]
+
+    # ---- filters
+
+    def toggle_mine(self) -> None:
+        """My deals <-> everyone's (an --owner given on the command line counts as 'someone's')."""
+        if self.mine or (self.owner and self.me and self.owner.casefold() == self.me.casefold()):
+            self.mine, self.owner = False, None
+        else:
+            self.mine, self.owner = True, None
+
+    # ---- live
+
+    def changed(self) -> bool:
+        """True when another connection has committed since the last call (the first call says True)."""
+        if self._watch is None:
+            from salesselect_cli.context import watcher
+
+            self._watch = watcher(self.ctx)
+        version = self._watch.data_version()
+        seen, self._version = self._version, version
+        return version != seen
+
+    def close_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None

@@ -23,9 +23,13 @@ def add(
     user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner)."),
 ) -> None:
     """Plan a follow-up; prints its id."""
+    typer.echo(add_followup(ctx, opportunity_id, when, text, user))
+
+
+def add_followup(ctx: typer.Context, opportunity_id: int, when: str, text: str, user: str | None = None) -> int:
+    """Plan a follow-up in one transaction, as `followup add` and the interactive board do it: its id."""
     with session(ctx, write=True) as store:
-        new_id = store.add_followup(opportunity_id, parse_date_option(when, store.today), text, user)
-    typer.echo(new_id)
+        return store.add_followup(opportunity_id, parse_date_option(when, store.today), text, user)
 
 
 @app.command("list")

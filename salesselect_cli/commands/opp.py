@@ -128,7 +128,14 @@ def show(
 
 
 def _print_card(console, record: dict, history: list[dict], followups: list[dict], currency: str) -> None:
+    console.print(deal_sheet(record, history, followups, currency))
+
+
+def deal_sheet(record: dict, history: list[dict], followups: list[dict], currency: str):
+    """One opportunity as `opp show` draws it: fields, history timeline, follow-ups (a Rich renderable)."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     from salesselect_cli.rules.money import format_money
 
@@ -150,20 +157,18 @@ def _print_card(console, record: dict, history: list[dict], followups: list[dict
         ("Closed", record["closed"] or "—"), ("Notes", escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)
-    console.print(f"[bold]#{record['id']} {escape(record['title'])}[/]")
-    console.print(head)
-    console.print()
-    console.print("[bold]History[/]")
+    lines: list = [Text.from_markup(f"[bold]#{record['id']} {escape(record['title'])}[/]"), head, Text(""),
+                   Text("History", style="bold")]
     for item in history:
         change = _describe(item)
-        console.print(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}")
-    console.print()
-    console.print("[bold]Follow-ups[/]")
+        lines.append(Text.from_markup(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}"))
+    lines += [Text(""), Text("Follow-ups", style="bold")]
     if not followups:
-        console.print("  none")
+        lines.append(Text("  none"))
     for item in followups:
         mark = "done " + item["done"] if item["done"] else ("[bold red]overdue[/]" if item["overdue"] else "open")
-        console.print(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})")
+        lines.append(Text.from_markup(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})"))
+    return Group(*lines)
 
 
 def _describe(item: dict) -> str:
@@ -221,6 +226,13 @@ def edit(
     if not changes and close is None and note is None:
         raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
                       "--owner, --vacancy, --notes or --note")
+    done = edit_deal(ctx, opportunity_id, changes, close, note)
+    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+
+
+def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
+              note: str | None = None) -> list[str]:
+    """`opp edit` in one transaction (the interactive board's notes come through here): what changed."""
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
@@ -230,7 +242,7 @@ def edit(
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
-    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    return done
 
 
 @app.command("move")
@@ -242,13 +254,19 @@ def move(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
+    _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows))
+
+
+def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str | None = None,
+              workflows: bool = True) -> tuple[dict, list[str]]:
+    """One move in one transaction, as `opp move` and the interactive board do it: (after, warnings)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        _may_skip_workflows(store, no_workflows)
-        automation.move(store, opportunity_id, stage, reason, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
 
 
 @app.command("win")
@@ -259,13 +277,7 @@ def win(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
-    from salesselect_cli import automation
-
-    with session(ctx, write=True) as store:
-        _may_skip_workflows(store, no_workflows)
-        automation.close(store, opportunity_id, "won", reason, workflows=not no_workflows)
-        after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows))
 
 
 @app.command("lose")
@@ -276,13 +288,19 @@ def lose(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
+    _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows))
+
+
+def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None = None,
+               workflows: bool = True) -> tuple[dict, list[str]]:
+    """Win or lose in one transaction, as `opp win`/`opp lose` and the interactive board do it."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        _may_skip_workflows(store, no_workflows)
-        automation.close(store, opportunity_id, "lost", reason, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.close(store, opportunity_id, status, reason, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
 
 
 @app.command("reopen")
@@ -293,13 +311,25 @@ def reopen(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
+    _said(*reopen_deal(ctx, opportunity_id, stage, workflows=not no_workflows))
+
+
+def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = None,
+                workflows: bool = True) -> tuple[dict, list[str]]:
+    """Reopen in one transaction, as `opp reopen` and the interactive board do it."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
-        _may_skip_workflows(store, no_workflows)
-        automation.reopen(store, opportunity_id, stage, workflows=not no_workflows)
+        _may_skip_workflows(store, not workflows)
+        automation.reopen(store, opportunity_id, stage, workflows=workflows)
         after = store.get_opportunity(opportunity_id)
-    _said(after, store.workflow_warnings)
+    return after, store.workflow_warnings
+
+
+def said_line(record: dict) -> str:
+    """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
+    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
+    return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
 
 
 def _may_skip_workflows(store, no_workflows: bool) -> None:
@@ -309,8 +339,7 @@ def _may_skip_workflows(store, no_workflows: bool) -> None:
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
-    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
-    stderr_line(f"#{record['id']} {record['title']}: {record['stage']}, {status}")
+    stderr_line(said_line(record))
     for warning in warnings:  # failed run: actions of workflows, after the commit
         stderr_line(f"Warning: {warning}")
 

@@ -57,10 +57,14 @@ def _check_reason(status: str, reason: Reason | None, required: bool) -> None:
 
 
 def _check_open(state: State, verb: str) -> None:
-    if state.status != "open":
+    _require_open(state.id, state.status, verb)
+
+
+def _require_open(opportunity_id: int, status: str, verb: str) -> None:
+    if status != "open":
         raise InvalidTransition(
-            f"opportunity #{state.id} is {state.status}; reopen it before you {verb} it "
-            f"(salesselect opp reopen {state.id})"
+            f"opportunity #{opportunity_id} is {status}; reopen it before you {verb} it "
+            f"(salesselect opp reopen {opportunity_id})"
         )
 
 
@@ -130,3 +134,21 @@ def default_stage(type_stages: list[Stage], business_type: str) -> Stage:
         if stage.auto_status is None:
             return stage
     raise Invalid(f"business type '{business_type}' has no stages yet (salesselect config add-stage NAME --business-type {business_type!r})")
+
+
+def adjacent_stage(opportunity_id: int, status: str, stage_name: str, type_stages: list[Stage], business_type: str,
+                   step: int) -> Stage:
+    """The next (step 1) or previous (step -1) stage of an open opportunity's type, by position.
+
+    The interactive board's `]` and `[`: past the last open stage lie the type's won/lost stages,
+    so `]` on the last open stage proposes closing it; there is nothing past either end.
+    """
+    _require_open(opportunity_id, status, "move")
+    names = [stage.name.casefold() for stage in type_stages]
+    if stage_name.casefold() not in names:
+        raise Invalid(f"stage '{stage_name}' is not a stage of business type '{business_type}'")
+    index = names.index(stage_name.casefold()) + step
+    if not 0 <= index < len(type_stages):
+        end = "last" if step > 0 else "first"
+        raise InvalidTransition(f"'{stage_name}' is the {end} stage of business type '{business_type}'")
+    return type_stages[index]

@@ -59,3 +59,11 @@ def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
     return "BEGIN IMMEDIATE" if write else "BEGIN"
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits (SQLite's PRAGMA data_version).
+
+    Cheap enough to poll twice a second on a connection kept open outside any transaction.
+    """
+    return conn.execute("PRAGMA data_version").fetchone()[0]
