@@ -77,9 +77,11 @@ class Saving:
     @classmethod
     def interrupted(cls) -> str:
         """The line to print when the command is interrupted."""
+        from salesselect_cli.i18n import _
+
         if not cls.committed:
-            return "Interrupted; nothing was changed."
-        return f"{cls.saved or 'The change was saved'} (interrupted after saving)."
+            return _("Interrupted; nothing was changed.")
+        return _("{saved} (interrupted after saving).").format(saved=cls.saved or _("The change was saved"))
 
 
 def database_path(option: str | None) -> Path:

@@ -106,3 +106,8 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def wants_agency_setting() -> bool:
     """True when neither --lang nor $SALESSELECT_LANG decides: the database's setting is worth reading."""
     return normalise(_chosen) is None and normalise(os.environ.get("SALESSELECT_LANG")) is None
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is defined; `_()` translates it where it is shown."""
+    return message

@@ -15,10 +15,11 @@ from salesselect_cli.errors import SalesSelectError
 
 
 def _fail(message: str, code: int = 1) -> None:
+    from salesselect_cli.i18n import _
     from salesselect_cli.render import stderr_line
 
     # one line, whatever the message quotes back (a name with a newline, an escape sequence)
-    stderr_line("Error: " + message.replace("\n", "\\n").replace("\t", "\\t"))
+    stderr_line(_("Error: {message}").format(message=message.replace("\n", "\\n").replace("\t", "\\t")))
     raise typer.Exit(code)
 
 
@@ -83,7 +84,9 @@ class SalesSelectGroup(TyperGroup):
             _fail(str(exc), exc.exit_code)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                _fail("the database is busy with another salesselect command; try again in a moment")
+                from salesselect_cli.i18n import _
+
+                _fail(_("the database is busy with another salesselect command; try again in a moment"))
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
             _fail(f"database error: {exc}{storage_cause(exc)}")
@@ -92,7 +95,9 @@ class SalesSelectGroup(TyperGroup):
                 raise
             _fail(f"database error: {exc}{storage_cause(exc)}")
         except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
-            _fail("a number is out of range")
+            from salesselect_cli.i18n import _
+
+            _fail(_("a number is out of range"))
         except BrokenPipeError:  # `salesselect opp list | head`
             raise typer.Exit(0)
         except (typer.Exit, typer.Abort):

@@ -168,3 +168,19 @@ def test_weekday_and_month_names():
 ])
 def test_dutch_and_english_date_words_in_either_language(word, offset):
     assert parse_date(word, TODAY) == TODAY + dt.timedelta(days=offset)  # TODAY is a Friday
+
+
+def test_no_module_that_translates_rebinds_the_underscore():
+    """`for _ in ...` or `x, _ = ...` beside `from salesselect_cli.i18n import _` would make `_` a local
+    (UnboundLocalError) or a tuple element instead of the translator."""
+    import ast
+
+    for path in sorted((ROOT / "salesselect_cli").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports_it = any(isinstance(node, ast.ImportFrom) and node.module == "salesselect_cli.i18n"
+                         and any(alias.name == "_" for alias in node.names) for node in ast.walk(tree))
+        if not imports_it:
+            continue
+        bound = [node.lineno for node in ast.walk(tree)
+                 if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)]
+        assert not bound, f"{path.name} binds _ at lines {bound}"

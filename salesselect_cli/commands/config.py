@@ -9,13 +9,14 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
+from salesselect_cli.i18n import N_
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
 app.add_typer(module_app, name="module")
 
-SETUP = "change the setup"
+SETUP = N_("change the setup")
 
 
 def init(
@@ -510,7 +511,7 @@ def set_language(ctx: typer.Context, code: str = typer.Argument(..., help="en (E
 
 # ---------------------------------------------------------------- module switch (SE3573)
 
-MODULE = "switch the module"
+MODULE = N_("switch the module")
 
 
 def _module_user(user: Optional[str]) -> Optional[str]:

@@ -9,11 +9,12 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import N_
 from salesselect_cli.render import Column, emit, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Manage users and key users (key users only).")
 
-USERS = "manage users"
+USERS = N_("manage users")
 
 
 @app.command("add")

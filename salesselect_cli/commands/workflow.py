@@ -11,9 +11,10 @@ import typer
 from salesselect_cli import automation
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import N_
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
-MANAGE = "manage workflows"
+MANAGE = N_("manage workflows")
 
 app = typer.Typer(
     no_args_is_help=True,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
+from salesselect_cli.i18n import _
 from salesselect_cli.rules import transitions
 from salesselect_cli.sql.dialect import Connection, Row
 
@@ -47,9 +48,8 @@ class BaseRoom:
             row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [self.user_name])
             if row is None:
                 raise PermissionDenied(
-                    f"user '{self.user_name}' is not a user of this database; "
-                    f"a key user can add it with 'salesselect user add {self.user_name}' "
-                    f"(or pass --user NAME)"
+                    _("user '{name}' is not a user of this database; a key user can add it with "
+                      "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
                 )
             self._user = row
         return self._user
@@ -77,7 +77,7 @@ class BaseRoom:
             [opportunity_id],
         )
         if row is None:
-            raise NotFound(f"no opportunity #{opportunity_id}")
+            raise NotFound(_("no opportunity #{id}").format(id=opportunity_id))
         return row
 
     def _history(

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.i18n import _
 from salesselect_cli.sql import dialect, schema
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -23,7 +24,7 @@ def _check_header(path: Path) -> None:
     except OSError as exc:
         raise DatabaseProblem(f"cannot read {path}: {exc.strerror}") from None
     if header != SQLITE_HEADER:
-        raise DatabaseProblem(f"{path} is not a SQLite database; it was left untouched")
+        raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
@@ -47,7 +48,7 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
             raise DatabaseProblem(f"cannot open {path} for reading and writing ({exc}); check its permissions") from None
         raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
     if not applied:
-        raise DatabaseProblem(f"{path} is not a salesselect database; it was left untouched")
+        raise DatabaseProblem(_("{path} is not a salesselect database; it was left untouched").format(path=path))
     unknown = [name for name in applied if name not in known]
     if unknown or user_version > len(known):
         raise DatabaseProblem(
@@ -79,7 +80,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 def create_database(path: Path) -> None:
     """Create a new salesselect database file at `path` with the current schema."""
     if path.exists():
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = dialect.connect(path)
@@ -100,7 +101,7 @@ def open_connection(path: Path, write: bool = True) -> sqlite3.Connection:
     (an older file) open it for writing once.
     """
     if not path.exists():
-        raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
+        raise DatabaseProblem(_("no database at {path}; run 'salesselect init' first (or pass --db)").format(path=path))
     _check_header(path)
     if not write:
         conn = _open_for_reading(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound
+from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql.people import PeopleRoom
 
@@ -64,7 +65,7 @@ class FollowupRoom(PeopleRoom):
     def complete_followup(self, followup_id: int) -> dict:
         row = self._one("SELECT * FROM followups WHERE id = ?", [followup_id])
         if row is None:
-            raise NotFound(f"no follow-up #{followup_id}")
+            raise NotFound(_("no follow-up #{id}").format(id=followup_id))
         if row["done"] is not None:
             raise Conflict(f"follow-up #{followup_id} was already done on {row['done']}")
         self.conn.execute("UPDATE followups SET done = ? WHERE id = ?", [self.today.isoformat(), followup_id])

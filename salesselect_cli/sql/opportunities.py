@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Iterator
 
 from salesselect_cli.errors import Invalid, NotFound
+from salesselect_cli.i18n import _
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
@@ -94,7 +95,7 @@ class OpportunityRoom(SetupRoom):
     def get_opportunity(self, opportunity_id: int) -> dict:
         row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])
         if row is None:
-            raise NotFound(f"no opportunity #{opportunity_id}")
+            raise NotFound(_("no opportunity #{id}").format(id=opportunity_id))
         return self.record(row)
 
     def history(self, opportunity_id: int) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
+from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom
 from salesselect_cli.sql.dialect import Row
@@ -51,7 +52,7 @@ class PeopleRoom(BaseRoom):
     def set_currency(self, code: str) -> None:
         code = code.strip().upper()
         if not (len(code) == 3 and code.isalpha()):
-            raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
+            raise Invalid(_("currency must be a three-letter code like EUR, not '{code}'").format(code=code))
         self.set_setting("currency", code)
 
     @property
@@ -61,7 +62,7 @@ class PeopleRoom(BaseRoom):
 
     def set_language(self, code: str) -> str:
         """Set the agency's interface language: en or nl (Dutch and English names and locales too)."""
-        from salesselect_cli.i18n import _, normalise
+        from salesselect_cli.i18n import normalise
 
         language = normalise(code)
         if language is None:
@@ -81,7 +82,8 @@ class PeopleRoom(BaseRoom):
 
     def require_key_user(self, what: str = "change the setup") -> None:
         if not self.user["key_user"]:
-            raise PermissionDenied(f"only key users may {what}; '{self.user['name']}' is not a key user")
+            raise PermissionDenied(_("only key users may {what}; '{name}' is not a key user").format(
+                what=_(what), name=self.user['name']))
 
     def module_enabled_for(self, user: Row) -> bool:
         """The user's own setting wins; 'inherit' (NULL) follows the client setting."""
@@ -92,14 +94,15 @@ class PeopleRoom(BaseRoom):
     def require_module(self) -> None:
         if not self.module_enabled_for(self.user):
             name = self.user["name"]
-            how = (f"'salesselect config module enable --user {name}' (or 'inherit --user {name}')"
+            how = (_("'salesselect config module enable --user {name}' (or 'inherit --user {name}')").format(name=name)
                    if self.user["module"] == "off" else "'salesselect config module enable'")
-            raise PermissionDenied(f"the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
+            raise PermissionDenied(_("the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
+                                   .format(name=name, how=how))
 
     def add_user(self, name: str, key_user: bool = False) -> None:
         name = _clean_name(name, "user name")
         if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
-            raise Conflict(f"user '{name}' already exists")
+            raise Conflict(_("user '{name}' already exists").format(name=name))
         self.conn.execute(
             "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
             [name, int(key_user), self.today.isoformat()],
