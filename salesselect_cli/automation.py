@@ -29,13 +29,32 @@ def preview(store, opportunity_id: int, to_stage: str | None, to_status: str | N
     return store.preview_workflows(opportunity_id, to_stage, to_status, os.environ.get(HOOK_TIMEOUT_ENV))
 
 
-def move(store, opportunity_id: int, stage: str, reason: str | None = None, workflows: bool = True) -> list[str]:
-    """Move an opportunity and fire the workflows; returns the names of the rules that fired."""
-    return fire(store, store.move_opportunity(opportunity_id, stage, reason), workflows)
+def move(store, opportunity_id: int, stage: str, reason: str | None = None, workflows: bool = True,
+         keep_followups: bool = False) -> list[str]:
+    """Move an opportunity and fire the workflows; returns the names of the rules that fired.
+
+    A move into a won/lost stage closes the deal: its open follow-ups are cancelled unless `keep_followups`.
+    """
+    change = store.move_opportunity(opportunity_id, stage, reason)
+    _closed(store, change, keep_followups)
+    return fire(store, change, workflows)
 
 
-def close(store, opportunity_id: int, status: str, reason: str | None = None, workflows: bool = True) -> list[str]:
-    return fire(store, store.close_opportunity(opportunity_id, status, reason), workflows)
+def close(store, opportunity_id: int, status: str, reason: str | None = None, workflows: bool = True,
+          keep_followups: bool = False, vacancy: str | None = None) -> list[str]:
+    """Win or lose (with the vacancy a won deal led to); cancels open follow-ups unless `keep_followups`."""
+    change = store.close_opportunity(opportunity_id, status, reason)
+    if vacancy is not None:
+        store.edit_opportunity(opportunity_id, {"vacancy": vacancy})
+    _closed(store, change, keep_followups)
+    return fire(store, change, workflows)
+
+
+def _closed(store, change: Change, keep_followups: bool) -> None:
+    """A deal that was just won or lost has nothing left to follow up: cancel its open follow-ups before the
+    workflows run (so a workflow's follow-up for the closed deal, e.g. 'ask for feedback', stays open)."""
+    if not keep_followups and change.from_status == "open" and change.to_status != "open":
+        store.cancel_followups(change.opportunity_id)
 
 
 def reopen(store, opportunity_id: int, stage: str | None = None, workflows: bool = True) -> list[str]:
@@ -80,7 +99,10 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
             try:
                 action = wf.parse_action(raw)
                 if action.kind == "followup":
-                    store.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor)
+                    if wf.duplicates_open_followup(action.argument, store.open_workflow_followups(ident, rule.name)):
+                        continue
+                    store.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
+                                       workflow=rule.name)
                 elif action.kind == "note":
                     store.add_note(ident, action.argument, actor=actor)
                 elif action.kind == "owner":

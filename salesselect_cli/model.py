@@ -17,6 +17,12 @@ OPPORTUNITY_KEYS = (
     "expected_close", "owner", "status", "reason", "vacancy", "created", "closed",
     "days_left", "indicator", "next_followup",
 )
+# An opportunity record as opp list, board and hooks give it: the SPEC keys, then the stage a won or lost
+# deal was closed from (as report winloss counts it; None while open).
+RECORD_KEYS = OPPORTUNITY_KEYS + ("closed_from",)
+
+# `opp list --sort FIELD`: the orders a list can take (the store turns each into SQL).
+SORT_FIELDS = ("value", "close", "created", "closed", "days-left", "stage", "title", "company", "owner")
 
 
 @dataclass
@@ -33,6 +39,12 @@ class OpportunityFilter:
     overdue: bool = False
     search: str | None = None
     ids: list[int] | None = field(default=None)
+    closed_after: dt.date | None = None  # closed on or after (inclusive)
+    closed_before: dt.date | None = None  # closed on or before (inclusive)
+    closed_from: str | None = None  # won/lost deals closed from this stage (the win/loss report's stage)
+    reason: str | None = None
+    sort: str | None = None  # one of SORT_FIELDS; None keeps the board's order
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,8 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         "status": status, "reason": row["reason"], "vacancy": row["vacancy"], "created": row["created"],
         "closed": row["closed"], "days_left": days_left(close, today),
         "indicator": indicator(status, close, today, orange, red), "next_followup": row["next_followup"],
+        # the stage a won/lost deal was closed from, as the win/loss report counts it
+        "closed_from": (row["closed_from_stage"] or row["stage"]) if status != "open" else None,
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
         "_closed_from_stage": row["closed_from_stage"],
     }

@@ -13,7 +13,8 @@ import pytest
 from rich.cells import cell_len
 
 from salesselect_cli import kanban
-from salesselect_cli.store import OPPORTUNITY_KEYS, OpportunityFilter, Store, open_connection
+from salesselect_cli.model import RECORD_KEYS
+from salesselect_cli.store import OpportunityFilter, Store, open_connection
 from tests.conftest import TODAY, add_opp, from_template
 
 ESCAPE = "\x1b"
@@ -352,7 +353,7 @@ def test_json_is_the_spec_shape(pipeline, ok):
         assert list(column) == ["stage", "count", "value", "cards"]
         assert re.fullmatch(r"\d+\.\d\d", column["value"])
         for card in column["cards"]:
-            assert list(card) == list(OPPORTUNITY_KEYS)
+            assert list(card) == list(RECORD_KEYS)
             assert card["stage"] == column["stage"] and card["status"] == "open"
     proposal = next(c for c in columns if c["stage"] == "Proposal")
     assert proposal["value"] == "2000.00"

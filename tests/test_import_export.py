@@ -266,7 +266,11 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
     assert len(after) == 4
     assert {r["notes"] for r in after} == {"Prefers calls", None}
     # the round trip keeps what the win/loss report answers
-    assert ok("report", "winloss", "--period", "this-month", "--format", "json").json() == winloss_before
+    def without_ids(rows):  # a fresh database numbers the deals anew
+        return [{k: v for k, v in row.items() if k != "opportunity_ids"} for row in rows]
+
+    assert without_ids(ok("report", "winloss", "--period", "this-month", "--format", "json").json()) == \
+        without_ids(winloss_before)
 
 
 # ---------------------------------------------------------------- pure rules

@@ -422,6 +422,8 @@ def test_csv_parses_back_to_the_json(seeded, ok, tmp_path, name, first_keys):
     assert len(parsed) == len(rows)
     for json_row, csv_row in zip(rows, parsed):
         for key, value in json_row.items():
+            if key == "opportunity_ids":  # a list of ids: JSON only
+                continue
             expected = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
             assert csv_row[key] == expected, (key, csv_row)
 

@@ -280,3 +280,67 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
     assert store.get_setting("bulk_load") is None
     visits = store.report_stages(OpportunityFilter(), dt.date(2026, 1, 1), TODAY)
     assert [(r["stage"], r["entered"]) for r in visits if r["entered"]] == [("Lead", 3)]
+
+
+# ---------------------------------------------------------------- follow-ups follow the deal (issue 13)
+
+
+def test_followups_edit_remove_cancel_and_workflow_texts(agency_store):
+    store = agency_store
+    ident = add(store)
+    first = store.add_followup(ident, TODAY, "Call")
+    second = store.add_followup(ident, TODAY, "Mail", workflow="Call back")
+    before, after = store.edit_followup(first, due=TODAY + dt.timedelta(days=2))
+    assert (before["due"], after["due"], after["text"]) == ("2026-11-27", "2026-11-29", "Call")
+    assert store.open_workflow_followups(ident, "Call back") == ["Mail"]
+    assert store.open_workflow_followups(ident, "Other") == []
+    assert store.cancel_followups(ident) == 2
+    assert store.cancel_followups(ident) == 0
+    assert store.open_workflow_followups(ident, "Call back") == []
+    assert {r["status"] for r in store.list_followups(status="all")} == {"cancelled"}
+    with pytest.raises(Conflict, match="only open follow-ups can be edited"):
+        store.edit_followup(second, text="x")
+    store.remove_followup(second)
+    with pytest.raises(NotFound):
+        store.remove_followup(second)
+    fields = [h["field"] for h in store.history(ident)]
+    assert fields.count("followup cancelled") == 2 and fields[-1] == "followup removed"
+
+
+def test_archived_stage_leaves_moves_but_stays_for_filters(agency_store):
+    store = agency_store
+    ident = add(store, stage="Negotiation")
+    store.close_opportunity(ident, "lost", "Too expensive")
+    with pytest.raises(Conflict, match="archive it instead"):
+        store.remove_stage("Negotiation", "Proposal")
+    assert store.archive_stage("Negotiation") is True
+    assert store.archive_stage("Negotiation") is False
+    staffing = store.find_business_type("Staffing")["id"]
+    assert "Negotiation" not in [s.name for s in store.stages_of_type(staffing)]
+    assert "Negotiation" in [s["name"] for s in store.list_stages(include_archived=True)]
+    assert "Negotiation" not in [s["name"] for s in store.list_stages()]
+    flt = OpportunityFilter(status="lost", closed_from="negotiation", reason="too expensive",
+                            closed_after=TODAY, closed_before=TODAY)
+    assert [r["id"] for r in store.list_opportunities(flt)] == [ident]
+    assert [r["closed_from"] for r in store.list_opportunities(flt)] == ["Negotiation"]
+    other = add(store)
+    with pytest.raises(Invalid, match="archived"):
+        store.move_opportunity(other, "Negotiation")
+    assert store.unarchive_stage("Negotiation") is True
+    store.move_opportunity(other, "Negotiation")
+    with pytest.raises(Conflict, match="1 open opportunity"):
+        store.archive_stage("Negotiation")
+
+
+def test_list_sort_and_winloss_ids(agency_store):
+    store = agency_store
+    cheap, dear = add(store, value_cents=100), add(store, value_cents=900)
+    assert [r["id"] for r in store.list_opportunities(OpportunityFilter(sort="value", descending=True))] == [dear, cheap]
+    with pytest.raises(NotFound, match="unknown sort field 'cost'"):
+        list(store.list_opportunities(OpportunityFilter(sort="cost")))
+    store.close_opportunity(cheap, "lost", "Too expensive")
+    store.close_opportunity(dear, "lost", "Too expensive")
+    [row] = store.report_winloss(OpportunityFilter(status=None), TODAY, TODAY, with_ids=True)
+    assert row["opportunity_ids"] == [cheap, dear]
+    [row] = store.report_winloss(OpportunityFilter(status=None), TODAY, TODAY)
+    assert "opportunity_ids" not in row

@@ -12,7 +12,7 @@ import pytest
 
 from salesselect_cli.errors import Invalid
 from salesselect_cli.rules import workflows as wf
-from salesselect_cli.store import OPPORTUNITY_KEYS
+from salesselect_cli.model import RECORD_KEYS
 from tests.conftest import TODAY, add_opp
 
 # ---------------------------------------------------------------- helpers
@@ -429,8 +429,8 @@ class TestRunHooks:
         assert event_json["opportunity_id"] == opp
         assert event_json["user"] == "anna"
         assert event_json["time"].startswith("2026-11-27T")
-        assert list(event_json["before"]) == list(OPPORTUNITY_KEYS)
-        assert list(event_json["after"]) == list(OPPORTUNITY_KEYS)
+        assert list(event_json["before"]) == list(RECORD_KEYS)
+        assert list(event_json["after"]) == list(RECORD_KEYS)
         assert (event_json["before"]["stage"], event_json["after"]["stage"]) == ("Lead", "Proposal")
         assert (event_json["before"]["owner"], event_json["after"]["owner"]) == ("anna", "bob")
         assert event_json["after"]["value"] == "12000.00"

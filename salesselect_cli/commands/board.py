@@ -230,7 +230,7 @@ class Desk:
         with session(self.ctx) as store:
             record = store.get_opportunity(opportunity_id)
             history = store.history(opportunity_id)
-            followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+            followups = store.list_followups(opportunity_id=opportunity_id, status="all")
             return deal_sheet(record, history, followups, store.currency)
 
     def adjacent_stage(self, opportunity_id: int, step: int):

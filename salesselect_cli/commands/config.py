@@ -263,11 +263,18 @@ def add_stage(
 
 
 @app.command("list-stages")
-def list_stages(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
-    """List stages in column order with their business types and auto-select."""
+def list_stages(
+    ctx: typer.Context,
+    include_archived: bool = typer.Option(False, "--all", help="Also the archived stages."),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """List stages in column order with their business types and auto-select (archived ones with --all)."""
     with session(ctx) as store:
-        rows = store.list_stages()
-    emit(rows, fmt.value, output, _STAGE_COLUMNS, empty="No stages yet: salesselect config add-stage NAME --business-type T")
+        rows = store.list_stages(include_archived)
+    columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: "archived" if r["archived"] else "")]
+                                if include_archived else [])
+    emit(rows, fmt.value, output, columns, empty="No stages yet: salesselect config add-stage NAME --business-type T")
 
 
 @app.command("edit-stage")
@@ -337,10 +344,38 @@ def remove_stage(
     name: str = typer.Argument(..., help="The stage to remove."),
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage."),
 ) -> None:
-    """Remove a stage; refused while opportunities use it, unless --reassign-to."""
+    """Remove a stage; its open opportunities need --reassign-to. A stage that won or lost deals came from
+    cannot be removed (that would rewrite their history): archive it instead."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_stage(name, reassign_to)
     stderr_line(f"Removed stage {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+
+
+@app.command("archive-stage")
+def archive_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage to archive."),
+) -> None:
+    """Hide a stage from the board, moves and setup lists; reports and history still name it.
+
+    For a stage that closed deals came from (which cannot be removed). Refused while open deals are in it.
+    """
+    with session(ctx, write=True, key_user=SETUP) as store:
+        stage = store.find_stage(name)["name"]
+        changed = store.archive_stage(name)
+    stderr_line(f"Archived stage {stage}." if changed else f"Stage {stage} was already archived.")
+
+
+@app.command("unarchive-stage")
+def unarchive_stage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The archived stage."),
+) -> None:
+    """Bring an archived stage back onto the board and into the setup lists."""
+    with session(ctx, write=True, key_user=SETUP) as store:
+        stage = store.find_stage(name)["name"]
+        changed = store.unarchive_stage(name)
+    stderr_line(f"Unarchived stage {stage}." if changed else f"Stage {stage} is not archived.")
 
 
 # ---------------------------------------------------------------- sources

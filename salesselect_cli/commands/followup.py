@@ -41,6 +41,8 @@ def list_(
     week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
     opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's."),
     done: bool = typer.Option(False, "--done", help="Include those already done."),
+    status: Optional[str] = typer.Option(None, "--status",
+                                         help="open (default), done, cancelled (of won/lost deals) or all."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -50,10 +52,13 @@ def list_(
 
     if sum([overdue, due_today, week]) > 1:
         raise Invalid("use one of --overdue, --today, --week")
+    if done and status is not None:
+        raise Invalid("use --done or --status, not both")
     with session(ctx) as store:
         after, before = due_window(store.today, overdue, due_today, week)
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
-                                    opportunity_id=opportunity_id, include_done=done)
+                                    opportunity_id=opportunity_id, include_done=done,
+                                    status=status.strip().lower() if status is not None else None)
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right"),
         Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']} overdue[/]" if r["overdue"] else r["due"]),
@@ -61,7 +66,8 @@ def list_(
         Column("opportunity_id", "Opp", justify="right"),
         Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
         Column("user", "For", cell=lambda r: escape(r["user"])),
-        Column("done", "Done")], empty="No follow-ups match.")
+        Column("done", "Done", cell=lambda r: "cancelled" if r["status"] == "cancelled" else r["done"])],
+         empty="No follow-ups match.")
 
 
 @app.command("done")
@@ -73,3 +79,37 @@ def done(
     with session(ctx, write=True) as store:
         row = store.complete_followup(followup_id)
     stderr_line(f"Done: #{followup_id} {row['text']}.")
+
+
+FID_ARGUMENT = typer.Argument(..., metavar="FID", min=1, max=2**63 - 1, help="The follow-up's id.")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    followup_id: int = FID_ARGUMENT,
+    due: Optional[str] = typer.Option(None, "--due", help="New due date: YYYY-MM-DD, DD-MM-YYYY, +3d, friday, ..."),
+    text: Optional[str] = typer.Option(None, "--text", help="New text."),
+) -> None:
+    """Reschedule or reword an open follow-up."""
+    from salesselect_cli.errors import Invalid
+
+    if due is None and text is None:
+        raise Invalid("nothing to change: pass --due or --text")
+    with session(ctx, write=True) as store:
+        before, after = store.edit_followup(followup_id, parse_date_option(due, store.today), text)
+    if (before["due"], before["text"]) == (after["due"], after["text"]):
+        stderr_line(f"#{followup_id}: nothing changed")
+    else:
+        stderr_line(f"Follow-up #{followup_id}: {after['due']} {after['text']}.")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    followup_id: int = FID_ARGUMENT,
+) -> None:
+    """Remove a follow-up (the deal's history keeps what it was)."""
+    with session(ctx, write=True) as store:
+        row = store.remove_followup(followup_id)
+    stderr_line(f"Removed follow-up #{followup_id}: {row['due']} {row['text']}.")

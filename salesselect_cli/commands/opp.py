@@ -58,14 +58,20 @@ def add(
     """Add an opportunity; prints its id."""
     from salesselect_cli.rules.money import parse_money
 
+    from salesselect_cli.rules.dates import past_close_warning
+
     cents = parse_money(value) if value is not None else 0
     with session(ctx, write=True) as store:
+        expected_close = parse_date_option(close, store.today)
         new_id = store.add_opportunity(
             title=title, company=company, business_type=business_type, source=source, stage=stage,
-            value_cents=cents, expected_close=parse_date_option(close, store.today), owner=owner,
+            value_cents=cents, expected_close=expected_close, owner=owner,
             contact=contact, vacancy=vacancy, note=note,
         )
+        warning = past_close_warning(expected_close, store.today)
     typer.echo(new_id)
+    if warning:
+        stderr_line(f"Warning: {warning}")
 
 
 @app.command("list")
@@ -76,29 +82,51 @@ def list_(
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner."),
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
-    status: str = typer.Option("open", "--status", help="open, won, lost or all."),
+    status: Optional[str] = typer.Option(
+        None, "--status", help="open, won, lost or all (default: open; all with a closed-date, --closed-from or "
+        "--reason filter)."),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
-    search: Optional[str] = typer.Option(None, "--search", "-q", help="Text in the title or company."),
+    closed_in: Optional[str] = typer.Option(
+        None, "--closed-in", metavar="PERIOD",
+        help="Closed (won or lost) in this period: last-quarter, 2026-Q3, 2026-07, 2026, all, ... as in the reports."),
+    closed_after: Optional[str] = typer.Option(None, "--closed-after", metavar="DATE", help="Closed on or after this date."),
+    closed_before: Optional[str] = typer.Option(None, "--closed-before", metavar="DATE",
+                                                help="Closed on or before this date."),
+    closed_from: Optional[str] = typer.Option(
+        None, "--closed-from", metavar="STAGE", help="Won or lost from this stage (as report winloss counts it)."),
+    reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Only those won or lost with this reason."),
+    search: Optional[str] = typer.Option(None, "--search", "-q",
+                                         help="Text in the title, company, contact, vacancy or notes."),
+    sort: Optional[str] = typer.Option(
+        None, "--sort", metavar="FIELD",
+        help="Order by value, close, created, closed, days-left, stage, title, company or owner "
+        "(default: stage, then expected close)."),
+    descending: bool = typer.Option(False, "--desc", help="With --sort: largest, latest or Z first."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
     """List opportunities (open ones by default)."""
-    from salesselect_cli.store import OPPORTUNITY_KEYS
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.model import RECORD_KEYS
 
+    if descending and sort is None:
+        raise Invalid("--desc needs --sort FIELD")
     with session(ctx) as store:
         flt = opportunity_filter(
             store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
+            closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
+            reason=reason, sort=sort, descending=descending,
         )
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(OPPORTUNITY_KEYS),
+        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(RECORD_KEYS),
              caption=indicator_legend(*store.thresholds()),
-             empty="No opportunities match." if status != "open" else "No open opportunities match.")
+             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.")
 
 
 @app.command("show")
@@ -113,13 +141,13 @@ def show(
     with session(ctx) as store:
         record = store.get_opportunity(opportunity_id)
         history = store.history(opportunity_id)
-        followups = store.list_followups(opportunity_id=opportunity_id, include_done=True)
+        followups = store.list_followups(opportunity_id=opportunity_id, status="all")
         currency = store.currency
     if fmt is not Format.table:
         data = dict(record)
         data["notes"] = record["_notes"]
         data["history"] = history
-        data["followups"] = [{k: f[k] for k in ("id", "due", "text", "user", "done", "overdue")} for f in followups]
+        data["followups"] = [{k: f[k] for k in ("id", "due", "text", "user", "done", "status", "overdue")} for f in followups]
         if fmt is Format.csv:
             data = {k: v for k, v in data.items() if k not in ("history", "followups")}
         emit_object(data, fmt.value)
@@ -166,7 +194,8 @@ def deal_sheet(record: dict, history: list[dict], followups: list[dict], currenc
     if not followups:
         lines.append(Text("  none"))
     for item in followups:
-        mark = "done " + item["done"] if item["done"] else ("[bold red]overdue[/]" if item["overdue"] else "open")
+        mark = ("done " + item["done"] if item["status"] == "done" else "cancelled" if item["status"] == "cancelled"
+                else "[bold red]overdue[/]" if item["overdue"] else "open")
         lines.append(Text.from_markup(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})"))
     return Group(*lines)
 
@@ -181,6 +210,12 @@ def _describe(item: dict) -> str:
         return f"follow-up planned {escape(new)}"
     if field == "followup done":
         return f"follow-up done {escape(new)}"
+    if field == "followup edited":
+        return f"follow-up {escape(old)} → {escape(new)}"
+    if field == "followup removed":
+        return f"follow-up removed {escape(old)}"
+    if field == "followup cancelled":
+        return f"follow-up cancelled {escape(new)}"
     if field == "hook failed":
         return f"workflow run failed: {escape(new)}"
     label = field.replace("_", " ")
@@ -226,13 +261,19 @@ def edit(
     if not changes and close is None and note is None:
         raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
                       "--owner, --vacancy, --notes or --note")
-    done = edit_deal(ctx, opportunity_id, changes, close, note)
+    done, warning = edit_deal(ctx, opportunity_id, changes, close, note)
     stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    if warning:
+        stderr_line(f"Warning: {warning}")
 
 
 def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
-              note: str | None = None) -> list[str]:
-    """`opp edit` in one transaction (the interactive board's notes come through here): what changed."""
+              note: str | None = None) -> tuple[list[str], str | None]:
+    """`opp edit` in one transaction (the interactive board's notes come through here): what changed, and a
+    warning for an expected close date set in the past."""
+    from salesselect_cli.rules.dates import past_close_warning
+
+    warning = None
     with session(ctx, write=True) as store:
         if close is not None:
             changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
@@ -242,7 +283,9 @@ def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str
         if note is not None:
             store.add_note(opportunity_id, note)
             done.append("note")
-    return done
+        if "expected_close" in done:
+            warning = past_close_warning(changes["expected_close"], store.today)
+    return done, warning
 
 
 @app.command("move")
@@ -252,19 +295,20 @@ def move(
     stage: str = typer.Argument(..., help="The stage to move it to."),
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won/lost reason, when the stage closes it."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
-    _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows))
+    _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows, keep_followups=keep_followups))
 
 
 def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str | None = None,
-              workflows: bool = True) -> tuple[dict, list[str]]:
+              workflows: bool = True, keep_followups: bool = False) -> tuple[dict, list[str]]:
     """One move in one transaction, as `opp move` and the interactive board do it: (after, warnings)."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
         _may_skip_workflows(store, not workflows)
-        automation.move(store, opportunity_id, stage, reason, workflows=workflows)
+        automation.move(store, opportunity_id, stage, reason, workflows=workflows, keep_followups=keep_followups)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
 
@@ -274,10 +318,13 @@ def win(
     ctx: typer.Context,
     opportunity_id: int = ID_ARGUMENT,
     reason: Optional[str] = typer.Option(None, "--reason", "-r", help="Won reason."),
+    vacancy: Optional[str] = typer.Option(None, "--vacancy", help="The vacancy the deal led to (reference)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
-    _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows))
+    _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows, keep_followups=keep_followups,
+                      vacancy=vacancy))
 
 
 @app.command("lose")
@@ -286,19 +333,22 @@ def lose(
     opportunity_id: int = ID_ARGUMENT,
     reason: str = typer.Option(..., "--reason", "-r", help="Lost reason (required)."),
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
+    keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
-    _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows))
+    _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows, keep_followups=keep_followups))
 
 
 def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None = None,
-               workflows: bool = True) -> tuple[dict, list[str]]:
+               workflows: bool = True, keep_followups: bool = False,
+               vacancy: str | None = None) -> tuple[dict, list[str]]:
     """Win or lose in one transaction, as `opp win`/`opp lose` and the interactive board do it."""
     from salesselect_cli import automation
 
     with session(ctx, write=True) as store:
         _may_skip_workflows(store, not workflows)
-        automation.close(store, opportunity_id, status, reason, workflows=workflows)
+        automation.close(store, opportunity_id, status, reason, workflows=workflows, keep_followups=keep_followups,
+                         vacancy=vacancy)
         after = store.get_opportunity(opportunity_id)
     return after, store.workflow_warnings
 

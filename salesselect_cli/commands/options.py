@@ -46,13 +46,43 @@ def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:
 
 def opportunity_filter(
     store, *, business_type=None, stage=None, source=None, owner=None, mine=False, status="open",
-    close_before=None, close_after=None, overdue=False, search=None,
+    close_before=None, close_after=None, overdue=False, search=None, closed_in=None, closed_after=None,
+    closed_before=None, closed_from=None, reason=None, sort=None, descending=False,
 ):
-    """The filters of `opp list` and `export`, parsed (dates relative to the store's today)."""
+    """The filters of `opp list` and `export`, parsed (dates relative to the store's today).
+
+    status None means open, unless a closed-date, closed-from or reason filter asks about closed deals
+    (then every status: only won and lost deals have those).
+    """
     from salesselect_cli.store import OpportunityFilter
 
+    after, before = closed_range(store.today, closed_in, closed_after, closed_before)
+    if status is None:
+        status = "all" if (after or before or closed_from or reason) else "open"
     return OpportunityFilter(
         business_type=business_type, stage=stage, source=source, owner=owner_of(store, owner, mine),
-        status=status.lower(), close_before=parse_date_option(close_before, store.today),
+        status=status.strip().lower(), close_before=parse_date_option(close_before, store.today),
         close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+        closed_after=after, closed_before=before, closed_from=closed_from, reason=reason, sort=sort,
+        descending=descending,
     )
+
+
+def closed_range(today: dt.date, closed_in: Optional[str], closed_after: Optional[str],
+                 closed_before: Optional[str]) -> tuple[Optional[dt.date], Optional[dt.date]]:
+    """--closed-in PERIOD (the reports' period names) or --closed-after/--closed-before DATE, as inclusive days."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.periods import named_period
+
+    if closed_in is not None:
+        if closed_after is not None or closed_before is not None:
+            raise Invalid("use --closed-in or --closed-after/--closed-before, not both")
+        try:
+            period = named_period(closed_in, today)
+        except Invalid as exc:
+            raise Invalid(str(exc).replace("--from/--to", "--closed-after/--closed-before")) from None
+        return period.start, period.end
+    after, before = parse_date_option(closed_after, today), parse_date_option(closed_before, today)
+    if after and before and after > before:
+        raise Invalid(f"--closed-after {after.isoformat()} is after --closed-before {before.isoformat()}")
+    return after, before

@@ -106,7 +106,7 @@ def _scope_text(flt) -> str:
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
           render: Callable, nothing: str) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
-    from salesselect_cli.render import emit, escape, make_console, opened
+    from salesselect_cli.render import emit, escape, make_console, opened, shown
 
     if fmt is not Format.table:
         emit(rows, fmt.value, output, csv_columns=keys)
@@ -119,6 +119,10 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
             if any(getattr(t, "needed_width", 0) > console.width for t in tables):
                 tables = render(False)  # a narrow terminal: numbers before bars
             for item in tables:
+                if isinstance(item, Lines):
+                    for line in shell_lines(item, console.width):
+                        console.print(shown(line), soft_wrap=True, highlight=False, markup=False)
+                    continue
                 _fit(item, console)
                 console.print(item)
         else:
@@ -207,6 +211,43 @@ def _percent(value: float, width: int = 0) -> str:
     return (text.replace(".", ",") if dutch() else text) + "%"
 
 
+def drilldown_words(row: dict, period, flt) -> list[str]:
+    """The `opp list` command that lists the deals behind one win/loss row, as shell words; an option and its
+    value are one word (so a wrapped command never splits them)."""
+    import shlex
+
+    from salesselect_cli.rules.periods import EARLIEST, LATEST
+
+    options = [("--status", row["status"])]
+    if period.name != "custom":
+        options.append(("--closed-in", period.name))
+    else:
+        options += [("--closed-after", period.start.isoformat())] if period.start != EARLIEST else []
+        options += [("--closed-before", period.end.isoformat())] if period.end != LATEST else []
+    options.append(("--closed-from", row["stage"]))
+    if row["reason"]:
+        options.append(("--reason", row["reason"]))
+    options += [(option, value) for option, value in
+                (("--type", flt.business_type), ("--owner", flt.owner), ("--source", flt.source)) if value]
+    return ["salesselect opp list"] + [f"{option} {shlex.quote(value)}" for option, value in options]
+
+
+def shell_lines(words: list[str], width: int) -> list[str]:
+    """Words on as few lines as fit `width`, continued with ' \\' (a shell reads them as one command)."""
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) + 2 <= width:
+            lines[-1] += " " + word
+        else:
+            lines[-1] += " \\"
+            lines.append("  " + word)
+    return lines
+
+
+class Lines(list):
+    """Lines printed as they are, never re-wrapped (a command must stay copy-pasteable)."""
+
+
 @app.command("winloss")
 def winloss(
     ctx: typer.Context,
@@ -223,7 +264,9 @@ def winloss(
 
     A deal moved from Proposal into the "Lost" column was lost in Proposal. share = percent of that
     status's deals; lost rows first, largest share first. Rows: status, stage, reason, count, value,
-    share, value_share, status_count. The table starts with the biggest loss cause in one sentence.
+    share, value_share, status_count (JSON adds opportunity_ids, the deals behind each row). The table starts
+    with the biggest loss cause in one sentence and ends its first part with the `opp list` command that lists
+    the deals behind the top row.
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
@@ -231,7 +274,7 @@ def winloss(
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = _period(store, period, start, end)
-        rows = store.report_winloss(flt, span.start, span.end)
+        rows = store.report_winloss(flt, span.start, span.end, with_ids=fmt is Format.json)
         currency = store.currency
 
     def render(bars: bool) -> list:
@@ -251,6 +294,9 @@ def winloss(
                             (_("Share of lost") if status == "lost" else _("Share of won"), "left")],
                            cells, compact=not bars)
             items.append(table)
+            if part[0] is rows[0]:
+                items.append(Lines(["Deals behind the top row:"]))
+                items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
     _emit(rows, fmt, output, WINLOSS_KEYS, render,

@@ -172,3 +172,12 @@ def due_window(today: dt.date, overdue: bool, due_today: bool, week: bool) -> tu
     if week:
         return None, today + dt.timedelta(days=6)
     return None, None
+
+
+def past_close_warning(expected_close: dt.date | None, today: dt.date) -> str | None:
+    """What to warn about an expected close date that has already passed (accepted, but likely a typo)."""
+    if expected_close is None or expected_close >= today:
+        return None
+    days = (today - expected_close).days
+    return (f"the expected close date {expected_close.isoformat()} is in the past "
+            f"({days} day{'s' if days != 1 else ''} ago)")

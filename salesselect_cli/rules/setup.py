@@ -100,14 +100,18 @@ def validate_setup(setup: Any) -> Setup:
     _no_duplicates([bt["name"] for bt in result.business_types], "business type")
     for index, item in enumerate(_list(setup.get("stages"), "stages"), start=1):
         where = f"stages[{index}]"
-        _keys(item, {"name", "business_types", "auto"}, {"name", "business_types"}, where)
+        _keys(item, {"name", "business_types", "auto", "archived"}, {"name", "business_types"}, where)
         types = [_text(t, f"{where}.business_types") for t in _list(item["business_types"], f"{where}.business_types")]
         if not types:
             raise Invalid(f"{where}: a stage needs at least one business type")
         auto = item.get("auto")
         if auto is not None and auto not in ("won", "lost"):
             raise Invalid(f"{where}.auto must be won, lost or null, not {auto!r}")
-        result.stages.append({"name": _text(item["name"], f"{where}.name"), "business_types": types, "auto": auto})
+        archived = item.get("archived", False)
+        if not isinstance(archived, bool):
+            raise Invalid(f"{where}.archived must be true or false, not {archived!r}")
+        result.stages.append({"name": _text(item["name"], f"{where}.name"), "business_types": types, "auto": auto,
+                              "archived": archived})
     _no_duplicates([s["name"] for s in result.stages], "stage")
     result.sources = [_text(s, "sources[]") for s in _list(setup.get("sources"), "sources")]
     _no_duplicates(result.sources, "source")

@@ -16,6 +16,7 @@ class Stage:
     position: int
     auto_status: str | None  # 'won', 'lost' or None
     business_type_ids: frozenset[int]
+    archived: bool = False  # kept for the deals closed from it; nothing new enters it
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,20 @@ def _status(status: str) -> str:
     return {"won": _("won"), "lost": _("lost"), "open": _("open")}.get(status, status)
 
 
+def _quoted(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
+
+
 def check_stage_of_type(state: State, stage: Stage, type_stages: list[Stage]) -> None:
-    """Refuse a stage that is not linked to the opportunity's business type."""
+    """Refuse a stage that is not linked to the opportunity's business type, or that is archived."""
+    if stage.archived:
+        raise Invalid(
+            f"stage '{stage.name}' is archived; use another stage "
+            f"({', '.join(s.name for s in type_stages) or 'none'}) or unarchive it "
+            f"(salesselect config unarchive-stage {_quoted(stage.name)})"
+        )
     if state.business_type_id not in stage.business_type_ids:
         valid = ", ".join(s.name for s in type_stages) or "none"
         raise Invalid(_("stage '{stage}' is not a stage of business type '{type}'; valid: {valid}").format(

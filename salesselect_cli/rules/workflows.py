@@ -173,6 +173,12 @@ def followup_due(action: Action, today: dt.date) -> dt.date:
     return add_offset(today, 1, action.amount, action.unit)
 
 
+def duplicates_open_followup(text: str, open_texts: list[str]) -> bool:
+    """Whether a workflow's follow-up `text` is already open on the deal from the same workflow (so it is not
+    planned twice, e.g. when a reopened deal enters the same stage again)."""
+    return text.strip() in {planned.strip() for planned in open_texts}
+
+
 def match(event: Event, rules: list[Rule]) -> list[Rule]:
     """The enabled rules this change fires, in the order given. Each rule fires at most once."""
     triggers = event.triggers

@@ -22,7 +22,7 @@ SELECT o.id, o.title, o.company, o.contact,
        o.value_cents, o.expected_close, u.name AS owner, o.status,
        r.text AS reason, o.vacancy, o.created, o.closed, o.notes,
        (SELECT MIN(f.due) FROM followups f
-         WHERE f.opportunity_id = o.id AND f.done IS NULL) AS next_followup,
+         WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
        cs.name AS closed_from_stage
   FROM opportunities o
@@ -68,13 +68,51 @@ class OpportunityRoom(SetupRoom):
             clauses.append("o.status = 'open' AND o.expected_close < ?")
             params.append(self.today.isoformat())
         if flt.search:
-            clauses.append("(o.title LIKE ? ESCAPE '\\' OR o.company LIKE ? ESCAPE '\\')")
+            searched = ("o.title", "o.company", "o.contact", "o.vacancy", "o.notes")
+            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in searched) + ")")
             pattern = "%" + flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
+            params += [pattern] * len(searched)
+        if flt.closed_after or flt.closed_before:
+            # half-open by day, as the reports count: a closed date with a time part stays on its day
+            clauses.append("o.closed >= ? AND o.closed < ?")
+            params += self._closed_range(flt.closed_after, flt.closed_before)
+        if flt.closed_from:
+            clauses.append("o.status != 'open' AND COALESCE(o.closed_from_stage_id, o.stage_id) = ?")
+            params.append(self.find_stage(flt.closed_from)["id"])
+        if flt.reason:
+            status = flt.status if flt.status in ("won", "lost") else None
+            clauses.append("o.reason_id = ?")
+            params.append(self.find_reason(flt.reason, status)["id"])
         if flt.ids is not None:
             clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "0")
             params += list(flt.ids)
         return " AND ".join(clauses), params
+
+    @staticmethod
+    def _closed_range(after: dt.date | None, before: dt.date | None) -> list[str]:
+        """[after, before] inclusive as half-open ISO bounds (open ends reach the first and last days)."""
+        start = after.isoformat() if after else "0001-01-01"
+        end = (before + dt.timedelta(days=1)).isoformat() if before and before < dt.date.max else "9999-12-32"
+        return [start, end]
+
+    # `opp list --sort`: each field's SQL, undated/empty last in either direction, then by id
+    SORT_SQL = {
+        "value": "o.value_cents", "close": "o.expected_close", "created": "o.created", "closed": "o.closed",
+        "days-left": "CASE WHEN o.status = 'open' THEN o.expected_close END", "stage": "s.position",
+        "title": "LOWER(o.title)", "company": "LOWER(o.company)", "owner": "LOWER(u.name)",
+    }
+
+    def _order_sql(self, flt: OpportunityFilter) -> str:
+        from salesselect_cli.errors import unknown_name
+        from salesselect_cli.model import SORT_FIELDS
+
+        if flt.sort is None:
+            return "s.position, o.expected_close IS NULL, o.expected_close, o.id"
+        field = flt.sort.strip().lower()
+        if field not in SORT_FIELDS:
+            raise unknown_name("sort field", flt.sort, list(SORT_FIELDS))
+        column = self.SORT_SQL[field]
+        return f"{column} IS NULL, {column}{' DESC' if flt.descending else ''}, o.id"
 
     def record(self, row: Row) -> dict:
         """One opportunity in the SPEC §3 JSON shape (model.opportunity_record with today's thresholds)."""
@@ -83,9 +121,7 @@ class OpportunityRoom(SetupRoom):
     def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
         """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
         where, params = self._filter_sql(flt)
-        sql = (
-            OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"
-        )
+        sql = OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY {self._order_sql(flt)}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

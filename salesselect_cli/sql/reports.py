@@ -35,15 +35,15 @@ class ReportRoom(OpportunityRoom):
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self._filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
-        stage_clause = "1 = 1"
+        stage_clause = "s.archived = 0"
         stage_params: list = []
         if flt.business_type:
-            stage_clause = "s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
+            stage_clause += " AND s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
             stage_params.append(self.find_business_type(flt.business_type)["id"])
             if not all_stages:
                 stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
         elif not all_stages:
-            stage_clause = "a.count > 0"
+            stage_clause += " AND a.count > 0"
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
@@ -136,20 +136,28 @@ class ReportRoom(OpportunityRoom):
                     "AND l.business_type_id = ?)", [type_id])
         return "1 = 1", []
 
-    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+    @staticmethod
+    def _id_list(column: str) -> str:
+        """An aggregate of a group's ids as one comma-separated text: the one SQLite-only spot of the win/loss
+        report (PostgreSQL: string_agg(CAST(col AS TEXT), ',' ORDER BY col), the pg dialect's group_concat)."""
+        return f"group_concat(CAST({column} AS TEXT), ',')"
+
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
+        with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
         """
         where, params = self._report_scope(flt)
+        ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
         rows = self._all(
             f"""WITH closed AS (
                   SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
-                         COUNT(*) AS n, SUM(o.value_cents) AS cents
+                         COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
                     FROM opportunities o
                    WHERE o.closed >= ? AND o.closed < ? AND +o.status IN ('won', 'lost') AND {where}
                    GROUP BY 1, 2, 3)
-                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents,
+                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
                        ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
                        ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
                        SUM(c.n) OVER per_status AS status_count
@@ -163,6 +171,7 @@ class ReportRoom(OpportunityRoom):
                 "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
                 "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
                 "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
+                **({"opportunity_ids": sorted(int(i) for i in str(r["ids"]).split(","))} if with_ids else {}),
             }
             for r in rows
         ]

@@ -265,6 +265,32 @@ def m005_workflow_env(db):
     db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
 
 
+# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
+# name of the workflow that planned them (a workflow never plans a second open one with the same text).
+FOLLOWUP_STATUS = """
+ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
+ALTER TABLE followups ADD COLUMN workflow TEXT;
+UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
+CREATE INDEX idx_followups_status ON followups(status, due);
+CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
+DROP INDEX IF EXISTS idx_followups_open;
+DROP INDEX IF EXISTS idx_followups_opportunity;
+"""
+
+
+@migration
+def m020_followup_status(db):
+    for statement in _statements(FOLLOWUP_STATUS):
+        db.execute(statement)
+
+
+# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
+# from it (removing it would rewrite their history and last year's win/loss report).
+@migration
+def m021_stage_archived(db):
+    db.execute("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))")
+
+
 def migrations_set():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations

@@ -11,6 +11,12 @@ from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.people import PeopleRoom
 
 
+def _shell_quote(name: str) -> str:
+    import shlex
+
+    return shlex.quote(name)
+
+
 def _auto_status(value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -59,7 +65,7 @@ class SetupRoom(PeopleRoom):
             """SELECT bt.id, bt.name, bt.color,
                       (SELECT group_concat(name, ', ') FROM (
                           SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                           WHERE l.business_type_id = bt.id ORDER BY s.position)) AS stages,
+                           WHERE l.business_type_id = bt.id AND s.archived = 0 ORDER BY s.position)) AS stages,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
                  FROM business_types bt ORDER BY bt.id"""
         )
@@ -121,13 +127,15 @@ class SetupRoom(PeopleRoom):
         type_ids = frozenset(
             r[0] for r in self._all("SELECT business_type_id FROM stage_business_types WHERE stage_id = ?", [row["id"]])
         )
-        return transitions.Stage(row["id"], row["name"], row["position"], row["auto_status"], type_ids)
+        return transitions.Stage(row["id"], row["name"], row["position"], row["auto_status"], type_ids,
+                                 bool(row["archived"]))
 
     def stages_of_type(self, business_type_id: int) -> list[transitions.Stage]:
-        """The stages linked to a business type, in position order, as rule objects."""
+        """The stages a deal of this business type can enter, in position order, as rule objects (archived
+        stages are left out: nothing new enters them)."""
         rows = self._all(
             """SELECT s.* FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                WHERE l.business_type_id = ? ORDER BY s.position""",
+                WHERE l.business_type_id = ? AND s.archived = 0 ORDER BY s.position""",
             [business_type_id],
         )
         return [self._stage_rule(row) for row in rows]
@@ -233,14 +241,15 @@ class SetupRoom(PeopleRoom):
             "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
 
-    def list_stages(self) -> list[dict]:
+    def list_stages(self, include_archived: bool = False) -> list[dict]:
+        """Stages in column order; archived ones only with `include_archived`."""
         rows = self._all(
-            """SELECT s.id, s.position, s.name, s.auto_status,
+            """SELECT s.id, s.position, s.name, s.auto_status, s.archived,
                       (SELECT group_concat(name, ', ') FROM (
                           SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
                            WHERE l.stage_id = s.id ORDER BY bt.id)) AS business_types,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
-                 FROM stages s ORDER BY s.position"""
+                 FROM stages s WHERE s.archived = 0 OR ? ORDER BY s.position""", [include_archived]
         )
         return [
             {
@@ -249,19 +258,59 @@ class SetupRoom(PeopleRoom):
                 "business_types": r["business_types"] or "",
                 "auto": r["auto_status"] or "",
                 "opportunities": r["opportunities"],
+                "archived": bool(r["archived"]),
             }
             for r in rows
         ]
 
-    def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
+    def archive_stage(self, name: str) -> bool:
+        """Hide a stage from the board, moves and setup lists; it stays for the deals closed from it.
+
+        Refused while open deals are in it. False when it already was archived.
+        """
         row = self.find_stage(name)
-        used = self._scalar(
-            "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? OR closed_from_stage_id = ?", [row["id"], row["id"]]
+        if row["archived"]:
+            return False
+        open_deals = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND status = 'open'",
+                                  [row["id"]])
+        if open_deals:
+            raise Conflict(
+                f"{open_deals} open {'opportunity is' if open_deals == 1 else 'opportunities are'} in stage "
+                f"'{row['name']}'; move {'it' if open_deals == 1 else 'them'} to another stage first"
+            )
+        self.conn.execute("UPDATE stages SET archived = 1 WHERE id = ?", [row["id"]])
+        return True
+
+    def unarchive_stage(self, name: str) -> bool:
+        """Show an archived stage again; False when it was not archived."""
+        row = self.find_stage(name)
+        if not row["archived"]:
+            return False
+        self.conn.execute("UPDATE stages SET archived = 0 WHERE id = ?", [row["id"]])
+        return True
+
+    def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
+        """Remove a stage; its open deals move to `reassign_to`. Refused while closed deals came from it or sit
+        in it: moving those would rewrite their history and past win/loss reports (archive the stage instead)."""
+        row = self.find_stage(name)
+        closed = self._scalar(
+            """SELECT COUNT(*) FROM opportunities
+                WHERE status != 'open' AND (stage_id = ? OR closed_from_stage_id = ?)""", [row["id"], row["id"]]
         )
+        if closed:
+            quoted = _shell_quote(row["name"])
+            raise Conflict(
+                f"{closed} closed {'deal was' if closed == 1 else 'deals were'} won or lost in stage '{row['name']}'; "
+                f"removing it would rewrite their history and the win/loss reports: archive it instead "
+                f"(salesselect config archive-stage {quoted})"
+            )
+        used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
         used_workflows = self._scalar(
             "SELECT COUNT(*) FROM workflows WHERE to_stage_id = ? OR from_stage_id = ?", [row["id"], row["id"]]
         )
         target = self._reassign_target("stage", row, reassign_to, used, self.find_stage)
+        if target is not None and target["archived"]:
+            raise Invalid(f"stage '{target['name']}' is archived; reassign to a stage in use")
         if target is None and used_workflows:
             raise Conflict(
                 f"{used_workflows} workflow(s) use stage '{row['name']}'; remove them or pass --reassign-to OTHER"
@@ -289,10 +338,6 @@ class SetupRoom(PeopleRoom):
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.user['name']} (stage removed)")
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
-            self.conn.execute(
-                "UPDATE opportunities SET closed_from_stage_id = ? WHERE closed_from_stage_id = ?",
-                [target["id"], row["id"]],
-            )
             self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
@@ -437,7 +482,7 @@ class SetupRoom(PeopleRoom):
         for row in self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
-                  WHERE l.business_type_id = bt.id AND s.auto_status IS NULL) ORDER BY bt.id"""
+                  WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0) ORDER BY bt.id"""
         ):
             missing.append(
                 _("business type '{name}' has no open stage (salesselect config add-stage NAME --business-type '{name}')")

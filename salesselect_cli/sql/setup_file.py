@@ -18,7 +18,10 @@ class SetupFileRoom(WorkflowRoom):
             types = [r[0] for r in self._all(
                 """SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
                     WHERE l.stage_id = ? ORDER BY bt.id""", [row["id"]])]
-            stages.append({"name": row["name"], "business_types": types, "auto": row["auto_status"]})
+            stage = {"name": row["name"], "business_types": types, "auto": row["auto_status"]}
+            if row["archived"]:
+                stage["archived"] = True
+            stages.append(stage)
         return {
             "currency": self.currency,
             "business_types": [
@@ -78,6 +81,11 @@ class SetupFileRoom(WorkflowRoom):
                 )
                 if cursor.rowcount:
                     changes.append(f"stage {stage['name']} linked to {bt['name']}")
+        for stage in spec.stages:  # after the links and moves, so a stage's deals are where the file says
+            if stage["archived"] and self.archive_stage(stage["name"]):
+                changes.append(f"stage {stage['name']} archived")
+            elif not stage["archived"] and self.unarchive_stage(stage["name"]):
+                changes.append(f"stage {stage['name']} unarchived")
         for source in spec.sources:
             if not self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [source]):
                 self.add_source(source)
