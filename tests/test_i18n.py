@@ -184,3 +184,140 @@ def test_no_module_that_translates_rebinds_the_underscore():
         bound = [node.lineno for node in ast.walk(tree)
                  if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)]
         assert not bound, f"{path.name} binds _ at lines {bound}"
+
+
+# ---------------------------------------------------------------- the Dutch screens
+
+
+@pytest.fixture
+def demo(cli, isolated, template_dir):
+    """The demo agency (init --demo), built once per session, as of the fixed TODAY."""
+    from tests.conftest import from_template
+
+    def build():
+        run = cli("init", "--demo")
+        assert run.exit_code == 0, run.stderr
+
+    from_template("i18n-demo", template_dir, build)
+    return cli
+
+
+SCREENS = {
+    "board": ("board", "--width", "100"),
+    "board-mine": ("board", "--width", "60", "--mine", "--limit", "2"),
+    "report-winloss": ("report", "winloss", "--period", "this-year"),
+    "report-sources": ("report", "sources", "--period", "this-year"),
+    "report-pipeline": ("report", "pipeline"),
+    "report-stages": ("report", "stages", "--period", "this-year"),
+    "config-check": ("config", "check"),
+}
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_dutch_screens_match_their_snapshots(demo, name):
+    """tests/snapshots/nl-NAME.txt is the screen as a Dutch reader sees it (UPDATE_SNAPSHOTS=1 rewrites them)."""
+    import os
+
+    run = demo("--lang", "nl", *SCREENS[name])
+    assert run.exit_code == 0, run.stderr
+    snapshot = SNAPSHOTS / f"nl-{name}.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(run.stdout, encoding="utf-8")
+    assert run.stdout == snapshot.read_text(encoding="utf-8")
+
+
+def test_the_dutch_board_reads_dutch(demo):
+    out = demo("--lang", "nl", "board", "--width", "100").stdout
+    assert out.startswith("Bord · 42 open verkoopkansen · € 2.269.100")
+    for words in ("deals · €", "te laat", "nog ", "volgende ", "!! rood ≤ 2d", "! oranje ≤ 5d", "vandaag 27-11-2026 (vr)"):
+        assert words in out
+    for english in ("Board", "overdue", "left", "today", "next ", "€2"):
+        assert english not in out
+
+
+@pytest.mark.parametrize("args", [
+    ("board", "--format", "json"), ("board", "--format", "csv"), ("report", "winloss", "-p", "all", "--format", "json"),
+    ("report", "sources", "-p", "all", "--format", "csv"), ("report", "pipeline", "--format", "json"),
+    ("report", "stages", "-p", "all", "--format", "csv"), ("opp", "list", "--format", "json"),
+    ("config", "check", "--format", "json"),
+])
+def test_what_scripts_read_does_not_change_with_the_language(demo, args):
+    english, dutch = demo(*args), demo("--lang", "nl", *args)
+    assert (english.exit_code, english.stdout) == (dutch.exit_code, dutch.stdout)
+
+
+def test_english_is_the_default_and_dutch_comes_from_the_option_env_setting_or_locale(demo, monkeypatch):
+    assert demo("board").stdout.startswith("Board ·")
+    assert demo("--lang", "nl", "board").stdout.startswith("Bord ·")
+    assert demo("--lang", "NL", "board").stdout.startswith("Bord ·")
+    monkeypatch.setenv("LANG", "nl_NL.UTF-8")
+    assert demo("board").stdout.startswith("Bord ·")  # the locale, when nothing else decides
+    monkeypatch.setenv("SALESSELECT_LANG", "en")
+    assert demo("board").stdout.startswith("Board ·")  # the environment beats the locale
+    monkeypatch.setenv("SALESSELECT_LANG", "nl")
+    assert demo("board").stdout.startswith("Bord ·")
+    assert demo("--lang", "en", "board").stdout.startswith("Board ·")  # the option beats the environment
+
+
+def test_the_agency_setting(demo, monkeypatch):
+    run = demo("config", "set-language", "nl")
+    assert (run.exit_code, run.stderr) == (0, "Taal: Nederlands.\n")
+    assert demo("board").stdout.startswith("Bord ·")
+    assert demo("--lang", "en", "board").stdout.startswith("Board ·")
+    monkeypatch.setenv("SALESSELECT_LANG", "en")
+    assert demo("board").stdout.startswith("Board ·")
+    monkeypatch.delenv("SALESSELECT_LANG")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert demo("board").stdout.startswith("Bord ·")  # the agency's setting beats the locale
+    assert demo("config", "set-language", "English").stderr == "Language: English.\n"
+    assert demo("board").stdout.startswith("Board ·")
+
+
+def test_set_language_refuses_other_languages_and_recruiters(demo):
+    run = demo("config", "set-language", "de")
+    assert (run.exit_code, run.stderr) == (1, "Error: language must be en or nl, not 'de'\n")
+    run = demo("--lang", "nl", "--user", "sanne", "config", "set-language", "nl")
+    assert (run.exit_code, run.stderr) == (3, "Fout: alleen key-users mogen de inrichting wijzigen; 'sanne' is geen key-user\n")
+    assert demo("board").stdout.startswith("Board ·")
+
+
+def test_an_unknown_language_is_a_usage_error(demo):
+    run = demo("--lang", "fr", "board")
+    assert run.exit_code == 2 and "fr" in run.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("opp", "lose", "268", "--reason", "too expensiv"), 1,
+     "Fout: onbekende verloren reden 'too expensiv'; geldig: Too expensive, "),
+    (("opp", "add", "X", "--company", "Y", "--type", "Staffin", "--source", "LinkedIn"), 1,
+     "Fout: onbekend bedrijfstype 'Staffin'; geldig: Staffing, Agencies"),
+    (("opp", "add", "X", "--company", "Y", "--type", "Staffing", "--source", "Linkedn"), 1,
+     "Fout: onbekende bron 'Linkedn'; geldig: LinkedIn"),
+    (("opp", "add", "X", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn", "--value", "12,5x"), 1,
+     "Fout: waarde moet een getal zijn zoals 12000 of 12.000,50, niet '12,5x'"),
+    (("opp", "add", "X", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn", "--close", "31-02-2026"), 1,
+     "Fout: ongeldige datum '31-02-2026': die dag bestaat niet in die maand"),
+    (("opp", "add", "X", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn", "--close", "volgende week"), 1,
+     "Fout: kan de datum 'volgende week' niet lezen; gebruik JJJJ-MM-DD, DD-MM-JJJJ, vandaag, morgen"),
+    (("opp", "lose", "268", "--reason", "Good price"), 1,
+     "Fout: reden 'Good price' is een gewonnen reden, geen verloren reden"),
+    (("--user", "zoe", "board"), 3, "Fout: 'zoe' is geen gebruiker van deze database; een key-user kan"),
+    (("--user", "sanne", "config", "add-source", "X"), 3,
+     "Fout: alleen key-users mogen de inrichting wijzigen; 'sanne' is geen key-user"),
+    (("opp", "show", "99999"), 1, "Fout: geen verkoopkans #99999"),
+    (("--db", "nowhere.db", "board"), 1, "Fout: geen database op nowhere.db; voer eerst 'salesselect init' uit (of geef --db)"),
+])
+def test_a_new_users_errors_in_dutch(demo, args, code, message):
+    run = demo("--lang", "nl", *args)
+    assert run.exit_code == code
+    assert run.stderr.startswith(message), run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_dutch_date_words_work_in_english_too(demo):
+    run = demo("opp", "add", "X", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn", "--close", "overmorgen",
+               "--value", "€ 12.500,50")
+    assert run.exit_code == 0, run.stderr
+    shown = demo("opp", "show", run.stdout.strip(), "--format", "json").json()
+    assert (shown["expected_close"], shown["value"]) == ("2026-11-29", "12500.50")

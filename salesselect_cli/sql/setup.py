@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
+from salesselect_cli.i18n import _
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.setup import validate_color
@@ -414,15 +415,15 @@ class SetupRoom(PeopleRoom):
             if status:
                 other = self._one("SELECT status FROM reasons WHERE fold(text) = fold(?)", [text.strip()])
             if other is not None:
-                raise Invalid(
-                    f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
-                    f"{status} reasons: {', '.join(self.reason_labels(status)) or 'none'}"
-                )
+                message = (_("reason '{text}' is a won reason, not a lost reason; lost reasons: {valid}")
+                           if status == "lost" else
+                           _("reason '{text}' is a lost reason, not a won reason; won reasons: {valid}"))
+                raise Invalid(message.format(text=text, valid=", ".join(self.reason_labels(status)) or _("none")))
             kind = f"{status} reason" if status else "reason"
             raise unknown_name(kind, text, self.reason_labels(status) if status else
                                [r[0] for r in self._all("SELECT DISTINCT text FROM reasons ORDER BY id")])
         if len(rows) > 1:
-            raise Invalid(f"reason '{text}' exists for won and lost; pass --status won|lost")
+            raise Invalid(_("reason '{text}' exists for won and lost; pass --status won|lost").format(text=text))
         return rows[0]
 
     def add_reason(self, text: str, status: str) -> None:
