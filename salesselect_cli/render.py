@@ -14,7 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from salesselect_cli.i18n import N_
 from salesselect_cli.rules.text import FORMULA_STARTS
+
+# Table headers and empty-list lines are translated where a table is drawn (build_table, emit), so every
+# command's columns speak the interface language; these are the ones in the code, for the catalogue.
+HEADERS = (
+    N_("ID"), N_("Title"), N_("Company"), N_("Type"), N_("Stage"), N_("Value"), N_("Close"), N_("Left"), N_("Owner"),
+    N_("Status"), N_("Due"), N_("Follow-up"), N_("Opp"), N_("Opportunity"), N_("For"), N_("Done"), N_("User"),
+    N_("Key user"), N_("Module"), N_("Open opps"), N_("Workflow"), N_("When"), N_("Actions"), N_("On"), N_("Action"),
+    N_("Would"), N_("Business type"), N_("Colour"), N_("Stages"), N_("Opps"), N_("Source"), N_("Business types"),
+    N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
+    N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"),
+)
+EMPTY = (
+    N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
+    N_("No follow-ups match."),
+)
+DATE_KEYS = frozenset(("expected_close", "due", "closed", "created", "done", "date"))
 
 
 @dataclass(frozen=True)
@@ -255,10 +272,14 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
 
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
                   caption_justify="left", expand=False)
+    from salesselect_cli.i18n import _, dutch
+    from salesselect_cli.rules.dates import format_date
+
     for column in columns:
-        table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)
+        table.add_column(_(column.header), justify=column.justify, style=column.style, no_wrap=column.no_wrap)
     from rich.text import Text
 
+    dates = {column.key for column in columns if column.key in DATE_KEYS} if dutch() else set()
     for row in rows:
         cells = []
         for column in columns:
@@ -267,6 +288,8 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                 cells.append("" if value is None else value)
             else:  # stored data is shown as it is, never read as markup
                 value = row.get(column.key)
+                if column.key in dates and isinstance(value, str):
+                    value = format_date(value, dutch=True)
                 cells.append(Text(shown(value)))
         table.add_row(*cells)
     return table
@@ -298,7 +321,9 @@ def emit(
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle, width=None if handle is sys.stdout else 200)
         if not rows:
-            console.print(empty)
+            from salesselect_cli.i18n import _
+
+            console.print(_(empty))
         else:
             shown = [c for c in columns or [Column(k, k) for k in public(rows[0])] if c.wide <= console.width]
             console.print(build_table(rows, shown, title, caption))

@@ -59,14 +59,18 @@ def list_(
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
+    from salesselect_cli.i18n import _
+    from salesselect_cli.rules.dates import format_date
+
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right"),
-        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']} overdue[/]" if r["overdue"] else r["due"]),
+        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
+               if r["overdue"] else format_date(r["due"])),
         Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
         Column("opportunity_id", "Opp", justify="right"),
         Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
         Column("user", "For", cell=lambda r: escape(r["user"])),
-        Column("done", "Done", cell=lambda r: "cancelled" if r["status"] == "cancelled" else r["done"])],
+        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]))],
          empty="No follow-ups match.")
 
 

@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option, parse_date_option
 from salesselect_cli.context import session
-from salesselect_cli.render import Column, days_badge, emit, escape, stderr_line
+from salesselect_cli.render import Column, days_badge, emit, escape, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
 
@@ -36,7 +36,7 @@ def opportunity_columns(store) -> list[Column]:
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
         Column("owner", "Owner", cell=lambda r: escape(r["owner"]), wide=120),
         Column("status", "Status", wide=140,
-               cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+               cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else "")),
     ]
 
 
@@ -165,64 +165,91 @@ def deal_sheet(record: dict, history: list[dict], followups: list[dict], currenc
     from rich.table import Table
     from rich.text import Text
 
+    from salesselect_cli.i18n import _
+    from salesselect_cli.rules.dates import format_date
     from salesselect_cli.rules.money import format_money
 
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold", no_wrap=True)
     head.add_column()
-    status = record["status"] + (f" — {escape(record['reason'])}" if record["reason"] else "")
+    status = status_word(record["status"]) + (f" — {escape(record['reason'])}" if record["reason"] else "")
     if record["status"] != "open" and record["_closed_from_stage"]:
-        status += f" (closed from {escape(record['_closed_from_stage'])})"
-    close = record["expected_close"] or "—"
+        status += " " + _("(closed from {stage})").format(stage=escape(record['_closed_from_stage']))
+    close = format_date(record["expected_close"]) or "—"
     if record["days_left"] is not None:
         close += f"  {days_badge(record)}"
     for label, value in (
-        ("Company", escape(record["company"])), ("Contact", escape(record["contact"] or "—")),
-        ("Type", f"[{record['_color']}]■[/] {escape(record['business_type'])}"), ("Stage", escape(record["stage"])),
-        ("Status", status), ("Value", format_money(record["_value_cents"], currency)),
-        ("Expected close", close), ("Owner", escape(record["owner"])), ("Source", escape(record["source"])),
-        ("Vacancy", escape(record["vacancy"] or "—")), ("Created", record["created"]),
-        ("Closed", record["closed"] or "—"), ("Notes", escape(record["_notes"] or "—")),
+        (_("Company"), escape(record["company"])), (_("Contact"), escape(record["contact"] or "—")),
+        (_("Type"), f"[{record['_color']}]■[/] {escape(record['business_type'])}"), (_("Stage"), escape(record["stage"])),
+        (_("Status"), status), (_("Value"), format_money(record["_value_cents"], currency)),
+        (_("Expected close"), close), (_("Owner"), escape(record["owner"])), (_("Source"), escape(record["source"])),
+        (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
+        (_("Closed"), format_date(record["closed"]) or "—"), (_("Notes"), escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)
     lines: list = [Text.from_markup(f"[bold]#{record['id']} {escape(record['title'])}[/]"), head, Text(""),
-                   Text("History", style="bold")]
+                   Text(_("History"), style="bold")]
     for item in history:
         change = _describe(item)
-        lines.append(Text.from_markup(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}"))
-    lines += [Text(""), Text("Follow-ups", style="bold")]
+        at = format_date(item["at"][:10]) + item["at"][10:16]
+        lines.append(Text.from_markup(f"  {at}  {escape(item['actor'])}: {change}"))
+    lines += [Text(""), Text(_("Follow-ups"), style="bold")]
     if not followups:
-        lines.append(Text("  none"))
+        lines.append(Text("  " + _("none")))
     for item in followups:
-        mark = ("done " + item["done"] if item["status"] == "done" else "cancelled" if item["status"] == "cancelled"
-                else "[bold red]overdue[/]" if item["overdue"] else "open")
-        lines.append(Text.from_markup(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})"))
+        mark = (_("done {date}").format(date=format_date(item["done"])) if item["status"] == "done"
+                else _("cancelled") if item["status"] == "cancelled"
+                else f"[bold red]{_('overdue')}[/]" if item["overdue"] else status_word("open"))
+        lines.append(Text.from_markup(f"  #{item['id']}  {format_date(item['due'])}  {escape(item['text'])}  "
+                                      f"({escape(item['user'])}, {mark})"))
     return Group(*lines)
 
 
+def _dated(text: str | None) -> str | None:
+    from salesselect_cli.rules.dates import format_date
+
+    if not text or len(text) < 10:
+        return text
+    return format_date(text[:10]) + text[10:]
+
+
 def _describe(item: dict) -> str:
+    from salesselect_cli.i18n import _
+
     field, old, new = item["field"], item["from_value"], item["to_value"]
+    if field.startswith("followup"):  # '2026-12-04 Call Eva': the due date leads, shown as dates are shown
+        old, new = _dated(old), _dated(new)
     if field == "created":
-        return f"created in {escape(new)}"
+        return _("created in {stage}").format(stage=escape(new))
     if field == "note":
-        return f"note: {escape(new)}"
+        return _("note: {text}").format(text=escape(new))
     if field == "followup":
-        return f"follow-up planned {escape(new)}"
+        return _("follow-up planned {text}").format(text=escape(new))
     if field == "followup done":
-        return f"follow-up done {escape(new)}"
+        return _("follow-up done {text}").format(text=escape(new))
     if field == "followup edited":
-        return f"follow-up {escape(old)} → {escape(new)}"
+        return _("follow-up {old} → {new}").format(old=escape(old), new=escape(new))
     if field == "followup removed":
-        return f"follow-up removed {escape(old)}"
+        return _("follow-up removed {text}").format(text=escape(old))
     if field == "followup cancelled":
-        return f"follow-up cancelled {escape(new)}"
+        return _("follow-up cancelled {text}").format(text=escape(new))
     if field == "hook failed":
-        return f"workflow run failed: {escape(new)}"
-    label = field.replace("_", " ")
+        return _("workflow run failed: {text}").format(text=escape(new))
+    labels = {"stage": _("stage"), "status": _("status"), "value": _("value"), "owner": _("owner"),
+              "expected_close": _("expected close"), "title": _("title"), "company": _("company"),
+              "contact": _("contact"), "business_type": _("business type"), "source": _("source"),
+              "vacancy": _("vacancy"), "reason": _("reason"), "notes": _("notes")}
+    label = labels.get(field) or field.replace("_", " ")
+    if field == "status":
+        old, new = (status_word(old) if old else old), (status_word(new) if new else new)
+    if field == "expected_close":
+        from salesselect_cli.rules.dates import format_date
+
+        old, new = (format_date(old) if old else old), (format_date(new) if new else new)
     if old is None:
-        return f"{label} set to {escape(new)}"
+        return _("{field} set to {value}").format(field=label, value=escape(new))
     if new is None:
-        return f"{label} cleared (was {escape(old)})"
+        return _("{field} cleared (was {value})").format(field=label, value=escape(old))
     return f"{label} {escape(old)} → {escape(new)}"
 
 
