@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
-from salesselect_cli.i18n import N_
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
@@ -36,11 +36,11 @@ def init(
 
         fill = build_demo
     summary = init_database(path, user_name, current_today(), fill)
-    stderr_line(f"Created {path}; '{user_name}' is its first key user.")
+    stderr_line(_("Created {path}; '{name}' is its first key user.").format(path=path, name=user_name))
     if summary:
         stderr_line(summary)
     if not demo:
-        stderr_line("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check').")
+        stderr_line(_("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check')."))
 
 
 # ---------------------------------------------------------------- whole setup
@@ -183,7 +183,7 @@ def _resolve_workflow_programs(setup) -> None:
 def _report_changes(changes: list[str], dry_run: bool) -> None:
     prefix = "would change" if dry_run else "changed"
     if not changes:
-        typer.echo("Nothing to change: the setup already matches.")
+        typer.echo(_("Nothing to change: the setup already matches."))
     for change in changes:
         typer.echo(shown(f"{prefix}: {change}"))
 
@@ -200,7 +200,7 @@ def add_business_type(
     """Add a business type (e.g. Staffing, Agencies) with its board colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_business_type(name, color)
-    stderr_line(f"Added business type {name.strip()}.")
+    stderr_line(_("Added business type {name}.").format(name=name.strip()))
 
 
 @app.command("list-business-types")
@@ -224,7 +224,7 @@ def edit_business_type(
     """Rename a business type or change its colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.edit_business_type(name, new_name, color)
-    stderr_line(f"Changed business type {new_name or name}.")
+    stderr_line(_("Changed business type {name}.").format(name=new_name or name))
 
 
 @app.command("remove-business-type")
@@ -236,7 +236,8 @@ def remove_business_type(
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_business_type(name, reassign_to)
-    stderr_line(f"Removed business type {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed business type {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed business type {name}.").format(name=name))
 
 
 # ---------------------------------------------------------------- stages
@@ -259,7 +260,7 @@ def add_stage(
     """Add a stage (a Kanban column) linked to one or more business types."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_stage(name, business_type, auto, position)
-    stderr_line(f"Added stage {name.strip()}.")
+    stderr_line(_("Added stage {name}.").format(name=name.strip()))
 
 
 @app.command("list-stages")
@@ -299,7 +300,7 @@ def edit_stage(
             store.link_stage(current, business_type)
         for business_type in unlink:
             store.unlink_stage(current, business_type)
-    stderr_line(f"Changed stage {new_name or name}.")
+    stderr_line(_("Changed stage {name}.").format(name=new_name or name))
 
 
 @app.command("link-stage")
@@ -311,7 +312,7 @@ def link_stage(
     """Link a stage to another business type."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.link_stage(name, business_type)
-    stderr_line(f"Linked stage {name} to {business_type}.")
+    stderr_line(_("Linked stage {name} to {type}.").format(name=name, type=business_type))
 
 
 @app.command("unlink-stage")
@@ -323,7 +324,7 @@ def unlink_stage(
     """Unlink a stage from a business type (refused while its opportunities are there)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.unlink_stage(name, business_type)
-    stderr_line(f"Unlinked stage {name} from {business_type}.")
+    stderr_line(_("Unlinked stage {name} from {type}.").format(name=name, type=business_type))
 
 
 @app.command("move-stage")
@@ -335,7 +336,7 @@ def move_stage(
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.move_stage(name, position)
-    stderr_line(f"Moved stage {name} to position {position}.")
+    stderr_line(_("Moved stage {name} to position {position}.").format(name=name, position=position))
 
 
 @app.command("remove-stage")
@@ -348,7 +349,8 @@ def remove_stage(
     cannot be removed (that would rewrite their history): archive it instead."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_stage(name, reassign_to)
-    stderr_line(f"Removed stage {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed stage {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed stage {name}.").format(name=name))
 
 
 @app.command("archive-stage")
@@ -386,7 +388,7 @@ def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source 
     """Add a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_source(name)
-    stderr_line(f"Added source {name.strip()}.")
+    stderr_line(_("Added source {name}.").format(name=name.strip()))
 
 
 @app.command("list-sources")
@@ -407,7 +409,7 @@ def rename_source(
     """Rename a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.rename_source(name, new_name)
-    stderr_line(f"Renamed source {name} to {new_name}.")
+    stderr_line(_("Renamed source {name} to {new}.").format(name=name, new=new_name))
 
 
 @app.command("remove-source")
@@ -419,7 +421,8 @@ def remove_source(
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_source(name, reassign_to)
-    stderr_line(f"Removed source {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed source {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed source {name}.").format(name=name))
 
 
 # ---------------------------------------------------------------- indicator
@@ -434,7 +437,7 @@ def set_indicator(
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_indicator(orange, red)
-    stderr_line(f"Indicator: orange at {orange} days or fewer, red at {red} or fewer.")
+    stderr_line(_("Indicator: orange at {orange} days or fewer, red at {red} or fewer.").format(orange=orange, red=red))
 
 
 @app.command("show-indicator")
@@ -481,7 +484,8 @@ def add_reason(
     """Add a won or lost reason."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_reason(text, _status(status))
-    stderr_line(f"Added {status.lower()} reason {text.strip()}.")
+    stderr_line((_("Added won reason {text}.") if status.lower() == "won" else _("Added lost reason {text}.")).format(
+        text=text.strip()))
 
 
 @app.command("list-reasons")
@@ -508,7 +512,7 @@ def edit_reason(
     """Change a reason's text or status."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.edit_reason(text, _status(status), new_text, _status(new_status))
-    stderr_line(f"Changed reason {new_text or text}.")
+    stderr_line(_("Changed reason {text}.").format(text=new_text or text))
 
 
 @app.command("remove-reason")
@@ -529,7 +533,7 @@ def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three
     """Set the client's currency (money is shown in it; default EUR)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_currency(code)
-    stderr_line(f"Currency: {code.upper()}.")
+    stderr_line(_("Currency: {code}.").format(code=code.upper()))
 
 
 @app.command("set-language")

@@ -9,6 +9,8 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import _
+from salesselect_cli.rules.dates import format_date
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opportunities.")
@@ -59,9 +61,6 @@ def list_(
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
-    from salesselect_cli.i18n import _
-    from salesselect_cli.rules.dates import format_date
-
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right"),
         Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
@@ -82,7 +81,7 @@ def done(
     """Mark a follow-up done."""
     with session(ctx, write=True) as store:
         row = store.complete_followup(followup_id)
-    stderr_line(f"Done: #{followup_id} {row['text']}.")
+    stderr_line(_("Done: #{id} {text}.").format(id=followup_id, text=row['text']))
 
 
 FID_ARGUMENT = typer.Argument(..., metavar="FID", min=1, max=2**63 - 1, help="The follow-up's id.")
@@ -103,9 +102,10 @@ def edit(
     with session(ctx, write=True) as store:
         before, after = store.edit_followup(followup_id, parse_date_option(due, store.today), text)
     if (before["due"], before["text"]) == (after["due"], after["text"]):
-        stderr_line(f"#{followup_id}: nothing changed")
+        stderr_line(f"#{followup_id}: " + _("nothing changed"))
     else:
-        stderr_line(f"Follow-up #{followup_id}: {after['due']} {after['text']}.")
+        stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(after['due']),
+                                                             text=after['text']))
 
 
 @app.command("remove")
@@ -116,4 +116,5 @@ def remove(
     """Remove a follow-up (the deal's history keeps what it was)."""
     with session(ctx, write=True) as store:
         row = store.remove_followup(followup_id)
-    stderr_line(f"Removed follow-up #{followup_id}: {row['due']} {row['text']}.")
+    stderr_line(_("Removed follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(row['due']),
+                                                                    text=row['text']))

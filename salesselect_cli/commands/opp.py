@@ -9,6 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option, parse_date_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, days_badge, emit, escape, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
@@ -71,7 +72,7 @@ def add(
         warning = past_close_warning(expected_close, store.today)
     typer.echo(new_id)
     if warning:
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("list")
@@ -289,9 +290,10 @@ def edit(
         raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
                       "--owner, --vacancy, --notes or --note")
     done, warning = edit_deal(ctx, opportunity_id, changes, close, note)
-    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    stderr_line(f"#{opportunity_id}: " + (_("{fields} changed").format(fields=", ".join(done)) if done
+                                           else _("nothing changed")))
     if warning:
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
@@ -405,20 +407,20 @@ def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = Non
 
 def said_line(record: dict) -> str:
     """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
-    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
+    status = status_word(record["status"]) + (f" ({record['reason']})" if record["reason"] else "")
     return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
 
 
 def _may_skip_workflows(store, no_workflows: bool) -> None:
     """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
     if no_workflows:
-        store.require_key_user("skip workflows (--no-workflows)")
+        store.require_key_user(N_("skip workflows (--no-workflows)"))
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
     stderr_line(said_line(record))
     for warning in warnings:  # failed run: actions of workflows, after the commit
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("delete")
@@ -444,4 +446,4 @@ def delete(
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.delete_opportunity(opportunity_id)
-    stderr_line(f"Deleted #{opportunity_id} {record['title']}.")
+    stderr_line(_("Deleted #{id} {title}.").format(id=opportunity_id, title=record['title']))

@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Manage users and key users (key users only).")
@@ -26,7 +26,7 @@ def add(
     """Add a user (key users)."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.add_user(name, key_user)
-    stderr_line(f"Added {'key user' if key_user else 'user'} {name.strip()}.")
+    stderr_line((_("Added key user {name}.") if key_user else _("Added user {name}.")).format(name=name.strip()))
 
 
 @app.command("list")
@@ -48,7 +48,8 @@ def remove(
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     with session(ctx, write=True, key_user=USERS) as store:
         moved = store.remove_user(name, reassign_to)
-    stderr_line(f"Removed user {name}" + (f"; {moved} opportunities now belong to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed user {name}; {count} opportunities now belong to {other}.").format(name=name, count=moved, other=reassign_to)
+                if moved else _("Removed user {name}.").format(name=name))
 
 
 @app.command("set-key-user")
@@ -60,4 +61,4 @@ def set_key_user(
     """Make a user a key user (or, with --off, a plain user); key users only."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.set_key_user(name, not off)
-    stderr_line(f"{name} is {'no longer ' if off else 'now '}a key user.")
+    stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))

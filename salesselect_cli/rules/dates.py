@@ -178,6 +178,9 @@ def past_close_warning(expected_close: dt.date | None, today: dt.date) -> str | 
     """What to warn about an expected close date that has already passed (accepted, but likely a typo)."""
     if expected_close is None or expected_close >= today:
         return None
+    from salesselect_cli.i18n import ngettext
+
     days = (today - expected_close).days
-    return (f"the expected close date {expected_close.isoformat()} is in the past "
-            f"({days} day{'s' if days != 1 else ''} ago)")
+    return ngettext("the expected close date {date} is in the past ({days} day ago)",
+                    "the expected close date {date} is in the past ({days} days ago)", days).format(
+        date=format_date(expected_close), days=days)
