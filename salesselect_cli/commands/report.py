@@ -295,7 +295,7 @@ def winloss(
                            cells, compact=not bars)
             items.append(table)
             if part[0] is rows[0]:
-                items.append(Lines(["Deals behind the top row:"]))
+                items.append(Lines([_("Deals behind the top row:")]))
                 items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
