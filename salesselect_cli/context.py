@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 import typer
+from salesselect_cli.i18n import _
 
 
 def resolve_db_path(option: str | None) -> Path:
@@ -18,7 +19,7 @@ def resolve_db_path(option: str | None) -> Path:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid("--db needs a file path")
+            raise Invalid(_("--db needs a file path"))
         return Path(option).expanduser()
     env = os.environ.get("SALESSELECT_DB")
     if env:
@@ -40,7 +41,7 @@ def current_user_name(option: str | None) -> str:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid("--user needs a name")
+            raise Invalid(_("--user needs a name"))
         return option.strip()
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
@@ -98,7 +99,7 @@ def database_path(option: str | None) -> Path:
     try:
         path = resolve_db_path(option)
     except RuntimeError:  # '~nouser/x.db': a home directory that cannot be found
-        raise Invalid(f"cannot find the home directory in the database path '{option or os.environ.get('SALESSELECT_DB')}'") from None
+        raise Invalid(_("cannot find the home directory in the database path '{value}'").format(value=option or os.environ.get('SALESSELECT_DB'))) from None
     try:
         mode = path.stat().st_mode
     except OSError:  # missing, or unreachable: opening or creating it says why
@@ -106,7 +107,7 @@ def database_path(option: str | None) -> Path:
     if mode is not None and not stat.S_ISREG(mode):
         kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "a device")
-        raise DatabaseProblem(f"{path} is {kind}, not a salesselect database file")
+        raise DatabaseProblem(_("{path} is {kind}, not a salesselect database file").format(path=path, kind=kind))
     protect(path)
     return path
 

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from salesselect_cli import __version__
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
+from salesselect_cli.i18n import _
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -60,7 +61,7 @@ class SalesSelectGroup(TyperGroup):
         if problem:
             from salesselect_cli.render import stderr_line
 
-            stderr_line(f"Error: {problem}")
+            stderr_line(_("Error: {problem}").format(problem=problem))
             sys.exit(2)
         return super().main(args, *rest, **options)
 
@@ -125,7 +126,7 @@ class Language(str, Enum):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"salesselect {__version__}")
+        typer.echo(_("salesselect {version}").format(version=__version__))
         raise typer.Exit()
 
 

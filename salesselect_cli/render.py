@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from salesselect_cli.i18n import N_
+from salesselect_cli.i18n import _, N_
 from salesselect_cli.rules.text import FORMULA_STARTS
 
 # Table headers and empty-list lines are translated where a table is drawn (build_table, emit), so every
@@ -163,11 +163,10 @@ def _refuse_if_protected(output: Path, target: Path) -> None:
             with contextlib.suppress(OSError):
                 same = os.path.samefile(target, guarded)  # a hard link is the same file too
         if same:
-            raise Invalid(f"refusing to write {output}: it is the database (or one of its files); "
-                          f"choose another --output")
+            raise Invalid(_("refusing to write {output}: it is the database (or one of its files); choose another --output").format(output=output))
     with contextlib.suppress(OSError), open(target, "rb") as existing:
         if target.is_file() and existing.read(16) == b"SQLite format 3\x00":
-            raise Invalid(f"refusing to write {output}: it is an SQLite database; choose another --output")
+            raise Invalid(_("refusing to write {output}: it is an SQLite database; choose another --output").format(output=output))
 
 
 @contextlib.contextmanager
@@ -196,7 +195,7 @@ def opened(output: Path | None) -> Iterator[Any]:
         with _replacing(target) as handle:
             yield handle
     except OSError as exc:
-        raise SalesSelectError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise SalesSelectError(_("cannot write {output}: {value}").format(output=output, value=exc.strerror or exc)) from None
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
 from salesselect_cli.sql.setup_file import SetupFileRoom
+from salesselect_cli.i18n import _
 
 _known_migration_names = known_migration_names
 
@@ -116,11 +117,11 @@ def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
 
     user_name = _clean_name(user_name, "user name")
     if os.path.lexists(path):
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseProblem(f"cannot create {path}: {exc.strerror or exc}") from None
+        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=exc.strerror or exc)) from None
     _remove_abandoned_builds(path)
     building = path.with_name(f".{path.name}.{os.getpid()}.init")
     store = None
@@ -136,7 +137,7 @@ def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
         store.close()
         store = None
         if os.path.exists(str(building) + "-wal"):
-            raise DatabaseProblem(f"cannot create {path}: the new database could not be completed")
+            raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
         _sync(building)
         _link_into_place(building, path)
         return result
@@ -154,10 +155,10 @@ def _link_into_place(building: Path, path: Path) -> None:
     try:
         os.link(building, path)
     except FileExistsError:
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
     except OSError:  # a file system without hard links: a rename is atomic too
         if os.path.lexists(path):
-            raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+            raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
         os.rename(building, path)
     _sync_folder(path.parent)
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
+from salesselect_cli.i18n import _
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -45,7 +46,7 @@ def board(
 
     if interactive:
         if fmt is not Format.table or output is not None or width is not None:
-            raise Invalid("--interactive draws the board on the screen; drop --format, --output and --width")
+            raise Invalid(_("--interactive draws the board on the screen; drop --format, --output and --width"))
         if ctx.get_parameter_source("limit").name == "DEFAULT":
             limit = INTERACTIVE_LIMIT
         desk = Desk(ctx, business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
@@ -170,10 +171,10 @@ def run_interactive(desk: "Desk") -> None:
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] != "textual":
             raise
-        raise Invalid("board --interactive needs Textual: pip install 'salesselect[board]'") from None
+        raise Invalid(_("board --interactive needs Textual: pip install 'salesselect[board]'")) from None
     desk.board()  # a wrong filter, a missing database or a refused user: one line, before the screen opens
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise Invalid("board --interactive needs a terminal; without -i the board is printed")
+        raise Invalid(_("board --interactive needs a terminal; without -i the board is printed"))
     app = BoardApp(desk)
     app.run()
     if app.return_code:  # Textual has shown what went wrong

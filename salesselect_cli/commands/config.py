@@ -141,15 +141,15 @@ def import_(
     try:
         text = typer.get_text_stream("stdin").read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
+        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise Invalid(f"{file} is not UTF-8 text") from None
+        raise Invalid(_("{file} is not UTF-8 text").format(file=file)) from None
     try:
         setup = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise Invalid(_("{file} is not valid JSON: {msg} at line {lineno}, column {colno}").format(file=file, msg=exc.msg, lineno=exc.lineno, colno=exc.colno)) from None
     except (ValueError, RecursionError) as exc:
-        raise Invalid(f"{file} is not usable JSON: {exc}") from None
+        raise Invalid(_("{file} is not usable JSON: {exc}").format(file=file, exc=exc)) from None
     _resolve_workflow_programs(setup)
     if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
         with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
@@ -291,7 +291,7 @@ def edit_stage(
     from salesselect_cli.errors import Invalid
 
     if new_name is None and auto is None and not link and not unlink:
-        raise Invalid("nothing to change: pass --name, --auto, --link or --unlink")
+        raise Invalid(_("nothing to change: pass --name, --auto, --link or --unlink"))
     with session(ctx, write=True, key_user=SETUP) as store:
         if new_name is not None or auto is not None:
             store.edit_stage(name, new_name, auto)
@@ -471,7 +471,7 @@ def _status(value: Optional[str]) -> Optional[str]:
         return None
     lowered = value.strip().lower()
     if lowered not in ("won", "lost"):
-        raise Invalid(f"status must be won or lost, not '{value}'")
+        raise Invalid(_("status must be won or lost, not '{value}'").format(value=value))
     return lowered
 
 
@@ -560,7 +560,7 @@ def _module_user(user: Optional[str]) -> Optional[str]:
     if not user.strip():
         from salesselect_cli.errors import Invalid
 
-        raise Invalid("--user needs a name (leave --user out to switch the module for the whole client)")
+        raise Invalid(_("--user needs a name (leave --user out to switch the module for the whole client)"))
     return user.strip()
 
 
@@ -569,7 +569,7 @@ def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "
     """Switch the module on for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("on", _module_user(user))
-    stderr_line(f"Module on for {user or 'the client'}.")
+    stderr_line(_("Module on for {value}.").format(value=user or 'the client'))
 
 
 @module_app.command("disable")
@@ -577,7 +577,7 @@ def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, 
     """Switch the module off for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("off", _module_user(user))
-    stderr_line(f"Module off for {user or 'the client'}.")
+    stderr_line(_("Module off for {value}.").format(value=user or 'the client'))
 
 
 @module_app.command("inherit")
@@ -585,7 +585,7 @@ def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", h
     """Let one user follow the client setting again."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("inherit", _module_user(user))
-    stderr_line(f"{user} follows the client setting.")
+    stderr_line(_("{user} follows the client setting.").format(user=user))
 
 
 @module_app.command("show")
@@ -599,7 +599,7 @@ def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
         emit_object(report, "json")
         return
     if fmt is Format.table:
-        typer.echo(f"Client: module {report['client']}")
+        typer.echo(_("Client: module {client}").format(client=report['client']))
     emit(report["users"], fmt.value, None, [
         Column("name", "User"), Column("module", "Own setting"),
         Column("module_effective", "Effective", cell=lambda r: "on" if r["module_effective"] else "off"),

@@ -53,9 +53,9 @@ def list_(
     from salesselect_cli.rules.dates import due_window
 
     if sum([overdue, due_today, week]) > 1:
-        raise Invalid("use one of --overdue, --today, --week")
+        raise Invalid(_("use one of --overdue, --today, --week"))
     if done and status is not None:
-        raise Invalid("use --done or --status, not both")
+        raise Invalid(_("use --done or --status, not both"))
     with session(ctx) as store:
         after, before = due_window(store.today, overdue, due_today, week)
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
@@ -98,7 +98,7 @@ def edit(
     from salesselect_cli.errors import Invalid
 
     if due is None and text is None:
-        raise Invalid("nothing to change: pass --due or --text")
+        raise Invalid(_("nothing to change: pass --due or --text"))
     with session(ctx, write=True) as store:
         before, after = store.edit_followup(followup_id, parse_date_option(due, store.today), text)
     if (before["due"], before["text"]) == (after["due"], after["text"]):

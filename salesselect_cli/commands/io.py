@@ -14,6 +14,7 @@ from salesselect_cli.commands.options import Format, format_option, opportunity_
 from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
+from salesselect_cli.i18n import _, ngettext
 
 PROGRESS_FROM_LINES = 5000  # smaller files finish before a bar would be worth drawing
 
@@ -41,12 +42,12 @@ def _read_text(file: str) -> str:
         else:
             data = Path(file).read_bytes()
     except OSError as exc:
-        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
+        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise Invalid(f"{file} is not UTF-8 (line {line}); save it as 'CSV UTF-8' and try again") from None
+        raise Invalid(_("{file} is not UTF-8 (line {line}); save it as 'CSV UTF-8' and try again").format(file=file, line=line)) from None
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -64,7 +65,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield line, cells
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise Invalid(f"line {line}: not valid CSV ({exc})") from None
+        raise Invalid(_("line {line}: not valid CSV ({exc})").format(line=line, exc=exc)) from None
 
 
 @contextlib.contextmanager
@@ -127,7 +128,7 @@ def import_(
     records = _records(text)
     first = next(records, None)
     if first is None:
-        raise Invalid(f"{file} is empty: it needs a header row and at least one row")
+        raise Invalid(_("{file} is empty: it needs a header row and at least one row").format(file=file))
     headers = first[1]
     defaults = {"business_type": business_type, "source": source, "stage": stage, "owner": owner}
     mapping = build_mapping(headers, parse_maps(maps or []), defaults)
@@ -144,7 +145,7 @@ def import_(
                 Saving.saved = f"Imported {count:,} {'opportunity' if count == 1 else 'opportunities'}"
             currency = store.currency
     if count == 0:
-        raise Invalid(f"{file} has a header but no rows to import")
+        raise Invalid(_("{file} has a header but no rows to import").format(file=file))
     if fmt is Format.table:
         _print_summary(summary, count, dry_run, mapping.ignored, currency)
     else:
@@ -154,12 +155,14 @@ def import_(
 
 def _said(count: int, dry_run: bool, ignored: list[str]) -> None:
     if ignored:
-        stderr_line(f"Ignored columns: {', '.join(ignored)} (map them with --map COLUMN=field).")
-    noun = "opportunity" if count == 1 else "opportunities"
+        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=', '.join(ignored)))
     if dry_run:
-        stderr_line(f"Dry run: {count:,} {noun} would be imported; nothing was written.")
+        stderr_line(ngettext("Dry run: {count} opportunity would be imported; nothing was written.",
+                             "Dry run: {count} opportunities would be imported; nothing was written.", count)
+                    .format(count=f"{count:,}"))
     else:
-        stderr_line(f"Imported {count:,} {noun}.")
+        stderr_line(ngettext("Imported {count} opportunity.", "Imported {count} opportunities.", count)
+                    .format(count=f"{count:,}"))
 
 
 def _print_summary(summary: list[dict], count: int, dry_run: bool, ignored: list[str], currency: str) -> None:
@@ -224,4 +227,5 @@ def export(
             else:
                 write_csv(counted(), handle, list(OPPORTUNITY_KEYS) + ["closed_from", "notes"])
     if output is not None and str(output) != "-":
-        stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
+        stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.", count)
+                    .format(count=f"{count:,}", output=output))

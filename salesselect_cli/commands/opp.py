@@ -114,7 +114,7 @@ def list_(
     from salesselect_cli.model import RECORD_KEYS
 
     if descending and sort is None:
-        raise Invalid("--desc needs --sort FIELD")
+        raise Invalid(_("--desc needs --sort FIELD"))
     with session(ctx) as store:
         flt = opportunity_filter(
             store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
@@ -287,8 +287,7 @@ def edit(
     if value is not None:
         changes["value_cents"] = parse_money(value)
     if not changes and close is None and note is None:
-        raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
-                      "--owner, --vacancy, --notes or --note")
+        raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes or --note"))
     done, warning = edit_deal(ctx, opportunity_id, changes, close, note)
     stderr_line(f"#{opportunity_id}: " + (_("{fields} changed").format(fields=", ".join(done)) if done
                                            else _("nothing changed")))
@@ -439,7 +438,7 @@ def delete(
         with session(ctx) as store:
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
-            raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
+            raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
 
         if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import _
 
 NAMES = ("this-month", "last-month", "this-quarter", "last-quarter", "this-year", "last-year", "all")
 HINT = (
@@ -63,7 +64,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """The first of the month `months` after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
     if not 1 <= index // 12 <= 9999:
-        raise Invalid(f"a period around {day.isoformat()} reaches past the years 1 to 9999")
+        raise Invalid(_("a period around {isoformat} reaches past the years 1 to 9999").format(isoformat=day.isoformat()))
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
@@ -113,17 +114,17 @@ def named_period(text: str, today: dt.date) -> Period:
     if match := _MONTH.match(word):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise Invalid(f"period '{text}': month must be 01 to 12")
+            raise Invalid(_("period '{text}': month must be 01 to 12").format(text=text))
         return _month(_check_year(year, text), month, f"{year}-{month:02d}")
     if match := _YEAR.match(word):
         year = int(match.group(1))
         return _year(_check_year(year, text), str(year))
-    raise Invalid(f"unknown period '{text}'; {HINT}")
+    raise Invalid(_("unknown period '{text}'; {hint}").format(text=text, hint=HINT))
 
 
 def _check_year(year: int, text: str) -> int:
     if year < 1:
-        raise Invalid(f"period '{text}': year must be 0001 or later")
+        raise Invalid(_("period '{text}': year must be 0001 or later").format(text=text))
     return year
 
 
@@ -137,7 +138,7 @@ def resolve_period(
     (the pipeline looks at expected close dates, which lie ahead).
     """
     if period is not None and (start is not None or end is not None):
-        raise Invalid("use --period or --from/--to, not both")
+        raise Invalid(_("use --period or --from/--to, not both"))
     if period is not None:
         return named_period(period, today)
     if start is None and end is None:
@@ -145,12 +146,12 @@ def resolve_period(
     start = start or EARLIEST
     end = end or (LATEST if open_end else max(today, start))
     if start > end:
-        raise Invalid(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise Invalid(_("--from {isoformat} is after --to {isoformat2}").format(isoformat=start.isoformat(), isoformat2=end.isoformat()))
     return Period(start, end, "custom")
 
 
 def coming_months(today: dt.date, count: int) -> list[dt.date]:
     """The first days of this month and the `count - 1` months after it."""
     if count < 1:
-        raise Invalid(f"--months must be 1 or more, not {count}")
+        raise Invalid(_("--months must be 1 or more, not {count}").format(count=count))
     return [add_months(today, offset) for offset in range(count)]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules import transitions
 from salesselect_cli.sql.dialect import Connection, Row
 
@@ -57,17 +57,20 @@ class BaseRoom:
     def require_known_user(self) -> None:
         self.user  # noqa: B018 - raises when unknown
 
+    KINDS = (N_("user"), N_("business type"), N_("stage"), N_("source"), N_("reason"))  # `kind` below, for the catalogue
+
     def _reassign_target(self, kind: str, row, reassign_to: str | None, used: int, finder):
         if used and reassign_to is None:
-            noun = "opportunity uses" if used == 1 else "opportunities use"
             raise Conflict(
-                f"{used} {noun} {kind} '{_label(row)}'; pass --reassign-to OTHER to move them first"
+                ngettext("{used} opportunity uses {kind} '{row}'; pass --reassign-to OTHER to move it first",
+                         "{used} opportunities use {kind} '{row}'; pass --reassign-to OTHER to move them first", used)
+                .format(used=used, kind=_(kind), row=_label(row))
             )
         if reassign_to is None:
             return None
         target = finder(reassign_to)
         if target["id"] == row["id"]:
-            raise Invalid(f"--reassign-to must name another {kind} than '{_label(row)}'")
+            raise Invalid(_("--reassign-to must name another {kind} than '{row}'").format(kind=_(kind), row=_label(row)))
         return target
 
     def _opportunity_row(self, opportunity_id: int) -> Row:

@@ -20,9 +20,9 @@ def _check_header(path: Path) -> None:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except IsADirectoryError:
-        raise DatabaseProblem(f"{path} is a directory, not a salesselect database") from None
+        raise DatabaseProblem(_("{path} is a directory, not a salesselect database").format(path=path)) from None
     except OSError as exc:
-        raise DatabaseProblem(f"cannot read {path}: {exc.strerror}") from None
+        raise DatabaseProblem(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror)) from None
     if header != SQLITE_HEADER:
         raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
 
@@ -45,15 +45,14 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
-            raise DatabaseProblem(f"cannot open {path} for reading and writing ({exc}); check its permissions") from None
-        raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+            raise DatabaseProblem(_("cannot open {path} for reading and writing ({exc}); check its permissions").format(path=path, exc=exc)) from None
+        raise DatabaseProblem(_("{path} is not a usable SQLite database ({exc}); it was left untouched").format(path=path, exc=exc)) from None
     if not applied:
         raise DatabaseProblem(_("{path} is not a salesselect database; it was left untouched").format(path=path))
     unknown = [name for name in applied if name not in known]
     if unknown or user_version > len(known):
         raise DatabaseProblem(
-            f"{path} has schema version {max(user_version, len(applied))}, newer than this "
-            f"salesselect knows ({len(known)}); upgrade salesselect. The file was left untouched"
+            _("{path} has schema version {user_version}, newer than this salesselect knows ({known}); upgrade salesselect. The file was left untouched").format(path=path, user_version=max(user_version, len(applied)), known=len(known))
         )
     return applied
 
@@ -85,7 +84,7 @@ def create_database(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = dialect.connect(path)
     except (OSError, sqlite3.OperationalError) as exc:
-        raise DatabaseProblem(f"cannot create {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=getattr(exc, 'strerror', None) or exc)) from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         _migrate(conn)
@@ -110,7 +109,7 @@ def open_connection(path: Path, write: bool = True) -> sqlite3.Connection:
     try:
         conn = dialect.connect(path)
     except sqlite3.OperationalError as exc:
-        raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+        raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         applied = _check_version(conn, path)
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -143,7 +142,7 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
                 continue  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
             if isinstance(exc, DatabaseProblem):
                 raise
-            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+            raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
         if applied != schema.known_migration_names():
             conn.close()
             return None

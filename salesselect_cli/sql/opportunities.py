@@ -55,7 +55,7 @@ class OpportunityRoom(SetupRoom):
             params.append(self.find_user(flt.owner)["id"])
         if flt.status and flt.status != "all":
             if flt.status not in STATUSES:
-                raise Invalid(f"status must be open, won, lost or all, not '{flt.status}'")
+                raise Invalid(_("status must be open, won, lost or all, not '{status}'").format(status=flt.status))
             clauses.append("o.status = ?")
             params.append(flt.status)
         if flt.close_before:
@@ -154,7 +154,7 @@ class OpportunityRoom(SetupRoom):
         self._opportunity_row(opportunity_id)
         text = _blank_to_none(text, "a note", multiline=True)
         if text is None:
-            raise Invalid("a note needs text")
+            raise Invalid(_("a note needs text"))
         self._history(opportunity_id, "note", None, text, actor=actor)
 
     def add_opportunity(
@@ -176,12 +176,11 @@ class OpportunityRoom(SetupRoom):
             transitions.check_stage_of_type(state, target, type_stages)
             if target.auto_status is not None:
                 raise Invalid(
-                    f"stage '{target.name}' marks opportunities {target.auto_status}; add it in an open "
-                    f"stage, then 'opp {'win' if target.auto_status == 'won' else 'lose'}'"
+                    _("stage '{name}' marks opportunities {auto_status}; add it in an open stage, then 'opp {value}'").format(name=target.name, auto_status=target.auto_status, value='win' if target.auto_status == 'won' else 'lose')
                 )
         owner_row = self.find_user(owner) if owner else self.user
         if value_cents < 0:
-            raise Invalid("value must not be negative")
+            raise Invalid(_("value must not be negative"))
         cursor = self.conn.execute(
             """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
                                           expected_close, owner_id, status, vacancy, notes, created)
@@ -227,10 +226,10 @@ class OpportunityRoom(SetupRoom):
             if "stage" in changed:
                 change = self._change(row, before)
         elif changes.get("stage") is not None:
-            raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
+            raise Invalid(_("use 'salesselect opp move {opportunity_id} STAGE' to change the stage").format(opportunity_id=opportunity_id))
         if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
             if changes["value_cents"] < 0:
-                raise Invalid("value must not be negative")
+                raise Invalid(_("value must not be negative"))
             self.conn.execute(
                 "UPDATE opportunities SET value_cents = ? WHERE id = ?", [changes["value_cents"], opportunity_id]
             )
@@ -262,7 +261,7 @@ class OpportunityRoom(SetupRoom):
         bt = self.find_business_type(business_type)
         if bt["id"] == row["business_type_id"]:
             if stage is not None:
-                raise Invalid(f"#{row['id']} is already of business type '{bt['name']}'; use 'salesselect opp move {row['id']} STAGE'")
+                raise Invalid(_("#{id} is already of business type '{name}'; use 'salesselect opp move {id} STAGE'").format(id=row['id'], name=bt['name']))
             return []
         type_stages = self.stages_of_type(bt["id"])
         state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
@@ -273,13 +272,11 @@ class OpportunityRoom(SetupRoom):
             current = next((s for s in type_stages if s.id == row["stage_id"]), None)
             if current is None:
                 raise Invalid(
-                    f"stage '{self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']])}' is not a "
-                    f"stage of business type '{bt['name']}'; pass --stage with one of: "
-                    f"{', '.join(s.name for s in type_stages) or 'none'}"
+                    _("stage '{scalar}' is not a stage of business type '{name}'; pass --stage with one of: {value}").format(scalar=self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']]), name=bt['name'], value=', '.join(s.name for s in type_stages) or 'none')
                 )
             target = current
         if (target.auto_status or "open") != row["status"]:
-            raise Invalid(f"stage '{target.name}' does not fit a {row['status']} opportunity")
+            raise Invalid(_("stage '{name}' does not fit a {status} opportunity").format(name=target.name, status=row['status']))
         self.conn.execute(
             "UPDATE opportunities SET business_type_id = ?, stage_id = ? WHERE id = ?", [bt["id"], target.id, row["id"]]
         )
@@ -300,7 +297,7 @@ class OpportunityRoom(SetupRoom):
         if text is None:
             return None
         if status is None:
-            raise Invalid("--reason applies only when the opportunity is won or lost")
+            raise Invalid(_("--reason applies only when the opportunity is won or lost"))
         row = self.find_reason(text, status)
         return transitions.Reason(row["id"], row["text"], row["status"])
 

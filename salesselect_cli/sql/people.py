@@ -117,7 +117,7 @@ class PeopleRoom(BaseRoom):
         if not key_user and row["key_user"]:
             others = self._scalar("SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]])
             if not others:
-                raise Conflict(f"'{row['name']}' is the last key user; make another user a key user first")
+                raise Conflict(_("'{name}' is the last key user; make another user a key user first").format(name=row['name']))
         self.conn.execute("UPDATE users SET key_user = ? WHERE id = ?", [int(key_user), row["id"]])
 
     def list_users(self) -> list[dict]:
@@ -143,24 +143,23 @@ class PeopleRoom(BaseRoom):
         """Remove a user; their opportunities and follow-ups go to `reassign_to`. Returns how many moved."""
         row = self.find_user(name)
         if row["id"] == self.user["id"]:
-            raise Conflict("you cannot remove yourself")
+            raise Conflict(_("you cannot remove yourself"))
         if row["key_user"] and not self._scalar(
             "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
         ):
-            raise Conflict(f"'{row['name']}' is the last key user")
+            raise Conflict(_("'{name}' is the last key user").format(name=row['name']))
         handing_over = [r[0] for r in self._all(
             """SELECT DISTINCT w.name FROM workflows w, json_each(w.actions) a
                 WHERE a.value LIKE 'owner:%' AND fold(substr(a.value, 7)) = fold(?) ORDER BY w.id""", [row["name"]])]
         if handing_over:
             raise Conflict(
-                f"workflow(s) {', '.join(handing_over)} hand opportunities to '{row['name']}'; "
-                f"change or remove them first (salesselect workflow remove NAME)"
+                _("workflow(s) {names} hand opportunities to '{name}'; change or remove them first (salesselect workflow remove NAME)").format(names=', '.join(handing_over), name=row['name'])
             )
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
         used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
         if used_followups and not used and reassign_to is None:
             raise Conflict(
-                f"{used_followups} follow-up(s) belong to user '{row['name']}'; pass --reassign-to OTHER to move them first"
+                _("{used_followups} follow-up(s) belong to user '{name}'; pass --reassign-to OTHER to move them first").format(used_followups=used_followups, name=row['name'])
             )
         target = self._reassign_target("user", row, reassign_to, used, self.find_user)
         if target is None and used_followups:
@@ -179,7 +178,7 @@ class PeopleRoom(BaseRoom):
         """state: 'on', 'off' or 'inherit' (users only)."""
         if user_name is None:
             if state == "inherit":
-                raise Invalid("'inherit' applies to one user: pass --user NAME")
+                raise Invalid(_("'inherit' applies to one user: pass --user NAME"))
             self.set_setting("module", state)
             return
         row = self.find_user(user_name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import _, ngettext
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.setup import validate_color
@@ -23,7 +23,7 @@ def _auto_status(value: str | None) -> str | None:
         return None
     lowered = value.strip().lower()
     if lowered not in ("won", "lost"):
-        raise Invalid(f"--auto must be won or lost, not '{value}'")
+        raise Invalid(_("--auto must be won or lost, not '{value}'").format(value=value))
     return lowered
 
 
@@ -43,20 +43,20 @@ class SetupRoom(PeopleRoom):
         name = _clean_name(name, "business type name")
         color = validate_color(color)
         if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
-            raise Conflict(f"business type '{name}' already exists")
+            raise Conflict(_("business type '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
 
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
         if new_name is None and color is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --color C")
+            raise Invalid(_("nothing to change: pass --name NEW and/or --color C"))
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._one(
                 "SELECT 1 FROM business_types WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]
             )
             if clash:
-                raise Conflict(f"business type '{new_name}' already exists")
+                raise Conflict(_("business type '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
         if color is not None:
             self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [validate_color(color), row["id"]])
@@ -87,11 +87,10 @@ class SetupRoom(PeopleRoom):
                 ORDER BY s.position""", [row["id"], row["id"]])]
         if orphans:
             raise Conflict(
-                f"stage(s) {', '.join(orphans)} belong only to business type '{row['name']}'; "
-                f"remove them or link them to another type first"
+                _("stage(s) {names} belong only to business type '{name}'; remove them or link them to another type first").format(names=', '.join(orphans), name=row['name'])
             )
         if target is None and used_workflows:
-            raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
+            raise Conflict(_("{used_workflows} workflow(s) apply to business type '{name}'; remove them or pass --reassign-to OTHER").format(used_workflows=used_workflows, name=row['name']))
         if target is not None:
             unlinked = self._all(
                 """SELECT DISTINCT s.name FROM opportunities o JOIN stages s ON s.id = o.stage_id
@@ -103,8 +102,7 @@ class SetupRoom(PeopleRoom):
             if unlinked:
                 names = ", ".join(r[0] for r in unlinked)
                 raise Conflict(
-                    f"opportunities of '{row['name']}' are in stages not linked to '{target['name']}' "
-                    f"({names}); link them first with 'salesselect config link-stage'"
+                    _("opportunities of '{name}' are in stages not linked to '{name2}' ({names}); link them first with 'salesselect config link-stage'").format(name=row['name'], name2=target['name'], names=names)
                 )
             self.conn.execute(
                 "UPDATE opportunities SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
@@ -146,16 +144,16 @@ class SetupRoom(PeopleRoom):
     ) -> None:
         name = _clean_name(name, "stage name")
         if not business_types:
-            raise Invalid("a stage needs at least one --business-type")
+            raise Invalid(_("a stage needs at least one --business-type"))
         types = [self.find_business_type(t) for t in business_types]
         auto = _auto_status(auto)
         if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?)", [name]):
-            raise Conflict(f"stage '{name}' already exists")
+            raise Conflict(_("stage '{name}' already exists").format(name=name))
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position is None:
             position = count + 1
         if position < 1 or position > count + 1:
-            raise Invalid(f"position must be between 1 and {count + 1}, not {position}")
+            raise Invalid(_("position must be between 1 and {count}, not {position}").format(count=count + 1, position=position))
         self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
         cursor = self.conn.execute(
             "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?)", [name, position, auto]
@@ -170,11 +168,11 @@ class SetupRoom(PeopleRoom):
         """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
         row = self.find_stage(name)
         if new_name is None and auto is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
+            raise Invalid(_("nothing to change: pass --name NEW and/or --auto won|lost|none"))
         if new_name is not None:
             new_name = _clean_name(new_name, "stage name")
             if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
-                raise Conflict(f"stage '{new_name}' already exists")
+                raise Conflict(_("stage '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
         if auto is not None:
             status = _auto_status(None if auto.lower() == "none" else auto)
@@ -185,8 +183,7 @@ class SetupRoom(PeopleRoom):
                 )
                 if in_stage:
                     raise Conflict(
-                        f"{in_stage} opportunities in stage '{row['name']}' do not have status "
-                        f"{status or 'open'}; move them before changing the auto-select"
+                        _("{in_stage} opportunities in stage '{name}' do not have status {value}; move them before changing the auto-select").format(in_stage=in_stage, name=row['name'], value=status or 'open')
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
 
@@ -194,7 +191,7 @@ class SetupRoom(PeopleRoom):
         row = self.find_stage(name)
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position < 1 or position > count:
-            raise Invalid(f"position must be between 1 and {count}, not {position}")
+            raise Invalid(_("position must be between 1 and {count}, not {position}").format(count=count, position=position))
         old = row["position"]
         if position == old:
             return
@@ -225,18 +222,18 @@ class SetupRoom(PeopleRoom):
             "SELECT 1 FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
         if not linked:
-            raise Invalid(f"stage '{stage['name']}' is not linked to business type '{bt['name']}'")
+            raise Invalid(_("stage '{name}' is not linked to business type '{name2}'").format(name=stage['name'], name2=bt['name']))
         used = self._scalar(
             "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
         if used:
             raise Conflict(
-                f"{used} {bt['name']} opportunities are in stage '{stage['name']}'; move them first"
+                _("{used} {name} opportunities are in stage '{name2}'; move them first").format(used=used, name=bt['name'], name2=stage['name'])
             )
         others = self._scalar("SELECT COUNT(*) FROM stage_business_types WHERE stage_id = ?", [stage["id"]])
         if others <= 1:
             raise Conflict(
-                f"stage '{stage['name']}' would be linked to no business type; remove the stage instead"
+                _("stage '{name}' would be linked to no business type; remove the stage instead").format(name=stage['name'])
             )
         self.conn.execute(
             "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
@@ -276,8 +273,9 @@ class SetupRoom(PeopleRoom):
                                   [row["id"]])
         if open_deals:
             raise Conflict(
-                f"{open_deals} open {'opportunity is' if open_deals == 1 else 'opportunities are'} in stage "
-                f"'{row['name']}'; move {'it' if open_deals == 1 else 'them'} to another stage first"
+                ngettext("{count} open opportunity is in stage '{name}'; move it to another stage first",
+                         "{count} open opportunities are in stage '{name}'; move them to another stage first", open_deals)
+                .format(count=open_deals, name=row['name'])
             )
         self.conn.execute("UPDATE stages SET archived = 1 WHERE id = ?", [row["id"]])
         return True
@@ -301,9 +299,11 @@ class SetupRoom(PeopleRoom):
         if closed:
             quoted = _shell_quote(row["name"])
             raise Conflict(
-                f"{closed} closed {'deal was' if closed == 1 else 'deals were'} won or lost in stage '{row['name']}'; "
-                f"removing it would rewrite their history and the win/loss reports: archive it instead "
-                f"(salesselect config archive-stage {quoted})"
+                ngettext("{count} closed deal was won or lost in stage '{name}'; removing it would rewrite its history "
+                         "and the win/loss reports: archive it instead (salesselect config archive-stage {quoted})",
+                         "{count} closed deals were won or lost in stage '{name}'; removing it would rewrite their history "
+                         "and the win/loss reports: archive it instead (salesselect config archive-stage {quoted})", closed)
+                .format(count=closed, name=row['name'], quoted=quoted)
             )
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
         used_workflows = self._scalar(
@@ -311,10 +311,10 @@ class SetupRoom(PeopleRoom):
         )
         target = self._reassign_target("stage", row, reassign_to, used, self.find_stage)
         if target is not None and target["archived"]:
-            raise Invalid(f"stage '{target['name']}' is archived; reassign to a stage in use")
+            raise Invalid(_("stage '{name}' is archived; reassign to a stage in use").format(name=target['name']))
         if target is None and used_workflows:
             raise Conflict(
-                f"{used_workflows} workflow(s) use stage '{row['name']}'; remove them or pass --reassign-to OTHER"
+                _("{used_workflows} workflow(s) use stage '{name}'; remove them or pass --reassign-to OTHER").format(used_workflows=used_workflows, name=row['name'])
             )
         if target is not None:
             unlinked = self._all(
@@ -325,16 +325,13 @@ class SetupRoom(PeopleRoom):
             )
             if unlinked:
                 raise Conflict(
-                    f"stage '{target['name']}' is not linked to business type(s) "
-                    f"{', '.join(r[0] for r in unlinked)} of the opportunities in '{row['name']}'"
+                    _("stage '{name}' is not linked to business type(s) {names} of the opportunities in '{name2}'").format(name=target['name'], names=', '.join(r[0] for r in unlinked), name2=row['name'])
                 )
             if (target["auto_status"] or None) != (row["auto_status"] or None):
                 moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
                 if moving:
                     raise Conflict(
-                        f"'{row['name']}' and '{target['name']}' mark opportunities differently "
-                        f"(auto-select {row['auto_status'] or 'none'} vs {target['auto_status'] or 'none'}); "
-                        f"reassign to a stage with the same auto-select"
+                        _("'{name}' and '{name2}' mark opportunities differently (auto-select {value} vs {value2}); reassign to a stage with the same auto-select").format(name=row['name'], name2=target['name'], value=row['auto_status'] or 'none', value2=target['auto_status'] or 'none')
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.user['name']} (stage removed)")
@@ -357,14 +354,14 @@ class SetupRoom(PeopleRoom):
     def add_source(self, name: str) -> None:
         name = _clean_name(name, "source name")
         if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
-            raise Conflict(f"source '{name}' already exists")
+            raise Conflict(_("source '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
         new_name = _clean_name(new_name, "source name")
         if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
-            raise Conflict(f"source '{new_name}' already exists")
+            raise Conflict(_("source '{new_name}' already exists").format(new_name=new_name))
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
 
     def list_sources(self) -> list[dict]:
@@ -405,7 +402,7 @@ class SetupRoom(PeopleRoom):
     def find_reason(self, text: str, status: str | None = None) -> Row:
         """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
         if status is not None and status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{status}'")
+            raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         rows = self._all(
             "SELECT * FROM reasons WHERE fold(text) = fold(?)" + (" AND status = ?" if status else ""),
             [text.strip(), status] if status else [text.strip()],
@@ -429,28 +426,28 @@ class SetupRoom(PeopleRoom):
     def add_reason(self, text: str, status: str) -> None:
         text = _clean_name(text, "reason")
         if status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{status}'")
+            raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
-            raise Conflict(f"{status} reason '{text}' already exists")
+            raise Conflict(_("{status} reason '{text}' already exists").format(status=status, text=text))
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
 
     def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
         row = self.find_reason(text, status)
         if new_text is None and new_status is None:
-            raise Invalid("nothing to change: pass --text NEW and/or --new-status won|lost")
+            raise Invalid(_("nothing to change: pass --text NEW and/or --new-status won|lost"))
         final_text = _clean_name(new_text, "reason") if new_text is not None else row["text"]
         final_status = new_status or row["status"]
         if final_status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{final_status}'")
+            raise Invalid(_("status must be won or lost, not '{final_status}'").format(final_status=final_status))
         if final_status != row["status"]:
             used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
             if used:
-                raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
+                raise Conflict(_("{used} {status} opportunities use reason '{text}'; its status cannot change").format(used=used, status=row['status'], text=row['text']))
         if self._one(
             "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ? AND id != ?",
             [final_text, final_status, row["id"]],
         ):
-            raise Conflict(f"{final_status} reason '{final_text}' already exists")
+            raise Conflict(_("{final_status} reason '{final_text}' already exists").format(final_status=final_status, final_text=final_text))
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
 
     def list_reasons(self, status: str | None = None) -> list[dict]:
