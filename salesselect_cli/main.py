@@ -50,6 +50,18 @@ def _bad_encoding(args: list[str]) -> str | None:
     return None
 
 
+def _lang_option(args: list[str]) -> str | None:
+    """The value of --lang among the arguments (the root callback sets it again once parsed)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 class SalesSelectGroup(TyperGroup):
     """Runs every command; domain and database errors become `Error: ...` and an exit code."""
 
@@ -57,6 +69,9 @@ class SalesSelectGroup(TyperGroup):
         import sys
 
         args = list(sys.argv[1:] if args is None else args)
+        from salesselect_cli import i18n
+
+        i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
         problem = _bad_encoding(args)
         if problem:
             from salesselect_cli.render import stderr_line
@@ -71,9 +86,6 @@ class SalesSelectGroup(TyperGroup):
         from salesselect_cli.context import Saving
 
         Saving.reset()
-        from salesselect_cli import i18n
-
-        i18n.configure(None)  # the root callback sets --lang; nothing carries over from an earlier run
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
