@@ -62,6 +62,25 @@ def _lang_option(args: list[str]) -> str | None:
     return None
 
 
+_help_spoken = False
+
+
+def _speak_help(command) -> None:
+    """Help texts in the interface language, each translated from its English original (kept aside, so a
+    later command in English in the same process shows English again). Untranslated texts stay English."""
+    global _help_spoken
+    from salesselect_cli.i18n import _
+
+    _help_spoken = True
+    for item in [command, *command.params]:
+        for attr in ("help", "short_help"):
+            original = item.__dict__.setdefault(f"_english_{attr}", getattr(item, attr, None))
+            if original:  # paragraph by paragraph: the first is the summary in command lists
+                setattr(item, attr, "\n\n".join(_(paragraph) for paragraph in original.split("\n\n")))
+    for sub in getattr(command, "commands", {}).values():
+        _speak_help(sub)
+
+
 class SalesSelectGroup(TyperGroup):
     """Runs every command; domain and database errors become `Error: ...` and an exit code."""
 
@@ -72,6 +91,8 @@ class SalesSelectGroup(TyperGroup):
         from salesselect_cli import i18n
 
         i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
+        if (i18n.dutch() or _help_spoken) and (len(args) <= 1 or "-h" in args or "--help" in args):
+            _speak_help(self)
         problem = _bad_encoding(args)
         if problem:
             from salesselect_cli.render import stderr_line

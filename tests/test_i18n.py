@@ -321,3 +321,13 @@ def test_dutch_date_words_work_in_english_too(demo):
     assert run.exit_code == 0, run.stderr
     shown = demo("opp", "show", run.stdout.strip(), "--format", "json").json()
     assert (shown["expected_close"], shown["value"]) == ("2026-11-29", "12500.50")
+
+
+def test_help_speaks_dutch_where_translated_and_english_again_after(cli):
+    dutch = cli("--lang", "nl", "--help")
+    assert dutch.exit_code == 0
+    assert "Toon open verkoopkansen als Kanbanbord" in dutch.stdout
+    assert "Taal van de interface, en of nl" in dutch.stdout
+    english = cli("--help")  # the same click objects, in the same process
+    assert "Show open opportunities as a Kanban board" in english.stdout
+    assert "Toon" not in english.stdout
