@@ -331,3 +331,12 @@ def test_help_speaks_dutch_where_translated_and_english_again_after(cli):
     english = cli("--help")  # the same click objects, in the same process
     assert "Show open opportunities as a Kanban board" in english.stdout
     assert "Toon" not in english.stdout
+
+
+def test_config_check_of_a_new_agency_in_dutch(db, cli):
+    run = cli("--lang", "nl", "config", "check")
+    assert run.exit_code == 1
+    assert run.stdout.splitlines()[0] == "ontbreekt: geen bedrijfstype (salesselect config add-business-type NAAM --color C)"
+    assert all(line.startswith("ontbreekt: ") for line in run.stdout.splitlines())
+    assert "indicator resterende dagen niet ingesteld" in run.stdout
+    assert cli("config", "check", "--format", "json").stdout == cli("--lang", "nl", "config", "check", "--format", "json").stdout
