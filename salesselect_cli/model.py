@@ -82,5 +82,5 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         # the stage a won/lost deal was closed from, as the win/loss report counts it
         "closed_from": (row["closed_from_stage"] or row["stage"]) if status != "open" else None,
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
-        "_closed_from_stage": row["closed_from_stage"],
+        "_closed_from_stage": row["closed_from_stage"], "_external_key": row["external_key"],
     }

@@ -85,6 +85,10 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         else:
             self.conn.execute("RELEASE step")
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database at `target` (refused if it exists), while others write."""
+        dialect.backup(self.conn, target)
+
     def close(self) -> None:
         self.conn.close()
 

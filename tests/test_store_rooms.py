@@ -272,8 +272,9 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
 
     rows = [row("One", lead), row("Two", lead),
             row("Three", won, status="won", reason="Good price", closed="2026-02-01", came_from=lead)]
-    first, count = store.import_opportunities(iter(rows), batch_size=2)
-    assert count == 3
+    result = store.import_opportunities(iter(rows), batch_size=2)
+    first = result.first_id
+    assert (result.added, result.updated, result.unchanged) == (3, 0, 0)
     summary = store.import_summary(first)
     assert [(r["stage"], r["status"], r["count"]) for r in summary] == [("Lead", "open", 2), ("New client", "won", 1)]
     assert [h["field"] for h in store.history(first + 2)] == ["created", "stage", "status"]

@@ -7,7 +7,9 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, opportunity_filter, output_option, parse_date_option
+from salesselect_cli.commands.options import (
+    Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
+)
 from salesselect_cli.context import session
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, days_badge, emit, escape, status_word, stderr_line
@@ -108,10 +110,13 @@ def list_(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, max=2**63 - 1, help="At most this many."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """List opportunities (open ones by default)."""
     from salesselect_cli.errors import Invalid
     from salesselect_cli.model import RECORD_KEYS
+
+    fmt = excel_format(fmt, excel)
 
     if descending and sort is None:
         raise Invalid(_("--desc needs --sort FIELD"))
@@ -127,7 +132,7 @@ def list_(
 
         emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(RECORD_KEYS),
              caption=indicator_legend(*store.thresholds()),
-             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.")
+             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel)
 
 
 @app.command("show")

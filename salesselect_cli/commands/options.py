@@ -25,6 +25,22 @@ def output_option():
                         dir_okay=False)
 
 
+def excel_option():
+    return typer.Option(False, "--excel", help="CSV as Excel opens it in the Netherlands and Belgium: BOM, ';', "
+                                               "decimal comma, CRLF. Implies --format csv.")
+
+
+def excel_format(fmt, excel: bool):
+    """--excel means CSV: it refuses JSON and turns the default table into CSV."""
+    if not excel:
+        return fmt
+    if fmt.value == "json":
+        from salesselect_cli.errors import Invalid
+
+        raise Invalid(_("--excel writes CSV; leave out --format json"))
+    return Format.csv if isinstance(fmt, Format) else fmt
+
+
 def parse_date_option(value: Optional[str], today: dt.date) -> Optional[dt.date]:
     """Parse a date option with the agency's date rules; None stays None."""
     if value is None:

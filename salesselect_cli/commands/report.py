@@ -9,7 +9,9 @@ from typing import Callable, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import (
+    Format, excel_format, excel_option, format_option, output_option, parse_date_option,
+)
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _, ngettext
 
@@ -104,12 +106,13 @@ def _scope_text(flt) -> str:
 
 
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
-          render: Callable, nothing: str) -> None:
+          render: Callable, nothing: str, excel: bool = False) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
     from salesselect_cli.render import emit, escape, make_console, opened, shown
 
+    fmt = excel_format(fmt, excel)
     if fmt is not Format.table:
-        emit(rows, fmt.value, output, csv_columns=keys)
+        emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
         return
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle,
@@ -259,6 +262,7 @@ def winloss(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """Won and lost deals closed in the period, by the stage they were closed FROM and the reason.
 
@@ -301,7 +305,7 @@ def winloss(
 
     _emit(rows, fmt, output, WINLOSS_KEYS, render,
           _("Nothing in this period: no opportunities were closed {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)))
+              period=span.label, scope=_scope_text(flt)), excel)
 
 
 # ---------------------------------------------------------------------------------------- sources
@@ -318,6 +322,7 @@ def sources(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """Per source: the deals created in the period and what became of them (as of today).
 
@@ -354,7 +359,7 @@ def sources(
 
     _emit(rows, fmt, output, SOURCES_KEYS, render,
           _("Nothing in this period: no opportunities were created {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)))
+              period=span.label, scope=_scope_text(flt)), excel)
 
 
 # ---------------------------------------------------------------------------------------- pipeline
@@ -380,6 +385,7 @@ def pipeline(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """The open pipeline today: per stage count, value, red, orange and overdue; and by expected close month.
 
@@ -393,6 +399,7 @@ def pipeline(
     from salesselect_cli.rules.dates import format_date
     from salesselect_cli.rules.periods import coming_months
 
+    fmt = excel_format(fmt, excel)
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = None
@@ -412,7 +419,8 @@ def pipeline(
         rows = month_rows if by is PipelineBy.month else stage_rows
         if not any(row["count"] for row in rows):
             rows = []
-        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing)
+        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing,
+              excel)
         return
 
     def stage_table(bars: bool):
@@ -445,7 +453,7 @@ def pipeline(
         return ([stage_table(bars)] if stage_rows else []) + ([month_table(bars)] if month_rows else [])
 
     has_deals = any(row["count"] for row in stage_rows or month_rows)
-    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing)
+    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing, excel)
 
 
 # ---------------------------------------------------------------------------------------- stages
@@ -462,6 +470,7 @@ def stages(
     source: Optional[str] = source_option,
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
 ) -> None:
     """The funnel, from the history: per stage, the deals that entered it in the period and what happened next.
 
@@ -494,4 +503,4 @@ def stages(
 
     _emit(rows, fmt, output, STAGES_KEYS, render,
           _("Nothing in this period: no opportunity entered a stage {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)))
+              period=span.label, scope=_scope_text(flt)), excel)

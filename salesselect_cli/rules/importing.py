@@ -7,17 +7,19 @@ in, so validating a row is a handful of dict look-ups: fast enough for 100,000 r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-from salesselect_cli.errors import Invalid, SalesSelectError, unknown_name
+from salesselect_cli.errors import Invalid, SalesSelectError, closest_first, unknown_name
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
 from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, fold
 
-# The fields a CSV column can fill, in the order of the export (SPEC §3) plus two extras.
+# The fields a CSV column can fill, in the order of the export (SPEC §3) plus the export's extras.
 FIELDS = (
     "title", "company", "contact", "business_type", "stage", "source", "value", "expected_close",
     "owner", "status", "reason", "vacancy", "created", "closed", "notes", "closed_from",
+    "external_key",
 )
 # Export columns that are not data to import: the id is the database's, the rest is derived.
 IGNORED = ("id", "days_left", "indicator", "next_followup")
@@ -25,8 +27,19 @@ IGNORED = ("id", "days_left", "indicator", "next_followup")
 ALIASES = {
     "type": "business_type", "close": "expected_close", "close_date": "expected_close",
     "note": "notes", "closed_from_stage": "closed_from", "value_eur": "value", "amount": "value",
+    # what HubSpot, Pipedrive and Odoo call them in their exports
+    "deal_name": "title", "contact_name": "contact", "opportunity": "title", "company_name": "company", "organization": "company",
+    "customer": "company", "deal_stage": "stage", "deal_owner": "owner", "salesperson": "owner",
+    "expected_revenue": "value", "expected_closing": "expected_close", "expected_close_date": "expected_close",
+    "create_date": "created", "created_on": "created", "closed_won_reason": "reason",
+    "closed_lost_reason": "reason", "lost_reason": "reason",
 }
 DEFAULTABLE = ("business_type", "stage", "source", "owner")
+# Fields whose cells are names from a list: `--map-value FIELD:FROM=TO` translates them.
+VALUE_FIELDS = ("stage", "owner", "business_type", "source", "status", "reason")
+DATE_FIELDS = ("expected_close", "created", "closed")
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+CACHE_LIMIT = 20_000  # parsed dates and amounts kept per import (exports repeat them)
 
 
 def normalise_header(header: str) -> str:
@@ -55,6 +68,113 @@ def parse_maps(maps: list[str]) -> dict[str, str]:
     return result
 
 
+def parse_value_maps(items: list[str]) -> dict[str, dict[str, str]]:
+    """`--map-value FIELD:FROM=TO` options into {field: {casefolded FROM: TO}}; an empty TO empties the cell."""
+    result: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, colon, rest = item.partition(":")
+        source, equals, target = rest.rpartition("=")
+        wanted = ALIASES.get(normalise_header(name), normalise_header(name))
+        if not colon or not equals or not source.strip():
+            raise Invalid(f"--map-value needs FIELD:FROM=TO (e.g. 'stage:New=Lead'), not '{item}'")
+        if wanted not in VALUE_FIELDS:
+            raise Invalid(f"--map-value {item}: '{name.strip()}' is not a field with named values; "
+                          f"fields: {', '.join(VALUE_FIELDS)}")
+        result.setdefault(wanted, {})[fold(source)] = target.strip()
+    return result
+
+
+# ---------------------------------------------------------------- dates as exports write them
+
+# a time after the date, as CRM exports add it: 10:00, T10:00:00Z, 10:00:00.123+02:00, 3:15 PM
+_TIME_TAIL = re.compile(
+    r"(?:[T ]|\s+)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_NUMERIC = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})$")
+
+
+def date_part(text: str) -> str:
+    """'2026-12-01 10:00', '2026-12-01T10:00:00Z', '01/12/2026 10:00 +02:00' -> the date as written."""
+    return _TIME_TAIL.sub("", text.strip(), count=1) if ":" in text else text.strip()
+
+
+def slash_order(text: str) -> str | None:
+    """What one slash date says about its column: 'dmy' (25/12/2026), 'mdy' (12/25/2026), '' when it could
+    be either (01/12/2026), None when it is no two-way slash date (ISO, words, year first)."""
+    match = _NUMERIC.match(date_part(text))
+    if match is None or match.group(2) != "/" or len(match.group(1)) == 4:
+        return None
+    first, second = int(match.group(1)), int(match.group(3))
+    if first > 12 >= second:
+        return "dmy"
+    if second > 12 >= first:
+        return "mdy"
+    return ""
+
+
+@dataclass
+class DateOrderScan:
+    """The first pass over a file: which order each date column's slash dates are in.
+
+    A value with a day above 12 decides its column; a column where every slash date could be either way
+    is read day-first (the Dutch order) and named in one warning.
+    """
+
+    seen: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)  # field -> order -> (line, text)
+
+    def see(self, name: str, line: int, text: str) -> None:
+        order = slash_order(text) if "/" in text else None
+        if order is not None:
+            self.seen.setdefault(name, {}).setdefault(order, (line, text.strip()))
+
+    def decided(self, headers: dict[str, str]) -> tuple[dict[str, str], str | None]:
+        """({field: order}, the warning or None); `headers` names each field's column for messages."""
+        orders: dict[str, str] = {}
+        guessed: list[str] = []
+        for name, found in self.seen.items():
+            if "dmy" in found and "mdy" in found:
+                (day_line, day_text), (month_line, month_text) = found["dmy"], found["mdy"]
+                raise Invalid(
+                    f"column '{headers[name]}' mixes day-first dates (line {day_line}: '{day_text}') and "
+                    f"month-first dates (line {month_line}: '{month_text}'); fix the file or give "
+                    f"--date-format dmy|mdy"
+                )
+            orders[name] = "mdy" if "mdy" in found else "dmy"
+            if "dmy" not in found and "mdy" not in found:
+                guessed.append(name)
+        if not guessed:
+            return orders, None
+        columns = ", ".join(f"'{headers[name]}'" for name in guessed)
+        return orders, (
+            f"dates in column {columns} such as '{self.seen[guessed[0]][''][1]}' could be day-first or "
+            f"month-first; they were read day-first. Give --date-format dmy|mdy|ymd to settle it."
+        )
+
+
+def read_date(text: str, order: str, today: dt.date) -> dt.date:
+    """A date cell: date-times as their date; d/m/y numbers in `order` (dmy, mdy or ymd); else parse_date."""
+    raw = date_part(text)
+    match = _NUMERIC.match(raw)
+    if match is None:
+        return parse_date(raw, today)
+    first, separator, middle, last = match.groups()
+    if len(first) == 4 and separator == "-":  # ISO
+        return parse_date(raw, today)
+    if len(first) == 4 or order == "ymd":
+        year, month, day = first, middle, last
+    elif order == "mdy":
+        month, day, year = first, middle, last
+    else:
+        day, month, year = first, middle, last
+    if len(year) != 4:
+        raise Invalid(f"cannot read date '{text.strip()}'; write the year with four digits")
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError as exc:
+        hint = "" if order == "ymd" else f" (read as {'month-first' if order == 'mdy' else 'day-first'})"
+        raise Invalid(f"invalid date '{text.strip()}'{hint}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Mapping:
     """Which cell index fills which field, and which columns are left out."""
@@ -64,19 +184,35 @@ class Mapping:
     header_count: int = 0
 
 
-def build_mapping(headers: list[str], maps: dict[str, str], defaults: dict[str, str | None]) -> Mapping:
-    """Map headers to fields: explicit --map first, then headers named like a field (case-insensitively)."""
+def build_mapping(
+    headers: list[str], maps: dict[str, str], defaults: dict[str, str | None], skip: list[str] = (),
+    key: str | None = None,
+) -> Mapping:
+    """Map headers to fields: explicit --map (and --key) first, then headers named like a field
+    (case-insensitively); --skip columns fill nothing."""
     normalised = [normalise_header(h) for h in headers]
     seen: dict[str, int] = {}
     for index, name in enumerate(normalised):
         if name and name in seen:
             raise Invalid(f"the header has column '{headers[index].strip()}' twice")
         seen[name] = index
+    listing = ", ".join(h.strip() for h in headers)
     for column in maps:
         if column not in seen:
-            raise Invalid(
-                f"--map: no column '{column}' in the header; columns: {', '.join(h.strip() for h in headers)}"
-            )
+            raise Invalid(f"--map: no column '{column}' in the header; columns: {listing}")
+    skipped = set()
+    for column in skip:
+        if normalise_header(column) not in seen:
+            raise Invalid(f"--skip: no column '{column.strip()}' in the header; columns: {listing}")
+        skipped.add(seen[normalise_header(column)])
+    maps = dict(maps)
+    if key is not None:
+        if normalise_header(key) not in seen:
+            raise Invalid(f"--key: no column '{key.strip()}' in the header; columns: {listing}")
+        if seen[normalise_header(key)] in skipped:
+            raise Invalid(f"--key {key.strip()}: that column is also given to --skip")
+        maps = {column: target for column, target in maps.items() if target != "external_key"}
+        maps[normalise_header(key)] = "external_key"
     columns: dict[str, int] = {}
     for column, target in maps.items():
         if target in columns:
@@ -84,7 +220,7 @@ def build_mapping(headers: list[str], maps: dict[str, str], defaults: dict[str, 
         columns[target] = seen[column]
     ignored: list[str] = []
     for index, name in enumerate(normalised):
-        if index in columns.values():
+        if index in columns.values() or index in skipped:
             continue
         target = ALIASES.get(name, name)
         if target in FIELDS and target not in columns:
@@ -109,6 +245,7 @@ class StageInfo:
     name: str
     auto_status: str | None
     type_ids: frozenset[int]
+    archived: bool = False  # no open deal may be in it; deals closed from it keep it
 
 
 @dataclass
@@ -145,6 +282,8 @@ class ImportRow:
     notes: str | None
     created: str
     closed: str | None
+    external_key: str | None = None
+    line: int = 0  # where it is in the file, for messages about the row as a whole
 
 
 def unquote_formula(cell: str) -> str:
@@ -154,6 +293,16 @@ def unquote_formula(cell: str) -> str:
     return cell
 
 
+def _stripped(_name: str, cell: str) -> str:
+    return cell.strip()
+
+
+def _alike(text: str, name: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, text.casefold(), name.casefold()).ratio() >= 0.6
+
+
 def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int, str]:
     found = table.get(fold(name))
     if found is None:
@@ -161,17 +310,41 @@ def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int
     return found
 
 
-class RowParser:
-    """Validates rows against one setup, one mapping and the defaults; `parse` raises Invalid with the line."""
+class _Unknown(Exception):
+    """A cell names something the setup does not have: collected, reported with all the others at the end."""
 
-    def __init__(self, names: Names, mapping: Mapping, defaults: dict[str, str | None], today: dt.date):
+
+@dataclass
+class UnknownValue:
+    text: str
+    rows: int
+    first_line: int
+
+
+class RowParser:
+    """Validates rows against one setup, one mapping and the defaults.
+
+    `parse` raises Invalid with the line for a bad row; a row naming an unknown stage, owner, type,
+    source, status or reason returns None and is counted in `unknown`, so that one error (`unknown_error`)
+    can list every unknown value of the file at once.
+    """
+
+    def __init__(
+        self, names: Names, mapping: Mapping, defaults: dict[str, str | None], today: dt.date,
+        value_maps: dict[str, dict[str, str]] | None = None, date_orders: dict[str, str] | None = None,
+    ):
         self.names = names
         self.mapping = mapping
         self.today = today
         self.width = max(mapping.columns.values()) + 1
         self.items = sorted(mapping.columns.items(), key=lambda item: item[1])
-        self._dates: dict[str, dt.date] = {}  # exports repeat dates and amounts: parse each text once
+        self.value_maps = value_maps or {}
+        self.date_orders = date_orders or {}
+        self.unknown: dict[str, dict[str, UnknownValue]] = {}  # field -> casefolded text -> where seen
+        self._line = 0
+        self._dates: dict[tuple[str, str], dt.date] = {}  # exports repeat dates and amounts: parse each text once
         self._money: dict[str, int] = {}
+        self._check_value_maps()
         # defaults are resolved once: an unknown --type is refused before any row is read
         self.default_type = _named(names.business_types, "business type", defaults["business_type"]) \
             if defaults.get("business_type") else None
@@ -179,17 +352,91 @@ class RowParser:
         self.default_owner = _named(names.users, "user", defaults["owner"]) if defaults.get("owner") else None
         self.default_stage = self._stage(defaults["stage"]) if defaults.get("stage") else None
 
+    def _valid(self, name: str) -> list[str]:
+        """The names a field's cells may hold, for messages."""
+        names = self.names
+        if name == "stage":
+            return list(names.stage_names)
+        if name == "status":
+            return ["open", "won", "lost"]
+        if name == "reason":
+            return list(dict.fromkeys(text for _, text in names.reasons.values()))
+        table = {"owner": names.users, "business_type": names.business_types, "source": names.sources}[name]
+        return [n for _, n in table.values()]
+
+    def _check_value_maps(self) -> None:
+        for name, pairs in self.value_maps.items():
+            valid = self._valid(name)
+            folded = {fold(v) for v in valid}
+            for target in pairs.values():
+                if target and fold(target) not in folded:
+                    raise Invalid(f"--map-value: {unknown_name(name.replace('_', ' '), target, valid)}")
+
+    def _mapped(self, name: str, cell: str) -> str:
+        text = cell.strip()
+        pairs = self.value_maps.get(name)
+        if pairs and fold(text) in pairs:
+            return pairs[fold(text)]
+        return text
+
+    def _miss(self, name: str, text: str) -> _Unknown:
+        seen = self.unknown.setdefault(name, {})
+        found = seen.get(fold(text))
+        if found is None:
+            seen[fold(text)] = UnknownValue(text, 1, self._line)
+        else:
+            found.rows += 1
+        return _Unknown()
+
+    def _lookup(self, name: str, table: dict[str, tuple[int, str]], text: str) -> tuple[int, str]:
+        found = table.get(fold(text))
+        if found is None:
+            raise self._miss(name, text)
+        return found
+
     def _stage(self, name: str) -> StageInfo:
         found = self.names.stages.get(fold(name))
         if found is None:
             raise unknown_name("stage", name.strip(), self.names.stage_names)
         return found
 
-    def parse(self, line: int, cells: list[str]) -> ImportRow:
+    def _cell_stage(self, text: str) -> StageInfo:
+        found = self.names.stages.get(fold(text))
+        if found is None:
+            raise self._miss("stage", text)
+        return found
+
+    def parse(self, line: int, cells: list[str]) -> ImportRow | None:
+        """The row validated, or None when it names unknown values (see `unknown`)."""
+        self._line = line
         try:
             return self._parse(cells)
-        except SalesSelectError as exc:  # unknown names are NotFound: reported the same way, with the line
+        except _Unknown:
+            return None
+        except SalesSelectError as exc:
             raise Invalid(f"line {line}: {exc}") from None
+
+    def unknown_error(self, file: str) -> Invalid | None:
+        """One error naming every unknown value per field (rows, first line), the valid names and the
+        --map-value options to add; None when every value was known."""
+        if not self.unknown:
+            return None
+        parts, options = [], []
+        for name in VALUE_FIELDS:
+            values = sorted(self.unknown.get(name, {}).values(), key=lambda v: v.first_line)
+            if not values:
+                continue
+            valid = self._valid(name) if name == "status" else closest_first(values[0].text, self._valid(name))
+            listed = ", ".join(
+                f"'{v.text}' ({v.rows:,} row{'s' if v.rows != 1 else ''}, "
+                f"{'first ' if v.rows != 1 else ''}line {v.first_line})" for v in values
+            )
+            parts.append(f"unknown {name.replace('_', ' ')} {listed}; valid: {', '.join(valid) or 'none yet'}")
+            for value in values:
+                likely = closest_first(value.text, valid)[:1]
+                target = likely[0] if likely and _alike(value.text, likely[0]) else name.upper()
+                options.append(f"--map-value '{name}:{value.text}={target}'")
+        return Invalid(f"{file}: {' | '.join(parts)}. Nothing was imported; add {' '.join(options)}")
 
     def _parse(self, cells: list[str]) -> ImportRow:
         extra = self.mapping.header_count
@@ -201,39 +448,68 @@ class RowParser:
         get = {name: cells[index][1:] if cells[index][:1] == "'" and cells[index][1:2] in FORMULA_STARTS
                and len(cells[index]) > 1 else cells[index] for name, index in self.items}
         names = self.names
+        mapped = self._mapped if self.value_maps else _stripped
         title = clean_name(get["title"], "title")
         company = clean_name(get["company"], "company")
-        type_cell = get.get("business_type", "").strip()
-        if type_cell:
-            type_id, type_name = _named(names.business_types, "business type", type_cell)
-        elif self.default_type:
-            type_id, type_name = self.default_type
-        else:
-            raise Invalid("business type is empty (give --type for empty cells)")
-        source_cell = get.get("source", "").strip()
-        if source_cell:
-            source_id = _named(names.sources, "source", source_cell)[0]
-        elif self.default_source:
-            source_id = self.default_source[0]
-        else:
-            raise Invalid("source is empty (give --source for empty cells)")
-        owner_cell = get.get("owner", "").strip()
-        owner_id = _named(names.users, "user", owner_cell)[0] if owner_cell else self.default_owner[0]
+        missing = False
+        type_cell = mapped("business_type", get.get("business_type", ""))
+        type_id = type_name = None
+        try:
+            if type_cell:
+                type_id, type_name = self._lookup("business_type", names.business_types, type_cell)
+            elif self.default_type:
+                type_id, type_name = self.default_type
+            else:
+                raise Invalid("business type is empty (give --type for empty cells)")
+        except _Unknown:
+            missing = True
+        source_cell = mapped("source", get.get("source", ""))
+        source_id = None
+        try:
+            if source_cell:
+                source_id = self._lookup("source", names.sources, source_cell)[0]
+            elif self.default_source:
+                source_id = self.default_source[0]
+            else:
+                raise Invalid("source is empty (give --source for empty cells)")
+        except _Unknown:
+            missing = True
+        owner_cell = mapped("owner", get.get("owner", ""))
+        owner_id = None
+        try:
+            owner_id = self._lookup("owner", names.users, owner_cell)[0] if owner_cell else self.default_owner[0]
+        except _Unknown:
+            missing = True
+        stage_cell = mapped("stage", get.get("stage", ""))
+        stage = None
+        try:
+            stage = self._cell_stage(stage_cell) if stage_cell else self.default_stage
+        except _Unknown:
+            missing = True
+        from_cell = mapped("stage", get.get("closed_from", ""))
+        try:
+            if from_cell:
+                self._cell_stage(from_cell)
+        except _Unknown:
+            missing = True
+        status_cell = mapped("status", get.get("status", ""))
+        if status_cell and status_cell.lower() not in ("open", "won", "lost"):
+            raise self._miss("status", status_cell)
+        if missing:
+            raise _Unknown()
         type_stages = names.type_stages.get(type_id, [])
-        stage_cell = get.get("stage", "").strip()
-        stage = self._stage(stage_cell) if stage_cell else self.default_stage
         if stage is not None and type_id not in stage.type_ids:
             raise Invalid(
                 f"stage '{stage.name}' is not a stage of business type '{type_name}'; "
                 f"valid: {', '.join(s.name for s in type_stages) or 'none'}"
             )
-        status = self._status(get.get("status", ""), stage)
-        reason_id, reason = self._reason(get.get("reason", ""), status)
-        stage, closed_from = self._closing_stage(status, stage, get.get("closed_from", ""), type_id, type_name)
+        status = self._status(status_cell, stage)
+        reason_id, reason = self._reason(mapped("reason", get.get("reason", "")), status)
+        stage, closed_from = self._closing_stage(status, stage, from_cell, type_id, type_name)
         value_cell = get.get("value", "").strip()
         value_cents = self._cents(value_cell) if value_cell else 0
         close_cell = get.get("expected_close", "").strip()
-        expected_close = self._date(close_cell).isoformat() if close_cell else None
+        expected_close = self._date(close_cell, "expected_close").isoformat() if close_cell else None
         created = self._past_date(get.get("created", ""), "created") or self.today
         closed = self._past_date(get.get("closed", ""), "closed")
         if status == "open":
@@ -250,6 +526,7 @@ class RowParser:
             vacancy=clean_text(get.get("vacancy", ""), "vacancy"),
             notes=clean_text(get.get("notes", ""), "notes", multiline=True),
             created=created.isoformat(), closed=closed.isoformat() if closed else None,
+            external_key=clean_text(get.get("external_key", ""), "external key"), line=self._line,
         )
 
     def _status(self, cell: str, stage: StageInfo | None) -> str:
@@ -279,7 +556,7 @@ class RowParser:
             if (fold(text), other) in self.names.reasons:
                 raise Invalid(f"reason '{text}' is a {other} reason, not a {status} reason; "
                               f"{status} reasons: {', '.join(valid) or 'none'}")
-            raise unknown_name(f"{status} reason", text, valid)
+            raise self._miss("reason", text)
         return found
 
     def _closing_stage(
@@ -287,12 +564,12 @@ class RowParser:
     ) -> tuple[StageInfo, StageInfo | None]:
         """The stage the opportunity sits in and, when closed, the stage it was closed from."""
         type_stages = self.names.type_stages.get(type_id, [])
-        open_stages = [s for s in type_stages if s.auto_status is None]
-        closed_from = self._stage(from_cell) if from_cell.strip() else None
+        open_stages = [s for s in type_stages if s.auto_status is None and not s.archived]
+        closed_from = self._cell_stage(from_cell.strip()) if from_cell.strip() else None
         if closed_from is not None:
             if status == "open":
                 raise Invalid("closed_from given for an open opportunity")
-            if type_id not in closed_from.type_ids or closed_from.auto_status is not None:
+            if type_id not in closed_from.type_ids or closed_from.auto_status is not None:  # archived is fine here
                 raise Invalid(f"closed_from '{closed_from.name}' is not an open stage of business type "
                               f"'{type_name}'; valid: {', '.join(s.name for s in open_stages) or 'none'}")
         if status == "open":
@@ -302,6 +579,9 @@ class RowParser:
                 return open_stages[0], None
             if stage.auto_status is not None:  # only reachable through a --stage default
                 raise Invalid(f"stage '{stage.name}' marks opportunities {stage.auto_status}; the status is open")
+            if stage.archived:
+                raise Invalid(f"stage '{stage.name}' is archived: no open deal can be in it; "
+                              f"valid: {', '.join(s.name for s in open_stages) or 'none'}")
             return stage, None
         auto = [s for s in type_stages if s.auto_status == status]
         if stage is None:
@@ -318,15 +598,20 @@ class RowParser:
             return (auto[0] if len(auto) == 1 else stage), stage
         return stage, closed_from
 
-    def _date(self, text: str) -> dt.date:
-        value = self._dates.get(text)
+    def _date(self, text: str, name: str) -> dt.date:
+        order = self.date_orders.get(name, "dmy")
+        value = self._dates.get((text, order))
         if value is None:
-            value = self._dates[text] = parse_date(text, self.today)
+            if len(self._dates) >= CACHE_LIMIT:  # memory stays flat on files with ever new values
+                self._dates.clear()
+            value = self._dates[(text, order)] = read_date(text, order, self.today)
         return value
 
     def _cents(self, text: str) -> int:
         value = self._money.get(text)
         if value is None:
+            if len(self._money) >= CACHE_LIMIT:
+                self._money.clear()
             value = self._money[text] = parse_money(text)
         return value
 
@@ -334,7 +619,7 @@ class RowParser:
         text = cell.strip()
         if not text:
             return None
-        value = self._date(text)
+        value = self._date(text, what)
         if value > self.today:
             raise Invalid(f"{what} date {value.isoformat()} is in the future")
         return value

@@ -1,4 +1,4 @@
-"""What is SQLite-specific, in one place: connecting, fold(), and how a transaction begins.
+"""What is SQLite-specific, in one place: connecting, fold(), how a transaction begins, and backups.
 
 Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where fold() is Python's
 str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A second backend
@@ -55,10 +55,54 @@ def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+def set_cache(conn: sqlite3.Connection, mib: int) -> None:
+    """Let this connection keep at most `mib` MiB of pages (and sort in as much) from now on: one-pass
+    bulk steps stay small in memory."""
+    conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
+
+
+def days_between(later: str, earlier: str) -> str:
+    """SQL for the whole days from `earlier` to `later` (ISO date expressions or parameters)."""
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
 def begin(write: bool) -> str:
     """The statement that opens a command's transaction: writes take the single-writer lock at once
     (several writers queue on the busy timeout instead of failing); reads do not lock."""
     return "BEGIN IMMEDIATE" if write else "BEGIN"
+
+
+def backup(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the open database at `target`, taken while others keep writing: SQLite's
+    online backup API in one step reads one snapshot. Written beside `target` and linked into place, so
+    an existing file is never overwritten (not even one made meanwhile) and a failure leaves nothing.
+    (A PostgreSQL backend answers this with "use pg_dump".)"""
+    import os
+    import tempfile
+
+    from salesselect_cli.errors import Conflict, DatabaseProblem
+
+    if os.path.lexists(target):
+        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        copy = sqlite3.connect(temporary)
+        try:
+            conn.backup(copy)  # pages=-1: the whole file in one step, so one snapshot
+        finally:
+            copy.close()
+        os.link(temporary, target)
+    except FileExistsError:
+        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)") from None
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        os.unlink(temporary)
 
 
 def data_version(conn: sqlite3.Connection) -> int:

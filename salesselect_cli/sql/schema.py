@@ -291,6 +291,15 @@ def m021_stage_archived(db):
     db.execute("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))")
 
 
+# A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
+# of the same export updates the deals it made instead of adding them again.
+@migration
+def m030_external_keys(db):
+    db.execute("ALTER TABLE opportunities ADD COLUMN external_key TEXT")
+    db.execute("CREATE UNIQUE INDEX idx_opportunities_external_key ON opportunities(source_id, external_key) "
+               "WHERE external_key IS NOT NULL")
+
+
 def migrations_set():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations
