@@ -7,12 +7,12 @@ from enum import Enum
 from typing import Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -62,7 +62,14 @@ def _lang_option(args: list[str]) -> str | None:
     return None
 
 
-_help_spoken = False
+_help_spoken = False  # help has been translated in this process: English must be put back
+_help_wanted = False  # this run shows help: only then are help texts translated
+
+
+def i18n_dutch() -> bool:
+    from salesselect_cli.i18n import dutch
+
+    return dutch()
 
 
 def _speak_help(command) -> None:
@@ -81,8 +88,71 @@ def _speak_help(command) -> None:
         _speak_help(sub)
 
 
+# Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the
+# line `salesselect --help` shows). Only the invoked one is imported and built; tests check the lines.
+COMMANDS = {
+    "init": ("config", "init", N_("Create the database; you become its first key user and the module is switched on.")),
+    "board": ("board", "board",
+              N_("Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
+    "import": ("io", "import_", N_("Import opportunities from CSV: all rows or none.")),
+    "export": ("io", "export",
+               N_("Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.")),
+    "backup": ("io", "backup", N_("Copy the whole database to FILE: a consistent snapshot, even while others keep working.")),
+    "config": ("config", "app", N_("Set up the agency: the five settings lists and the module switch.")),
+    "user": ("user", "app", N_("Manage users and key users (key users only).")),
+    "opp": ("opp", "app", N_("Opportunities (sales items): the deals in the pipeline.")),
+    "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
+    "report": ("report", "app",
+               N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
+    "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
+}
+
+
+def load_command(name: str):
+    """Import the module of one top-level command and build its click command (a group for a sub-app)."""
+    module_name, attribute, _summary = COMMANDS[name]
+    # __import__ rather than importlib.import_module: only the former shows in `python -X importtime`
+    module = __import__(f"salesselect_cli.commands.{module_name}", fromlist=[attribute])
+    target = getattr(module, attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(add_completion=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
+
 class SalesSelectGroup(TyperGroup):
-    """Runs every command; domain and database errors become `Error: ...` and an exit code."""
+    """Runs every command; domain and database errors become `Error: ...` and an exit code.
+
+    Lazy: `--help` lists every command from COMMANDS without importing one; running a command
+    imports and builds that one only (start-up time is a feature).
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return TyperCommand(name=cmd_name, short_help=_(COMMANDS[cmd_name][2]))
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        if _help_wanted and (_help_spoken or i18n_dutch()):
+            _speak_help(self.commands[cmd_name])
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def main(self, args=None, *rest, **options):
         import sys
@@ -91,7 +161,9 @@ class SalesSelectGroup(TyperGroup):
         from salesselect_cli import i18n
 
         i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
-        if (i18n.dutch() or _help_spoken) and (len(args) <= 1 or "-h" in args or "--help" in args):
+        global _help_wanted
+        _help_wanted = len(args) <= 1 or "-h" in args or "--help" in args
+        if _help_wanted and (i18n.dutch() or _help_spoken):
             _speak_help(self)
         problem = _bad_encoding(args)
         if problem:
@@ -180,23 +252,6 @@ def root(
     i18n.configure(lang.value if lang else None)
     opts = options(ctx)
     opts.db, opts.user = db, user
-
-
-def _register() -> None:
-    from salesselect_cli.commands import board, config, followup, io, opp, report, user, workflow
-
-    app.command("init")(config.init)
-    app.add_typer(config.app, name="config")
-    app.add_typer(user.app, name="user")
-    app.add_typer(opp.app, name="opp")
-    app.add_typer(followup.app, name="followup")
-    board.register(app)
-    app.add_typer(report.app, name="report")
-    app.add_typer(workflow.app, name="workflow")
-    io.register(app)
-
-
-_register()
 
 
 def run() -> None:

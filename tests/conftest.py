@@ -31,6 +31,7 @@ def isolated(tmp_path, monkeypatch):
     for name in ("SALESSELECT_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English, whatever the machine speaks
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     return tmp_path
 
 

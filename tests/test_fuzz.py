@@ -18,6 +18,7 @@ import enum
 import typing
 
 import pytest
+from typer._click import types as typer_click_types
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -38,7 +39,8 @@ NEVER_HOSTILE = {"search", "output"}  # a search for any text is fine; an output
 
 
 def _commands(group, prefix: tuple[str, ...] = ()):
-    for name, command in sorted(group.commands.items()):
+    for name in sorted(group.list_commands(None)):  # the group API: the root builds its commands lazily
+        command = group.get_command(None, name)
         if hasattr(command, "commands"):  # a group (Typer's own click, not the installed one)
             yield from _commands(command, prefix + (name,))
         else:
@@ -46,19 +48,28 @@ def _commands(group, prefix: tuple[str, ...] = ()):
 
 
 def _annotation(param):
-    """The parameter's Python type, Optional[...] and List[...] unwrapped."""
-    annotation = param.type_descriptor.annotation
+    """The parameter's Python type, Optional[...] and List[...] unwrapped (typer 0.29 keeps it), else None."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None:
+        return None
+    annotation = descriptor.annotation
     while typing.get_args(annotation):
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     return annotation
 
 
 def _is_int(param) -> bool:
-    return _annotation(param) is int
+    annotation = _annotation(param)
+    if annotation is None:  # typer 0.26-0.28: the click type says it
+        return isinstance(param.type, typer_click_types.IntParamType)
+    return annotation is int
 
 
 def _choices(param) -> list[str] | None:
     annotation = _annotation(param)
+    if annotation is None:
+        choices = getattr(param.type, "choices", None)
+        return [getattr(choice, "value", choice) for choice in choices] if choices else None
     return [member.value for member in annotation] if isinstance(annotation, type) and issubclass(annotation, enum.Enum) else None
 
 

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import TODAY, add_opp
 
 TRIGGERS = ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity")
+DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m016, on stage_visits itself
 
 
 def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
@@ -45,13 +46,14 @@ def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
             ended = after[0][:10] if after else None
             outcome = None if after is None else ("moved" if after[2] == "S" else after[2])
             next_stage = after[3] if after and after[2] == "S" else None
-            visits.append((opp, to_id, at[:10], ended, outcome, next_stage, *opportunities[opp]))
+            days = (dt.date.fromisoformat(ended) - dt.date.fromisoformat(at[:10])).days if ended else None
+            visits.append((opp, to_id, at[:10], ended, days, outcome, next_stage, *opportunities[opp]))
     return sorted(visits, key=repr)
 
 
 def maintained(conn: sqlite3.Connection) -> list[tuple]:
     rows = conn.execute(
-        """SELECT opportunity_id, stage_id, entered, ended, outcome, next_stage_id,
+        """SELECT opportunity_id, stage_id, entered, ended, days, outcome, next_stage_id,
                   status, business_type_id, owner_id, source_id FROM stage_visits"""
     )
     return sorted((tuple(row) for row in rows), key=repr)
@@ -119,7 +121,7 @@ def test_visits_follow_every_write(mixed):
     conn.close()
 
     def of(title: str) -> list[tuple]:
-        return [(v[1], v[4], v[5]) for v in visits if v[0] == ids[title]]
+        return [(v[1], v[5], v[6]) for v in visits if v[0] == ids[title]]
 
     assert sorted(of("A"), key=repr) == sorted([
         (stage["Lead"], "moved", stage["Introduction"]),  # a stage removed since: its visits stay as they were
@@ -139,11 +141,11 @@ def test_visits_follow_every_write(mixed):
         (stage["Lead"], "moved", stage["Introduction"]), (stage["Introduction"], "moved", stage["Lead"]),
         (stage["Lead"], None, None),
     ], key=repr)
-    assert {v[6:] for v in visits if v[0] == ids["B"]} == {
+    assert {v[7:] for v in visits if v[0] == ids["B"]} == {
         ("open", ids_of["business_types"]["Staffing"], ids_of["users"]["kim"], ids_of["sources"]["Referral"])
     }
-    assert {v[6] for v in visits if v[0] == ids["A"]} == {"won"}
-    assert not any(v[7] == 2 for v in visits)  # no visit left of the removed Agencies type (id 2)
+    assert {v[7] for v in visits if v[0] == ids["A"]} == {"won"}
+    assert not any(v[8] == 2 for v in visits)  # no visit left of the removed Agencies type (id 2)
 
 
 def test_migration_backfills_what_the_triggers_keep(mixed, ok):
@@ -153,23 +155,24 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
     for trigger in TRIGGERS:
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("DROP TABLE stage_visits")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_stage_visits'")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m003_stage_visits', 'm016_stage_visit_days')")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
-    ok("report", "stages")  # reopening applies m003 again
+    ok("report", "stages")  # reopening applies m003 and m016 again
     assert check(path) == before
     conn = sqlite3.connect(path)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%stage_visits%'")}
     conn.close()
-    assert names == {"stage_visits", "idx_stage_visits_report", "idx_stage_visits_opportunity", *TRIGGERS}
+    assert names == {"stage_visits", "idx_stage_visits_funnel", "idx_stage_visits_open", "idx_stage_visits_opportunity",
+                     *TRIGGERS, *DAYS_TRIGGERS}
 
 
 def test_the_demo_keeps_its_visits(ok, tmp_path):
     ok("init", "--demo")
     visits = check(tmp_path / "sales.db")
     assert len(visits) > 100
-    assert {v[4] for v in visits} == {None, "moved", "won", "lost"}
+    assert {v[5] for v in visits} == {None, "moved", "won", "lost"}
 
 
 def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
@@ -195,3 +198,60 @@ def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
     conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
     outcomes = conn.execute("SELECT outcome FROM stage_visits WHERE opportunity_id = ? ORDER BY id", [b]).fetchall()
     assert outcomes == [("moved",), (None,)]
+
+
+def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
+    """ImportRow.path (the benchmark's generator): one history row per stage entered; visits follow them."""
+    from salesselect_cli.rules.importing import ImportRow
+    from salesselect_cli.store import Store, open_connection
+
+    path = tmp_path / "sales.db"
+    store = Store(open_connection(path), path, TODAY, "anna")
+    try:
+        with store.transaction(True):
+            names = store.import_names()
+            stage = names.stages.__getitem__
+            row = ImportRow(
+                title="Path", company="Acme", contact=None, business_type_id=names.business_types["staffing"][0],
+                stage=stage("lost"), source_id=names.sources["google"][0], value_cents=0, expected_close=None,
+                owner_id=names.users["anna"][0], status="lost", reason_id=names.reasons[("too expensive", "lost")][0],
+                reason="Too expensive", closed_from=stage("proposal"), vacancy=None, notes=None,
+                created="2026-10-01", closed="2026-10-20",
+                path=(("2026-10-01", stage("lead")), ("2026-10-04", stage("introduction")),
+                      ("2026-10-11", stage("proposal"))),
+            )
+            result = store.import_opportunities([row])
+            first_id, count = result.first_id, result.added
+    finally:
+        store.close()
+    assert count == 1
+    visits = [(v[1], v[2], v[4], v[5]) for v in check(path) if v[0] == first_id]  # stage, entered, days, outcome
+    ids = dict(sqlite3.connect(path).execute("SELECT name, id FROM stages").fetchall())
+    assert sorted(visits) == sorted([
+        (ids["Lead"], "2026-10-01", 3, "moved"), (ids["Introduction"], "2026-10-04", 7, "moved"),
+        (ids["Proposal"], "2026-10-11", 9, "moved"), (ids["Lost"], "2026-10-20", 0, "lost"),
+    ])
+
+
+def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
+    """m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
+    the ones under way from the partial idx_stage_visits_open."""
+    from salesselect_cli.model import OpportunityFilter
+    from salesselect_cli.store import Store, open_connection
+
+    path = tmp_path / "sales.db"
+    store = Store(open_connection(path), path, TODAY, "anna")
+    statements: list[str] = []
+    try:
+        store.conn.set_trace_callback(statements.append)
+        with store.transaction(False):
+            store.report_stages(OpportunityFilter(status=None), TODAY.replace(month=1, day=1), TODAY)
+        store.conn.set_trace_callback(None)
+        sql = next(s for s in statements if "FROM stage_visits" in s)
+        plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    finally:
+        store.close()
+    reads = [line for line in plan if "stage_visits" in line or line.startswith("SEARCH v") or line.startswith("SCAN v")]
+    assert any("idx_stage_visits_funnel (ANY(stage_id) AND ANY(days)" in line for line in reads), plan
+    assert any("idx_stage_visits_open (entered>? AND entered<?)" in line for line in reads), plan
+    assert not any(line.startswith("SCAN v") for line in reads), plan

@@ -15,10 +15,6 @@ INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --li
 EXPORT_KINDS = {".svg": "svg", ".html": "html", ".htm": "html"}
 
 
-def register(app: typer.Typer) -> None:
-    app.command("board")(board)
-
-
 def board(
     ctx: typer.Context,
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type (its stages are the columns)."),

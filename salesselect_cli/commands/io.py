@@ -34,11 +34,6 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
-def register(app: typer.Typer) -> None:
-    """Add the top-level `import` and `export` commands."""
-    app.command("import")(import_)
-    app.command("export")(export)
-    app.command("backup")(backup)
 
 
 # ---------------------------------------------------------------- import

@@ -284,6 +284,9 @@ class ImportRow:
     closed: str | None
     external_key: str | None = None
     line: int = 0  # where it is in the file, for messages about the row as a whole
+    # The open stages it went through, each with the day it entered it: the first is where it was created, the
+    # last is closed_from (or its stage). Empty (a CSV row): created straight into that stage.
+    path: tuple[tuple[str, StageInfo], ...] = ()
 
 
 def unquote_formula(cell: str) -> str:

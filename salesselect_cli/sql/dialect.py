@@ -1,4 +1,5 @@
-"""What is SQLite-specific, in one place: connecting, fold(), how a transaction begins, and backups.
+"""What is SQLite-specific, in one place: connecting, fold(), date arithmetic, planner statistics,
+backups, and how a transaction begins.
 
 Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where fold() is Python's
 str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A second backend
@@ -62,8 +63,25 @@ def set_cache(conn: sqlite3.Connection, mib: int) -> None:
 
 
 def days_between(later: str, earlier: str) -> str:
-    """SQL for the whole days from `earlier` to `later` (ISO date expressions or parameters)."""
+    """SQL for the whole days from date `earlier` to date `later` (two ISO 'YYYY-MM-DD' expressions)."""
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def index_shape(table: str, index: str, stat: str) -> list[str]:
+    """Statements telling the query planner an index's shape (sqlite_stat1: rows, then rows per distinct
+    prefix). SQLite keeps no statistics unless asked; without them it cannot know that an index's leading
+    columns have few values and skip-scan it. `ANALYZE settings` (a tiny table) creates sqlite_stat1."""
+    return [
+        "ANALYZE settings",
+        f"DELETE FROM sqlite_stat1 WHERE tbl = '{table}' AND idx = '{index}'",
+        f"INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('{table}', '{index}', '{stat}')",
+    ]
+
+
+def indexed_by(index: str) -> str:
+    """Pin a query's table to one index (SQLite's `INDEXED BY`), where the plan is the point of the query
+    and another index could look cheaper to a planner without statistics."""
+    return f"INDEXED BY {index}"
 
 
 def begin(write: bool) -> str:

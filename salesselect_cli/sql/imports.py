@@ -10,7 +10,7 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.opportunities import OpportunityRoom
-from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_FROM_HISTORY
+from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
 
 
 @dataclass
@@ -122,7 +122,15 @@ class ImportRoom(OpportunityRoom):
                 row.external_key if keyed else None,
             ))
             entered = came_from or stage
-            history.append((ident, f"{row.created} {clock}", actor, "created", None, entered.name, None, entered.id))
+            if row.path:  # the stages it went through, then on as below from the last (`entered`)
+                previous = None
+                for day, step in row.path:
+                    history.append((ident, f"{day} {clock}", actor, "stage" if previous else "created",
+                                    previous.name if previous else None, step.name,
+                                    previous.id if previous else None, step.id))
+                    previous = step
+            else:
+                history.append((ident, f"{row.created} {clock}", actor, "created", None, entered.name, None, entered.id))
             if row.notes:
                 history.append((ident, f"{row.created} {clock}", actor, "note", None, row.notes, None, None))
             if row.status != "open":
@@ -138,7 +146,7 @@ class ImportRoom(OpportunityRoom):
         # stage_visits from the history sorts every new row: in 16 MiB, not in a 64 MiB cache on top of a
         # 64 MiB sorter (the pages freed by the smaller cache are what the sorter reuses)
         dialect.set_cache(self.conn, 16)
-        self.conn.execute(STAGE_VISITS_FROM_HISTORY.format(
+        self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
             event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}"))
         self.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id

@@ -11,6 +11,7 @@ from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
+from salesselect_cli.sql import dialect
 from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom
 
 
@@ -309,28 +310,35 @@ class ReportRoom(OpportunityRoom):
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
         opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
-        The visits come from stage_visits (m003), which the history triggers keep; positions and auto-select
-        are read now, as the stages are today.
+        The visits come from stage_visits (m003, days since m016), which the history triggers keep; positions
+        and auto-select are read now, as the stages are today.
         """
         where, params = self._report_scope(flt, "v")
         stage_where, stage_params = self._report_stages_scope(flt)
-        # `grouped` walks idx_stage_visits_report in order (no sort) and folds a period's visits into one row
-        # per day, stage, end and next stage; everything after works on those few rows.
+        period = self._day_range(start, end)
+        # `grouped` folds the period's visits into one row per stage, length in days, end, next stage and the
+        # deal's status now (COUNT alone is cheaper per visit than a SUM beside it): ended
+        # visits by skip-scanning idx_stage_visits_funnel in GROUP BY order (m016), the ones still under way
+        # (days NULL, counted up to today) from the small idx_stage_visits_open, both pinned: another index on the
+        # entry day looks cheaper to the planner and costs a sort of the whole period. The rest works on few rows.
         rows = self._all(
             f"""WITH grouped AS (
-                  SELECT v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id,
-                         COUNT(*) AS n, SUM(v.status = 'won') AS ended_won
-                    FROM stage_visits v
-                   WHERE v.entered >= ? AND v.entered < ? AND {where}
-                   GROUP BY v.entered, v.stage_id, v.ended, v.outcome, v.next_stage_id),
+                  SELECT v.stage_id, v.days, v.outcome, v.next_stage_id, v.status, COUNT(*) AS n
+                    FROM stage_visits v {dialect.indexed_by("idx_stage_visits_funnel")}
+                   WHERE v.entered >= ? AND v.entered < ? AND v.days IS NOT NULL AND {where}
+                   GROUP BY v.stage_id, v.days, v.outcome, v.next_stage_id, v.status
+                  UNION ALL
+                  SELECT v.stage_id, {dialect.days_between("?", "v.entered")}, NULL, NULL, v.status, COUNT(*)
+                    FROM stage_visits v {dialect.indexed_by("idx_stage_visits_open")}
+                   WHERE v.entered >= ? AND v.entered < ? AND v.days IS NULL AND {where}
+                   GROUP BY v.entered, v.stage_id, v.status),
                 visits AS (
-                  SELECT g.stage_id, g.n, g.ended_won,
+                  SELECT g.stage_id, g.n, CASE WHEN g.status = 'won' THEN g.n ELSE 0 END AS ended_won, g.days,
                          CASE WHEN g.outcome IS NULL THEN 'still'
                               WHEN g.outcome != 'moved' THEN g.outcome
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
                               WHEN ns.position > s.position THEN 'moved_on'
-                              ELSE 'moved_back' END AS outcome,
-                         CAST(julianday(COALESCE(g.ended, ?)) - julianday(g.entered) AS INTEGER) AS days
+                              ELSE 'moved_back' END AS outcome
                     FROM grouped g
                     JOIN stages s ON s.id = g.stage_id
                     LEFT JOIN stages ns ON ns.id = g.next_stage_id
@@ -364,6 +372,6 @@ class ReportRoom(OpportunityRoom):
                   FROM stages s LEFT JOIN per_stage p ON p.stage_id = s.id
                  WHERE p.entered IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
                  ORDER BY s.position""",
-            self._day_range(start, end) + params + [self.today.isoformat()] + stage_params,
+            period + params + [self.today.isoformat()] + period + params + stage_params,
         )
         return [dict(r) for r in rows]

@@ -6,6 +6,8 @@ once released. `connection.py` applies the pending ones when a file is opened.
 
 from __future__ import annotations
 
+from salesselect_cli.sql import dialect
+
 MIGRATION_SET = "salesselect"
 
 
@@ -263,6 +265,70 @@ def m004_bulk_load_and_lighter_indexes(db):
 def m005_workflow_env(db):
     # the environment variables (names) a workflow's run: hooks may see besides the event's own
     db.execute("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'")
+
+
+# Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
+# The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
+# first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
+# those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
+# idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
+# skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
+VISIT_DAYS = dialect.days_between("{ended}", "{entered}")
+
+STAGE_VISITS_WITH_DAYS_FROM_HISTORY = """
+INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, days, outcome, next_stage_id,
+                          status, business_type_id, owner_id, source_id)
+SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
+       """ + VISIT_DAYS.format(ended="substr(e.next_at, 1, 10)", entered="substr(e.at, 1, 10)") + """,
+       CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
+       CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
+       o.status, o.business_type_id, o.owner_id, o.source_id
+  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
+               LEAD(to_id) OVER w AS next_to_id
+          FROM (SELECT opportunity_id, id, at, to_id,
+                       CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
+                         AS kind
+                  FROM history WHERE {event} AND {which})
+        WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
+  JOIN opportunities o ON o.id = e.opportunity_id
+ WHERE e.kind = 'S'
+"""
+
+# The m003/m004 triggers end visits (UPDATE ... SET ended) and rebuild them (INSERT with ended); these follow.
+STAGE_VISIT_DAYS_TRIGGERS = (f"""
+CREATE TRIGGER stage_visits_days_ended AFTER UPDATE OF ended ON stage_visits
+WHEN new.ended IS NOT NULL
+BEGIN
+  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
+END""", f"""
+CREATE TRIGGER stage_visits_days_inserted AFTER INSERT ON stage_visits
+WHEN new.ended IS NOT NULL AND new.days IS NULL
+BEGIN
+  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
+END""")
+
+STAGE_VISITS_FUNNEL_INDEXES = """
+CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
+    business_type_id, owner_id, source_id);
+CREATE INDEX idx_stage_visits_open ON stage_visits(entered, stage_id, status, business_type_id, owner_id, source_id)
+    WHERE days IS NULL
+"""
+# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., status), (.., entered)...
+FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
+
+
+@migration
+def m016_stage_visit_days(db):
+    db.execute("ALTER TABLE stage_visits ADD COLUMN days INTEGER")
+    db.execute(f"UPDATE stage_visits SET days = {VISIT_DAYS.format(ended='ended', entered='entered')} "
+               "WHERE ended IS NOT NULL")
+    db.execute("DROP INDEX IF EXISTS idx_stage_visits_report")
+    for statement in _statements(STAGE_VISITS_FUNNEL_INDEXES):
+        db.execute(statement)
+    for trigger in STAGE_VISIT_DAYS_TRIGGERS:
+        db.execute(trigger)
+    for statement in dialect.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE):
+        db.execute(statement)
 
 
 # Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
