@@ -49,7 +49,8 @@ WORKFLOWS = [
     {"name": "Proposal follow-up", "on": "stage", "to_stage": "Proposal", "actions": ["followup:+3d:Call about the proposal"]},
     {"name": "Feedback on lost deals", "on": "status", "to_status": "lost", "actions": ["note:Ask for feedback within a month"]},
 ]
-USERS = [("sanne", False), ("daan", False), ("noor", True)]  # recruiters and a manager; the init user leads
+# Two recruiters and a manager who is also the key user; the init user (a key user) leads.
+USERS = [("sanne", False, "recruiter"), ("daan", False, "recruiter"), ("noor", True, "manager")]
 
 PATHS = {
     "Staffing": ["Lead", "Introduction", "Proposal", "Negotiation"],
@@ -285,12 +286,13 @@ def _apply(store, event: Event, ids: dict[int, int], followups: dict[int, int]) 
 def build_demo(store) -> str:
     """Fill a fresh database with the example agency; returns a one-line summary. Runs in the caller's transaction."""
     today, fixed_time, me = store.today, store.fixed_time, store.user["name"]
-    store.import_setup(json.loads(json.dumps(SETUP)))  # a copy: the module's SETUP stays as written
     store.today = today - dt.timedelta(days=HISTORY_DAYS + 14)
+    store.fixed_time = "08:00:00"  # the agency is set up before its history starts (the audit log's times)
+    store.import_setup(json.loads(json.dumps(SETUP)))  # a copy: the module's SETUP stays as written
     store.fixed_time = "08:30:00"
-    for name, key_user in USERS:
+    for name, key_user, role in USERS:
         if name.casefold() != me.casefold():
-            store.add_user(name, key_user=key_user)
+            store.add_user(name, key_user=key_user, role=role)
     ids: dict[int, int] = {}
     followups: dict[int, int] = {}
     try:
@@ -301,11 +303,14 @@ def build_demo(store) -> str:
             store.act_as(event.actor)
             _apply(store, event, ids, followups)
     finally:
-        store.today, store.fixed_time = today, fixed_time
+        store.today, store.fixed_time = today, "07:00:00"
         store.act_as(me)
-    for workflow in WORKFLOWS:
-        store.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
-                           to_status=workflow.get("to_status"))
+    try:
+        for workflow in WORKFLOWS:
+            store.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
+                               to_status=workflow.get("to_status"))
+    finally:
+        store.fixed_time = fixed_time
     counts = store.opportunity_counts()
     from salesselect_cli.i18n import _
 

@@ -105,6 +105,8 @@ COMMANDS = {
     "report": ("report", "app",
                N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
     "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
+    "log": ("log", "log",
+            N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
 }
 
 

@@ -25,11 +25,12 @@ HEADERS = (
     N_("Key user"), N_("Module"), N_("Open opps"), N_("Workflow"), N_("When"), N_("Actions"), N_("On"), N_("Action"),
     N_("Would"), N_("Business type"), N_("Colour"), N_("Stages"), N_("Opps"), N_("Source"), N_("Business types"),
     N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
-    N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"),
+    N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
+    N_("What"), N_("Old"), N_("New"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
-    N_("No follow-ups match."),
+    N_("No follow-ups match."), N_("The trash is empty."),
 )
 DATE_KEYS = frozenset(("expected_close", "due", "closed", "created", "done", "date"))
 

@@ -50,6 +50,7 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         self.user_name = user_name
         self._user: dialect.Row | None = None
         self._thresholds: tuple[int | None, int | None] | None = None
+        self._cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
         self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print

@@ -515,3 +515,18 @@ def test_an_empty_board_says_so_and_keys_do_nothing(deals, desk):
         assert "No card to act on: no open deals match." in screen_text(app)
 
     drive(app, steps, size=(80, 24))
+
+
+def test_a_recruiter_cannot_move_a_colleague_s_card_on_the_interactive_board(deals, desk, ok, monkeypatch):
+    monkeypatch.setenv("SALESSELECT_USER", "bob")  # a recruiter; the focused Lead card is anna's
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert f"Error: #{deals['lead']} belongs to anna" in screen_text(app)
+
+    drive(app, steps)
+    monkeypatch.setenv("SALESSELECT_USER", "anna")
+    assert show(ok, deals["lead"])["stage"] == "Lead"
+    assert len(history(ok, deals["lead"])) == 1

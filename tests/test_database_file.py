@@ -20,7 +20,8 @@ def digest(path: Path) -> str:
 def test_init_creates_migrated_wal_database(db, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
-    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'salesselect'")]
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'salesselect' ORDER BY id")]  # applied order
     assert names == _known_migration_names()
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(names)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -38,7 +39,7 @@ def test_reopen_applies_nothing_new(db, ok, isolated):
 
 def test_init_makes_first_key_user_and_module_on(db, ok):
     users = ok("user", "list", "--format", "json").json()
-    assert users == [{"name": "anna", "key_user": True, "module": "inherit", "module_effective": True,
+    assert users == [{"name": "anna", "role": "recruiter", "key_user": True, "module": "inherit", "module_effective": True,
                       "open_opportunities": 0, "created": "2026-11-27"}]
 
 

@@ -39,8 +39,11 @@ def test_the_demo_tells_a_story_the_reports_can_find(ok, cli, monkeypatch, tmp_p
     assert "\nDemo agency: 300 opportunities (" in run.stderr
     assert ok("config", "check").stdout.startswith("The setup is complete")
     setup = ok("config", "export").json()
-    assert {k: v for k, v in setup.items() if k != "workflows"} == {
+    assert {k: v for k, v in setup.items() if k not in ("workflows", "users")} == {
         k: v for k, v in json.loads(SETUP_JSON.read_text()).items() if k != "workflows"}
+    assert [(u["name"], u["role"], u["key_user"]) for u in setup["users"]] == [
+        ("anna", "recruiter", True), ("sanne", "recruiter", False), ("daan", "recruiter", False),
+        ("noor", "manager", True)]
     assert [(w["name"], w["on"], w["actions"]) for w in setup["workflows"]] == [
         ("Proposal follow-up", "stage", ["followup:+3d:Call about the proposal"]),
         ("Feedback on lost deals", "status", ["note:Ask for feedback within a month"]),

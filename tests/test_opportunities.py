@@ -255,8 +255,10 @@ def test_delete(agency, ok, cli):
     assert run.exit_code == 1 and "--yes" in err(run)
     ok("opp", "delete", opp, "--yes")
     run = cli("opp", "show", opp)
-    assert run.exit_code == 1 and f"no opportunity #{opp}" in err(run)
+    assert run.exit_code == 1 and f"#{opp} is in the trash" in err(run) and f"opp restore {opp}" in err(run)
     assert ok("followup", "list", "--format", "json").json() == []
+    run = cli("opp", "show", 999)
+    assert run.exit_code == 1 and "no opportunity #999" in err(run)
 
 
 def test_indicator_in_list_at_boundaries(agency, ok):

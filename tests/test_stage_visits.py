@@ -20,10 +20,13 @@ DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m01
 
 
 def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
-    """The visits the history implies, with each opportunity's current status, type, owner and source."""
+    """The visits the history implies, with each opportunity's current status, type, owner and source.
+
+    A deal in the trash has none (it leaves every report); restoring it brings them back."""
     opportunities = {
         row[0]: row[1:]
-        for row in conn.execute("SELECT id, status, business_type_id, owner_id, source_id FROM opportunities")
+        for row in conn.execute(
+            "SELECT id, status, business_type_id, owner_id, source_id FROM opportunities WHERE deleted IS NULL")
     }
     events: dict[int, list[tuple]] = {}
     for opp, ident, at, field, to_value, to_id in conn.execute(
@@ -38,6 +41,8 @@ def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
         events.setdefault(opp, []).append((at, ident, kind, to_id))
     visits = []
     for opp, rows in events.items():
+        if opp not in opportunities:
+            continue
         rows.sort()
         for index, (at, _, kind, to_id) in enumerate(rows):
             if kind != "S":
@@ -95,7 +100,15 @@ def mixed(agency, cli, tmp_path, monkeypatch):
     ok("opp", "move", d, "Introduction")
     ok("config", "remove-stage", "Introduction", "--reassign-to", "Lead")
     e = add_opp(ok, "E", "Eee", "Agencies")
-    ok("opp", "delete", e, "--yes")
+    ok("opp", "delete", e, "--yes")  # to the trash and back: its visits go and come back
+    ok("opp", "restore", e)
+    ok("opp", "move", e, "Proposal")
+    f = add_opp(ok, "F", "Eff", "Agencies")
+    ok("opp", "delete", f, "--yes")
+    ok("opp", "purge", f, "--yes")  # gone for good, with its history and visits
+    g = add_opp(ok, "G", "Gee")
+    ok("opp", "move", g, "Proposal")
+    ok("opp", "delete", g, "--yes")  # stays in the trash: no visits
     csv = tmp_path / "closed.csv"
     csv.write_text(
         "title,company,type,source,stage,status,reason,created,closed\n"
@@ -108,7 +121,7 @@ def mixed(agency, cli, tmp_path, monkeypatch):
     ok("config", "link-stage", "Framework agreement", "Staffing")
     ok("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
     ok("user", "remove", "bob", "--reassign-to", "kim")
-    return tmp_path / "sales.db", {"A": a, "B": b, "C": c, "D": d}
+    return tmp_path / "sales.db", {"A": a, "B": b, "C": c, "D": d, "E": e, "G": g}
 
 
 def test_visits_follow_every_write(mixed):
@@ -146,10 +159,14 @@ def test_visits_follow_every_write(mixed):
     }
     assert {v[7] for v in visits if v[0] == ids["A"]} == {"won"}
     assert not any(v[8] == 2 for v in visits)  # no visit left of the removed Agencies type (id 2)
+    assert [(v[1], v[5]) for v in sorted(visits, key=repr) if v[0] == ids["E"]] == [
+        (stage["Lead"], "moved"), (stage["Proposal"], None)]  # restored, then moved on
+    assert not [v for v in visits if v[0] == ids["G"]]  # in the trash
 
 
 def test_migration_backfills_what_the_triggers_keep(mixed, ok):
-    path, _ = mixed
+    path, ids = mixed
+    ok("opp", "restore", ids["G"])  # m003 runs before m010 brought the trash: a real file has none then
     before = check(path)
     conn = sqlite3.connect(path)
     for trigger in TRIGGERS:

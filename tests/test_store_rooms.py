@@ -124,7 +124,12 @@ def test_removing_a_used_stage_moves_its_opportunities_and_writes_history(agency
 
 def test_setup_export_imports_into_a_fresh_store_unchanged(agency_store, tmp_path):
     exported = agency_store.export_setup()
-    assert exported == {**json.loads(SETUP_JSON.read_text())}
+    assert exported["users"] == [
+        {"name": "anna", "role": "recruiter", "key_user": True, "module": "inherit"},
+        {"name": "bob", "role": "recruiter", "key_user": False, "module": "inherit"},
+        {"name": "kim", "role": "recruiter", "key_user": True, "module": "inherit"},
+    ]
+    assert {k: v for k, v in exported.items() if k != "users"} == {**json.loads(SETUP_JSON.read_text())}
     assert agency_store.import_setup(exported) == []  # idempotent: nothing to change
 
 
@@ -174,6 +179,70 @@ def test_list_filters_and_counts(agency_store):
     assert store.opportunity_counts() == {"open": 2, "won": 0, "lost": 1}
     with pytest.raises(NotFound):
         store.get_opportunity(999)
+
+
+def test_changes_are_checked_against_the_owner_in_the_room(agency_store):
+    store = agency_store
+    store.add_user("tom")
+    store.add_user("mia", role="manager")
+    ident = add(store, owner="bob")
+    for actor, allowed in (("bob", True), ("tom", False), ("mia", True), ("kim", True)):
+        store.act_as(actor)
+        if allowed:
+            store.add_note(ident, f"{actor} was here")
+        else:
+            with pytest.raises(PermissionDenied, match="#1 belongs to bob"):
+                store.add_note(ident, "no")
+            with pytest.raises(PermissionDenied):
+                store.move_opportunity(ident, "Proposal")
+            with pytest.raises(PermissionDenied):
+                store.add_followup(ident, TODAY, "no")
+            with pytest.raises(PermissionDenied, match="only for themselves"):
+                add(store, owner="bob")
+    store.act_as("tom")
+    assert store.change_owner(ident, "tom", actor="workflow:Hand over")  # a workflow's rights
+    store.add_note(ident, "mine now")
+
+
+def test_trash_restore_and_purge_in_the_room(agency_store):
+    store = agency_store
+    ident = add(store, stage="Proposal")
+    store.add_followup(ident, TODAY, "Call")
+    before = (store.get_opportunity(ident), store.history(ident))
+    assert store.trash_opportunity(ident)["id"] == ident
+    assert list(store.list_opportunities(OpportunityFilter(status="all"))) == []
+    assert store.list_followups() == [] and store.opportunity_counts()["open"] == 0
+    assert store._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 0
+    with pytest.raises(NotFound, match="in the trash"):
+        store.get_opportunity(ident)
+    assert [r["id"] for r in store.list_trash()] == [ident]
+    store.restore_opportunity(ident)
+    assert (store.get_opportunity(ident), store.history(ident)) == before
+    assert store._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 1
+    with pytest.raises(NotFound, match="not in the trash"):
+        store.purge_opportunity(ident)
+    store.trash_opportunity(ident)
+    store.act_as("bob")
+    with pytest.raises(PermissionDenied, match="only key users"):
+        store.purge_opportunity(ident)
+    store.act_as("kim")
+    assert store.purge_opportunity(ident)["title"] == "Deal"
+    with pytest.raises(NotFound, match="no opportunity"):
+        store.get_opportunity(ident)
+    log = list(store.audit_log(opportunity_id=ident))
+    assert [(e["actor"], e["what"]) for e in log][:3] == [
+        ("kim", "opportunity purged"), ("anna", "opportunity deleted"), ("anna", "opportunity restored")]
+
+
+def test_setup_changes_are_logged_in_the_room(agency_store):
+    store = agency_store
+    store.set_role("bob", "manager")
+    store.add_source("Fair")
+    entries = [(e["kind"], e["actor"], e["what"], e["old_value"], e["new_value"]) for e in store.audit_log(limit=2)]
+    assert entries == [("setup", "anna", "source Fair added", None, None),
+                       ("setup", "anna", "user bob role", "recruiter", "manager")]
+    with pytest.raises(Invalid, match="recruiter or manager"):
+        store.set_role("bob", "boss")
 
 
 # ---------------------------------------------------------------- follow-ups

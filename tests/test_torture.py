@@ -46,7 +46,7 @@ def demo(demo_file, isolated) -> Path:
 OUTPUT_COMMANDS = [
     ("export",), ("report", "pipeline"), ("report", "winloss", "--period", "all"), ("config", "export"),
     ("config", "show"), ("opp", "list"), ("user", "list"), ("workflow", "list"), ("followup", "list"),
-    ("board",), ("config", "list-stages"),
+    ("board",), ("config", "list-stages"), ("log",), ("opp", "trash"),
 ]
 
 

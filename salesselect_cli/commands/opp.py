@@ -1,4 +1,4 @@
-"""`opp`: add, list, show, edit, move, win, lose, reopen and delete opportunities."""
+"""`opp`: add, list, show, edit, move, win, lose, reopen; delete (to the trash), trash, restore and purge."""
 
 from __future__ import annotations
 
@@ -433,7 +433,7 @@ def delete(
     opportunity_id: int = ID_ARGUMENT,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete an opportunity with its history and follow-ups (asks first on a terminal)."""
+    """Move an opportunity to the trash, with its history and follow-ups ('opp restore' brings it back)."""
     import sys
 
     from salesselect_cli.errors import Invalid
@@ -441,13 +441,97 @@ def delete(
     if not yes:
         # ask before taking the write lock: a prompt left open must not block other users
         with session(ctx) as store:
+            store.check_may_change(opportunity_id)  # refuse before asking when the user may not change it
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
 
-        if not typer.confirm(shown(f"Delete #{opportunity_id} {record['title']} ({record['company']}) and its history?")):
+        if not typer.confirm(shown(f"Move #{opportunity_id} {record['title']} ({record['company']}) to the trash?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
-        record = store.delete_opportunity(opportunity_id)
-    stderr_line(_("Deleted #{id} {title}.").format(id=opportunity_id, title=record['title']))
+        record = store.trash_opportunity(opportunity_id)
+    stderr_line(_("Moved #{opportunity_id} {title} to the trash ('salesselect opp restore {opportunity_id}' brings it back).").format(opportunity_id=opportunity_id, title=record['title']))
+
+
+TRASH_KEYS = ["id", "title", "company", "owner", "deleted", "deleted_by"]
+
+
+@app.command("trash")
+def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+    """List the opportunities in the trash, most recently deleted first."""
+    with session(ctx) as store:
+        rows = store.list_trash()
+    emit(rows, fmt.value, output, [
+        Column("id", "ID", justify="right", no_wrap=True),
+        Column("title", "Title", cell=lambda r: escape(r["title"])),
+        Column("company", "Company", cell=lambda r: escape(r["company"])),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
+        Column("deleted", "Deleted", no_wrap=True, cell=lambda r: r["deleted"][:16]),
+        Column("deleted_by", "By", cell=lambda r: escape(r["deleted_by"])),
+    ], csv_columns=TRASH_KEYS, empty="The trash is empty.")
+
+
+@app.command("restore")
+def restore(ctx: typer.Context, opportunity_id: int = ID_ARGUMENT) -> None:
+    """Bring an opportunity back from the trash exactly as it was."""
+    with session(ctx, write=True) as store:
+        record = store.restore_opportunity(opportunity_id)
+    _said(record)
+
+
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    opportunity_id: Optional[int] = typer.Argument(None, metavar="[ID]", min=1, max=MAX_ID,
+                                                   help="The opportunity in the trash to delete for good."),
+    older_than: Optional[str] = typer.Option(None, "--older-than",
+                                             help="Every opportunity in the trash longer than this, e.g. 30d, 8w."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete opportunities in the trash for good, with their history and follow-ups (key users only)."""
+    import sys
+
+    from salesselect_cli.errors import Invalid
+
+    if (opportunity_id is None) == (older_than is None):
+        raise Invalid(_("pass an ID or --older-than DAYS (e.g. 30d), not both"))
+    with session(ctx) as store:
+        store.require_may_purge()
+        cutoff = _cutoff(older_than, store.today) if older_than is not None else None
+        if opportunity_id is not None:
+            doomed = [store.trashed_opportunity(opportunity_id)]
+        else:
+            doomed = store.trashed_before(cutoff)
+    if not doomed:
+        stderr_line(_("Nothing in the trash is older than {older_than}.").format(older_than=older_than))
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise Invalid(_("deleting for good needs --yes when not run from a terminal"))
+        what = f"#{doomed[0]['id']} {doomed[0]['title']}" if len(doomed) == 1 else f"{len(doomed)} opportunities"
+        from salesselect_cli.render import shown
+
+        if not typer.confirm(shown(f"Delete {what} for good, with history and follow-ups? This cannot be undone.")):
+            raise typer.Exit(1)
+    with session(ctx, write=True) as store:
+        if opportunity_id is not None:
+            purged = [store.purge_opportunity(opportunity_id)]
+        else:
+            purged = store.purge_trashed_before(cutoff)
+    for item in purged:
+        stderr_line(_("Deleted #{id} {title} for good.").format(id=item['id'], title=item['title']))
+
+
+def _cutoff(text: str, today):
+    """The first day a deal may have been trashed and be kept: --older-than 30d keeps the last 30 days."""
+    import datetime as dt
+    import re
+
+    from salesselect_cli.errors import Invalid
+
+    match = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text.lower())
+    if not match:
+        raise Invalid(_("--older-than takes days or weeks like 30d or 8w, not '{text}'").format(text=text))
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    return today - dt.timedelta(days=days)

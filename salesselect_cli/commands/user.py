@@ -22,11 +22,14 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The user's name (their login name, or what they pass as --user)."),
     key_user: bool = typer.Option(False, "--key-user", help="Make them a key user (may change the setup)."),
+    role: str = typer.Option("recruiter", "--role", help="recruiter (changes own deals) or manager (changes every deal)."),
 ) -> None:
-    """Add a user (key users)."""
+    """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     with session(ctx, write=True, key_user=USERS) as store:
-        store.add_user(name, key_user)
-    stderr_line((_("Added key user {name}.") if key_user else _("Added user {name}.")).format(name=name.strip()))
+        store.add_user(name, key_user, role)
+    role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
+    stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
+        role=role_word, name=name.strip()))
 
 
 @app.command("list")
@@ -35,7 +38,8 @@ def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
     with session(ctx, key_user=USERS) as store:
         rows = store.list_users()
     emit(rows, fmt.value, output, [
-        Column("name", "User"), Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
+        Column("name", "User"), Column("role", "Role"),
+        Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
         Column("module", "Module"), Column("open_opportunities", "Open opps", justify="right")])
 
 
@@ -62,3 +66,18 @@ def set_key_user(
     with session(ctx, write=True, key_user=USERS) as store:
         store.set_key_user(name, not off)
     stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The user."),
+    role: str = typer.Argument(..., metavar="ROLE", help="recruiter or manager."),
+) -> None:
+    """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
+    with session(ctx, write=True, key_user=USERS) as store:
+        old = store.set_role(name, role)
+    role = role.strip().lower()
+    role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role, role)
+    stderr_line((_("{name} is already a {role}.") if old == role else _("{name} is now a {role}.")).format(
+        name=name, role=role_word))

@@ -8,7 +8,8 @@ from typing import Any
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import _
 
-TOP_KEYS = {"currency", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
+TOP_KEYS = {"currency", "users", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
+USER_KEYS = {"name", "role", "key_user", "module"}
 WORKFLOW_KEYS = {"name", "on", "to_stage", "from_stage", "to_status", "business_type", "actions", "enabled", "env"}
 
 
@@ -21,6 +22,7 @@ class Setup:
     indicator: tuple[int, int] | None = None
     reasons: list[dict] = field(default_factory=list)
     workflows: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)
 
 
 def _text(value: Any, where: str) -> str:
@@ -94,6 +96,9 @@ def validate_setup(setup: Any) -> Setup:
         if not (len(currency) == 3 and currency.isalpha()):
             raise Invalid(_("currency must be a three-letter code like EUR, not '{currency}'").format(currency=currency))
         result.currency = currency
+    for index, item in enumerate(_list(setup.get("users"), "users"), start=1):
+        result.users.append(_user(item, f"users[{index}]"))
+    _no_duplicates([u["name"] for u in result.users], "user")
     for index, item in enumerate(_list(setup.get("business_types"), "business_types"), start=1):
         where = f"business_types[{index}]"
         _keys(item, {"name", "color"}, {"name", "color"}, where)
@@ -147,3 +152,22 @@ def validate_setup(setup: Any) -> Setup:
             item = dict(item, env=parse_env_names(_list(item["env"], f"{where}.env")))
         result.workflows.append({key: item[key] for key in item})
     return result
+
+
+def _user(item: Any, where: str) -> dict:
+    """One user of a setup file: name, role (recruiter/manager), key_user (true/false), module (on/off/inherit)."""
+    from salesselect_cli.rules.permissions import check_role
+
+    _keys(item, USER_KEYS, {"name"}, where)
+    try:
+        role = check_role(item.get("role", "recruiter") if isinstance(item.get("role", "recruiter"), str) else "?")
+    except ValueError as exc:
+        raise Invalid(f"{where}.{exc}") from None
+    key_user = item.get("key_user", False)
+    if not isinstance(key_user, bool):
+        raise Invalid(_("{where}.key_user must be true or false").format(where=where))
+    module = item.get("module", "inherit")
+    if module not in ("on", "off", "inherit"):
+        raise Invalid(_("{where}.module must be on, off or inherit, not {module}").format(where=where, module=f"{module!r}"))
+    return {"name": _text(item["name"], f"{where}.name"), "role": role, "key_user": key_user,
+            "module": None if module == "inherit" else module}

@@ -7,7 +7,7 @@ from typing import Any
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
 from salesselect_cli.i18n import N_, _, ngettext
-from salesselect_cli.rules import transitions
+from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.sql.dialect import Connection, Row
 
 
@@ -25,6 +25,7 @@ class BaseRoom:
     _user: Row | None
     _thresholds: tuple[int | None, int | None] | None
     fixed_time: str | None
+    _cleared: set[int]  # deals the acting user was allowed to change in this command
 
     def _one(self, sql: str, params: Any = ()) -> Row | None:
         return self.conn.execute(sql, params).fetchone()
@@ -73,15 +74,57 @@ class BaseRoom:
             raise Invalid(_("--reassign-to must name another {kind} than '{row}'").format(kind=_(kind), row=_label(row)))
         return target
 
-    def _opportunity_row(self, opportunity_id: int) -> Row:
+    def _opportunity_row(self, opportunity_id: int, trashed: bool = False) -> Row:
+        """The opportunity's row (with its type's name and owner's name). A deal in the trash counts as not
+        there (NotFound with the restore hint) unless `trashed`: then only a deal in the trash is found."""
         row = self._one(
-            """SELECT o.*, bt.name AS business_type FROM opportunities o
-                 JOIN business_types bt ON bt.id = o.business_type_id WHERE o.id = ?""",
+            """SELECT o.*, bt.name AS business_type, u.name AS owner FROM opportunities o
+                 JOIN business_types bt ON bt.id = o.business_type_id
+                 JOIN users u ON u.id = o.owner_id WHERE o.id = ?""",
             [opportunity_id],
         )
         if row is None:
-            raise NotFound(_("no opportunity #{id}").format(id=opportunity_id))
+            raise NotFound(_("no opportunity #{opportunity_id}").format(opportunity_id=opportunity_id))
+        if trashed and row["deleted"] is None:
+            raise NotFound(_("#{opportunity_id} is not in the trash").format(opportunity_id=opportunity_id))
+        if not trashed and row["deleted"] is not None:
+            raise NotFound(
+                _("#{opportunity_id} is in the trash (deleted by {deleted_by} on {value}); 'salesselect opp restore {opportunity_id}' brings it back").format(opportunity_id=opportunity_id, deleted_by=row['deleted_by'], value=row['deleted'][:10])
+            )
         return row
+
+    def actor(self, name: str | None = None) -> permissions.Actor:
+        """Who is acting: the current user (role, key user), or the workflow `name` ('workflow:NAME')."""
+        if name is not None and name.startswith(permissions.WORKFLOW_PREFIX):
+            return permissions.Actor(name)
+        user = self.user
+        return permissions.Actor(user["name"], user["role"], bool(user["key_user"]))
+
+    def _changeable_row(self, opportunity_id: int, actor: str | None = None, trashed: bool = False) -> Row:
+        """The opportunity's row, when the acting user (or workflow `actor`) may change it; else exit 3.
+
+        The one check every deal-changing path goes through (rules/permissions.py says who may)."""
+        row = self._opportunity_row(opportunity_id, trashed)
+        if row["id"] not in self._cleared:
+            self.require_may_change(row, actor)
+            if actor is None:  # decided once per command: handing the deal over mid-command keeps the right
+                self._cleared.add(row["id"])
+        return row
+
+    def require_may_change(self, row: Row, actor: str | None = None) -> None:
+        """PermissionDenied (exit 3) naming the owner, unless the actor may change the deal in `row`."""
+        who = self.actor(actor)
+        if not permissions.may_change(who, row["owner"]):
+            raise PermissionDenied(permissions.refusal(who, row["id"], row["owner"]))
+
+    def _setup_log(self, what: str, old_value=None, new_value=None, opportunity_id: int | None = None) -> None:
+        """One line in the audit log for a change outside a deal's history: setup, users, workflows, trash."""
+        self.conn.execute(
+            """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
+               VALUES (?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM history))""",
+            [self.now(), self.user["name"], what, None if old_value is None else str(old_value),
+             None if new_value is None else str(new_value), opportunity_id],
+        )
 
     def _history(
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,

@@ -21,11 +21,16 @@ class FollowupRoom(PeopleRoom):
     """
 
     def _followup_for_change(self, followup_id: int) -> Row:
-        """The follow-up a command is about to change (its deal must exist and be changeable)."""
+        """The follow-up a command is about to change (its deal must exist and be changeable).
+
+        Whose to-do it is may always change it; anyone else needs the right to change the deal (exit 3)."""
         row = self._one("SELECT * FROM followups WHERE id = ?", [followup_id])
         if row is None:
-            raise NotFound(_("no follow-up #{id}").format(id=followup_id))
-        self._opportunity_row(row["opportunity_id"])
+            raise NotFound(_("no follow-up #{followup_id}").format(followup_id=followup_id))
+        if row["user_id"] == self.user["id"]:
+            self._opportunity_row(row["opportunity_id"])  # not in the trash
+        else:
+            self._changeable_row(row["opportunity_id"])
         return row
 
     @staticmethod
@@ -37,7 +42,7 @@ class FollowupRoom(PeopleRoom):
     def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
                      actor: str | None = None, workflow: str | None = None) -> int:
         """Plan a follow-up (for `user`, default the deal's owner); `workflow` names the rule that planned it."""
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id, actor)
         text = _blank_to_none(text, "a follow-up")
         if text is None:
             raise Invalid(_("a follow-up needs text"))
@@ -62,7 +67,7 @@ class FollowupRoom(PeopleRoom):
         status: str | None = None,
     ) -> list[dict]:
         """Follow-ups, earliest first. status: open (default), done, cancelled or all; include_done = open and done."""
-        clauses, params = ["1 = 1"], []
+        clauses, params = ["o.deleted IS NULL"], []  # deals in the trash keep their follow-ups, out of sight
         if status is None:
             clauses.append("f.status IN ('open', 'done')" if include_done else "f.status = 'open'")
         elif status != "all":

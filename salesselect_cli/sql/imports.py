@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from salesselect_cli.errors import Conflict, Invalid
+from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
+from salesselect_cli.rules import permissions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
@@ -72,6 +73,7 @@ class ImportRoom(OpportunityRoom):
         result = ImportResult(first_id)
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
         actor = self.user["name"]
+        own_only = not permissions.may_change_any(self.actor())  # a recruiter imports only their own deals
         next_id = first_id
         opportunities: list[tuple] = []
         history: list[tuple] = []
@@ -95,6 +97,9 @@ class ImportRoom(OpportunityRoom):
 
         self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits triggers step aside (m004)
         for row in rows:
+            if own_only and row.owner_id != self.user["id"]:
+                raise PermissionDenied(permissions.create_refusal(self.actor(), self._scalar(
+                    "SELECT name FROM users WHERE id = ?", [row.owner_id])))
             if keyed and row.external_key:
                 key = (row.source_id, row.external_key.casefold())
                 if key in keys_seen:

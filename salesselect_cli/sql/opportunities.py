@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterator
 
-from salesselect_cli.errors import Invalid, NotFound
-from salesselect_cli.i18n import _
+from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
-from salesselect_cli.rules import transitions
+from salesselect_cli.i18n import _
+from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
 from salesselect_cli.sql.setup import SetupRoom
 
 
@@ -25,7 +26,7 @@ SELECT o.id, o.title, o.company, o.contact,
        (SELECT MIN(f.due) FROM followups f
          WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
-       cs.name AS closed_from_stage, o.external_key
+       cs.name AS closed_from_stage, o.external_key, o.deleted, o.deleted_by
   FROM opportunities o
   JOIN business_types bt ON bt.id = o.business_type_id
   JOIN stages s ON s.id = o.stage_id
@@ -36,12 +37,21 @@ SELECT o.id, o.title, o.company, o.contact,
 """
 
 
+def live(alias: str = "o") -> str:
+    """The trash scope: the condition that keeps deals in the trash out of a query on `opportunities alias`.
+
+    Every list, board, report, export and count of deals goes through it (or through `_filter_sql`). The stage
+    funnel reads stage_visits, which holds no rows for a deal in the trash (trash drops them, restore rebuilds
+    them from the history)."""
+    return f"{alias}.deleted IS NULL"
+
+
 class OpportunityRoom(SetupRoom):
     """Opportunities. Uses the setup lists and people to resolve names."""
 
     def _filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
         """WHERE clause (without the keyword) and parameters for a filter; names must exist."""
-        clauses, params = ["1 = 1"], []
+        clauses, params = [live("o")], []
         if flt.business_type:
             clauses.append("o.business_type_id = ?")
             params.append(self.find_business_type(flt.business_type)["id"])
@@ -183,8 +193,8 @@ class OpportunityRoom(SetupRoom):
 
     def get_opportunity(self, opportunity_id: int) -> dict:
         row = self._one(OPPORTUNITY_SELECT + " WHERE o.id = ?", [opportunity_id])
-        if row is None:
-            raise NotFound(_("no opportunity #{id}").format(id=opportunity_id))
+        if row is None or row["deleted"] is not None:
+            self._opportunity_row(opportunity_id)  # raises: not there, or in the trash (with the restore hint)
         return self.record(row)
 
     def history(self, opportunity_id: int) -> list[dict]:
@@ -199,12 +209,12 @@ class OpportunityRoom(SetupRoom):
 
     def opportunity_counts(self) -> dict[str, int]:
         """How many opportunities per status (open, won, lost), zeros included."""
-        counts = dict(self._all("SELECT status, COUNT(*) FROM opportunities GROUP BY status"))
+        counts = dict(self._all(f"SELECT status, COUNT(*) FROM opportunities o WHERE {live('o')} GROUP BY status"))
         return {status: counts.get(status, 0) for status in STATUSES}
 
     def add_note(self, opportunity_id: int, text: str, actor: str | None = None) -> None:
         """A note in the opportunity's timeline."""
-        self._opportunity_row(opportunity_id)
+        self._changeable_row(opportunity_id, actor)
         text = _blank_to_none(text, "a note", multiline=True)
         if text is None:
             raise Invalid(_("a note needs text"))
@@ -232,6 +242,8 @@ class OpportunityRoom(SetupRoom):
                     _("stage '{name}' marks opportunities {auto_status}; add it in an open stage, then 'opp {value}'").format(name=target.name, auto_status=target.auto_status, value='win' if target.auto_status == 'won' else 'lose')
                 )
         owner_row = self.find_user(owner) if owner else self.user
+        if not permissions.may_give_to(self.actor(), owner_row["name"]):
+            raise PermissionDenied(permissions.create_refusal(self.actor(), owner_row["name"]))
         if value_cents < 0:
             raise Invalid(_("value must not be negative"))
         cursor = self.conn.execute(
@@ -254,7 +266,7 @@ class OpportunityRoom(SetupRoom):
 
         Returns the changed field names, and the stage Change when a type change moved the stage (else None).
         """
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id)
         done: list[str] = []
         change = None
         for key in ("title", "company"):
@@ -301,7 +313,7 @@ class OpportunityRoom(SetupRoom):
 
     def change_owner(self, opportunity_id: int, owner: str, actor: str | None = None) -> bool:
         """Reassign an opportunity; True when the owner changed."""
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id, actor)
         new = self.find_user(owner)
         if new["id"] == row["owner_id"]:
             return False
@@ -341,10 +353,77 @@ class OpportunityRoom(SetupRoom):
             changed.append("stage")
         return changed
 
-    def delete_opportunity(self, opportunity_id: int) -> dict:
+    def trash_opportunity(self, opportunity_id: int) -> dict:
+        """Move a deal to the trash (`opp delete`): it keeps its history and follow-ups and leaves every view."""
+        self._changeable_row(opportunity_id)
         record = self.get_opportunity(opportunity_id)
-        self.conn.execute("DELETE FROM opportunities WHERE id = ?", [opportunity_id])
+        self.conn.execute(
+            "UPDATE opportunities SET deleted = ?, deleted_by = ? WHERE id = ?",
+            [self.now(), self.user["name"], opportunity_id],
+        )
+        self.conn.execute("DELETE FROM stage_visits WHERE opportunity_id = ?", [opportunity_id])
+        self._setup_log("opportunity deleted", f"{record['title']} ({record['company']})", "trash", opportunity_id)
         return record
+
+    def restore_opportunity(self, opportunity_id: int) -> dict:
+        """Bring a deal back from the trash exactly as it was."""
+        self._changeable_row(opportunity_id, trashed=True)
+        self.conn.execute("UPDATE opportunities SET deleted = NULL, deleted_by = NULL WHERE id = ?", [opportunity_id])
+        self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
+            event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = ?"), [opportunity_id])
+        record = self.get_opportunity(opportunity_id)
+        self._setup_log("opportunity restored", "trash", f"{record['title']} ({record['company']})", opportunity_id)
+        return record
+
+    def check_may_change(self, opportunity_id: int) -> None:
+        """Refuse (exit 3) unless the acting user may change the opportunity; for commands that ask first."""
+        self._changeable_row(opportunity_id)
+
+    def trashed_opportunity(self, opportunity_id: int) -> dict:
+        """One deal in the trash (id, title, company, owner, deleted, deleted_by); NotFound when not there."""
+        row = self._opportunity_row(opportunity_id, trashed=True)
+        return {key: row[key] for key in ("id", "title", "company", "owner", "deleted", "deleted_by")}
+
+    def list_trash(self) -> list[dict]:
+        """The deals in the trash, most recently deleted first."""
+        return [dict(r) for r in self._all(
+            """SELECT o.id, o.title, o.company, u.name AS owner, o.deleted, o.deleted_by
+                 FROM opportunities o JOIN users u ON u.id = o.owner_id
+                WHERE o.deleted IS NOT NULL ORDER BY o.deleted DESC, o.id DESC"""
+        )]
+
+    def require_may_purge(self) -> None:
+        who = self.actor()
+        if not permissions.may_purge(who):
+            raise PermissionDenied(_("only key users may delete opportunities for good; '{name}' is not a key user").format(name=who.name))
+
+    def purge_opportunity(self, opportunity_id: int) -> dict:
+        """Delete a deal in the trash for good, with its history and follow-ups (key users only)."""
+        self.require_may_purge()
+        row = self._opportunity_row(opportunity_id, trashed=True)
+        return self._purge([row])[0]
+
+    def purge_trashed_before(self, day: dt.date) -> list[dict]:
+        """Delete for good every deal moved to the trash before `day` (key users only); returns them."""
+        self.require_may_purge()
+        return self._purge(self._trashed_before(day))
+
+    def trashed_before(self, day: dt.date) -> list[dict]:
+        """What `purge_trashed_before(day)` would delete (for the question before it)."""
+        return [{"id": r["id"], "title": r["title"]} for r in self._trashed_before(day)]
+
+    def _trashed_before(self, day: dt.date) -> list[Row]:
+        return self._all(
+            """SELECT o.*, u.name AS owner FROM opportunities o JOIN users u ON u.id = o.owner_id
+                WHERE o.deleted IS NOT NULL AND o.deleted < ? ORDER BY o.id""", [day.isoformat()])
+
+    def _purge(self, rows: list[Row]) -> list[dict]:
+        purged = []
+        for row in rows:
+            self._setup_log("opportunity purged", f"{row['title']} ({row['company']})", None, row["id"])
+            self.conn.execute("DELETE FROM opportunities WHERE id = ?", [row["id"]])
+            purged.append({"id": row["id"], "title": row["title"], "company": row["company"], "owner": row["owner"]})
+        return purged
 
     def _reason_rule(self, text: str | None, status: str | None) -> transitions.Reason | None:
         if text is None:
@@ -381,7 +460,7 @@ class OpportunityRoom(SetupRoom):
     def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> Change:
         """Move to a stage of the opportunity's type; returns the change (automation fires workflows on it)."""
         before = self.get_opportunity(opportunity_id)
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id)
         target = self._stage_rule(self.find_stage(stage))
         state = self._state(row)
         type_stages = self.stages_of_type(row["business_type_id"])
@@ -397,7 +476,7 @@ class OpportunityRoom(SetupRoom):
     def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> Change:
         """Win or lose; returns the change."""
         before = self.get_opportunity(opportunity_id)
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id)
         state = self._state(row)
         if state.status != "open":
             transitions.close(state, status, [], None, self.today)  # raises the reopen hint
@@ -409,7 +488,7 @@ class OpportunityRoom(SetupRoom):
     def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> Change:
         """Open a won or lost opportunity again; returns the change."""
         before = self.get_opportunity(opportunity_id)
-        row = self._opportunity_row(opportunity_id)
+        row = self._changeable_row(opportunity_id)
         target = self._stage_rule(self.find_stage(stage)) if stage else None
         outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
         self._apply(row, outcome)

@@ -53,7 +53,10 @@ class PeopleRoom(BaseRoom):
         code = code.strip().upper()
         if not (len(code) == 3 and code.isalpha()):
             raise Invalid(_("currency must be a three-letter code like EUR, not '{code}'").format(code=code))
+        old = self.currency
         self.set_setting("currency", code)
+        if old != code:
+            self._setup_log("currency", old, code)
 
     @property
     def language_setting(self) -> str | None:
@@ -67,7 +70,10 @@ class PeopleRoom(BaseRoom):
         language = normalise(code)
         if language is None:
             raise Invalid(_("language must be en or nl, not '{code}'").format(code=code.strip()))
+        old = self.language_setting
         self.set_setting("language", language)
+        if old != language:
+            self._setup_log("language", old, language)
         return language
 
     def user_names(self) -> list[str]:
@@ -99,18 +105,39 @@ class PeopleRoom(BaseRoom):
             raise PermissionDenied(_("the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
                                    .format(name=name, how=how))
 
-    def add_user(self, name: str, key_user: bool = False) -> None:
+    def add_user(self, name: str, key_user: bool = False, role: str = "recruiter", module: str | None = None) -> None:
+        """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client."""
         name = _clean_name(name, "user name")
+        role = self._role(role)
         if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
             raise Conflict(_("user '{name}' already exists").format(name=name))
         self.conn.execute(
-            "INSERT INTO users (name, key_user, created) VALUES (?, ?, ?)",
-            [name, int(key_user), self.today.isoformat()],
+            "INSERT INTO users (name, key_user, role, module, created) VALUES (?, ?, ?, ?, ?)",
+            [name, int(key_user), role, module, self.today.isoformat()],
         )
+        self._setup_log(f"user {name} added", None, role + (", key user" if key_user else ""))
 
     def add_first_key_user(self, name: str) -> None:
         """The new database's first user, a key user (init)."""
         self.conn.execute("INSERT INTO users (name, key_user, created) VALUES (?, 1, ?)", [name, self.today.isoformat()])
+
+    @staticmethod
+    def _role(role: str) -> str:
+        from salesselect_cli.rules.permissions import check_role
+
+        try:
+            return check_role(role)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+
+    def set_role(self, name: str, role: str) -> str:
+        """Make a user a recruiter or a manager; returns the role it had."""
+        row = self.find_user(name)
+        role = self._role(role)
+        if row["role"] != role:
+            self.conn.execute("UPDATE users SET role = ? WHERE id = ?", [role, row["id"]])
+            self._setup_log(f"user {row['name']} role", row["role"], role)
+        return row["role"]
 
     def set_key_user(self, name: str, key_user: bool) -> None:
         row = self.find_user(name)
@@ -119,17 +146,21 @@ class PeopleRoom(BaseRoom):
             if not others:
                 raise Conflict(_("'{name}' is the last key user; make another user a key user first").format(name=row['name']))
         self.conn.execute("UPDATE users SET key_user = ? WHERE id = ?", [int(key_user), row["id"]])
+        if bool(row["key_user"]) != key_user:
+            self._setup_log(f"user {row['name']} key user", _yes_no(row["key_user"]), _yes_no(key_user))
 
     def list_users(self) -> list[dict]:
         rows = self._all(
-            """SELECT u.name, u.key_user, u.module, u.created,
-                      (SELECT COUNT(*) FROM opportunities o WHERE o.owner_id = u.id AND o.status = 'open') AS open_opportunities
+            """SELECT u.name, u.role, u.key_user, u.module, u.created,
+                      (SELECT COUNT(*) FROM opportunities o
+                        WHERE o.owner_id = u.id AND o.status = 'open' AND o.deleted IS NULL) AS open_opportunities
                  FROM users u ORDER BY u.name COLLATE NOCASE"""
         )
         client = self.get_setting("module", "off")
         return [
             {
                 "name": row["name"],
+                "role": row["role"],
                 "key_user": bool(row["key_user"]),
                 "module": row["module"] or "inherit",
                 "module_effective": (row["module"] or client) == "on",
@@ -172,6 +203,8 @@ class PeopleRoom(BaseRoom):
             self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM users WHERE id = ?", [row["id"]])
+        self._setup_log(f"user {row['name']} removed", row["role"] + (", key user" if row["key_user"] else ""),
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def set_module(self, state: str, user_name: str | None = None) -> None:
@@ -179,12 +212,17 @@ class PeopleRoom(BaseRoom):
         if user_name is None:
             if state == "inherit":
                 raise Invalid(_("'inherit' applies to one user: pass --user NAME"))
+            old = self.get_setting("module", "off")
             self.set_setting("module", state)
+            if old != state:
+                self._setup_log("module", old, state)
             return
         row = self.find_user(user_name)
         self.conn.execute(
             "UPDATE users SET module = ? WHERE id = ?", [None if state == "inherit" else state, row["id"]]
         )
+        if (row["module"] or "inherit") != state:
+            self._setup_log(f"user {row['name']} module", row["module"] or "inherit", state)
 
     def module_report(self) -> dict:
         return {"client": self.get_setting("module", "off"), "users": self.list_users()}
@@ -194,3 +232,8 @@ class PeopleRoom(BaseRoom):
         self.find_user(user_name)
         self.user_name = user_name
         self._user = None
+        self._cleared = set()
+
+
+def _yes_no(flag) -> str:
+    return "yes" if flag else "no"

@@ -12,7 +12,7 @@ from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom
+from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom, live
 
 
 class ReportRoom(OpportunityRoom):
@@ -102,6 +102,45 @@ class ReportRoom(OpportunityRoom):
             cards.setdefault(row["stage"], []).append(self.record(row))
         return cards
 
+    def audit_log(self, user: str | None = None, opportunity_id: int | None = None, since: dt.date | None = None,
+                  limit: int | None = None):
+        """Who changed what and when, newest first: every deal's history (deals in the trash included) and the
+        setup log (setup, users, workflows, trash, restore, purge), in the order they were written (a setup line
+        comes after the history rows that existed when it was written). Yields dicts: at, actor, kind ('deal' or
+        'setup'), opportunity_id, title, what, old_value, new_value."""
+        parts, params = [], []
+        for table, kind in (("history", None), ("setup_log", "setup")):
+            clauses = []
+            if user is not None:
+                # 'anna (user removed)' is anna's too: what she did while removing a user or a stage
+                clauses.append("(fold(x.actor) = fold(?) OR fold(x.actor) LIKE fold(?))")
+                params += [user, user.replace("%", "").replace("_", "") + " (%"]
+            if opportunity_id is not None:
+                clauses.append("x.opportunity_id = ?")
+                params.append(opportunity_id)
+            if since is not None:
+                clauses.append("x.at >= ?")
+                params.append(since.isoformat())
+            where = " AND ".join(clauses) or "1 = 1"
+            if table == "history":
+                parts.append(f"""SELECT x.at, x.actor, 'deal' AS kind, x.opportunity_id, x.field AS what,
+                                        x.from_value AS old_value, x.to_value AS new_value, x.id AS mark, 0 AS src, x.id AS seq
+                                   FROM history x WHERE {where}""")
+            else:
+                parts.append(f"""SELECT x.at, x.actor,
+                                        CASE WHEN x.opportunity_id IS NULL THEN 'setup' ELSE 'deal' END AS kind,
+                                        x.opportunity_id, x.what, x.old_value, x.new_value, COALESCE(x.history_mark, 0) AS mark,
+                                        1 AS src, x.id AS seq
+                                   FROM setup_log x WHERE {where}""")
+        sql = (f"""SELECT e.at, e.actor, e.kind, e.opportunity_id, o.title, e.what, e.old_value, e.new_value
+                     FROM ({" UNION ALL ".join(parts)}) e LEFT JOIN opportunities o ON o.id = e.opportunity_id
+                    ORDER BY e.at DESC, e.mark DESC, e.src DESC, e.seq DESC""")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for row in self.conn.execute(sql, params):
+            yield dict(row)
+
     def business_type_colors(self) -> list[dict]:
         """Business types with their colours, in setup order (for the board's legend)."""
         return [{"name": r["name"], "color": r["color"]} for r in self._all("SELECT name, color FROM business_types ORDER BY id")]
@@ -112,7 +151,8 @@ class ReportRoom(OpportunityRoom):
         The unary '+' keeps SQLite (which has no statistics on a user's file) from driving the query by
         these columns' indexes: the period's covering index range is the small side.
         """
-        clauses, params = ["1 = 1"], []
+        # the trash scope; stage_visits (alias v) has no rows for deals in the trash
+        clauses, params = [live(table) if table == "o" else "1 = 1"], []
         if flt.business_type:
             clauses.append(f"+{table}.business_type_id = ?")
             params.append(self.find_business_type(flt.business_type)["id"])

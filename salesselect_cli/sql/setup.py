@@ -45,6 +45,7 @@ class SetupRoom(PeopleRoom):
         if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
             raise Conflict(_("business type '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
+        self._setup_log(f"business type {name} added", None, color)
 
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
@@ -58,8 +59,12 @@ class SetupRoom(PeopleRoom):
             if clash:
                 raise Conflict(_("business type '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
+            self._setup_log("business type renamed", row["name"], new_name)
         if color is not None:
-            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [validate_color(color), row["id"]])
+            color = validate_color(color)
+            self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [color, row["id"]])
+            if color != row["color"]:
+                self._setup_log(f"business type {new_name or row['name']} colour", row["color"], color)
 
     def list_business_types(self) -> list[dict]:
         rows = self._all(
@@ -111,6 +116,8 @@ class SetupRoom(PeopleRoom):
                 "UPDATE workflows SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
             )
         self.conn.execute("DELETE FROM business_types WHERE id = ?", [row["id"]])
+        self._setup_log(f"business type {row['name']} removed", row["color"],
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def stage_names(self) -> list[str]:
@@ -163,6 +170,8 @@ class SetupRoom(PeopleRoom):
                 "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
                 [cursor.lastrowid, business_type["id"]],
             )
+        self._setup_log(f"stage {name} added", None, f"position {position}, types "
+                        f"{', '.join(t['name'] for t in types)}, auto-select {auto or 'none'}")
 
     def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
         """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
@@ -174,6 +183,7 @@ class SetupRoom(PeopleRoom):
             if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
                 raise Conflict(_("stage '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
+            self._setup_log("stage renamed", row["name"], new_name)
         if auto is not None:
             status = _auto_status(None if auto.lower() == "none" else auto)
             if status != row["auto_status"]:
@@ -186,6 +196,9 @@ class SetupRoom(PeopleRoom):
                         _("{in_stage} opportunities in stage '{name}' do not have status {value}; move them before changing the auto-select").format(in_stage=in_stage, name=row['name'], value=status or 'open')
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
+            if status != row["auto_status"]:
+                self._setup_log(f"stage {new_name or row['name']} auto-select", row["auto_status"] or "none",
+                                status or "none")
 
     def move_stage(self, name: str, position: int) -> None:
         row = self.find_stage(name)
@@ -206,14 +219,17 @@ class SetupRoom(PeopleRoom):
                 "UPDATE stages SET position = position - 1 WHERE position > ? AND position <= ?", [old, position]
             )
         self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", [position, row["id"]])
+        self._setup_log(f"stage {row['name']} position", old, position)
 
     def link_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
-        self.conn.execute(
+        cursor = self.conn.execute(
             "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
             [stage["id"], bt["id"]],
         )
+        if cursor.rowcount:
+            self._setup_log(f"stage {stage['name']} linked", None, bt["name"])
 
     def unlink_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
@@ -238,6 +254,7 @@ class SetupRoom(PeopleRoom):
         self.conn.execute(
             "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
+        self._setup_log(f"stage {stage['name']} unlinked", bt["name"], None)
 
     def list_stages(self, include_archived: bool = False) -> list[dict]:
         """Stages in column order; archived ones only with `include_archived`."""
@@ -278,6 +295,7 @@ class SetupRoom(PeopleRoom):
                 .format(count=open_deals, name=row['name'])
             )
         self.conn.execute("UPDATE stages SET archived = 1 WHERE id = ?", [row["id"]])
+        self._setup_log(f"stage {row['name']} archived", "no", "yes")
         return True
 
     def unarchive_stage(self, name: str) -> bool:
@@ -286,6 +304,7 @@ class SetupRoom(PeopleRoom):
         if not row["archived"]:
             return False
         self.conn.execute("UPDATE stages SET archived = 0 WHERE id = ?", [row["id"]])
+        self._setup_log(f"stage {row['name']} archived", "yes", "no")
         return True
 
     def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
@@ -340,6 +359,8 @@ class SetupRoom(PeopleRoom):
             self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
         self.conn.execute("UPDATE stages SET position = position - 1 WHERE position > ?", [row["position"]])
+        self._setup_log(f"stage {row['name']} removed", f"position {row['position']}",
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def source_names(self) -> list[str]:
@@ -356,6 +377,7 @@ class SetupRoom(PeopleRoom):
         if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
             raise Conflict(_("source '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
+        self._setup_log(f"source {name} added")
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
@@ -363,6 +385,7 @@ class SetupRoom(PeopleRoom):
         if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
             raise Conflict(_("source '{new_name}' already exists").format(new_name=new_name))
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
+        self._setup_log("source renamed", row["name"], new_name)
 
     def list_sources(self) -> list[dict]:
         rows = self._all(
@@ -378,6 +401,8 @@ class SetupRoom(PeopleRoom):
         if target is not None:
             self.conn.execute("UPDATE opportunities SET source_id = ? WHERE source_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM sources WHERE id = ?", [row["id"]])
+        self._setup_log(f"source {row['name']} removed", None,
+                        f"deals to {target['name']}" if target is not None else None)
         return used
 
     def thresholds(self) -> tuple[int | None, int | None]:
@@ -390,6 +415,10 @@ class SetupRoom(PeopleRoom):
 
     def set_indicator(self, orange_days: int, red_days: int) -> None:
         validate_thresholds(orange_days, red_days)
+        old = self.thresholds()
+        if old != (orange_days, red_days):
+            self._setup_log("indicator", None if old[0] is None else f"orange {old[0]}, red {old[1]}",
+                            f"orange {orange_days}, red {red_days}")
         self.set_setting("orange_days", str(orange_days))
         self.set_setting("red_days", str(red_days))
         self._thresholds = None
@@ -430,6 +459,7 @@ class SetupRoom(PeopleRoom):
         if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
             raise Conflict(_("{status} reason '{text}' already exists").format(status=status, text=text))
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
+        self._setup_log(f"{status} reason {text} added")
 
     def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
         row = self.find_reason(text, status)
@@ -449,6 +479,7 @@ class SetupRoom(PeopleRoom):
         ):
             raise Conflict(_("{final_status} reason '{final_text}' already exists").format(final_status=final_status, final_text=final_text))
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
+        self._setup_log("reason changed", f"{row['text']} ({row['status']})", f"{final_text} ({final_status})")
 
     def list_reasons(self, status: str | None = None) -> list[dict]:
         rows = self._all(
@@ -467,6 +498,8 @@ class SetupRoom(PeopleRoom):
         if target is not None:
             self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
+        self._setup_log(f"{row['status']} reason {row['text']} removed", None,
+                        f"deals to {target['text']}" if target is not None else None)
         return used
 
     def config_check(self, _=lambda text: text) -> list[str]:

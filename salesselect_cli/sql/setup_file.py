@@ -24,6 +24,10 @@ class SetupFileRoom(WorkflowRoom):
             stages.append(stage)
         return {
             "currency": self.currency,
+            "users": [
+                {"name": r["name"], "role": r["role"], "key_user": bool(r["key_user"]), "module": r["module"] or "inherit"}
+                for r in self._all("SELECT * FROM users ORDER BY id")
+            ],
             "business_types": [
                 {"name": r["name"], "color": r["color"]} for r in self._all("SELECT * FROM business_types ORDER BY id")
             ],
@@ -46,6 +50,10 @@ class SetupFileRoom(WorkflowRoom):
 
         spec = validate_setup(setup)
         changes: list[str] = []
+        for user in spec.users:  # first: workflows may name them (owner:NAME)
+            if not self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [user["name"]]):
+                self.add_user(user["name"], user["key_user"], user["role"], user["module"])
+                changes.append(f"user {user['name']} added")
         if spec.currency and spec.currency != self.currency:
             self.set_currency(spec.currency)
             changes.append(f"currency {spec.currency}")

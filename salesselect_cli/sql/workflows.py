@@ -55,6 +55,7 @@ class WorkflowRoom(SetupRoom):
     def remove_workflow(self, ref: str) -> str:
         row = self.find_workflow(ref)
         self.conn.execute("DELETE FROM workflows WHERE id = ?", [row["id"]])
+        self._setup_log(f"workflow {row['name']} removed", _summary(self._workflow_dict(row)), None)
         return row["name"]
 
     def set_workflow_enabled(self, ref: str, enabled: bool) -> bool:
@@ -63,6 +64,7 @@ class WorkflowRoom(SetupRoom):
         if bool(row["enabled"]) == enabled:
             return False
         self.conn.execute("UPDATE workflows SET enabled = ? WHERE id = ?", [int(enabled), row["id"]])
+        self._setup_log(f"workflow {row['name']} enabled", "no" if enabled else "yes", "yes" if enabled else "no")
         return True
 
     def export_workflows(self) -> list[dict]:
@@ -93,6 +95,7 @@ class WorkflowRoom(SetupRoom):
         changes = []
         for workflow in workflows:
             existing = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [workflow["name"]])
+            current = None
             if existing is not None:
                 current = self._workflow_dict(existing)
                 if {k: current.get(k, [] if k == "env" else None) for k in workflow} == workflow:
@@ -102,7 +105,7 @@ class WorkflowRoom(SetupRoom):
                 workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
                 from_stage=workflow.get("from_stage"), to_status=workflow.get("to_status"),
                 business_type=workflow.get("business_type"), enabled=workflow.get("enabled", True),
-                env=workflow.get("env", []),
+                replaces=current, env=workflow.get("env", []),
             )
             changes.append(f"workflow {workflow['name']} {'replaced' if existing else 'added'}")
         return changes
@@ -110,11 +113,12 @@ class WorkflowRoom(SetupRoom):
     def add_workflow(
         self, name: str, trigger: str, actions: list[str], *, to_stage: str | None = None,
         from_stage: str | None = None, to_status: str | None = None, business_type: str | None = None,
-        enabled: bool = True, env: list[str] | tuple[str, ...] = (),
+        enabled: bool = True, env: list[str] | tuple[str, ...] = (), replaces: dict | None = None,
     ) -> int:
         """Store a workflow rule. Actions are validated by the caller (rules.workflows).
 
         env: variable names its run: hooks may see (their environment is clean otherwise).
+        replaces: the workflow (as `_workflow_dict`) this one replaces, for the audit log's old value.
         """
         from salesselect_cli.rules.workflows import parse_env_names
 
@@ -138,6 +142,11 @@ class WorkflowRoom(SetupRoom):
             [name, trigger, to_stage_id, from_stage_id, to_status, type_id, json.dumps(actions),
              int(enabled), self.today.isoformat(), json.dumps(env_names)],
         )
+        self._setup_log(f"workflow {name} {'replaced' if replaces else 'added'}",
+                        _summary(replaces) if replaces else None,
+                        _summary({"name": name, "on": trigger, "to_stage": to_stage, "from_stage": from_stage,
+                                  "to_status": to_status, "business_type": business_type, "actions": actions,
+                                  "enabled": enabled, "env": env_names}))
         return cursor.lastrowid
 
     def check_workflow(
@@ -191,7 +200,11 @@ class WorkflowRoom(SetupRoom):
         from salesselect_cli.rules import workflows as wf
 
         value = wf.parse_timeout(seconds, "the time limit")
-        self.set_setting("workflow_timeout", None if value is None else f"{value:g}")
+        old = self.get_setting("workflow_timeout")
+        new = None if value is None else f"{value:g}"
+        self.set_setting("workflow_timeout", new)
+        if old != new:
+            self._setup_log("workflow time limit", old or "default", new or "default")
 
     def record_hook_failure(self, opportunity_id: int, workflow: str, problem: str) -> bool:
         """A failed run: action in the opportunity's history; False when the opportunity is gone."""
@@ -246,3 +259,17 @@ class WorkflowRoom(SetupRoom):
             "triggers": list(event.triggers),
             "fires": fires,
         }
+
+
+def _summary(workflow: dict) -> str:
+    """A workflow in one line for the audit log: its trigger, filters and actions."""
+    parts = [f"on {workflow['on']}"]
+    for key in ("from_stage", "to_stage", "to_status", "business_type"):
+        if workflow.get(key):
+            parts.append(f"{key.replace('_', ' ')} {workflow[key]}")
+    parts.append("actions " + "; ".join(workflow["actions"]))
+    if workflow.get("env"):
+        parts.append("env " + ", ".join(workflow["env"]))
+    if not workflow.get("enabled", True):
+        parts.append("disabled")
+    return ", ".join(parts)

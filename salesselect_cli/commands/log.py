@@ -1,0 +1,46 @@
+"""`log`: the audit log — who changed which deal, and which part of the setup, and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.context import session
+from salesselect_cli.i18n import N_
+from salesselect_cli.render import Column, emit, escape
+
+LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value", "new_value"]
+
+
+def log(
+    ctx: typer.Context,
+    user: Optional[str] = typer.Option(None, "--user", "-u", help="Only what this user (or workflow:NAME) did."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only from this date on (YYYY-MM-DD, -2w, monday...)."),
+    limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+) -> None:
+    """Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).
+
+    Everyone may read it. Deals in the trash keep their entries; a deal deleted for good leaves
+    its 'opportunity purged' entry.
+    """
+    with session(ctx) as store:
+        rows = store.audit_log(
+            user=user, opportunity_id=opportunity_id,
+            since=parse_date_option(since, store.today) if since is not None else None, limit=limit or None,
+        )
+        emit(rows, fmt.value, output, [
+            Column("at", "When", no_wrap=True, cell=lambda r: r["at"][:16]),
+            Column("actor", "Who", cell=lambda r: escape(r["actor"])),
+            Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
+                   else str(r["opportunity_id"])),
+            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or ""), wide=150),
+            Column("what", "What", cell=lambda r: escape(r["what"])),
+            Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
+            Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),
+        ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."))
