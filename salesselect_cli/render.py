@@ -412,6 +412,15 @@ def days_text(record: dict) -> tuple[str, str]:
     return mark + (_("due today") if left == 0 else _("{days}d left").format(days=left)), style
 
 
+def moment(stamp: str | None) -> str:
+    """A stored 'YYYY-MM-DD HH:MM:SS' to the minute, the date as the interface language writes it."""
+    from salesselect_cli.rules.dates import format_date
+
+    if not stamp:
+        return ""
+    return format_date(stamp[:10]) + stamp[10:16]
+
+
 def status_word(status: str | None) -> str:
     """open / won / lost in the interface language (JSON and CSV keep the English word)."""
     from salesselect_cli.i18n import _

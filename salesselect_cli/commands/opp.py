@@ -12,7 +12,7 @@ from salesselect_cli.commands.options import (
 )
 from salesselect_cli.context import session
 from salesselect_cli.i18n import N_, _
-from salesselect_cli.render import Column, days_badge, emit, escape, status_word, stderr_line
+from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
 
@@ -467,7 +467,7 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
         Column("title", "Title", cell=lambda r: escape(r["title"])),
         Column("company", "Company", cell=lambda r: escape(r["company"])),
         Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
-        Column("deleted", "Deleted", no_wrap=True, cell=lambda r: r["deleted"][:16]),
+        Column("deleted", "Deleted", no_wrap=True, cell=lambda r: moment(r["deleted"])),
         Column("deleted_by", "By", cell=lambda r: escape(r["deleted_by"])),
     ], csv_columns=TRASH_KEYS, empty="The trash is empty.")
 
