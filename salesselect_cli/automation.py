@@ -154,7 +154,7 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
     import time
 
     from salesselect_cli.hooks import run_hook
-    from salesselect_cli.sql.dialect import DatabaseError
+    from salesselect_cli.sql.dialect import database_errors
 
     opportunity_id = event_json["opportunity_id"]
     token = secrets.token_hex(16)
@@ -184,5 +184,5 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
     try:
         with store.transaction(write=True):
             store.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
-    except DatabaseError as exc:
+    except database_errors() as exc:
         store.workflow_warnings.append(f"workflow '{workflow}': the failure could not be recorded in the history ({exc})")

@@ -13,16 +13,23 @@ import typer
 from salesselect_cli.i18n import _
 
 
-def resolve_db_path(option: str | None) -> Path:
-    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def resolve_db_path(option: str | None) -> Path | str:
+    """--db, else $SALESSELECT_DB, else salesselect.db in the app dir. A postgresql:// URL stays a string."""
     if option is not None:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid(_("--db needs a file path"))
+            raise Invalid(_("--db needs a file path or a postgresql:// URL"))
+        if option.strip().lower().startswith(POSTGRES_SCHEMES):
+            return option.strip()
         return Path(option).expanduser()
     env = os.environ.get("SALESSELECT_DB")
     if env:
+        if env.strip().lower().startswith(POSTGRES_SCHEMES):
+            return env.strip()
         return Path(env).expanduser()
     return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
 
@@ -35,8 +42,8 @@ class Options:
     user: str | None = None
 
 
-def current_user_name(option: str | None) -> str:
-    """--user, else $SALESSELECT_USER, else the OS login name. `--user ""` is refused, not ignored."""
+def requested_user_name(option: str | None) -> str | None:
+    """--user, else $SALESSELECT_USER, else None. `--user ""` is refused, not ignored."""
     if option is not None:
         if not option.strip():
             from salesselect_cli.errors import Invalid
@@ -46,6 +53,14 @@ def current_user_name(option: str | None) -> str:
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
         return env.strip()
+    return None
+
+
+def current_user_name(option: str | None) -> str:
+    """--user, else $SALESSELECT_USER, else the OS login name."""
+    requested = requested_user_name(option)
+    if requested:
+        return requested
     import getpass
 
     try:
@@ -85,7 +100,7 @@ class Saving:
         return _("{saved} (interrupted after saving).").format(saved=cls.saved or _("The change was saved"))
 
 
-def database_path(option: str | None) -> Path:
+def database_path(option: str | None) -> Path | str:
     """The database file the command works on: a regular file or none yet, never a pipe or a device.
 
     Checked before anything opens it (reading a FIFO's header would wait forever); every output
@@ -98,6 +113,8 @@ def database_path(option: str | None) -> Path:
 
     try:
         path = resolve_db_path(option)
+        if isinstance(path, str):  # a PostgreSQL URL: no file to check or protect
+            return path
     except RuntimeError:  # '~nouser/x.db': a home directory that cannot be found
         raise Invalid(_("cannot find the home directory in the database path '{value}'").format(value=option or os.environ.get('SALESSELECT_DB'))) from None
     try:
@@ -159,7 +176,12 @@ def session(
     opts = options(ctx)
     path = database_path(opts.db)
     today = current_today()
-    store = Store(open_connection(path, write=write), path, today, current_user_name(opts.user))
+    conn = open_connection(path, write=write)
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        store = Store(conn, path, today, conn.current_login())
+        requested = requested_user_name(opts.user)
+    else:
+        store, requested = Store(conn, path, today, current_user_name(opts.user)), None
     if write:  # the first thing after the commit, before any run: hook: a Ctrl-C from here on says it was saved
         store.after_commit.append(Saving.mark_committed)
     try:
@@ -168,6 +190,8 @@ def session(
 
             if i18n.wants_agency_setting():
                 i18n.use_agency_setting(store.language_setting)
+            if requested is not None:
+                store.act_for(requested)
             store.require_known_user()
             if key_user:
                 store.require_key_user(key_user)

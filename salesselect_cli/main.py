@@ -107,6 +107,7 @@ COMMANDS = {
     "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
     "log": ("log", "log",
             N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
+    "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
 }
 
 
@@ -213,6 +214,12 @@ class SalesSelectGroup(TyperGroup):
         except Exception as exc:  # last resort: never a traceback for a user
             if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
                 raise
+            if exc.__class__.__module__.startswith("psycopg"):  # PostgreSQL (psycopg is loaded only then)
+                from salesselect_cli.sql.dialect import is_busy_error
+
+                if is_busy_error(exc):
+                    _fail("the database is busy with another salesselect command; try again in a moment")
+                _fail("database error: " + " ".join(str(exc).split()))
             _fail(f"unexpected {exc.__class__.__name__}: {exc} (set SALESSELECT_DEBUG=1 for details)")
 
 

@@ -12,10 +12,10 @@ of rooms, one per noun, in `salesselect_cli/sql/` (the only other place that spe
     imports        the CSV bulk load                                 sql/imports.py
     setup_file     config export/import                              sql/setup_file.py
 
-Opening, checking and migrating a file is sql/connection.py; the schema and its numbered migrations
-sql/schema.py; what is SQLite-only sql/dialect.py. Every command runs in one transaction: `BEGIN
-IMMEDIATE` for writes (several writers queue on the busy timeout instead of failing), `BEGIN` for
-reads. Money is integer cents. Workflows fire above the store, in automation.py.
+Opening, checking and migrating a file (or a PostgreSQL database) is sql/connection.py; the schema and
+its numbered migrations sql/schema.py; every SQLite/PostgreSQL difference sql/dialect.py; db copy
+sql/transfer.py. Every command runs in one transaction: writes take the single-writer lock at their
+start (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory lock), reads do not lock. Money is integer cents. Workflows fire above the store, in automation.py.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
 from salesselect_cli.sql.setup_file import SetupFileRoom
+from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
 from salesselect_cli.i18n import _
 
 _known_migration_names = known_migration_names
@@ -57,8 +58,8 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
 
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator["Store"]:
-        """One transaction: BEGIN IMMEDIATE for writes (waits for other writers), BEGIN for reads."""
-        self.conn.execute(dialect.begin(write))
+        """One transaction: writes take the writers' lock (wait for other writers), reads do not lock."""
+        self.conn.begin(write)
         try:
             yield self
         except BaseException:
@@ -88,10 +89,24 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
 
     def backup(self, target: Path) -> None:
         """A consistent copy of the whole database at `target` (refused if it exists), while others write."""
+        if getattr(self.conn, "backend", "sqlite") == "postgresql":
+            raise DatabaseProblem(_("on PostgreSQL, back up with pg_dump, or copy the agency into a file with 'salesselect db copy URL FILE'"))
         dialect.backup(self.conn, target)
 
     def close(self) -> None:
         self.conn.close()
+
+    def _pg_scratch(self) -> Iterator["Store"]:
+        """PostgreSQL: a second connection whose transaction is always rolled back (no lock taken)."""
+        copy = Store(dialect.connect_postgres(self.path), self.path, self.today, self.user_name)
+        copy.acting_login = self.acting_login
+        try:
+            copy.conn.execute("BEGIN")
+            yield copy
+        finally:
+            if copy.conn.in_transaction:
+                copy.conn.execute("ROLLBACK")
+            copy.close()
 
     def data_version(self) -> int:
         """Changes when another connection commits: the interactive board polls it to stay live."""
@@ -103,6 +118,9 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
 
         The copy is taken inside the command's read transaction: the file is never locked or changed.
         """
+        if getattr(self.conn, "backend", "sqlite") == "postgresql":
+            yield from self._pg_scratch()
+            return
         copy = Store(dialect.memory_copy(self.conn), self.path, self.today, self.user_name)
         try:
             with copy.transaction(write=True):
@@ -111,15 +129,19 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
             copy.close()
 
 
-def init_database(path: Path, user_name: str, today: dt.date, fill=None) -> Any:
+def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -> Any:
     """Create the file, make `user_name` the first key user, switch the module on.
 
     `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
     The new database is built in a temporary file beside `path` and linked into place only when
     complete, so an interruption at any moment (kill -9 included) leaves no file or a whole one.
+    On PostgreSQL the first key user is the database login (`user_name` must be that login or None),
+    and a failed init leaves the database empty again.
     """
     import os
 
+    if dialect.is_postgres(path):
+        return _init_postgres(path, user_name, today, fill)
     user_name = _clean_name(user_name, "user name")
     if os.path.lexists(path):
         raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
@@ -219,3 +241,28 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -> Any:
+    from salesselect_cli.errors import PermissionDenied
+    from salesselect_cli.sql.connection import drop_schema
+
+    create_database(url)
+    store = Store(open_connection(url), url, today, "")
+    try:
+        login = _clean_name(store.conn.current_login(), "user name")
+        if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
+            raise PermissionDenied(
+                _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=user_name)
+            )
+        store.user_name = login
+        with store.transaction(write=True):
+            store.add_first_key_user(login)
+            store.set_setting("module", "on")
+            store.set_setting("currency", "EUR")
+            return fill(store) if fill else None
+    except BaseException:
+        drop_schema(store.conn)
+        raise
+    finally:
+        store.close()

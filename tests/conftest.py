@@ -19,10 +19,113 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUP_JSON = ROOT / "examples" / "setup.json"
 
 
+# --------------------------------------------------------------------------- PostgreSQL pass
+# SALESSELECT_TEST_BACKEND=postgresql runs the suite against the cluster at $SALESSELECT_TEST_PG (a superuser
+# URL; .ci/pg-cluster starts one): every test gets a fresh database (from a template database when a fixture
+# built one) and each user a test names logs in as a role of that name, as a recruiter would.
+BACKEND = os.environ.get("SALESSELECT_TEST_BACKEND", "sqlite")
+ON_POSTGRES = BACKEND == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_POSTGRES:
+        skip = pytest.mark.skip(reason="about SQLite files; the PostgreSQL pass skips it")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+class PgCluster:
+    """The test cluster: an admin connection, roles made on demand, databases per test."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True)
+        self.roles: set[str] = set()
+        self.counter = 0
+        self.made: set[str] = set()
+
+    def role(self, name: str) -> None:
+        if name not in self.roles:
+            from psycopg import sql
+
+            exists = self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
+            if not exists:
+                self.admin.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(name)))
+            self.roles.add(name)
+
+    def url_for(self, database: str, user: str = "postgres") -> str:
+        from urllib.parse import quote, urlsplit
+
+        parts = urlsplit(self.url)
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        return f"postgresql://{quote(user, safe='')}@{host}/{database}"
+
+    def new_database(self) -> str:
+        """A name for the test's database; it is made when first used (ensure), or from a template."""
+        self.counter += 1
+        return f"t_{os.getpid()}_{self.counter}"
+
+    def ensure(self, database: str) -> None:
+        if database.startswith("t_") and database not in self.made:
+            self.create(database)
+
+    def create(self, database: str, template: str = "template0") -> None:
+        self.admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        self.made.add(database)
+
+    def drop(self, database: str) -> None:
+        if database in self.made:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self.made.discard(database)
+
+
+_PG: list[PgCluster] = []
+
+
+def pg_cluster() -> PgCluster:
+    if not _PG:
+        url = os.environ.get("SALESSELECT_TEST_PG")
+        if not url:
+            pytest.exit("SALESSELECT_TEST_BACKEND=postgresql needs SALESSELECT_TEST_PG (see .ci/pg-cluster)", 2)
+        _PG.append(PgCluster(url))
+    return _PG[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pg_templates_dropped():
+    """The session's template databases go when it ends."""
+    yield
+    if _PG:
+        for path, _ in _TEMPLATES.values():
+            _PG[0].drop(str(path))
+        _PG[0].admin.close()
+
+
+def pg_database_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def login_url(url: str, user: str) -> str:
+    """The test database's URL with `user` as the login (the role is made when missing)."""
+    cluster = pg_cluster()
+    cluster.role(user)
+    cluster.ensure(pg_database_of(url))
+    return cluster.url_for(pg_database_of(url), user)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No test touches a real database, the clock or the login name."""
-    monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "sales.db"))
+    if ON_POSTGRES:
+        cluster = pg_cluster()
+        database = cluster.new_database()
+        cluster.role("anna")  # the default user's login: code that reads $SALESSELECT_DB itself logs in as her
+        monkeypatch.setenv("SALESSELECT_DB", cluster.url_for(database, "anna"))
+    else:
+        monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "sales.db"))
     monkeypatch.setenv("SALESSELECT_TODAY", TODAY.isoformat())
     monkeypatch.setenv("SALESSELECT_USER", "anna")
     monkeypatch.setenv("NO_COLOR", "1")
@@ -32,7 +135,9 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
-    return tmp_path
+    yield tmp_path
+    if ON_POSTGRES:
+        pg_cluster().drop(pg_database_of(os.environ["SALESSELECT_DB"]))
 
 
 @dataclass
@@ -70,10 +175,28 @@ def cli():
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None, env: dict | None = None) -> Run:
-        result = runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+        args = [str(a) for a in args]
+        if ON_POSTGRES:
+            env = pg_env(args, env)
+        result = runner.invoke(app, args, input=input, env=env, catch_exceptions=False)
         return Run(result.exit_code, result.stdout, result.stderr)
 
     return invoke
+
+
+def pg_env(args: list[str], env: dict | None) -> dict | None:
+    """On PostgreSQL the login is the user: log in as the user the command names (--user, else
+    $SALESSELECT_USER), as each recruiter would with their own role."""
+    database = (env or {}).get("SALESSELECT_DB") or os.environ["SALESSELECT_DB"]
+    if "--db" in args or not database.startswith("postgresql://"):
+        return env
+    user = (env or {}).get("SALESSELECT_USER") or os.environ.get("SALESSELECT_USER") or "anna"
+    index = 0
+    while index + 1 < len(args) and args[index].startswith("--"):  # the root options only
+        if args[index] == "--user" and args[index + 1].strip():
+            user = args[index + 1].strip()
+        index += 2
+    return {**(env or {}), "SALESSELECT_DB": login_url(database, user)}
 
 
 @pytest.fixture
@@ -109,6 +232,8 @@ def _copy_database(source: Path, target: Path) -> None:
 
 def from_template(name: str, template_dir: Path, build):
     """The database `build()` makes from the test's current one, copied in; returns build's result."""
+    if ON_POSTGRES:
+        return _from_pg_template(name, build)
     target = Path(os.environ["SALESSELECT_DB"])
     if name not in _TEMPLATES:
         path = template_dir / f"{name}.db"
@@ -121,6 +246,23 @@ def from_template(name: str, template_dir: Path, build):
     path, result = _TEMPLATES[name]
     _copy_database(path, target)
     return result
+
+
+def _from_pg_template(name: str, build):
+    """PostgreSQL: build in the test's database once and keep a template database of it; later tests
+    get CREATE DATABASE ... TEMPLATE, which copies it in milliseconds."""
+    cluster = pg_cluster()
+    database = pg_database_of(os.environ["SALESSELECT_DB"])
+    template = f"tpl_{os.getpid()}_{name}"
+    if name not in _TEMPLATES:
+        cluster.ensure(database)
+        result = build()
+        cluster.create(template, database)
+        _TEMPLATES[name] = (Path(template), result)
+    else:
+        cluster.drop(database)
+        cluster.create(database, template)
+    return _TEMPLATES[name][1]
 
 
 @pytest.fixture
@@ -152,3 +294,34 @@ def add_opp(ok, title="Deal", company="Acme", type_="Staffing", source="HubSpot"
     """Add an opportunity through the CLI and return its id."""
     run = ok("opp", "add", title, "--company", company, "--type", type_, "--source", source, *extra)
     return int(run.stdout.strip())
+
+
+class _PgRaw:
+    """A test's direct line to its PostgreSQL database, with sqlite3's `?` placeholders."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url)
+
+    def execute(self, sql: str, params=()):
+        from salesselect_cli.sql.dialect import to_postgres
+
+        return self.conn.execute(to_postgres(sql), list(params))
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def raw_connect(location=None):
+    """sqlite3.connect on the test's database, or the same on PostgreSQL: for tests that look inside."""
+    location = str(location or os.environ["SALESSELECT_DB"])
+    if location.startswith("postgresql://"):
+        pg_cluster().ensure(pg_database_of(location))
+        return _PgRaw(location)
+    import sqlite3
+
+    return sqlite3.connect(location)

@@ -46,7 +46,7 @@ LAYERS = {
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
     "dialect": 0, "schema": 1, "base": 1, "connection": 2, "people": 2, "setup": 3, "followups": 3,
-    "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5,
+    "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5, "transfer": 3,
 }
 
 

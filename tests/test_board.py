@@ -201,7 +201,8 @@ def test_column_alarm_counts_match_the_indicator_rule(agency, ok, orange_days, r
     offsets = list(range(-3, 8)) + [None]
     for offset in offsets:
         add_opp(ok, f"Deal {offset}", "Acme", "Staffing", "HubSpot", *(["--close", day(offset)] if offset is not None else []))
-    store = Store(open_connection(Path(agency_db())), Path(agency_db()), TODAY, "anna")
+    location = agency_db() if agency_db().startswith("postgresql://") else Path(agency_db())
+    store = Store(open_connection(location), location, TODAY, "anna")
     try:
         with store.transaction(write=False):
             [column] = store.board_columns(OpportunityFilter())

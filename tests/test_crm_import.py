@@ -317,6 +317,7 @@ while time.time() < deadline:
 """
 
 
+@pytest.mark.sqlite_only  # backup is SQLite's online backup; PostgreSQL has pg_dump
 def test_a_backup_taken_while_another_process_writes_is_whole(agency, cli, tmp_path):
     ok = agency
     add_opp(ok, "Deal", "Acme")

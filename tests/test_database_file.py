@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 from salesselect_cli.store import _known_migration_names
 
@@ -17,6 +19,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_init_creates_migrated_wal_database(db, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
@@ -30,6 +33,7 @@ def test_init_creates_migrated_wal_database(db, isolated):
             "followups", "workflows", "settings"} <= tables
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_reopen_applies_nothing_new(db, ok, isolated):
     ok("user", "list")
     conn = sqlite3.connect(isolated / "sales.db")
@@ -43,6 +47,7 @@ def test_init_makes_first_key_user_and_module_on(db, ok):
                       "open_opportunities": 0, "created": "2026-11-27"}]
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_init_refuses_existing_file(db, cli, isolated):
     before = digest(isolated / "sales.db")
     run = cli("init")
@@ -51,6 +56,7 @@ def test_init_refuses_existing_file(db, cli, isolated):
     assert digest(isolated / "sales.db") == before
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_missing_database_says_run_init(cli):
     run = cli("opp", "list")
     assert run.exit_code == 1
@@ -59,6 +65,7 @@ def test_missing_database_says_run_init(cli):
     assert run.stderr.count("\n") == 1
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_junk_file_is_refused_and_untouched(cli, isolated):
     junk = isolated / "junk.db"
     junk.write_bytes(b"this is a spreadsheet, not a database\n" * 100)
@@ -70,6 +77,7 @@ def test_junk_file_is_refused_and_untouched(cli, isolated):
     assert not Path(str(junk) + "-wal").exists()
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_foreign_sqlite_file_is_refused(cli, isolated):
     other = isolated / "other.db"
     conn = sqlite3.connect(other)
@@ -83,6 +91,7 @@ def test_foreign_sqlite_file_is_refused(cli, isolated):
     assert digest(other) == before
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_newer_schema_is_refused_untouched(db, cli, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
@@ -97,6 +106,7 @@ def test_newer_schema_is_refused_untouched(db, cli, isolated):
     assert digest(path) == before
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_directory_as_database(cli, isolated):
     run = cli("--db", isolated, "opp", "list")
     assert run.exit_code == 1
@@ -117,6 +127,7 @@ for i in range(int(sys.argv[1])):
 """
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_two_processes_writing_at_once_both_succeed(agency, ok, isolated):
     env = dict(os.environ)
     procs = [
@@ -145,6 +156,7 @@ def test_bad_today_is_one_line(db, cli):
     assert run.stderr == "Error: SALESSELECT_TODAY must be YYYY-MM-DD, not 'tomorrow'\n"
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
     from salesselect_cli.sql import schema as store
 
@@ -161,6 +173,7 @@ def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
     assert names[-1] == "m900_test_column"
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypatch):
     from salesselect_cli.sql import schema as store
 
@@ -176,6 +189,7 @@ def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypa
     assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(store.MIGRATIONS) - 1
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_init_with_a_bad_user_name_leaves_no_file(cli, isolated):
     path = isolated / "h.db"
     run = cli("--db", path, "--user", "ann\x01a", "init")
@@ -184,6 +198,7 @@ def test_init_with_a_bad_user_name_leaves_no_file(cli, isolated):
     assert cli("--db", path, "init").exit_code == 0
 
 
+@pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own
 def test_init_under_a_file_is_one_line(cli, isolated):
     (isolated / "afile").write_text("x")
     run = cli("--db", isolated / "afile" / "x.db", "init")

@@ -170,7 +170,11 @@ def agency_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_fuzz_bad_invocations_fail_cleanly_and_change_nothing(agency_file, isolated):
+def test_fuzz_bad_invocations_fail_cleanly_and_change_nothing(agency_file, isolated, monkeypatch):
+    # files a case writes (backup FILE, db copy FROM TO) land here, not in the checkout; a file already
+    # named like the plausible TO ('Staffing') keeps `db copy FILE-AN-EARLIER-CASE-MADE Staffing` a refusal
+    monkeypatch.chdir(isolated)
+    (isolated / "Staffing").write_text("not a database\n")
     db = isolated / "sales.db"
     shutil.copyfile(agency_file, db)
     junk = {"text": isolated / "junk.db", "folder": isolated / "folder.db", "empty": isolated / "empty.db"}

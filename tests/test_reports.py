@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from salesselect_cli.main import app
-from tests.conftest import SETUP_JSON, TODAY
+from tests.conftest import ON_POSTGRES, SETUP_JSON, TODAY, login_url
 
 TE, COMPETITOR, NO_CANDIDATES, CANCELLED = "Too expensive", "Chose a competitor", "No candidates", "Vacancy cancelled"
 
@@ -74,6 +75,9 @@ def _play(db: Path) -> None:
     env = {"SALESSELECT_DB": str(db), "SALESSELECT_USER": "anna", "NO_COLOR": "1", "COLUMNS": "200",
            "SALESSELECT_TODAY": "2025-01-01"}
 
+    if ON_POSTGRES:
+        env["SALESSELECT_DB"] = login_url(str(db), "anna")
+
     def run(day: str, *args) -> str:
         result = runner.invoke(app, [str(a) for a in args], env={**env, "SALESSELECT_TODAY": day},
                                catch_exceptions=False)
@@ -101,7 +105,9 @@ def _play(db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory) -> Path:
+def seeded_file(tmp_path_factory) -> Path | None:
+    if ON_POSTGRES:
+        return None  # played into the first test's database, then a template database (conftest)
     db = tmp_path_factory.mktemp("seed") / "seed.db"
     _play(db)
     return db
@@ -110,6 +116,11 @@ def seeded_file(tmp_path_factory) -> Path:
 @pytest.fixture
 def seeded(seeded_file, isolated):
     """The played database at this test's $SALESSELECT_DB."""
+    if ON_POSTGRES:
+        from tests.conftest import from_template
+
+        from_template("seeded", isolated, lambda: _play(os.environ["SALESSELECT_DB"]))
+        return os.environ["SALESSELECT_DB"]
     for suffix in ("", "-wal", "-shm"):
         source = Path(str(seeded_file) + suffix)
         if source.exists():
@@ -495,6 +506,7 @@ def test_seed_is_what_the_docstring_says(seeded, ok):
     assert TODAY == dt.date(2026, 11, 27)
 
 
+@pytest.mark.sqlite_only
 def test_report_indexes_come_by_migration(db, tmp_path):
     """m002 adds the report indexes to a new file and to a file made before it existed."""
     import sqlite3

@@ -8,12 +8,13 @@ at the next of those rows.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TODAY, add_opp
+from tests.conftest import TODAY, add_opp, raw_connect
 
 TRIGGERS = ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity")
 DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m016, on stage_visits itself
@@ -65,7 +66,7 @@ def maintained(conn: sqlite3.Connection) -> list[tuple]:
 
 
 def check(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         expected, actual = implied_by_history(conn), maintained(conn)
     finally:
@@ -121,13 +122,13 @@ def mixed(agency, cli, tmp_path, monkeypatch):
     ok("config", "link-stage", "Framework agreement", "Staffing")
     ok("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
     ok("user", "remove", "bob", "--reassign-to", "kim")
-    return tmp_path / "sales.db", {"A": a, "B": b, "C": c, "D": d, "E": e, "G": g}
+    return os.environ["SALESSELECT_DB"], {"A": a, "B": b, "C": c, "D": d, "E": e, "G": g}
 
 
 def test_visits_follow_every_write(mixed):
     path, ids = mixed
     visits = check(path)
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     stage = dict(conn.execute("SELECT name, id FROM stages"))
     stage["Introduction"] = conn.execute("SELECT to_id FROM history WHERE to_value = 'Introduction'").fetchone()[0]
     ids_of = {table: dict(conn.execute(f"SELECT name, id FROM {table}")) for table in ("business_types", "users", "sources")}
@@ -164,6 +165,7 @@ def test_visits_follow_every_write(mixed):
     assert not [v for v in visits if v[0] == ids["G"]]  # in the trash
 
 
+@pytest.mark.sqlite_only
 def test_migration_backfills_what_the_triggers_keep(mixed, ok):
     path, ids = mixed
     ok("opp", "restore", ids["G"])  # m003 runs before m010 brought the trash: a real file has none then
@@ -187,22 +189,19 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
 
 def test_the_demo_keeps_its_visits(ok, tmp_path):
     ok("init", "--demo")
-    visits = check(tmp_path / "sales.db")
+    visits = check(os.environ["SALESSELECT_DB"])
     assert len(visits) > 100
     assert {v[5] for v in visits} == {None, "moved", "won", "lost"}
 
 
 def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
     """An import fills stage_visits in one statement; the bulk-load flag never outlives it."""
-    import os
-    import sqlite3
-
     csv_file = tmp_path / "deals.csv"
     csv_file.write_text("title,company,type,source,stage,status,reason,created,closed\n"
                         "A,Acme,Staffing,Google,Proposal,lost,Too expensive,2026-11-02,2026-11-20\n"
                         "B,Acme,Staffing,Google,Lead,,,,\n", encoding="utf-8")
     ok("import", str(csv_file))
-    conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+    conn = raw_connect()
     assert conn.execute("SELECT COUNT(*) FROM settings WHERE key = 'bulk_load'").fetchone()[0] == 0
     visits = conn.execute("""SELECT o.title, s.name, v.outcome FROM stage_visits v JOIN opportunities o ON o.id = v.opportunity_id
                               JOIN stages s ON s.id = v.stage_id ORDER BY o.title""").fetchall()
@@ -212,11 +211,12 @@ def test_bulk_load_leaves_no_mark_and_fills_visits(agency, ok, tmp_path):
     b = conn.execute("SELECT id FROM opportunities WHERE title = 'B'").fetchone()[0]
     conn.close()
     ok("opp", "move", b, "Introduction")
-    conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+    conn = raw_connect()
     outcomes = conn.execute("SELECT outcome FROM stage_visits WHERE opportunity_id = ? ORDER BY id", [b]).fetchall()
     assert outcomes == [("moved",), (None,)]
 
 
+@pytest.mark.sqlite_only  # opens its file directly
 def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
     """ImportRow.path (the benchmark's generator): one history row per stage entered; visits follow them."""
     from salesselect_cli.rules.importing import ImportRow
@@ -250,6 +250,7 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
     ])
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
     """m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
     the ones under way from the partial idx_stage_visits_open."""

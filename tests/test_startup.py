@@ -86,6 +86,7 @@ def test_help_imports_no_command_module():
     assert not top_level(modules) & set(HEAVY)
 
 
+@pytest.mark.sqlite_only  # its database is a file in tmp_path
 def test_a_command_imports_its_own_module_only(db, tmp_path):
     code, modules = imported_modules("user", "list", env={"SALESSELECT_DB": str(tmp_path / "sales.db")})
     assert code == 0

@@ -394,10 +394,9 @@ class TestActions:
         run = cli("user", "remove", "bob")  # refused: a workflow hands deals to bob
         assert run.exit_code == 1 and "workflow(s) W hand opportunities to 'bob'" in run.stderr
         # a file edited by hand (or by an older salesselect) can still name a missing user
-        import os
-        import sqlite3
+        from tests.conftest import raw_connect
 
-        conn = sqlite3.connect(os.environ["SALESSELECT_DB"])
+        conn = raw_connect()
         conn.execute("UPDATE workflows SET actions = replace(actions, 'owner:bob', 'owner:ghost')")
         conn.commit()
         conn.close()

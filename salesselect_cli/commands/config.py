@@ -24,19 +24,27 @@ def init(
     demo: bool = typer.Option(False, "--demo", help="Fill the new database with an example agency."),
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
-    from salesselect_cli.context import database_path
+    from salesselect_cli.context import database_path, requested_user_name
+    from salesselect_cli.sql.dialect import is_postgres, safe_location
     from salesselect_cli.store import init_database
 
     opts = options(ctx)
     path = database_path(opts.db)
-    user_name = current_user_name(opts.user)
+    user_name = requested_user_name(opts.user) if is_postgres(path) else current_user_name(opts.user)
     fill = None
     if demo:
         from salesselect_cli.demo import build_demo
 
         fill = build_demo
-    summary = init_database(path, user_name, current_today(), fill)
-    stderr_line(_("Created {path}; '{name}' is its first key user.").format(path=path, name=user_name))
+    first_user: dict = {}
+
+    def fill_noting_user(store):
+        first_user["name"] = store.user_name  # on PostgreSQL the database login
+        return fill(store) if fill else None
+
+    summary = init_database(path, user_name, current_today(), fill_noting_user)
+    user_name = first_user.get("name", user_name)
+    stderr_line(_("Created {path}; '{user_name}' is its first key user.").format(path=safe_location(path), user_name=user_name))
     if summary:
         stderr_line(summary)
     if not demo:

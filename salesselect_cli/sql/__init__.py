@@ -5,6 +5,7 @@ below it, so a room can reach (through `self.`) only lower rooms:
 
     base -> people -> setup -> opportunities | followups | workflows -> reports | imports | setup_file
 
-`dialect` holds the few SQLite-only things (connection pragmas, fold(), BEGIN IMMEDIATE);
-`schema` the tables and numbered migrations; `connection` opening, checking and migrating a file.
+`dialect` holds every SQLite/PostgreSQL difference (connecting, statement translation, rows, the write
+lock, date arithmetic); `schema` the tables and numbered migrations (both backends); `connection`
+opening, checking and migrating a file or a PostgreSQL database; `transfer` db copy between them.
 """

@@ -8,7 +8,7 @@ from typing import Any
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules import permissions, transitions
-from salesselect_cli.sql.dialect import Connection, Row
+from salesselect_cli.sql.dialect import Connection, Row, fold
 
 
 def _label(row: Row) -> str:
@@ -25,6 +25,7 @@ class BaseRoom:
     _user: Row | None
     _thresholds: tuple[int | None, int | None] | None
     fixed_time: str | None
+    acting_login: str | None = None  # PostgreSQL: the login (a key user) acting for `user_name`
     _cleared: set[int]  # deals the acting user was allowed to change in this command
 
     def _one(self, sql: str, params: Any = ()) -> Row | None:
@@ -42,11 +43,32 @@ class BaseRoom:
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
         return f"{self.today.isoformat()} {clock}"
 
+    def _named(self, table: str, value: str, column: str = "name", where: str = "1 = 1",
+                params: Any = ()) -> Row | None:
+        """The row of a (small) setup table whose `column` equals `value` ignoring case, Unicode included:
+        folded in Python, so SQLite and PostgreSQL give the same answer."""
+        wanted = fold(value)
+        for row in self._all(f"SELECT * FROM {table} WHERE {where} ORDER BY id", params):
+            if fold(row[column]) == wanted:
+                return row
+        return None
+
+    @property
+    def history_actor(self) -> str:
+        """Who history rows say acted: the user, or 'kim for bob' when a key user's login acts for bob."""
+        if self.acting_login and fold(self.acting_login) != fold(self.user["name"]):
+            return f"{self.acting_login} for {self.user['name']}"
+        return self.user["name"]
+
     @property
     def user(self) -> Row:
         """The current user's row; a user the database does not know is refused (exit 3)."""
         if self._user is None:
-            row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [self.user_name])
+            row = self._named("users", self.user_name)
+            if row is None and getattr(self.conn, "backend", "sqlite") == "postgresql" and not self.acting_login:
+                raise PermissionDenied(
+                    _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
+                )
             if row is None:
                 raise PermissionDenied(
                     _("user '{name}' is not a user of this database; a key user can add it with "
@@ -133,7 +155,7 @@ class BaseRoom:
         self.conn.execute(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [opportunity_id, self.now(), actor or self.user["name"], field_name,
+            [opportunity_id, self.now(), actor or self.history_actor, field_name,
              None if from_value is None else str(from_value), None if to_value is None else str(to_value),
              from_id, to_id],
         )
@@ -146,7 +168,7 @@ class BaseRoom:
         self.conn.execute(
             f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                 SELECT id, ?, ?, ?, ?, ?, ?, ? FROM opportunities WHERE {where}""",
-            [self.now(), actor or self.user["name"], field_name, from_value, to_value, from_id, to_id, *params],
+            [self.now(), actor or self.history_actor, field_name, from_value, to_value, from_id, to_id, *params],
         )
 
     def _state(self, row: Row) -> transitions.State:

@@ -1,4 +1,8 @@
-"""Opening a database file: header and version checks, pending migrations, creating a new one."""
+"""Opening a database (a SQLite file or a PostgreSQL URL): header and version checks, pending migrations,
+creating a new one.
+
+PostgreSQL keeps the applied migrations' names in `salesselect_migrations` (SQLite in sqlite-utils'
+`_sqlite_migrations` and `user_version`, as before); the same numbered migrations run on both."""
 
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     db = Database(conn)
     if not migrations.pending(db):
         return
-    conn.execute(dialect.begin(write=True))
+    conn.begin(write=True)
     try:
         migrations.apply(db)  # each migration becomes a savepoint inside our transaction
         conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS)}")
@@ -76,9 +80,22 @@ def _migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
-def create_database(path: Path) -> None:
-    """Create a new salesselect database file at `path` with the current schema."""
-    if path.exists():
+def create_database(path: Path | str) -> None:
+    """Create a new salesselect database file at `path` (or the schema in an empty PostgreSQL database)."""
+    if dialect.is_postgres(path):
+        conn = dialect.connect_postgres(path)
+        try:
+            if _pg_tables(conn):
+                raise Conflict(
+                    _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(path))
+                )
+            _pg_migrate(conn)
+        finally:
+            conn.close()
+        return
+    import os
+
+    if os.path.lexists(path):
         raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,14 +109,19 @@ def create_database(path: Path) -> None:
         conn.close()
 
 
-def open_connection(path: Path, write: bool = True) -> sqlite3.Connection:
+def open_connection(path: Path | str, write: bool = True):
     """Open an existing database: header and version checks, then pending migrations.
 
-    A read (`write=False`) opens the file read-only: it never takes the write lock, never switches the
+    A read (`write=False`) opens a file read-only: it never takes the write lock, never switches the
     journal mode, and works on a read-only file or in a read-only folder. Only pending migrations
-    (an older file) open it for writing once.
+    (an older file) open it for writing once. A PostgreSQL URL opens the database there (reads run
+    in a read-only snapshot either way).
     """
-    if not path.exists():
+    if dialect.is_postgres(path):
+        return _pg_open(path)
+    import os
+
+    if not os.path.exists(path):  # False, not an error, for a name too long to exist
         raise DatabaseProblem(_("no database at {path}; run 'salesselect init' first (or pass --db)").format(path=path))
     _check_header(path)
     if not write:
@@ -148,3 +170,93 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
             return None
         return conn
     return None
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+PG_MIGRATIONS_TABLE = "salesselect_migrations"
+
+
+class PgMigrations:
+    """What a migration function gets on PostgreSQL: execute(sql) (no parameters), and the backend."""
+
+    backend = "postgresql"
+
+    def __init__(self, conn: dialect.PgConnection):
+        self.conn = conn
+
+    def execute(self, sql: str) -> None:
+        self.conn.raw.execute(sql)
+
+
+def _pg_tables(conn: dialect.PgConnection) -> list[str]:
+    return [row[0] for row in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+    )]
+
+
+def _pg_applied(conn: dialect.PgConnection) -> list[str] | None:
+    """The applied migrations' names in order, or None when the database has no bookkeeping table."""
+    if conn.execute("SELECT to_regclass(?)", [PG_MIGRATIONS_TABLE]).fetchone()[0] is None:
+        return None
+    return [row[0] for row in conn.execute(f"SELECT name FROM {PG_MIGRATIONS_TABLE} ORDER BY id")]
+
+
+def _pg_check(applied: list[str] | None, conn: dialect.PgConnection, url: str) -> list[str]:
+    where = dialect.safe_location(url)
+    if applied is None:
+        if not _pg_tables(conn):
+            raise DatabaseProblem(_("{where} is an empty database; run 'salesselect --db URL init' first").format(where=where))
+        raise DatabaseProblem(_("{where} is not a salesselect database; it was left untouched").format(where=where))
+    known = schema.known_migration_names()
+    if any(name not in known for name in applied):
+        raise DatabaseProblem(
+            _("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched").format(where=where, applied=len(applied), known=len(known))
+        )
+    return applied
+
+
+def _pg_migrate(conn: dialect.PgConnection) -> None:
+    """Apply pending migrations in one write transaction (under the writers' lock)."""
+    conn.begin(write=True)
+    try:
+        if conn.execute("SELECT to_regclass(?)", [PG_MIGRATIONS_TABLE]).fetchone()[0] is None:
+            conn.execute(f"CREATE TABLE {PG_MIGRATIONS_TABLE} (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                         f"applied TEXT NOT NULL)")
+        applied = set(_pg_applied(conn) or [])
+        db = PgMigrations(conn)
+        for number, (name, function) in enumerate(schema.MIGRATIONS, start=1):
+            if name in applied:
+                continue
+            function(db)
+            conn.execute(f"INSERT INTO {PG_MIGRATIONS_TABLE} (id, name, applied) VALUES (?, ?, "
+                         f"to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))", [number, name])
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _pg_open(url: str) -> dialect.PgConnection:
+    conn = dialect.connect_postgres(url)
+    try:
+        applied = _pg_check(_pg_applied(conn), conn, url)
+        if applied != schema.known_migration_names():
+            _pg_migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def drop_schema(conn: dialect.PgConnection) -> None:
+    """Undo a failed init on PostgreSQL: drop what the migrations made (the database was empty before)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    conn.begin(write=True)
+    for table in _pg_tables(conn):
+        conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "fold(text)"):
+        conn.execute(f"DROP FUNCTION IF EXISTS {function}")
+    conn.execute("COMMIT")

@@ -1,13 +1,26 @@
-"""What is SQLite-specific, in one place: connecting, fold(), date arithmetic, planner statistics,
-backups, and how a transaction begins.
+"""Every difference between SQLite and PostgreSQL, in one place.
 
-Names compare case-insensitively, Unicode included: `fold(name) = fold(?)`, where fold() is Python's
-str.casefold registered on the connection (COLLATE NOCASE folds ASCII only). A second backend
-(PostgreSQL) gives the same three things its own way.
+The rooms write one SQL text for both backends (SQLite's `?` placeholders). A database is a SQLite
+file path or a `postgresql://` URL; `connect` gives a connection with the same small surface either way:
+execute/executemany returning cursors whose rows take index and key access (sqlite3.Row or PgRow),
+`in_transaction`, `close`, and the few helpers whose SQL differs (`days_between`, `group_concat`,
+`like_ci`). On PostgreSQL each statement is translated once (cached): `?` -> `%s`, a literal `%` -> `%%`,
+`X COLLATE NOCASE` -> an ASCII-lowered key in byte order (SQLite's NOCASE), the unary `+` SQLite reads as
+"do not use an index here" dropped; NUMERIC results (SUM of integers, ROUND) come back as int when whole
+and float when not, as SQLite's do. Text columns are `COLLATE "C"` there, so sorting is by code point.
+
+Names compare case-insensitively, Unicode included: `fold(name) = fold(?)` is Python's str.casefold
+registered on a SQLite connection. PostgreSQL's lower() gives other answers (ß, ﬁ, ...), so name lookups
+fold in Python (`BaseRoom._named`) and both backends answer alike; PostgreSQL's fold() is only a close
+stand-in for SQL written elsewhere.
+
+psycopg is imported only when a URL asks for PostgreSQL: opening a SQLite file never loads it.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,11 +31,81 @@ BUSY_TIMEOUT_SECONDS = 30
 DatabaseError = sqlite3.Error
 Row = sqlite3.Row
 Connection = sqlite3.Connection
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+PG_INSTALL_HINT = "pip install 'salesselect[postgres]'"
+# The one advisory lock every PostgreSQL write transaction takes first: one writer at a time, as BEGIN IMMEDIATE.
+WRITE_LOCK_KEY = 0x5A1E5E1EC7
+
+
+def is_postgres(location: Any) -> bool:
+    return isinstance(location, str) and location.lower().startswith(POSTGRES_SCHEMES)
+
+
+def safe_location(location: Any) -> str:
+    """The database for messages: a URL without its password."""
+    text = str(location)
+    return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:***@", text, flags=re.IGNORECASE)
 
 
 def fold(value: Any) -> Any:
     """Names compare stripped, case-folded and NFC: 'Café' typed composed or decomposed is one name."""
     return text_fold(value) if isinstance(value, str) else value
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes a database error may have: sqlite3's, and psycopg's when it is loaded."""
+    import sys
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors += (psycopg.Error,)
+    return errors
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(word in text for word in ("locked", "busy", "lock timeout", "could not serialize", "deadlock"))
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's connection with the dialect helpers the rooms use."""
+
+    backend = "sqlite"
+
+    @staticmethod
+    def days_between(later: str, earlier: str) -> str:
+        """Whole days from `earlier` to `later` (ISO 'YYYY-MM-DD' expressions), as an integer expression."""
+        return days_between(later, earlier)
+
+    @staticmethod
+    def indexed_by(index: str) -> str:
+        return indexed_by(index)
+
+    @staticmethod
+    def group_concat(expr: str, separator: str, order_by: str) -> str:
+        """A comma list aggregate (ordered by `order_by` in a subquery of the caller's)."""
+        return f"group_concat({expr}, '{separator}')"
+
+    @staticmethod
+    def like_ci(expr: str) -> str:
+        """`expr LIKE ?` ignoring ASCII case, SQLite's LIKE (pass the pattern lowered with ascii_lower)."""
+        return f"{expr} LIKE ?"
+
+    def begin(self, write: bool) -> None:
+        """Writes take the single-writer lock at once (several writers queue on the busy timeout instead
+        of failing); reads do not lock."""
+        self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
@@ -34,15 +117,16 @@ def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqli
         from urllib.parse import quote
 
         uri = f"file:{quote(str(Path(path).absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               factory=SqliteConnection)
     else:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, factory=SqliteConnection)
     return _configure(conn)
 
 
 def memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
     """The database in memory, copied page by page from `conn` (a read): for dry runs that must write."""
-    copy = _configure(sqlite3.connect(":memory:", isolation_level=None))
+    copy = _configure(sqlite3.connect(":memory:", isolation_level=None, factory=SqliteConnection))
     conn.backup(copy)
     return copy
 
@@ -59,7 +143,8 @@ def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
 def set_cache(conn: sqlite3.Connection, mib: int) -> None:
     """Let this connection keep at most `mib` MiB of pages (and sort in as much) from now on: one-pass
     bulk steps stay small in memory."""
-    conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
+    if getattr(conn, "backend", "sqlite") == "sqlite":  # PostgreSQL's server manages its own memory
+        conn.execute(f"PRAGMA cache_size = {-1024 * int(mib)}")
 
 
 def days_between(later: str, earlier: str) -> str:
@@ -85,8 +170,7 @@ def indexed_by(index: str) -> str:
 
 
 def begin(write: bool) -> str:
-    """The statement that opens a command's transaction: writes take the single-writer lock at once
-    (several writers queue on the busy timeout instead of failing); reads do not lock."""
+    """SQLite's statement that opens a command's transaction (see SqliteConnection.begin)."""
     return "BEGIN IMMEDIATE" if write else "BEGIN"
 
 
@@ -123,9 +207,168 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         os.unlink(temporary)
 
 
-def data_version(conn: sqlite3.Connection) -> int:
-    """A number that changes whenever another connection commits (SQLite's PRAGMA data_version).
+def data_version(conn) -> int | str:
+    """A value that changes whenever another connection commits (SQLite's PRAGMA data_version; on
+    PostgreSQL the server's WAL position, which also moves for other databases: a refresh too many).
 
     Cheap enough to poll twice a second on a connection kept open outside any transaction.
     """
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
     return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[^'\"]+")
+_NOCASE = re.compile(r"([\w.]+(?:\([^()]*\))?)\s+COLLATE\s+NOCASE", re.IGNORECASE)
+_UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[a-z_]\w*\.)")
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
+@functools.lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """SQLite-flavoured SQL as PostgreSQL reads it (placeholders, NOCASE ordering, unary plus)."""
+    sql = _NOCASE.sub(lambda m: f"translate({m.group(1)}, '{_UPPER}', '{_LOWER}') COLLATE \"C\"", sql)
+    sql = _UNARY_PLUS.sub("", sql)
+    out = []
+    for token in _TOKENS.findall(sql):
+        if token[0] in "'\"":
+            out.append(token.replace("%", "%%"))
+        else:
+            out.append(token.replace("%", "%%").replace("?", "%s"))
+    return "".join(out)
+
+
+class PgRow:
+    """A result row like sqlite3.Row: row[0], row['name'], keys(), dict(row), iteration, len."""
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: tuple, index: dict[str, int]):
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return f"PgRow{self._values!r}"
+
+
+NUMERIC_OID = 1700
+
+
+def _number(value):
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+
+
+def _row_factory(cursor):
+    description = cursor.description or []
+    index: dict[str, int] = {}
+    for position, column in enumerate(description):
+        index.setdefault(column.name, position)
+    numeric = [position for position, column in enumerate(description) if column.type_code == NUMERIC_OID]
+    if not numeric:
+        return lambda values: PgRow(values, index)
+
+    def make(values):
+        values = list(values)
+        for position in numeric:
+            values[position] = _number(values[position])
+        return PgRow(tuple(values), index)
+
+    return make
+
+
+class PgConnection:
+    """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
+    isolation_level=None), translating each statement once."""
+
+    backend = "postgresql"
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def execute(self, sql: str, params: Any = ()):
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor.execute(to_postgres(sql), list(params))
+        return cursor
+
+    def executemany(self, sql: str, rows):
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor.executemany(to_postgres(sql), [list(row) for row in rows])
+        return cursor
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def begin(self, write: bool) -> None:
+        """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
+        BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
+        if write:
+            self.execute("BEGIN")
+            self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
+            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
+
+    @staticmethod
+    def days_between(later: str, earlier: str) -> str:
+        return f"(CAST(substr({later}, 1, 10) AS date) - CAST(substr({earlier}, 1, 10) AS date))"
+
+    @staticmethod
+    def indexed_by(index: str) -> str:
+        return ""  # PostgreSQL keeps statistics (ANALYZE) and has no index hints
+
+    @staticmethod
+    def group_concat(expr: str, separator: str, order_by: str) -> str:
+        return f"string_agg({expr}, '{separator}' ORDER BY {order_by})"
+
+    @staticmethod
+    def like_ci(expr: str) -> str:
+        return f"translate({expr}, '{_UPPER}', '{_LOWER}') LIKE ?"
+
+    def current_login(self) -> str:
+        return self.execute("SELECT current_user").fetchone()[0]
+
+
+def connect_postgres(url: str) -> PgConnection:
+    """Connect to a PostgreSQL URL (libpq's PG* variables and ~/.pgpass apply); DatabaseProblem if not."""
+    from salesselect_cli.errors import DatabaseProblem
+
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseProblem(f"PostgreSQL needs the psycopg driver: {PG_INSTALL_HINT}") from None
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="salesselect",
+                              options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS}s")
+    except psycopg.Error as exc:
+        detail = " ".join(str(exc).split()) or exc.__class__.__name__
+        raise DatabaseProblem(f"cannot connect to {safe_location(url)}: {detail}") from None
+    return PgConnection(raw)

@@ -49,11 +49,12 @@ class FollowupRoom(PeopleRoom):
         user_id = self.find_user(user)["id"] if user else row["owner_id"]
         cursor = self.conn.execute(
             """INSERT INTO followups (opportunity_id, due, text, user_id, created, status, workflow)
-               VALUES (?, ?, ?, ?, ?, 'open', ?)""",
+               VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id""",
             [opportunity_id, due.isoformat(), text, user_id, self.today.isoformat(), workflow],
         )
+        new_id = cursor.fetchone()[0]
         self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text}", actor=actor)
-        return cursor.lastrowid
+        return new_id
 
     def open_workflow_followups(self, opportunity_id: int, workflow: str) -> list[str]:
         """The texts of the open follow-ups that workflow `workflow` planned on this deal."""

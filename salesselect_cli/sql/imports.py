@@ -72,7 +72,7 @@ class ImportRoom(OpportunityRoom):
         first_id = (self._scalar("SELECT MAX(id) FROM opportunities") or 0) + 1
         result = ImportResult(first_id)
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")
-        actor = self.user["name"]
+        actor = self.history_actor
         own_only = not permissions.may_change_any(self.actor())  # a recruiter imports only their own deals
         next_id = first_id
         opportunities: list[tuple] = []
@@ -152,7 +152,8 @@ class ImportRoom(OpportunityRoom):
         # 64 MiB sorter (the pages freed by the smaller cache are what the sorter reuses)
         dialect.set_cache(self.conn, 16)
         self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
-            event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}"))
+            event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}",
+            days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
         self.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id
         if not keyed and not allow_duplicates and result.added:
@@ -236,18 +237,18 @@ class ImportRoom(OpportunityRoom):
         """
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_preview "
                           "(business_type_id INTEGER, stage_id INTEGER, status TEXT, value_cents INTEGER)")
-        self.conn.execute("DELETE FROM temp.import_preview")
+        self.conn.execute("DELETE FROM import_preview")
         batch: list[tuple] = []
         count = 0
         for row in rows:
             batch.append((row.business_type_id, row.stage.id, row.status, row.value_cents))
             count += 1
             if len(batch) >= batch_size:
-                self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
+                self.conn.executemany("INSERT INTO import_preview VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
         if batch:
-            self.conn.executemany("INSERT INTO temp.import_preview VALUES (?, ?, ?, ?)", batch)
-        return self._summary("temp.import_preview o", "1 = 1", []), count
+            self.conn.executemany("INSERT INTO import_preview VALUES (?, ?, ?, ?)", batch)
+        return self._summary("import_preview o", "1 = 1", []), count
 
     def import_summary(self, first_id: int) -> list[dict]:
         """What an import added (ids from `first_id`): count and value per type, stage and status."""

@@ -13,7 +13,7 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
 from salesselect_cli.sql.setup import SetupRoom
 
@@ -80,8 +80,8 @@ class OpportunityRoom(SetupRoom):
             params.append(self.today.isoformat())
         if flt.search:
             searched = ("o.title", "o.company", "o.contact", "o.vacancy", "o.notes")
-            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in searched) + ")")
-            pattern = "%" + flt.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(" + " OR ".join(f"{self.conn.like_ci(column)} ESCAPE '\\'" for column in searched) + ")")
+            pattern = "%" + ascii_lower(flt.search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [pattern] * len(searched)
         if flt.closed_after or flt.closed_before:
             # half-open by day, as the reports count: a closed date with a time part stays on its day
@@ -95,7 +95,7 @@ class OpportunityRoom(SetupRoom):
             clauses.append("o.reason_id = ?")
             params.append(self.find_reason(flt.reason, status)["id"])
         if flt.ids is not None:
-            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "0")
+            clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "1 = 0")
             params += list(flt.ids)
         return " AND ".join(clauses), params
 
@@ -154,7 +154,7 @@ class OpportunityRoom(SetupRoom):
         """
         from salesselect_cli.rules.indicator import close_date_bounds
         from salesselect_cli.rules.text import FORMULA_STARTS
-        from salesselect_cli.sql.dialect import days_between
+        days_between = self.conn.days_between
 
         where, params = self._filter_sql(flt)
         _overdue, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
@@ -249,12 +249,12 @@ class OpportunityRoom(SetupRoom):
         cursor = self.conn.execute(
             """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
                                           expected_close, owner_id, status, vacancy, notes, created)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id""",
             [title, company, _blank_to_none(contact, "contact"), bt["id"], target.id, src["id"], value_cents,
              expected_close.isoformat() if expected_close else None, owner_row["id"],
              _blank_to_none(vacancy, "vacancy"), _blank_to_none(note, "note", multiline=True), self.today.isoformat()],
         )
-        new_id = cursor.lastrowid
+        new_id = cursor.fetchone()[0]
         self._history(new_id, "created", None, target.name, None, target.id)
         if note and note.strip():
             self._history(new_id, "note", None, note.strip())
@@ -370,7 +370,8 @@ class OpportunityRoom(SetupRoom):
         self._changeable_row(opportunity_id, trashed=True)
         self.conn.execute("UPDATE opportunities SET deleted = NULL, deleted_by = NULL WHERE id = ?", [opportunity_id])
         self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
-            event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = ?"), [opportunity_id])
+            event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = ?",
+            days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")), [opportunity_id])
         record = self.get_opportunity(opportunity_id)
         self._setup_log("opportunity restored", "trash", f"{record['title']} ({record['company']})", opportunity_id)
         return record

@@ -6,7 +6,7 @@ from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, fold
 
 
 HOOK_RUN_PREFIX = "hook_run:"
@@ -81,7 +81,7 @@ class PeopleRoom(BaseRoom):
 
     def find_user(self, name: str) -> Row:
         """The user called `name` (case-insensitive) or NotFound listing the users."""
-        row = self._one("SELECT * FROM users WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("users", name.strip())
         if row is None:
             raise unknown_name("user", name, self.user_names())
         return row
@@ -109,7 +109,7 @@ class PeopleRoom(BaseRoom):
         """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client."""
         name = _clean_name(name, "user name")
         role = self._role(role)
-        if self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [name]):
+        if self._named("users", name):
             raise Conflict(_("user '{name}' already exists").format(name=name))
         self.conn.execute(
             "INSERT INTO users (name, key_user, role, module, created) VALUES (?, ?, ?, ?, ?)",
@@ -179,9 +179,12 @@ class PeopleRoom(BaseRoom):
             "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
         ):
             raise Conflict(_("'{name}' is the last key user").format(name=row['name']))
-        handing_over = [r[0] for r in self._all(
-            """SELECT DISTINCT w.name FROM workflows w, json_each(w.actions) a
-                WHERE a.value LIKE 'owner:%' AND fold(substr(a.value, 7)) = fold(?) ORDER BY w.id""", [row["name"]])]
+        import json
+
+        owner = fold(row["name"])  # workflows are few: their JSON actions are read here
+        handing_over = [w["name"] for w in self._all("SELECT name, actions FROM workflows ORDER BY id")
+                        if any(isinstance(a, str) and a.startswith("owner:") and fold(a[6:]) == owner
+                               for a in json.loads(w["actions"]))]
         if handing_over:
             raise Conflict(
                 _("workflow(s) {names} hand opportunities to '{name}'; change or remove them first (salesselect workflow remove NAME)").format(names=', '.join(handing_over), name=row['name'])
@@ -198,7 +201,7 @@ class PeopleRoom(BaseRoom):
         if target is not None:
             self._history_for_all(
                 "owner_id = ?", [row["id"]], "owner", row["name"], target["name"], row["id"], target["id"],
-                actor=f"{self.user['name']} (user removed)",
+                actor=f"{self.history_actor} (user removed)",
             )
             self.conn.execute("UPDATE opportunities SET owner_id = ? WHERE owner_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE followups SET user_id = ? WHERE user_id = ?", [target["id"], row["id"]])
@@ -226,6 +229,19 @@ class PeopleRoom(BaseRoom):
 
     def module_report(self) -> dict:
         return {"client": self.get_setting("module", "off"), "users": self.list_users()}
+
+    def act_for(self, requested: str) -> None:
+        """PostgreSQL: the login is the user; naming someone else needs a key user's login, and the history
+        then says who acted for whom. (SQLite keeps the named user, as the OS login was never checked.)"""
+        if fold(requested) == fold(self.user_name):
+            return
+        login = self.user  # refused (exit 3, with the 'user add' hint) when the login is nobody here
+        if not login["key_user"]:
+            raise PermissionDenied(
+                _("you are logged in to the database as '{name}'; only a key user may act for another user (--user {requested})").format(name=login['name'], requested=requested)
+            )
+        self.acting_login = login["name"]
+        self.user_name, self._user = requested, None
 
     def act_as(self, user_name: str) -> None:
         """Make `user_name` the acting user from now on (history's actor); the demo plays its recruiters."""

@@ -48,9 +48,9 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
-                         SUM(o.expected_close <= ?) AS overdue,
-                         SUM(o.expected_close <= ?) AS red,
-                         SUM(o.expected_close > ? AND o.expected_close <= ?) AS orange
+                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue,
+                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
+                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
                     FROM opportunities o
                    WHERE {where}
                    GROUP BY o.stage_id)
@@ -89,7 +89,7 @@ class ReportRoom(OpportunityRoom):
         else:
             one_stage = (
                 f"SELECT id FROM (SELECT o.id FROM opportunities o WHERE {where} AND o.stage_id = ?"
-                f" ORDER BY {self.BOARD_URGENCY} LIMIT ?)"
+                f" ORDER BY {self.BOARD_URGENCY} LIMIT ?) AS one_stage"
             )
             shown = " UNION ALL ".join([one_stage] * len(stage_ids))
             args = [arg for stage_id in stage_ids for arg in (*params, stage_id, limit)]
@@ -177,11 +177,9 @@ class ReportRoom(OpportunityRoom):
                     "AND l.business_type_id = ?)", [type_id])
         return "1 = 1", []
 
-    @staticmethod
-    def _id_list(column: str) -> str:
-        """An aggregate of a group's ids as one comma-separated text: the one SQLite-only spot of the win/loss
-        report (PostgreSQL: string_agg(CAST(col AS TEXT), ',' ORDER BY col), the pg dialect's group_concat)."""
-        return f"group_concat(CAST({column} AS TEXT), ',')"
+    def _id_list(self, column: str) -> str:
+        """An aggregate of a group's ids as one comma-separated text (the dialect's group_concat)."""
+        return self.conn.group_concat(f"CAST({column} AS TEXT)", ",", column)
 
     def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
@@ -226,11 +224,13 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH cohort AS (
                   SELECT o.source_id, COUNT(*) AS created,
-                         SUM(o.status = 'won') AS won, SUM(o.status = 'lost') AS lost, SUM(o.status = 'open') AS open,
+                         SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,
+                         SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost,
+                         SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS open,
                          SUM(CASE WHEN o.status = 'won' THEN o.value_cents ELSE 0 END) AS revenue,
-                         SUM(o.status != 'open' AND o.closed IS NOT NULL) AS closed_count,
+                         SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL THEN 1 ELSE 0 END) AS closed_count,
                          SUM(CASE WHEN o.status != 'open' AND o.closed IS NOT NULL
-                                  THEN julianday(date(o.closed)) - julianday(date(o.created)) END) AS close_days
+                                  THEN {self.conn.days_between("substr(o.closed, 1, 10)", "substr(o.created, 1, 10)")} END) AS close_days
                     FROM opportunities o
                    WHERE o.created >= ? AND o.created < ? AND {where}
                    GROUP BY o.source_id),
@@ -245,8 +245,8 @@ class ReportRoom(OpportunityRoom):
                 SELECT source, total, created, won, lost, open, revenue,
                        ROUND(100.0 * won / created, 1) AS conversion_rate,
                        ROUND(100.0 * won / NULLIF(won + lost, 0), 1) AS win_rate,
-                       CAST(ROUND(1.0 * revenue / NULLIF(won, 0)) AS INTEGER) AS average_deal_cents,
-                       ROUND(close_days / NULLIF(closed_count, 0), 1) AS average_days_to_close
+                       CAST(ROUND(1.0 * revenue / NULLIF(won, 0)) AS BIGINT) AS average_deal_cents,
+                       ROUND(1.0 * close_days / NULLIF(closed_count, 0), 1) AS average_days_to_close
                   FROM totalled ORDER BY total, created DESC, revenue DESC, source COLLATE NOCASE""",
             self._day_range(start, end) + params,
         )
@@ -364,12 +364,12 @@ class ReportRoom(OpportunityRoom):
         rows = self._all(
             f"""WITH grouped AS (
                   SELECT v.stage_id, v.days, v.outcome, v.next_stage_id, v.status, COUNT(*) AS n
-                    FROM stage_visits v {dialect.indexed_by("idx_stage_visits_funnel")}
+                    FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_funnel")}
                    WHERE v.entered >= ? AND v.entered < ? AND v.days IS NOT NULL AND {where}
                    GROUP BY v.stage_id, v.days, v.outcome, v.next_stage_id, v.status
                   UNION ALL
-                  SELECT v.stage_id, {dialect.days_between("?", "v.entered")}, NULL, NULL, v.status, COUNT(*)
-                    FROM stage_visits v {dialect.indexed_by("idx_stage_visits_open")}
+                  SELECT v.stage_id, {self.conn.days_between("?", "v.entered")}, NULL, NULL, v.status, COUNT(*)
+                    FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_open")}
                    WHERE v.entered >= ? AND v.entered < ? AND v.days IS NULL AND {where}
                    GROUP BY v.entered, v.stage_id, v.status),
                 visits AS (
@@ -392,8 +392,8 @@ class ReportRoom(OpportunityRoom):
                          SUM(ended_won) AS ended_won
                     FROM visits GROUP BY stage_id, days),
                 running AS (
-                  SELECT b.*, SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS upto,
-                         SUM(b.n) OVER (PARTITION BY b.stage_id) AS entered
+                  SELECT b.*, CAST(SUM(b.n) OVER (PARTITION BY b.stage_id ORDER BY b.days) AS BIGINT) AS upto,
+                         CAST(SUM(b.n) OVER (PARTITION BY b.stage_id) AS BIGINT) AS entered
                     FROM by_days b),
                 per_stage AS (
                   SELECT stage_id, MAX(entered) AS entered, SUM(moved_on) AS moved_on, SUM(moved_back) AS moved_back,

@@ -8,7 +8,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.setup import validate_color
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.dialect import Row
+from salesselect_cli.sql.dialect import Row, fold
 from salesselect_cli.sql.people import PeopleRoom
 
 
@@ -34,7 +34,7 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
 
     def find_business_type(self, name: str) -> Row:
-        row = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("business_types", name.strip())
         if row is None:
             raise unknown_name("business type", name, self.business_type_names())
         return row
@@ -42,7 +42,7 @@ class SetupRoom(PeopleRoom):
     def add_business_type(self, name: str, color: str) -> None:
         name = _clean_name(name, "business type name")
         color = validate_color(color)
-        if self._one("SELECT 1 FROM business_types WHERE fold(name) = fold(?)", [name]):
+        if self._named("business_types", name):
             raise Conflict(_("business type '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
         self._setup_log(f"business type {name} added", None, color)
@@ -53,9 +53,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid(_("nothing to change: pass --name NEW and/or --color C"))
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
-            clash = self._one(
-                "SELECT 1 FROM business_types WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]
-            )
+            clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
             if clash:
                 raise Conflict(_("business type '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
@@ -68,10 +66,10 @@ class SetupRoom(PeopleRoom):
 
     def list_business_types(self) -> list[dict]:
         rows = self._all(
-            """SELECT bt.id, bt.name, bt.color,
-                      (SELECT group_concat(name, ', ') FROM (
-                          SELECT s.name FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                           WHERE l.business_type_id = bt.id AND s.archived = 0 ORDER BY s.position)) AS stages,
+            f"""SELECT bt.id, bt.name, bt.color,
+                      (SELECT {self.conn.group_concat("k.name", ", ", "k.position")} FROM (
+                          SELECT s.name, s.position FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                           WHERE l.business_type_id = bt.id AND s.archived = 0 ORDER BY s.position) k) AS stages,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
                  FROM business_types bt ORDER BY bt.id"""
         )
@@ -98,7 +96,7 @@ class SetupRoom(PeopleRoom):
             raise Conflict(_("{used_workflows} workflow(s) apply to business type '{name}'; remove them or pass --reassign-to OTHER").format(used_workflows=used_workflows, name=row['name']))
         if target is not None:
             unlinked = self._all(
-                """SELECT DISTINCT s.name FROM opportunities o JOIN stages s ON s.id = o.stage_id
+                """SELECT DISTINCT s.name, s.position FROM opportunities o JOIN stages s ON s.id = o.stage_id
                     WHERE o.business_type_id = ? AND NOT EXISTS (
                       SELECT 1 FROM stage_business_types l WHERE l.stage_id = o.stage_id AND l.business_type_id = ?)
                     ORDER BY s.position""",
@@ -124,7 +122,7 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
 
     def find_stage(self, name: str) -> Row:
-        row = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("stages", name.strip())
         if row is None:
             raise unknown_name("stage", name, self.stage_names())
         return row
@@ -154,7 +152,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid(_("a stage needs at least one --business-type"))
         types = [self.find_business_type(t) for t in business_types]
         auto = _auto_status(auto)
-        if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?)", [name]):
+        if self._named("stages", name):
             raise Conflict(_("stage '{name}' already exists").format(name=name))
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position is None:
@@ -162,13 +160,13 @@ class SetupRoom(PeopleRoom):
         if position < 1 or position > count + 1:
             raise Invalid(_("position must be between 1 and {count}, not {position}").format(count=count + 1, position=position))
         self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
-        cursor = self.conn.execute(
-            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?)", [name, position, auto]
-        )
+        stage_id = self.conn.execute(
+            "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?) RETURNING id", [name, position, auto]
+        ).fetchone()[0]
         for business_type in {t["id"]: t for t in types}.values():
             self.conn.execute(
                 "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
-                [cursor.lastrowid, business_type["id"]],
+                [stage_id, business_type["id"]],
             )
         self._setup_log(f"stage {name} added", None, f"position {position}, types "
                         f"{', '.join(t['name'] for t in types)}, auto-select {auto or 'none'}")
@@ -180,7 +178,7 @@ class SetupRoom(PeopleRoom):
             raise Invalid(_("nothing to change: pass --name NEW and/or --auto won|lost|none"))
         if new_name is not None:
             new_name = _clean_name(new_name, "stage name")
-            if self._one("SELECT 1 FROM stages WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+            if self._named("stages", new_name, "name", "id != ?", [row["id"]]):
                 raise Conflict(_("stage '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
             self._setup_log("stage renamed", row["name"], new_name)
@@ -225,7 +223,7 @@ class SetupRoom(PeopleRoom):
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
         cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+            "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [stage["id"], bt["id"]],
         )
         if cursor.rowcount:
@@ -259,10 +257,11 @@ class SetupRoom(PeopleRoom):
     def list_stages(self, include_archived: bool = False) -> list[dict]:
         """Stages in column order; archived ones only with `include_archived`."""
         rows = self._all(
-            """SELECT s.id, s.position, s.name, s.auto_status, s.archived,
-                      (SELECT group_concat(name, ', ') FROM (
-                          SELECT bt.name FROM business_types bt JOIN stage_business_types l ON l.business_type_id = bt.id
-                           WHERE l.stage_id = s.id ORDER BY bt.id)) AS business_types,
+            f"""SELECT s.id, s.position, s.name, s.auto_status, s.archived,
+                      (SELECT {self.conn.group_concat("k.name", ", ", "k.id")} FROM (
+                          SELECT bt.name, bt.id FROM business_types bt
+                            JOIN stage_business_types l ON l.business_type_id = bt.id
+                           WHERE l.stage_id = s.id ORDER BY bt.id) k) AS business_types,
                       (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
                  FROM stages s WHERE s.archived = 0 OR ? ORDER BY s.position""", [include_archived]
         )
@@ -353,7 +352,7 @@ class SetupRoom(PeopleRoom):
                         _("'{name}' and '{name2}' mark opportunities differently (auto-select {value} vs {value2}); reassign to a stage with the same auto-select").format(name=row['name'], name2=target['name'], value=row['auto_status'] or 'none', value2=target['auto_status'] or 'none')
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
-                                  target["id"], actor=f"{self.user['name']} (stage removed)")
+                                  target["id"], actor=f"{self.history_actor} (stage removed)")
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
@@ -367,14 +366,14 @@ class SetupRoom(PeopleRoom):
         return [r[0] for r in self._all("SELECT name FROM sources ORDER BY id")]
 
     def find_source(self, name: str) -> Row:
-        row = self._one("SELECT * FROM sources WHERE fold(name) = fold(?)", [name.strip()])
+        row = self._named("sources", name.strip())
         if row is None:
             raise unknown_name("source", name, self.source_names())
         return row
 
     def add_source(self, name: str) -> None:
         name = _clean_name(name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [name]):
+        if self._named("sources", name):
             raise Conflict(_("source '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
         self._setup_log(f"source {name} added")
@@ -382,7 +381,7 @@ class SetupRoom(PeopleRoom):
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
         new_name = _clean_name(new_name, "source name")
-        if self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?) AND id != ?", [new_name, row["id"]]):
+        if self._named("sources", new_name, "name", "id != ?", [row["id"]]):
             raise Conflict(_("source '{new_name}' already exists").format(new_name=new_name))
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
         self._setup_log("source renamed", row["name"], new_name)
@@ -432,14 +431,13 @@ class SetupRoom(PeopleRoom):
         """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
         if status is not None and status not in ("won", "lost"):
             raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
-        rows = self._all(
-            "SELECT * FROM reasons WHERE fold(text) = fold(?)" + (" AND status = ?" if status else ""),
-            [text.strip(), status] if status else [text.strip()],
-        )
+        wanted = fold(text)
+        rows = [row for row in self._all("SELECT * FROM reasons ORDER BY id")
+                if fold(row["text"]) == wanted and (status is None or row["status"] == status)]
         if not rows:
             other = None
             if status:
-                other = self._one("SELECT status FROM reasons WHERE fold(text) = fold(?)", [text.strip()])
+                other = self._named("reasons", text.strip(), "text")
             if other is not None:
                 message = (_("reason '{text}' is a won reason, not a lost reason; lost reasons: {valid}")
                            if status == "lost" else
@@ -447,7 +445,7 @@ class SetupRoom(PeopleRoom):
                 raise Invalid(message.format(text=text, valid=", ".join(self.reason_labels(status)) or _("none")))
             kind = f"{status} reason" if status else "reason"
             raise unknown_name(kind, text, self.reason_labels(status) if status else
-                               [r[0] for r in self._all("SELECT DISTINCT text FROM reasons ORDER BY id")])
+                               [r[0] for r in self._all("SELECT text FROM reasons GROUP BY text ORDER BY MIN(id)")])
         if len(rows) > 1:
             raise Invalid(_("reason '{text}' exists for won and lost; pass --status won|lost").format(text=text))
         return rows[0]
@@ -456,7 +454,7 @@ class SetupRoom(PeopleRoom):
         text = _clean_name(text, "reason")
         if status not in ("won", "lost"):
             raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
-        if self._one("SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [text, status]):
+        if self._named("reasons", text, "text", "status = ?", [status]):
             raise Conflict(_("{status} reason '{text}' already exists").format(status=status, text=text))
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
         self._setup_log(f"{status} reason {text} added")
@@ -473,10 +471,7 @@ class SetupRoom(PeopleRoom):
             used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
             if used:
                 raise Conflict(_("{used} {status} opportunities use reason '{text}'; its status cannot change").format(used=used, status=row['status'], text=row['text']))
-        if self._one(
-            "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ? AND id != ?",
-            [final_text, final_status, row["id"]],
-        ):
+        if self._named("reasons", final_text, "text", "status = ? AND id != ?", [final_status, row["id"]]):
             raise Conflict(_("{final_status} reason '{final_text}' already exists").format(final_status=final_status, final_text=final_text))
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
         self._setup_log("reason changed", f"{row['text']} ({row['status']})", f"{final_text} ({final_status})")

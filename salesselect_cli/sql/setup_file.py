@@ -51,14 +51,14 @@ class SetupFileRoom(WorkflowRoom):
         spec = validate_setup(setup)
         changes: list[str] = []
         for user in spec.users:  # first: workflows may name them (owner:NAME)
-            if not self._one("SELECT 1 FROM users WHERE fold(name) = fold(?)", [user["name"]]):
+            if not self._named("users", user["name"]):
                 self.add_user(user["name"], user["key_user"], user["role"], user["module"])
                 changes.append(f"user {user['name']} added")
         if spec.currency and spec.currency != self.currency:
             self.set_currency(spec.currency)
             changes.append(f"currency {spec.currency}")
         for bt in spec.business_types:
-            existing = self._one("SELECT * FROM business_types WHERE fold(name) = fold(?)", [bt["name"]])
+            existing = self._named("business_types", bt["name"])
             if existing is None:
                 self.add_business_type(bt["name"], bt["color"])
                 changes.append(f"business type {bt['name']} added")
@@ -69,7 +69,7 @@ class SetupFileRoom(WorkflowRoom):
             for type_name in stage["business_types"]:
                 self.find_business_type(type_name)
         for index, stage in enumerate(spec.stages, start=1):
-            existing = self._one("SELECT * FROM stages WHERE fold(name) = fold(?)", [stage["name"]])
+            existing = self._named("stages", stage["name"])
             if existing is None:
                 count = self._scalar("SELECT COUNT(*) FROM stages")
                 self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
@@ -84,7 +84,7 @@ class SetupFileRoom(WorkflowRoom):
             for type_name in stage["business_types"]:
                 bt = self.find_business_type(type_name)
                 cursor = self.conn.execute(
-                    "INSERT OR IGNORE INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?)",
+                    "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [existing["id"], bt["id"]],
                 )
                 if cursor.rowcount:
@@ -95,16 +95,14 @@ class SetupFileRoom(WorkflowRoom):
             elif not stage["archived"] and self.unarchive_stage(stage["name"]):
                 changes.append(f"stage {stage['name']} unarchived")
         for source in spec.sources:
-            if not self._one("SELECT 1 FROM sources WHERE fold(name) = fold(?)", [source]):
+            if not self._named("sources", source):
                 self.add_source(source)
                 changes.append(f"source {source} added")
         if spec.indicator is not None and self.thresholds() != spec.indicator:
             self.set_indicator(*spec.indicator)
             changes.append(f"indicator orange {spec.indicator[0]} red {spec.indicator[1]}")
         for reason in spec.reasons:
-            if not self._one(
-                "SELECT 1 FROM reasons WHERE fold(text) = fold(?) AND status = ?", [reason["text"], reason["status"]]
-            ):
+            if not self._named("reasons", reason["text"], "text", "status = ?", [reason["status"]]):
                 self.add_reason(reason["text"], reason["status"])
                 changes.append(f"{reason['status']} reason {reason['text']} added")
         changes.extend(self.import_workflows(spec.workflows))

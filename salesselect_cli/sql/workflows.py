@@ -24,7 +24,7 @@ class WorkflowRoom(SetupRoom):
     def find_workflow(self, ref: str) -> Row:
         """A workflow by name (case-insensitive) or by id; NotFound listing the names."""
         text = (ref or "").strip()
-        row = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [text])
+        row = self._named("workflows", text)
         if row is None and text.isdigit() and len(text) < 19:  # an id SQLite can hold
             row = self._one("SELECT * FROM workflows WHERE id = ?", [int(text)])
         if row is None:
@@ -94,7 +94,7 @@ class WorkflowRoom(SetupRoom):
     def import_workflows(self, workflows: list[dict]) -> list[str]:
         changes = []
         for workflow in workflows:
-            existing = self._one("SELECT * FROM workflows WHERE fold(name) = fold(?)", [workflow["name"]])
+            existing = self._named("workflows", workflow["name"])
             current = None
             if existing is not None:
                 current = self._workflow_dict(existing)
@@ -130,7 +130,7 @@ class WorkflowRoom(SetupRoom):
             raise Invalid(_("--to-status must be open, won or lost, not '{to_status}'").format(to_status=to_status))
         if not actions:
             raise Invalid(_("a workflow needs at least one --action"))
-        if self._one("SELECT 1 FROM workflows WHERE fold(name) = fold(?)", [name]):
+        if self._named("workflows", name):
             raise Conflict(_("workflow '{name}' already exists").format(name=name))
         to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
         from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
@@ -138,16 +138,18 @@ class WorkflowRoom(SetupRoom):
         self.check_workflow(trigger, actions, to_stage_id, from_stage_id, to_status, type_id)
         cursor = self.conn.execute(
             """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
-                                      actions, enabled, created, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                      actions, enabled, created, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               RETURNING id""",
             [name, trigger, to_stage_id, from_stage_id, to_status, type_id, json.dumps(actions),
              int(enabled), self.today.isoformat(), json.dumps(env_names)],
         )
+        new_id = cursor.fetchone()[0]
         self._setup_log(f"workflow {name} {'replaced' if replaces else 'added'}",
                         _summary(replaces) if replaces else None,
                         _summary({"name": name, "on": trigger, "to_stage": to_stage, "from_stage": from_stage,
                                   "to_status": to_status, "business_type": business_type, "actions": actions,
                                   "enabled": enabled, "env": env_names}))
-        return cursor.lastrowid
+        return new_id
 
     def check_workflow(
         self, trigger: str, actions: list[str], to_stage_id: int | None, from_stage_id: int | None,

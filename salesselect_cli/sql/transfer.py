@@ -1,0 +1,120 @@
+"""`db copy`: a whole agency from one database to another (SQLite file <-> PostgreSQL), ids kept.
+
+The target is made new (a file that does not exist yet, or an empty PostgreSQL database) with the current
+schema; the rows go in one transaction, table by table in foreign-key order, with the bulk-load flag set so
+the stage_visits triggers step aside (stage_visits is copied as it is). PostgreSQL's identity sequences are
+moved past the copied ids at the end. Whatever fails, the target is left as it was found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from salesselect_cli.errors import Conflict
+from salesselect_cli.sql import connection, dialect
+from salesselect_cli.sql.schema import BULK_LOAD_KEY
+
+# Parents before children; tables other code adds later follow in name order.
+TABLE_ORDER = (
+    "settings", "users", "business_types", "stages", "stage_business_types", "sources", "reasons",
+    "opportunities", "history", "followups", "workflows", "stage_visits",
+)
+BOOKKEEPING = {"_sqlite_migrations", connection.PG_MIGRATIONS_TABLE}
+BATCH = 5000
+
+
+def _tables(conn) -> list[str]:
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        names = connection._pg_tables(conn)
+    else:
+        names = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    names = [name for name in names if name not in BOOKKEEPING]
+    return [t for t in TABLE_ORDER if t in names] + sorted(t for t in names if t not in TABLE_ORDER)
+
+
+def _columns(conn, table: str) -> list[str]:
+    cursor = conn.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+    return [column[0] for column in cursor.description]
+
+
+def copy_database(source: Path | str, target: Path | str,
+                  progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Copy every table of `source` into a new `target`; returns rows copied per table.
+
+    progress(table, rows_done, rows_total) is called as batches land."""
+    import os
+
+    if not dialect.is_postgres(target) and os.path.lexists(target):
+        raise Conflict(f"{target} already exists; db copy writes a new database only")
+    src = connection.open_connection(source, write=False)
+    try:
+        src.begin(write=False)
+        tables = _tables(src)
+        counts = {table: src.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
+        connection.create_database(target)
+        try:
+            dst = connection.open_connection(target)
+        except BaseException:
+            _remove(target, None)
+            raise
+        try:
+            _copy(src, dst, tables, counts, progress)
+        except BaseException:
+            _remove(target, dst)
+            raise
+        dst.close()
+        return counts
+    finally:
+        src.close()
+
+
+def _copy(src, dst, tables: list[str], counts: dict[str, int], progress) -> None:
+    total = sum(counts.values())
+    done = 0
+    target_tables = set(_tables(dst))
+    dst.begin(write=True)
+    dst.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [BULK_LOAD_KEY])
+    for table in tables:
+        if table not in target_tables:
+            raise Conflict(f"table {table} of the source is unknown to the target's schema")
+        wanted = _columns(dst, table)
+        columns = [c for c in _columns(src, table) if c in wanted]
+        names = ", ".join(columns)
+        insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        if table == "settings":
+            insert += " ON CONFLICT (key) DO NOTHING"
+        order = " ORDER BY id" if "id" in columns else ""
+        cursor = src.execute(f"SELECT {names} FROM {table}{order}")
+        while True:
+            rows = cursor.fetchmany(BATCH)
+            if not rows:
+                break
+            dst.executemany(insert, [tuple(row) for row in rows])
+            done += len(rows)
+            if progress:
+                progress(table, done, total)
+    dst.execute("DELETE FROM settings WHERE key = ?", [BULK_LOAD_KEY])
+    if getattr(dst, "backend", "sqlite") == "postgresql":
+        for table in tables:
+            if "id" in _columns(dst, table) and dst.execute(
+                "SELECT pg_get_serial_sequence(?, 'id')", [table]
+            ).fetchone()[0]:
+                dst.execute(
+                    f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+                    f"FROM {table}", [table])
+    dst.execute("COMMIT")
+
+
+def _remove(target: Path | str, conn) -> None:
+    """Leave no half-made target: a new file goes, a PostgreSQL database is emptied again."""
+    if dialect.is_postgres(target):
+        conn = conn or dialect.connect_postgres(target)
+        connection.drop_schema(conn)
+        conn.close()
+        return
+    if conn is not None:
+        conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
