@@ -256,6 +256,9 @@ class BoardApp(App):
         yield from (self.title_line, self.holder, self.message_line, self.legend_line, self.key_line)
 
     async def on_mount(self) -> None:
+        from salesselect_cli.render import themed
+
+        themed(self.console)  # the indicator styles (indicator.orange, ...) the cards and legend are drawn with
         await self.reload()
         self.set_interval(POLL_SECONDS, self.poll)
 

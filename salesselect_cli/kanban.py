@@ -49,7 +49,7 @@ class Board:
     business_types: list[dict] = field(default_factory=list)  # {name, color} in setup order
     orange_days: int | None = None
     red_days: int | None = None
-    scope: list[str] = field(default_factory=list)  # the filters in words, e.g. ["type Staffing"]
+    scope: list[str] = field(default_factory=list)  # whose cards first, then the filters: ["mine", "type Staffing"]
 
     @property
     def count(self) -> int:
@@ -191,7 +191,7 @@ def header(column: Column, currency: str):
     if column.red - column.overdue:
         alarms.append((_("{count} red").format(count=column.red - column.overdue), "red"))
     if column.orange:
-        alarms.append((_("{count} orange").format(count=column.orange), "dark_orange"))
+        alarms.append((_("{count} orange").format(count=column.orange), "indicator.orange"))
     if alarms:
         text.append("\n")
         for index, (words, style) in enumerate(alarms):
@@ -234,7 +234,7 @@ def legend(board: Board, labels: dict[str, str], width: int):
         items.append(item)
     if board.red_days is not None and board.orange_days is not None:
         items.append(Text(_("!! red ≤ {days}d").format(days=board.red_days), style="red"))
-        items.append(Text(_("! orange ≤ {days}d").format(days=board.orange_days), style="dark_orange"))
+        items.append(Text(_("! orange ≤ {days}d").format(days=board.orange_days), style="indicator.orange"))
         items.append(Text(_("green later"), style="green"))
     else:
         items.append(Text(_("indicator not set: only overdue is red"), style="dim"))
@@ -244,27 +244,30 @@ def legend(board: Board, labels: dict[str, str], width: int):
     used = 0
     for item in items:
         size = cell_len(item.plain)
-        if used and used + 2 + size > width:
+        if used and used + 3 + size > width:
             text.append("\n")
             used = 0
         elif used:
-            text.append("  ")
-            used += 2
+            text.append(" · ")
+            used += 3
         text.append_text(item)
         used += size
     return text
 
 
 def title(board: Board):
+    """'Board · everyone · 42 open opportunities · €2,269,100 · up to 5 per stage': whose cards come first.
+
+    One style for the whole line: a separator never starts a styled run, so pasted text keeps its spaces.
+    """
     from rich.text import Text
 
-    text = Text(overflow="fold")
-    text.append(_("Board"), style="bold")
     count = ngettext("{count} open opportunity", "{count} open opportunities", board.count).format(count=board.count)
-    text.append(f" · {count} · {format_money(board.value_cents, board.currency)}")
-    for words in board.scope:
-        text.append(f" · {shown(words)}", style="dim")
-    return text
+    scope = list(board.scope)
+    owner_words = scope[:1]
+    words = [_("Board"), *owner_words, count, format_money(board.value_cents, board.currency), *scope[1:]]
+    words = [shown(word) for word in words]
+    return Text(" · ".join(words), style="bold", overflow="fold")
 
 
 # ---------------------------------------------------------------- the whole board
@@ -310,11 +313,24 @@ def export_board(board: Board, width: int, kind: str) -> str:
     """The board as rendered, in colour, as an SVG image or an HTML page (for a manager's mail)."""
     from rich.console import Console
 
-    console = Console(
+    from salesselect_cli.render import themed
+
+    console = themed(Console(
         file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
         no_color=False, highlight=False, emoji=False, legacy_windows=False,
-    )
+    ))
     print_board(board, console)
     if kind == "svg":
         return console.export_svg(title=f"salesselect board {board.today.isoformat()}")
-    return console.export_html(inline_styles=True)
+    return _keep_spaces(console.export_html(inline_styles=True))
+
+
+def _keep_spaces(page: str) -> str:
+    """Spaces and line ends of the drawn board made explicit (&#160;, <br>), so a mail client that pastes the
+    HTML without its <pre> neither glues 'green later' to the next line nor drops the space after 'Board'."""
+    import re
+
+    start, end = page.index("<code"), page.index("</code>")
+    body = re.split(r"(<[^>]+>)", page[start:end])
+    body = [part if part.startswith("<") else part.replace(" ", "&#160;").replace("\n", "<br>\n") for part in body]
+    return page[:start] + "".join(body) + page[end:]

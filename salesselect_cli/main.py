@@ -24,6 +24,19 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _usage_error(exc) -> None:
+    """A usage error (bad option value, missing argument) as our one line, exit 2; help stays help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc
+    from salesselect_cli.helptext import usage_message
+
+    command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
+    _fail(f"{usage_message(exc)} (see '{command} --help')", 2)
+
+
+_UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
 ENVIRONMENT = ("SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_HOOK_TIMEOUT")
 
 
@@ -93,7 +106,7 @@ def _speak_help(command) -> None:
 COMMANDS = {
     "init": ("config", "init", N_("Create the database; you become its first key user and the module is switched on.")),
     "board": ("board", "board",
-              N_("Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
+              N_("Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
     "import": ("io", "import_", N_("Import opportunities from CSV: all rows or none.")),
     "export": ("io", "export",
                N_("Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.")),
@@ -132,6 +145,8 @@ class SalesSelectGroup(TyperGroup):
 
     Lazy: `--help` lists every command from COMMANDS without importing one; running a command
     imports and builds that one only (start-up time is a feature).
+
+    Commands are tidied for people as they are resolved (helptext.tidy: metavars, wrapped help).
     """
 
     _listing = False
@@ -156,6 +171,23 @@ class SalesSelectGroup(TyperGroup):
             return super().format_help(ctx, formatter)
         finally:
             self._listing = False
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from salesselect_cli.helptext import tidy
+
+        tidy(self, recursive=False)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _UsageError as exc:
+            _usage_error(exc)
+
+    def resolve_command(self, ctx, args):
+        from salesselect_cli.helptext import tidy
+
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            tidy(command)
+        return name, command, rest
 
     def main(self, args=None, *rest, **options):
         import sys
@@ -184,6 +216,8 @@ class SalesSelectGroup(TyperGroup):
         Saving.reset()
         try:
             return super().invoke(ctx)
+        except _UsageError as exc:
+            _usage_error(exc)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
             from salesselect_cli.render import stderr_line
 
@@ -227,7 +261,7 @@ app = typer.Typer(
     cls=SalesSelectGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="A sales pipeline for recruitment agencies, over one SQLite file.",
 )
@@ -236,6 +270,12 @@ app = typer.Typer(
 class Language(str, Enum):
     en = "en"
     nl = "nl"
+
+
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 def _version(value: bool) -> None:
@@ -250,6 +290,10 @@ def root(
     db: Optional[str] = typer.Option(None, "--db", help="Database file (default: $SALESSELECT_DB, then the app dir).", metavar="PATH"),
     user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
     lang: Optional[Language] = typer.Option(None, "--lang", case_sensitive=False, help="Interface language, en or nl (default: $SALESSELECT_LANG, then the agency's setting, then the locale)."),
+    color: ColorMode = typer.Option(
+        ColorMode.auto, "--color", help="Colour: auto (a terminal without NO_COLOR, or FORCE_COLOR set), always or never.",
+        case_sensitive=False,
+    ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """A sales pipeline for recruitment agencies, over one SQLite file.
@@ -259,6 +303,10 @@ def root(
     from salesselect_cli import i18n
 
     i18n.configure(lang.value if lang else None)
+
+    from salesselect_cli import render
+
+    render.COLOR_MODE = color.value
     opts = options(ctx)
     opts.db, opts.user = db, user
 

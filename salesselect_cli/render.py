@@ -45,7 +45,6 @@ class Column:
     cell: Callable[[dict], Any] | None = None
     style: str | None = None
     no_wrap: bool = False
-    wide: int = 0  # shown only when the output is at least this many characters wide
 
 
 def public(row: dict) -> dict:
@@ -107,20 +106,43 @@ def csv_safe(value: Any) -> Any:
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
+COLOR_MODE = "auto"  # the root --color option: auto, always or never (set once per command)
+
+
 def color_enabled(stream=None) -> bool:
-    stream = stream or sys.stdout
+    """--color always/never decides; auto: never with NO_COLOR, always with FORCE_COLOR, else on a terminal."""
+    if COLOR_MODE == "never":
+        return False
+    if COLOR_MODE == "always":
+        return True
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def themed(console):
+    """The indicator styles for this console: on a terminal without 256 colours orange is drawn as yellow,
+    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange."""
+    from rich.theme import Theme
+
+    few_colours = console.color_system in ("standard", "windows")
+    console.push_theme(Theme({
+        "indicator.red": "bold red", "indicator.orange": "yellow" if few_colours else "dark_orange",
+        "indicator.green": "green",
+    }))
+    return console
+
+
 def make_console(file=None, width: int | None = None, record: bool = False):
-    """A Rich console: colour only on a terminal without NO_COLOR; width from the terminal or $COLUMNS."""
+    """A Rich console: colour as color_enabled says (stdout only, never a file); width from the terminal or $COLUMNS."""
     from rich.console import Console
 
     target = file or sys.stdout
     colour = color_enabled(target) and file is None
-    return Console(
+    return themed(Console(
         file=target,
         width=width,
         color_system="auto" if colour else None,
@@ -131,7 +153,7 @@ def make_console(file=None, width: int | None = None, record: bool = False):
         record=record,
         soft_wrap=False,
         legacy_windows=False,
-    )
+    ))
 
 
 def stderr_line(message: str) -> None:
@@ -312,7 +334,7 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
     from rich.table import Table
 
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
-                  caption_justify="left", expand=False)
+                  caption_justify="left", expand=False, collapse_padding=True)
     from salesselect_cli.i18n import _, dutch
     from salesselect_cli.rules.dates import format_date
 
@@ -333,6 +355,60 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                     value = format_date(value, dutch=True)
                 cells.append(Text(shown(value)))
         table.add_row(*cells)
+    return table
+
+
+READABLE = 12  # a wrapping column narrower than this (or its longest word) is hard to read
+
+
+def needed_width(table, console) -> int:
+    """The narrowest the table reads well: numbers and no-wrap cells whole, text wrapped at READABLE or its
+    longest word. Sets each column's minimum to that, so Rich never cuts a cell short with '…'."""
+    from rich.text import Text
+
+    for column in table.columns:
+        texts = [cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain for cell in column.cells]
+        texts.append(str(column.header))
+        longest = max(len(line) for text in texts for line in text.splitlines() or [""])
+        word = max((len(w) for text in texts for w in text.split()), default=0)
+        column.min_width = longest if column.no_wrap else max(word, min(longest, READABLE))
+    return table.__rich_measure__(console, console.options.update_width(10_000)).minimum
+
+
+def stacked(table):
+    """The table as one block per row of `Header: value` lines: what a terminal too narrow for it shows.
+
+    Nothing is left out: every column of every row is there, only laid out downwards (empty cells skipped).
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    headers = [str(column.header).replace("\n", " ") for column in table.columns]
+    cells = [list(column.cells) for column in table.columns]
+    parts: list = []
+    if table.title:
+        parts.append(table.title if isinstance(table.title, Text) else Text.from_markup(str(table.title), style="bold"))
+    for index in range(table.row_count):
+        if parts:
+            parts.append(Text(""))
+        for header, column in zip(headers, cells):
+            value = column[index]
+            value = value if isinstance(value, Text) else Text.from_markup(str(value))
+            if not value.plain.strip():  # an empty cell (no close date, no owner): no bare 'Left:' line
+                continue
+            line = Text(f"{header}: ", style="bold")
+            line.append_text(value)
+            parts.append(line)
+    if table.caption:
+        parts.append(Text(""))
+        parts.append(Text.from_markup(str(table.caption)))
+    return Group(*parts)
+
+
+def fitted(table, console, least: int | None = None):
+    """The table itself when the console is wide enough for it (`least` or its needed width), else stacked."""
+    if max(least or 0, needed_width(table, console)) > console.width:
+        return stacked(table)
     return table
 
 
@@ -367,8 +443,8 @@ def emit(
 
             console.print(_(empty))
         else:
-            shown = [c for c in columns or [Column(k, k) for k in public(rows[0])] if c.wide <= console.width]
-            console.print(build_table(rows, shown, title, caption))
+            shown = columns or [Column(k, k) for k in public(rows[0])]
+            console.print(fitted(build_table(rows, shown, title, caption), console))
     return len(rows)
 
 
@@ -390,7 +466,7 @@ def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: 
                     console.print(f"{key}: {escape(value)}")
 
 
-INDICATOR_STYLES = {"red": "bold red", "orange": "dark_orange", "green": "green", "none": "dim"}
+INDICATOR_STYLES = {"red": "indicator.red", "orange": "indicator.orange", "green": "indicator.green", "none": "dim"}
 INDICATOR_MARKS = {"red": "!! ", "orange": "! ", "green": "", "none": ""}
 
 

@@ -134,6 +134,10 @@ def isolated(tmp_path, monkeypatch):
     for name in ("SALESSELECT_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English, whatever the machine speaks
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    from salesselect_cli import render
+
+    monkeypatch.setattr(render, "COLOR_MODE", "auto")  # --color is set per command; never carried to the next test
     monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     yield tmp_path
     if ON_POSTGRES:

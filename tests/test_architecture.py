@@ -34,19 +34,22 @@ LAYERS = {
     "render": 4,
     "automation": 5,
     "context": 6,
+    "completion": 7,
     "kanban": 7,
     "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk that commands/board.py hands it
     "demo": 7,
     "commands": 8,
+    "helptext": 8,
     "main": 9,
     "__main__": 10,
+    "entry": 10,
     "__init__": 0,
 }
 
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
     "dialect": 0, "schema": 1, "base": 1, "connection": 2, "people": 2, "setup": 3, "followups": 3,
-    "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5, "transfer": 3,
+    "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
 }
 
 

@@ -419,7 +419,7 @@ def test_stage_rows(stages, width, sizes):
 
 
 def test_days_text():
-    assert kanban.days_text({"days_left": -3, "indicator": "red"}) == ("overdue 3d", "bold red")
+    assert kanban.days_text({"days_left": -3, "indicator": "red"}) == ("overdue 3d", "indicator.red")
     assert kanban.days_text({"days_left": 0, "indicator": "red"})[0] == "!! due today"
     assert kanban.days_text({"days_left": 4, "indicator": "orange"})[0] == "! 4d left"
     assert kanban.days_text({"days_left": None, "indicator": "none"}) == ("no close date", "dim")
@@ -436,3 +436,84 @@ def test_machine_formats_say_when_limit_leaves_cards_out(agency, ok):
     run = ok("board", "--limit", "0", "--format", "json")
     assert "Note" not in run.stderr
     assert sum(len(column["cards"]) for column in run.json()) == 4
+
+
+# ---------------------------------------------------------------- scope and header
+
+
+def test_board_shows_everyone_by_default_and_says_so(pipeline, ok):
+    everyone = ok("board", "--limit", "0").stdout
+    assert everyone.splitlines()[0].startswith("Board · everyone · 5 open opportunities · €15,000")
+    assert f"#{pipeline['staff_prop']} " in everyone  # bob's card, shown to anna
+    mine = ok("board", "--mine").stdout
+    assert mine.splitlines()[0].startswith("Board · mine · 4 open opportunities")
+    assert f"#{pipeline['staff_prop']} " not in mine
+    assert ok("board", "--owner", "BOB").stdout.splitlines()[0].startswith("Board · owner bob · 1 open opportunity")
+    assert "default: everyone's" in " ".join(ok("board", "--help").stdout.split())
+
+
+@pytest.mark.parametrize("width", ["80", "200"])
+def test_legend_and_title_keep_their_separators(pipeline, ok, width):
+    lines = ok("board", "--width", width).stdout.splitlines()
+    assert lines[0].startswith("Board · everyone · ")
+    legend = " ".join(lines[-3:])
+    assert "green later · today" in legend or re.search(r"green later\s*$", lines[-2]), legend
+    assert "latertoday" not in legend
+
+
+def test_html_board_keeps_spaces_and_line_ends_without_its_pre(pipeline, ok, tmp_path):
+    page = tmp_path / "board.html"
+    ok("board", "--output", str(page), "--width", "200")
+    html = page.read_text(encoding="utf-8")
+    body = html[html.index("<code"):html.index("</code>")]
+    text = re.sub(r"<br>", "\n", body)
+    text = re.sub(r"<[^>]+>", "", text).replace("&#160;", " ")
+    assert "Board · everyone · 5 open" in text
+    assert "green later · today 2026-11-27" in text
+    assert re.search(r">[^<]* [^<]*<", body) is None  # no bare space left for a mail client to collapse
+
+
+# ---------------------------------------------------------------- colour
+
+
+def escapes(text: str) -> set[str]:
+    return set(re.findall(r"\x1b\[([0-9;]*)m", text))
+
+
+@pytest.mark.parametrize("args, env, coloured", [
+    (["--color", "always"], {"NO_COLOR": "1"}, True),  # the option beats the environment
+    (["--color", "never"], {"NO_COLOR": "", "FORCE_COLOR": "1"}, False),
+    ([], {"NO_COLOR": "", "FORCE_COLOR": "1"}, True),  # `FORCE_COLOR=1 salesselect board | cat`
+    ([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+    ([], {"NO_COLOR": ""}, False),  # auto, and not a terminal
+    (["--color", "AUTO"], {"NO_COLOR": "", "FORCE_COLOR": "0"}, False),
+])
+def test_color_option_and_environment(pipeline, ok, args, env, coloured):
+    run = ok(*args, "board", env={"TERM": "xterm-256color", "COLORTERM": "", **env})
+    assert (ESCAPE in run.stdout) is coloured
+    report = ok(*args, "report", "pipeline", env={"TERM": "xterm-256color", "COLORTERM": "", **env})
+    assert (ESCAPE in report.stdout) is coloured
+
+
+def test_orange_is_yellow_on_a_sixteen_colour_terminal(agency, ok):
+    """In a process of its own: Rich caches a style's escape codes for the first colour system it meets."""
+    import os
+    import subprocess
+    import sys
+
+    add_opp(ok, "Soon", "Acme", "Staffing", "HubSpot", "--close", day(4))  # orange at 5/2
+    add_opp(ok, "Sooner", "Acme", "Staffing", "HubSpot", "--close", day(1))  # red
+
+    def board(term: str) -> str:
+        env = {**os.environ, "TERM": term, "COLORTERM": "", "NO_COLOR": ""}
+        done = subprocess.run([sys.executable, "-m", "salesselect_cli", "--color", "always", "board"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert any("38;5;208" in code for code in escapes(board("xterm-256color")))  # dark_orange with 256 colours
+    basic = board("xterm")
+    assert all("38;5" not in code and "38;2" not in code for code in escapes(basic))
+    orange_code = re.search(r"\x1b\[([0-9;]*)m! 4d left", basic).group(1)
+    red_code = re.search(r"\x1b\[([0-9;]*)m!! 1d left", basic).group(1)
+    assert "33" in orange_code.split(";") and "31" in red_code.split(";")

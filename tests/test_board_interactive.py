@@ -108,7 +108,7 @@ def test_screen_at_120x40_shows_columns_totals_badges_legend_and_keys(deals, des
         text = screen_text(app)
         lines = text.splitlines()
         assert len(lines) == 40 and all(len(line) <= 120 for line in lines)
-        assert lines[0].startswith(" Board · 5 open opportunities · €1,000")
+        assert lines[0].startswith(" Board · everyone · 5 open opportunities · €1,000")
         for words in ("Lead", "2 deals · €1,000", "1 orange", "Proposal", "Negotiation", "1 overdue",
                       "#1 Order pickers", "Staffing · €1,000 · anna", "! 3d left", "no close date", "overdue 1d", "#3 Cleaners",
                       "S = Staffing", "A = Agencies", "!! red ≤ 2d", "! orange ≤ 5d", "today 2026-11-27 (Fri)",

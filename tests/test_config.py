@@ -181,8 +181,13 @@ def test_check_lists_everything_missing(db, ok, cli):
     run = cli("config", "check")
     assert run.exit_code == 1
     lines = run.stdout.strip().splitlines()
-    assert len(lines) == 5 and all(line.startswith("missing: ") for line in lines)
+    assert [line.split(" (")[0] for line in lines] == [
+        "missing: no business type", "missing: no stage", "missing: no source",
+        "missing: remaining-days indicator not set", "missing: no won reason", "missing: no lost reason",
+    ]
+    assert all(line.endswith(")") and "salesselect config " in line for line in lines)  # each says how
     ok("config", "add-business-type", "Staffing", "--color", "blue")
+    assert "missing: no stage (" in cli("config", "check").stdout
     ok("config", "add-stage", "Won", "-t", "Staffing", "--auto", "won")
     run = cli("config", "check", "--format", "json")
     assert run.exit_code == 1
@@ -192,6 +197,18 @@ def test_check_lists_everything_missing(db, ok, cli):
 def test_check_passes_for_the_example(agency, ok):
     run = ok("config", "check")
     assert "complete" in run.stdout
+
+
+def test_empty_lists_say_none_yet_and_how_to_add_one(db, ok):
+    show = ok("config", "show").stdout
+    assert "╭" not in show and "───" not in show  # no empty frames
+    for command in ("add-business-type NAME --color COLOUR", "add-stage NAME --business-type TYPE",
+                    "add-source NAME", "set-indicator --orange DAYS --red DAYS", "add-reason TEXT --status won|lost"):
+        assert f"— add one with salesselect config {command}" in show or f"set it with salesselect config {command}" in show
+    for listing, noun in (("list-business-types", "Business types"), ("list-stages", "Stages"),
+                          ("list-sources", "Sources"), ("list-reasons", "Won/lost reasons")):
+        assert ok("config", listing).stdout.startswith(f"{noun}: none yet — add one with salesselect config ")
+    assert ok("workflow", "list").stdout.startswith("Workflows: none yet — add one with salesselect workflow add ")
 
 
 def test_show_has_all_five_lists(agency, ok):

@@ -229,7 +229,7 @@ def test_dutch_screens_match_their_snapshots(demo, name):
 
 def test_the_dutch_board_reads_dutch(demo):
     out = demo("--lang", "nl", "board", "--width", "100").stdout
-    assert out.startswith("Bord · 42 open verkoopkansen · € 2.269.100")
+    assert out.startswith("Bord · iedereen · 42 open verkoopkansen · € 2.269.100")
     for words in ("deals · €", "te laat", "nog ", "volgende ", "!! rood ≤ 2d", "! oranje ≤ 5d", "vandaag 27-11-2026 (vr)"):
         assert words in out
     for english in ("Board", "overdue", "left", "today", "next ", "€2"):
@@ -326,17 +326,17 @@ def test_dutch_date_words_work_in_english_too(demo):
 def test_help_speaks_dutch_where_translated_and_english_again_after(cli):
     dutch = cli("--lang", "nl", "--help")
     assert dutch.exit_code == 0
-    assert "Toon open verkoopkansen als Kanbanbord" in dutch.stdout
+    assert "Toon de open verkoopkansen van het bureau als" in dutch.stdout
     assert "Taal van de interface, en of nl" in dutch.stdout
     english = cli("--help")  # the same click objects, in the same process
-    assert "Show open opportunities as a Kanban board" in english.stdout
+    assert "Show the agency's open opportunities as a" in english.stdout
     assert "Toon" not in english.stdout
 
 
 def test_config_check_of_a_new_agency_in_dutch(db, cli):
     run = cli("--lang", "nl", "config", "check")
     assert run.exit_code == 1
-    assert run.stdout.splitlines()[0] == "ontbreekt: geen bedrijfstype (salesselect config add-business-type NAAM --color C)"
+    assert run.stdout.splitlines()[0] == "ontbreekt: geen bedrijfstype (salesselect config add-business-type NAAM --color KLEUR)"
     assert all(line.startswith("ontbreekt: ") for line in run.stdout.splitlines())
     assert "indicator resterende dagen niet ingesteld" in run.stdout
     assert cli("config", "check", "--format", "json").stdout == cli("--lang", "nl", "config", "check", "--format", "json").stdout

@@ -353,3 +353,20 @@ def test_edit_same_type_with_stage_is_refused(agency, ok, cli):
     opp = add_opp(ok)
     run = cli("opp", "edit", opp, "--type", "Staffing", "--stage", "Proposal")
     assert run.exit_code == 1 and "opp move" in run.stderr
+
+
+def test_list_stacks_on_a_narrow_terminal_instead_of_dropping_columns(agency, ok):
+    first = add_opp(ok, "12 order pickers for the night shift", "Van Dijk Logistiek", "Staffing", "HubSpot",
+                    "--value", "48000", "--close", "2026-12-04", "--owner", "bob")
+    add_opp(ok, "Preferred supplier", "Werkwijs", "Agencies", "Referral", "--close", "2026-12-18")
+    wide = ok("opp", "list", env={"COLUMNS": "150"}).stdout
+    assert "Close" in wide and "Owner" in wide and "ID: " not in wide  # a table when it fits
+    narrow = ok("opp", "list", env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    blocks = [block for block in narrow.split("\n\n") if block.startswith("ID: ")]
+    assert len(blocks) == 2
+    assert next(b for b in blocks if b.startswith(f"ID: {first}\n")).splitlines() == [
+        f"ID: {first}", "Title: 12 order pickers for the night shift", "Company: Van Dijk Logistiek",
+        "Type: ■ Staffing", "Stage: Lead", "Value: €48,000", "Close: 2026-12-04", "Left: 7d left", "Owner: bob",
+    ]
+    assert "Status: " in ok("opp", "list", "--status", "all", env={"COLUMNS": "80"}).stdout

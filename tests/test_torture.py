@@ -229,13 +229,13 @@ def test_5_module_for_an_empty_user_is_refused(agency, ok, cli):
 @pytest.mark.parametrize("args, env, message", [
     (["opp", "list", "--search", "caf\udce9"], {}, "argument 4 ('caf\\xe9') is not valid UTF-8 text"),
     (["opp", "list"], {"SALESSELECT_USER": "ann\udce9"}, "$SALESSELECT_USER is not valid UTF-8 text"),
-    (["opp", "list", "--limit", "9223372036854775808"], {}, "Invalid value for '--limit'"),
-    (["board", "--limit", "99999999999999999999"], {}, "Invalid value for '--limit'"),
+    (["opp", "list", "--limit", "9223372036854775808"], {}, "--limit takes a whole number from 1 to 9223372036854775807"),
+    (["board", "--limit", "99999999999999999999"], {}, "--limit takes a whole number from 0 to 9223372036854775807"),
     (["opp", "list"], {"SALESSELECT_TODAY": "0001-01-01"}, "out of range"),
     (["opp", "list"], {"SALESSELECT_TODAY": "9999-12-31"}, "out of range"),
     (["opp", "list", "--close-before", "1899-12-31"], {}, "outside the years 1900 to 9999"),
     (["--db", "~nouser/x.db", "opp", "list"], {}, "cannot find the home directory"),
-    (["config", "move-stage", "Lead", "99999999999999999999999"], {}, "Invalid value for 'position'"),
+    (["config", "move-stage", "Lead", "99999999999999999999999"], {}, "POSITION takes a whole number of 10000 or less"),
 ])
 def test_7_bad_input_gets_our_own_message(demo, cli, args, env, message):
     before = digest(demo)

@@ -18,8 +18,8 @@ EXPORT_KINDS = {".svg": "svg", ".html": "html", ".htm": "html"}
 def board(
     ctx: typer.Context,
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type (its stages are the columns)."),
-    owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner's cards."),
-    mine: bool = typer.Option(False, "--mine", help="Only your cards."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner's cards (default: everyone's).", metavar="NAME"),
+    mine: bool = typer.Option(False, "--mine", help="Only your own cards (default: everyone's)."),
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only cards from this source."),
     overdue: bool = typer.Option(False, "--overdue", help="Only cards past their expected close date."),
     limit: int = typer.Option(DEFAULT_LIMIT, "--limit", "-n", min=0, max=2**63 - 1, help="Cards shown per column (0: all); counts and totals cover every card."),
@@ -29,7 +29,10 @@ def board(
     output: Optional[Path] = output_option(),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Full-screen board: move, win and lose deals with the keyboard."),
 ) -> None:
-    """Show open opportunities as a Kanban board: stages as columns, the most urgent cards on top.
+    """Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.
+
+    The board is the shared overview: everyone's cards, unless `--mine` or `--owner NAME` narrows it;
+    its title line says whose cards it shows.
 
     `--output board.svg` or `board.html` saves the board as drawn, in colour, to paste in a mail.
     `--interactive` opens it full screen: arrows pick a card, ] and [ move it, w and L win and lose it.
@@ -99,11 +102,12 @@ def _scope(store, flt, mine: bool, limit: int) -> list[str]:
     """The filters in words for the board's title line, names spelled as the setup spells them."""
     from salesselect_cli.i18n import _
 
-    words = []
+    if flt.owner:
+        words = [_("mine") if mine else _("owner {name}").format(name=store.find_user(flt.owner)['name'])]
+    else:
+        words = [_("everyone")]
     if flt.business_type:
         words.append(_("type {name}").format(name=store.find_business_type(flt.business_type)['name']))
-    if flt.owner:
-        words.append(_("mine") if mine else _("owner {name}").format(name=store.find_user(flt.owner)['name']))
     if flt.source:
         words.append(_("source {name}").format(name=store.find_source(flt.source)['name']))
     if flt.overdue:

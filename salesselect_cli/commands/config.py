@@ -48,7 +48,7 @@ def init(
     if summary:
         stderr_line(summary)
     if not demo:
-        stderr_line(_("Next: salesselect config add-business-type NAME --color C (see 'salesselect config check')."))
+        stderr_line(_("Next: salesselect config add-business-type NAME --color COLOUR (see 'salesselect config check')."))
 
 
 # ---------------------------------------------------------------- whole setup
@@ -88,21 +88,40 @@ def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pat
             _print_setup(store, console)
 
 
+NONE_YET = {
+    "business types": "Business types: none yet — add one with salesselect config add-business-type NAME --color COLOUR",
+    "stages": "Stages: none yet — add one with salesselect config add-stage NAME --business-type TYPE",
+    "sources": "Sources: none yet — add one with salesselect config add-source NAME",
+    "reasons": "Won/lost reasons: none yet — add one with salesselect config add-reason TEXT --status won|lost",
+}
+
+
 def _print_setup(store, console) -> None:
+    from rich.text import Text
+
     from salesselect_cli.render import build_table
 
-    types = store.list_business_types()
-    console.print(build_table(types, [
+    def section(title: str, rows: list, columns: list, empty: str) -> None:
+        if rows:
+            console.print(build_table(rows, columns, title=title))
+        else:  # no empty frame: say what is missing and how to add it
+            console.print(Text(title, style="bold"))
+            console.print(Text("   " + empty.split(": ", 1)[1]))
+            console.print()
+
+    section("1. Business types", store.list_business_types(), [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
-        Column("opportunities", "Opps", justify="right")], title="1. Business types"))
-    console.print(build_table(store.list_stages(), _STAGE_COLUMNS, title="2. Stages"))
-    console.print(build_table(store.list_sources(), [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
-                              title="3. Sources"))
+        Column("opportunities", "Opps", justify="right")], NONE_YET["business types"])
+    section("2. Stages", store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
+    section("3. Sources", store.list_sources(),
+            [Column("name", "Source"), Column("opportunities", "Opps", justify="right")], NONE_YET["sources"])
     orange, red = store.thresholds()
     console.print("[bold]4. Remaining-days indicator[/]")
-    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None else "   not set")
-    console.print(build_table(store.list_reasons(), _REASON_COLUMNS, title="5. Won/lost reasons"))
+    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None
+                  else "   not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")
+    console.print()
+    section("5. Won/lost reasons", store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
     console.print(f"Currency: {store.currency}")
 
 
@@ -219,13 +238,13 @@ def list_business_types(ctx: typer.Context, fmt: Format = format_option(), outpu
     emit(rows, fmt.value, output, [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
-        empty="No business types yet: salesselect config add-business-type NAME --color C")
+        empty=NONE_YET["business types"])
 
 
 @app.command("edit-business-type")
 def edit_business_type(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The business type to change."),
+    name: str = typer.Argument(..., help="The business type to change.", metavar="TYPE"),
     new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
     color: Optional[str] = typer.Option(None, "--color", "--colour", help="New colour."),
 ) -> None:
@@ -238,8 +257,8 @@ def edit_business_type(
 @app.command("remove-business-type")
 def remove_business_type(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The business type to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type."),
+    name: str = typer.Argument(..., help="The business type to remove.", metavar="TYPE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type.", metavar="TYPE"),
 ) -> None:
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -262,7 +281,7 @@ def add_stage(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Stage name, unique."),
     business_type: List[str] = typer.Option(..., "--business-type", "--type", "-t", help="Link to this business type (repeat for several)."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost.", metavar="won|lost"),
     position: Optional[int] = typer.Option(None, "--position", max=10_000, help="Column position (default: last)."),
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
@@ -283,17 +302,17 @@ def list_stages(
         rows = store.list_stages(include_archived)
     columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: "archived" if r["archived"] else "")]
                                 if include_archived else [])
-    emit(rows, fmt.value, output, columns, empty="No stages yet: salesselect config add-stage NAME --business-type T")
+    emit(rows, fmt.value, output, columns, empty=NONE_YET["stages"])
 
 
 @app.command("edit-stage")
 def edit_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to change."),
+    name: str = typer.Argument(..., help="The stage to change.", metavar="STAGE"),
     new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none."),
-    link: List[str] = typer.Option([], "--link", help="Also link it to this business type."),
-    unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type."),
+    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none (no longer closes).", metavar="won|lost|none"),
+    link: List[str] = typer.Option([], "--link", help="Also link it to this business type.", metavar="TYPE"),
+    unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type.", metavar="TYPE"),
 ) -> None:
     """Rename a stage, change its auto-select, or link/unlink business types."""
     from salesselect_cli.errors import Invalid
@@ -314,8 +333,8 @@ def edit_stage(
 @app.command("link-stage")
 def link_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage."),
-    business_type: str = typer.Argument(..., help="The business type to link it to."),
+    name: str = typer.Argument(..., help="The stage.", metavar="STAGE"),
+    business_type: str = typer.Argument(..., help="The business type to link it to.", metavar="TYPE"),
 ) -> None:
     """Link a stage to another business type."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -326,8 +345,8 @@ def link_stage(
 @app.command("unlink-stage")
 def unlink_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage."),
-    business_type: str = typer.Argument(..., help="The business type to unlink it from."),
+    name: str = typer.Argument(..., help="The stage.", metavar="STAGE"),
+    business_type: str = typer.Argument(..., help="The business type to unlink it from.", metavar="TYPE"),
 ) -> None:
     """Unlink a stage from a business type (refused while its opportunities are there)."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -338,8 +357,8 @@ def unlink_stage(
 @app.command("move-stage")
 def move_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to move."),
-    position: int = typer.Argument(..., max=10_000, help="Its new column position (1 = first)."),
+    name: str = typer.Argument(..., help="The stage to move.", metavar="STAGE"),
+    position: int = typer.Argument(..., max=10_000, help="Its new column position (1 = first).", metavar="POSITION"),
 ) -> None:
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -350,8 +369,8 @@ def move_stage(
 @app.command("remove-stage")
 def remove_stage(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The stage to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage."),
+    name: str = typer.Argument(..., help="The stage to remove.", metavar="STAGE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this stage.", metavar="STAGE"),
 ) -> None:
     """Remove a stage; its open opportunities need --reassign-to. A stage that won or lost deals came from
     cannot be removed (that would rewrite their history): archive it instead."""
@@ -405,14 +424,14 @@ def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Opti
     with session(ctx) as store:
         rows = store.list_sources()
     emit(rows, fmt.value, output, [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
-         empty="No sources yet: salesselect config add-source NAME")
+         empty=NONE_YET["sources"])
 
 
 @app.command("rename-source")
 def rename_source(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The source to rename."),
-    new_name: str = typer.Argument(..., help="Its new name."),
+    name: str = typer.Argument(..., help="The source to rename.", metavar="SOURCE"),
+    new_name: str = typer.Argument(..., help="Its new name.", metavar="NEW-NAME"),
 ) -> None:
     """Rename a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -423,8 +442,8 @@ def rename_source(
 @app.command("remove-source")
 def remove_source(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The source to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source."),
+    name: str = typer.Argument(..., help="The source to remove.", metavar="SOURCE"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source.", metavar="SOURCE"),
 ) -> None:
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -439,8 +458,8 @@ def remove_source(
 @app.command("set-indicator")
 def set_indicator(
     ctx: typer.Context,
-    orange: int = typer.Option(..., "--orange", help="Days before the expected close date that the card turns orange."),
-    red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange)."),
+    orange: int = typer.Option(..., "--orange", help="Days before the expected close date that the card turns orange.", metavar="DAYS"),
+    red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange).", metavar="DAYS"),
 ) -> None:
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -459,7 +478,7 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
 
     def table(console):
         if orange is None:
-            console.print("The indicator is not set: salesselect config set-indicator --orange N --red N")
+            console.print("The indicator is not set: salesselect config set-indicator --orange DAYS --red DAYS")
         else:
             console.print(f"orange at {orange} days or fewer before the expected close date, red at {red} or fewer; overdue is red")
 
@@ -486,8 +505,8 @@ def _status(value: Optional[str]) -> Optional[str]:
 @app.command("add-reason")
 def add_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'."),
-    status: str = typer.Option(..., "--status", help="won or lost."),
+    text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'.", metavar="TEXT"),
+    status: str = typer.Option(..., "--status", help="won or lost.", metavar="won|lost"),
 ) -> None:
     """Add a won or lost reason."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -499,23 +518,23 @@ def add_reason(
 @app.command("list-reasons")
 def list_reasons(
     ctx: typer.Context,
-    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons.", metavar="won|lost"),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
     """List won and lost reasons."""
     with session(ctx) as store:
         rows = store.list_reasons(_status(status))
-    emit(rows, fmt.value, output, _REASON_COLUMNS, empty="No reasons yet: salesselect config add-reason TEXT --status won|lost")
+    emit(rows, fmt.value, output, _REASON_COLUMNS, empty=NONE_YET["reasons"])
 
 
 @app.command("edit-reason")
 def edit_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="The reason to change."),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
+    text: str = typer.Argument(..., help="The reason to change.", metavar="REASON"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
     new_text: Optional[str] = typer.Option(None, "--text", help="New text."),
-    new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost."),
+    new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost.", metavar="won|lost"),
 ) -> None:
     """Change a reason's text or status."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -526,9 +545,9 @@ def edit_reason(
 @app.command("remove-reason")
 def remove_reason(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="The reason to remove."),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead."),
+    text: str = typer.Argument(..., help="The reason to remove.", metavar="REASON"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead.", metavar="REASON"),
 ) -> None:
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
@@ -537,7 +556,7 @@ def remove_reason(
 
 
 @app.command("set-currency")
-def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...")) -> None:
+def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...", metavar="CODE")) -> None:
     """Set the client's currency (money is shown in it; default EUR)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_currency(code)

@@ -20,9 +20,9 @@ app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opport
 def add(
     ctx: typer.Context,
     opportunity_id: int = typer.Argument(..., metavar="ID", min=1, max=2**63 - 1, help="The opportunity's id."),
-    when: str = typer.Argument(..., help="Due date: YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, friday, ..."),
+    when: str = typer.Argument(..., help="Due date: YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, friday, ...", metavar="DATE"),
     text: str = typer.Argument(..., help="What to do."),
-    user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner)."),
+    user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner).", metavar="USER"),
 ) -> None:
     """Plan a follow-up; prints its id."""
     typer.echo(add_followup(ctx, opportunity_id, when, text, user))
@@ -41,7 +41,7 @@ def list_(
     overdue: bool = typer.Option(False, "--overdue", help="Only those past their date."),
     due_today: bool = typer.Option(False, "--today", help="Only those due today."),
     week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
-    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's.", metavar="ID"),
     done: bool = typer.Option(False, "--done", help="Include those already done."),
     status: Optional[str] = typer.Option(None, "--status",
                                          help="open (default), done, cancelled (of won/lost deals) or all."),

@@ -328,7 +328,7 @@ def export(
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner."),
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
-    status: str = typer.Option("all", "--status", help="open, won, lost or all."),
+    status: str = typer.Option("all", "--status", help="open, won, lost or all.", metavar="open|won|lost|all"),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),

@@ -18,7 +18,7 @@ LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value
 def log(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", "-u", help="Only what this user (or workflow:NAME) did."),
-    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity."),
+    opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity.", metavar="ID"),
     since: Optional[str] = typer.Option(None, "--since", help="Only from this date on (YYYY-MM-DD, -2w, monday...)."),
     limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
     fmt: Format = format_option(),
@@ -39,7 +39,7 @@ def log(
             Column("actor", "Who", cell=lambda r: escape(r["actor"])),
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
                    else str(r["opportunity_id"])),
-            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or ""), wide=150),
+            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or "")),
             Column("what", "What", cell=lambda r: escape(r["what"])),
             Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
             Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),

@@ -26,21 +26,21 @@ def _money(store, record: dict) -> str:
     return format_money(record["_value_cents"], store.currency)
 
 
-def opportunity_columns(store) -> list[Column]:
-    """The table columns of an opportunity list (shared with export's table view)."""
-    return [
+def opportunity_columns(store, with_status: bool = True) -> list[Column]:
+    """The table columns of an opportunity list; Status only where the list mixes statuses."""
+    columns = [
         Column("id", "ID", justify="right", no_wrap=True),
         Column("title", "Title", cell=lambda r: escape(r["title"])),
         Column("company", "Company", cell=lambda r: escape(r["company"])),
-        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}", wide=110),
+        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}"),
         Column("stage", "Stage", cell=lambda r: escape(r["stage"])),
         Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r)),
-        Column("expected_close", "Close", no_wrap=True, wide=100),
+        Column("expected_close", "Close", no_wrap=True),
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
-        Column("owner", "Owner", cell=lambda r: escape(r["owner"]), wide=120),
-        Column("status", "Status", wide=140,
-               cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
+        Column("status", "Status", cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else "")),
     ]
+    return columns if with_status else columns[:-1]
 
 
 @app.command("add")
@@ -87,7 +87,7 @@ def list_(
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
     status: Optional[str] = typer.Option(
         None, "--status", help="open, won, lost or all (default: open; all with a closed-date, --closed-from or "
-        "--reason filter)."),
+        "--reason filter).", metavar="open|won|lost|all"),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
@@ -130,7 +130,7 @@ def list_(
         rows = store.list_opportunities(flt, limit)
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store), csv_columns=list(RECORD_KEYS),
+        emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=list(RECORD_KEYS),
              caption=indicator_legend(*store.thresholds()),
              empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel)
 

@@ -126,29 +126,21 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
                     for line in shell_lines(item, console.width):
                         console.print(shown(line), soft_wrap=True, highlight=False, markup=False)
                     continue
-                _fit(item, console)
-                console.print(item)
+                console.print(_fit(item, console))
         else:
             console.print(escape(nothing))
 
 
-def _fit(table, console) -> None:
-    """Leave out trailing columns that cannot be shown whole, and say so under the table."""
+def _fit(table, console):
+    """The table as it is when every column fits whole, else stacked: one block per row, nothing left out."""
+    from salesselect_cli.render import stacked
+
     if not hasattr(table, "columns"):
-        return
-    dropped = []
-
-    def too_wide() -> bool:  # Rich's own layout of the columns, as it would print them
-        widths = table._calculate_column_widths(console, console.options)
-        return sum(widths) + table._extra_width > console.width or any(
-            width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
-
-    while len(table.columns) > 2 and too_wide():
-        dropped.append(str(table.columns.pop().header).replace("\n", " "))
-    if dropped:
-        table.caption = _("Left out at this width: {columns} (widen the terminal, or use --format csv)").format(
-            columns=", ".join(reversed(dropped)))
-        table.caption_justify = "left"
+        return table
+    widths = table._calculate_column_widths(console, console.options)  # Rich's own layout, as it would print
+    too_wide = sum(widths) + table._extra_width > console.width or any(
+        width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
+    return stacked(table) if too_wide else table
 
 
 def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], styles: list | None = None,
@@ -426,7 +418,7 @@ def pipeline(
     def stage_table(bars: bool):
         cells = [[escape(row["stage"]), str(row["count"]), format_money(row["_value_cents"], currency),
                   f"[red]{row['red']}[/]" if row["red"] else "0",
-                  f"[dark_orange]{row['orange']}[/]" if row["orange"] else "0",
+                  f"[indicator.orange]{row['orange']}[/]" if row["orange"] else "0",
                   f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
                  for row in stage_rows]
         table = _table(_("Open pipeline on {date}{closing}{scope}: {deals}, {value}").format(

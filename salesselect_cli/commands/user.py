@@ -46,8 +46,8 @@ def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The user to remove."),
-    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give their opportunities and follow-ups to this user."),
+    name: str = typer.Argument(..., help="The user to remove.", metavar="USER"),
+    reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give their opportunities and follow-ups to this user.", metavar="USER"),
 ) -> None:
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     with session(ctx, write=True, key_user=USERS) as store:
@@ -59,7 +59,7 @@ def remove(
 @app.command("set-key-user")
 def set_key_user(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The user."),
+    name: str = typer.Argument(..., help="The user.", metavar="USER"),
     off: bool = typer.Option(False, "--off", help="Take key-user rights away instead."),
 ) -> None:
     """Make a user a key user (or, with --off, a plain user); key users only."""

@@ -50,7 +50,7 @@ def add(
     on: Trigger = typer.Option(..., "--on", help="The trigger: stage (the stage changed) or status (the status changed).",
                                case_sensitive=False),
     to_stage: Optional[str] = typer.Option(None, "--to-stage", help="Only when the opportunity enters this stage."),
-    from_stage: Optional[str] = typer.Option(None, "--from-stage", help="Only when it leaves this stage."),
+    from_stage: Optional[str] = typer.Option(None, "--from-stage", help="Only when it leaves this stage.", metavar="STAGE"),
     to_status: Optional[Status] = typer.Option(None, "--to-status", help="Only when its status becomes this.",
                                                case_sensitive=False),
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only opportunities of this business type."),
@@ -125,7 +125,7 @@ def list_(
         rows = store.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
         rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
-    emit(rows, fmt.value, output, _list_columns(), empty="No workflows yet (salesselect workflow add --help).")
+    emit(rows, fmt.value, output, _list_columns(), empty="Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION")
 
 
 @app.command("show")

@@ -174,6 +174,11 @@ def begin(write: bool) -> str:
     return "BEGIN IMMEDIATE" if write else "BEGIN"
 
 
+def connect_read_only(path: Path, timeout: float = 0.1) -> sqlite3.Connection:
+    """A connection that cannot write (shell completion): no pragmas, no migration, a short busy wait."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 def backup(conn: sqlite3.Connection, target: Path) -> None:
     """A consistent copy of the open database at `target`, taken while others keep writing: SQLite's
     online backup API in one step reads one snapshot. Written beside `target` and linked into place, so

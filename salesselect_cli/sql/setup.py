@@ -50,7 +50,7 @@ class SetupRoom(PeopleRoom):
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
         if new_name is None and color is None:
-            raise Invalid(_("nothing to change: pass --name NEW and/or --color C"))
+            raise Invalid(_("nothing to change: pass --name NEW and/or --color COLOUR"))
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
@@ -504,8 +504,11 @@ class SetupRoom(PeopleRoom):
         """
         missing = []
         if not self._scalar("SELECT COUNT(*) FROM business_types"):
-            missing.append(_("no business type (salesselect config add-business-type NAME --color C)"))
-        for row in self._all(
+            missing.append(_("no business type (salesselect config add-business-type NAME --color COLOUR)"))
+        no_stages = not self._scalar("SELECT COUNT(*) FROM stages")
+        if no_stages:
+            missing.append(_("no stage (salesselect config add-stage NAME --business-type TYPE)"))
+        for row in [] if no_stages else self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0) ORDER BY bt.id"""
@@ -518,7 +521,7 @@ class SetupRoom(PeopleRoom):
             missing.append(_("no source (salesselect config add-source NAME)"))
         orange, red = self.thresholds()
         if orange is None or red is None:
-            missing.append(_("remaining-days indicator not set (salesselect config set-indicator --orange N --red N)"))
+            missing.append(_("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)"))
         for status, text in (("won", _("no won reason (salesselect config add-reason TEXT --status won)")),
                              ("lost", _("no lost reason (salesselect config add-reason TEXT --status lost)"))):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):

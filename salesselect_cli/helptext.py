@@ -1,0 +1,227 @@
+"""Help and usage errors written for people: metavars that name the thing, paragraphs that wrap, one-line errors.
+
+Typer shows a parameter's Python type (`<str>`, `<bool>`, `<int range> [1<=x<=...]`, `{name}`) unless told
+otherwise. `tidy(command)` walks the click tree once it is built and gives every parameter a metavar that
+names what to type (ID, NAME, DATE, won|lost, N), so commands added later get the same treatment without
+repeating metavars everywhere; an explicit `metavar=` on an option or argument always wins.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from typer.core import TyperArgument, TyperOption
+
+# option names (without --) that take a kind of thing, and the word that names it
+NAMED = {
+    "user": "NAME", "owner": "NAME", "name": "NAME", "to": "DATE", "from": "DATE", "close": "DATE",
+    "due": "DATE", "date": "DATE", "close-before": "DATE", "close-after": "DATE", "type": "TYPE",
+    "business-type": "TYPE", "stage": "STAGE", "to-stage": "STAGE", "from-stage": "STAGE", "source": "SOURCE",
+    "reason": "REASON", "reassign-to": "NAME", "color": "COLOUR", "colour": "COLOUR", "output": "FILE",
+    "db": "PATH", "value": "AMOUNT", "period": "PERIOD", "search": "TEXT", "note": "TEXT", "text": "TEXT",
+}
+
+
+def _complete_from_database(param, ctx, incomplete):
+    """Names and open ids from the database for a parameter that takes one; None for any other."""
+    from salesselect_cli.completion import kind_of, suggestions
+
+    kind = kind_of(param)
+    if kind is None:
+        return None
+    from typer.core import CompletionItem
+
+    db = ctx.find_root().params.get("db")
+    return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
+
+
+class Argument(TyperArgument):
+    """An argument shown by its metavar only: no `<str>` type column, no int range, no `{braces}`."""
+
+    def shell_complete(self, ctx, incomplete):
+        found = _complete_from_database(self, ctx, incomplete)
+        return super().shell_complete(ctx, incomplete) if found is None else found
+
+    def display_type_rich(self, ctx):
+        return None
+
+    def _get_number_range_help_str(self):
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or self.name.upper()
+        if self.nargs != 1:
+            name += "..."
+        return name if self.required else f"[{name}]"
+
+    def get_usage_pieces(self, ctx):
+        return [self._usage_display_name()]
+
+
+class Option(TyperOption):
+    """An option without the int-range noise (its help says what it takes)."""
+
+    def shell_complete(self, ctx, incomplete):
+        found = _complete_from_database(self, ctx, incomplete)
+        return super().shell_complete(ctx, incomplete) if found is None else found
+
+    def _get_number_range_help_str(self):
+        return None
+
+
+def kind(param) -> tuple[list | None, type | None, bool]:
+    """(choices, int or float or None, is a path) of a parameter, from its click type."""
+    click_type = param.type
+    choices = getattr(click_type, "choices", None)
+    if choices is not None:
+        return [str(getattr(choice, "value", choice)) for choice in choices], None, False
+    classes = {cls.__name__ for cls in type(click_type).__mro__}
+    number = int if "IntParamType" in classes else float if "FloatParamType" in classes else None
+    return None, number, getattr(click_type, "name", "") in ("path", "filename", "file")
+
+
+def metavar_for(param) -> str:
+    """The word shown for what a parameter takes."""
+    if isinstance(param, TyperArgument):
+        return param.name.upper().replace("_", "-").removeprefix("OPPORTUNITY-")
+    if getattr(param, "is_flag", False):
+        return ""
+    choices, number, is_path = kind(param)
+    if choices is not None:
+        return "|".join(choices)
+    longest = max(param.opts, key=len).lstrip("-")
+    if longest in NAMED:
+        return NAMED[longest]
+    if number is int:
+        return "N"
+    if number is float:
+        return "NUMBER"
+    if is_path:
+        return "FILE"
+    return longest.upper()
+
+
+def _quiet_type(param) -> None:
+    """Typer prints an int range beside the metavar ([x>=0], [1<=x<=9223372036854775807]) and an argument's
+    type (<str>); the metavar and the help say it. A copy of the type, so shared click types stay as they are."""
+    import copy
+
+    click_type = param.type
+    if getattr(click_type, "_quiet", False):
+        return
+    methods = {"_quiet": True}
+    if hasattr(click_type, "_describe_range"):
+        methods["_describe_range"] = lambda self: ""
+    if isinstance(param, TyperArgument):
+        methods["get_metavar"] = lambda self, *args, **kwargs: ""
+    quiet = copy.copy(click_type)
+    quiet.__class__ = type(type(click_type).__name__, (type(click_type),), methods)
+    param.type = quiet
+
+
+def reflow(text: str | None) -> str | None:
+    """Docstring paragraphs as one line each, so the terminal wraps them; list items and \\b blocks kept."""
+    if not text:
+        return text
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        lines = paragraph.splitlines()
+        if paragraph.startswith("\b") or any(line.lstrip().startswith(("- ", "* ")) for line in lines):
+            paragraphs.append(paragraph)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
+def tidy(command, recursive: bool = True) -> None:
+    """Give every parameter of `command` (and of its loaded subcommands) a metavar, and reflow its help."""
+    if not getattr(command, "_tidied", False):
+        command._tidied = True
+        command.help = reflow(command.help)
+        for param in command.params:
+            if isinstance(param, TyperArgument) and not isinstance(param, Argument):
+                param.__class__ = Argument
+            elif isinstance(param, TyperOption) and not isinstance(param, Option):
+                param.__class__ = Option
+            if param.metavar is None:
+                param.metavar = metavar_for(param)
+            _quiet_type(param)
+            if getattr(param, "help", None):
+                param.help = reflow(param.help)
+        _tidy_help_option(command)
+    if recursive:
+        for sub in getattr(command, "commands", {}).values():
+            tidy(sub)
+
+
+def _tidy_help_option(command) -> None:
+    """click makes --help on first use; shown without the `<bool>` every other flag lost too."""
+    make = command.get_help_option
+
+    def get_help_option(ctx):
+        option = make(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+
+
+# ---------------------------------------------------------------- usage errors in one line
+
+
+def usage_message(exc) -> str:
+    """A click usage error as our one line: the option named, what it takes, what was given."""
+    param = getattr(exc, "param", None)
+    if param is None:
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        return " ".join(message.split())
+    hint = _hint(param)
+    given = _given(exc)
+    missing = type(exc).__name__ == "MissingParameter"
+    if missing:
+        return f"missing {hint}" + (f" {param.metavar}" if param.metavar and hint.startswith("-") else "")
+    choices, number, _ = kind(param)
+    shown = f" (not {given!r})" if given is not None else ""
+    if choices is not None:
+        return f"{hint} must be one of {', '.join(choices)}{shown}"
+    if number is not None:
+        kind_words = "a whole number" if number is int else "a number"
+        low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)
+        try:
+            too_big = high is not None and given is not None and float(given) > high
+        except ValueError:
+            too_big = False
+        if high is not None and (high < 2**63 - 1 or too_big):  # the SQLite bound only when it was hit
+            kind_words += f" from {low} to {high}" if low is not None else f" of {high} or less"
+        elif low is not None:
+            kind_words += f" of {low} or more"
+        return f"{hint} takes {kind_words}{shown}"
+    message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
+    return f"{hint}: {message}"
+
+
+def _hint(param) -> str:
+    if isinstance(param, TyperArgument) or getattr(param, "param_type_name", "") == "argument":
+        return param.metavar or param.name.upper()
+    longs = [opt for opt in param.opts if opt.startswith("--")]
+    return (longs or param.opts)[0]
+
+
+def _given(exc):
+    """The value the user gave: click quotes it first in its message ('x' is not a valid integer.)."""
+    found = re.match(r"^'(.*?)' is |^(\S+) is not in the range", str(getattr(exc, "message", "")), re.S)
+    if found:
+        return found.group(1) if found.group(1) is not None else found.group(2)
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if callable(errors):
+        try:
+            found = errors()
+        except Exception:  # pragma: no cover - a pydantic shape we do not know
+            return None
+        if found and "input" in found[0]:
+            value = found[0]["input"]
+            return value if isinstance(value, str) else str(value)
+    return None
