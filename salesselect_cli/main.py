@@ -31,7 +31,7 @@ def _usage_error(exc) -> None:
     from salesselect_cli.helptext import usage_message
 
     command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
-    _fail(f"{usage_message(exc)} (see '{command} --help')", 2)
+    _fail(_("{problem} (see '{command} --help')").format(problem=usage_message(exc), command=command), 2)
 
 
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")

@@ -178,7 +178,8 @@ def test_no_module_that_translates_rebinds_the_underscore():
     for path in sorted((ROOT / "salesselect_cli").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imports_it = any(isinstance(node, ast.ImportFrom) and node.module == "salesselect_cli.i18n"
-                         and any(alias.name == "_" for alias in node.names) for node in ast.walk(tree))
+                         and any(alias.name == "_" and alias.asname is None for alias in node.names)
+                         for node in ast.walk(tree))
         if not imports_it:
             continue
         bound = [node.lineno for node in ast.walk(tree)

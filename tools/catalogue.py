@@ -108,7 +108,7 @@ def messages_in_code(package: Path = PACKAGE) -> dict:
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
             args = node.args
-            if name in ("_", "N_") and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            if name in ("_", "N_", "tr") and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
                 found.setdefault(args[0].value, f"{path.relative_to(package.parent)}:{node.lineno}")
             elif name == "ngettext" and len(args) >= 2 and all(
                     isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in args[:2]):
