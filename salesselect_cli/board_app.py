@@ -19,6 +19,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from salesselect_cli import kanban
+from salesselect_cli.i18n import N_, _
+from salesselect_cli.rules.dates import format_date, weekday_name
 
 POLL_SECONDS = 0.5  # how often the board asks SQLite whether another process committed
 MIN_COLUMN = 28  # a column's width, its border included; below this cards get cramped
@@ -27,9 +29,9 @@ NO_REASON = "\x00none"  # the won-reason picker's "no reason" choice (a won reas
 
 # (keys shown, what they do): the key bar, wrapped by whole items like the legend
 KEYS = [
-    ("←↓↑→ hjkl", "pick"), ("]", "next stage"), ("[", "back"), ("w", "win"), ("L", "lose"),
-    ("o", "reopen"), ("f", "follow-up"), ("n", "note"), ("⏎", "open"), ("/", "filter"),
-    ("m", "mine/all"), ("r", "refresh"), ("q", "quit"),
+    ("←↓↑→ hjkl", N_("pick")), ("]", N_("next stage")), ("[", N_("back")), ("w", N_("win")), ("L", N_("lose")),
+    ("o", N_("reopen")), ("f", N_("follow-up")), ("n", N_("note")), ("⏎", N_("open")), ("/", N_("filter")),
+    ("m", N_("mine/all")), ("r", N_("refresh")), ("q", N_("quit")),
 ]
 
 
@@ -42,12 +44,12 @@ def error_line(exc: Exception) -> str:
     if isinstance(exc, SalesSelectError):
         message = str(exc)
     elif isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-        message = "the database is busy with another salesselect command; try again in a moment"
+        message = _("the database is busy with another salesselect command; try again in a moment")
     elif isinstance(exc, sqlite3.DatabaseError):
         message = f"database error: {exc}"
     else:
         message = f"unexpected {exc.__class__.__name__}: {exc}"
-    return "Error: " + "".join(ch if ch.isprintable() else " " for ch in message)
+    return _("Error: {message}").format(message="".join(ch if ch.isprintable() else " " for ch in message))
 
 
 def column_width(screen_width: int, columns: int) -> int:
@@ -61,6 +63,7 @@ def key_bar(width: int) -> Text:
     text = Text()
     used = 0
     for keys, words in KEYS:
+        words = _(words)
         size = len(keys) + 1 + len(words)
         if used and used + 2 + size > width:
             text.append("\n")
@@ -97,7 +100,7 @@ class StageColumn(Vertical):
         self.header = Static(self.header_text, classes="header")
         body: list = list(self.cards)
         if column.more:
-            body.append(Static(Text(f"+{column.more} more · / narrows", style="italic dim"), classes="more"))
+            body.append(Static(Text(_("+{more} more · / narrows").format(more=column.more), style="italic dim"), classes="more"))
         if not body:
             body.append(Static(Text("—", style="dim"), classes="more"))
         super().__init__(
@@ -121,7 +124,7 @@ class Ask(ModalScreen):
             yield Static(Text(self.title_text, style="bold"))
             yield Input(self.value, placeholder=self.hint)
             yield Static("", classes="problem")
-            yield Static(Text("enter: ok · esc: cancel", style="dim"))
+            yield Static(Text(_("enter: ok · esc: cancel"), style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self.check is not None:
@@ -149,7 +152,7 @@ class Choose(ModalScreen):
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text, style="bold"))
             yield OptionList(*[Option(label, id=value) for label, value in self.choices])
-            yield Static(Text("↑↓ pick · enter: ok · esc: cancel", style="dim"))
+            yield Static(Text(_("↑↓ pick · enter: ok · esc: cancel"), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
@@ -173,7 +176,7 @@ class DealView(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="deal"):
             yield Static(self.sheet)
-        yield Static(Text("↑↓ scroll · esc: back to the board", style="dim"), classes="deal-keys")
+        yield Static(Text(_("↑↓ scroll · esc: back to the board"), style="dim"), classes="deal-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -293,7 +296,7 @@ class BoardApp(App):
             if self.columns:
                 await holder.mount_all(self.columns)
             else:
-                await holder.mount(Static(Text("No open opportunities match.", style="dim"), classes="more"))
+                await holder.mount(Static(Text(_("No open opportunities match."), style="dim"), classes="more"))
 
     def _layout_chrome(self) -> None:
         if self.board is None:
@@ -301,7 +304,7 @@ class BoardApp(App):
         width = self.size.width
         title = kanban.title(self.board)
         if self.desk.me:
-            title.append(f" · you: {self.desk.me}", style="dim")
+            title.append(" · " + _("you: {name}").format(name=self.desk.me), style="dim")
         self.title_line.update(title)
         labels = kanban.type_labels([bt["name"] for bt in self.board.business_types])
         self.legend_line.update(kanban.legend(self.board, labels, max(20, width - 2)))
@@ -362,7 +365,7 @@ class BoardApp(App):
 
     def focused_deal(self) -> dict | None:
         if self.selected_id is None:
-            self.say("No card to act on: no open deals match.", error=True)
+            self.say(_("No card to act on: no open deals match."), error=True)
             return None
         return self.columns[self.col].cards[self.row].record
 
@@ -425,13 +428,14 @@ class BoardApp(App):
 
         async def picked(reason: str | None) -> None:
             if reason is None:
-                self.say("Not moved.")
+                self.say(_("Not moved."))
                 return
             reason = None if reason == NO_REASON else reason
             if await self.change(lambda: self.desk.move(deal["id"], target.name, reason)):
                 self.last_closed = deal["id"]
 
-        self._pick_reason(deal, target.auto_status, f"Move #{deal['id']} to {target.name} ({target.auto_status})", picked)
+        self._pick_reason(deal, target.auto_status, _("Move #{id} to {stage} ({status})").format(id=deal['id'], stage=target.name, status=_(target.auto_status)),
+                          picked)
 
     async def action_close_deal(self, status: str) -> None:
         deal = self.focused_deal()
@@ -440,7 +444,7 @@ class BoardApp(App):
 
         async def picked(reason: str | None) -> None:
             if reason is None:
-                self.say("Nothing changed.")
+                self.say(_("Nothing changed."))
                 return
             reason = None if reason == NO_REASON else reason
             if await self.change(lambda: self.desk.close(deal["id"], status, reason)):
@@ -475,9 +479,9 @@ class BoardApp(App):
             from salesselect_cli.errors import Invalid
 
             if not text.strip().lstrip("#").isdigit():
-                raise Invalid(f"'{text}' is not a deal number")
+                raise Invalid(_("'{text}' is not a deal number").format(text=text))
 
-        self.push_screen(Ask("Reopen which won or lost deal? #", "the deal's number", str(self.last_closed or ""), check),
+        self.push_screen(Ask(_("Reopen which won or lost deal? #"), _("the deal's number"), str(self.last_closed or ""), check),
                          given)
 
     def action_followup(self) -> None:
@@ -494,11 +498,12 @@ class BoardApp(App):
                 if text is not None:
                     await self.change(lambda: self.desk.add_followup(deal["id"], when, text))
 
-            self.push_screen(Ask(f"Follow-up for #{deal['id']} on {day.isoformat()} ({day.strftime('%a')}): what?",
-                                 "e.g. call about the proposal"), text_given)
+            self.push_screen(Ask(_("Follow-up for #{id} on {date} ({weekday}): what?").format(
+                id=deal['id'], date=format_date(day), weekday=weekday_name(day, short=True)),
+                                 _("e.g. call about the proposal")), text_given)
 
-        self.push_screen(Ask(f"Follow-up for #{deal['id']} {deal['title']}: when?",
-                             "YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, +2w, +1m, friday",
+        self.push_screen(Ask(_("Follow-up for #{id} {title}: when?").format(id=deal['id'], title=deal['title']),
+                             _("YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, +2w, +1m, friday"),
                              check=self.desk.check_date), when_given)
 
     def action_note(self) -> None:
@@ -510,7 +515,7 @@ class BoardApp(App):
             if text is not None:
                 await self.change(lambda: self.desk.add_note(deal["id"], text))
 
-        self.push_screen(Ask(f"Note on #{deal['id']} {deal['title']}:", "what happened"), given)
+        self.push_screen(Ask(_("Note on #{id} {title}:").format(id=deal['id'], title=deal['title']), _("what happened")), given)
 
     def action_open(self) -> None:
         deal = self.focused_deal()
@@ -531,16 +536,16 @@ class BoardApp(App):
                 return
             self.desk.search = text.strip() or None
             await self.reload(first_card=True)
-            self.say(f"Cards matching '{self.desk.search}'." if self.desk.search else "Every card again.")
+            self.say(_("Cards matching '{text}'.").format(text=self.desk.search) if self.desk.search else _("Every card again."))
 
-        self.push_screen(Ask("Filter cards by text in the title or company (empty: every card):",
-                             "e.g. logistics", self.desk.search or ""), given)
+        self.push_screen(Ask(_("Filter cards by text in the title or company (empty: every card):"),
+                             _("e.g. logistics"), self.desk.search or ""), given)
 
     async def action_mine(self) -> None:
         self.desk.toggle_mine()
         await self.reload(first_card=True)
-        self.say("Your deals." if self.desk.mine else "Everyone's deals.")
+        self.say(_("Your deals.") if self.desk.mine else _("Everyone's deals."))
 
     async def action_refresh(self) -> None:
         await self.reload()
-        self.say("Refreshed.")
+        self.say(_("Refreshed."))

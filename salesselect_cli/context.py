@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 import typer
+from salesselect_cli.i18n import _
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -21,7 +22,7 @@ def resolve_db_path(option: str | None) -> Path | str:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid("--db needs a file path or a postgresql:// URL")
+            raise Invalid(_("--db needs a file path or a postgresql:// URL"))
         if option.strip().lower().startswith(POSTGRES_SCHEMES):
             return option.strip()
         return Path(option).expanduser()
@@ -47,7 +48,7 @@ def requested_user_name(option: str | None) -> str | None:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
-            raise Invalid("--user needs a name")
+            raise Invalid(_("--user needs a name"))
         return option.strip()
     env = os.environ.get("SALESSELECT_USER")
     if env and env.strip():
@@ -92,9 +93,11 @@ class Saving:
     @classmethod
     def interrupted(cls) -> str:
         """The line to print when the command is interrupted."""
+        from salesselect_cli.i18n import _
+
         if not cls.committed:
-            return "Interrupted; nothing was changed."
-        return f"{cls.saved or 'The change was saved'} (interrupted after saving)."
+            return _("Interrupted; nothing was changed.")
+        return _("{saved} (interrupted after saving).").format(saved=cls.saved or _("The change was saved"))
 
 
 def database_path(option: str | None) -> Path | str:
@@ -113,7 +116,7 @@ def database_path(option: str | None) -> Path | str:
         if isinstance(path, str):  # a PostgreSQL URL: no file to check or protect
             return path
     except RuntimeError:  # '~nouser/x.db': a home directory that cannot be found
-        raise Invalid(f"cannot find the home directory in the database path '{option or os.environ.get('SALESSELECT_DB')}'") from None
+        raise Invalid(_("cannot find the home directory in the database path '{value}'").format(value=option or os.environ.get('SALESSELECT_DB'))) from None
     try:
         mode = path.stat().st_mode
     except OSError:  # missing, or unreachable: opening or creating it says why
@@ -121,7 +124,7 @@ def database_path(option: str | None) -> Path | str:
     if mode is not None and not stat.S_ISREG(mode):
         kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "a device")
-        raise DatabaseProblem(f"{path} is {kind}, not a salesselect database file")
+        raise DatabaseProblem(_("{path} is {kind}, not a salesselect database file").format(path=path, kind=kind))
     protect(path)
     return path
 
@@ -183,6 +186,10 @@ def session(
         store.after_commit.append(Saving.mark_committed)
     try:
         with store.transaction(write):
+            from salesselect_cli import i18n
+
+            if i18n.wants_agency_setting():
+                i18n.use_agency_setting(store.language_setting)
             if requested is not None:
                 store.act_for(requested)
             store.require_known_user()

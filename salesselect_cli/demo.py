@@ -312,8 +312,9 @@ def build_demo(store) -> str:
     finally:
         store.fixed_time = fixed_time
     counts = store.opportunity_counts()
-    return (
-        f"Demo agency: {sum(counts.values())} opportunities ({counts['open']} open, {counts['won']} won, "
-        f"{counts['lost']} lost) over 18 months, {len(store.user_names())} users, {len(WORKFLOWS)} workflows. "
-        f"Try: salesselect board"
-    )
+    from salesselect_cli.i18n import _
+
+    return _("Demo agency: {count} opportunities ({open} open, {won} won, {lost} lost) over 18 months, "
+             "{users} users, {workflows} workflows. Try: salesselect board").format(
+        count=sum(counts.values()), open=counts['open'], won=counts['won'], lost=counts['lost'],
+        users=len(store.user_names()), workflows=len(WORKFLOWS))

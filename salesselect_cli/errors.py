@@ -51,8 +51,23 @@ def closest_first(name: str, valid: list[str]) -> list[str]:
     return sorted(valid, key=lambda candidate: (-likeness(candidate), candidate.casefold()))
 
 
+def _unknown(kind: str) -> str:
+    """'unknown stage' in the interface language (Dutch adjectives follow the noun's gender)."""
+    from salesselect_cli.i18n import _
+
+    phrases = {
+        "business type": _("unknown business type"), "stage": _("unknown stage"), "source": _("unknown source"),
+        "user": _("unknown user"), "workflow": _("unknown workflow"), "reason": _("unknown reason"),
+        "won reason": _("unknown won reason"), "lost reason": _("unknown lost reason"),
+    }
+    return phrases.get(kind) or _("unknown {kind}").format(kind=kind)
+
+
 def unknown_name(kind: str, name: str, valid: list[str]) -> NotFound:
     """The error for an unknown name, listing the valid ones closest first."""
+    from salesselect_cli.i18n import _
+
     if not valid:
-        return NotFound(f"unknown {kind} '{name}': there are none yet")
-    return NotFound(f"unknown {kind} '{name}'; valid: {', '.join(closest_first(name, valid))}")
+        return NotFound(_("{unknown} '{name}': there are none yet").format(unknown=_unknown(kind), name=name))
+    return NotFound(_("{unknown} '{name}'; valid: {valid}").format(
+        unknown=_unknown(kind), name=name, valid=", ".join(closest_first(name, valid))))

@@ -180,12 +180,15 @@ def usage_message(exc) -> str:
     hint = _hint(param)
     given = _given(exc)
     missing = type(exc).__name__ == "MissingParameter"
+    from salesselect_cli.i18n import _ as tr
+
     if missing:
-        return f"missing {hint}" + (f" {param.metavar}" if param.metavar and hint.startswith("-") else "")
+        return tr("missing {what}").format(
+            what=hint + (f" {param.metavar}" if param.metavar and hint.startswith("-") else ""))
     choices, number, _ = kind(param)
-    shown = f" (not {given!r})" if given is not None else ""
+    shown = " " + tr("(not {given})").format(given=repr(given)) if given is not None else ""
     if choices is not None:
-        return f"{hint} must be one of {', '.join(choices)}{shown}"
+        return tr("{option} must be one of {choices}").format(option=hint, choices=", ".join(choices)) + shown
     if number is not None:
         kind_words = "a whole number" if number is int else "a number"
         low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)

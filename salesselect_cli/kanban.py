@@ -11,7 +11,9 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from salesselect_cli.render import days_text, shown
+from salesselect_cli.i18n import _, ngettext
+from salesselect_cli.render import days_text, shown, status_word
+from salesselect_cli.rules.dates import format_date, weekday_name
 from salesselect_cli.rules.money import format_money
 
 MIN_COLUMN_WIDTH = 24  # a stage column with its padding, without the border: below this cards get cramped
@@ -164,8 +166,9 @@ def card(record: dict, label: str, currency: str, today: dt.date) -> Bar:
         followup = record.get("next_followup")
         if followup:
             late = followup < today.isoformat()
-            text.append(" · next ")
-            text.append(followup + (" late" if late else ""), style="bold red" if late else "")
+            text.append(" · " + _("next") + " ")
+            shown_date = format_date(followup)
+            text.append(_("{date} late").format(date=shown_date) if late else shown_date, style="bold red" if late else "")
         return text
 
     return Bar(text_for, record.get("_color"))
@@ -178,16 +181,17 @@ def header(column: Column, currency: str):
     text = Text(overflow="fold")
     text.append(shown(column.stage), style="bold")
     if column.auto_status:
-        text.append(f" ({column.auto_status})", style="dim")
+        text.append(f" ({status_word(column.auto_status)})", style="dim")
     text.append("\n")
-    text.append(f"{column.count} {'deal' if column.count == 1 else 'deals'} · {format_money(column.value_cents, currency)}")
+    deals = ngettext("{count} deal", "{count} deals", column.count).format(count=column.count)
+    text.append(f"{deals} · {format_money(column.value_cents, currency)}")
     alarms = []
     if column.overdue:
-        alarms.append((f"{column.overdue} overdue", "bold red"))
+        alarms.append((_("{count} overdue").format(count=column.overdue), "bold red"))
     if column.red - column.overdue:
-        alarms.append((f"{column.red - column.overdue} red", "red"))
+        alarms.append((_("{count} red").format(count=column.red - column.overdue), "red"))
     if column.orange:
-        alarms.append((f"{column.orange} orange", "indicator.orange"))
+        alarms.append((_("{count} orange").format(count=column.orange), "indicator.orange"))
     if alarms:
         text.append("\n")
         for index, (words, style) in enumerate(alarms):
@@ -208,7 +212,7 @@ def column_body(column: Column, labels: dict[str, str], currency: str, today: dt
     if column.more:
         if parts:
             parts.append(Text(""))
-        parts.append(Text(f"+{column.more} more", style="italic dim"))
+        parts.append(Text(_("+{count} more").format(count=column.more), style="italic dim"))
     if not parts:
         parts.append(Text("—", style="dim"))
     return Group(*parts)
@@ -229,12 +233,13 @@ def legend(board: Board, labels: dict[str, str], width: int):
         item.append(shown(f"{label} = {name}"))
         items.append(item)
     if board.red_days is not None and board.orange_days is not None:
-        items.append(Text(f"!! red ≤ {board.red_days}d", style="red"))
-        items.append(Text(f"! orange ≤ {board.orange_days}d", style="indicator.orange"))
-        items.append(Text("green later", style="green"))
+        items.append(Text(_("!! red ≤ {days}d").format(days=board.red_days), style="red"))
+        items.append(Text(_("! orange ≤ {days}d").format(days=board.orange_days), style="indicator.orange"))
+        items.append(Text(_("green later"), style="green"))
     else:
-        items.append(Text("indicator not set: only overdue is red", style="dim"))
-    items.append(Text(f"today {board.today.isoformat()} ({board.today.strftime('%a')})"))
+        items.append(Text(_("indicator not set: only overdue is red"), style="dim"))
+    items.append(Text(_("today {date} ({weekday})").format(date=format_date(board.today),
+                                                            weekday=weekday_name(board.today, short=True))))
     text = Text(overflow="fold")
     used = 0
     for item in items:
@@ -257,11 +262,10 @@ def title(board: Board):
     """
     from rich.text import Text
 
-    noun = "opportunity" if board.count == 1 else "opportunities"
+    count = ngettext("{count} open opportunity", "{count} open opportunities", board.count).format(count=board.count)
     scope = list(board.scope)
     owner_words = scope[:1]
-    words = ["Board", *owner_words, f"{board.count} open {noun}", format_money(board.value_cents, board.currency),
-             *scope[1:]]
+    words = [_("Board"), *owner_words, count, format_money(board.value_cents, board.currency), *scope[1:]]
     words = [shown(word) for word in words]
     return Text(" · ".join(words), style="bold", overflow="fold")
 
@@ -282,7 +286,7 @@ def render_board(board: Board, width: int):
             labels.setdefault(record["business_type"], record["business_type"])
     parts: list = [title(board)]
     if not board.columns:
-        parts.append(Text("No open opportunities match.", style="dim"))
+        parts.append(Text(_("No open opportunities match."), style="dim"))
     sizes, column_width = stage_rows(len(board.columns), width)
     start = 0
     for size in sizes:
@@ -291,7 +295,7 @@ def render_board(board: Board, width: int):
         table = Table(
             box=box.ROUNDED, width=len(row) * (column_width + 1) + 1, show_header=False, padding=(0, 1),
         )
-        for _ in row:
+        for _column in row:
             table.add_column(ratio=1, vertical="top", overflow="fold")
         # headers as a first row: Rich bottom-aligns real headers, and these differ in height
         table.add_row(*[header(column, board.currency) for column in row], end_section=True)

@@ -12,13 +12,15 @@ from typer.core import TyperCommand, TyperGroup
 from salesselect_cli import __version__
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
+from salesselect_cli.i18n import N_, _
 
 
 def _fail(message: str, code: int = 1) -> None:
+    from salesselect_cli.i18n import _
     from salesselect_cli.render import stderr_line
 
     # one line, whatever the message quotes back (a name with a newline, an escape sequence)
-    stderr_line("Error: " + message.replace("\n", "\\n").replace("\t", "\\t"))
+    stderr_line(_("Error: {message}").format(message=message.replace("\n", "\\n").replace("\t", "\\t")))
     raise typer.Exit(code)
 
 
@@ -29,7 +31,7 @@ def _usage_error(exc) -> None:
     from salesselect_cli.helptext import usage_message
 
     command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
-    _fail(f"{usage_message(exc)} (see '{command} --help')", 2)
+    _fail(_("{problem} (see '{command} --help')").format(problem=usage_message(exc), command=command), 2)
 
 
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
@@ -61,32 +63,70 @@ def _bad_encoding(args: list[str]) -> str | None:
     return None
 
 
+def _lang_option(args: list[str]) -> str | None:
+    """The value of --lang among the arguments (the root callback sets it again once parsed)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+_help_spoken = False  # help has been translated in this process: English must be put back
+_help_wanted = False  # this run shows help: only then are help texts translated
+
+
+def i18n_dutch() -> bool:
+    from salesselect_cli.i18n import dutch
+
+    return dutch()
+
+
+def _speak_help(command) -> None:
+    """Help texts in the interface language, each translated from its English original (kept aside, so a
+    later command in English in the same process shows English again). Untranslated texts stay English."""
+    global _help_spoken
+    from salesselect_cli.i18n import _
+
+    _help_spoken = True
+    for item in [command, *command.params]:
+        for attr in ("help", "short_help"):
+            original = item.__dict__.setdefault(f"_english_{attr}", getattr(item, attr, None))
+            if original:  # paragraph by paragraph: the first is the summary in command lists
+                setattr(item, attr, "\n\n".join(_(paragraph) for paragraph in original.split("\n\n")))
+    for sub in getattr(command, "commands", {}).values():
+        _speak_help(sub)
+
+
 # Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the
 # line `salesselect --help` shows). Only the invoked one is imported and built; tests check the lines.
 COMMANDS = {
-    "init": ("config", "init", "Create the database; you become its first key user and the module is switched on."),
+    "init": ("config", "init", N_("Create the database; you become its first key user and the module is switched on.")),
     "board": ("board", "board",
-              "Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top."),
-    "import": ("io", "import_", "Import opportunities from CSV: all rows or none."),
+              N_("Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
+    "import": ("io", "import_", N_("Import opportunities from CSV: all rows or none.")),
     "export": ("io", "export",
-               "Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back."),
-    "backup": ("io", "backup", "Copy the whole database to FILE: a consistent snapshot, even while others keep working."),
-    "config": ("config", "app", "Set up the agency: the five settings lists and the module switch."),
-    "user": ("user", "app", "Manage users and key users (key users only)."),
-    "opp": ("opp", "app", "Opportunities (sales items): the deals in the pipeline."),
-    "followup": ("followup", "app", "Follow-ups: dated to-dos on opportunities."),
+               N_("Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.")),
+    "backup": ("io", "backup", N_("Copy the whole database to FILE: a consistent snapshot, even while others keep working.")),
+    "config": ("config", "app", N_("Set up the agency: the five settings lists and the module switch.")),
+    "user": ("user", "app", N_("Manage users and key users (key users only).")),
+    "opp": ("opp", "app", N_("Opportunities (sales items): the deals in the pipeline.")),
+    "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
     "report": ("report", "app",
-               "Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel."),
-    "workflow": ("workflow", "app", "Workflows: actions that run when an opportunity's stage or status changes."),
+               N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
+    "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
     "log": ("log", "log",
-            "Who changed what and when, newest first: deal changes and setup changes (config, users, workflows)."),
-    "db": ("db", "app", "The database itself: copy a whole agency to another database."),
+            N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
+    "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
 }
 
 
 def load_command(name: str):
     """Import the module of one top-level command and build its click command (a group for a sub-app)."""
-    module_name, attribute, _ = COMMANDS[name]
+    module_name, attribute, _summary = COMMANDS[name]
     # __import__ rather than importlib.import_module: only the former shows in `python -X importtime`
     module = __import__(f"salesselect_cli.commands.{module_name}", fromlist=[attribute])
     target = getattr(module, attribute)
@@ -118,9 +158,11 @@ class SalesSelectGroup(TyperGroup):
         if cmd_name not in COMMANDS:
             return None
         if self._listing:
-            return TyperCommand(name=cmd_name, short_help=COMMANDS[cmd_name][2])
+            return TyperCommand(name=cmd_name, short_help=_(COMMANDS[cmd_name][2]))
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
+        if _help_wanted and (_help_spoken or i18n_dutch()):
+            _speak_help(self.commands[cmd_name])
         return self.commands[cmd_name]
 
     def format_help(self, ctx, formatter) -> None:
@@ -151,11 +193,18 @@ class SalesSelectGroup(TyperGroup):
         import sys
 
         args = list(sys.argv[1:] if args is None else args)
+        from salesselect_cli import i18n
+
+        i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
+        global _help_wanted
+        _help_wanted = len(args) <= 1 or "-h" in args or "--help" in args
+        if _help_wanted and (i18n.dutch() or _help_spoken):
+            _speak_help(self)
         problem = _bad_encoding(args)
         if problem:
             from salesselect_cli.render import stderr_line
 
-            stderr_line(f"Error: {problem}")
+            stderr_line(_("Error: {problem}").format(problem=problem))
             sys.exit(2)
         return super().main(args, *rest, **options)
 
@@ -178,7 +227,9 @@ class SalesSelectGroup(TyperGroup):
             _fail(str(exc), exc.exit_code)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                _fail("the database is busy with another salesselect command; try again in a moment")
+                from salesselect_cli.i18n import _
+
+                _fail(_("the database is busy with another salesselect command; try again in a moment"))
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
             _fail(f"database error: {exc}{storage_cause(exc)}")
@@ -187,7 +238,9 @@ class SalesSelectGroup(TyperGroup):
                 raise
             _fail(f"database error: {exc}{storage_cause(exc)}")
         except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
-            _fail("a number is out of range")
+            from salesselect_cli.i18n import _
+
+            _fail(_("a number is out of range"))
         except BrokenPipeError:  # `salesselect opp list | head`
             raise typer.Exit(0)
         except (typer.Exit, typer.Abort):
@@ -214,6 +267,11 @@ app = typer.Typer(
 )
 
 
+class Language(str, Enum):
+    en = "en"
+    nl = "nl"
+
+
 class ColorMode(str, Enum):
     auto = "auto"
     always = "always"
@@ -222,7 +280,7 @@ class ColorMode(str, Enum):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"salesselect {__version__}")
+        typer.echo(_("salesselect {version}").format(version=__version__))
         raise typer.Exit()
 
 
@@ -231,6 +289,7 @@ def root(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="Database file (default: $SALESSELECT_DB, then the app dir).", metavar="PATH"),
     user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
+    lang: Optional[Language] = typer.Option(None, "--lang", case_sensitive=False, help="Interface language, en or nl (default: $SALESSELECT_LANG, then the agency's setting, then the locale)."),
     color: ColorMode = typer.Option(
         ColorMode.auto, "--color", help="Colour: auto (a terminal without NO_COLOR, or FORCE_COLOR set), always or never.",
         case_sensitive=False,
@@ -241,6 +300,10 @@ def root(
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """
+    from salesselect_cli import i18n
+
+    i18n.configure(lang.value if lang else None)
+
     from salesselect_cli import render
 
     render.COLOR_MODE = color.value

@@ -14,7 +14,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from salesselect_cli.i18n import _, N_
 from salesselect_cli.rules.text import FORMULA_STARTS
+
+# Table headers and empty-list lines are translated where a table is drawn (build_table, emit), so every
+# command's columns speak the interface language; these are the ones in the code, for the catalogue.
+HEADERS = (
+    N_("ID"), N_("Title"), N_("Company"), N_("Type"), N_("Stage"), N_("Value"), N_("Close"), N_("Left"), N_("Owner"),
+    N_("Status"), N_("Due"), N_("Follow-up"), N_("Opp"), N_("Opportunity"), N_("For"), N_("Done"), N_("User"),
+    N_("Key user"), N_("Module"), N_("Open opps"), N_("Workflow"), N_("When"), N_("Actions"), N_("On"), N_("Action"),
+    N_("Would"), N_("Business type"), N_("Colour"), N_("Stages"), N_("Opps"), N_("Source"), N_("Business types"),
+    N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
+    N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
+    N_("What"), N_("Old"), N_("New"),
+)
+EMPTY = (
+    N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
+    N_("No follow-ups match."), N_("The trash is empty."),
+)
+DATE_KEYS = frozenset(("expected_close", "due", "closed", "created", "done", "date"))
 
 
 @dataclass(frozen=True)
@@ -168,11 +186,10 @@ def _refuse_if_protected(output: Path, target: Path) -> None:
             with contextlib.suppress(OSError):
                 same = os.path.samefile(target, guarded)  # a hard link is the same file too
         if same:
-            raise Invalid(f"refusing to write {output}: it is the database (or one of its files); "
-                          f"choose another --output")
+            raise Invalid(_("refusing to write {output}: it is the database (or one of its files); choose another --output").format(output=output))
     with contextlib.suppress(OSError), open(target, "rb") as existing:
         if target.is_file() and existing.read(16) == b"SQLite format 3\x00":
-            raise Invalid(f"refusing to write {output}: it is an SQLite database; choose another --output")
+            raise Invalid(_("refusing to write {output}: it is an SQLite database; choose another --output").format(output=output))
 
 
 @contextlib.contextmanager
@@ -201,7 +218,7 @@ def opened(output: Path | None) -> Iterator[Any]:
         with _replacing(target) as handle:
             yield handle
     except OSError as exc:
-        raise SalesSelectError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise SalesSelectError(_("cannot write {output}: {value}").format(output=output, value=exc.strerror or exc)) from None
 
 
 @contextlib.contextmanager
@@ -318,10 +335,14 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
 
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
                   caption_justify="left", expand=False, collapse_padding=True)
+    from salesselect_cli.i18n import _, dutch
+    from salesselect_cli.rules.dates import format_date
+
     for column in columns:
-        table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=column.no_wrap)
+        table.add_column(_(column.header), justify=column.justify, style=column.style, no_wrap=column.no_wrap)
     from rich.text import Text
 
+    dates = {column.key for column in columns if column.key in DATE_KEYS} if dutch() else set()
     for row in rows:
         cells = []
         for column in columns:
@@ -330,6 +351,8 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                 cells.append("" if value is None else value)
             else:  # stored data is shown as it is, never read as markup
                 value = row.get(column.key)
+                if column.key in dates and isinstance(value, str):
+                    value = format_date(value, dutch=True)
                 cells.append(Text(shown(value)))
         table.add_row(*cells)
     return table
@@ -416,7 +439,9 @@ def emit(
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle, width=None if handle is sys.stdout else 200)
         if not rows:
-            console.print(empty)
+            from salesselect_cli.i18n import _
+
+            console.print(_(empty))
         else:
             shown = columns or [Column(k, k) for k in public(rows[0])]
             console.print(fitted(build_table(rows, shown, title, caption), console))
@@ -450,15 +475,33 @@ def days_text(record: dict) -> tuple[str, str]:
 
     The marks (!! red, ! orange) make it read without colour too; legends explain them.
     """
+    from salesselect_cli.i18n import _
+
     left = record.get("days_left")
     shade = record.get("indicator") or "none"
     style = INDICATOR_STYLES.get(shade, "")
     if left is None:
-        return "no close date", "dim"
+        return _("no close date"), "dim"
     if left < 0:
-        return f"overdue {-left}d", style
+        return _("overdue {days}d").format(days=-left), style
     mark = INDICATOR_MARKS.get(shade, "")
-    return (f"{mark}due today" if left == 0 else f"{mark}{left}d left"), style
+    return mark + (_("due today") if left == 0 else _("{days}d left").format(days=left)), style
+
+
+def moment(stamp: str | None) -> str:
+    """A stored 'YYYY-MM-DD HH:MM:SS' to the minute, the date as the interface language writes it."""
+    from salesselect_cli.rules.dates import format_date
+
+    if not stamp:
+        return ""
+    return format_date(stamp[:10]) + stamp[10:16]
+
+
+def status_word(status: str | None) -> str:
+    """open / won / lost in the interface language (JSON and CSV keep the English word)."""
+    from salesselect_cli.i18n import _
+
+    return {"open": _("open"), "won": _("won"), "lost": _("lost")}.get(status or "", status or "")
 
 
 def days_badge(record: dict) -> str:
@@ -471,9 +514,12 @@ def days_badge(record: dict) -> str:
 
 def indicator_legend(orange_days: int | None, red_days: int | None) -> str:
     """One line that explains the badge marks."""
+    from salesselect_cli.i18n import _
+
     if orange_days is None or red_days is None:
-        return "indicator not set: only overdue deals are marked"
-    return f"!! red: {red_days} days or fewer left   ! orange: {orange_days} or fewer   overdue: past the close date"
+        return _("indicator not set: only overdue deals are marked")
+    return _("!! red: {red} days or fewer left   ! orange: {orange} or fewer   overdue: past the close date").format(
+        red=red_days, orange=orange_days)
 
 
 def escape(text: Any) -> str:

@@ -36,6 +36,7 @@ from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
 from salesselect_cli.sql.setup_file import SetupFileRoom
 from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
+from salesselect_cli.i18n import _
 
 _known_migration_names = known_migration_names
 
@@ -89,8 +90,7 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     def backup(self, target: Path) -> None:
         """A consistent copy of the whole database at `target` (refused if it exists), while others write."""
         if getattr(self.conn, "backend", "sqlite") == "postgresql":
-            raise DatabaseProblem("on PostgreSQL, back up with pg_dump, or copy the agency into a file with "
-                                  "'salesselect db copy URL FILE'")
+            raise DatabaseProblem(_("on PostgreSQL, back up with pg_dump, or copy the agency into a file with 'salesselect db copy URL FILE'"))
         dialect.backup(self.conn, target)
 
     def close(self) -> None:
@@ -144,11 +144,11 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
         return _init_postgres(path, user_name, today, fill)
     user_name = _clean_name(user_name, "user name")
     if os.path.lexists(path):
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseProblem(f"cannot create {path}: {exc.strerror or exc}") from None
+        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=exc.strerror or exc)) from None
     _remove_abandoned_builds(path)
     building = path.with_name(f".{path.name}.{os.getpid()}.init")
     store = None
@@ -164,7 +164,7 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
         store.close()
         store = None
         if os.path.exists(str(building) + "-wal"):
-            raise DatabaseProblem(f"cannot create {path}: the new database could not be completed")
+            raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
         _sync(building)
         _link_into_place(building, path)
         return result
@@ -182,10 +182,10 @@ def _link_into_place(building: Path, path: Path) -> None:
     try:
         os.link(building, path)
     except FileExistsError:
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
     except OSError:  # a file system without hard links: a rename is atomic too
         if os.path.lexists(path):
-            raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)") from None
+            raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
         os.rename(building, path)
     _sync_folder(path.parent)
 
@@ -253,8 +253,7 @@ def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -
         login = _clean_name(store.conn.current_login(), "user name")
         if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
             raise PermissionDenied(
-                f"on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; "
-                f"connect as '{user_name}' or leave out --user"
+                _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=user_name)
             )
         store.user_name = login
         with store.transaction(write=True):

@@ -132,6 +132,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("SALESSELECT_DEBUG", raising=False)
+    for name in ("SALESSELECT_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English, whatever the machine speaks
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     from salesselect_cli import render
 

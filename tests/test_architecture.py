@@ -1,6 +1,6 @@
 """The layout holds: SQL only in the store's rooms, imports only run down, rooms only use lower rooms.
 
-    commands, main, board_app, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors
+    commands, main, board_app, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors -> i18n
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ SQL_STATEMENT = re.compile(
 # Lower number = lower layer. A module may import only modules of a lower layer, or (inside one
 # package of rooms) a lower-ranked sibling.
 LAYERS = {
+    "i18n": -1,  # the interface language: everything may translate, it imports nothing of ours
     "errors": 0,
     "rules": 1,
     "model": 2,

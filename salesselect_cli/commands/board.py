@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
+from salesselect_cli.i18n import _
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -38,12 +39,13 @@ def board(
     """
     from salesselect_cli.context import session
     from salesselect_cli.errors import Invalid
+    from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.store import OpportunityFilter
 
     if interactive:
         if fmt is not Format.table or output is not None or width is not None:
-            raise Invalid("--interactive draws the board on the screen; drop --format, --output and --width")
+            raise Invalid(_("--interactive draws the board on the screen; drop --format, --output and --width"))
         if ctx.get_parameter_source("limit").name == "DEFAULT":
             limit = INTERACTIVE_LIMIT
         desk = Desk(ctx, business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
@@ -52,23 +54,26 @@ def board(
         return
     export_kind = EXPORT_KINDS.get(output.suffix.lower()) if output is not None else None
     if export_kind and fmt is not Format.table:
-        raise Invalid(f"--output {output.name} saves the board as drawn; drop --format {fmt.value} or pick another file name")
+        raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
+            name=output.name, format=fmt.value))
     with session(ctx) as store:
         flt = OpportunityFilter(
             business_type=business_type, source=source, owner=owner_of(store, owner, mine),
             overdue=overdue, status="open",
         )
         data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
-        problems = store.config_check()
+        problems = store.config_check(_)
     if problems:
-        noun = "thing is" if len(problems) == 1 else "things are"
-        stderr_line(f"Warning: the setup is incomplete ({len(problems)} {noun} missing, e.g. {problems[0]}); "
-                    f"see 'salesselect config check'")
+        stderr_line(ngettext(
+            "Warning: the setup is incomplete ({count} thing is missing, e.g. {example}); see 'salesselect config check'",
+            "Warning: the setup is incomplete ({count} things are missing, e.g. {example}); see 'salesselect config check'",
+            len(problems)).format(count=len(problems), example=problems[0]))
     if fmt is not Format.table:
         left_out = sum(column.count - len(column.cards) for column in data.columns)
         if left_out:
-            stderr_line(f"Note: {left_out:,} cards beyond --limit {limit} per stage are not included "
-                        f"(counts and values cover them); pass --limit 0 for every card")
+            stderr_line(_("Note: {count} cards beyond --limit {limit} per stage are not included "
+                          "(counts and values cover them); pass --limit 0 for every card").format(
+                count=f"{left_out:,}", limit=limit))
     _emit(data, fmt, output, export_kind, width, make_console)
 
 
@@ -95,18 +100,20 @@ def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
 
 def _scope(store, flt, mine: bool, limit: int) -> list[str]:
     """The filters in words for the board's title line, names spelled as the setup spells them."""
+    from salesselect_cli.i18n import _
+
     if flt.owner:
-        words = ["mine" if mine else f"owner {store.find_user(flt.owner)['name']}"]
+        words = [_("mine") if mine else _("owner {name}").format(name=store.find_user(flt.owner)['name'])]
     else:
-        words = ["everyone"]
+        words = [_("everyone")]
     if flt.business_type:
-        words.append(f"type {store.find_business_type(flt.business_type)['name']}")
+        words.append(_("type {name}").format(name=store.find_business_type(flt.business_type)['name']))
     if flt.source:
-        words.append(f"source {store.find_source(flt.source)['name']}")
+        words.append(_("source {name}").format(name=store.find_source(flt.source)['name']))
     if flt.overdue:
-        words.append("overdue only")
+        words.append(_("overdue only"))
     if limit:
-        words.append(f"up to {limit} per stage")
+        words.append(_("up to {limit} per stage").format(limit=limit))
     return words
 
 
@@ -164,10 +171,10 @@ def run_interactive(desk: "Desk") -> None:
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] != "textual":
             raise
-        raise Invalid("board --interactive needs Textual: pip install 'salesselect[board]'") from None
+        raise Invalid(_("board --interactive needs Textual: pip install 'salesselect[board]'")) from None
     desk.board()  # a wrong filter, a missing database or a refused user: one line, before the screen opens
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise Invalid("board --interactive needs a terminal; without -i the board is printed")
+        raise Invalid(_("board --interactive needs a terminal; without -i the board is printed"))
     app = BoardApp(desk)
     app.run()
     if app.return_code:  # Textual has shown what went wrong

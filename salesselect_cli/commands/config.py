@@ -9,13 +9,14 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
 app.add_typer(module_app, name="module")
 
-SETUP = "change the setup"
+SETUP = N_("change the setup")
 
 
 def init(
@@ -43,11 +44,11 @@ def init(
 
     summary = init_database(path, user_name, current_today(), fill_noting_user)
     user_name = first_user.get("name", user_name)
-    stderr_line(f"Created {safe_location(path)}; '{user_name}' is its first key user.")
+    stderr_line(_("Created {path}; '{user_name}' is its first key user.").format(path=safe_location(path), user_name=user_name))
     if summary:
         stderr_line(summary)
     if not demo:
-        stderr_line("Next: salesselect config add-business-type NAME --color COLOUR (see 'salesselect config check').")
+        stderr_line(_("Next: salesselect config add-business-type NAME --color COLOUR (see 'salesselect config check')."))
 
 
 # ---------------------------------------------------------------- whole setup
@@ -127,17 +128,19 @@ def _print_setup(store, console) -> None:
 @app.command("check")
 def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """List what a correct setup still misses; exits 1 while anything is missing."""
+    from salesselect_cli.i18n import _
+
     with session(ctx) as store:
-        missing = store.config_check()
+        missing = store.config_check() if fmt is Format.json else store.config_check(_)
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 
         emit_object({"complete": not missing, "missing": missing}, "json")
     elif missing:
         for item in missing:
-            typer.echo(shown(f"missing: {item}"))
+            typer.echo(shown(_("missing: {item}").format(item=item)))
     else:
-        typer.echo("The setup is complete: business types, stages, sources, indicator and won/lost reasons.")
+        typer.echo(_("The setup is complete: business types, stages, sources, indicator and won/lost reasons."))
     if missing:
         raise typer.Exit(1)
 
@@ -165,15 +168,15 @@ def import_(
     try:
         text = typer.get_text_stream("stdin").read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
+        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise Invalid(f"{file} is not UTF-8 text") from None
+        raise Invalid(_("{file} is not UTF-8 text").format(file=file)) from None
     try:
         setup = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise Invalid(_("{file} is not valid JSON: {msg} at line {lineno}, column {colno}").format(file=file, msg=exc.msg, lineno=exc.lineno, colno=exc.colno)) from None
     except (ValueError, RecursionError) as exc:
-        raise Invalid(f"{file} is not usable JSON: {exc}") from None
+        raise Invalid(_("{file} is not usable JSON: {exc}").format(file=file, exc=exc)) from None
     _resolve_workflow_programs(setup)
     if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
         with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
@@ -207,7 +210,7 @@ def _resolve_workflow_programs(setup) -> None:
 def _report_changes(changes: list[str], dry_run: bool) -> None:
     prefix = "would change" if dry_run else "changed"
     if not changes:
-        typer.echo("Nothing to change: the setup already matches.")
+        typer.echo(_("Nothing to change: the setup already matches."))
     for change in changes:
         typer.echo(shown(f"{prefix}: {change}"))
 
@@ -224,7 +227,7 @@ def add_business_type(
     """Add a business type (e.g. Staffing, Agencies) with its board colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_business_type(name, color)
-    stderr_line(f"Added business type {name.strip()}.")
+    stderr_line(_("Added business type {name}.").format(name=name.strip()))
 
 
 @app.command("list-business-types")
@@ -248,7 +251,7 @@ def edit_business_type(
     """Rename a business type or change its colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.edit_business_type(name, new_name, color)
-    stderr_line(f"Changed business type {new_name or name}.")
+    stderr_line(_("Changed business type {name}.").format(name=new_name or name))
 
 
 @app.command("remove-business-type")
@@ -260,7 +263,8 @@ def remove_business_type(
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_business_type(name, reassign_to)
-    stderr_line(f"Removed business type {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed business type {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed business type {name}.").format(name=name))
 
 
 # ---------------------------------------------------------------- stages
@@ -283,7 +287,7 @@ def add_stage(
     """Add a stage (a Kanban column) linked to one or more business types."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_stage(name, business_type, auto, position)
-    stderr_line(f"Added stage {name.strip()}.")
+    stderr_line(_("Added stage {name}.").format(name=name.strip()))
 
 
 @app.command("list-stages")
@@ -314,7 +318,7 @@ def edit_stage(
     from salesselect_cli.errors import Invalid
 
     if new_name is None and auto is None and not link and not unlink:
-        raise Invalid("nothing to change: pass --name, --auto, --link or --unlink")
+        raise Invalid(_("nothing to change: pass --name, --auto, --link or --unlink"))
     with session(ctx, write=True, key_user=SETUP) as store:
         if new_name is not None or auto is not None:
             store.edit_stage(name, new_name, auto)
@@ -323,7 +327,7 @@ def edit_stage(
             store.link_stage(current, business_type)
         for business_type in unlink:
             store.unlink_stage(current, business_type)
-    stderr_line(f"Changed stage {new_name or name}.")
+    stderr_line(_("Changed stage {name}.").format(name=new_name or name))
 
 
 @app.command("link-stage")
@@ -335,7 +339,7 @@ def link_stage(
     """Link a stage to another business type."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.link_stage(name, business_type)
-    stderr_line(f"Linked stage {name} to {business_type}.")
+    stderr_line(_("Linked stage {name} to {type}.").format(name=name, type=business_type))
 
 
 @app.command("unlink-stage")
@@ -347,7 +351,7 @@ def unlink_stage(
     """Unlink a stage from a business type (refused while its opportunities are there)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.unlink_stage(name, business_type)
-    stderr_line(f"Unlinked stage {name} from {business_type}.")
+    stderr_line(_("Unlinked stage {name} from {type}.").format(name=name, type=business_type))
 
 
 @app.command("move-stage")
@@ -359,7 +363,7 @@ def move_stage(
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.move_stage(name, position)
-    stderr_line(f"Moved stage {name} to position {position}.")
+    stderr_line(_("Moved stage {name} to position {position}.").format(name=name, position=position))
 
 
 @app.command("remove-stage")
@@ -372,7 +376,8 @@ def remove_stage(
     cannot be removed (that would rewrite their history): archive it instead."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_stage(name, reassign_to)
-    stderr_line(f"Removed stage {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed stage {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed stage {name}.").format(name=name))
 
 
 @app.command("archive-stage")
@@ -410,7 +415,7 @@ def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source 
     """Add a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_source(name)
-    stderr_line(f"Added source {name.strip()}.")
+    stderr_line(_("Added source {name}.").format(name=name.strip()))
 
 
 @app.command("list-sources")
@@ -431,7 +436,7 @@ def rename_source(
     """Rename a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.rename_source(name, new_name)
-    stderr_line(f"Renamed source {name} to {new_name}.")
+    stderr_line(_("Renamed source {name} to {new}.").format(name=name, new=new_name))
 
 
 @app.command("remove-source")
@@ -443,7 +448,8 @@ def remove_source(
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_source(name, reassign_to)
-    stderr_line(f"Removed source {name}" + (f"; {moved} opportunities moved to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed source {name}; {count} opportunities moved to {other}.").format(
+        name=name, count=moved, other=reassign_to) if moved else _("Removed source {name}.").format(name=name))
 
 
 # ---------------------------------------------------------------- indicator
@@ -458,7 +464,7 @@ def set_indicator(
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_indicator(orange, red)
-    stderr_line(f"Indicator: orange at {orange} days or fewer, red at {red} or fewer.")
+    stderr_line(_("Indicator: orange at {orange} days or fewer, red at {red} or fewer.").format(orange=orange, red=red))
 
 
 @app.command("show-indicator")
@@ -492,7 +498,7 @@ def _status(value: Optional[str]) -> Optional[str]:
         return None
     lowered = value.strip().lower()
     if lowered not in ("won", "lost"):
-        raise Invalid(f"status must be won or lost, not '{value}'")
+        raise Invalid(_("status must be won or lost, not '{value}'").format(value=value))
     return lowered
 
 
@@ -505,7 +511,8 @@ def add_reason(
     """Add a won or lost reason."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.add_reason(text, _status(status))
-    stderr_line(f"Added {status.lower()} reason {text.strip()}.")
+    stderr_line((_("Added won reason {text}.") if status.lower() == "won" else _("Added lost reason {text}.")).format(
+        text=text.strip()))
 
 
 @app.command("list-reasons")
@@ -532,7 +539,7 @@ def edit_reason(
     """Change a reason's text or status."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.edit_reason(text, _status(status), new_text, _status(new_status))
-    stderr_line(f"Changed reason {new_text or text}.")
+    stderr_line(_("Changed reason {text}.").format(text=new_text or text))
 
 
 @app.command("remove-reason")
@@ -553,12 +560,24 @@ def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three
     """Set the client's currency (money is shown in it; default EUR)."""
     with session(ctx, write=True, key_user=SETUP) as store:
         store.set_currency(code)
-    stderr_line(f"Currency: {code.upper()}.")
+    stderr_line(_("Currency: {code}.").format(code=code.upper()))
+
+
+@app.command("set-language")
+def set_language(ctx: typer.Context, code: str = typer.Argument(..., help="en (English, the default) or nl (Dutch).", metavar="en|nl")) -> None:
+    """Set the agency's interface language (--lang and $SALESSELECT_LANG still win for one command)."""
+    from salesselect_cli import i18n
+    from salesselect_cli.i18n import _
+
+    with session(ctx, write=True, key_user=SETUP) as store:
+        language = store.set_language(code)
+    i18n.use_agency_setting(language)
+    stderr_line(_("Language: {language}.").format(language={"en": _("English"), "nl": _("Dutch")}[language]))
 
 
 # ---------------------------------------------------------------- module switch (SE3573)
 
-MODULE = "switch the module"
+MODULE = N_("switch the module")
 
 
 def _module_user(user: Optional[str]) -> Optional[str]:
@@ -568,7 +587,7 @@ def _module_user(user: Optional[str]) -> Optional[str]:
     if not user.strip():
         from salesselect_cli.errors import Invalid
 
-        raise Invalid("--user needs a name (leave --user out to switch the module for the whole client)")
+        raise Invalid(_("--user needs a name (leave --user out to switch the module for the whole client)"))
     return user.strip()
 
 
@@ -577,7 +596,7 @@ def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "
     """Switch the module on for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("on", _module_user(user))
-    stderr_line(f"Module on for {user or 'the client'}.")
+    stderr_line(_("Module on for {value}.").format(value=user or 'the client'))
 
 
 @module_app.command("disable")
@@ -585,7 +604,7 @@ def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, 
     """Switch the module off for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("off", _module_user(user))
-    stderr_line(f"Module off for {user or 'the client'}.")
+    stderr_line(_("Module off for {value}.").format(value=user or 'the client'))
 
 
 @module_app.command("inherit")
@@ -593,7 +612,7 @@ def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", h
     """Let one user follow the client setting again."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("inherit", _module_user(user))
-    stderr_line(f"{user} follows the client setting.")
+    stderr_line(_("{user} follows the client setting.").format(user=user))
 
 
 @module_app.command("show")
@@ -607,7 +626,7 @@ def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
         emit_object(report, "json")
         return
     if fmt is Format.table:
-        typer.echo(f"Client: module {report['client']}")
+        typer.echo(_("Client: module {client}").format(client=report['client']))
     emit(report["users"], fmt.value, None, [
         Column("name", "User"), Column("module", "Own setting"),
         Column("module_effective", "Effective", cell=lambda r: "on" if r["module_effective"] else "off"),

@@ -9,6 +9,8 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import _
+from salesselect_cli.rules.dates import format_date
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opportunities.")
@@ -51,9 +53,9 @@ def list_(
     from salesselect_cli.rules.dates import due_window
 
     if sum([overdue, due_today, week]) > 1:
-        raise Invalid("use one of --overdue, --today, --week")
+        raise Invalid(_("use one of --overdue, --today, --week"))
     if done and status is not None:
-        raise Invalid("use --done or --status, not both")
+        raise Invalid(_("use --done or --status, not both"))
     with session(ctx) as store:
         after, before = due_window(store.today, overdue, due_today, week)
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
@@ -61,12 +63,13 @@ def list_(
                                     status=status.strip().lower() if status is not None else None)
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right"),
-        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{r['due']} overdue[/]" if r["overdue"] else r["due"]),
+        Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
+               if r["overdue"] else format_date(r["due"])),
         Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
         Column("opportunity_id", "Opp", justify="right"),
         Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
         Column("user", "For", cell=lambda r: escape(r["user"])),
-        Column("done", "Done", cell=lambda r: "cancelled" if r["status"] == "cancelled" else r["done"])],
+        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]))],
          empty="No follow-ups match.")
 
 
@@ -78,7 +81,7 @@ def done(
     """Mark a follow-up done."""
     with session(ctx, write=True) as store:
         row = store.complete_followup(followup_id)
-    stderr_line(f"Done: #{followup_id} {row['text']}.")
+    stderr_line(_("Done: #{id} {text}.").format(id=followup_id, text=row['text']))
 
 
 FID_ARGUMENT = typer.Argument(..., metavar="FID", min=1, max=2**63 - 1, help="The follow-up's id.")
@@ -95,13 +98,14 @@ def edit(
     from salesselect_cli.errors import Invalid
 
     if due is None and text is None:
-        raise Invalid("nothing to change: pass --due or --text")
+        raise Invalid(_("nothing to change: pass --due or --text"))
     with session(ctx, write=True) as store:
         before, after = store.edit_followup(followup_id, parse_date_option(due, store.today), text)
     if (before["due"], before["text"]) == (after["due"], after["text"]):
-        stderr_line(f"#{followup_id}: nothing changed")
+        stderr_line(f"#{followup_id}: " + _("nothing changed"))
     else:
-        stderr_line(f"Follow-up #{followup_id}: {after['due']} {after['text']}.")
+        stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(after['due']),
+                                                             text=after['text']))
 
 
 @app.command("remove")
@@ -112,4 +116,5 @@ def remove(
     """Remove a follow-up (the deal's history keeps what it was)."""
     with session(ctx, write=True) as store:
         row = store.remove_followup(followup_id)
-    stderr_line(f"Removed follow-up #{followup_id}: {row['due']} {row['text']}.")
+    stderr_line(_("Removed follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(row['due']),
+                                                                    text=row['text']))

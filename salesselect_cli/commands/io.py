@@ -16,6 +16,7 @@ from salesselect_cli.commands.options import Format, excel_option, format_option
 from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid
 from salesselect_cli.render import Column, emit, stderr_line
+from salesselect_cli.i18n import _, ngettext
 
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
 
@@ -75,9 +76,9 @@ class _CsvFile:
                     yield line, cells
                 line = reader.line_num + 1
         except csv.Error as exc:
-            raise Invalid(f"line {line}: not valid CSV ({exc})") from None
+            raise Invalid(_("line {line}: not valid CSV ({exc})").format(line=line, exc=exc)) from None
         except UnicodeDecodeError:
-            raise Invalid(f"{self.name} is not UTF-8 (line {self._bad_line()}); save it as 'CSV UTF-8' and try again") \
+            raise Invalid(_("{name} is not UTF-8 (line {bad_line}); save it as 'CSV UTF-8' and try again").format(name=self.name, bad_line=self._bad_line())) \
                 from None
         finally:
             with contextlib.suppress(ValueError):  # already closed when the command ended early
@@ -109,7 +110,7 @@ def _csv_file(file: str) -> Iterator[_CsvFile]:
             return
         raw = open(file, "rb")
     except OSError as exc:
-        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
+        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
     with raw:
         yield _CsvFile(file, raw)
 
@@ -146,7 +147,7 @@ def _date_orders(source: _CsvFile, mapping, headers: list[str], date_format: Opt
     if date_format is not None:
         order = date_format.strip().lower()
         if order not in DATE_ORDERS:
-            raise Invalid(f"--date-format must be dmy, mdy or ymd, not '{date_format}'")
+            raise Invalid(_("--date-format must be dmy, mdy or ymd, not '{date_format}'").format(date_format=date_format))
         return {name: order for name in columns}
     if not columns or not source.contains(b"/"):
         return {}
@@ -159,7 +160,7 @@ def _date_orders(source: _CsvFile, mapping, headers: list[str], date_format: Opt
                 scan.see(name, line, cells[index])
     orders, warning = scan.decided({name: headers[index].strip() for name, index in columns.items()})
     if warning:
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
     return orders
 
 
@@ -229,7 +230,7 @@ def import_(
         records = csv_file.records()
         first = next(records, None)
         if first is None:
-            raise Invalid(f"{file} is empty: it needs a header row and at least one row")
+            raise Invalid(_("{file} is empty: it needs a header row and at least one row").format(file=file))
         headers = first[1]
         defaults = {"business_type": business_type, "source": source, "stage": stage, "owner": owner}
         mapping = build_mapping(headers, parse_maps(maps or []), defaults, skip or [], key)
@@ -261,10 +262,11 @@ def import_(
                     except _DryRun:
                         pass
                     if not dry_run:
-                        Saving.saved = f"Imported {result.added:,} {'opportunity' if result.added == 1 else 'opportunities'}"
+                        Saving.saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
+                                                result.added).format(count=f"{result.added:,}")
             currency = store.currency
     if result.added + result.updated + result.unchanged == 0:
-        raise Invalid(f"{file} has a header but no rows to import")
+        raise Invalid(_("{file} has a header but no rows to import").format(file=file))
     if fmt is Format.table:
         _print_summary(summary, result, keyed, dry_run, mapping.ignored, currency)
     else:
@@ -281,16 +283,20 @@ def _raise_unknown(parser, file: str) -> None:
 
 def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:
     if ignored:
-        stderr_line(f"Ignored columns: {', '.join(ignored)} (map them with --map COLUMN=field).")
+        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=', '.join(ignored)))
     count = result.added
-    noun = "opportunity" if count == 1 else "opportunities"
     if keyed:
-        counts = f"added {result.added:,}, updated {result.updated:,}, unchanged {result.unchanged:,}"
-        stderr_line(f"Dry run: would have {counts}; nothing was written." if dry_run else f"Imported: {counts}.")
+        counts = _("added {added}, updated {updated}, unchanged {unchanged}").format(
+            added=f"{result.added:,}", updated=f"{result.updated:,}", unchanged=f"{result.unchanged:,}")
+        stderr_line(_("Dry run: would have {counts}; nothing was written.").format(counts=counts) if dry_run
+                    else _("Imported: {counts}.").format(counts=counts))
     elif dry_run:
-        stderr_line(f"Dry run: {count:,} {noun} would be imported; nothing was written.")
+        stderr_line(ngettext("Dry run: {count} opportunity would be imported; nothing was written.",
+                             "Dry run: {count} opportunities would be imported; nothing was written.", count)
+                    .format(count=f"{count:,}"))
     else:
-        stderr_line(f"Imported {count:,} {noun}.")
+        stderr_line(ngettext("Imported {count} opportunity.", "Imported {count} opportunities.", count)
+                    .format(count=f"{count:,}"))
 
 
 def _print_summary(summary: list[dict], result, keyed: bool, dry_run: bool, ignored: list[str],
@@ -303,7 +309,8 @@ def _print_summary(summary: list[dict], result, keyed: bool, dry_run: bool, igno
         Column("value", "Value", justify="right", cell=lambda r: format_money(r["_value_cents"], currency)),
     ]
     if summary:
-        title = "Would add" if dry_run and keyed else "Would import" if dry_run else "Added" if keyed else "Imported"
+        title = (_("Would add") if dry_run and keyed else _("Would import") if dry_run else _("Added") if keyed
+                 else _("Imported"))
         emit(summary, "table", None, columns, title=title)
     _said(result, keyed, dry_run, ignored)
 
@@ -340,7 +347,7 @@ def export(
     from salesselect_cli.store import OPPORTUNITY_KEYS
 
     if excel and fmt is ExportFormat.json:
-        raise Invalid("--excel writes CSV; leave out --format json")
+        raise Invalid(_("--excel writes CSV; leave out --format json"))
     count = 0
     with session(ctx) as store:
         flt = opportunity_filter(
@@ -369,7 +376,8 @@ def export(
                 rows = store.export_rows(flt, "," if excel else ".")
                 write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
     if output is not None and str(output) != "-":
-        stderr_line(f"Exported {count:,} {'opportunity' if count == 1 else 'opportunities'} to {output}.")
+        stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.",
+                             count).format(count=f"{count:,}", output=output))
 
 
 # ---------------------------------------------------------------- backup
@@ -391,5 +399,4 @@ def backup(
     with session(ctx) as store:
         store.backup(file)
         source = store.path
-    stderr_line(f"Backed up {source} to {file}. Restore: use it with --db {file}, or copy it back over {source} "
-                f"while nobody uses salesselect.")
+    stderr_line(_("Backed up {source} to {file}. Restore: use it with --db {file}, or copy it back over {source} while nobody uses salesselect.").format(source=source, file=file))

@@ -9,7 +9,8 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
 from salesselect_cli.context import session
-from salesselect_cli.render import Column, emit, escape
+from salesselect_cli.i18n import N_
+from salesselect_cli.render import Column, emit, escape, moment
 
 LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value", "new_value"]
 
@@ -34,7 +35,7 @@ def log(
             since=parse_date_option(since, store.today) if since is not None else None, limit=limit or None,
         )
         emit(rows, fmt.value, output, [
-            Column("at", "When", no_wrap=True, cell=lambda r: r["at"][:16]),
+            Column("at", "When", no_wrap=True, cell=lambda r: moment(r["at"])),
             Column("actor", "Who", cell=lambda r: escape(r["actor"])),
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
                    else str(r["opportunity_id"])),
@@ -42,4 +43,4 @@ def log(
             Column("what", "What", cell=lambda r: escape(r["what"])),
             Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
             Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),
-        ], csv_columns=LOG_KEYS, empty="Nothing in the log matches.")
+        ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."))

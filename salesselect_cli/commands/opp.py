@@ -11,7 +11,8 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
 )
 from salesselect_cli.context import session
-from salesselect_cli.render import Column, days_badge, emit, escape, stderr_line
+from salesselect_cli.i18n import N_, _
+from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
 
@@ -37,7 +38,7 @@ def opportunity_columns(store, with_status: bool = True) -> list[Column]:
         Column("expected_close", "Close", no_wrap=True),
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
         Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
-        Column("status", "Status", cell=lambda r: r["status"] + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+        Column("status", "Status", cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else "")),
     ]
     return columns if with_status else columns[:-1]
 
@@ -73,7 +74,7 @@ def add(
         warning = past_close_warning(expected_close, store.today)
     typer.echo(new_id)
     if warning:
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("list")
@@ -118,7 +119,7 @@ def list_(
     fmt = excel_format(fmt, excel)
 
     if descending and sort is None:
-        raise Invalid("--desc needs --sort FIELD")
+        raise Invalid(_("--desc needs --sort FIELD"))
     with session(ctx) as store:
         flt = opportunity_filter(
             store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
@@ -170,64 +171,91 @@ def deal_sheet(record: dict, history: list[dict], followups: list[dict], currenc
     from rich.table import Table
     from rich.text import Text
 
+    from salesselect_cli.i18n import _
+    from salesselect_cli.rules.dates import format_date
     from salesselect_cli.rules.money import format_money
 
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold", no_wrap=True)
     head.add_column()
-    status = record["status"] + (f" — {escape(record['reason'])}" if record["reason"] else "")
+    status = status_word(record["status"]) + (f" — {escape(record['reason'])}" if record["reason"] else "")
     if record["status"] != "open" and record["_closed_from_stage"]:
-        status += f" (closed from {escape(record['_closed_from_stage'])})"
-    close = record["expected_close"] or "—"
+        status += " " + _("(closed from {stage})").format(stage=escape(record['_closed_from_stage']))
+    close = format_date(record["expected_close"]) or "—"
     if record["days_left"] is not None:
         close += f"  {days_badge(record)}"
     for label, value in (
-        ("Company", escape(record["company"])), ("Contact", escape(record["contact"] or "—")),
-        ("Type", f"[{record['_color']}]■[/] {escape(record['business_type'])}"), ("Stage", escape(record["stage"])),
-        ("Status", status), ("Value", format_money(record["_value_cents"], currency)),
-        ("Expected close", close), ("Owner", escape(record["owner"])), ("Source", escape(record["source"])),
-        ("Vacancy", escape(record["vacancy"] or "—")), ("Created", record["created"]),
-        ("Closed", record["closed"] or "—"), ("Notes", escape(record["_notes"] or "—")),
+        (_("Company"), escape(record["company"])), (_("Contact"), escape(record["contact"] or "—")),
+        (_("Type"), f"[{record['_color']}]■[/] {escape(record['business_type'])}"), (_("Stage"), escape(record["stage"])),
+        (_("Status"), status), (_("Value"), format_money(record["_value_cents"], currency)),
+        (_("Expected close"), close), (_("Owner"), escape(record["owner"])), (_("Source"), escape(record["source"])),
+        (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
+        (_("Closed"), format_date(record["closed"]) or "—"), (_("Notes"), escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)
     lines: list = [Text.from_markup(f"[bold]#{record['id']} {escape(record['title'])}[/]"), head, Text(""),
-                   Text("History", style="bold")]
+                   Text(_("History"), style="bold")]
     for item in history:
         change = _describe(item)
-        lines.append(Text.from_markup(f"  {item['at'][:16]}  {escape(item['actor'])}: {change}"))
-    lines += [Text(""), Text("Follow-ups", style="bold")]
+        at = format_date(item["at"][:10]) + item["at"][10:16]
+        lines.append(Text.from_markup(f"  {at}  {escape(item['actor'])}: {change}"))
+    lines += [Text(""), Text(_("Follow-ups"), style="bold")]
     if not followups:
-        lines.append(Text("  none"))
+        lines.append(Text("  " + _("none")))
     for item in followups:
-        mark = ("done " + item["done"] if item["status"] == "done" else "cancelled" if item["status"] == "cancelled"
-                else "[bold red]overdue[/]" if item["overdue"] else "open")
-        lines.append(Text.from_markup(f"  #{item['id']}  {item['due']}  {escape(item['text'])}  ({escape(item['user'])}, {mark})"))
+        mark = (_("done {date}").format(date=format_date(item["done"])) if item["status"] == "done"
+                else _("cancelled") if item["status"] == "cancelled"
+                else f"[bold red]{_('overdue')}[/]" if item["overdue"] else status_word("open"))
+        lines.append(Text.from_markup(f"  #{item['id']}  {format_date(item['due'])}  {escape(item['text'])}  "
+                                      f"({escape(item['user'])}, {mark})"))
     return Group(*lines)
 
 
+def _dated(text: str | None) -> str | None:
+    from salesselect_cli.rules.dates import format_date
+
+    if not text or len(text) < 10:
+        return text
+    return format_date(text[:10]) + text[10:]
+
+
 def _describe(item: dict) -> str:
+    from salesselect_cli.i18n import _
+
     field, old, new = item["field"], item["from_value"], item["to_value"]
+    if field.startswith("followup"):  # '2026-12-04 Call Eva': the due date leads, shown as dates are shown
+        old, new = _dated(old), _dated(new)
     if field == "created":
-        return f"created in {escape(new)}"
+        return _("created in {stage}").format(stage=escape(new))
     if field == "note":
-        return f"note: {escape(new)}"
+        return _("note: {text}").format(text=escape(new))
     if field == "followup":
-        return f"follow-up planned {escape(new)}"
+        return _("follow-up planned {text}").format(text=escape(new))
     if field == "followup done":
-        return f"follow-up done {escape(new)}"
+        return _("follow-up done {text}").format(text=escape(new))
     if field == "followup edited":
-        return f"follow-up {escape(old)} → {escape(new)}"
+        return _("follow-up {old} → {new}").format(old=escape(old), new=escape(new))
     if field == "followup removed":
-        return f"follow-up removed {escape(old)}"
+        return _("follow-up removed {text}").format(text=escape(old))
     if field == "followup cancelled":
-        return f"follow-up cancelled {escape(new)}"
+        return _("follow-up cancelled {text}").format(text=escape(new))
     if field == "hook failed":
-        return f"workflow run failed: {escape(new)}"
-    label = field.replace("_", " ")
+        return _("workflow run failed: {text}").format(text=escape(new))
+    labels = {"stage": _("stage"), "status": _("status"), "value": _("value"), "owner": _("owner"),
+              "expected_close": _("expected close"), "title": _("title"), "company": _("company"),
+              "contact": _("contact"), "business_type": _("business type"), "source": _("source"),
+              "vacancy": _("vacancy"), "reason": _("reason"), "notes": _("notes")}
+    label = labels.get(field) or field.replace("_", " ")
+    if field == "status":
+        old, new = (status_word(old) if old else old), (status_word(new) if new else new)
+    if field == "expected_close":
+        from salesselect_cli.rules.dates import format_date
+
+        old, new = (format_date(old) if old else old), (format_date(new) if new else new)
     if old is None:
-        return f"{label} set to {escape(new)}"
+        return _("{field} set to {value}").format(field=label, value=escape(new))
     if new is None:
-        return f"{label} cleared (was {escape(old)})"
+        return _("{field} cleared (was {value})").format(field=label, value=escape(old))
     return f"{label} {escape(old)} → {escape(new)}"
 
 
@@ -264,12 +292,12 @@ def edit(
     if value is not None:
         changes["value_cents"] = parse_money(value)
     if not changes and close is None and note is None:
-        raise Invalid("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, "
-                      "--owner, --vacancy, --notes or --note")
+        raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes or --note"))
     done, warning = edit_deal(ctx, opportunity_id, changes, close, note)
-    stderr_line(f"#{opportunity_id}: " + (", ".join(done) + " changed" if done else "nothing changed"))
+    stderr_line(f"#{opportunity_id}: " + (_("{fields} changed").format(fields=", ".join(done)) if done
+                                           else _("nothing changed")))
     if warning:
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
@@ -383,20 +411,20 @@ def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = Non
 
 def said_line(record: dict) -> str:
     """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
-    status = record["status"] + (f" ({record['reason']})" if record["reason"] else "")
+    status = status_word(record["status"]) + (f" ({record['reason']})" if record["reason"] else "")
     return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
 
 
 def _may_skip_workflows(store, no_workflows: bool) -> None:
     """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
     if no_workflows:
-        store.require_key_user("skip workflows (--no-workflows)")
+        store.require_key_user(N_("skip workflows (--no-workflows)"))
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:
     stderr_line(said_line(record))
     for warning in warnings:  # failed run: actions of workflows, after the commit
-        stderr_line(f"Warning: {warning}")
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("delete")
@@ -416,15 +444,14 @@ def delete(
             store.check_may_change(opportunity_id)  # refuse before asking when the user may not change it
             record = store.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
-            raise Invalid(f"deleting #{opportunity_id} needs --yes when not run from a terminal")
+            raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
 
         if not typer.confirm(shown(f"Move #{opportunity_id} {record['title']} ({record['company']}) to the trash?")):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.trash_opportunity(opportunity_id)
-    stderr_line(f"Moved #{opportunity_id} {record['title']} to the trash ('salesselect opp restore {opportunity_id}' "
-                f"brings it back).")
+    stderr_line(_("Moved #{opportunity_id} {title} to the trash ('salesselect opp restore {opportunity_id}' brings it back).").format(opportunity_id=opportunity_id, title=record['title']))
 
 
 TRASH_KEYS = ["id", "title", "company", "owner", "deleted", "deleted_by"]
@@ -440,7 +467,7 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
         Column("title", "Title", cell=lambda r: escape(r["title"])),
         Column("company", "Company", cell=lambda r: escape(r["company"])),
         Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
-        Column("deleted", "Deleted", no_wrap=True, cell=lambda r: r["deleted"][:16]),
+        Column("deleted", "Deleted", no_wrap=True, cell=lambda r: moment(r["deleted"])),
         Column("deleted_by", "By", cell=lambda r: escape(r["deleted_by"])),
     ], csv_columns=TRASH_KEYS, empty="The trash is empty.")
 
@@ -468,7 +495,7 @@ def purge(
     from salesselect_cli.errors import Invalid
 
     if (opportunity_id is None) == (older_than is None):
-        raise Invalid("pass an ID or --older-than DAYS (e.g. 30d), not both")
+        raise Invalid(_("pass an ID or --older-than DAYS (e.g. 30d), not both"))
     with session(ctx) as store:
         store.require_may_purge()
         cutoff = _cutoff(older_than, store.today) if older_than is not None else None
@@ -477,11 +504,11 @@ def purge(
         else:
             doomed = store.trashed_before(cutoff)
     if not doomed:
-        stderr_line(f"Nothing in the trash is older than {older_than}.")
+        stderr_line(_("Nothing in the trash is older than {older_than}.").format(older_than=older_than))
         return
     if not yes:
         if not sys.stdin.isatty():
-            raise Invalid("deleting for good needs --yes when not run from a terminal")
+            raise Invalid(_("deleting for good needs --yes when not run from a terminal"))
         what = f"#{doomed[0]['id']} {doomed[0]['title']}" if len(doomed) == 1 else f"{len(doomed)} opportunities"
         from salesselect_cli.render import shown
 
@@ -493,7 +520,7 @@ def purge(
         else:
             purged = store.purge_trashed_before(cutoff)
     for item in purged:
-        stderr_line(f"Deleted #{item['id']} {item['title']} for good.")
+        stderr_line(_("Deleted #{id} {title} for good.").format(id=item['id'], title=item['title']))
 
 
 def _cutoff(text: str, today):
@@ -505,6 +532,6 @@ def _cutoff(text: str, today):
 
     match = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text.lower())
     if not match:
-        raise Invalid(f"--older-than takes days or weeks like 30d or 8w, not '{text}'")
+        raise Invalid(_("--older-than takes days or weeks like 30d or 8w, not '{text}'").format(text=text))
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     return today - dt.timedelta(days=days)

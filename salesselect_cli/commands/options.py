@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Optional
 
 import typer
+from salesselect_cli.i18n import _
 
 
 class Format(str, Enum):
@@ -36,7 +37,7 @@ def excel_format(fmt, excel: bool):
     if fmt.value == "json":
         from salesselect_cli.errors import Invalid
 
-        raise Invalid("--excel writes CSV; leave out --format json")
+        raise Invalid(_("--excel writes CSV; leave out --format json"))
     return Format.csv if isinstance(fmt, Format) else fmt
 
 
@@ -56,7 +57,7 @@ def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:
     if mine and owner:
         from salesselect_cli.errors import Invalid
 
-        raise Invalid("use --owner or --mine, not both")
+        raise Invalid(_("use --owner or --mine, not both"))
     return store.user["name"] if mine else owner
 
 
@@ -92,7 +93,7 @@ def closed_range(today: dt.date, closed_in: Optional[str], closed_after: Optiona
 
     if closed_in is not None:
         if closed_after is not None or closed_before is not None:
-            raise Invalid("use --closed-in or --closed-after/--closed-before, not both")
+            raise Invalid(_("use --closed-in or --closed-after/--closed-before, not both"))
         try:
             period = named_period(closed_in, today)
         except Invalid as exc:
@@ -100,5 +101,5 @@ def closed_range(today: dt.date, closed_in: Optional[str], closed_after: Optiona
         return period.start, period.end
     after, before = parse_date_option(closed_after, today), parse_date_option(closed_before, today)
     if after and before and after > before:
-        raise Invalid(f"--closed-after {after.isoformat()} is after --closed-before {before.isoformat()}")
+        raise Invalid(_("--closed-after {isoformat} is after --closed-before {isoformat2}").format(isoformat=after.isoformat(), isoformat2=before.isoformat()))
     return after, before

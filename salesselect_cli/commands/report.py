@@ -13,6 +13,7 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, output_option, parse_date_option,
 )
 from salesselect_cli.context import session
+from salesselect_cli.i18n import _, ngettext
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,6 +32,20 @@ STAGES_KEYS = ["stage", "entered", "moved_on", "lost", "won", "median_days", "av
                "conversion_to_won", "moved_back", "still_there"]
 EIGHTHS = " ▏▎▍▌▋▊▉"
 BAR_WIDTH = 10
+
+
+def _month(bucket: str) -> str:
+    """A by-month row's label for people: '2026-11' (Dutch 'nov 2026'), 'earlier', 'later', 'no date'."""
+    from salesselect_cli.i18n import dutch
+    from salesselect_cli.rules.dates import month_name
+
+    words = {"earlier": _("earlier"), "later": _("later"), "no date": _("no date")}
+    if bucket in words:
+        return words[bucket]
+    year, _dash, month = bucket.partition("-")
+    if dutch() and month.isdigit():
+        return f"{month_name(int(month), short=True)} {year}"
+    return bucket
 
 
 class PipelineBy(str, Enum):
@@ -52,20 +67,23 @@ def percent_cell(percent: float | None, style: str = "cyan", bars: bool = True) 
     if percent is None:
         return "–"
     if not bars:
-        return f"{percent:.1f}%"
-    return f"[{style}]{bar(percent):<{BAR_WIDTH}}[/] {percent:5.1f}%"
+        return _percent(percent)
+    return f"[{style}]{bar(percent):<{BAR_WIDTH}}[/] {_percent(percent, 5)}"
 
 
 def _number(value: float | int | None, suffix: str = "") -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.1f}{suffix}"
+        from salesselect_cli.i18n import dutch
+
+        text = f"{value:.1f}"
+        return (text.replace(".", ",") if dutch() else text) + suffix
     return f"{value}{suffix}"
 
 
 def _deals(count: int) -> str:
-    return f"{count} deal" if count == 1 else f"{count} deals"
+    return ngettext("{count} deal", "{count} deals", count).format(count=count)
 
 
 def _filters(business_type: Optional[str], owner: Optional[str], source: Optional[str]):
@@ -83,7 +101,7 @@ def _period(store, period: Optional[str], start: Optional[str], end: Optional[st
 
 def _scope_text(flt) -> str:
     parts = [f"{label} {value}" for label, value in
-             (("type", flt.business_type), ("owner", flt.owner), ("source", flt.source)) if value]
+             ((_("type"), flt.business_type), (_("owner"), flt.owner), (_("source"), flt.source)) if value]
     return f" [{', '.join(parts)}]" if parts else ""
 
 
@@ -138,7 +156,7 @@ def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], s
     table = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left", title_style="bold")
     table.needed_width = 4  # what it takes to show every number and bar whole (edges included)
     for index, (header, justify) in enumerate(columns):
-        is_name = header in ("Stage", "Source", "Reason")
+        is_name = header in (_("Stage"), _("Source"), _("Reason"))
         widest = max([Text.from_markup(row[index]).cell_len for row in cells] + [len(w) for w in header.split()])
         width = min(widest, 12) if is_name else widest
         # on a narrow terminal names fold onto more lines; numbers and money always show whole
@@ -171,10 +189,21 @@ def winloss_headline(rows: list[dict]) -> str:
     if lost is None:
         won = next((row for row in rows if row["status"] == "won"), None)
         count = won["status_count"] if won else 0
-        return f"No deals were lost in this period ({count} won)."
-    reason = f"with reason {lost['reason']}" if lost["reason"] else "without a reason"
-    return (f"{lost['share']:.1f}% of lost deals ({lost['count']} of {lost['status_count']}) "
-            f"were lost in {lost['stage']} {reason}")
+        return _("No deals were lost in this period ({count} won).").format(count=count)
+    share = _percent(lost["share"])
+    if lost["reason"]:
+        return _("{share} of lost deals ({count} of {total}) were lost in {stage} with reason {reason}").format(
+            share=share, count=lost["count"], total=lost["status_count"], stage=lost["stage"], reason=lost["reason"])
+    return _("{share} of lost deals ({count} of {total}) were lost in {stage} without a reason").format(
+        share=share, count=lost["count"], total=lost["status_count"], stage=lost["stage"])
+
+
+def _percent(value: float, width: int = 0) -> str:
+    """'32.5%', Dutch '32,5%' (right-aligned in `width` characters before the sign)."""
+    from salesselect_cli.i18n import dutch
+
+    text = f"{value:{width}.1f}"
+    return (text.replace(".", ",") if dutch() else text) + "%"
 
 
 def drilldown_words(row: dict, period, flt) -> list[str]:
@@ -251,21 +280,24 @@ def winloss(
             if not part:
                 continue
             style = "red" if status == "lost" else "green"
-            cells = [[escape(row["stage"]), escape(row["reason"] or "(no reason)"), str(row["count"]),
+            cells = [[escape(row["stage"]), escape(row["reason"] or _("(no reason)")), str(row["count"]),
                       format_money(row["_value_cents"], currency), percent_cell(row["share"], style, bars)]
                      for row in part]
-            table = _table(f"{status.capitalize()}: {_deals(part[0]['status_count'])}, closed {span.label}"
-                           f"{escape(_scope_text(flt))}",
-                           [("Stage", "left"), ("Reason", "left"), ("Deals", "right"), ("Value", "right"),
-                            (f"Share of {status}", "left")], cells, compact=not bars)
+            heading = _("Lost: {deals}, closed {period}") if status == "lost" else _("Won: {deals}, closed {period}")
+            table = _table(heading.format(deals=_deals(part[0]['status_count']), period=span.label)
+                           + escape(_scope_text(flt)),
+                           [(_("Stage"), "left"), (_("Reason"), "left"), (_("Deals"), "right"), (_("Value"), "right"),
+                            (_("Share of lost") if status == "lost" else _("Share of won"), "left")],
+                           cells, compact=not bars)
             items.append(table)
             if part[0] is rows[0]:
-                items.append(Lines(["Deals behind the top row:"]))
+                items.append(Lines([_("Deals behind the top row:")]))
                 items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
     _emit(rows, fmt, output, WINLOSS_KEYS, render,
-          f"Nothing in this period: no opportunities were closed {span.label}{_scope_text(flt)}.", excel)
+          _("Nothing in this period: no opportunities were closed {period}{scope}.").format(
+              period=span.label, scope=_scope_text(flt)), excel)
 
 
 # ---------------------------------------------------------------------------------------- sources
@@ -302,22 +334,24 @@ def sources(
 
     def render(bars: bool) -> list:
         cells = [[
-            escape(row["source"]), str(row["created"]), str(row["won"]), str(row["lost"]), str(row["open"]),
+            _("Total") if row["total"] else escape(row["source"]), str(row["created"]), str(row["won"]), str(row["lost"]), str(row["open"]),
             percent_cell(row["conversion_rate"], bars=bars), percent_cell(row["win_rate"], "green", bars),
             format_money(row["_revenue_cents"], currency),
             "–" if row["_average_deal_cents"] is None else format_money(row["_average_deal_cents"], currency),
             _number(row["average_days_to_close"]),
         ] for row in rows]
-        table = _table(f"Deals created {span.label}{escape(_scope_text(flt))}, by source",
-                       [("Source", "left"), ("Created", "right"), ("Won", "right"), ("Lost", "right"),
-                        ("Open", "right"), ("Conversion", "left"), ("Win rate", "left"), ("Revenue", "right"),
-                        ("Avg deal", "right"), ("Days to close", "right")],
+        table = _table(_("Deals created {period}{scope}, by source").format(period=span.label,
+                                                                             scope=escape(_scope_text(flt))),
+                       [(_("Source"), "left"), (_("Created"), "right"), (_("Won"), "right"), (_("Lost"), "right"),
+                        (_("Open"), "right"), (_("Conversion"), "left"), (_("Win rate"), "left"),
+                        (_("Revenue"), "right"), (_("Avg deal"), "right"), (_("Days to close"), "right")],
                        cells, ["bold" if row["total"] else None for row in rows], section_before_last=True,
                        compact=not bars)
         return [table]
 
     _emit(rows, fmt, output, SOURCES_KEYS, render,
-          f"Nothing in this period: no opportunities were created {span.label}{_scope_text(flt)}.", excel)
+          _("Nothing in this period: no opportunities were created {period}{scope}.").format(
+              period=span.label, scope=_scope_text(flt)), excel)
 
 
 # ---------------------------------------------------------------------------------------- pipeline
@@ -354,6 +388,7 @@ def pipeline(
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
+    from salesselect_cli.rules.dates import format_date
     from salesselect_cli.rules.periods import coming_months
 
     fmt = excel_format(fmt, excel)
@@ -369,8 +404,9 @@ def pipeline(
         currency = store.currency
         today = store.today
 
-    closing = f", expected to close {span.label}" if span else ""
-    nothing = f"Nothing in the pipeline: no open opportunities{closing}{_scope_text(flt)}."
+    closing = _(", expected to close {period}").format(period=span.label) if span else ""
+    nothing = _("Nothing in the pipeline: no open opportunities{closing}{scope}.").format(
+        closing=closing, scope=_scope_text(flt))
     if fmt is not Format.table:
         rows = month_rows if by is PipelineBy.month else stage_rows
         if not any(row["count"] for row in rows):
@@ -385,21 +421,23 @@ def pipeline(
                   f"[indicator.orange]{row['orange']}[/]" if row["orange"] else "0",
                   f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
                  for row in stage_rows]
-        table = _table(f"Open pipeline on {today.isoformat()}{escape(closing)}{escape(_scope_text(flt))}: "
-                       f"{_deals(stage_rows[0]['_total_count'])}, {format_money(stage_rows[0]['_total_cents'], currency)}",
-                       [("Stage", "left"), ("Deals", "right"), ("Value", "right"), ("Red", "right"),
-                        ("Orange", "right"), ("Overdue", "right"), ("Share of deals", "left")], cells,
+        table = _table(_("Open pipeline on {date}{closing}{scope}: {deals}, {value}").format(
+                           date=format_date(today), closing=escape(closing), scope=escape(_scope_text(flt)),
+                           deals=_deals(stage_rows[0]['_total_count']),
+                           value=format_money(stage_rows[0]['_total_cents'], currency)),
+                       [(_("Stage"), "left"), (_("Deals"), "right"), (_("Value"), "right"), (_("Red"), "right"),
+                        (_("Orange"), "right"), (_("Overdue"), "right"), (_("Share of deals"), "left")], cells,
                        compact=not bars)
         return table
 
     def month_table(bars: bool):
         biggest = max(row["_value_cents"] for row in month_rows) or 1
-        cells = [[row["month"], str(row["count"]), format_money(row["_value_cents"], currency), str(row["red"]),
+        cells = [[_month(row["month"]), str(row["count"]), format_money(row["_value_cents"], currency), str(row["red"]),
                   str(row["orange"]), str(row["overdue"]), f"[cyan]{bar(100 * row['_value_cents'] / biggest) if bars else ''}[/]"]
                  for row in month_rows]
-        table = _table("By expected close month",
-                       [("Month", "left"), ("Deals", "right"), ("Value", "right"), ("Red", "right"),
-                        ("Orange", "right"), ("Overdue", "right"), ("Value bar", "left")], cells,
+        table = _table(_("By expected close month"),
+                       [(_("Month"), "left"), (_("Deals"), "right"), (_("Value"), "right"), (_("Red"), "right"),
+                        (_("Orange"), "right"), (_("Overdue"), "right"), (_("Value bar"), "left")], cells,
                        compact=not bars)
         return table
 
@@ -447,12 +485,14 @@ def stages(
                   str(row["still_there"]), _number(row["median_days"]), _number(row["average_days"]),
                   percent_cell(row["conversion"], bars=bars), percent_cell(row["conversion_to_won"], "green", bars)]
                  for row in rows]
-        table = _table(f"Stage funnel: deals that entered a stage {span.label}{escape(_scope_text(flt))}",
-                       [("Stage", "left"), ("Entered", "right"), ("Moved on", "right"), ("Lost", "right"),
-                        ("Won", "right"), ("Still there", "right"), ("Median days", "right"),
-                        ("Avg days", "right"), ("Conversion", "left"), ("To won", "left")], cells,
+        table = _table(_("Stage funnel: deals that entered a stage {period}{scope}").format(
+                           period=span.label, scope=escape(_scope_text(flt))),
+                       [(_("Stage"), "left"), (_("Entered"), "right"), (_("Moved on"), "right"), (_("Lost"), "right"),
+                        (_("Won"), "right"), (_("Still there"), "right"), (_("Median days"), "right"),
+                        (_("Avg days"), "right"), (_("Conversion"), "left"), (_("To won"), "left")], cells,
                        compact=not bars)
         return [table]
 
     _emit(rows, fmt, output, STAGES_KEYS, render,
-          f"Nothing in this period: no opportunity entered a stage {span.label}{_scope_text(flt)}.", excel)
+          _("Nothing in this period: no opportunity entered a stage {period}{scope}.").format(
+              period=span.label, scope=_scope_text(flt)), excel)

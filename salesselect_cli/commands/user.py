@@ -9,11 +9,12 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Manage users and key users (key users only).")
 
-USERS = "manage users"
+USERS = N_("manage users")
 
 
 @app.command("add")
@@ -26,7 +27,9 @@ def add(
     """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.add_user(name, key_user, role)
-    stderr_line(f"Added {role.strip().lower()} {name.strip()}" + (" (key user)." if key_user else "."))
+    role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
+    stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
+        role=role_word, name=name.strip()))
 
 
 @app.command("list")
@@ -49,7 +52,8 @@ def remove(
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     with session(ctx, write=True, key_user=USERS) as store:
         moved = store.remove_user(name, reassign_to)
-    stderr_line(f"Removed user {name}" + (f"; {moved} opportunities now belong to {reassign_to}." if moved else "."))
+    stderr_line(_("Removed user {name}; {count} opportunities now belong to {other}.").format(name=name, count=moved, other=reassign_to)
+                if moved else _("Removed user {name}.").format(name=name))
 
 
 @app.command("set-key-user")
@@ -61,7 +65,7 @@ def set_key_user(
     """Make a user a key user (or, with --off, a plain user); key users only."""
     with session(ctx, write=True, key_user=USERS) as store:
         store.set_key_user(name, not off)
-    stderr_line(f"{name} is {'no longer ' if off else 'now '}a key user.")
+    stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))
 
 
 @app.command("set-role")
@@ -74,4 +78,6 @@ def set_role(
     with session(ctx, write=True, key_user=USERS) as store:
         old = store.set_role(name, role)
     role = role.strip().lower()
-    stderr_line(f"{name} is {'already' if old == role else 'now'} a {role}.")
+    role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role, role)
+    stderr_line((_("{name} is already a {role}.") if old == role else _("{name} is now a {role}.")).format(
+        name=name, role=role_word))

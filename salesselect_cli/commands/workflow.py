@@ -11,9 +11,10 @@ import typer
 from salesselect_cli import automation
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
+from salesselect_cli.i18n import _, N_
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
-MANAGE = "manage workflows"
+MANAGE = N_("manage workflows")
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -72,7 +73,7 @@ def add(
         )
         row = store.list_workflows(str(new_id))[0]
     typer.echo(new_id)
-    stderr_line(f"Added workflow '{row['name']}': when {_when(row)}, {len(row['actions'])} action(s).")
+    stderr_line(_("Added workflow '{name}': when {row}, {actions} action(s).").format(name=row['name'], row=_when(row), actions=len(row['actions'])))
 
 
 def resolve_programs(actions: List[str]) -> list[str]:
@@ -98,7 +99,7 @@ def resolve_programs(actions: List[str]) -> list[str]:
         found = shutil.which(program) if os.sep not in program else (
             program if os.path.isfile(program) and os.access(program, os.X_OK) else None)
         if found is None:
-            raise Invalid(f"program not found: {program} (give a program on your PATH or its full path)")
+            raise Invalid(_("program not found: {program} (give a program on your PATH or its full path)").format(program=program))
         resolved.append("run:" + shlex.join((os.path.abspath(found),) + action.argv[1:]))
     return resolved
 
@@ -174,7 +175,7 @@ def remove(
     """Remove a workflow (key users)."""
     with session(ctx, write=True, key_user=MANAGE) as store:
         name = store.remove_workflow(workflow)
-    stderr_line(f"Removed workflow '{name}'.")
+    stderr_line(_("Removed workflow '{name}'.").format(name=name))
 
 
 def _switch(ctx: typer.Context, workflow: str, enabled: bool) -> None:
@@ -247,9 +248,9 @@ def timeout(
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
                       else "workflow_timeout setting" if store.get_setting("workflow_timeout") else "default")
         typer.echo(f"{current:g}")
-        stderr_line(f"run: actions are stopped after {current:g} s ({source}).")
+        stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return
     with session(ctx, write=True, key_user=MANAGE) as store:
         store.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
         current = automation.hook_timeout(store)
-    stderr_line(f"run: actions are stopped after {current:g} s.")
+    stderr_line(_("run: actions are stopped after {current} s.").format(current=f"{current:g}"))

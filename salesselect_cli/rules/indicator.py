@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from salesselect_cli.i18n import _
 
 
 MAX_DAYS = 3650
@@ -57,8 +58,8 @@ def validate_thresholds(orange_days: int, red_days: int) -> None:
     from salesselect_cli.errors import Invalid
 
     if red_days < 0:
-        raise Invalid(f"red days must be 0 or more, not {red_days}")
+        raise Invalid(_("red days must be 0 or more, not {red_days}").format(red_days=red_days))
     if orange_days > MAX_DAYS:  # more would push the board's date bounds past the calendar
-        raise Invalid(f"orange days must be at most {MAX_DAYS:,} (ten years), not {orange_days:,}")
+        raise Invalid(_("orange days must be at most {max_days} (ten years), not {orange_days}").format(max_days=f"{MAX_DAYS:,}", orange_days=f"{orange_days:,}"))
     if orange_days <= red_days:
-        raise Invalid(f"orange days ({orange_days}) must be greater than red days ({red_days})")
+        raise Invalid(_("orange days ({orange_days}) must be greater than red days ({red_days})").format(orange_days=orange_days, red_days=red_days))

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import _
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "JPY": "¥"}
 MAX_CENTS = 10**15  # a thousand billion: beyond any deal, well inside SQLite's integer
@@ -23,21 +24,21 @@ def parse_money(text: str | int | Decimal) -> int:
     if cleaned[-1:].lower() == "k":
         multiplier, cleaned = 1000, cleaned[:-1]
     if cleaned.startswith("-"):
-        raise Invalid(f"value must not be negative: '{raw}'")
+        raise Invalid(_("value must not be negative: '{text}'").format(text=raw))
     if not cleaned or not re.fullmatch(r"[0-9.,]{1,40}", cleaned):
-        raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
+        raise Invalid(_("value must be a number like 12000 or 12,000.50, not '{text}'").format(text=raw))
     cleaned = _normalise_separators(cleaned, raw)
     if len(cleaned.split(".")[0].lstrip("0")) > 13:
-        raise Invalid(f"value is too large: '{raw}'")
+        raise Invalid(_("value is too large: '{text}'").format(text=raw))
     try:
         amount = Decimal(cleaned) * multiplier
     except InvalidOperation:
-        raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'") from None
+        raise Invalid(_("value must be a number like 12000 or 12,000.50, not '{text}'").format(text=raw)) from None
     if amount != amount.quantize(Decimal("0.01")):
-        raise Invalid(f"value has more than two decimals: '{raw}'")
+        raise Invalid(_("value has more than two decimals: '{text}'").format(text=raw))
     cents = int(amount * 100)
     if cents >= MAX_CENTS:
-        raise Invalid(f"value is too large: '{raw}'")
+        raise Invalid(_("value is too large: '{text}'").format(text=raw))
     return cents
 
 
@@ -57,7 +58,7 @@ def _normalise_separators(number: str, raw: str) -> str:
     first = groups[0]
     if all(len(group) == 3 for group in groups[1:]) and 1 <= len(first) <= 3 and not first.startswith("0"):
         return "".join(groups)
-    raise Invalid(f"value must be a number like 12000 or 12,000.50, not '{raw}'")
+    raise Invalid(_("value must be a number like 12000 or 12,000.50, not '{text}'").format(text=raw))
 
 
 def cents_to_decimal_string(cents: int | None) -> str:
@@ -66,12 +67,24 @@ def cents_to_decimal_string(cents: int | None) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def format_money(cents: int | None, currency: str = "EUR", decimals: bool = False) -> str:
-    """Cents for people: '€12,000' (or '€12,000.50' when there are cents or `decimals`)."""
+def format_money(cents: int | None, currency: str = "EUR", decimals: bool = False, dutch: bool | None = None) -> str:
+    """Cents for people: '€12,000' (or '€12,000.50' when there are cents or `decimals`).
+
+    Dutch (`dutch`, default: the interface language) writes '€ 12.000' and '€ 12.000,50'.
+    """
     cents = cents or 0
+    if dutch is None:
+        from salesselect_cli.i18n import dutch as interface_is_dutch
+
+        dutch = interface_is_dutch()
     symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
     whole, part = divmod(cents, 100)
     text = f"{whole:,}"
+    if dutch:
+        text = text.replace(",", ".")
+        if part or decimals:
+            text += f",{part:02d}"
+        return f"{symbol.strip()} {text}"
     if part or decimals:
         text += f".{part:02d}"
     return f"{symbol}{text}"

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import _
 
 NAMES = ("this-month", "last-month", "this-quarter", "last-quarter", "this-year", "last-year", "all")
 HINT = (
@@ -31,14 +32,25 @@ class Period:
 
     @property
     def label(self) -> str:
+        """For people, in the interface language: 'last-quarter (2026-07-01 to 2026-09-30)',
+        Dutch 'vorig kwartaal (01-07-2026 t/m 30-09-2026)'."""
+        from salesselect_cli.i18n import _
+        from salesselect_cli.rules.dates import format_date
+
         if self.start == EARLIEST and self.end == LATEST:
-            return "all time"
+            return _("all time")
         if self.start == EARLIEST:
-            return f"until {self.end.isoformat()}"
+            return _("until {date}").format(date=format_date(self.end))
         if self.end == LATEST:
-            return f"from {self.start.isoformat()}"
-        dates = f"{self.start.isoformat()} to {self.end.isoformat()}"
-        return dates if self.name == "custom" else f"{self.name} ({dates})"
+            return _("from {date}").format(date=format_date(self.start))
+        dates = _("{start} to {end}").format(start=format_date(self.start), end=format_date(self.end))
+        if self.name == "custom":
+            return dates
+        names = {"this-month": _("this month"), "last-month": _("last month"), "this-quarter": _("this quarter"),
+                 "last-quarter": _("last quarter"), "this-year": _("this year"), "last-year": _("last year")}
+        from salesselect_cli.i18n import dutch
+
+        return f"{names.get(self.name, self.name) if dutch() else self.name} ({dates})"
 
     def __contains__(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -52,7 +64,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """The first of the month `months` after (or before) the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
     if not 1 <= index // 12 <= 9999:
-        raise Invalid(f"a period around {day.isoformat()} reaches past the years 1 to 9999")
+        raise Invalid(_("a period around {isoformat} reaches past the years 1 to 9999").format(isoformat=day.isoformat()))
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
@@ -102,17 +114,17 @@ def named_period(text: str, today: dt.date) -> Period:
     if match := _MONTH.match(word):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise Invalid(f"period '{text}': month must be 01 to 12")
+            raise Invalid(_("period '{text}': month must be 01 to 12").format(text=text))
         return _month(_check_year(year, text), month, f"{year}-{month:02d}")
     if match := _YEAR.match(word):
         year = int(match.group(1))
         return _year(_check_year(year, text), str(year))
-    raise Invalid(f"unknown period '{text}'; {HINT}")
+    raise Invalid(_("unknown period '{text}'; {hint}").format(text=text, hint=HINT))
 
 
 def _check_year(year: int, text: str) -> int:
     if year < 1:
-        raise Invalid(f"period '{text}': year must be 0001 or later")
+        raise Invalid(_("period '{text}': year must be 0001 or later").format(text=text))
     return year
 
 
@@ -126,7 +138,7 @@ def resolve_period(
     (the pipeline looks at expected close dates, which lie ahead).
     """
     if period is not None and (start is not None or end is not None):
-        raise Invalid("use --period or --from/--to, not both")
+        raise Invalid(_("use --period or --from/--to, not both"))
     if period is not None:
         return named_period(period, today)
     if start is None and end is None:
@@ -134,12 +146,12 @@ def resolve_period(
     start = start or EARLIEST
     end = end or (LATEST if open_end else max(today, start))
     if start > end:
-        raise Invalid(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise Invalid(_("--from {isoformat} is after --to {isoformat2}").format(isoformat=start.isoformat(), isoformat2=end.isoformat()))
     return Period(start, end, "custom")
 
 
 def coming_months(today: dt.date, count: int) -> list[dt.date]:
     """The first days of this month and the `count - 1` months after it."""
     if count < 1:
-        raise Invalid(f"--months must be 1 or more, not {count}")
+        raise Invalid(_("--months must be 1 or more, not {count}").format(count=count))
     return [add_months(today, offset) for offset in range(count)]

@@ -50,13 +50,17 @@ def may_change_any(actor: Actor) -> bool:
 
 def refusal(actor: Actor, opportunity_id: int, owner: str) -> str:
     """The one line a refused change prints (exit 3)."""
-    return (f"#{opportunity_id} belongs to {owner}: only {owner}, a manager or a key user may change it "
-            f"('{actor.name}' is a {_describe(actor)})")
+    from salesselect_cli.i18n import _
+
+    return _("#{id} belongs to {owner}: only {owner}, a manager or a key user may change it ('{name}' is a {role})").format(
+        id=opportunity_id, owner=owner, name=actor.name, role=_describe(actor))
 
 
 def create_refusal(actor: Actor, owner: str) -> str:
-    return (f"a recruiter may add opportunities only for themselves: '{actor.name}' may not give one to {owner} "
-            f"(managers and key users may)")
+    from salesselect_cli.i18n import _
+
+    return _("a recruiter may add opportunities only for themselves: '{name}' may not give one to {owner} "
+             "(managers and key users may)").format(name=actor.name, owner=owner)
 
 
 def may_purge(actor: Actor) -> bool:
@@ -65,4 +69,7 @@ def may_purge(actor: Actor) -> bool:
 
 
 def _describe(actor: Actor) -> str:
-    return actor.role + (" and key user" if actor.key_user else "")
+    from salesselect_cli.i18n import _
+
+    role = {"recruiter": _("recruiter"), "manager": _("manager")}.get(actor.role, actor.role)
+    return _("{role} and key user").format(role=role) if actor.key_user else role

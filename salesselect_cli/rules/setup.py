@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import _
 
 TOP_KEYS = {"currency", "users", "business_types", "stages", "sources", "indicator", "reasons", "workflows"}
 USER_KEYS = {"name", "role", "key_user", "module"}
@@ -26,7 +27,7 @@ class Setup:
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{where} must be a non-empty text")
+        raise Invalid(_("{where} must be a non-empty text").format(where=where))
     return value.strip()
 
 
@@ -34,19 +35,19 @@ def _list(value: Any, where: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise Invalid(f"{where} must be a list")
+        raise Invalid(_("{where} must be a list").format(where=where))
     return value
 
 
 def _keys(item: Any, allowed: set[str], required: set[str], where: str) -> dict:
     if not isinstance(item, dict):
-        raise Invalid(f"{where} must be an object")
+        raise Invalid(_("{where} must be an object").format(where=where))
     unknown = sorted(set(item) - allowed)
     if unknown:
-        raise Invalid(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
+        raise Invalid(_("{where}: unknown key(s) {names}; valid: {names2}").format(where=where, names=', '.join(unknown), names2=', '.join(sorted(allowed))))
     missing = sorted(required - set(item))
     if missing:
-        raise Invalid(f"{where}: missing key(s) {', '.join(missing)}")
+        raise Invalid(_("{where}: missing key(s) {names}").format(where=where, names=', '.join(missing)))
     return item
 
 
@@ -54,7 +55,7 @@ def _no_duplicates(names: list[str], what: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name.casefold() in seen:
-            raise Invalid(f"{what} '{name}' appears twice")
+            raise Invalid(_("{what} '{name}' appears twice").format(what=what, name=name))
         seen.add(name.casefold())
 
 
@@ -77,7 +78,7 @@ def validate_color(color: str) -> str:
         Color.parse(text)
     except ColorParseError:
         raise Invalid(
-            f"'{color}' is not a colour; use a Rich colour name (red, dark_orange, steel_blue) or #rrggbb"
+            _("'{color}' is not a colour; use a Rich colour name (red, dark_orange, steel_blue) or #rrggbb").format(color=color)
         ) from None
     return text
 
@@ -85,15 +86,15 @@ def validate_color(color: str) -> str:
 def validate_setup(setup: Any) -> Setup:
     """Check a setup document's shape and values; returns it normalised. Raises Invalid."""
     if not isinstance(setup, dict):
-        raise Invalid("a setup file must be a JSON object")
+        raise Invalid(_("a setup file must be a JSON object"))
     unknown = sorted(set(setup) - TOP_KEYS)
     if unknown:
-        raise Invalid(f"unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(TOP_KEYS))}")
+        raise Invalid(_("unknown key(s) {names}; valid: {names2}").format(names=', '.join(unknown), names2=', '.join(sorted(TOP_KEYS))))
     result = Setup()
     if setup.get("currency") is not None:
         currency = _text(setup["currency"], "currency").upper()
         if not (len(currency) == 3 and currency.isalpha()):
-            raise Invalid(f"currency must be a three-letter code like EUR, not '{currency}'")
+            raise Invalid(_("currency must be a three-letter code like EUR, not '{currency}'").format(currency=currency))
         result.currency = currency
     for index, item in enumerate(_list(setup.get("users"), "users"), start=1):
         result.users.append(_user(item, f"users[{index}]"))
@@ -108,13 +109,13 @@ def validate_setup(setup: Any) -> Setup:
         _keys(item, {"name", "business_types", "auto", "archived"}, {"name", "business_types"}, where)
         types = [_text(t, f"{where}.business_types") for t in _list(item["business_types"], f"{where}.business_types")]
         if not types:
-            raise Invalid(f"{where}: a stage needs at least one business type")
+            raise Invalid(_("{where}: a stage needs at least one business type").format(where=where))
         auto = item.get("auto")
         if auto is not None and auto not in ("won", "lost"):
-            raise Invalid(f"{where}.auto must be won, lost or null, not {auto!r}")
+            raise Invalid(_("{where}.auto must be won, lost or null, not {auto}").format(where=where, auto=f"{auto!r}"))
         archived = item.get("archived", False)
         if not isinstance(archived, bool):
-            raise Invalid(f"{where}.archived must be true or false, not {archived!r}")
+            raise Invalid(_("{where}.archived must be true or false, not {archived}").format(where=where, archived=f"{archived!r}"))
         result.stages.append({"name": _text(item["name"], f"{where}.name"), "business_types": types, "auto": auto,
                               "archived": archived})
     _no_duplicates([s["name"] for s in result.stages], "stage")
@@ -125,7 +126,7 @@ def validate_setup(setup: Any) -> Setup:
         _keys(indicator, {"orange_days", "red_days"}, {"orange_days", "red_days"}, "indicator")
         orange, red = indicator["orange_days"], indicator["red_days"]
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (orange, red)):
-            raise Invalid("indicator.orange_days and indicator.red_days must be whole numbers")
+            raise Invalid(_("indicator.orange_days and indicator.red_days must be whole numbers"))
         from salesselect_cli.rules.indicator import validate_thresholds
 
         validate_thresholds(orange, red)
@@ -134,16 +135,16 @@ def validate_setup(setup: Any) -> Setup:
         where = f"reasons[{index}]"
         _keys(item, {"text", "status"}, {"text", "status"}, where)
         if item["status"] not in ("won", "lost"):
-            raise Invalid(f"{where}.status must be won or lost, not {item['status']!r}")
+            raise Invalid(_("{where}.status must be won or lost, not {status}").format(where=where, status=f"{item['status']!r}"))
         result.reasons.append({"text": _text(item["text"], f"{where}.text"), "status": item["status"]})
     for index, item in enumerate(_list(setup.get("workflows"), "workflows"), start=1):
         where = f"workflows[{index}]"
         _keys(item, WORKFLOW_KEYS, {"name", "on", "actions"}, where)
         if item["on"] not in ("stage", "status"):
-            raise Invalid(f"{where}.on must be stage or status, not {item['on']!r}")
+            raise Invalid(_("{where}.on must be stage or status, not {on}").format(where=where, on=f"{item['on']!r}"))
         actions = [_text(a, f"{where}.actions[]") for a in _list(item["actions"], f"{where}.actions")]
         if not actions:
-            raise Invalid(f"{where}: a workflow needs at least one action")
+            raise Invalid(_("{where}: a workflow needs at least one action").format(where=where))
         _check_actions(actions, where)
         if "env" in item:
             from salesselect_cli.rules.workflows import parse_env_names
@@ -164,9 +165,9 @@ def _user(item: Any, where: str) -> dict:
         raise Invalid(f"{where}.{exc}") from None
     key_user = item.get("key_user", False)
     if not isinstance(key_user, bool):
-        raise Invalid(f"{where}.key_user must be true or false")
+        raise Invalid(_("{where}.key_user must be true or false").format(where=where))
     module = item.get("module", "inherit")
     if module not in ("on", "off", "inherit"):
-        raise Invalid(f"{where}.module must be on, off or inherit, not {module!r}")
+        raise Invalid(_("{where}.module must be on, off or inherit, not {module}").format(where=where, module=f"{module!r}"))
     return {"name": _text(item["name"], f"{where}.name"), "role": role, "key_user": key_user,
             "module": None if module == "inherit" else module}

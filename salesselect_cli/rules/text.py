@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import _
 
 MAX_NAME = 200
 MAX_TEXT = 5000
@@ -27,19 +28,19 @@ def clean_name(value: str | None, what: str) -> str:
     """
     text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
-        raise Invalid(f"{what} must not be empty")
+        raise Invalid(_("{what} must not be empty").format(what=what))
     if len(text) > MAX_NAME:
-        raise Invalid(f"{what} is longer than {MAX_NAME} characters")
+        raise Invalid(_("{what} is longer than {max_name} characters").format(what=what, max_name=MAX_NAME))
     if _CONTROL.search(text):
-        raise Invalid(f"{what} must not contain control characters")
+        raise Invalid(_("{what} must not contain control characters").format(what=what))
     if not text.isprintable():
         hidden = next(ch for ch in text if unicodedata.category(ch) == "Cf")  # the rest was refused above
-        raise Invalid(f"{what} must not contain invisible characters ({ascii(hidden)[1:-1]})")
+        raise Invalid(_("{what} must not contain invisible characters ({value})").format(what=what, value=ascii(hidden)[1:-1]))
     for word in text.split():
         scripts = {script for script in map(_script, word) if script}
         if "LATIN" in scripts and len(scripts) > 1:
             other = sorted(scripts - {"LATIN"})[0].title()
-            raise Invalid(f"{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet")
+            raise Invalid(_("{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet").format(what=what, other=other, word=word))
     return text
 
 
@@ -67,7 +68,7 @@ def clean_text(value: str | None, what: str = "text", multiline: bool = False) -
         return None
     text = unicodedata.normalize("NFC", value).strip()
     if len(text) > MAX_TEXT:
-        raise Invalid(f"{what} is longer than {MAX_TEXT} characters")
+        raise Invalid(_("{what} is longer than {max_text} characters").format(what=what, max_text=MAX_TEXT))
     if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):
-        raise Invalid(f"{what} must not contain control characters")
+        raise Invalid(_("{what} must not contain control characters").format(what=what))
     return text or None

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid, InvalidTransition
+from salesselect_cli.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class Outcome:
 def _check_reason(status: str, reason: Reason | None, required: bool) -> None:
     if reason is None:
         if required:
-            raise Invalid(f"a {status} opportunity needs a {status} reason (--reason)")
+            raise Invalid(_("a lost opportunity needs a lost reason (--reason)") if status == "lost"
+                          else _("a won opportunity needs a won reason (--reason)"))
         return
     if reason.status != status:
-        raise Invalid(f"reason '{reason.text}' is a {reason.status} reason, not a {status} reason")
+        raise Invalid((_("reason '{text}' is a lost reason, not a won reason") if status == "won"
+                       else _("reason '{text}' is a won reason, not a lost reason")).format(text=reason.text))
 
 
 def _check_open(state: State, verb: str) -> None:
@@ -64,9 +67,13 @@ def _check_open(state: State, verb: str) -> None:
 def _require_open(opportunity_id: int, status: str, verb: str) -> None:
     if status != "open":
         raise InvalidTransition(
-            f"opportunity #{opportunity_id} is {status}; reopen it before you {verb} it "
-            f"(salesselect opp reopen {opportunity_id})"
+            _("opportunity #{id} is {status}; reopen it before you {verb} it (salesselect opp reopen {id})").format(
+                id=opportunity_id, status=_status(status), verb=_(verb))
         )
+
+
+def _status(status: str) -> str:
+    return {"won": _("won"), "lost": _("lost"), "open": _("open")}.get(status, status)
 
 
 def _quoted(name: str) -> str:
@@ -85,24 +92,20 @@ def check_stage_of_type(state: State, stage: Stage, type_stages: list[Stage]) ->
         )
     if state.business_type_id not in stage.business_type_ids:
         valid = ", ".join(s.name for s in type_stages) or "none"
-        raise Invalid(
-            f"stage '{stage.name}' is not a stage of business type '{state.business_type}'; "
-            f"valid: {valid}"
-        )
+        raise Invalid(_("stage '{stage}' is not a stage of business type '{type}'; valid: {valid}").format(
+            stage=stage.name, type=state.business_type, valid=valid))
 
 
 def move(state: State, target: Stage, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
     """Move an open opportunity to a stage of its type; an auto-select stage closes it."""
-    _check_open(state, "move")
+    _check_open(state, N_("move"))
     check_stage_of_type(state, target, type_stages)
     if target.id == state.stage_id:
-        raise InvalidTransition(f"opportunity #{state.id} is already in stage '{target.name}'")
+        raise InvalidTransition(_("opportunity #{id} is already in stage '{stage}'").format(id=state.id, stage=target.name))
     if target.auto_status is None:
         if reason is not None:
-            raise Invalid(
-                f"--reason applies only when the move closes the opportunity; "
-                f"'{target.name}' is not a won or lost stage"
-            )
+            raise Invalid(_("--reason applies only when the move closes the opportunity; "
+                            "'{stage}' is not a won or lost stage").format(stage=target.name))
         return Outcome(target.id, "open", None, None, None)
     _check_reason(target.auto_status, reason, required=target.auto_status == "lost")
     return Outcome(target.id, target.auto_status, reason.id if reason else None, today, state.stage_id)
@@ -110,7 +113,7 @@ def move(state: State, target: Stage, type_stages: list[Stage], reason: Reason |
 
 def close(state: State, status: str, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
     """Win or lose: set the status, and enter the type's one auto-select stage for it if there is one."""
-    _check_open(state, "win or lose")
+    _check_open(state, N_("win or lose"))
     _check_reason(status, reason, required=status == "lost")
     auto = [s for s in type_stages if s.auto_status == status]
     stage_id = auto[0].id if len(auto) == 1 else state.stage_id
@@ -120,7 +123,7 @@ def close(state: State, status: str, type_stages: list[Stage], reason: Reason | 
 def reopen(state: State, target: Stage | None, type_stages: list[Stage]) -> Outcome:
     """Open a closed opportunity again: in `target`, else where it was closed from, else the type's first stage."""
     if state.status == "open":
-        raise InvalidTransition(f"opportunity #{state.id} is already open")
+        raise InvalidTransition(_("opportunity #{id} is already open").format(id=state.id))
     open_stages = [s for s in type_stages if s.auto_status is None]
     if target is not None:
         check_stage_of_type(state, target, type_stages)
@@ -146,7 +149,8 @@ def default_stage(type_stages: list[Stage], business_type: str) -> Stage:
     for stage in type_stages:
         if stage.auto_status is None:
             return stage
-    raise Invalid(f"business type '{business_type}' has no stages yet (salesselect config add-stage NAME --business-type {business_type!r})")
+    raise Invalid(_("business type '{type}' has no stages yet (salesselect config add-stage NAME --business-type {quoted})")
+                  .format(type=business_type, quoted=repr(business_type)))
 
 
 def adjacent_stage(opportunity_id: int, status: str, stage_name: str, type_stages: list[Stage], business_type: str,
@@ -156,7 +160,7 @@ def adjacent_stage(opportunity_id: int, status: str, stage_name: str, type_stage
     The interactive board's `]` and `[`: past the last open stage lie the type's won/lost stages,
     so `]` on the last open stage proposes closing it; there is nothing past either end.
     """
-    _require_open(opportunity_id, status, "move")
+    _require_open(opportunity_id, status, N_("move"))
     names = [stage.name.casefold() for stage in type_stages]
     if stage_name.casefold() not in names:
         raise Invalid(f"stage '{stage_name}' is not a stage of business type '{business_type}'")

@@ -235,12 +235,18 @@ def hook_timeout(env_value: str | None, setting_value: str | None) -> float:
 def conditions_text(on: str, to_stage: str | None, from_stage: str | None, to_status: str | None,
                     business_type: str | None) -> str:
     """'stage changes from Lead to Proposal, Staffing only': a rule's trigger and conditions for people."""
+    from salesselect_cli.i18n import _
+
+    status = {"open": _("open"), "won": _("won"), "lost": _("lost")}
     if on == "stage":
-        head = "stage changes" + (f" from {from_stage}" if from_stage else "") + (f" to {to_stage}" if to_stage else "")
-        extras = [f"status then {to_status}"] if to_status else []
+        head = _("stage changes") + (" " + _("from {stage}").format(stage=from_stage) if from_stage else "") \
+            + (" " + _("to {stage}").format(stage=to_stage) if to_stage else "")
+        extras = [_("status then {status}").format(status=status.get(to_status, to_status))] if to_status else []
     else:
-        head = "status changes" + (f" to {to_status}" if to_status else "")
-        extras = ([f"stage before {from_stage}"] if from_stage else []) + ([f"stage after {to_stage}"] if to_stage else [])
+        head = _("status changes") + (" " + _("to {status}").format(status=status.get(to_status, to_status))
+                                      if to_status else "")
+        extras = ([_("stage before {stage}").format(stage=from_stage)] if from_stage else []) + \
+            ([_("stage after {stage}").format(stage=to_stage)] if to_stage else [])
     if business_type:
-        extras.append(f"{business_type} only")
+        extras.append(_("{type} only").format(type=business_type))
     return ", ".join([head, *extras])

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
+from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.sql.dialect import Connection, Row, fold
 
@@ -66,14 +67,12 @@ class BaseRoom:
             row = self._named("users", self.user_name)
             if row is None and getattr(self.conn, "backend", "sqlite") == "postgresql" and not self.acting_login:
                 raise PermissionDenied(
-                    f"your database login '{self.user_name}' is not a user of this database; "
-                    f"a key user can add it with 'salesselect user add {self.user_name}'"
+                    _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
                 )
             if row is None:
                 raise PermissionDenied(
-                    f"user '{self.user_name}' is not a user of this database; "
-                    f"a key user can add it with 'salesselect user add {self.user_name}' "
-                    f"(or pass --user NAME)"
+                    _("user '{name}' is not a user of this database; a key user can add it with "
+                      "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
                 )
             self._user = row
         return self._user
@@ -81,17 +80,20 @@ class BaseRoom:
     def require_known_user(self) -> None:
         self.user  # noqa: B018 - raises when unknown
 
+    KINDS = (N_("user"), N_("business type"), N_("stage"), N_("source"), N_("reason"))  # `kind` below, for the catalogue
+
     def _reassign_target(self, kind: str, row, reassign_to: str | None, used: int, finder):
         if used and reassign_to is None:
-            noun = "opportunity uses" if used == 1 else "opportunities use"
             raise Conflict(
-                f"{used} {noun} {kind} '{_label(row)}'; pass --reassign-to OTHER to move them first"
+                ngettext("{used} opportunity uses {kind} '{row}'; pass --reassign-to OTHER to move it first",
+                         "{used} opportunities use {kind} '{row}'; pass --reassign-to OTHER to move them first", used)
+                .format(used=used, kind=_(kind), row=_label(row))
             )
         if reassign_to is None:
             return None
         target = finder(reassign_to)
         if target["id"] == row["id"]:
-            raise Invalid(f"--reassign-to must name another {kind} than '{_label(row)}'")
+            raise Invalid(_("--reassign-to must name another {kind} than '{row}'").format(kind=_(kind), row=_label(row)))
         return target
 
     def _opportunity_row(self, opportunity_id: int, trashed: bool = False) -> Row:
@@ -104,13 +106,12 @@ class BaseRoom:
             [opportunity_id],
         )
         if row is None:
-            raise NotFound(f"no opportunity #{opportunity_id}")
+            raise NotFound(_("no opportunity #{opportunity_id}").format(opportunity_id=opportunity_id))
         if trashed and row["deleted"] is None:
-            raise NotFound(f"#{opportunity_id} is not in the trash")
+            raise NotFound(_("#{opportunity_id} is not in the trash").format(opportunity_id=opportunity_id))
         if not trashed and row["deleted"] is not None:
             raise NotFound(
-                f"#{opportunity_id} is in the trash (deleted by {row['deleted_by']} on {row['deleted'][:10]}); "
-                f"'salesselect opp restore {opportunity_id}' brings it back"
+                _("#{opportunity_id} is in the trash (deleted by {deleted_by} on {value}); 'salesselect opp restore {opportunity_id}' brings it back").format(opportunity_id=opportunity_id, deleted_by=row['deleted_by'], value=row['deleted'][:10])
             )
         return row
 

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.i18n import _
 from salesselect_cli.sql import dialect, schema
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -23,11 +24,11 @@ def _check_header(path: Path) -> None:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except IsADirectoryError:
-        raise DatabaseProblem(f"{path} is a directory, not a salesselect database") from None
+        raise DatabaseProblem(_("{path} is a directory, not a salesselect database").format(path=path)) from None
     except OSError as exc:
-        raise DatabaseProblem(f"cannot read {path}: {exc.strerror}") from None
+        raise DatabaseProblem(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror)) from None
     if header != SQLITE_HEADER:
-        raise DatabaseProblem(f"{path} is not a SQLite database; it was left untouched")
+        raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
@@ -48,15 +49,14 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
-            raise DatabaseProblem(f"cannot open {path} for reading and writing ({exc}); check its permissions") from None
-        raise DatabaseProblem(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+            raise DatabaseProblem(_("cannot open {path} for reading and writing ({exc}); check its permissions").format(path=path, exc=exc)) from None
+        raise DatabaseProblem(_("{path} is not a usable SQLite database ({exc}); it was left untouched").format(path=path, exc=exc)) from None
     if not applied:
-        raise DatabaseProblem(f"{path} is not a salesselect database; it was left untouched")
+        raise DatabaseProblem(_("{path} is not a salesselect database; it was left untouched").format(path=path))
     unknown = [name for name in applied if name not in known]
     if unknown or user_version > len(known):
         raise DatabaseProblem(
-            f"{path} has schema version {max(user_version, len(applied))}, newer than this "
-            f"salesselect knows ({len(known)}); upgrade salesselect. The file was left untouched"
+            _("{path} has schema version {user_version}, newer than this salesselect knows ({known}); upgrade salesselect. The file was left untouched").format(path=path, user_version=max(user_version, len(applied)), known=len(known))
         )
     return applied
 
@@ -87,8 +87,7 @@ def create_database(path: Path | str) -> None:
         try:
             if _pg_tables(conn):
                 raise Conflict(
-                    f"{dialect.safe_location(path)} already has tables; refusing to touch them "
-                    f"(init needs an empty database: createdb a new one)"
+                    _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(path))
                 )
             _pg_migrate(conn)
         finally:
@@ -97,12 +96,12 @@ def create_database(path: Path | str) -> None:
     import os
 
     if os.path.lexists(path):
-        raise Conflict(f"{path} already exists; refusing to overwrite it (choose another --db)")
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = dialect.connect(path)
     except (OSError, sqlite3.OperationalError) as exc:
-        raise DatabaseProblem(f"cannot create {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=getattr(exc, 'strerror', None) or exc)) from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         _migrate(conn)
@@ -123,7 +122,7 @@ def open_connection(path: Path | str, write: bool = True):
     import os
 
     if not os.path.exists(path):  # False, not an error, for a name too long to exist
-        raise DatabaseProblem(f"no database at {path}; run 'salesselect init' first (or pass --db)")
+        raise DatabaseProblem(_("no database at {path}; run 'salesselect init' first (or pass --db)").format(path=path))
     _check_header(path)
     if not write:
         conn = _open_for_reading(path)
@@ -132,7 +131,7 @@ def open_connection(path: Path | str, write: bool = True):
     try:
         conn = dialect.connect(path)
     except sqlite3.OperationalError as exc:
-        raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+        raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         applied = _check_version(conn, path)
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -165,7 +164,7 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
                 continue  # a read-only folder: SQLite cannot make its -shm file, and nobody can write here
             if isinstance(exc, DatabaseProblem):
                 raise
-            raise DatabaseProblem(f"cannot open {path}: {exc}") from None
+            raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
         if applied != schema.known_migration_names():
             conn.close()
             return None
@@ -207,13 +206,12 @@ def _pg_check(applied: list[str] | None, conn: dialect.PgConnection, url: str) -
     where = dialect.safe_location(url)
     if applied is None:
         if not _pg_tables(conn):
-            raise DatabaseProblem(f"{where} is an empty database; run 'salesselect --db URL init' first")
-        raise DatabaseProblem(f"{where} is not a salesselect database; it was left untouched")
+            raise DatabaseProblem(_("{where} is an empty database; run 'salesselect --db URL init' first").format(where=where))
+        raise DatabaseProblem(_("{where} is not a salesselect database; it was left untouched").format(where=where))
     known = schema.known_migration_names()
     if any(name not in known for name in applied):
         raise DatabaseProblem(
-            f"{where} has schema version {len(applied)}, newer than this salesselect knows ({len(known)}); "
-            f"upgrade salesselect. The database was left untouched"
+            _("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched").format(where=where, applied=len(applied), known=len(known))
         )
     return applied
 

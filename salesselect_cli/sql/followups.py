@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound
+from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.people import PeopleRoom
@@ -25,7 +26,7 @@ class FollowupRoom(PeopleRoom):
         Whose to-do it is may always change it; anyone else needs the right to change the deal (exit 3)."""
         row = self._one("SELECT * FROM followups WHERE id = ?", [followup_id])
         if row is None:
-            raise NotFound(f"no follow-up #{followup_id}")
+            raise NotFound(_("no follow-up #{followup_id}").format(followup_id=followup_id))
         if row["user_id"] == self.user["id"]:
             self._opportunity_row(row["opportunity_id"])  # not in the trash
         else:
@@ -36,7 +37,7 @@ class FollowupRoom(PeopleRoom):
     def _not_open(row: Row, verb: str) -> Conflict:
         when = row["done"] if row["status"] == "done" else None
         state = f"done on {when}" if when else row["status"]
-        return Conflict(f"follow-up #{row['id']} is {state}; only open follow-ups can be {verb}")
+        return Conflict(_("follow-up #{id} is {state}; only open follow-ups can be {verb}").format(id=row['id'], state=state, verb=verb))
 
     def add_followup(self, opportunity_id: int, due: dt.date, text: str, user: str | None = None,
                      actor: str | None = None, workflow: str | None = None) -> int:
@@ -44,7 +45,7 @@ class FollowupRoom(PeopleRoom):
         row = self._changeable_row(opportunity_id, actor)
         text = _blank_to_none(text, "a follow-up")
         if text is None:
-            raise Invalid("a follow-up needs text")
+            raise Invalid(_("a follow-up needs text"))
         user_id = self.find_user(user)["id"] if user else row["owner_id"]
         cursor = self.conn.execute(
             """INSERT INTO followups (opportunity_id, due, text, user_id, created, status, workflow)
@@ -72,7 +73,7 @@ class FollowupRoom(PeopleRoom):
             clauses.append("f.status IN ('open', 'done')" if include_done else "f.status = 'open'")
         elif status != "all":
             if status not in FOLLOWUP_STATUSES:
-                raise Invalid(f"status must be open, done, cancelled or all, not '{status}'")
+                raise Invalid(_("status must be open, done, cancelled or all, not '{status}'").format(status=status))
             clauses.append("f.status = ?")
             params.append(status)
         if mine:
@@ -107,7 +108,7 @@ class FollowupRoom(PeopleRoom):
     def complete_followup(self, followup_id: int) -> dict:
         row = self._followup_for_change(followup_id)
         if row["status"] == "done":
-            raise Conflict(f"follow-up #{followup_id} was already done on {row['done']}")
+            raise Conflict(_("follow-up #{followup_id} was already done on {done}").format(followup_id=followup_id, done=row['done']))
         if row["status"] != "open":
             raise self._not_open(row, "marked done")
         self.conn.execute("UPDATE followups SET done = ?, status = 'done' WHERE id = ?",
@@ -119,14 +120,14 @@ class FollowupRoom(PeopleRoom):
         """Reschedule and/or reword an open follow-up; returns it (before, after). A history row on the deal."""
         row = self._followup_for_change(followup_id)
         if due is None and text is None:
-            raise Invalid("nothing to change: pass --due or --text")
+            raise Invalid(_("nothing to change: pass --due or --text"))
         if row["status"] != "open":
             raise self._not_open(row, "edited")
         new_text = row["text"]
         if text is not None:
             new_text = _blank_to_none(text, "a follow-up")
             if new_text is None:
-                raise Invalid("a follow-up needs text")
+                raise Invalid(_("a follow-up needs text"))
         new_due = due.isoformat() if due is not None else row["due"]
         after = {**dict(row), "due": new_due, "text": new_text}
         if (new_due, new_text) != (row["due"], row["text"]):

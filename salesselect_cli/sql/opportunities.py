@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
+from salesselect_cli.i18n import _
 from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
@@ -65,7 +66,7 @@ class OpportunityRoom(SetupRoom):
             params.append(self.find_user(flt.owner)["id"])
         if flt.status and flt.status != "all":
             if flt.status not in STATUSES:
-                raise Invalid(f"status must be open, won, lost or all, not '{flt.status}'")
+                raise Invalid(_("status must be open, won, lost or all, not '{status}'").format(status=flt.status))
             clauses.append("o.status = ?")
             params.append(flt.status)
         if flt.close_before:
@@ -156,7 +157,7 @@ class OpportunityRoom(SetupRoom):
         days_between = self.conn.days_between
 
         where, params = self._filter_sql(flt)
-        _, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
+        _overdue, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
         starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
 
         def guard(column: str) -> str:
@@ -216,7 +217,7 @@ class OpportunityRoom(SetupRoom):
         self._changeable_row(opportunity_id, actor)
         text = _blank_to_none(text, "a note", multiline=True)
         if text is None:
-            raise Invalid("a note needs text")
+            raise Invalid(_("a note needs text"))
         self._history(opportunity_id, "note", None, text, actor=actor)
 
     def add_opportunity(
@@ -238,14 +239,13 @@ class OpportunityRoom(SetupRoom):
             transitions.check_stage_of_type(state, target, type_stages)
             if target.auto_status is not None:
                 raise Invalid(
-                    f"stage '{target.name}' marks opportunities {target.auto_status}; add it in an open "
-                    f"stage, then 'opp {'win' if target.auto_status == 'won' else 'lose'}'"
+                    _("stage '{name}' marks opportunities {auto_status}; add it in an open stage, then 'opp {value}'").format(name=target.name, auto_status=target.auto_status, value='win' if target.auto_status == 'won' else 'lose')
                 )
         owner_row = self.find_user(owner) if owner else self.user
         if not permissions.may_give_to(self.actor(), owner_row["name"]):
             raise PermissionDenied(permissions.create_refusal(self.actor(), owner_row["name"]))
         if value_cents < 0:
-            raise Invalid("value must not be negative")
+            raise Invalid(_("value must not be negative"))
         cursor = self.conn.execute(
             """INSERT INTO opportunities (title, company, contact, business_type_id, stage_id, source_id, value_cents,
                                           expected_close, owner_id, status, vacancy, notes, created)
@@ -291,10 +291,10 @@ class OpportunityRoom(SetupRoom):
             if "stage" in changed:
                 change = self._change(row, before)
         elif changes.get("stage") is not None:
-            raise Invalid(f"use 'salesselect opp move {opportunity_id} STAGE' to change the stage")
+            raise Invalid(_("use 'salesselect opp move {opportunity_id} STAGE' to change the stage").format(opportunity_id=opportunity_id))
         if "value_cents" in changes and changes["value_cents"] != row["value_cents"]:
             if changes["value_cents"] < 0:
-                raise Invalid("value must not be negative")
+                raise Invalid(_("value must not be negative"))
             self.conn.execute(
                 "UPDATE opportunities SET value_cents = ? WHERE id = ?", [changes["value_cents"], opportunity_id]
             )
@@ -326,7 +326,7 @@ class OpportunityRoom(SetupRoom):
         bt = self.find_business_type(business_type)
         if bt["id"] == row["business_type_id"]:
             if stage is not None:
-                raise Invalid(f"#{row['id']} is already of business type '{bt['name']}'; use 'salesselect opp move {row['id']} STAGE'")
+                raise Invalid(_("#{id} is already of business type '{name}'; use 'salesselect opp move {id} STAGE'").format(id=row['id'], name=bt['name']))
             return []
         type_stages = self.stages_of_type(bt["id"])
         state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
@@ -337,13 +337,11 @@ class OpportunityRoom(SetupRoom):
             current = next((s for s in type_stages if s.id == row["stage_id"]), None)
             if current is None:
                 raise Invalid(
-                    f"stage '{self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']])}' is not a "
-                    f"stage of business type '{bt['name']}'; pass --stage with one of: "
-                    f"{', '.join(s.name for s in type_stages) or 'none'}"
+                    _("stage '{scalar}' is not a stage of business type '{name}'; pass --stage with one of: {value}").format(scalar=self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']]), name=bt['name'], value=', '.join(s.name for s in type_stages) or 'none')
                 )
             target = current
         if (target.auto_status or "open") != row["status"]:
-            raise Invalid(f"stage '{target.name}' does not fit a {row['status']} opportunity")
+            raise Invalid(_("stage '{name}' does not fit a {status} opportunity").format(name=target.name, status=row['status']))
         self.conn.execute(
             "UPDATE opportunities SET business_type_id = ?, stage_id = ? WHERE id = ?", [bt["id"], target.id, row["id"]]
         )
@@ -398,7 +396,7 @@ class OpportunityRoom(SetupRoom):
     def require_may_purge(self) -> None:
         who = self.actor()
         if not permissions.may_purge(who):
-            raise PermissionDenied(f"only key users may delete opportunities for good; '{who.name}' is not a key user")
+            raise PermissionDenied(_("only key users may delete opportunities for good; '{name}' is not a key user").format(name=who.name))
 
     def purge_opportunity(self, opportunity_id: int) -> dict:
         """Delete a deal in the trash for good, with its history and follow-ups (key users only)."""
@@ -432,7 +430,7 @@ class OpportunityRoom(SetupRoom):
         if text is None:
             return None
         if status is None:
-            raise Invalid("--reason applies only when the opportunity is won or lost")
+            raise Invalid(_("--reason applies only when the opportunity is won or lost"))
         row = self.find_reason(text, status)
         return transitions.Reason(row["id"], row["text"], row["status"])
 

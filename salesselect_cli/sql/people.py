@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
+from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom
 from salesselect_cli.sql.dialect import Row, fold
@@ -51,11 +52,29 @@ class PeopleRoom(BaseRoom):
     def set_currency(self, code: str) -> None:
         code = code.strip().upper()
         if not (len(code) == 3 and code.isalpha()):
-            raise Invalid(f"currency must be a three-letter code like EUR, not '{code}'")
+            raise Invalid(_("currency must be a three-letter code like EUR, not '{code}'").format(code=code))
         old = self.currency
         self.set_setting("currency", code)
         if old != code:
             self._setup_log("currency", old, code)
+
+    @property
+    def language_setting(self) -> str | None:
+        """The agency's interface language ('en' or 'nl'), or None when never set."""
+        return self.get_setting("language")
+
+    def set_language(self, code: str) -> str:
+        """Set the agency's interface language: en or nl (Dutch and English names and locales too)."""
+        from salesselect_cli.i18n import normalise
+
+        language = normalise(code)
+        if language is None:
+            raise Invalid(_("language must be en or nl, not '{code}'").format(code=code.strip()))
+        old = self.language_setting
+        self.set_setting("language", language)
+        if old != language:
+            self._setup_log("language", old, language)
+        return language
 
     def user_names(self) -> list[str]:
         return [row[0] for row in self._all("SELECT name FROM users ORDER BY name COLLATE NOCASE")]
@@ -69,7 +88,8 @@ class PeopleRoom(BaseRoom):
 
     def require_key_user(self, what: str = "change the setup") -> None:
         if not self.user["key_user"]:
-            raise PermissionDenied(f"only key users may {what}; '{self.user['name']}' is not a key user")
+            raise PermissionDenied(_("only key users may {what}; '{name}' is not a key user").format(
+                what=_(what), name=self.user['name']))
 
     def module_enabled_for(self, user: Row) -> bool:
         """The user's own setting wins; 'inherit' (NULL) follows the client setting."""
@@ -80,16 +100,17 @@ class PeopleRoom(BaseRoom):
     def require_module(self) -> None:
         if not self.module_enabled_for(self.user):
             name = self.user["name"]
-            how = (f"'salesselect config module enable --user {name}' (or 'inherit --user {name}')"
+            how = (_("'salesselect config module enable --user {name}' (or 'inherit --user {name}')").format(name=name)
                    if self.user["module"] == "off" else "'salesselect config module enable'")
-            raise PermissionDenied(f"the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
+            raise PermissionDenied(_("the Sales Select module is off for '{name}'; a key user can turn it on with {how}")
+                                   .format(name=name, how=how))
 
     def add_user(self, name: str, key_user: bool = False, role: str = "recruiter", module: str | None = None) -> None:
         """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client."""
         name = _clean_name(name, "user name")
         role = self._role(role)
         if self._named("users", name):
-            raise Conflict(f"user '{name}' already exists")
+            raise Conflict(_("user '{name}' already exists").format(name=name))
         self.conn.execute(
             "INSERT INTO users (name, key_user, role, module, created) VALUES (?, ?, ?, ?, ?)",
             [name, int(key_user), role, module, self.today.isoformat()],
@@ -123,7 +144,7 @@ class PeopleRoom(BaseRoom):
         if not key_user and row["key_user"]:
             others = self._scalar("SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]])
             if not others:
-                raise Conflict(f"'{row['name']}' is the last key user; make another user a key user first")
+                raise Conflict(_("'{name}' is the last key user; make another user a key user first").format(name=row['name']))
         self.conn.execute("UPDATE users SET key_user = ? WHERE id = ?", [int(key_user), row["id"]])
         if bool(row["key_user"]) != key_user:
             self._setup_log(f"user {row['name']} key user", _yes_no(row["key_user"]), _yes_no(key_user))
@@ -153,11 +174,11 @@ class PeopleRoom(BaseRoom):
         """Remove a user; their opportunities and follow-ups go to `reassign_to`. Returns how many moved."""
         row = self.find_user(name)
         if row["id"] == self.user["id"]:
-            raise Conflict("you cannot remove yourself")
+            raise Conflict(_("you cannot remove yourself"))
         if row["key_user"] and not self._scalar(
             "SELECT COUNT(*) FROM users WHERE key_user = 1 AND id != ?", [row["id"]]
         ):
-            raise Conflict(f"'{row['name']}' is the last key user")
+            raise Conflict(_("'{name}' is the last key user").format(name=row['name']))
         import json
 
         owner = fold(row["name"])  # workflows are few: their JSON actions are read here
@@ -166,14 +187,13 @@ class PeopleRoom(BaseRoom):
                                for a in json.loads(w["actions"]))]
         if handing_over:
             raise Conflict(
-                f"workflow(s) {', '.join(handing_over)} hand opportunities to '{row['name']}'; "
-                f"change or remove them first (salesselect workflow remove NAME)"
+                _("workflow(s) {names} hand opportunities to '{name}'; change or remove them first (salesselect workflow remove NAME)").format(names=', '.join(handing_over), name=row['name'])
             )
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = ?", [row["id"]])
         used_followups = self._scalar("SELECT COUNT(*) FROM followups WHERE user_id = ?", [row["id"]])
         if used_followups and not used and reassign_to is None:
             raise Conflict(
-                f"{used_followups} follow-up(s) belong to user '{row['name']}'; pass --reassign-to OTHER to move them first"
+                _("{used_followups} follow-up(s) belong to user '{name}'; pass --reassign-to OTHER to move them first").format(used_followups=used_followups, name=row['name'])
             )
         target = self._reassign_target("user", row, reassign_to, used, self.find_user)
         if target is None and used_followups:
@@ -194,7 +214,7 @@ class PeopleRoom(BaseRoom):
         """state: 'on', 'off' or 'inherit' (users only)."""
         if user_name is None:
             if state == "inherit":
-                raise Invalid("'inherit' applies to one user: pass --user NAME")
+                raise Invalid(_("'inherit' applies to one user: pass --user NAME"))
             old = self.get_setting("module", "off")
             self.set_setting("module", state)
             if old != state:
@@ -218,8 +238,7 @@ class PeopleRoom(BaseRoom):
         login = self.user  # refused (exit 3, with the 'user add' hint) when the login is nobody here
         if not login["key_user"]:
             raise PermissionDenied(
-                f"you are logged in to the database as '{login['name']}'; only a key user may act for "
-                f"another user (--user {requested})"
+                _("you are logged in to the database as '{name}'; only a key user may act for another user (--user {requested})").format(name=login['name'], requested=requested)
             )
         self.acting_login = login["name"]
         self.user_name, self._user = requested, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
+from salesselect_cli.i18n import _, ngettext
 from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.setup import validate_color
@@ -22,7 +23,7 @@ def _auto_status(value: str | None) -> str | None:
         return None
     lowered = value.strip().lower()
     if lowered not in ("won", "lost"):
-        raise Invalid(f"--auto must be won or lost, not '{value}'")
+        raise Invalid(_("--auto must be won or lost, not '{value}'").format(value=value))
     return lowered
 
 
@@ -42,19 +43,19 @@ class SetupRoom(PeopleRoom):
         name = _clean_name(name, "business type name")
         color = validate_color(color)
         if self._named("business_types", name):
-            raise Conflict(f"business type '{name}' already exists")
+            raise Conflict(_("business type '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO business_types (name, color) VALUES (?, ?)", [name, color])
         self._setup_log(f"business type {name} added", None, color)
 
     def edit_business_type(self, name: str, new_name: str | None = None, color: str | None = None) -> None:
         row = self.find_business_type(name)
         if new_name is None and color is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --color COLOUR")
+            raise Invalid(_("nothing to change: pass --name NEW and/or --color COLOUR"))
         if new_name is not None:
             new_name = _clean_name(new_name, "business type name")
             clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
             if clash:
-                raise Conflict(f"business type '{new_name}' already exists")
+                raise Conflict(_("business type '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
             self._setup_log("business type renamed", row["name"], new_name)
         if color is not None:
@@ -89,11 +90,10 @@ class SetupRoom(PeopleRoom):
                 ORDER BY s.position""", [row["id"], row["id"]])]
         if orphans:
             raise Conflict(
-                f"stage(s) {', '.join(orphans)} belong only to business type '{row['name']}'; "
-                f"remove them or link them to another type first"
+                _("stage(s) {names} belong only to business type '{name}'; remove them or link them to another type first").format(names=', '.join(orphans), name=row['name'])
             )
         if target is None and used_workflows:
-            raise Conflict(f"{used_workflows} workflow(s) apply to business type '{row['name']}'; remove them or pass --reassign-to OTHER")
+            raise Conflict(_("{used_workflows} workflow(s) apply to business type '{name}'; remove them or pass --reassign-to OTHER").format(used_workflows=used_workflows, name=row['name']))
         if target is not None:
             unlinked = self._all(
                 """SELECT DISTINCT s.name, s.position FROM opportunities o JOIN stages s ON s.id = o.stage_id
@@ -105,8 +105,7 @@ class SetupRoom(PeopleRoom):
             if unlinked:
                 names = ", ".join(r[0] for r in unlinked)
                 raise Conflict(
-                    f"opportunities of '{row['name']}' are in stages not linked to '{target['name']}' "
-                    f"({names}); link them first with 'salesselect config link-stage'"
+                    _("opportunities of '{name}' are in stages not linked to '{name2}' ({names}); link them first with 'salesselect config link-stage'").format(name=row['name'], name2=target['name'], names=names)
                 )
             self.conn.execute(
                 "UPDATE opportunities SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
@@ -150,16 +149,16 @@ class SetupRoom(PeopleRoom):
     ) -> None:
         name = _clean_name(name, "stage name")
         if not business_types:
-            raise Invalid("a stage needs at least one --business-type")
+            raise Invalid(_("a stage needs at least one --business-type"))
         types = [self.find_business_type(t) for t in business_types]
         auto = _auto_status(auto)
         if self._named("stages", name):
-            raise Conflict(f"stage '{name}' already exists")
+            raise Conflict(_("stage '{name}' already exists").format(name=name))
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position is None:
             position = count + 1
         if position < 1 or position > count + 1:
-            raise Invalid(f"position must be between 1 and {count + 1}, not {position}")
+            raise Invalid(_("position must be between 1 and {count}, not {position}").format(count=count + 1, position=position))
         self.conn.execute("UPDATE stages SET position = position + 1 WHERE position >= ?", [position])
         stage_id = self.conn.execute(
             "INSERT INTO stages (name, position, auto_status) VALUES (?, ?, ?) RETURNING id", [name, position, auto]
@@ -176,11 +175,11 @@ class SetupRoom(PeopleRoom):
         """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
         row = self.find_stage(name)
         if new_name is None and auto is None:
-            raise Invalid("nothing to change: pass --name NEW and/or --auto won|lost|none")
+            raise Invalid(_("nothing to change: pass --name NEW and/or --auto won|lost|none"))
         if new_name is not None:
             new_name = _clean_name(new_name, "stage name")
             if self._named("stages", new_name, "name", "id != ?", [row["id"]]):
-                raise Conflict(f"stage '{new_name}' already exists")
+                raise Conflict(_("stage '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
             self._setup_log("stage renamed", row["name"], new_name)
         if auto is not None:
@@ -192,8 +191,7 @@ class SetupRoom(PeopleRoom):
                 )
                 if in_stage:
                     raise Conflict(
-                        f"{in_stage} opportunities in stage '{row['name']}' do not have status "
-                        f"{status or 'open'}; move them before changing the auto-select"
+                        _("{in_stage} opportunities in stage '{name}' do not have status {value}; move them before changing the auto-select").format(in_stage=in_stage, name=row['name'], value=status or 'open')
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
             if status != row["auto_status"]:
@@ -204,7 +202,7 @@ class SetupRoom(PeopleRoom):
         row = self.find_stage(name)
         count = self._scalar("SELECT COUNT(*) FROM stages")
         if position < 1 or position > count:
-            raise Invalid(f"position must be between 1 and {count}, not {position}")
+            raise Invalid(_("position must be between 1 and {count}, not {position}").format(count=count, position=position))
         old = row["position"]
         if position == old:
             return
@@ -238,18 +236,18 @@ class SetupRoom(PeopleRoom):
             "SELECT 1 FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
         if not linked:
-            raise Invalid(f"stage '{stage['name']}' is not linked to business type '{bt['name']}'")
+            raise Invalid(_("stage '{name}' is not linked to business type '{name2}'").format(name=stage['name'], name2=bt['name']))
         used = self._scalar(
             "SELECT COUNT(*) FROM opportunities WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
         )
         if used:
             raise Conflict(
-                f"{used} {bt['name']} opportunities are in stage '{stage['name']}'; move them first"
+                _("{used} {name} opportunities are in stage '{name2}'; move them first").format(used=used, name=bt['name'], name2=stage['name'])
             )
         others = self._scalar("SELECT COUNT(*) FROM stage_business_types WHERE stage_id = ?", [stage["id"]])
         if others <= 1:
             raise Conflict(
-                f"stage '{stage['name']}' would be linked to no business type; remove the stage instead"
+                _("stage '{name}' would be linked to no business type; remove the stage instead").format(name=stage['name'])
             )
         self.conn.execute(
             "DELETE FROM stage_business_types WHERE stage_id = ? AND business_type_id = ?", [stage["id"], bt["id"]]
@@ -291,8 +289,9 @@ class SetupRoom(PeopleRoom):
                                   [row["id"]])
         if open_deals:
             raise Conflict(
-                f"{open_deals} open {'opportunity is' if open_deals == 1 else 'opportunities are'} in stage "
-                f"'{row['name']}'; move {'it' if open_deals == 1 else 'them'} to another stage first"
+                ngettext("{count} open opportunity is in stage '{name}'; move it to another stage first",
+                         "{count} open opportunities are in stage '{name}'; move them to another stage first", open_deals)
+                .format(count=open_deals, name=row['name'])
             )
         self.conn.execute("UPDATE stages SET archived = 1 WHERE id = ?", [row["id"]])
         self._setup_log(f"stage {row['name']} archived", "no", "yes")
@@ -318,9 +317,11 @@ class SetupRoom(PeopleRoom):
         if closed:
             quoted = _shell_quote(row["name"])
             raise Conflict(
-                f"{closed} closed {'deal was' if closed == 1 else 'deals were'} won or lost in stage '{row['name']}'; "
-                f"removing it would rewrite their history and the win/loss reports: archive it instead "
-                f"(salesselect config archive-stage {quoted})"
+                ngettext("{count} closed deal was won or lost in stage '{name}'; removing it would rewrite its history "
+                         "and the win/loss reports: archive it instead (salesselect config archive-stage {quoted})",
+                         "{count} closed deals were won or lost in stage '{name}'; removing it would rewrite their history "
+                         "and the win/loss reports: archive it instead (salesselect config archive-stage {quoted})", closed)
+                .format(count=closed, name=row['name'], quoted=quoted)
             )
         used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
         used_workflows = self._scalar(
@@ -328,10 +329,10 @@ class SetupRoom(PeopleRoom):
         )
         target = self._reassign_target("stage", row, reassign_to, used, self.find_stage)
         if target is not None and target["archived"]:
-            raise Invalid(f"stage '{target['name']}' is archived; reassign to a stage in use")
+            raise Invalid(_("stage '{name}' is archived; reassign to a stage in use").format(name=target['name']))
         if target is None and used_workflows:
             raise Conflict(
-                f"{used_workflows} workflow(s) use stage '{row['name']}'; remove them or pass --reassign-to OTHER"
+                _("{used_workflows} workflow(s) use stage '{name}'; remove them or pass --reassign-to OTHER").format(used_workflows=used_workflows, name=row['name'])
             )
         if target is not None:
             unlinked = self._all(
@@ -342,16 +343,13 @@ class SetupRoom(PeopleRoom):
             )
             if unlinked:
                 raise Conflict(
-                    f"stage '{target['name']}' is not linked to business type(s) "
-                    f"{', '.join(r[0] for r in unlinked)} of the opportunities in '{row['name']}'"
+                    _("stage '{name}' is not linked to business type(s) {names} of the opportunities in '{name2}'").format(name=target['name'], names=', '.join(r[0] for r in unlinked), name2=row['name'])
                 )
             if (target["auto_status"] or None) != (row["auto_status"] or None):
                 moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
                 if moving:
                     raise Conflict(
-                        f"'{row['name']}' and '{target['name']}' mark opportunities differently "
-                        f"(auto-select {row['auto_status'] or 'none'} vs {target['auto_status'] or 'none'}); "
-                        f"reassign to a stage with the same auto-select"
+                        _("'{name}' and '{name2}' mark opportunities differently (auto-select {value} vs {value2}); reassign to a stage with the same auto-select").format(name=row['name'], name2=target['name'], value=row['auto_status'] or 'none', value2=target['auto_status'] or 'none')
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.history_actor} (stage removed)")
@@ -376,7 +374,7 @@ class SetupRoom(PeopleRoom):
     def add_source(self, name: str) -> None:
         name = _clean_name(name, "source name")
         if self._named("sources", name):
-            raise Conflict(f"source '{name}' already exists")
+            raise Conflict(_("source '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
         self._setup_log(f"source {name} added")
 
@@ -384,7 +382,7 @@ class SetupRoom(PeopleRoom):
         row = self.find_source(name)
         new_name = _clean_name(new_name, "source name")
         if self._named("sources", new_name, "name", "id != ?", [row["id"]]):
-            raise Conflict(f"source '{new_name}' already exists")
+            raise Conflict(_("source '{new_name}' already exists").format(new_name=new_name))
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
         self._setup_log("source renamed", row["name"], new_name)
 
@@ -432,7 +430,7 @@ class SetupRoom(PeopleRoom):
     def find_reason(self, text: str, status: str | None = None) -> Row:
         """A reason by text; `status` narrows it (and is needed when the text exists for both)."""
         if status is not None and status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{status}'")
+            raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         wanted = fold(text)
         rows = [row for row in self._all("SELECT * FROM reasons ORDER BY id")
                 if fold(row["text"]) == wanted and (status is None or row["status"] == status)]
@@ -441,40 +439,40 @@ class SetupRoom(PeopleRoom):
             if status:
                 other = self._named("reasons", text.strip(), "text")
             if other is not None:
-                raise Invalid(
-                    f"reason '{text}' is a {other['status']} reason, not a {status} reason; "
-                    f"{status} reasons: {', '.join(self.reason_labels(status)) or 'none'}"
-                )
+                message = (_("reason '{text}' is a won reason, not a lost reason; lost reasons: {valid}")
+                           if status == "lost" else
+                           _("reason '{text}' is a lost reason, not a won reason; won reasons: {valid}"))
+                raise Invalid(message.format(text=text, valid=", ".join(self.reason_labels(status)) or _("none")))
             kind = f"{status} reason" if status else "reason"
             raise unknown_name(kind, text, self.reason_labels(status) if status else
                                [r[0] for r in self._all("SELECT text FROM reasons GROUP BY text ORDER BY MIN(id)")])
         if len(rows) > 1:
-            raise Invalid(f"reason '{text}' exists for won and lost; pass --status won|lost")
+            raise Invalid(_("reason '{text}' exists for won and lost; pass --status won|lost").format(text=text))
         return rows[0]
 
     def add_reason(self, text: str, status: str) -> None:
         text = _clean_name(text, "reason")
         if status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{status}'")
+            raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         if self._named("reasons", text, "text", "status = ?", [status]):
-            raise Conflict(f"{status} reason '{text}' already exists")
+            raise Conflict(_("{status} reason '{text}' already exists").format(status=status, text=text))
         self.conn.execute("INSERT INTO reasons (text, status) VALUES (?, ?)", [text, status])
         self._setup_log(f"{status} reason {text} added")
 
     def edit_reason(self, text: str, status: str | None, new_text: str | None, new_status: str | None) -> None:
         row = self.find_reason(text, status)
         if new_text is None and new_status is None:
-            raise Invalid("nothing to change: pass --text NEW and/or --new-status won|lost")
+            raise Invalid(_("nothing to change: pass --text NEW and/or --new-status won|lost"))
         final_text = _clean_name(new_text, "reason") if new_text is not None else row["text"]
         final_status = new_status or row["status"]
         if final_status not in ("won", "lost"):
-            raise Invalid(f"status must be won or lost, not '{final_status}'")
+            raise Invalid(_("status must be won or lost, not '{final_status}'").format(final_status=final_status))
         if final_status != row["status"]:
             used = self._scalar("SELECT COUNT(*) FROM opportunities WHERE reason_id = ?", [row["id"]])
             if used:
-                raise Conflict(f"{used} {row['status']} opportunities use reason '{row['text']}'; its status cannot change")
+                raise Conflict(_("{used} {status} opportunities use reason '{text}'; its status cannot change").format(used=used, status=row['status'], text=row['text']))
         if self._named("reasons", final_text, "text", "status = ? AND id != ?", [final_status, row["id"]]):
-            raise Conflict(f"{final_status} reason '{final_text}' already exists")
+            raise Conflict(_("{final_status} reason '{final_text}' already exists").format(final_status=final_status, final_text=final_text))
         self.conn.execute("UPDATE reasons SET text = ?, status = ? WHERE id = ?", [final_text, final_status, row["id"]])
         self._setup_log("reason changed", f"{row['text']} ({row['status']})", f"{final_text} ({final_status})")
 
@@ -499,28 +497,33 @@ class SetupRoom(PeopleRoom):
                         f"deals to {target['text']}" if target is not None else None)
         return used
 
-    def config_check(self) -> list[str]:
-        """What a correct setup still misses (SPEC §1 config check); empty when complete."""
+    def config_check(self, _=lambda text: text) -> list[str]:
+        """What a correct setup still misses (SPEC §1 config check); empty when complete.
+
+        `_` translates the sentences for people (the interface language); JSON keeps the English.
+        """
         missing = []
         if not self._scalar("SELECT COUNT(*) FROM business_types"):
-            missing.append("no business type (salesselect config add-business-type NAME --color COLOUR)")
+            missing.append(_("no business type (salesselect config add-business-type NAME --color COLOUR)"))
         no_stages = not self._scalar("SELECT COUNT(*) FROM stages")
         if no_stages:
-            missing.append("no stage (salesselect config add-stage NAME --business-type TYPE)")
+            missing.append(_("no stage (salesselect config add-stage NAME --business-type TYPE)"))
         for row in [] if no_stages else self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0) ORDER BY bt.id"""
         ):
             missing.append(
-                f"business type '{row[0]}' has no open stage (salesselect config add-stage NAME --business-type '{row[0]}')"
+                _("business type '{name}' has no open stage (salesselect config add-stage NAME --business-type '{name}')")
+                .format(name=row[0])
             )
         if not self._scalar("SELECT COUNT(*) FROM sources"):
-            missing.append("no source (salesselect config add-source NAME)")
+            missing.append(_("no source (salesselect config add-source NAME)"))
         orange, red = self.thresholds()
         if orange is None or red is None:
-            missing.append("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)")
-        for status in ("won", "lost"):
+            missing.append(_("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)"))
+        for status, text in (("won", _("no won reason (salesselect config add-reason TEXT --status won)")),
+                             ("lost", _("no lost reason (salesselect config add-reason TEXT --status lost)"))):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
-                missing.append(f"no {status} reason (salesselect config add-reason TEXT --status {status})")
+                missing.append(text)
         return missing

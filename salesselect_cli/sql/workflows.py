@@ -12,6 +12,7 @@ from salesselect_cli.rules import transitions
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.setup import SetupRoom
+from salesselect_cli.i18n import _
 
 
 class WorkflowRoom(SetupRoom):
@@ -124,13 +125,13 @@ class WorkflowRoom(SetupRoom):
         name = _clean_name(name, "workflow name")
         env_names = parse_env_names(list(env))
         if trigger not in ("stage", "status"):
-            raise Invalid(f"--on must be stage or status, not '{trigger}'")
+            raise Invalid(_("--on must be stage or status, not '{trigger}'").format(trigger=trigger))
         if to_status is not None and to_status not in STATUSES:
-            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+            raise Invalid(_("--to-status must be open, won or lost, not '{to_status}'").format(to_status=to_status))
         if not actions:
-            raise Invalid("a workflow needs at least one --action")
+            raise Invalid(_("a workflow needs at least one --action"))
         if self._named("workflows", name):
-            raise Conflict(f"workflow '{name}' already exists")
+            raise Conflict(_("workflow '{name}' already exists").format(name=name))
         to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
         from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
         type_id = self.find_business_type(business_type)["id"] if business_type else None
@@ -162,12 +163,11 @@ class WorkflowRoom(SetupRoom):
                 self.find_user(action.argument)
         stages = {s["id"]: s for s in self._all("SELECT * FROM stages WHERE id IN (?, ?)", [to_stage_id, from_stage_id])}
         if to_stage_id is not None and to_stage_id == from_stage_id and trigger == "stage":
-            raise Invalid("--from-stage and --to-stage are the same stage: a stage change never does that")
+            raise Invalid(_("--from-stage and --to-stage are the same stage: a stage change never does that"))
         to_auto = stages[to_stage_id]["auto_status"] if to_stage_id is not None else None
         if to_status is not None and to_auto is not None and to_auto != to_status:
             raise Invalid(
-                f"stage '{stages[to_stage_id]['name']}' marks opportunities {to_auto}, "
-                f"so --to-status {to_status} would never hold there"
+                _("stage '{name}' marks opportunities {to_auto}, so --to-status {to_status} would never hold there").format(name=stages[to_stage_id]['name'], to_auto=to_auto, to_status=to_status)
             )
         if business_type_id is not None:
             linked = {r[0] for r in self._all(
@@ -176,8 +176,7 @@ class WorkflowRoom(SetupRoom):
                 if stage_id is not None and stage_id not in linked:
                     type_name = self._scalar("SELECT name FROM business_types WHERE id = ?", [business_type_id])
                     raise Invalid(
-                        f"stage '{stages[stage_id]['name']}' is not a stage of business type '{type_name}', "
-                        f"so this workflow would never fire"
+                        _("stage '{name}' is not a stage of business type '{type_name}', so this workflow would never fire").format(name=stages[stage_id]['name'], type_name=type_name)
                     )
 
     def workflow_rules(self) -> list:
@@ -224,9 +223,9 @@ class WorkflowRoom(SetupRoom):
         from salesselect_cli.rules import workflows as wf
 
         if to_stage is None and to_status is None:
-            raise Invalid("pass --to-stage STAGE and/or --to-status won|lost|open")
+            raise Invalid(_("pass --to-stage STAGE and/or --to-status won|lost|open"))
         if to_status is not None and to_status not in STATUSES:
-            raise Invalid(f"--to-status must be open, won or lost, not '{to_status}'")
+            raise Invalid(_("--to-status must be open, won or lost, not '{to_status}'").format(to_status=to_status))
         row = self._opportunity_row(opportunity_id)
         state = self._state(row)
         type_stages = self.stages_of_type(row["business_type_id"])
@@ -237,7 +236,7 @@ class WorkflowRoom(SetupRoom):
             any_reason = transitions.Reason(0, "any", target.auto_status) if target.auto_status else None
             outcome = transitions.move(state, target, type_stages, any_reason, self.today)
             if to_status is not None and outcome.status != to_status:
-                raise Invalid(f"moving to '{target.name}' leaves it {outcome.status}, not {to_status}")
+                raise Invalid(_("moving to '{name}' leaves it {status}, not {to_status}").format(name=target.name, status=outcome.status, to_status=to_status))
         else:
             outcome = transitions.close(state, to_status, type_stages, transitions.Reason(0, "any", to_status), self.today)
         event = wf.Event(row["id"], row["business_type_id"], row["stage_id"], outcome.stage_id, row["status"],
