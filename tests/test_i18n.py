@@ -11,7 +11,7 @@ import pytest
 from salesselect_cli import i18n
 from salesselect_cli.rules.dates import format_date, month_name, parse_date, weekday_name
 from salesselect_cli.rules.money import format_money, parse_money
-from tests.conftest import TODAY
+from tests.conftest import ON_POSTGRES, TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -303,7 +303,9 @@ def test_an_unknown_language_is_a_usage_error(demo):
      "Fout: kan de datum 'volgende week' niet lezen; gebruik JJJJ-MM-DD, DD-MM-JJJJ, vandaag, morgen"),
     (("opp", "lose", "268", "--reason", "Good price"), 1,
      "Fout: reden 'Good price' is een gewonnen reden, geen verloren reden"),
-    (("--user", "zoe", "board"), 3, "Fout: 'zoe' is geen gebruiker van deze database; een key-user kan"),
+    # on PostgreSQL the user is the database login, and the message says so
+    (("--user", "zoe", "board"), 3, "Fout: je databaselogin 'zoe' is geen gebruiker van deze database; een key-user kan"
+     if ON_POSTGRES else "Fout: 'zoe' is geen gebruiker van deze database; een key-user kan"),
     (("--user", "sanne", "config", "add-source", "X"), 3,
      "Fout: alleen key-users mogen de inrichting wijzigen; 'sanne' is geen key-user"),
     (("opp", "show", "99999"), 1, "Fout: geen verkoopkans #99999"),
