@@ -1,3 +1,3 @@
-from salesselect_cli.main import run
+from salesselect_cli.entry import run
 
 run()

@@ -1,10 +1,13 @@
-"""The console script: a Tab press is answered before Typer and the commands are imported, when it can be.
+"""The console script: a Tab press and `--version` are answered before Typer and the commands are imported,
+when they can be.
 
-Completion asks the program on every Tab; importing Typer alone takes about 0.2 s, the whole app twice that.
-`completion.fast` answers names and ids from the database without either; anything else runs the app.
+Completion asks the program on every Tab; importing Typer alone takes about 0.1 s, the whole app twice that.
+`completion.fast` answers names and ids from the database without either; `--version` needs neither (argv.py
+says when a line asks for nothing else). Anything else runs the app.
 """
 
 import os
+import sys
 
 
 def run() -> None:
@@ -13,6 +16,22 @@ def run() -> None:
 
         if fast():
             return
+    args = sys.argv[1:]
+    from salesselect_cli.argv import only_version
+
+    if only_version(args):
+        print_version(args)
+        return
     from salesselect_cli.main import run as run_app
 
     run_app()
+
+
+def print_version(args: list[str]) -> None:
+    """What `salesselect --version` prints (main._version), in the language --lang or the environment asks."""
+    from salesselect_cli import __version__, i18n
+    from salesselect_cli.argv import lang_option
+
+    i18n.configure(lang_option(args))
+    sys.stdout.write(i18n._("salesselect {version}").format(version=__version__) + "\n")
+    sys.stdout.flush()

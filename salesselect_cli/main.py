@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__
+from salesselect_cli.argv import ENVIRONMENT, lang_option as _lang_option, undecodable as _undecodable
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
 from salesselect_cli.i18n import N_, _
@@ -37,18 +38,6 @@ def _usage_error(exc) -> None:
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
 
 
-ENVIRONMENT = ("SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_HOOK_TIMEOUT")
-
-
-def _undecodable(text: str) -> bool:
-    """Bytes that were not UTF-8 reach Python as lone surrogates."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _bad_encoding(args: list[str]) -> str | None:
     """Why the arguments or our environment variables cannot be used as text, or None."""
     import os
@@ -60,18 +49,6 @@ def _bad_encoding(args: list[str]) -> str | None:
     for name in ENVIRONMENT:
         if _undecodable(os.environ.get(name, "")):
             return f"${name} is not valid UTF-8 text"
-    return None
-
-
-def _lang_option(args: list[str]) -> str | None:
-    """The value of --lang among the arguments (the root callback sets it again once parsed)."""
-    for index, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg == "--lang" and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
     return None
 
 

@@ -25,6 +25,7 @@ SQL_STATEMENT = re.compile(
 # package of rooms) a lower-ranked sibling.
 LAYERS = {
     "i18n": -1,  # the interface language: everything may translate, it imports nothing of ours
+    "argv": -1,  # the command line as text, read before Typer (entry.py answers --version with it)
     "errors": 0,
     "rules": 1,
     "model": 2,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from typer.testing import CliRunner
 
 from salesselect_cli import main
 from tests.conftest import ROOT
@@ -74,9 +75,70 @@ def test_unknown_command_is_a_usage_error(cli):
 def test_version_imports_no_command_and_nothing_heavy():
     code, modules = imported_modules("--version")
     assert code == 0
-    assert "salesselect_cli.main" in modules  # the measurement works
+    assert "salesselect_cli.entry" in modules  # the measurement works
     assert not {m for m in modules if m.startswith("salesselect_cli.commands") or m == "salesselect_cli.store"}
-    assert not top_level(modules) & {"rich", *HEAVY}
+    assert not top_level(modules) & {"rich", "typer", *HEAVY}
+    assert "salesselect_cli.main" not in modules  # answered by entry.py before Typer is imported
+
+
+# the lines entry.py answers itself, and lines that only look like them (Typer decides those)
+VERSION_LINES = [
+    ["--version"], ["--lang", "nl", "--version"], ["--lang=NL", "--version"], ["--lang", "xx", "--version"],
+    ["--color", "purple", "--version"], ["--db", "x.db", "--user", "anna", "--version", "--color", "never"],
+    ["--db=", "--version"], ["--version", "user", "list"], ["--version", "nosuch"], ["--version", "--version"],
+    ["--version", "--bogus"], ["--bogus", "--version"], ["--db", "--version"], ["--version", "--db"],
+    ["--version", "--lang"], ["--help", "--version"], ["--version", "--help"], ["-h", "--version"],
+    ["--", "--version"], ["user", "--version"], ["--version", "-"], ["--show-completion", "--version"],
+]
+
+
+@pytest.mark.parametrize("args", VERSION_LINES, ids=" ".join)
+def test_the_early_version_answers_as_typer_does(args):
+    """The console script's answer (entry.py, before Typer) and the app's own (main._version) agree, exit code
+    and all; a line entry.py cannot be sure of goes to the app."""
+    fast = subprocess.run([sys.executable, "-m", "salesselect_cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, env={**os.environ, "COLUMNS": "80"})
+    typer_run = CliRunner().invoke(main.app, args, env={"COLUMNS": "80"}, prog_name="salesselect")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (typer_run.exit_code, typer_run.stdout, typer_run.stderr)
+
+
+@pytest.mark.parametrize(("args", "answered"), [
+    (["--version"], True), (["--lang", "nl", "--version", "opp"], True), (["--db=a", "--version"], True),
+    (["--version", "--bogus"], False), (["--db", "--version"], False), (["--version", "--db"], False),
+    (["-h", "--version"], False), (["--", "--version"], False), (["user", "--version"], False),
+    (["user", "list"], False), ([], False), (["--version", "\udcff"], False),
+])
+def test_which_lines_the_console_script_answers_itself(args, answered):
+    from salesselect_cli.argv import only_version
+
+    assert only_version(args) is answered
+
+
+def test_an_undecodable_environment_goes_to_the_app(monkeypatch):
+    from salesselect_cli.argv import only_version
+
+    monkeypatch.setenv("SALESSELECT_DB", "\udcff")
+    assert not only_version(["--version"])  # the app says which variable is not text, exit 2
+
+
+@pytest.mark.parametrize("lang", [("--lang", "nl"), ("--lang=nl",), ()])
+def test_the_early_version_speaks_the_language(lang, monkeypatch, capsys):
+    """--lang, else $SALESSELECT_LANG, picks the catalogue, as main._version does (today both say the same)."""
+    from salesselect_cli import entry, i18n
+
+    class Catalogue:
+        def gettext(self, message):
+            return message.replace("salesselect", "salesselect versie")
+
+    monkeypatch.setattr(i18n, "_catalogue", Catalogue())
+    if not lang:
+        monkeypatch.setenv("SALESSELECT_LANG", "nl")
+    monkeypatch.setattr(sys, "argv", ["salesselect", *lang, "--version"])
+    try:
+        entry.run()
+    finally:
+        i18n.configure(None)
+    assert capsys.readouterr().out == "salesselect versie 0.1.0\n"
 
 
 def test_help_imports_no_command_module():

@@ -1,0 +1,64 @@
+"""The command line as text, before Typer parses it: what the console script and the root group both read.
+
+Imports nothing of ours and nothing heavy: `entry.py` uses it to answer `--version` before Typer is imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENVIRONMENT = ("SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_HOOK_TIMEOUT")
+# the root options that take a value (main.root); --version and --help are flags
+VALUE_OPTIONS = ("--db", "--user", "--lang", "--color")
+
+
+def undecodable(text: str) -> bool:
+    """Bytes that were not UTF-8 reach Python as lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def all_text(args: list[str]) -> bool:
+    """The arguments and our environment variables are all text (main._bad_encoding says what is not)."""
+    return not any(undecodable(text) for text in [*args, *(os.environ.get(name, "") for name in ENVIRONMENT)])
+
+
+def lang_option(args: list[str]) -> str | None:
+    """The value of --lang among the arguments (the root callback sets it again once parsed)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def only_version(args: list[str]) -> bool:
+    """True when Typer would do nothing but print the version for these arguments, as far as a plain reading
+    can tell: `--version` among the root's own options, before any command, and nothing Typer would refuse or
+    act on first (an unknown option, --help, an option missing its value, text that is not UTF-8).
+
+    When in doubt it says False and the app parses the line itself: the answer is the same, only slower.
+    """
+    if not all_text(args):
+        return False
+    version = False
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--version":
+            version = True
+        elif arg in VALUE_OPTIONS:
+            if next(rest, None) is None:  # '--db' as the last word: Typer's usage error
+                return False
+        elif arg.startswith(tuple(option + "=" for option in VALUE_OPTIONS)):
+            continue
+        elif arg.startswith("-"):  # --help, -h, --, an unknown option: Typer decides
+            return False
+        else:  # the command: the root's options end here, and --version acts before the command is looked up
+            break
+    return version
