@@ -42,7 +42,7 @@ LAYERS = {
     "commands": 8,
     "helptext": 8,
     "main": 9,
-    "__main__": 10,
+    "__main__": 11,  # python -m salesselect_cli: the console script's entry point
     "entry": 10,
     "__init__": 0,
 }
