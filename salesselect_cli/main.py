@@ -28,11 +28,19 @@ def _fail(message: str, code: int = 1) -> None:
 def _usage_error(exc) -> None:
     """A usage error (bad option value, missing argument) as our one line, exit 2; help stays help."""
     if type(exc).__name__ == "NoArgsIsHelpError":
+        _load_help_renderer()
         raise exc
     from salesselect_cli.helptext import usage_message
 
     command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
     _fail(_("{problem} (see '{command} --help')").format(problem=usage_message(exc), command=command), 2)
+
+
+def _load_help_renderer() -> None:
+    """Before help is drawn: Typer's renderer without the modules our help never uses (help_renderer.py)."""
+    from salesselect_cli.help_renderer import load
+
+    load()
 
 
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
@@ -143,6 +151,7 @@ class SalesSelectGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def format_help(self, ctx, formatter) -> None:
+        _load_help_renderer()
         self._listing = True
         try:
             return super().format_help(ctx, formatter)
@@ -175,6 +184,8 @@ class SalesSelectGroup(TyperGroup):
         i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
         global _help_wanted
         _help_wanted = len(args) <= 1 or "-h" in args or "--help" in args
+        if "-h" in args or "--help" in args:
+            _load_help_renderer()
         if _help_wanted and (i18n.dutch() or _help_spoken):
             _speak_help(self)
         problem = _bad_encoding(args)

@@ -41,6 +41,7 @@ LAYERS = {
     "demo": 7,
     "commands": 8,
     "helptext": 8,
+    "help_renderer": 8,
     "main": 9,
     "__main__": 11,  # python -m salesselect_cli: the console script's entry point
     "entry": 10,

@@ -157,3 +157,49 @@ def test_a_command_imports_its_own_module_only(db, tmp_path):
     assert "salesselect_cli.commands.user" in commands
     assert not top_level(modules) & set(HEAVY)
 
+
+
+# ---------------------------------------------------------------- help without Markdown and tracebacks
+
+
+HELP_LINES = [["--help"], ["opp", "--help"], ["opp", "list", "-h"], []]
+NEVER_FOR_HELP = {"markdown_it", "pygments", "rich.markdown", "rich.traceback", "rich.syntax"}
+
+
+@pytest.mark.parametrize("args", HELP_LINES, ids=" ".join)
+def test_help_imports_no_markdown_or_traceback_renderer(args):
+    code, modules = imported_modules(*args)
+    assert code in (0, 2)
+    assert "typer.rich_utils" in modules  # the measurement works: help was drawn
+    assert not (modules | top_level(modules)) & NEVER_FOR_HELP
+
+
+@pytest.mark.parametrize("args", HELP_LINES, ids=" ".join)
+def test_help_is_what_typers_own_renderer_draws(args):
+    """The help drawn with the stand-ins is the help drawn with typer.rich_utils imported as Typer does."""
+    env = {**os.environ, "COLUMNS": "100", "SALESSELECT_LANG": "nl" if args[:1] == ["opp"] else "en"}
+
+    def drawn(prelude: str):
+        code = f"{prelude}import sys; sys.argv = ['salesselect', *{args!r}]\nfrom salesselect_cli.entry import run\nrun()"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                                timeout=60)
+        return result.returncode, result.stdout, result.stderr
+
+    ours = drawn("")
+    assert ours[1].count("Usage: ") == 1 or ours[2].count("Usage: ") == 1
+    assert ours == drawn("import typer.rich_utils\n")
+
+
+def test_the_stand_ins_become_the_real_classes_when_used():
+    code = ("import sys\nfrom salesselect_cli.help_renderer import load\nload()\nimport typer.rich_utils as r\n"
+            "assert 'rich.markdown' not in sys.modules and 'rich.traceback' not in sys.modules\n"
+            "from rich.console import Console\n"
+            "markdown = r.Markdown('# Title', style='dim')\n"
+            "import rich.markdown, rich.traceback\n"
+            "assert type(markdown) is rich.markdown.Markdown and isinstance(markdown, r.Markdown)\n"
+            "assert r.Traceback.from_exception == rich.traceback.Traceback.from_exception\n"
+            "console = Console(width=40, file=open('/dev/null', 'w'))\n"
+            "console.print(r._make_rich_text(text='*bold*', markup_mode='markdown'))\n"
+            "print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
