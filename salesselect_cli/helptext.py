@@ -151,8 +151,12 @@ def tidy(command, recursive: bool = True) -> None:
                 param.help = reflow(param.help)
         _tidy_help_option(command)
     if recursive:
-        for sub in getattr(command, "commands", {}).values():
-            tidy(sub)
+        commands = getattr(command, "commands", {})
+        if hasattr(commands, "when_built"):  # a lazy group (groups.py): each command is tidied as it is built
+            commands.when_built(tidy)
+        else:
+            for sub in commands.values():
+                tidy(sub)
 
 
 def _tidy_help_option(command) -> None:

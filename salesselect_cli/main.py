@@ -116,7 +116,9 @@ def load_command(name: str):
     module = __import__(f"salesselect_cli.commands.{module_name}", fromlist=[attribute])
     target = getattr(module, attribute)
     if isinstance(target, typer.Typer):
-        command = typer.main.get_group(target)
+        from salesselect_cli.groups import lazy_group
+
+        command = lazy_group(target)  # its commands are built when used (groups.py)
     else:
         holder = typer.Typer(add_completion=False)
         holder.command(name)(target)

@@ -42,6 +42,7 @@ LAYERS = {
     "commands": 8,
     "helptext": 8,
     "help_renderer": 8,
+    "groups": 8.5,  # sub-apps as click groups that build a command when it is used (main.load_command)
     "main": 9,
     "__main__": 11,  # python -m salesselect_cli: the console script's entry point
     "entry": 10,

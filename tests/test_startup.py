@@ -159,10 +159,85 @@ def test_a_command_imports_its_own_module_only(db, tmp_path):
 
 
 
+# ---------------------------------------------------------------- sub-apps build only the command that runs
+
+
+def sub_apps():
+    return [name for name, (_, attribute, _) in main.COMMANDS.items() if attribute == "app"]
+
+
+@pytest.mark.parametrize("name", sub_apps())
+def test_a_lazy_group_is_the_group_typer_builds(name):
+    """Same names in the same order, same options and help, command for command (nested groups too)."""
+    import typer
+
+    lazy = main.load_command(name)
+    eager = typer.main.get_group(getattr(__import__(f"salesselect_cli.commands.{main.COMMANDS[name][0]}",
+                                                    fromlist=["app"]), "app"))
+
+    def same(lazy, eager):
+        assert (lazy.help, lazy.no_args_is_help, [p.name for p in lazy.params]) == (
+            eager.help, eager.no_args_is_help, [p.name for p in eager.params])
+        if hasattr(eager, "commands"):
+            assert lazy.list_commands(None) == eager.list_commands(None)
+            for sub in eager.list_commands(None):
+                same(lazy.get_command(None, sub), eager.get_command(None, sub))
+        else:
+            assert [(p.name, p.opts, p.help, p.default) for p in lazy.params] == [
+                (p.name, p.opts, p.help, p.default) for p in eager.params]
+            assert lazy.callback is not None and lazy.help == eager.help
+
+    same(lazy, eager)
+
+
+def test_a_lazy_group_builds_a_command_when_it_is_looked_up():
+    group = main.load_command("config")
+    assert group.commands.built() == []
+    assert "show" in group.list_commands(None) and "module" in group.commands  # listed, not built
+    assert group.commands.built() == []
+    show = group.get_command(None, "show")
+    assert group.commands.built() == [show] and group.get_command(None, "show") is show  # built once
+    assert group.get_command(None, "nosuch") is None
+    module = group.get_command(None, "module")
+    assert module.commands.built() == [] and "enable" in module.list_commands(None)
+
+
+def test_a_resolved_lazy_command_is_tidied_when_built(db, ok):
+    """helptext.tidy reaches commands built after their group was tidied (metavars, reflowed help)."""
+    group = main.load_command("user")
+    from salesselect_cli.helptext import tidy
+
+    tidy(group)
+    assert group.commands.built() == []
+    add = group.get_command(None, "add")
+    assert add._tidied and [p.metavar for p in add.params if p.name == "name"] == ["NAME"]
+
+
+def test_an_unknown_subcommand_still_suggests_the_close_ones(cli):
+    run = cli("opp", "lst")
+    assert run.exit_code == 2
+    assert "No such command 'lst'. Did you mean 'list'?" in run.stderr
+
+
+@pytest.mark.sqlite_only  # its database is a file in tmp_path
+def test_a_command_of_a_sub_app_builds_only_itself(db, tmp_path):
+    """Checked in a fresh process: `config show` builds one of config's commands (no other callback's
+    parameters are read), through the console script's entry point."""
+    code = ("import sys, typer.main; built = []; real = typer.main.get_command_from_info\n"
+            "def spy(info, **kw):\n    built.append(info.callback.__name__); return real(info, **kw)\n"
+            "typer.main.get_command_from_info = spy\n"
+            "sys.argv = ['salesselect', 'config', 'show', '--format', 'json']\n"
+            "from salesselect_cli.entry import run\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\nprint(built, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "SALESSELECT_DB": str(tmp_path / "sales.db")})
+    assert result.stderr.strip().splitlines()[-1] == "['show']", result.stderr
+
+
 # ---------------------------------------------------------------- help without Markdown and tracebacks
 
 
-HELP_LINES = [["--help"], ["opp", "--help"], ["opp", "list", "-h"], []]
+HELP_LINES = [["--help"], ["opp", "--help"], ["opp"], ["config", "module"], ["opp", "list", "-h"], []]
 NEVER_FOR_HELP = {"markdown_it", "pygments", "rich.markdown", "rich.traceback", "rich.syntax"}
 
 
