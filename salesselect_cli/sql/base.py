@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
 from salesselect_cli.i18n import N_, _, ngettext
-from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.sql.dialect import Connection, Row, fold
+
+if TYPE_CHECKING:  # imported where used: a command that changes no deal never loads them (start-up)
+    from salesselect_cli.rules import permissions, transitions
 
 
 def _label(row: Row) -> str:
@@ -117,6 +119,8 @@ class BaseRoom:
 
     def actor(self, name: str | None = None) -> permissions.Actor:
         """Who is acting: the current user (role, key user), or the workflow `name` ('workflow:NAME')."""
+        from salesselect_cli.rules import permissions
+
         if name is not None and name.startswith(permissions.WORKFLOW_PREFIX):
             return permissions.Actor(name)
         user = self.user
@@ -135,6 +139,8 @@ class BaseRoom:
 
     def require_may_change(self, row: Row, actor: str | None = None) -> None:
         """PermissionDenied (exit 3) naming the owner, unless the actor may change the deal in `row`."""
+        from salesselect_cli.rules import permissions
+
         who = self.actor(actor)
         if not permissions.may_change(who, row["owner"]):
             raise PermissionDenied(permissions.refusal(who, row["id"], row["owner"]))
@@ -172,6 +178,8 @@ class BaseRoom:
         )
 
     def _state(self, row: Row) -> transitions.State:
+        from salesselect_cli.rules import transitions
+
         return transitions.State(
             row["id"], row["status"], row["stage_id"], row["business_type_id"], row["business_type"],
             row["closed_from_stage_id"],

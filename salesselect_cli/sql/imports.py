@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
-from salesselect_cli.rules import permissions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
@@ -69,6 +68,8 @@ class ImportRoom(OpportunityRoom):
         Ids are assigned here (we hold the write lock) so each batch's history rows can point at
         their opportunities without a round trip per row. Creating is not a workflow trigger.
         """
+        from salesselect_cli.rules import permissions
+
         first_id = (self._scalar("SELECT MAX(id) FROM opportunities") or 0) + 1
         result = ImportResult(first_id)
         clock = self.fixed_time or dt.datetime.now().strftime("%H:%M:%S")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
 from salesselect_cli.i18n import _
-from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
@@ -16,6 +15,9 @@ from salesselect_cli.sql import dialect
 from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
 from salesselect_cli.sql.setup import SetupRoom
+
+if TYPE_CHECKING:  # imported where used: a command that changes no deal never loads them (start-up)
+    from salesselect_cli.rules import transitions
 
 
 OPPORTUNITY_SELECT = """
@@ -226,6 +228,8 @@ class OpportunityRoom(SetupRoom):
         contact: str | None = None, vacancy: str | None = None, note: str | None = None,
     ) -> int:
         """Create an open opportunity (stage defaults to the type's first); returns its id."""
+        from salesselect_cli.rules import permissions, transitions
+
         title = _clean_name(title, "title")
         company = _clean_name(company, "company")
         bt = self.find_business_type(business_type)
@@ -323,6 +327,8 @@ class OpportunityRoom(SetupRoom):
         return True
 
     def _change_type(self, row: Row, business_type: str, stage: str | None) -> list[str]:
+        from salesselect_cli.rules import transitions
+
         bt = self.find_business_type(business_type)
         if bt["id"] == row["business_type_id"]:
             if stage is not None:
@@ -394,6 +400,8 @@ class OpportunityRoom(SetupRoom):
         )]
 
     def require_may_purge(self) -> None:
+        from salesselect_cli.rules import permissions
+
         who = self.actor()
         if not permissions.may_purge(who):
             raise PermissionDenied(_("only key users may delete opportunities for good; '{name}' is not a key user").format(name=who.name))
@@ -427,6 +435,8 @@ class OpportunityRoom(SetupRoom):
         return purged
 
     def _reason_rule(self, text: str | None, status: str | None) -> transitions.Reason | None:
+        from salesselect_cli.rules import transitions
+
         if text is None:
             return None
         if status is None:
@@ -460,6 +470,8 @@ class OpportunityRoom(SetupRoom):
 
     def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> Change:
         """Move to a stage of the opportunity's type; returns the change (automation fires workflows on it)."""
+        from salesselect_cli.rules import transitions
+
         before = self.get_opportunity(opportunity_id)
         row = self._changeable_row(opportunity_id)
         target = self._stage_rule(self.find_stage(stage))
@@ -476,6 +488,8 @@ class OpportunityRoom(SetupRoom):
 
     def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> Change:
         """Win or lose; returns the change."""
+        from salesselect_cli.rules import transitions
+
         before = self.get_opportunity(opportunity_id)
         row = self._changeable_row(opportunity_id)
         state = self._state(row)
@@ -488,6 +502,8 @@ class OpportunityRoom(SetupRoom):
 
     def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> Change:
         """Open a won or lost opportunity again; returns the change."""
+        from salesselect_cli.rules import transitions
+
         before = self.get_opportunity(opportunity_id)
         row = self._changeable_row(opportunity_id)
         target = self._stage_rule(self.find_stage(stage)) if stage else None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
 from salesselect_cli.i18n import _, ngettext
-from salesselect_cli.rules import transitions
 from salesselect_cli.rules.indicator import validate_thresholds
-from salesselect_cli.rules.setup import validate_color
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.dialect import Row, fold
 from salesselect_cli.sql.people import PeopleRoom
+
+if TYPE_CHECKING:  # imported where used: a command that reads no stage never loads it (start-up)
+    from salesselect_cli.rules import transitions
 
 
 def _shell_quote(name: str) -> str:
@@ -40,6 +43,8 @@ class SetupRoom(PeopleRoom):
         return row
 
     def add_business_type(self, name: str, color: str) -> None:
+        from salesselect_cli.rules.setup import validate_color
+
         name = _clean_name(name, "business type name")
         color = validate_color(color)
         if self._named("business_types", name):
@@ -59,6 +64,8 @@ class SetupRoom(PeopleRoom):
             self.conn.execute("UPDATE business_types SET name = ? WHERE id = ?", [new_name, row["id"]])
             self._setup_log("business type renamed", row["name"], new_name)
         if color is not None:
+            from salesselect_cli.rules.setup import validate_color
+
             color = validate_color(color)
             self.conn.execute("UPDATE business_types SET color = ? WHERE id = ?", [color, row["id"]])
             if color != row["color"]:
@@ -128,6 +135,8 @@ class SetupRoom(PeopleRoom):
         return row
 
     def _stage_rule(self, row: Row) -> transitions.Stage:
+        from salesselect_cli.rules import transitions
+
         type_ids = frozenset(
             r[0] for r in self._all("SELECT business_type_id FROM stage_business_types WHERE stage_id = ?", [row["id"]])
         )

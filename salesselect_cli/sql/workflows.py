@@ -8,7 +8,6 @@ import json
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound, unknown_name
 from salesselect_cli.model import STATUSES
-from salesselect_cli.rules import transitions
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.setup import SetupRoom
@@ -220,6 +219,7 @@ class WorkflowRoom(SetupRoom):
         """What `move`/`win`/`lose`/`reopen` to this stage or status would fire, computed without writing.
 
         hook_timeout_env: $SALESSELECT_HOOK_TIMEOUT as the caller read it (see hook_timeout)."""
+        from salesselect_cli.rules import transitions
         from salesselect_cli.rules import workflows as wf
 
         if to_stage is None and to_status is None:
