@@ -7,7 +7,6 @@ through JSON or CSV.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -74,6 +73,8 @@ _HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 
 def json_text(data: Any, **options: Any) -> str:
     """json.dumps, with the characters `shown` escapes written as \\u escapes (the same JSON, safe on a terminal)."""
+    import json
+
     text = json.dumps(data, ensure_ascii=False, **options)
     if text.isprintable():
         return text

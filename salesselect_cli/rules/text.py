@@ -14,9 +14,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell Excel would run 
 # C0, DEL and C1 controls (C1 \x9b is a CSI on many terminals), line/paragraph separators,
 # bidi marks, embeddings, overrides and isolates, and lone surrogates (undecodable bytes)
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
-_CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_CONTROL = f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]"
+_CONTROL_BUT_LINES = f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]"
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+_compiled: list = []  # the two patterns above, compiled on first use: every command imports this module
+
+
+def _controls() -> list:
+    """[_CONTROL, _CONTROL_BUT_LINES] compiled (about 1.5 ms, so not at import)."""
+    if not _compiled:
+        _compiled.extend((re.compile(_CONTROL), re.compile(_CONTROL_BUT_LINES)))
+    return _compiled
 
 
 def clean_name(value: str | None, what: str) -> str:
@@ -31,7 +39,7 @@ def clean_name(value: str | None, what: str) -> str:
         raise Invalid(_("{what} must not be empty").format(what=what))
     if len(text) > MAX_NAME:
         raise Invalid(_("{what} is longer than {max_name} characters").format(what=what, max_name=MAX_NAME))
-    if _CONTROL.search(text):
+    if _controls()[0].search(text):
         raise Invalid(_("{what} must not contain control characters").format(what=what))
     if not text.isprintable():
         hidden = next(ch for ch in text if unicodedata.category(ch) == "Cf")  # the rest was refused above
@@ -69,6 +77,6 @@ def clean_text(value: str | None, what: str = "text", multiline: bool = False) -
     text = unicodedata.normalize("NFC", value).strip()
     if len(text) > MAX_TEXT:
         raise Invalid(_("{what} is longer than {max_text} characters").format(what=what, max_text=MAX_TEXT))
-    if (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):
+    if _controls()[1 if multiline else 0].search(text):
         raise Invalid(_("{what} must not contain control characters").format(what=what))
     return text or None

@@ -4,8 +4,6 @@ Matching and running them is automation.py's job, above the store."""
 
 from __future__ import annotations
 
-import json
-
 from salesselect_cli.errors import Conflict, Invalid, NotFound, unknown_name
 from salesselect_cli.model import STATUSES
 from salesselect_cli.rules.text import clean_name as _clean_name
@@ -32,6 +30,8 @@ class WorkflowRoom(SetupRoom):
 
     def list_workflows(self, ref: str | None = None) -> list[dict]:
         """Every workflow (or the one `ref` names) with stage and type names, in the order they fire."""
+        import json
+
         where, params = ("WHERE w.id = ?", [self.find_workflow(ref)["id"]]) if ref is not None else ("", [])
         rows = self._all(
             f"""SELECT w.id, w.name, w.trigger, ts.name AS to_stage, fs.name AS from_stage, w.to_status,
@@ -70,6 +70,8 @@ class WorkflowRoom(SetupRoom):
         return [self._workflow_dict(row) for row in self._all("SELECT * FROM workflows ORDER BY id")]
 
     def _workflow_dict(self, row: Row) -> dict:
+        import json
+
         def name_of(table: str, column: str, ident: int | None) -> str | None:
             if ident is None:
                 return None
@@ -119,6 +121,8 @@ class WorkflowRoom(SetupRoom):
         env: variable names its run: hooks may see (their environment is clean otherwise).
         replaces: the workflow (as `_workflow_dict`) this one replaces, for the audit log's old value.
         """
+        import json
+
         from salesselect_cli.rules.workflows import parse_env_names
 
         name = _clean_name(name, "workflow name")
@@ -180,6 +184,8 @@ class WorkflowRoom(SetupRoom):
 
     def workflow_rules(self) -> list:
         """The enabled workflows as pure rules, in the order they fire."""
+        import json
+
         from salesselect_cli.rules import workflows as wf
 
         return [
