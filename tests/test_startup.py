@@ -156,6 +156,40 @@ def test_a_command_imports_its_own_module_only(db, tmp_path):
     assert commands <= {"salesselect_cli.commands.user", "salesselect_cli.commands.options"}
     assert "salesselect_cli.commands.user" in commands
     assert not top_level(modules) & set(HEAVY)
+    assert not modules & NOT_FOR_A_TABLE
+
+
+# what a command that reads and draws a table does not need (each was once imported by every command)
+NOT_FOR_A_TABLE = {
+    "salesselect_cli.rules.transitions", "salesselect_cli.rules.permissions", "salesselect_cli.rules.setup",
+    "json", "rich._emoji_codes", "typer.rich_utils", "rich.markdown", "markdown_it", "pygments",
+}
+
+
+@pytest.mark.sqlite_only  # its database is a file in tmp_path
+@pytest.mark.parametrize("args", [("config", "show"), ("user", "list"), ("opp", "list")], ids=" ".join)
+def test_a_reading_command_leaves_the_deal_rules_and_help_unloaded(args, agency):
+    from tests.conftest import add_opp
+
+    add_opp(agency)
+    code, modules = imported_modules(*args)
+    assert code == 0
+    assert "rich.table" in modules  # the measurement works: a table was drawn
+    assert not modules & NOT_FOR_A_TABLE
+
+
+def test_needed_width_measures_an_emoji_code_as_the_table_prints_it():
+    """The console prints ':thumbs_up:' as it is (emoji=False), so the width it needs is measured that way."""
+    import io
+
+    from salesselect_cli import render
+
+    console = render.make_console(file=io.StringIO(), width=200)
+    table = render.build_table([{"name": "x"}], [render.Column("name", "N", cell=lambda row: ":thumbs_up:")])
+    render.needed_width(table, console)
+    assert table.columns[0].min_width == len(":thumbs_up:")
+    console.print(table)
+    assert ":thumbs_up:" in console.file.getvalue()
 
 
 
