@@ -62,7 +62,7 @@ def test_missing_lists_untranslated_help_paragraphs(monkeypatch, capsys):
 
 def test_opp_add_help_reads_dutch_including_typers_own_words(cli):
     out = cli("--lang", "nl", "opp", "add", "--help", env={"COLUMNS": "100"}).stdout
-    for dutch in ("Gebruik: ", "opp add [OPTIONS] TITLE", "Voeg een verkoopkans toe; toont haar id.",
+    for dutch in ("Gebruik: ", "opp add [OPTIONS] TITLE", "Voeg een verkoopkans toe en toon haar id.",
                   "─ Argumenten ─", "─ Opties ─", "[verplicht]", "Beginfase (standaard: de eerste van het bedrijfstype).",
                   "Toon deze hulp en stop.", "Verwachte sluitingsdatum (YYYY-MM-DD, DD-MM-YYYY, +2w,"):
         assert dutch in out, dutch
