@@ -85,7 +85,7 @@ def i18n_dutch() -> bool:
     return dutch()
 
 
-HELP_ATTRIBUTES = ("help", "short_help", "epilog")  # what a command or parameter says in --help
+HELP_ATTRIBUTES = ("help", "short_help", "epilog", "rich_help_panel")  # what a command or parameter says in --help
 
 
 def help_items(command):

@@ -136,3 +136,32 @@ def test_languages_alternate_in_a_long_lived_process(cli):
         assert "grootste aandeel eerst" in line_with(("--lang", "nl", "report", "winloss"), "Een deal die van Proposal")
         assert "nothing is written. UTF-8" in line_with(("import",), "Any bad row")
         assert "er wordt niets geschreven. UTF-8" in line_with(("--lang", "nl", "import"), "Eén foute rij")
+
+
+def test_speak_help_translates_every_kind_of_help_text_and_puts_english_back(monkeypatch):
+    """A command's help and epilog, a parameter's help, a rich_help_panel name: each through `_()`, each back
+    to its English original when help is shown in English again."""
+    import typer
+
+    from salesselect_cli import i18n, main
+
+    demo = typer.Typer()
+
+    @demo.command(epilog="Closing words.")
+    def go(stage: str = typer.Option("x", help="Only this stage.", rich_help_panel="Filters")) -> None:
+        """First paragraph.
+
+        Second paragraph."""
+
+    command = typer.main.get_command(demo)
+    option = next(param for param in command.params if param.name == "stage")
+    english = (command.help, command.epilog, option.help, option.rich_help_panel)
+    monkeypatch.setattr(i18n, "_", lambda text: f"<{text}>")
+    main._speak_help(command)
+    assert (command.help, command.epilog, option.help, option.rich_help_panel) == (
+        "<First paragraph.>\n\n<Second paragraph.>", "<Closing words.>", "<Only this stage.>", "<Filters>")
+    monkeypatch.undo()
+    i18n.configure("en")
+    main._speak_help(command)
+    assert (command.help, command.epilog, option.help, option.rich_help_panel) == english
+    i18n.configure(None)
