@@ -181,6 +181,9 @@ TYPER_WORDS = {
 def speak_typer() -> None:
     """Typer's words in the help screen (panel titles, [default: ...], [required]) in the interface language;
     called each time help is translated, so English comes back after Dutch in the same process."""
+    from salesselect_cli.help_renderer import load
+
+    load()  # Typer's renderer without its Markdown and traceback modules (help_renderer.py)
     from typer import rich_utils
 
     from salesselect_cli.i18n import _ as tr

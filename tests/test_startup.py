@@ -271,7 +271,8 @@ def test_a_command_of_a_sub_app_builds_only_itself(db, tmp_path):
 # ---------------------------------------------------------------- help without Markdown and tracebacks
 
 
-HELP_LINES = [["--help"], ["opp", "--help"], ["opp"], ["config", "module"], ["opp", "list", "-h"], []]
+HELP_LINES = [["--help"], ["opp", "--help"], ["opp"], ["config", "module"], ["opp", "list", "-h"], [], ["--lang", "nl", "opp"],
+              ["--lang", "nl", "--help"]]
 NEVER_FOR_HELP = {"markdown_it", "pygments", "rich.markdown", "rich.traceback", "rich.syntax"}
 
 
@@ -295,7 +296,7 @@ def test_help_is_what_typers_own_renderer_draws(args):
         return result.returncode, result.stdout, result.stderr
 
     ours = drawn("")
-    assert ours[1].count("Usage: ") == 1 or ours[2].count("Usage: ") == 1
+    assert "salesselect" in ours[1] + ours[2]  # help was drawn (in Dutch for opp: 'Gebruik: salesselect opp')
     assert ours == drawn("import typer.rich_utils\n")
 
 
