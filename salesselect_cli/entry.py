@@ -11,6 +11,7 @@ import sys
 
 
 def run() -> None:
+    skip_the_collection_at_exit()
     if os.environ.get("_SALESSELECT_COMPLETE"):
         from salesselect_cli.completion import fast
 
@@ -35,3 +36,14 @@ def print_version(args: list[str]) -> None:
     i18n.configure(lang_option(args))
     sys.stdout.write(i18n._("salesselect {version}").format(version=__version__) + "\n")
     sys.stdout.flush()
+
+
+def skip_the_collection_at_exit() -> None:
+    """At exit Python collects garbage once more, going through every object of the ~300 modules a command
+    loaded: 15-25 ms of a 200 ms command. Nothing needs it (the store, outputs and hooks close what they open;
+    stdout and stderr are flushed either way), so at exit everything still alive is frozen out of it
+    (gc.freeze). While the command runs, garbage is collected as usual."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)

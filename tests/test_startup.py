@@ -313,3 +313,11 @@ def test_the_stand_ins_become_the_real_classes_when_used():
             "print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_console_script_skips_the_collection_at_exit():
+    """entry.run freezes what is alive at exit, so the interpreter's last garbage collection has nothing to walk."""
+    code = ("import atexit, gc, sys\natexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "sys.argv = ['salesselect', '--version']\nfrom salesselect_cli.entry import run\nrun()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.stdout.splitlines() == ["salesselect 0.1.0", "frozen True"], result.stderr
