@@ -257,6 +257,7 @@ def drop_schema(conn: dialect.PgConnection) -> None:
     conn.begin(write=True)
     for table in _pg_tables(conn):
         conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "fold(text)"):
+    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
+                     "funnel_counts_on_visit()", "fold(text)"):
         conn.execute(f"DROP FUNCTION IF EXISTS {function}")
     conn.execute("COMMIT")

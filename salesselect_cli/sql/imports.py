@@ -11,7 +11,8 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.opportunities import OpportunityRoom
-from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
+from salesselect_cli.sql.schema import (BULK_LOAD_KEY, FUNNEL_COUNTS_FROM_VISITS, STAGE_VISIT_EVENT,
+                                       STAGE_VISITS_WITH_DAYS_FROM_HISTORY)
 
 
 @dataclass
@@ -95,7 +96,7 @@ class ImportRoom(OpportunityRoom):
             opportunities.clear()
             history.clear()
 
-        self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits triggers step aside (m004)
+        self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits/funnel_counts triggers step aside (m004, m017)
         for row in rows:
             if own_only and row.owner_id != self.user["id"]:
                 raise PermissionDenied(permissions.create_refusal(self.actor(), self._scalar(
@@ -154,6 +155,7 @@ class ImportRoom(OpportunityRoom):
         self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
             event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}",
             days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
+        self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.opportunity_id >= {int(first_id)}"))
         self.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id
         if not keyed and not allow_duplicates and result.added:
