@@ -137,26 +137,34 @@ def test_the_demo_counts_and_reports_alike(ok):
         assert from_counts == from_visits
 
 
-@pytest.mark.sqlite_only  # edits the file's bookkeeping
-def test_an_older_file_gets_its_counts_on_open(mixed, ok):
-    """m017 on a file made before it: the table filled from stage_visits, the triggers from then on."""
+def test_an_older_database_gets_its_counts_on_open(mixed, ok):
+    """m017 on a database made before it: the table filled from stage_visits, the triggers from then on."""
     path, ids = mixed
     before = check(path)
-    conn = sqlite3.connect(path)
-    for trigger in FUNNEL_TRIGGERS:
-        conn.execute(f"DROP TRIGGER {trigger}")
-    conn.execute("DROP TABLE funnel_counts")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm017_funnel_counts'")
-    conn.execute("PRAGMA user_version = 9")
+    conn = raw_connect(path)
+    if str(path).startswith("postgresql://"):
+        conn.execute("DROP FUNCTION funnel_counts_on_visit() CASCADE")  # and its trigger on stage_visits
+        conn.execute("DROP TABLE funnel_counts")
+        conn.execute("DELETE FROM salesselect_migrations WHERE name = 'm017_funnel_counts'")
+        triggers = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'stage_visits'::regclass AND NOT tgisinternal"
+        expected = {"funnel_counts_visits"}
+    else:
+        for trigger in FUNNEL_TRIGGERS:
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("DROP TABLE funnel_counts")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm017_funnel_counts'")
+        conn.execute("PRAGMA user_version = 9")
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stage_visits'"
+        expected = set(FUNNEL_TRIGGERS)
     conn.commit()
     conn.close()
-    ok("report", "stages")  # a read: opens the file for writing once to migrate it
+    ok("report", "stages")  # a read: a file is opened for writing once to migrate it
     assert check(path) == before
-    conn = sqlite3.connect(path)
-    triggers = {row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stage_visits'")}
-    conn.close()
-    assert set(FUNNEL_TRIGGERS) <= triggers
+    conn = raw_connect(path)
+    try:
+        assert expected <= {row[0] for row in conn.execute(triggers)}
+    finally:
+        conn.close()
     ok("opp", "move", ids["C"], "Framework agreement")
     check(path)
 
