@@ -152,10 +152,12 @@ class ImportRoom(OpportunityRoom):
         # stage_visits from the history sorts every new row: in 16 MiB, not in a 64 MiB cache on top of a
         # 64 MiB sorter (the pages freed by the smaller cache are what the sorter reuses)
         dialect.set_cache(self.conn, 16)
+        last_visit = self._scalar("SELECT MAX(id) FROM stage_visits") or 0
         self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
             event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}",
             days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
-        self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.opportunity_id >= {int(first_id)}"))
+        # the visits just added are the ones after the last before (ids only grow): a range of the table itself
+        self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.id > {int(last_visit)}"))
         self.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id
         if not keyed and not allow_duplicates and result.added:
