@@ -25,7 +25,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterator
 
-from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.model import OPPORTUNITY_KEYS, STATUSES, OpportunityFilter  # noqa: F401 - re-exported
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
@@ -148,7 +148,7 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=exc.strerror or exc)) from None
+        raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
     _remove_abandoned_builds(path)
     building = path.with_name(f".{path.name}.{os.getpid()}.init")
     store = None

@@ -14,7 +14,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
 from salesselect_cli.context import Saving, session
-from salesselect_cli.errors import Invalid
+from salesselect_cli.errors import Invalid, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
 from salesselect_cli.i18n import _, ngettext
 
@@ -110,7 +110,7 @@ def _csv_file(file: str) -> Iterator[_CsvFile]:
             return
         raw = open(file, "rb")
     except OSError as exc:
-        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
+        raise Invalid(_("cannot read {file}: {problem}").format(file=file, problem=os_problem(exc))) from None
     with raw:
         yield _CsvFile(file, raw)
 

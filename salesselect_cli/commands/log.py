@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, escape, moment
 
 LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value", "new_value"]
@@ -40,7 +40,28 @@ def log(
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
                    else str(r["opportunity_id"])),
             Column("title", "Opportunity", cell=lambda r: escape(r["title"] or "")),
-            Column("what", "What", cell=lambda r: escape(r["what"])),
+            Column("what", "What", cell=lambda r: escape(_what(r["what"]))),
             Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
             Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),
         ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."))
+
+
+# What a log entry's `what` says, for the words the code writes (setup entries that name a stage, source,
+# user or workflow stay as they were written)
+WHAT = {
+    "created": N_("created"), "note": N_("note"), "followup": N_("follow-up"), "followup done": N_("follow-up done"),
+    "followup edited": N_("follow-up edited"), "followup removed": N_("follow-up removed"),
+    "followup cancelled": N_("follow-up cancelled"), "hook failed": N_("workflow run failed"), "owner": N_("owner"),
+    "value": N_("value"), "business_type": N_("business type"), "stage": N_("stage"), "status": N_("status"),
+    "expected_close": N_("expected close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
+    "source": N_("source"), "vacancy": N_("vacancy"), "reason": N_("reason"), "notes": N_("notes"),
+    "currency": N_("currency"), "indicator": N_("indicator"), "language": N_("language"), "module": N_("module"),
+    "opportunity deleted": N_("opportunity deleted"), "opportunity purged": N_("opportunity purged"),
+    "opportunity restored": N_("opportunity restored"), "reason changed": N_("reason changed"),
+    "source renamed": N_("source renamed"), "stage renamed": N_("stage renamed"),
+    "business type renamed": N_("business type renamed"), "workflow time limit": N_("workflow time limit"),
+}
+
+
+def _what(what: str | None) -> str:
+    return _(WHAT[what]) if what in WHAT else (what or "")

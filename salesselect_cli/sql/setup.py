@@ -191,7 +191,8 @@ class SetupRoom(PeopleRoom):
                 )
                 if in_stage:
                     raise Conflict(
-                        _("{in_stage} opportunities in stage '{name}' do not have status {value}; move them before changing the auto-select").format(in_stage=in_stage, name=row['name'], value=status or 'open')
+                        _("{count} opportunities in stage '{name}' do not have status {status}; move them before changing the auto-select").format(
+                            count=in_stage, name=row["name"], status=_status_word(status or "open"))
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
             if status != row["auto_status"]:
@@ -349,7 +350,9 @@ class SetupRoom(PeopleRoom):
                 moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
                 if moving:
                     raise Conflict(
-                        _("'{name}' and '{name2}' mark opportunities differently (auto-select {value} vs {value2}); reassign to a stage with the same auto-select").format(name=row['name'], name2=target['name'], value=row['auto_status'] or 'none', value2=target['auto_status'] or 'none')
+                        _("'{name}' and '{other}' mark opportunities differently (auto-select {auto_status} vs {other_auto_status}); reassign to a stage with the same auto-select").format(
+                            name=row["name"], other=target["name"], auto_status=_status_word(row["auto_status"] or "none"),
+                            other_auto_status=_status_word(target["auto_status"] or "none"))
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.history_actor} (stage removed)")
@@ -527,3 +530,10 @@ class SetupRoom(PeopleRoom):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
                 missing.append(text)
         return missing
+
+
+def _status_word(status: str) -> str:
+    """open / won / lost / none in the interface language, for messages (stored values stay English)."""
+    from salesselect_cli.i18n import _
+
+    return {"open": _("open"), "won": _("won"), "lost": _("lost"), "none": _("none")}.get(status, status)
