@@ -201,6 +201,8 @@ def pg_env(args: list[str], env: dict | None) -> dict | None:
         if args[index] == "--user" and args[index + 1].strip():
             user = args[index + 1].strip()
         index += 2
+    if not user.isprintable() or user != user.encode("utf-8", "replace").decode("utf-8"):
+        return env  # not a name a login can have: the command refuses it before it connects
     return {**(env or {}), "SALESSELECT_DB": login_url(database, user)}
 
 

@@ -12,37 +12,46 @@ from pathlib import Path
 
 import pytest
 
-# Its fixtures copy SQLite files and most findings are about files (outputs onto the database, storage
-# failures, killed inits): the PostgreSQL pass skips the module (see the README's note on gaps).
-pytestmark = pytest.mark.sqlite_only
+from tests.conftest import ON_POSTGRES, ROOT, from_template, raw_connect
 
-from tests.conftest import ROOT, TODAY
+# Findings about files (outputs onto the database, storage failures, killed inits, journals, read-only
+# folders) are SQLite's; every other finding is checked on both backends.
+FILES = pytest.mark.sqlite_only
 
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory) -> Path:
-    """One demo agency (300 opportunities) built once; tests copy it."""
-    from typer.testing import CliRunner
-
-    from salesselect_cli.main import app
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    env = {"SALESSELECT_DB": str(path), "SALESSELECT_TODAY": TODAY.isoformat(), "SALESSELECT_USER": "anna"}
-    result = CliRunner().invoke(app, ["init", "--demo"], env=env, catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-    return path
+def fingerprint(location) -> str:
+    """The database as it is: the file's bytes on SQLite; every table's rows, in order, on PostgreSQL."""
+    if not ON_POSTGRES:
+        return digest(Path(location))
+    conn = raw_connect(location)
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
+        state = hashlib.sha256()
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
+                state.update(repr(tuple(row)).encode())
+        return state.hexdigest()
+    finally:
+        conn.close()
 
 
 @pytest.fixture
-def demo(demo_file, isolated) -> Path:
-    """The demo agency at $SALESSELECT_DB (tmp_path/sales.db), as anna (a key user)."""
-    path = isolated / "sales.db"
-    shutil.copyfile(demo_file, path)
-    return path
+def demo(cli, isolated, template_dir):
+    """The demo agency (300 opportunities, built once per session) at $SALESSELECT_DB, as anna (a key user):
+    the file's path on SQLite, the database's URL on PostgreSQL."""
+
+    def build():
+        run = cli("init", "--demo")
+        assert run.exit_code == 0, run.stderr
+
+    from_template("torture-demo", template_dir, build)
+    location = os.environ["SALESSELECT_DB"]
+    return location if ON_POSTGRES else Path(location)
 
 
 # ---------------------------------------------------------------- 1. an output never overwrites the database
@@ -54,6 +63,7 @@ OUTPUT_COMMANDS = [
 ]
 
 
+@FILES
 @pytest.mark.parametrize("command", OUTPUT_COMMANDS, ids=" ".join)
 @pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
 def test_1_output_onto_the_database_is_refused(demo, cli, command, suffix):
@@ -66,6 +76,7 @@ def test_1_output_onto_the_database_is_refused(demo, cli, command, suffix):
     assert not Path(str(demo) + "-journal").exists()
 
 
+@FILES
 def test_1_output_through_a_link_or_a_relative_path_is_refused(demo, cli, monkeypatch):
     before = digest(demo)
     link = demo.parent / "link.csv"
@@ -80,6 +91,7 @@ def test_1_output_through_a_link_or_a_relative_path_is_refused(demo, cli, monkey
     assert digest(demo) == before
 
 
+@FILES
 def test_1_output_onto_another_sqlite_database_is_refused(demo, cli, isolated):
     other = isolated / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
@@ -89,6 +101,7 @@ def test_1_output_onto_another_sqlite_database_is_refused(demo, cli, isolated):
     assert digest(other) == before
 
 
+@FILES
 def test_1_output_is_renamed_into_place_and_keeps_the_mode(demo, ok, isolated):
     target = isolated / "out.csv"
     target.write_text("old\n")
@@ -103,6 +116,7 @@ def test_1_output_is_renamed_into_place_and_keeps_the_mode(demo, ok, isolated):
 # ---------------------------------------------------------------- 3. a full disk leaves the old output whole
 
 
+@FILES
 def test_3_a_failed_write_leaves_the_old_file_as_it_was(demo, isolated):
     """Under a 16 KB file-size limit (EFBIG, like a full disk) the 50 KB export fails; the old file stays."""
     target = isolated / "out.csv"
@@ -127,6 +141,7 @@ def test_3_a_failed_write_leaves_the_old_file_as_it_was(demo, isolated):
 # ---------------------------------------------------------------- 6. --db must be a regular file
 
 
+@FILES
 def test_6_a_fifo_as_database_is_refused_at_once(cli, isolated):
     fifo = isolated / "pipe.db"
     os.mkfifo(fifo)
@@ -136,6 +151,7 @@ def test_6_a_fifo_as_database_is_refused_at_once(cli, isolated):
         assert run.stderr == f"Error: {fifo} is a named pipe, not a salesselect database file\n"
 
 
+@FILES
 def test_6_a_device_as_database_is_refused(cli):
     run = cli("--db", "/dev/null", "opp", "list")
     assert run.exit_code == 1 and run.stderr == "Error: /dev/null is a device, not a salesselect database file\n"
@@ -146,12 +162,12 @@ def test_6_a_device_as_database_is_refused(cli):
 HOSTILE = ["\u009b2J", "\u009d0;PWNED\u009c", "a\u202eb", "\x1b[2J", "x\u200by"]
 
 
-def _plant(path: Path, text: str) -> int:
+def _plant(path, text: str) -> int:
     """Text written into the file by another tool, behind the CLI's back: the first open deal's title."""
-    conn = sqlite3.connect(path)
-    with conn:
-        opp_id = conn.execute("SELECT MIN(id) FROM opportunities WHERE status = 'open'").fetchone()[0]
-        conn.execute("UPDATE opportunities SET title = ?, contact = ? WHERE id = ?", [text, text, opp_id])
+    conn = raw_connect(path)
+    opp_id = conn.execute("SELECT MIN(id) FROM opportunities WHERE status = 'open'").fetchone()[0]
+    conn.execute("UPDATE opportunities SET title = ?, contact = ? WHERE id = ?", [text, text, opp_id])
+    conn.commit()
     conn.close()
     return opp_id
 
@@ -194,13 +210,14 @@ def test_4_json_stays_the_same_data(demo, ok):
 
 
 def test_5_indicator_days_are_bounded(demo, ok, cli):
-    before = digest(demo)
+    before = fingerprint(demo)
     run = cli("config", "set-indicator", "--orange", "3000000", "--red", "1")
     assert run.exit_code == 1 and "at most 3,650" in run.stderr
     run = cli("config", "set-indicator", "--orange", "9223372036854775808", "--red", "1")
     assert run.exit_code == 1 and "at most 3,650" in run.stderr
-    assert digest(demo) == before
+    assert fingerprint(demo) == before
     ok("config", "set-indicator", "--orange", "3650", "--red", "3649")
+    assert fingerprint(demo) != before  # the fingerprint does see a change
     ok("board")
     ok("report", "pipeline")
 
@@ -238,12 +255,12 @@ def test_5_module_for_an_empty_user_is_refused(agency, ok, cli):
     (["config", "move-stage", "Lead", "99999999999999999999999"], {}, "POSITION takes a whole number of 10000 or less"),
 ])
 def test_7_bad_input_gets_our_own_message(demo, cli, args, env, message):
-    before = digest(demo)
+    before = fingerprint(demo)
     run = cli(*args, env=env)
     assert run.exit_code in (1, 2), run.stderr
     assert message in run.stderr
     assert "unexpected" not in run.stderr and "Traceback" not in run.stderr
-    assert digest(demo) == before
+    assert fingerprint(demo) == before
 
 
 # ---------------------------------------------------------------- 9. skipping workflows is for key users
@@ -394,6 +411,7 @@ def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_p
 # ---------------------------------------------------------------- 2. init --demo killed at any moment
 
 
+@FILES
 def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path, cli):
     """SIGKILL at 20 spread moments (5 at a time): the file is absent, or complete and intact."""
     import random
@@ -446,6 +464,7 @@ def _csv(tmp_path: Path) -> Path:
     return path
 
 
+@FILES
 def test_8_reads_leave_a_rollback_journal_file_byte_for_byte(demo, cli, tmp_path):
     conn = sqlite3.connect(demo)
     conn.execute("PRAGMA journal_mode = DELETE")
@@ -465,19 +484,25 @@ def test_8_a_dry_run_import_takes_no_write_lock(demo, cli, tmp_path, monkeypatch
     import salesselect_cli.sql.dialect as dialect
 
     monkeypatch.setattr(dialect, "BUSY_TIMEOUT_SECONDS", 0.2)
-    writer = sqlite3.connect(demo, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # another command is writing
+    if ON_POSTGRES:  # another command is writing: it holds the one write lock
+        writer = raw_connect(demo)
+        writer.execute(f"SELECT pg_advisory_xact_lock({dialect.WRITE_LOCK_KEY})")
+    else:
+        writer = sqlite3.connect(demo, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
     try:
+        assert cli("user", "add", "eve").exit_code == 1  # a write does wait for the lock, and gives up
         run = cli("import", _csv(tmp_path), "--dry-run")
         setup_run = cli("config", "import", ROOT / "examples" / "setup.json", "--dry-run")
     finally:
-        writer.execute("ROLLBACK")
+        writer.execute("ROLLBACK") if not ON_POSTGRES else writer.conn.rollback()
         writer.close()
     assert run.exit_code == 0, run.stderr
     assert "Dry run: 2 opportunities would be imported" in run.stderr
     assert setup_run.exit_code == 0, setup_run.stderr
 
 
+@FILES
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to drop the override")
 def test_8_reads_work_in_a_read_only_folder(demo, tmp_path):
     folder = tmp_path / "locked"
@@ -510,6 +535,7 @@ def test_9_setting_the_hook_variables_skips_no_workflow(agency, ok):
     assert [row["to_value"] for row in history if row["field"] == "note"] == ["moved"]
 
 
+@FILES
 def test_7_a_storage_failure_reports_its_real_cause(demo, tmp_path):
     """Under a file-size limit an import said 'no such savepoint: step'; now the cause, and nothing changed."""
     csv_file = tmp_path / "big.csv"
@@ -577,6 +603,7 @@ def test_10_lookups_compare_the_normalized_form(agency, ok, tmp_path):
     assert len(ok("opp", "list", "--source", "Café", "--format", "json").json()) == 2
 
 
+@FILES
 def test_2_a_killed_init_leaves_nothing_the_next_one_trips_over(cli, ok, isolated):
     leftover = isolated / ".sales.db.999999999.init"  # no such process: its init was killed
     leftover.write_bytes(b"half")
