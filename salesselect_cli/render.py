@@ -508,7 +508,7 @@ def status_word(status: str | None) -> str:
 WORDS = {
     "yes": N_("yes"), "no": N_("no"), "on": N_("on"), "off": N_("off"), "inherit": N_("inherit"),
     "recruiter": N_("recruiter"), "manager": N_("manager"), "open": N_("open"), "won": N_("won"), "lost": N_("lost"),
-    "archived": N_("archived"),
+    "archived": N_("archived"), "none": N_("none"), "default": N_("default"), "trash": N_("trash"),
 }
 
 

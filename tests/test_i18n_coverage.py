@@ -59,6 +59,7 @@ NOT_ENGLISH = {
 
 def leftover(line: str, data: set[str]) -> list[str]:
     """The English words of `line` outside the marked (translated) parts that are not data."""
+    line = re.sub("must be one of " + CLOSE + "[^" + OPEN + "]*", " ", line)  # the choices, as typed
     previous = None
     while previous != line:
         previous, line = line, MARKED.sub(" ", line)
@@ -68,6 +69,9 @@ def leftover(line: str, data: set[str]) -> list[str]:
     line = re.sub(r"'[^']*'", " ", line)  # quoted values are what the user typed or named
     line = re.sub(r"(?<![\w-])--?[a-z][\w-]*", " ", line)  # option names stay as typed
     line = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", " ", line)  # field names (business_type) stay as --map takes them
+    line = re.sub(r"(?<![\w.])/[^\s']+", " ", line)  # file paths
+    line = re.sub(r"\b[a-z]+:\S*", " ", line)  # workflow actions as typed (followup:+3d:TEXT, owner:NAME)
+    line = re.sub(r"\b[A-Z]{2,}\b", " ", line)  # metavars (NAME, ACTION) and option values in capitals
     return [word for word in WORD.findall(line)
             if word.casefold() not in data and word.casefold() not in NOT_ENGLISH]
 
@@ -84,8 +88,10 @@ def data_words(cli) -> set[str]:
 
     def collect(value, named=False):
         if isinstance(value, dict):
+            # a note's text, and what a setup entry recorded when it was written, are the log's data
+            recorded = value.get("kind") == "setup" or value.get("what") in ("note", "notes")
             for key, item in value.items():
-                collect(item, key in NAMES)
+                collect(item, key in NAMES or (recorded and key in ("old_value", "new_value")))
         elif isinstance(value, list):
             for item in value:
                 collect(item, named)
@@ -128,6 +134,14 @@ RUNS = [
     (*ADD, "--value", "12000", "--close", "+2w"), ("opp", "move", "268", "Proposal"), ("followup", "add", "268", "+3d", "Call back"),
     ("config", "archive-stage", "Intake"), ("config", "unarchive-stage", "Intake"),
     ("config", "module", "enable"), ("config", "add-source", "Events"), ("config", "remove-source", "Events"),
+    ("workflow", "show", "1"), ("workflow", "test", "268", "--to-stage", "Proposal"),
+    ("workflow", "test", "268", "--to-status", "lost"), ("workflow", "disable", "1"), ("workflow", "timeout"),
+    ("opp", "delete", "268", "--yes"), ("opp", "restore", "268"), ("opp", "edit", "268", "--value", "5000"),
+    ("opp", "reopen", "1"), ("followup", "done", "1722"), ("user", "add", "piet"), ("export", "-o", "out.csv"),
+    ("backup", "copy.db"), ("db", "copy", "nowhere.db", "other.db"), ("config", "remove-reason", "Good price"),
+    ("config", "set-currency", "usd"), ("config", "show-indicator"), ("log", "--limit", "40"),
+    ("workflow", "add", "X", "--on", "stage", "--action", "bogus"), ("workflow", "add", "X", "--on", "stage"),
+    ("opp", "list", "--status", "lost", "--limit", "3"), ("report", "pipeline", "--by", "owner"),
     # errors a new user meets
     ("opp", "lose", "268", "--reason", "too expensiv"), (*ADD[:6], "Staffin", *ADD[7:]),
     (*ADD[:8], "Linkedn"), (*ADD, "--value", "12,5x"), (*ADD, "--close", "31-02-2026"),
@@ -228,7 +242,12 @@ def _english(node) -> list[ast.AST]:
                     + [part for keyword in node.keywords for part in _english(keyword.value)])
         if name == "join" and isinstance(node.func, ast.Attribute):
             return _english(node.func.value)
+        if name in PASSTHROUGH and node.args:  # shown(f"..."), escape("..."): the text itself is shown
+            return _english(node.args[0])
     return []
+
+
+PASSTHROUGH = {"shown", "escape", "Text", "str", "rich_escape"}
 
 
 def untranslated_literals(package: Path = PACKAGE) -> list[str]:
@@ -285,6 +304,16 @@ def test_the_literal_check_catches_what_it_should(tmp_path):
         "    typer.echo(_('{a} of {b}').format(a=x, b='all of them'))\n"
         "def k(console):\n"
         "    console.print(_('fine'))\n"
-        "    Column('x', 'Nowhere header')\n", encoding="utf-8")
+        "    Column('x', 'Nowhere header')\n"
+        "    typer.confirm(shown(f'Delete {x}?'))\n", encoding="utf-8")
     found = untranslated_literals(tmp_path)
-    assert [line.split(":")[1] for line in found] == ["2", "4", "6", "9"], found
+    assert [line.split(":")[1] for line in found] == ["2", "4", "6", "9", "10"], found
+
+
+def test_the_pseudo_language_check_sees_english_outside_the_marks():
+    marking = Marking()
+    frame = marking.gettext("Error: {message}")
+    assert frame == "⟪Error: ⟫{message}"
+    assert leftover(frame.format(message="the same database"), set()) == ["the", "same", "database"]
+    assert leftover(frame.format(message=marking.gettext("no opportunity #{id}").format(id=7)), set()) == []
+    assert leftover(frame.format(message="unknown stage 'Lead'"), {"unknown", "stage"}) == []  # data and quotes

@@ -9,6 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
 from salesselect_cli.i18n import _
+from salesselect_cli.i18n import count as number
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -73,7 +74,7 @@ def board(
         if left_out:
             stderr_line(_("Note: {count} cards beyond --limit {limit} per stage are not included "
                           "(counts and values cover them); pass --limit 0 for every card").format(
-                count=f"{left_out:,}", limit=limit))
+                count=number(left_out), limit=limit))
     _emit(data, fmt, output, export_kind, width, make_console)
 
 

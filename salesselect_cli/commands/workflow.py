@@ -157,7 +157,7 @@ def show(
         console.print(escape(_("When {conditions}:").format(conditions=_when(row))))
         for raw in row["actions"]:
             try:
-                effect = wf.describe(wf.parse_action(raw), today, timeout)
+                effect = wf.describe(wf.parse_action(raw), today, timeout, for_people=True)
             except Invalid as exc:  # stored before it was checked: say so rather than fail
                 effect = _("cannot run: {problem}").format(problem=exc)
             console.print(f"  {escape(raw)}")
@@ -220,21 +220,32 @@ def test(
     """Show which workflows a change would fire and what they would do; changes nothing."""
     with session(ctx) as store:
         preview = automation.preview(store, opportunity_id, to_stage, to_status.value if to_status else None)
-    change = (
-        f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
-        f"{preview['from_status']} → {preview['to_status']}"
-    )
+        today, timeout = store.today, automation.hook_timeout(store)
     if fmt is not Format.table:
         emit(preview["fires"], fmt.value, None, csv_columns=["workflow", "trigger", "action", "effect"])
         return
-    triggers = " and ".join(preview["triggers"]) or "no"
+    from salesselect_cli.render import status_word
+
+    def state(value):
+        return status_word(value) if isinstance(value, str) else value
+
+    change = (
+        f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
+        f"{state(preview['from_status'])} → {state(preview['to_status'])}"
+    )
+    kinds = {(): _("no change"), ("stage",): _("stage change"), ("status",): _("status change"),
+             ("stage", "status"): _("stage and status change")}
+    what = kinds[tuple(preview["triggers"])]
+    title = _("{change} ({what})").format(change=change, what=what)
+    on = {"stage": _("stage"), "status": _("status")}
     emit(
         preview["fires"], "table", None,
-        [Column("workflow", "Workflow", cell=lambda r: escape(r["workflow"])), Column("trigger", "On"),
+        [Column("workflow", "Workflow", cell=lambda r: escape(r["workflow"])),
+         Column("trigger", "On", cell=lambda r: escape(on.get(r["trigger"], r["trigger"]))),
          Column("action", "Action", cell=lambda r: escape(r["action"])),
-         Column("effect", "Would", cell=lambda r: escape(r["effect"]))],
-        title=escape(f"{change} ({triggers} change)"),
-        empty=escape(f"{change} ({triggers} change): no workflow would fire."),
+         Column("effect", "Would", cell=lambda r: escape(_effect(r["action"], today, timeout, r["effect"])))],
+        title=escape(title),
+        empty=escape(_("{title}: no workflow would fire.").format(title=title)),
     )
 
 
@@ -250,7 +261,7 @@ def timeout(
         with session(ctx) as store:
             current = automation.hook_timeout(store)
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
-                      else "workflow_timeout setting" if store.get_setting("workflow_timeout") else "default")
+                      else _("workflow_timeout setting") if store.get_setting("workflow_timeout") else _("default"))
         typer.echo(f"{current:g}")
         stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return
@@ -264,3 +275,20 @@ def _dutch() -> bool:
     from salesselect_cli.i18n import dutch
 
     return dutch()
+
+
+def _effect(raw: str, today, timeout: float, stored: str) -> str:
+    """What an action would do, for a table (the JSON keeps the English `effect`)."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules import workflows as wf
+
+    try:
+        effect = wf.describe(wf.parse_action(raw), today, timeout, for_people=True)
+    except Invalid:
+        return stored
+    if stored.endswith(UNKNOWN_USER):
+        effect += _(UNKNOWN_USER)
+    return effect
+
+
+UNKNOWN_USER = N_(" (unknown user: the change would be refused)")  # sql/workflows.py adds it to an owner: effect

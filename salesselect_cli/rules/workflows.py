@@ -197,15 +197,25 @@ def _conditions_hold(rule: Rule, event: Event) -> bool:
     )
 
 
-def describe(action: Action, today: dt.date, timeout: float = DEFAULT_HOOK_TIMEOUT) -> str:
-    """What an action would do if it fired today, in one line."""
+def describe(action: Action, today: dt.date, timeout: float = DEFAULT_HOOK_TIMEOUT, for_people: bool = False) -> str:
+    """What an action would do if it fired today, in one line: English for scripts (JSON, CSV), or in the
+    interface language with the date as it writes dates when `for_people`."""
+    tr = _ if for_people else (lambda message: message)
     if action.kind == "followup":
-        return f"plan a follow-up on {followup_due(action, today).isoformat()}: {action.argument}"
+        due = followup_due(action, today)
+        if for_people:
+            from salesselect_cli.rules.dates import format_date
+
+            shown_due = format_date(due.isoformat())
+        else:
+            shown_due = due.isoformat()
+        return tr("plan a follow-up on {date}: {text}").format(date=shown_due, text=action.argument)
     if action.kind == "note":
-        return f"add the note: {action.argument}"
+        return tr("add the note: {text}").format(text=action.argument)
     if action.kind == "owner":
-        return f"reassign to {action.argument}"
-    return f"after saving, run {shlex.join(action.argv)} (event JSON on stdin, time limit {timeout:g} s)"
+        return tr("reassign to {user}").format(user=action.argument)
+    return tr("after saving, run {command} (event JSON on stdin, time limit {limit} s)").format(
+        command=shlex.join(action.argv), limit=f"{timeout:g}")
 
 
 def describe_offset(action: Action) -> str:
