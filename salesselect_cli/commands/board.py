@@ -218,10 +218,10 @@ class Desk:
             )
             scope = _scope(store, flt, self.mine, 0)
             if self.search:
-                scope.append(f"matching '{self.search}'")
+                scope.append(_("matching '{text}'").format(text=self.search))
             data = load_board(store, flt, self.all_stages, self.limit, scope)
         if any(column.more for column in data.columns):  # the cap is news only when it hides cards
-            data.scope.append(f"up to {self.limit} per stage")
+            data.scope.append(_("up to {limit} per stage").format(limit=self.limit))
         return data
 
     def deal(self, opportunity_id: int):
@@ -279,7 +279,10 @@ class Desk:
         from salesselect_cli.commands.followup import add_followup
 
         new_id = add_followup(self.ctx, opportunity_id, when, text)
-        return [f"#{opportunity_id}: follow-up #{new_id} planned for {self.check_date(when).isoformat()}"]
+        from salesselect_cli.rules.dates import format_date
+
+        return [_("#{id}: follow-up #{followup_id} planned for {date}").format(
+            id=opportunity_id, followup_id=new_id, date=format_date(self.check_date(when).isoformat()))]
 
     def add_note(self, opportunity_id: int, text: str) -> list[str]:
         from salesselect_cli.commands.opp import edit_deal

@@ -209,11 +209,11 @@ def _resolve_workflow_programs(setup) -> None:
 
 
 def _report_changes(changes: list[str], dry_run: bool) -> None:
-    prefix = "would change" if dry_run else "changed"
+    frame = _("would change: {change}") if dry_run else _("changed: {change}")
     if not changes:
         typer.echo(_("Nothing to change: the setup already matches."))
     for change in changes:
-        typer.echo(shown(f"{prefix}: {change}"))
+        typer.echo(shown(frame.format(change=change)))
 
 
 # ---------------------------------------------------------------- business types

@@ -16,7 +16,7 @@ from salesselect_cli.commands.options import Format, excel_option, format_option
 from salesselect_cli.context import Saving, session
 from salesselect_cli.errors import Invalid, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
-from salesselect_cli.i18n import _, ngettext
+from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.i18n import count as count_text
 
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
@@ -396,7 +396,7 @@ def backup(
     """
     from salesselect_cli.rules.text import clean_name
 
-    clean_name(str(file), "the backup's file name")  # no control or invisible characters in a name to type back
+    clean_name(str(file), N_("the backup's file name"))  # no control or invisible characters in a name to type back
     with session(ctx) as store:
         store.backup(file)
         source = store.path

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from salesselect_cli.errors import Invalid, SalesSelectError, _unknown, closest_first, unknown_name
-from salesselect_cli.i18n import _, count, ngettext
+from salesselect_cli.i18n import N_, _, count, ngettext
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
 from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, fold
@@ -471,8 +471,8 @@ class RowParser:
                and len(cells[index]) > 1 else cells[index] for name, index in self.items}
         names = self.names
         mapped = self._mapped if self.value_maps else _stripped
-        title = clean_name(get["title"], "title")
-        company = clean_name(get["company"], "company")
+        title = clean_name(get["title"], N_("title"))
+        company = clean_name(get["company"], N_("company"))
         missing = False
         type_cell = mapped("business_type", get.get("business_type", ""))
         type_id = type_name = None
@@ -541,13 +541,13 @@ class RowParser:
                 raise Invalid(_("closed date {closed} is before the created date {created}").format(
                     closed=closed.isoformat(), created=created.isoformat()))
         return ImportRow(
-            title=title, company=company, contact=clean_text(get.get("contact", ""), "contact"), business_type_id=type_id,
+            title=title, company=company, contact=clean_text(get.get("contact", ""), N_("contact")), business_type_id=type_id,
             stage=stage, source_id=source_id, value_cents=value_cents, expected_close=expected_close,
             owner_id=owner_id, status=status, reason_id=reason_id, reason=reason, closed_from=closed_from,
-            vacancy=clean_text(get.get("vacancy", ""), "vacancy"),
-            notes=clean_text(get.get("notes", ""), "notes", multiline=True),
+            vacancy=clean_text(get.get("vacancy", ""), N_("vacancy")),
+            notes=clean_text(get.get("notes", ""), N_("notes"), multiline=True),
             created=created.isoformat(), closed=closed.isoformat() if closed else None,
-            external_key=clean_text(get.get("external_key", ""), "external key"), line=self._line,
+            external_key=clean_text(get.get("external_key", ""), N_("external key")), line=self._line,
         )
 
     def _status(self, cell: str, stage: StageInfo | None) -> str:

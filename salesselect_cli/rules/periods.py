@@ -34,7 +34,7 @@ class Period:
     def label(self) -> str:
         """For people, in the interface language: 'last-quarter (2026-07-01 to 2026-09-30)',
         Dutch 'vorig kwartaal (01-07-2026 t/m 30-09-2026)'."""
-        from salesselect_cli.i18n import N_, _
+        from salesselect_cli.i18n import _
         from salesselect_cli.rules.dates import format_date
 
         if self.start == EARLIEST and self.end == LATEST:

@@ -112,7 +112,7 @@ def parse_action(text: str) -> Action:
         _require_text(rest, raw, N_("owner: needs a user name"))
         from salesselect_cli.rules.text import clean_name
 
-        return Action("owner", clean_name(rest, "owner: user name"), raw)
+        return Action("owner", clean_name(rest, N_("owner: user name")), raw)
     _require_text(rest, raw, N_("run: needs a command"))
     try:
         argv = tuple(shlex.split(rest))
@@ -133,7 +133,7 @@ def _require_text(text: str, raw: str, message: str) -> None:
         raise Invalid(_("an action's text is longer than {max_text} characters ('{action}')").format(
             max_text=MAX_TEXT, action=_short(raw)))
     try:
-        clean_text(text, "an action")
+        clean_text(text, N_("an action"))
     except Invalid:
         raise Invalid(_("an action must not contain control characters ('{action}')").format(
             action=_short(raw.strip()))) from None

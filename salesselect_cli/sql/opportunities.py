@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules import permissions, transitions
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
@@ -226,8 +226,8 @@ class OpportunityRoom(SetupRoom):
         contact: str | None = None, vacancy: str | None = None, note: str | None = None,
     ) -> int:
         """Create an open opportunity (stage defaults to the type's first); returns its id."""
-        title = _clean_name(title, "title")
-        company = _clean_name(company, "company")
+        title = _clean_name(title, N_("title"))
+        company = _clean_name(company, N_("company"))
         bt = self.find_business_type(business_type)
         src = self.find_source(source)
         type_stages = self.stages_of_type(bt["id"])
