@@ -310,6 +310,9 @@ def test_an_unknown_language_is_a_usage_error(demo):
      "Fout: alleen key-users mogen de inrichting wijzigen; 'sanne' is geen key-user"),
     (("opp", "show", "99999"), 1, "Fout: geen verkoopkans #99999"),
     (("--db", "nowhere.db", "board"), 1, "Fout: geen database op nowhere.db; voer eerst 'salesselect init' uit (of geef --db)"),
+    (("--user", "daan", "opp", "move", "268", "Proposal"), 3,
+     "Fout: #268 is van sanne: alleen sanne, een manager of een key-user mag hem wijzigen ('daan' is recruiter)"),
+    (("opp", "add", "", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn"), 1, "Fout: titel mag niet leeg zijn"),
     # usage errors: click writes these in English; they reach the reader in Dutch
     (("board", "--nope"), 2, "Fout: onbekende optie: --nope (mogelijke opties: "),
     (("bord",), 2, "Fout: onbekend commando 'bord'."),
