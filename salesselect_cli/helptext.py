@@ -13,6 +13,8 @@ import re
 
 from typer.core import TyperArgument, TyperOption
 
+from salesselect_cli.i18n import N_
+
 # option names (without --) that take a kind of thing, and the word that names it
 NAMED = {
     "user": "NAME", "owner": "NAME", "name": "NAME", "to": "DATE", "from": "DATE", "close": "DATE",
@@ -138,6 +140,7 @@ def tidy(command, recursive: bool = True) -> None:
     """Give every parameter of `command` (and of its loaded subcommands) a metavar, and reflow its help."""
     if not getattr(command, "_tidied", False):
         command._tidied = True
+        command.__dict__.setdefault("_english_help", command.help)  # what main._speak_help translates
         command.help = reflow(command.help)
         for param in command.params:
             if isinstance(param, TyperArgument) and not isinstance(param, Argument):
@@ -148,6 +151,7 @@ def tidy(command, recursive: bool = True) -> None:
                 param.metavar = metavar_for(param)
             _quiet_type(param)
             if getattr(param, "help", None):
+                param.__dict__.setdefault("_english_help", param.help)
                 param.help = reflow(param.help)
         _tidy_help_option(command)
     if recursive:
@@ -155,17 +159,61 @@ def tidy(command, recursive: bool = True) -> None:
             tidy(sub)
 
 
+HELP_OPTION = N_("Show this message and exit.")
+USAGE = N_("Usage: ")
+
+# Typer's own words in the help screen (typer.rich_utils reads these module constants as it draws)
+TYPER_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "DEFAULT_STRING": N_("[default: {}]"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "ENVVAR_STRING": N_("[env var: {}]"),
+    "DEPRECATED_STRING": N_("(deprecated) "),
+}
+
+
+def speak_typer() -> None:
+    """Typer's words in the help screen (panel titles, [default: ...], [required]) in the interface language;
+    called each time help is translated, so English comes back after Dutch in the same process."""
+    from typer import rich_utils
+
+    from salesselect_cli.i18n import _ as tr
+
+    for name, english in TYPER_WORDS.items():
+        setattr(rich_utils, name, tr(english))
+    usage = tr(USAGE)
+    pattern = f"(?P<usage>{re.escape(usage)})"
+    if pattern not in rich_utils.OptionHighlighter.highlights:  # the usage line's colour, in either language
+        rich_utils.OptionHighlighter.highlights.append(pattern)
+
+
 def _tidy_help_option(command) -> None:
-    """click makes --help on first use; shown without the `<bool>` every other flag lost too."""
+    """click makes --help on first use; shown without the `<bool>` every other flag lost too, and with its
+    help and the usage line's `Usage:` in the interface language."""
     make = command.get_help_option
+    format_usage = command.format_usage
 
     def get_help_option(ctx):
+        from salesselect_cli.i18n import _ as tr
+
         option = make(ctx)
-        if option is not None and option.metavar is None:
-            option.metavar = ""
+        if option is not None:
+            if option.metavar is None:
+                option.metavar = ""
+            option.help = tr(HELP_OPTION)
         return option
 
+    def usage_in_language(ctx, formatter):
+        from salesselect_cli.i18n import _ as tr
+
+        write = formatter.write_usage
+        formatter.write_usage = lambda prog, args="", prefix=None: write(prog, args, tr(USAGE) if prefix is None else prefix)
+        format_usage(ctx, formatter)
+
     command.get_help_option = get_help_option
+    command.format_usage = usage_in_language
 
 
 # ---------------------------------------------------------------- usage errors in one line

@@ -85,20 +85,33 @@ def i18n_dutch() -> bool:
     return dutch()
 
 
+HELP_ATTRIBUTES = ("help", "short_help", "epilog", "rich_help_panel")  # what a command or parameter says in --help
+
+
+def help_items(command):
+    """The command, its parameters and its sub-commands' (recursively): every object whose help is translated."""
+    yield command
+    yield from command.params
+    for sub in getattr(command, "commands", {}).values():
+        yield from help_items(sub)
+
+
 def _speak_help(command) -> None:
     """Help texts in the interface language, each translated from its English original (kept aside, so a
-    later command in English in the same process shows English again). Untranslated texts stay English."""
+    later command in English in the same process shows English again). Untranslated texts stay English.
+    tools/catalogue.py collects the paragraphs the same way (help.po)."""
     global _help_spoken
+    from salesselect_cli.helptext import reflow, speak_typer
     from salesselect_cli.i18n import _
 
     _help_spoken = True
-    for item in [command, *command.params]:
-        for attr in ("help", "short_help"):
+    for item in help_items(command):
+        for attr in HELP_ATTRIBUTES:  # the original is the text before helptext.tidy reflowed it
             original = item.__dict__.setdefault(f"_english_{attr}", getattr(item, attr, None))
             if original:  # paragraph by paragraph: the first is the summary in command lists
-                setattr(item, attr, "\n\n".join(_(paragraph) for paragraph in original.split("\n\n")))
-    for sub in getattr(command, "commands", {}).values():
-        _speak_help(sub)
+                text = "\n\n".join(_(paragraph) for paragraph in original.split("\n\n"))
+                setattr(item, attr, reflow(text) if attr == "help" else text)  # as tidy leaves it
+    speak_typer()
 
 
 # Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the

@@ -76,13 +76,38 @@ def test_dutch_reads_the_catalogue():
 # ---------------------------------------------------------------- the catalogue
 
 
-def test_the_compiled_catalogue_is_the_po_compiled():
-    assert catalogue.MO.read_bytes() == catalogue.compile_po(catalogue.PO.read_text(encoding="utf-8")), \
+def test_the_compiled_catalogue_is_the_po_files_compiled():
+    assert catalogue.CATALOGUES == (catalogue.PO, catalogue.HELP_PO)
+    assert catalogue.MO.read_bytes() == catalogue.compile_catalogues(catalogue.read_catalogues()), \
         "salesselect.mo is out of date: run python tools/catalogue.py"
 
 
+def test_a_msgid_in_both_po_files_is_an_error(tmp_path, monkeypatch, capsys):
+    help_po = tmp_path / "help.po"
+    help_po.write_text('msgid "Only this stage."\nmsgstr "Alleen deze fase."\n\n'
+                       'msgid "Import opportunities from CSV: all rows or none."\nmsgstr "Importeer."\n', encoding="utf-8")
+    texts = catalogue.read_catalogues((catalogue.PO, help_po))
+    assert catalogue.duplicates(texts) == ["Import opportunities from CSV: all rows or none."]
+    with pytest.raises(ValueError, match="Import opportunities from CSV"):
+        catalogue.compile_catalogues(texts)
+    monkeypatch.setattr(catalogue, "CATALOGUES", (catalogue.PO, help_po))
+    monkeypatch.setattr(catalogue, "MO", tmp_path / "salesselect.mo")
+    assert catalogue.main([]) == 1
+    assert "Import opportunities from CSV: all rows or none." in capsys.readouterr().err
+    assert not (tmp_path / "salesselect.mo").exists()
+
+
+def test_both_po_files_reach_the_compiled_catalogue():
+    i18n.configure("nl")
+    try:
+        assert i18n._("Import opportunities from CSV: all rows or none.").startswith("Importeer")  # salesselect.po
+        assert i18n._("Only this stage.") == "Alleen deze fase."  # help.po
+    finally:
+        i18n.configure(None)
+
+
 def test_every_message_in_the_code_has_a_dutch_translation():
-    known = catalogue.parse_po(catalogue.PO.read_text(encoding="utf-8"))
+    known = catalogue.known()
     code = catalogue.messages_in_code()
     assert len(code) > 50  # the walk finds the messages (a broken walk would pass with none)
     missing = [f"{place}: {msgid!r}" for msgid, place in code.items()
@@ -93,7 +118,7 @@ def test_every_message_in_the_code_has_a_dutch_translation():
 def test_translations_keep_the_placeholders():
     import re
 
-    for msgid, msgstr in catalogue.parse_po(catalogue.PO.read_text(encoding="utf-8")).items():
+    for msgid, msgstr in catalogue.known().items():
         if not msgid:
             continue
         sources = msgid if isinstance(msgid, tuple) else (msgid,)

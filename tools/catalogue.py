@@ -1,11 +1,15 @@
-"""Compile the Dutch catalogue (.po -> .mo) and list the messages the code asks for.
+"""Compile the Dutch catalogue (.po files -> one .mo) and list the texts the code asks for.
 
     python tools/catalogue.py            # write salesselect_cli/locale/nl/LC_MESSAGES/salesselect.mo
-    python tools/catalogue.py --missing  # print the _("...") messages the .po lacks, as .po entries
+    python tools/catalogue.py --missing  # print the messages and help paragraphs no .po has, as .po entries
+
+Two .po files make the one salesselect.mo: salesselect.po (messages, errors, headers, the command list)
+and help.po (the help paragraphs of every command and parameter, and Typer's words in the help screen).
+A msgid in both is an error (the tool says which and writes nothing).
 
 A development tool (the package only reads the .mo, with the standard library's gettext);
-tests/test_i18n.py checks that the .mo is this script's output of the .po and that every message
-in the code has a Dutch translation.
+tests/test_i18n.py checks that the .mo is this script's output of the .po files, that every message
+in the code and every help paragraph has a Dutch translation.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "salesselect_cli"
 PO = PACKAGE / "locale" / "nl" / "LC_MESSAGES" / "salesselect.po"
+HELP_PO = PO.with_name("help.po")
+CATALOGUES = (PO, HELP_PO)
 MO = PO.with_suffix(".mo")
 
 
@@ -67,8 +73,52 @@ def parse_po(text: str) -> dict:
 
 def compile_po(text: str) -> bytes:
     """The GNU .mo bytes of a .po text (the format gettext.GNUTranslations reads)."""
+    return compile_entries(parse_po(text))
+
+
+def duplicates(texts: list[str]) -> list:
+    """The msgids (other than the header) that more than one of the .po texts defines."""
+    seen: set = set()
+    twice = []
+    for text in texts:
+        for msgid in parse_po(text):
+            if msgid and msgid in seen:
+                twice.append(msgid)
+            seen.add(msgid)
+    return twice
+
+
+def merge(texts: list[str]) -> dict:
+    """The entries of several .po texts as one catalogue (the first header wins; see duplicates())."""
+    entries: dict = {}
+    for text in texts:
+        for msgid, msgstr in parse_po(text).items():
+            entries.setdefault(msgid, msgstr)
+    return entries
+
+
+def read_catalogues(paths=None) -> list[str]:
+    """The texts of the .po files that make the .mo (CATALOGUES unless told)."""
+    return [path.read_text(encoding="utf-8") for path in (CATALOGUES if paths is None else paths)]
+
+
+def known(paths=None) -> dict:
+    """Every Dutch entry of the .po files, as one catalogue."""
+    return merge(read_catalogues(paths))
+
+
+def compile_catalogues(texts: list[str]) -> bytes:
+    """The one .mo of several .po texts; ValueError when a msgid is in more than one."""
+    twice = duplicates(texts)
+    if twice:
+        raise ValueError("in more than one .po: " + "; ".join(repr(msgid) for msgid in twice))
+    return compile_entries(merge(texts))
+
+
+def compile_entries(entries: dict) -> bytes:
+    """The GNU .mo bytes of parsed .po entries."""
     pairs = []
-    for msgid, msgstr in parse_po(text).items():
+    for msgid, msgstr in entries.items():
         if isinstance(msgid, tuple):
             source, target = "\0".join(msgid), "\0".join(msgstr)
         else:
@@ -120,11 +170,56 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
+def help_paragraphs() -> dict:
+    """Every help paragraph of the whole click tree, as main._speak_help looks them up: {paragraph: place}.
+
+    Builds the root and every command in main.COMMANDS with its sub-commands (the app is lazy: this loads
+    them all), and splits each help, short_help and epilog of a command or parameter on blank lines."""
+    import typer
+
+    from salesselect_cli import i18n, main as cli
+
+    i18n.configure("en")  # fresh click objects, in English: the originals
+    try:
+        root = typer.main.get_command(cli.app)
+        tops = [("salesselect", root)] + [(f"salesselect {name}", cli.load_command(name)) for name in cli.COMMANDS]
+        places: dict = {}
+
+        def name(command, path: str) -> None:
+            places[id(command)] = path
+            for param in command.params:
+                places[id(param)] = f"{path} {max(param.opts, key=len) if param.opts else param.name}"
+            for sub_name, sub in getattr(command, "commands", {}).items():
+                name(sub, f"{path} {sub_name}")
+
+        found: dict = {}
+        for path, command in tops:
+            name(command, path)
+            for item in cli.help_items(command):
+                for attr in cli.HELP_ATTRIBUTES:
+                    text = getattr(item, attr, None)
+                    if text:
+                        for paragraph in text.split("\n\n"):
+                            found.setdefault(paragraph, places[id(item)] + ("" if attr == "help" else f" ({attr})"))
+        return found
+    finally:
+        i18n.configure(None)
+
+
 def main(argv: list[str]) -> int:
+    texts = read_catalogues()
+    twice = duplicates(texts)
+    if twice:
+        for msgid in twice:
+            print(f"error: msgid in more than one of {', '.join(path.name for path in CATALOGUES)}: {msgid!r}",
+                  file=sys.stderr)
+        return 1
     if "--missing" in argv:
-        known = parse_po(PO.read_text(encoding="utf-8"))
-        for msgid, place in messages_in_code().items():
-            if known.get(msgid):
+        have = merge(texts)
+        wanted = [(msgid, place) for msgid, place in messages_in_code().items()]
+        wanted += [(paragraph, f"help: {place}") for paragraph, place in help_paragraphs().items()]
+        for msgid, place in wanted:
+            if have.get(msgid) and not (isinstance(msgid, tuple) and not all(have[msgid])):
                 continue
             print(f"#: {place}")
             if isinstance(msgid, tuple):
@@ -132,7 +227,7 @@ def main(argv: list[str]) -> int:
             else:
                 print(f"msgid {_quote(msgid)}\nmsgstr \"\"\n")
         return 0
-    MO.write_bytes(compile_po(PO.read_text(encoding="utf-8")))
+    MO.write_bytes(compile_catalogues(texts))
     print(f"wrote {MO.relative_to(ROOT)}")
     return 0
 
