@@ -13,6 +13,7 @@ import json
 import os
 from typing import Any
 
+from salesselect_cli.i18n import _
 from salesselect_cli.model import Change
 
 HOOK_TIMEOUT_ENV = "SALESSELECT_HOOK_TIMEOUT"
@@ -110,11 +111,11 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
                 else:
                     hooks.append((rule, action))
             except SalesSelectError as exc:
-                raise type(exc)(
-                    f"workflow '{rule.name}', action '{raw}': {exc}; nothing was changed "
-                    + ("(fix the workflow, or pass --no-workflows)" if store.user["key_user"]
-                       else "(ask a key user to fix the workflow)")
-                ) from None
+                message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                             "(fix the workflow, or pass --no-workflows)") if store.user["key_user"]
+                           else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                                  "(ask a key user to fix the workflow)"))
+                raise type(exc)(message.format(workflow=rule.name, action=raw, problem=exc)) from None
     if hooks:
         import functools
 
@@ -179,10 +180,12 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
         return
     command = shlex.join(action.argv)
     store.workflow_warnings.append(
-        f"workflow '{workflow}': {command} failed ({problem}); opportunity #{opportunity_id} was changed all the same"
+        _("workflow '{workflow}': {command} failed ({problem}); opportunity #{id} was changed all the same").format(
+            workflow=workflow, command=command, problem=problem, id=opportunity_id)
     )
     try:
         with store.transaction(write=True):
             store.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
     except database_errors() as exc:
-        store.workflow_warnings.append(f"workflow '{workflow}': the failure could not be recorded in the history ({exc})")
+        store.workflow_warnings.append(_("workflow '{workflow}': the failure could not be recorded in the history "
+                                         "({problem})").format(workflow=workflow, problem=exc))

@@ -46,9 +46,9 @@ def error_line(exc: Exception) -> str:
     elif isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
         message = _("the database is busy with another salesselect command; try again in a moment")
     elif isinstance(exc, sqlite3.DatabaseError):
-        message = f"database error: {exc}"
+        message = _("database error: {problem}").format(problem=exc)
     else:
-        message = f"unexpected {exc.__class__.__name__}: {exc}"
+        message = _("unexpected {error}: {problem}").format(error=exc.__class__.__name__, problem=exc)
     return _("Error: {message}").format(message="".join(ch if ch.isprintable() else " " for ch in message))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import typer
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import _, count
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -121,9 +121,11 @@ def database_path(option: str | None) -> Path | str:
     except OSError:  # missing, or unreachable: opening or creating it says why
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
-                else "a socket" if stat.S_ISSOCK(mode) else "a device")
-        raise DatabaseProblem(_("{path} is {kind}, not a salesselect database file").format(path=path, kind=kind))
+        message = (_("{path} is a directory, not a salesselect database file") if stat.S_ISDIR(mode)
+                   else _("{path} is a named pipe, not a salesselect database file") if stat.S_ISFIFO(mode)
+                   else _("{path} is a socket, not a salesselect database file") if stat.S_ISSOCK(mode)
+                   else _("{path} is a device, not a salesselect database file"))
+        raise DatabaseProblem(message.format(path=path))
     protect(path)
     return path
 
@@ -144,14 +146,16 @@ def storage_cause(exc: Exception) -> str:
 
     limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
     if limit != resource.RLIM_INFINITY:  # writes past it fail with EFBIG, which SQLite calls an I/O error
-        return f" (file too large: the file-size limit, ulimit -f, is {limit:,} bytes); nothing was changed"
+        return _(" (file too large: the file-size limit, ulimit -f, is {limit} bytes); nothing was changed").format(
+            limit=count(limit))
     try:
         free = shutil.disk_usage(path.parent).free
     except OSError:
         return ""
     if free < 1024 * 1024:
-        return f" (the disk is full: {free:,} bytes free at {path.parent}); nothing was changed"
-    return "; nothing was changed"
+        return _(" (the disk is full: {free} bytes free at {folder}); nothing was changed").format(
+            free=count(free), folder=path.parent)
+    return _("; nothing was changed")
 
 
 def options(ctx: typer.Context) -> Options:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 
+from salesselect_cli.i18n import N_
+
 
 class SalesSelectError(Exception):
     """Base of every error a user may see: printed as `Error: <message>`."""
@@ -37,6 +39,24 @@ class DatabaseProblem(SalesSelectError):
     """Missing file, not a database, or a schema newer than this code."""
 
 
+# What the C library says about a file (OSError.strerror), for the catalogue
+OS_PROBLEMS = {
+    "No such file or directory": N_("No such file or directory"), "Permission denied": N_("Permission denied"),
+    "Is a directory": N_("Is a directory"), "Not a directory": N_("Not a directory"),
+    "No space left on device": N_("No space left on device"), "Read-only file system": N_("Read-only file system"),
+    "File exists": N_("File exists"), "File name too long": N_("File name too long"),
+    "Disk quota exceeded": N_("Disk quota exceeded"), "Input/output error": N_("Input/output error"),
+}
+
+
+def os_problem(exc: BaseException) -> str:
+    """Why a file operation failed, in the interface language when it is one of the usual reasons."""
+    from salesselect_cli.i18n import _
+
+    text = getattr(exc, "strerror", None) or str(exc)
+    return _(OS_PROBLEMS[text]) if text in OS_PROBLEMS else text
+
+
 def closest_first(name: str, valid: list[str]) -> list[str]:
     """Order valid names by likeness to `name`, the closest first (case-insensitive)."""
     wanted = name.casefold()
@@ -59,6 +79,7 @@ def _unknown(kind: str) -> str:
         "business type": _("unknown business type"), "stage": _("unknown stage"), "source": _("unknown source"),
         "user": _("unknown user"), "workflow": _("unknown workflow"), "reason": _("unknown reason"),
         "won reason": _("unknown won reason"), "lost reason": _("unknown lost reason"),
+        "owner": _("unknown owner"), "status": _("unknown status"),
     }
     return phrases.get(kind) or _("unknown {kind}").format(kind=kind)
 

@@ -231,7 +231,7 @@ def usage_message(exc) -> str:
     param = getattr(exc, "param", None)
     if param is None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        return " ".join(message.split())
+        return " ".join(_parser_message(exc, message).split())
     hint = _hint(param)
     given = _given(exc)
     missing = type(exc).__name__ == "MissingParameter"
@@ -245,19 +245,59 @@ def usage_message(exc) -> str:
     if choices is not None:
         return tr("{option} must be one of {choices}").format(option=hint, choices=", ".join(choices)) + shown
     if number is not None:
-        kind_words = "a whole number" if number is int else "a number"
         low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)
         try:
             too_big = high is not None and given is not None and float(given) > high
         except ValueError:
             too_big = False
+        whole = number is int
         if high is not None and (high < 2**63 - 1 or too_big):  # the SQLite bound only when it was hit
-            kind_words += f" from {low} to {high}" if low is not None else f" of {high} or less"
+            if low is not None:
+                text = (tr("{option} takes a whole number from {low} to {high}") if whole
+                        else tr("{option} takes a number from {low} to {high}"))
+            else:
+                text = tr("{option} takes a whole number of {high} or less") if whole else tr("{option} takes a number of {high} or less")
         elif low is not None:
-            kind_words += f" of {low} or more"
-        return f"{hint} takes {kind_words}{shown}"
+            text = tr("{option} takes a whole number of {low} or more") if whole else tr("{option} takes a number of {low} or more")
+        else:
+            text = tr("{option} takes a whole number") if whole else tr("{option} takes a number")
+        return text.format(option=hint, low=low, high=high) + shown
     message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
     return f"{hint}: {message}"
+
+
+def _parser_message(exc, message: str) -> str:
+    """Click's own parser messages (which it writes in English) in the interface language."""
+    from salesselect_cli.i18n import N_, ngettext
+    from salesselect_cli.i18n import _ as tr
+
+    name = type(exc).__name__
+    if name == "NoSuchOption":
+        option = message.split(": ", 1)[1].split(" (Possible options: ")[0] if ": " in message else exc.option_name
+        if exc.possibilities:
+            return tr("No such option: {option} (Possible options: {options})").format(
+                option=option, options=", ".join(sorted(exc.possibilities)))
+        return tr("No such option: {option}").format(option=option)
+    patterns = (
+        (r"^Option '(?P<option>.+)' requires an argument\.$", N_("Option '{option}' requires an argument.")),
+        (r"^Option '(?P<option>.+)' does not take a value\.$", N_("Option '{option}' does not take a value.")),
+        (r"^Got unexpected extra argument\(s\) \((?P<arguments>.*)\)$",
+         N_("Got unexpected extra argument(s) ({arguments})")),
+        (r"^No such command '(?P<command>.*)'\.$", N_("No such command '{command}'.")),
+        (r"^No such command '(?P<command>.*)'\. Did you mean '(?P<suggestion>.*)'\?$",
+         N_("No such command '{command}'. Did you mean '{suggestion}'?")),
+        (r"^Missing command\.$", N_("Missing command.")),
+    )
+    for pattern, text in patterns:
+        found = re.match(pattern, message, re.S)
+        if found:
+            return tr(text).format(**found.groupdict())
+    found = re.match(r"^Option '(?P<option>.+)' requires (?P<count>\d+) arguments\.$", message, re.S)
+    if found:
+        count = int(found["count"])
+        return ngettext("Option '{option}' requires {count} argument.", "Option '{option}' requires {count} arguments.",
+                        count).format(option=found["option"], count=count)
+    return message
 
 
 def _hint(param) -> str:

@@ -111,3 +111,9 @@ def wants_agency_setting() -> bool:
 def N_(message: str) -> str:
     """Marks a message for the catalogue where it is defined; `_()` translates it where it is shown."""
     return message
+
+
+def count(number: int) -> str:
+    """A whole number for people: '100,000' in English, '100.000' in Dutch."""
+    text = f"{number:,}"
+    return text.replace(",", ".") if language() == "nl" else text

@@ -53,10 +53,10 @@ def _bad_encoding(args: list[str]) -> str | None:
     for number, arg in enumerate(args, start=1):
         if _undecodable(arg):
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            return f"argument {number} ('{shown}') is not valid UTF-8 text"
+            return _("argument {number} ('{text}') is not valid UTF-8 text").format(number=number, text=shown)
     for name in ENVIRONMENT:
         if _undecodable(os.environ.get(name, "")):
-            return f"${name} is not valid UTF-8 text"
+            return _("${variable} is not valid UTF-8 text").format(variable=name)
     return None
 
 
@@ -230,19 +230,15 @@ class SalesSelectGroup(TyperGroup):
             _fail(str(exc), exc.exit_code)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                from salesselect_cli.i18n import _
-
                 _fail(_("the database is busy with another salesselect command; try again in a moment"))
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}{storage_cause(exc)}")
+            _fail(_("database error: {problem}").format(problem=f"{exc}{storage_cause(exc)}"))
         except sqlite3.DatabaseError as exc:
             if os.environ.get("SALESSELECT_DEBUG"):
                 raise
-            _fail(f"database error: {exc}{storage_cause(exc)}")
+            _fail(_("database error: {problem}").format(problem=f"{exc}{storage_cause(exc)}"))
         except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
-            from salesselect_cli.i18n import _
-
             _fail(_("a number is out of range"))
         except BrokenPipeError:  # `salesselect opp list | head`
             raise typer.Exit(0)
@@ -255,9 +251,10 @@ class SalesSelectGroup(TyperGroup):
                 from salesselect_cli.sql.dialect import is_busy_error
 
                 if is_busy_error(exc):
-                    _fail("the database is busy with another salesselect command; try again in a moment")
-                _fail("database error: " + " ".join(str(exc).split()))
-            _fail(f"unexpected {exc.__class__.__name__}: {exc} (set SALESSELECT_DEBUG=1 for details)")
+                    _fail(_("the database is busy with another salesselect command; try again in a moment"))
+                _fail(_("database error: {problem}").format(problem=" ".join(str(exc).split())))
+            _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
+                error=exc.__class__.__name__, problem=exc))
 
 
 app = typer.Typer(

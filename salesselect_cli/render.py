@@ -24,7 +24,7 @@ HEADERS = (
     N_("Would"), N_("Business type"), N_("Colour"), N_("Stages"), N_("Opps"), N_("Source"), N_("Business types"),
     N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
     N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
-    N_("What"), N_("Old"), N_("New"),
+    N_("What"), N_("Old"), N_("New"), N_("Role"), N_("Archived"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
@@ -208,7 +208,7 @@ def opened(output: Path | None) -> Iterator[Any]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    from salesselect_cli.errors import SalesSelectError
+    from salesselect_cli.errors import SalesSelectError, os_problem
 
     target = Path(os.path.realpath(output))  # a symlink's file is replaced, the link stays
     _refuse_if_protected(Path(output), target)
@@ -222,7 +222,7 @@ def opened(output: Path | None) -> Iterator[Any]:
         with _replacing(target) as handle:
             yield handle
     except OSError as exc:
-        raise SalesSelectError(_("cannot write {output}: {value}").format(output=output, value=exc.strerror or exc)) from None
+        raise SalesSelectError(_("cannot write {output}: {problem}").format(output=output, problem=os_problem(exc))) from None
 
 
 @contextlib.contextmanager
@@ -509,6 +509,24 @@ def status_word(status: str | None) -> str:
     from salesselect_cli.i18n import _
 
     return {"open": _("open"), "won": _("won"), "lost": _("lost")}.get(status or "", status or "")
+
+
+# Stored words a table shows (JSON and CSV keep them as they are), for the catalogue
+WORDS = {
+    "yes": N_("yes"), "no": N_("no"), "on": N_("on"), "off": N_("off"), "inherit": N_("inherit"),
+    "recruiter": N_("recruiter"), "manager": N_("manager"), "open": N_("open"), "won": N_("won"), "lost": N_("lost"),
+    "archived": N_("archived"), "none": N_("none"), "default": N_("default"), "trash": N_("trash"),
+}
+
+
+def word(value: Any) -> str:
+    """A stored word (yes, on, inherit, recruiter, won, ...) in the interface language; anything else as it is."""
+    from salesselect_cli.i18n import _
+
+    if value is None:
+        return ""
+    text = str(value)
+    return _(WORDS[text]) if text in WORDS else text
 
 
 def days_badge(record: dict) -> str:

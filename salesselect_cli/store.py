@@ -25,7 +25,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterator
 
-from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.model import OPPORTUNITY_KEYS, STATUSES, OpportunityFilter  # noqa: F401 - re-exported
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
@@ -36,7 +36,7 @@ from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
 from salesselect_cli.sql.setup_file import SetupFileRoom
 from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 
 _known_migration_names = known_migration_names
 
@@ -142,13 +142,13 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
 
     if dialect.is_postgres(path):
         return _init_postgres(path, user_name, today, fill)
-    user_name = _clean_name(user_name, "user name")
+    user_name = _clean_name(user_name, N_("user name"))
     if os.path.lexists(path):
         raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=exc.strerror or exc)) from None
+        raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
     _remove_abandoned_builds(path)
     building = path.with_name(f".{path.name}.{os.getpid()}.init")
     store = None
@@ -250,7 +250,7 @@ def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -
     create_database(url)
     store = Store(open_connection(url), url, today, "")
     try:
-        login = _clean_name(store.conn.current_login(), "user name")
+        login = _clean_name(store.conn.current_login(), N_("user name"))
         if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
             raise PermissionDenied(
                 _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=user_name)

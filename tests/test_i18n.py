@@ -335,6 +335,19 @@ def test_an_unknown_language_is_a_usage_error(demo):
      "Fout: alleen key-users mogen de inrichting wijzigen; 'sanne' is geen key-user"),
     (("opp", "show", "99999"), 1, "Fout: geen verkoopkans #99999"),
     (("--db", "nowhere.db", "board"), 1, "Fout: geen database op nowhere.db; voer eerst 'salesselect init' uit (of geef --db)"),
+    (("--user", "daan", "opp", "move", "268", "Proposal"), 3,
+     "Fout: #268 is van sanne: alleen sanne, een manager of een key-user mag hem wijzigen ('daan' is recruiter)"),
+    (("opp", "add", "", "--company", "Y", "--type", "Staffing", "--source", "LinkedIn"), 1, "Fout: titel mag niet leeg zijn"),
+    # usage errors: click writes these in English; they reach the reader in Dutch
+    (("board", "--nope"), 2, "Fout: onbekende optie: --nope (mogelijke opties: "),
+    (("bord",), 2, "Fout: onbekend commando 'bord'."),
+    (("opp", "show", "268", "269"), 2, "Fout: onverwacht extra argument (269) (zie '"),
+    (("board", "--limit"), 2, "Fout: optie '--limit' heeft een waarde nodig."),
+    (("board", "--limit", "x"), 2, "Fout: --limit neemt een geheel getal van 0 of meer (niet 'x')"),
+    (("board", "--mine=3"), 2, "Fout: optie '--mine' neemt geen waarde."),
+    (("report", "winloss", "--period", "zz"), 1, "Fout: onbekende periode 'zz'; gebruik this-month, "),
+    (("import", "nowhere.csv"), 1, "Fout: kan nowhere.csv niet lezen: bestand of map bestaat niet"),
+    (("opp", "move", "268", "Won"), 1, "Fout: onbekende fase 'Won'; geldig: New client, "),
 ])
 def test_a_new_users_errors_in_dutch(demo, args, code, message):
     run = demo("--lang", "nl", *args)

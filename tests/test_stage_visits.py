@@ -1,4 +1,5 @@
-"""stage_visits (m003) always equals what the history implies, whatever wrote the history.
+"""stage_visits (m003) always equals what the history implies, whatever wrote the history; funnel_counts (m017)
+always equals what those visits imply.
 
 The expected visits are computed here in Python, independently of the SQL in store.py: per opportunity,
 its 'created'/'stage' rows and won/lost status rows in (at, id) order; each stage row is a visit that ends
@@ -18,6 +19,7 @@ from tests.conftest import TODAY, add_opp, raw_connect
 
 TRIGGERS = ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity")
 DAYS_TRIGGERS = ("stage_visits_days_ended", "stage_visits_days_inserted")  # m016, on stage_visits itself
+FUNNEL_TRIGGERS = ("funnel_counts_visit_added", "funnel_counts_visit_removed", "funnel_counts_visit_changed")  # m017
 
 
 def implied_by_history(conn: sqlite3.Connection) -> list[tuple]:
@@ -65,13 +67,34 @@ def maintained(conn: sqlite3.Connection) -> list[tuple]:
     return sorted((tuple(row) for row in rows), key=repr)
 
 
+def counted(visits: list[tuple]) -> list[tuple]:
+    """funnel_counts (m017) as the visits imply it: per (entered, stage, days, outcome, next stage), how many
+    visits and how many of a deal won now; a visit under way has days -1 and outcome '', no next stage is 0."""
+    counts: dict[tuple, list[int]] = {}
+    for _, stage, entered, _, days, outcome, next_stage, status, *_ in visits:
+        key = (entered, 0 if stage is None else stage, -1 if days is None else days, outcome or "",
+               0 if next_stage is None else next_stage)
+        n_won = counts.setdefault(key, [0, 0])
+        n_won[0] += 1
+        n_won[1] += status == "won"
+    return sorted(key + tuple(n_won) for key, n_won in counts.items())
+
+
+def maintained_counts(conn) -> list[tuple]:
+    rows = conn.execute("SELECT entered, stage_id, days, outcome, next_stage_id, n, won FROM funnel_counts")
+    return sorted(tuple(row) for row in rows)
+
+
 def check(path: Path) -> list[tuple]:
+    """stage_visits equals what the history implies, and funnel_counts what those visits imply."""
     conn = raw_connect(path)
     try:
         expected, actual = implied_by_history(conn), maintained(conn)
+        counts = maintained_counts(conn)
     finally:
         conn.close()
     assert actual == expected
+    assert counts == counted(expected)
     return actual
 
 
@@ -173,18 +196,23 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
     conn = sqlite3.connect(path)
     for trigger in TRIGGERS:
         conn.execute(f"DROP TRIGGER {trigger}")
-    conn.execute("DROP TABLE stage_visits")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m003_stage_visits', 'm016_stage_visit_days')")
+    conn.execute("DROP TABLE stage_visits")  # and the funnel_counts triggers on it
+    conn.execute("DROP TABLE funnel_counts")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN "
+                 "('m003_stage_visits', 'm016_stage_visit_days', 'm017_funnel_counts')")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
-    ok("report", "stages")  # reopening applies m003 and m016 again
+    ok("report", "stages")  # reopening applies m003, m016 and m017 again
     assert check(path) == before
     conn = sqlite3.connect(path)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%stage_visits%'")}
+    on_visits = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stage_visits'")}
     conn.close()
     assert names == {"stage_visits", "idx_stage_visits_funnel", "idx_stage_visits_open", "idx_stage_visits_opportunity",
                      *TRIGGERS, *DAYS_TRIGGERS}
+    assert on_visits == {*DAYS_TRIGGERS, *FUNNEL_TRIGGERS}
 
 
 def test_the_demo_keeps_its_visits(ok, tmp_path):
@@ -250,26 +278,43 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
     ])
 
 
-@pytest.mark.sqlite_only  # SQLite's query plan
-def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
-    """m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of the period),
-    the ones under way from the partial idx_stage_visits_open."""
-    from salesselect_cli.model import OpportunityFilter
+def _funnel_plan(path: Path, flt) -> list[str]:
+    """The query plan of the report_stages statement that reads the period."""
     from salesselect_cli.store import Store, open_connection
 
-    path = tmp_path / "sales.db"
     store = Store(open_connection(path), path, TODAY, "anna")
     statements: list[str] = []
     try:
         store.conn.set_trace_callback(statements.append)
         with store.transaction(False):
-            store.report_stages(OpportunityFilter(status=None), TODAY.replace(month=1, day=1), TODAY)
+            store.report_stages(flt, TODAY.replace(month=1, day=1), TODAY)
         store.conn.set_trace_callback(None)
-        sql = next(s for s in statements if "FROM stage_visits" in s)
-        plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        sql = next(s for s in statements if "WITH grouped" in s)
+        return [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
     finally:
         store.close()
+
+
+@pytest.mark.sqlite_only  # SQLite's query plan
+def test_funnel_reads_the_period_by_skip_scan(agency, tmp_path):
+    """With a filter, m016's shape: ended visits come from idx_stage_visits_funnel in GROUP BY order (no sort of
+    the period), the ones under way from the partial idx_stage_visits_open."""
+    from salesselect_cli.model import OpportunityFilter
+
+    plan = _funnel_plan(tmp_path / "sales.db", OpportunityFilter(status=None, owner="anna"))
     reads = [line for line in plan if "stage_visits" in line or line.startswith("SEARCH v") or line.startswith("SCAN v")]
     assert any("idx_stage_visits_funnel (ANY(stage_id) AND ANY(days)" in line for line in reads), plan
     assert any("idx_stage_visits_open (entered>? AND entered<?)" in line for line in reads), plan
     assert not any(line.startswith("SCAN v") for line in reads), plan
+    assert not any("funnel_counts" in line or line.startswith(("SEARCH c", "SCAN c")) for line in plan), plan
+
+
+@pytest.mark.sqlite_only  # SQLite's query plan
+def test_unfiltered_funnel_reads_one_range_of_funnel_counts(agency, tmp_path):
+    """Without a filter the funnel reads the period's rows of funnel_counts (m017), a range of its key, and never
+    a visit."""
+    from salesselect_cli.model import OpportunityFilter
+
+    plan = _funnel_plan(tmp_path / "sales.db", OpportunityFilter(status=None))
+    assert any(line.startswith("SEARCH c USING PRIMARY KEY (entered>? AND entered<?)") for line in plan), plan
+    assert not any("stage_visits" in line or line.startswith(("SEARCH v", "SCAN v", "SCAN c")) for line in plan), plan

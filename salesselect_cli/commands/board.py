@@ -9,6 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
 from salesselect_cli.i18n import _
+from salesselect_cli.i18n import count as number
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -73,7 +74,7 @@ def board(
         if left_out:
             stderr_line(_("Note: {count} cards beyond --limit {limit} per stage are not included "
                           "(counts and values cover them); pass --limit 0 for every card").format(
-                count=f"{left_out:,}", limit=limit))
+                count=number(left_out), limit=limit))
     _emit(data, fmt, output, export_kind, width, make_console)
 
 
@@ -217,10 +218,10 @@ class Desk:
             )
             scope = _scope(store, flt, self.mine, 0)
             if self.search:
-                scope.append(f"matching '{self.search}'")
+                scope.append(_("matching '{text}'").format(text=self.search))
             data = load_board(store, flt, self.all_stages, self.limit, scope)
         if any(column.more for column in data.columns):  # the cap is news only when it hides cards
-            data.scope.append(f"up to {self.limit} per stage")
+            data.scope.append(_("up to {limit} per stage").format(limit=self.limit))
         return data
 
     def deal(self, opportunity_id: int):
@@ -278,7 +279,10 @@ class Desk:
         from salesselect_cli.commands.followup import add_followup
 
         new_id = add_followup(self.ctx, opportunity_id, when, text)
-        return [f"#{opportunity_id}: follow-up #{new_id} planned for {self.check_date(when).isoformat()}"]
+        from salesselect_cli.rules.dates import format_date
+
+        return [_("#{id}: follow-up #{followup_id} planned for {date}").format(
+            id=opportunity_id, followup_id=new_id, date=format_date(self.check_date(when).isoformat()))]
 
     def add_note(self, opportunity_id: int, text: str) -> list[str]:
         from salesselect_cli.commands.opp import edit_deal

@@ -9,8 +9,8 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, options, session
-from salesselect_cli.i18n import N_, _
-from salesselect_cli.render import Column, emit, escape, shown, stderr_line
+from salesselect_cli.i18n import N_, _, ngettext
+from salesselect_cli.render import Column, emit, escape, shown, stderr_line, word
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
@@ -88,11 +88,11 @@ def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pat
             _print_setup(store, console)
 
 
-NONE_YET = {
-    "business types": "Business types: none yet — add one with salesselect config add-business-type NAME --color COLOUR",
-    "stages": "Stages: none yet — add one with salesselect config add-stage NAME --business-type TYPE",
-    "sources": "Sources: none yet — add one with salesselect config add-source NAME",
-    "reasons": "Won/lost reasons: none yet — add one with salesselect config add-reason TEXT --status won|lost",
+NONE_YET = {  # translated where shown (emit's empty line, config show's sections)
+    "business types": N_("Business types: none yet — add one with salesselect config add-business-type NAME --color COLOUR"),
+    "stages": N_("Stages: none yet — add one with salesselect config add-stage NAME --business-type TYPE"),
+    "sources": N_("Sources: none yet — add one with salesselect config add-source NAME"),
+    "reasons": N_("Won/lost reasons: none yet — add one with salesselect config add-reason TEXT --status won|lost"),
 }
 
 
@@ -106,23 +106,24 @@ def _print_setup(store, console) -> None:
             console.print(build_table(rows, columns, title=title))
         else:  # no empty frame: say what is missing and how to add it
             console.print(Text(title, style="bold"))
-            console.print(Text("   " + empty.split(": ", 1)[1]))
+            console.print(Text("   " + _(empty).split(": ", 1)[1]))
             console.print()
 
-    section("1. Business types", store.list_business_types(), [
+    section(_("1. Business types"), store.list_business_types(), [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
         Column("opportunities", "Opps", justify="right")], NONE_YET["business types"])
-    section("2. Stages", store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
-    section("3. Sources", store.list_sources(),
+    section(_("2. Stages"), store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
+    section(_("3. Sources"), store.list_sources(),
             [Column("name", "Source"), Column("opportunities", "Opps", justify="right")], NONE_YET["sources"])
     orange, red = store.thresholds()
-    console.print("[bold]4. Remaining-days indicator[/]")
-    console.print(f"   orange at {orange} days or fewer, red at {red} days or fewer" if orange is not None
-                  else "   not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")
+    console.print("[bold]" + escape(_("4. Remaining-days indicator")) + "[/]")
+    console.print("   " + (_("orange at {orange} days or fewer, red at {red} days or fewer").format(orange=orange, red=red)
+                           if orange is not None
+                           else _("not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")))
     console.print()
-    section("5. Won/lost reasons", store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
-    console.print(f"Currency: {store.currency}")
+    section(_("5. Won/lost reasons"), store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
+    console.print(escape(_("Currency: {code}").format(code=store.currency)))
 
 
 @app.command("check")
@@ -163,12 +164,12 @@ def import_(
     """Apply a setup file. Adds and updates, never deletes; importing it twice changes nothing."""
     import json
 
-    from salesselect_cli.errors import Invalid
+    from salesselect_cli.errors import Invalid, os_problem
 
     try:
         text = typer.get_text_stream("stdin").read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
+        raise Invalid(_("cannot read {file}: {problem}").format(file=file, problem=os_problem(exc))) from None
     except UnicodeDecodeError:
         raise Invalid(_("{file} is not UTF-8 text").format(file=file)) from None
     try:
@@ -208,11 +209,11 @@ def _resolve_workflow_programs(setup) -> None:
 
 
 def _report_changes(changes: list[str], dry_run: bool) -> None:
-    prefix = "would change" if dry_run else "changed"
+    frame = _("would change: {change}") if dry_run else _("changed: {change}")
     if not changes:
         typer.echo(_("Nothing to change: the setup already matches."))
     for change in changes:
-        typer.echo(shown(f"{prefix}: {change}"))
+        typer.echo(shown(frame.format(change=change)))
 
 
 # ---------------------------------------------------------------- business types
@@ -272,7 +273,7 @@ def remove_business_type(
 
 _STAGE_COLUMNS = [
     Column("position", "#", justify="right"), Column("name", "Stage"), Column("business_types", "Business types"),
-    Column("auto", "Auto-select"), Column("opportunities", "Opps", justify="right"),
+    Column("auto", "Auto-select", cell=lambda r: word(r["auto"])), Column("opportunities", "Opps", justify="right"),
 ]
 
 
@@ -300,7 +301,7 @@ def list_stages(
     """List stages in column order with their business types and auto-select (archived ones with --all)."""
     with session(ctx) as store:
         rows = store.list_stages(include_archived)
-    columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: "archived" if r["archived"] else "")]
+    columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: word("archived") if r["archived"] else "")]
                                 if include_archived else [])
     emit(rows, fmt.value, output, columns, empty=NONE_YET["stages"])
 
@@ -392,7 +393,7 @@ def archive_stage(
     with session(ctx, write=True, key_user=SETUP) as store:
         stage = store.find_stage(name)["name"]
         changed = store.archive_stage(name)
-    stderr_line(f"Archived stage {stage}." if changed else f"Stage {stage} was already archived.")
+    stderr_line((_("Archived stage {name}.") if changed else _("Stage {name} was already archived.")).format(name=stage))
 
 
 @app.command("unarchive-stage")
@@ -404,7 +405,7 @@ def unarchive_stage(
     with session(ctx, write=True, key_user=SETUP) as store:
         stage = store.find_stage(name)["name"]
         changed = store.unarchive_stage(name)
-    stderr_line(f"Unarchived stage {stage}." if changed else f"Stage {stage} is not archived.")
+    stderr_line((_("Unarchived stage {name}.") if changed else _("Stage {name} is not archived.")).format(name=stage))
 
 
 # ---------------------------------------------------------------- sources
@@ -478,9 +479,10 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
 
     def table(console):
         if orange is None:
-            console.print("The indicator is not set: salesselect config set-indicator --orange DAYS --red DAYS")
+            console.print(_("The indicator is not set: salesselect config set-indicator --orange DAYS --red DAYS"))
         else:
-            console.print(f"orange at {orange} days or fewer before the expected close date, red at {red} or fewer; overdue is red")
+            console.print(_("orange at {orange} days or fewer before the expected close date, red at {red} or fewer; "
+                            "overdue is red").format(orange=orange, red=red))
 
     emit_object(data, fmt.value, None, table)
 
@@ -488,7 +490,8 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
 # ---------------------------------------------------------------- reasons
 
 
-_REASON_COLUMNS = [Column("reason", "Reason"), Column("status", "Status"), Column("opportunities", "Opps", justify="right")]
+_REASON_COLUMNS = [Column("reason", "Reason"), Column("status", "Status", cell=lambda r: word(r["status"])),
+                   Column("opportunities", "Opps", justify="right")]
 
 
 def _status(value: Optional[str]) -> Optional[str]:
@@ -552,7 +555,12 @@ def remove_reason(
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
         moved = store.remove_reason(text, _status(status), reassign_to)
-    stderr_line(f"Removed reason {text}" + (f"; {moved} opportunities now have {reassign_to}." if moved else "."))
+    if moved:
+        stderr_line(ngettext("Removed reason {text}; {count} opportunity now has {other}.",
+                             "Removed reason {text}; {count} opportunities now have {other}.", moved).format(
+            text=text, count=moved, other=reassign_to))
+    else:
+        stderr_line(_("Removed reason {text}.").format(text=text))
 
 
 @app.command("set-currency")
@@ -596,7 +604,7 @@ def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "
     """Switch the module on for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("on", _module_user(user))
-    stderr_line(_("Module on for {value}.").format(value=user or 'the client'))
+    stderr_line((_("Module on for {user}.").format(user=user) if user else _("Module on for the client.")))
 
 
 @module_app.command("disable")
@@ -604,7 +612,7 @@ def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, 
     """Switch the module off for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
         store.set_module("off", _module_user(user))
-    stderr_line(_("Module off for {value}.").format(value=user or 'the client'))
+    stderr_line((_("Module off for {user}.").format(user=user) if user else _("Module off for the client.")))
 
 
 @module_app.command("inherit")
@@ -626,8 +634,13 @@ def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
         emit_object(report, "json")
         return
     if fmt is Format.table:
-        typer.echo(_("Client: module {client}").format(client=report['client']))
+        typer.echo(_("Client: module {setting}").format(setting=_module_word(report["client"])))
     emit(report["users"], fmt.value, None, [
-        Column("name", "User"), Column("module", "Own setting"),
-        Column("module_effective", "Effective", cell=lambda r: "on" if r["module_effective"] else "off"),
-        Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else "")])
+        Column("name", "User"), Column("module", "Own setting", cell=lambda r: _module_word(r["module"])),
+        Column("module_effective", "Effective", cell=lambda r: _("on") if r["module_effective"] else _("off")),
+        Column("key_user", "Key user", cell=lambda r: _("yes") if r["key_user"] else "")])
+
+
+def _module_word(setting) -> str:
+    """on / off / inherit as a table shows it (JSON and CSV keep the stored word)."""
+    return {"on": _("on"), "off": _("off"), "inherit": _("inherit")}.get(setting, "" if setting is None else str(setting))

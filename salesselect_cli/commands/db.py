@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from salesselect_cli.i18n import _, count
 from salesselect_cli.render import stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="The database itself: copy a whole agency to another database.")
@@ -29,15 +30,16 @@ def copy(
     if isinstance(from_location, Path) and isinstance(to_location, Path) and from_location.resolve() == to_location.resolve():
         from salesselect_cli.errors import Invalid
 
-        raise Invalid("FROM and TO are the same database")
+        raise Invalid(_("FROM and TO are the same database"))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True),
                   transient=True) as bar:
-        task = bar.add_task("copying", total=None)
+        task = bar.add_task(_("copying"), total=None)
 
         def progress(table: str, done: int, total: int) -> None:
-            bar.update(task, description=f"copying {table}", completed=done, total=total)
+            bar.update(task, description=_("copying {table}").format(table=table), completed=done, total=total)
 
         counts = copy_database(from_location, to_location, progress)
-    summary = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
-    stderr_line(f"Copied {safe_location(from_location)} to {safe_location(to_location)}: {summary or 'no rows'}.")
+    summary = ", ".join(f"{count(n)} {table}" for table, n in counts.items() if n)
+    stderr_line(_("Copied {source} to {target}: {summary}.").format(
+        source=safe_location(from_location), target=safe_location(to_location), summary=summary or _("no rows")))
 

@@ -14,9 +14,10 @@ import typer
 
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
 from salesselect_cli.context import Saving, session
-from salesselect_cli.errors import Invalid
+from salesselect_cli.errors import Invalid, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
-from salesselect_cli.i18n import _, ngettext
+from salesselect_cli.i18n import N_, _, ngettext
+from salesselect_cli.i18n import count as count_text
 
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
 
@@ -110,7 +111,7 @@ def _csv_file(file: str) -> Iterator[_CsvFile]:
             return
         raw = open(file, "rb")
     except OSError as exc:
-        raise Invalid(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror)) from None
+        raise Invalid(_("cannot read {file}: {problem}").format(file=file, problem=os_problem(exc))) from None
     with raw:
         yield _CsvFile(file, raw)
 
@@ -263,7 +264,7 @@ def import_(
                         pass
                     if not dry_run:
                         Saving.saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
-                                                result.added).format(count=f"{result.added:,}")
+                                                result.added).format(count=count_text(result.added))
             currency = store.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(_("{file} has a header but no rows to import").format(file=file))
@@ -287,16 +288,16 @@ def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:
     count = result.added
     if keyed:
         counts = _("added {added}, updated {updated}, unchanged {unchanged}").format(
-            added=f"{result.added:,}", updated=f"{result.updated:,}", unchanged=f"{result.unchanged:,}")
+            added=count_text(result.added), updated=count_text(result.updated), unchanged=count_text(result.unchanged))
         stderr_line(_("Dry run: would have {counts}; nothing was written.").format(counts=counts) if dry_run
                     else _("Imported: {counts}.").format(counts=counts))
     elif dry_run:
         stderr_line(ngettext("Dry run: {count} opportunity would be imported; nothing was written.",
                              "Dry run: {count} opportunities would be imported; nothing was written.", count)
-                    .format(count=f"{count:,}"))
+                    .format(count=count_text(count)))
     else:
         stderr_line(ngettext("Imported {count} opportunity.", "Imported {count} opportunities.", count)
-                    .format(count=f"{count:,}"))
+                    .format(count=count_text(count)))
 
 
 def _print_summary(summary: list[dict], result, keyed: bool, dry_run: bool, ignored: list[str],
@@ -377,7 +378,7 @@ def export(
                 write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
     if output is not None and str(output) != "-":
         stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.",
-                             count).format(count=f"{count:,}", output=output))
+                             count).format(count=count_text(count), output=output))
 
 
 # ---------------------------------------------------------------- backup
@@ -395,7 +396,7 @@ def backup(
     """
     from salesselect_cli.rules.text import clean_name
 
-    clean_name(str(file), "the backup's file name")  # no control or invisible characters in a name to type back
+    clean_name(str(file), N_("the backup's file name"))  # no control or invisible characters in a name to type back
     with session(ctx) as store:
         store.backup(file)
         source = store.path

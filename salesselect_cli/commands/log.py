@@ -9,8 +9,8 @@ import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_
-from salesselect_cli.render import Column, emit, escape, moment
+from salesselect_cli.i18n import N_, _
+from salesselect_cli.render import Column, emit, escape, moment, word
 
 LOG_KEYS = ["at", "actor", "kind", "opportunity_id", "title", "what", "old_value", "new_value"]
 
@@ -40,7 +40,72 @@ def log(
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
                    else str(r["opportunity_id"])),
             Column("title", "Opportunity", cell=lambda r: escape(r["title"] or "")),
-            Column("what", "What", cell=lambda r: escape(r["what"])),
-            Column("old_value", "Old", cell=lambda r: escape(r["old_value"] or "")),
-            Column("new_value", "New", cell=lambda r: escape(r["new_value"] or "")),
+            Column("what", "What", cell=lambda r: escape(_what(r["what"]))),
+            Column("old_value", "Old", cell=lambda r: escape(_value(r, "old_value"))),
+            Column("new_value", "New", cell=lambda r: escape(_value(r, "new_value"))),
         ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."))
+
+
+# What a log entry's `what` says, for the words the code writes (setup entries that name a stage, source,
+# user or workflow stay as they were written)
+WHAT = {
+    "created": N_("created"), "note": N_("note"), "followup": N_("follow-up"), "followup done": N_("follow-up done"),
+    "followup edited": N_("follow-up edited"), "followup removed": N_("follow-up removed"),
+    "followup cancelled": N_("follow-up cancelled"), "hook failed": N_("workflow run failed"), "owner": N_("owner"),
+    "value": N_("value"), "business_type": N_("business type"), "stage": N_("stage"), "status": N_("status"),
+    "expected_close": N_("expected close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
+    "source": N_("source"), "vacancy": N_("vacancy"), "reason": N_("reason"), "notes": N_("notes"),
+    "currency": N_("currency"), "indicator": N_("indicator"), "language": N_("language"), "module": N_("module"),
+    "opportunity deleted": N_("opportunity deleted"), "opportunity purged": N_("opportunity purged"),
+    "opportunity restored": N_("opportunity restored"), "reason changed": N_("reason changed"),
+    "source renamed": N_("source renamed"), "stage renamed": N_("stage renamed"),
+    "business type renamed": N_("business type renamed"), "workflow time limit": N_("workflow time limit"),
+}
+
+
+SUBJECTS = {
+    "user": N_("user {name}"), "business type": N_("business type {name}"), "stage": N_("stage {name}"),
+    "source": N_("source {name}"), "workflow": N_("workflow {name}"), "won reason": N_("won reason {name}"),
+    "lost reason": N_("lost reason {name}"),
+}
+EVENTS = {
+    "added": N_("{subject} added"), "removed": N_("{subject} removed"), "archived": N_("{subject} archived"),
+    "linked": N_("{subject} linked"), "unlinked": N_("{subject} unlinked"), "enabled": N_("{subject} enabled"),
+    "replaced": N_("{subject} replaced"), "role": N_("{subject} role"), "key user": N_("{subject} key user"),
+    "module": N_("{subject} module"), "colour": N_("{subject} colour"), "auto-select": N_("{subject} auto-select"),
+    "position": N_("{subject} position"),
+}
+_SETUP = None
+
+
+def _what(what: str | None) -> str:
+    """A log entry's `what` in the interface language: the fixed words, and setup entries such as
+    'stage Intake archived' (the name stays as it was)."""
+    global _SETUP
+    if what in WHAT:
+        return _(WHAT[what])
+    if not what:
+        return ""
+    if _SETUP is None:
+        import re
+
+        _SETUP = re.compile(r"^(?P<kind>won reason|lost reason|business type|user|stage|source|workflow) (?P<name>.+) "
+                            r"(?P<event>key user|auto-select|" + "|".join(e for e in EVENTS if " " not in e and e != "auto-select")
+                            + r")$", re.S)
+    found = _SETUP.match(what)
+    if not found:
+        return what
+    subject = _(SUBJECTS[found["kind"]]).format(name=found["name"])
+    return _(EVENTS[found["event"]]).format(subject=subject)
+
+
+def _value(row: dict, key: str) -> str:
+    """An old or new value: stored words (yes, no, open, won, recruiter, ...) in the interface language; notes,
+    names and texts as they were written."""
+    value = row[key]
+    if value is None:
+        return ""
+    if row["what"] in ("note", "followup", "followup done", "followup edited", "followup removed", "followup cancelled",
+                       "title", "company", "contact", "vacancy", "notes"):
+        return str(value)
+    return word(value)

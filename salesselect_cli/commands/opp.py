@@ -11,7 +11,7 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
 )
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_, _
+from salesselect_cli.i18n import N_, _, count, ngettext
 from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
@@ -447,7 +447,9 @@ def delete(
             raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
 
-        if not typer.confirm(shown(f"Move #{opportunity_id} {record['title']} ({record['company']}) to the trash?")):
+        question = _("Move #{id} {title} ({company}) to the trash?").format(
+            id=opportunity_id, title=record["title"], company=record["company"])
+        if not typer.confirm(shown(question)):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         record = store.trash_opportunity(opportunity_id)
@@ -509,10 +511,17 @@ def purge(
     if not yes:
         if not sys.stdin.isatty():
             raise Invalid(_("deleting for good needs --yes when not run from a terminal"))
-        what = f"#{doomed[0]['id']} {doomed[0]['title']}" if len(doomed) == 1 else f"{len(doomed)} opportunities"
+        if len(doomed) == 1:
+            question = _("Delete #{id} {title} for good, with history and follow-ups? This cannot be undone.").format(
+                id=doomed[0]["id"], title=doomed[0]["title"])
+        else:
+            question = ngettext(
+                "Delete {count} opportunity for good, with history and follow-ups? This cannot be undone.",
+                "Delete {count} opportunities for good, with history and follow-ups? This cannot be undone.",
+                len(doomed)).format(count=count(len(doomed)))
         from salesselect_cli.render import shown
 
-        if not typer.confirm(shown(f"Delete {what} for good, with history and follow-ups? This cannot be undone.")):
+        if not typer.confirm(shown(question)):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         if opportunity_id is not None:

@@ -10,7 +10,7 @@ import typer
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import N_, _
-from salesselect_cli.render import Column, emit, stderr_line
+from salesselect_cli.render import Column, emit, stderr_line, word
 
 app = typer.Typer(no_args_is_help=True, help="Manage users and key users (key users only).")
 
@@ -38,9 +38,10 @@ def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
     with session(ctx, key_user=USERS) as store:
         rows = store.list_users()
     emit(rows, fmt.value, output, [
-        Column("name", "User"), Column("role", "Role"),
-        Column("key_user", "Key user", cell=lambda r: "yes" if r["key_user"] else ""),
-        Column("module", "Module"), Column("open_opportunities", "Open opps", justify="right")])
+        Column("name", "User"), Column("role", "Role", cell=lambda r: word(r["role"])),
+        Column("key_user", "Key user", cell=lambda r: word("yes") if r["key_user"] else ""),
+        Column("module", "Module", cell=lambda r: word(r["module"])),
+        Column("open_opportunities", "Open opps", justify="right")])
 
 
 @app.command("remove")

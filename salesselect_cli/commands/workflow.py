@@ -12,7 +12,7 @@ from salesselect_cli import automation
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _, N_
-from salesselect_cli.render import Column, emit, escape, stderr_line
+from salesselect_cli.render import Column, emit, escape, moment, stderr_line, word
 
 MANAGE = N_("manage workflows")
 
@@ -110,7 +110,7 @@ def _list_columns() -> list[Column]:
         Column("name", "Workflow", cell=lambda r: escape(r["name"])),
         Column("when", "When", cell=lambda r: escape(_when(r))),
         Column("actions", "Actions", cell=lambda r: escape("\n".join(r["actions"]))),
-        Column("enabled", "On", cell=lambda r: "yes" if r["enabled"] else "[dim]no[/]"),
+        Column("enabled", "On", cell=lambda r: word("yes") if r["enabled"] else f"[dim]{word('no')}[/]"),
     ]
 
 
@@ -125,7 +125,7 @@ def list_(
         rows = store.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
         rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
-    emit(rows, fmt.value, output, _list_columns(), empty="Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION")
+    emit(rows, fmt.value, output, _list_columns(), empty=N_("Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION"))
 
 
 @app.command("show")
@@ -151,18 +151,19 @@ def show(
         return
 
     def card(console) -> None:
-        state = "enabled" if row["enabled"] else "disabled"
-        console.print(f"[bold]#{row['id']} {escape(row['name'])}[/] ({state}, added {row['created']})")
-        console.print(f"When {escape(_when(row))}:")
+        state = (_("enabled, added {date}") if row["enabled"] else _("disabled, added {date}")).format(
+            date=moment(row["created"]) if _dutch() else row["created"])
+        console.print(f"[bold]#{row['id']} {escape(row['name'])}[/] ({escape(state)})")
+        console.print(escape(_("When {conditions}:").format(conditions=_when(row))))
         for raw in row["actions"]:
             try:
-                effect = wf.describe(wf.parse_action(raw), today, timeout)
+                effect = wf.describe(wf.parse_action(raw), today, timeout, for_people=True)
             except Invalid as exc:  # stored before it was checked: say so rather than fail
-                effect = f"cannot run: {exc}"
+                effect = _("cannot run: {problem}").format(problem=exc)
             console.print(f"  {escape(raw)}")
             console.print(f"    → {escape(effect)}")
         if row["env"]:
-            console.print(f"run: programs also see: {escape(', '.join(row['env']))}")
+            console.print(escape(_("run: programs also see: {names}").format(names=", ".join(row["env"]))))
 
     emit_object(row, "table", None, card)
 
@@ -182,8 +183,11 @@ def _switch(ctx: typer.Context, workflow: str, enabled: bool) -> None:
     with session(ctx, write=True, key_user=MANAGE) as store:
         changed = store.set_workflow_enabled(workflow, enabled)
         name = store.find_workflow(workflow)["name"]
-    state = "enabled" if enabled else "disabled"
-    stderr_line(f"Workflow '{name}' {state}." if changed else f"Workflow '{name}' was already {state}.")
+    if enabled:
+        message = _("Workflow '{name}' enabled.") if changed else _("Workflow '{name}' was already enabled.")
+    else:
+        message = _("Workflow '{name}' disabled.") if changed else _("Workflow '{name}' was already disabled.")
+    stderr_line(message.format(name=name))
 
 
 @app.command("enable")
@@ -216,21 +220,32 @@ def test(
     """Show which workflows a change would fire and what they would do; changes nothing."""
     with session(ctx) as store:
         preview = automation.preview(store, opportunity_id, to_stage, to_status.value if to_status else None)
-    change = (
-        f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
-        f"{preview['from_status']} → {preview['to_status']}"
-    )
+        today, timeout = store.today, automation.hook_timeout(store)
     if fmt is not Format.table:
         emit(preview["fires"], fmt.value, None, csv_columns=["workflow", "trigger", "action", "effect"])
         return
-    triggers = " and ".join(preview["triggers"]) or "no"
+    from salesselect_cli.render import status_word
+
+    def state(value):
+        return status_word(value) if isinstance(value, str) else value
+
+    change = (
+        f"#{preview['opportunity_id']}: {preview['from_stage']} → {preview['to_stage']}, "
+        f"{state(preview['from_status'])} → {state(preview['to_status'])}"
+    )
+    kinds = {(): _("no change"), ("stage",): _("stage change"), ("status",): _("status change"),
+             ("stage", "status"): _("stage and status change")}
+    what = kinds[tuple(preview["triggers"])]
+    title = _("{change} ({what})").format(change=change, what=what)
+    on = {"stage": _("stage"), "status": _("status")}
     emit(
         preview["fires"], "table", None,
-        [Column("workflow", "Workflow", cell=lambda r: escape(r["workflow"])), Column("trigger", "On"),
+        [Column("workflow", "Workflow", cell=lambda r: escape(r["workflow"])),
+         Column("trigger", "On", cell=lambda r: escape(on.get(r["trigger"], r["trigger"]))),
          Column("action", "Action", cell=lambda r: escape(r["action"])),
-         Column("effect", "Would", cell=lambda r: escape(r["effect"]))],
-        title=escape(f"{change} ({triggers} change)"),
-        empty=escape(f"{change} ({triggers} change): no workflow would fire."),
+         Column("effect", "Would", cell=lambda r: escape(_effect(r["action"], today, timeout, r["effect"])))],
+        title=escape(title),
+        empty=escape(_("{title}: no workflow would fire.").format(title=title)),
     )
 
 
@@ -246,7 +261,7 @@ def timeout(
         with session(ctx) as store:
             current = automation.hook_timeout(store)
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
-                      else "workflow_timeout setting" if store.get_setting("workflow_timeout") else "default")
+                      else _("workflow_timeout setting") if store.get_setting("workflow_timeout") else _("default"))
         typer.echo(f"{current:g}")
         stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return
@@ -254,3 +269,26 @@ def timeout(
         store.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
         current = automation.hook_timeout(store)
     stderr_line(_("run: actions are stopped after {current} s.").format(current=f"{current:g}"))
+
+
+def _dutch() -> bool:
+    from salesselect_cli.i18n import dutch
+
+    return dutch()
+
+
+def _effect(raw: str, today, timeout: float, stored: str) -> str:
+    """What an action would do, for a table (the JSON keeps the English `effect`)."""
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules import workflows as wf
+
+    try:
+        effect = wf.describe(wf.parse_action(raw), today, timeout, for_people=True)
+    except Invalid:
+        return stored
+    if stored.endswith(UNKNOWN_USER):
+        effect += _(UNKNOWN_USER)
+    return effect
+
+
+UNKNOWN_USER = N_(" (unknown user: the change would be refused)")  # sql/workflows.py adds it to an owner: effect

@@ -104,14 +104,15 @@ def parse_today(value: str | None, clock_today: dt.date) -> dt.date:
         return clock_today
     match = _ISO.match(value.strip())
     if not match:
-        raise Invalid(f"SALESSELECT_TODAY must be YYYY-MM-DD, not '{value}'")
+        raise Invalid(_("SALESSELECT_TODAY must be YYYY-MM-DD, not '{value}'").format(value=value))
     year, month, day = (int(part) for part in match.groups())
     try:
         today = dt.date(year, month, day)
     except ValueError as exc:
-        raise Invalid(f"SALESSELECT_TODAY '{value}' is not a date: {exc}") from None
+        raise Invalid(_("SALESSELECT_TODAY '{value}' is not a date: {problem}").format(value=value, problem=_(str(exc)))) from None
     if not dt.date(FIRST_YEAR, 1, 1) <= today <= LAST_TODAY:
-        raise Invalid(f"SALESSELECT_TODAY '{value}' is out of range; use a day from {FIRST_YEAR}-01-01 to {LAST_TODAY.isoformat()}")
+        raise Invalid(_("SALESSELECT_TODAY '{value}' is out of range; use a day from {first} to {last}").format(
+            value=value, first=f"{FIRST_YEAR}-01-01", last=LAST_TODAY.isoformat()))
     return today
 
 

@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from salesselect_cli.errors import Invalid, SalesSelectError, closest_first, unknown_name
+from salesselect_cli.errors import Invalid, SalesSelectError, _unknown, closest_first, unknown_name
+from salesselect_cli.i18n import N_, _, count, ngettext
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
 from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, fold
@@ -59,11 +60,12 @@ def parse_maps(maps: list[str]) -> dict[str, str]:
     for item in maps:
         column, sep, target = item.rpartition("=")
         if not sep or not column.strip() or not target.strip():
-            raise Invalid(f"--map needs CSV_COLUMN=field, not '{item}'")
+            raise Invalid(_("--map needs CSV_COLUMN=field, not '{item}'").format(item=item))
         wanted = normalise_header(target)
         wanted = ALIASES.get(wanted, wanted)
         if wanted not in FIELDS:
-            raise Invalid(f"--map {item}: '{target}' is not a field; fields: {', '.join(FIELDS)}")
+            raise Invalid(_("--map {item}: '{target}' is not a field; fields: {fields}").format(
+                item=item, target=target, fields=", ".join(FIELDS)))
         result[normalise_header(column)] = wanted
     return result
 
@@ -76,10 +78,10 @@ def parse_value_maps(items: list[str]) -> dict[str, dict[str, str]]:
         source, equals, target = rest.rpartition("=")
         wanted = ALIASES.get(normalise_header(name), normalise_header(name))
         if not colon or not equals or not source.strip():
-            raise Invalid(f"--map-value needs FIELD:FROM=TO (e.g. 'stage:New=Lead'), not '{item}'")
+            raise Invalid(_("--map-value needs FIELD:FROM=TO (e.g. 'stage:New=Lead'), not '{item}'").format(item=item))
         if wanted not in VALUE_FIELDS:
-            raise Invalid(f"--map-value {item}: '{name.strip()}' is not a field with named values; "
-                          f"fields: {', '.join(VALUE_FIELDS)}")
+            raise Invalid(_("--map-value {item}: '{name}' is not a field with named values; fields: {fields}").format(
+                item=item, name=name.strip(), fields=", ".join(VALUE_FIELDS)))
         result.setdefault(wanted, {})[fold(source)] = target.strip()
     return result
 
@@ -134,21 +136,24 @@ class DateOrderScan:
         for name, found in self.seen.items():
             if "dmy" in found and "mdy" in found:
                 (day_line, day_text), (month_line, month_text) = found["dmy"], found["mdy"]
-                raise Invalid(
-                    f"column '{headers[name]}' mixes day-first dates (line {day_line}: '{day_text}') and "
-                    f"month-first dates (line {month_line}: '{month_text}'); fix the file or give "
-                    f"--date-format dmy|mdy"
-                )
+                raise Invalid(_(
+                    "column '{column}' mixes day-first dates (line {day_line}: '{day_text}') and month-first dates "
+                    "(line {month_line}: '{month_text}'); fix the file or give --date-format dmy|mdy"
+                ).format(column=headers[name], day_line=day_line, day_text=day_text, month_line=month_line,
+                         month_text=month_text))
             orders[name] = "mdy" if "mdy" in found else "dmy"
             if "dmy" not in found and "mdy" not in found:
                 guessed.append(name)
         if not guessed:
             return orders, None
         columns = ", ".join(f"'{headers[name]}'" for name in guessed)
-        return orders, (
-            f"dates in column {columns} such as '{self.seen[guessed[0]][''][1]}' could be day-first or "
-            f"month-first; they were read day-first. Give --date-format dmy|mdy|ymd to settle it."
-        )
+        return orders, ngettext(
+            "dates in column {columns} such as '{example}' could be day-first or month-first; they were read "
+            "day-first. Give --date-format dmy|mdy|ymd to settle it.",
+            "dates in columns {columns} such as '{example}' could be day-first or month-first; they were read "
+            "day-first. Give --date-format dmy|mdy|ymd to settle it.",
+            len(guessed),
+        ).format(columns=columns, example=self.seen[guessed[0]][''][1])
 
 
 def read_date(text: str, order: str, today: dt.date) -> dt.date:
@@ -167,12 +172,16 @@ def read_date(text: str, order: str, today: dt.date) -> dt.date:
     else:
         day, month, year = first, middle, last
     if len(year) != 4:
-        raise Invalid(f"cannot read date '{text.strip()}'; write the year with four digits")
+        raise Invalid(_("cannot read date '{text}'; write the year with four digits").format(text=text.strip()))
     try:
         return dt.date(int(year), int(month), int(day))
     except ValueError as exc:
-        hint = "" if order == "ymd" else f" (read as {'month-first' if order == 'mdy' else 'day-first'})"
-        raise Invalid(f"invalid date '{text.strip()}'{hint}: {exc}") from None
+        problem = _(str(exc))  # Python's words, in the catalogue (dates.CALENDAR_PROBLEMS)
+        if order == "ymd":
+            raise Invalid(_("invalid date '{text}': {problem}").format(text=text.strip(), problem=problem)) from None
+        message = (_("invalid date '{text}' (read as month-first): {problem}") if order == "mdy"
+                   else _("invalid date '{text}' (read as day-first): {problem}"))
+        raise Invalid(message.format(text=text.strip(), problem=problem)) from None
 
 
 @dataclass(frozen=True)
@@ -194,29 +203,32 @@ def build_mapping(
     seen: dict[str, int] = {}
     for index, name in enumerate(normalised):
         if name and name in seen:
-            raise Invalid(f"the header has column '{headers[index].strip()}' twice")
+            raise Invalid(_("the header has column '{column}' twice").format(column=headers[index].strip()))
         seen[name] = index
     listing = ", ".join(h.strip() for h in headers)
     for column in maps:
         if column not in seen:
-            raise Invalid(f"--map: no column '{column}' in the header; columns: {listing}")
+            raise Invalid(_("--map: no column '{column}' in the header; columns: {columns}").format(
+                column=column, columns=listing))
     skipped = set()
     for column in skip:
         if normalise_header(column) not in seen:
-            raise Invalid(f"--skip: no column '{column.strip()}' in the header; columns: {listing}")
+            raise Invalid(_("--skip: no column '{column}' in the header; columns: {columns}").format(
+                column=column.strip(), columns=listing))
         skipped.add(seen[normalise_header(column)])
     maps = dict(maps)
     if key is not None:
         if normalise_header(key) not in seen:
-            raise Invalid(f"--key: no column '{key.strip()}' in the header; columns: {listing}")
+            raise Invalid(_("--key: no column '{column}' in the header; columns: {columns}").format(
+                column=key.strip(), columns=listing))
         if seen[normalise_header(key)] in skipped:
-            raise Invalid(f"--key {key.strip()}: that column is also given to --skip")
+            raise Invalid(_("--key {column}: that column is also given to --skip").format(column=key.strip()))
         maps = {column: target for column, target in maps.items() if target != "external_key"}
         maps[normalise_header(key)] = "external_key"
     columns: dict[str, int] = {}
     for column, target in maps.items():
         if target in columns:
-            raise Invalid(f"--map: two columns map to field '{target}'")
+            raise Invalid(_("--map: two columns map to field '{field}'").format(field=target))
         columns[target] = seen[column]
     ignored: list[str] = []
     for index, name in enumerate(normalised):
@@ -229,13 +241,13 @@ def build_mapping(
             ignored.append(headers[index].strip())
     for required in ("title", "company"):
         if required not in columns:
-            raise Invalid(
-                f"no column for {required}; name a column '{required}' or map one with --map COLUMN={required} "
-                f"(columns: {', '.join(h.strip() for h in headers)})"
-            )
+            raise Invalid(_(
+                "no column for {field}; name a column '{field}' or map one with --map COLUMN={field} (columns: {columns})"
+            ).format(field=required, columns=", ".join(h.strip() for h in headers)))
     for needed, option in (("business_type", "--type"), ("source", "--source")):
         if needed not in columns and not defaults.get(needed):
-            raise Invalid(f"no column for {needed}; map one with --map COLUMN={needed} or give {option}")
+            raise Invalid(_("no column for {field}; map one with --map COLUMN={field} or give {option}").format(
+                field=needed, option=option))
     return Mapping(columns, ignored, len(headers))
 
 
@@ -309,8 +321,12 @@ def _alike(text: str, name: str) -> bool:
 def _named(table: dict[str, tuple[int, str]], kind: str, name: str) -> tuple[int, str]:
     found = table.get(fold(name))
     if found is None:
-        raise unknown_name(kind, name.strip(), [n for _, n in table.values()])
+        raise unknown_name(kind, name.strip(), [n for _id, n in table.values()])
     return found
+
+
+def _status_word(status: str) -> str:
+    return {"open": _("open"), "won": _("won"), "lost": _("lost")}.get(status, status)
 
 
 class _Unknown(Exception):
@@ -363,9 +379,9 @@ class RowParser:
         if name == "status":
             return ["open", "won", "lost"]
         if name == "reason":
-            return list(dict.fromkeys(text for _, text in names.reasons.values()))
+            return list(dict.fromkeys(text for _id, text in names.reasons.values()))
         table = {"owner": names.users, "business_type": names.business_types, "source": names.sources}[name]
-        return [n for _, n in table.values()]
+        return [n for _id, n in table.values()]
 
     def _check_value_maps(self) -> None:
         for name, pairs in self.value_maps.items():
@@ -373,7 +389,7 @@ class RowParser:
             folded = {fold(v) for v in valid}
             for target in pairs.values():
                 if target and fold(target) not in folded:
-                    raise Invalid(f"--map-value: {unknown_name(name.replace('_', ' '), target, valid)}")
+                    raise Invalid(_("--map-value: {problem}").format(problem=unknown_name(name.replace("_", " "), target, valid)))
 
     def _mapped(self, name: str, cell: str) -> str:
         text = cell.strip()
@@ -417,7 +433,7 @@ class RowParser:
         except _Unknown:
             return None
         except SalesSelectError as exc:
-            raise Invalid(f"line {line}: {exc}") from None
+            raise Invalid(_("line {line}: {problem}").format(line=line, problem=exc)) from None
 
     def unknown_error(self, file: str) -> Invalid | None:
         """One error naming every unknown value per field (rows, first line), the valid names and the
@@ -430,21 +446,24 @@ class RowParser:
             if not values:
                 continue
             valid = self._valid(name) if name == "status" else closest_first(values[0].text, self._valid(name))
-            listed = ", ".join(
-                f"'{v.text}' ({v.rows:,} row{'s' if v.rows != 1 else ''}, "
-                f"{'first ' if v.rows != 1 else ''}line {v.first_line})" for v in values
-            )
-            parts.append(f"unknown {name.replace('_', ' ')} {listed}; valid: {', '.join(valid) or 'none yet'}")
+            listed = ", ".join(ngettext("'{text}' ({rows} row, line {line})", "'{text}' ({rows} rows, first line {line})",
+                                        v.rows).format(text=v.text, rows=count(v.rows), line=v.first_line)
+                               for v in values)
+            parts.append(_("{unknown} {values}; valid: {valid}").format(
+                unknown=_unknown(name.replace("_", " ")), values=listed, valid=", ".join(valid) or _("none yet")))
             for value in values:
                 likely = closest_first(value.text, valid)[:1]
                 target = likely[0] if likely and _alike(value.text, likely[0]) else name.upper()
                 options.append(f"--map-value '{name}:{value.text}={target}'")
-        return Invalid(f"{file}: {' | '.join(parts)}. Nothing was imported; add {' '.join(options)}")
+        return Invalid(_("{file}: {problems}. Nothing was imported; add {options}").format(
+            file=file, problems=" | ".join(parts), options=" ".join(options)))
 
     def _parse(self, cells: list[str]) -> ImportRow:
         extra = self.mapping.header_count
         if len(cells) > extra and any(cell.strip() for cell in cells[extra:]):
-            raise Invalid(f"{len(cells)} cells, but the header has {extra} columns")
+            raise Invalid(ngettext("{cells} cells, but the header has {columns} column",
+                                   "{cells} cells, but the header has {columns} columns", extra).format(
+                cells=len(cells), columns=extra))
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         # unquote_formula inlined: this line runs for every cell of every row
@@ -452,8 +471,8 @@ class RowParser:
                and len(cells[index]) > 1 else cells[index] for name, index in self.items}
         names = self.names
         mapped = self._mapped if self.value_maps else _stripped
-        title = clean_name(get["title"], "title")
-        company = clean_name(get["company"], "company")
+        title = clean_name(get["title"], N_("title"))
+        company = clean_name(get["company"], N_("company"))
         missing = False
         type_cell = mapped("business_type", get.get("business_type", ""))
         type_id = type_name = None
@@ -463,7 +482,7 @@ class RowParser:
             elif self.default_type:
                 type_id, type_name = self.default_type
             else:
-                raise Invalid("business type is empty (give --type for empty cells)")
+                raise Invalid(_("business type is empty (give --type for empty cells)"))
         except _Unknown:
             missing = True
         source_cell = mapped("source", get.get("source", ""))
@@ -474,7 +493,7 @@ class RowParser:
             elif self.default_source:
                 source_id = self.default_source[0]
             else:
-                raise Invalid("source is empty (give --source for empty cells)")
+                raise Invalid(_("source is empty (give --source for empty cells)"))
         except _Unknown:
             missing = True
         owner_cell = mapped("owner", get.get("owner", ""))
@@ -502,10 +521,8 @@ class RowParser:
             raise _Unknown()
         type_stages = names.type_stages.get(type_id, [])
         if stage is not None and type_id not in stage.type_ids:
-            raise Invalid(
-                f"stage '{stage.name}' is not a stage of business type '{type_name}'; "
-                f"valid: {', '.join(s.name for s in type_stages) or 'none'}"
-            )
+            raise Invalid(_("stage '{name}' is not a stage of business type '{business_type}'; valid: {valid}").format(
+                name=stage.name, business_type=type_name, valid=", ".join(s.name for s in type_stages) or _("none")))
         status = self._status(status_cell, stage)
         reason_id, reason = self._reason(mapped("reason", get.get("reason", "")), status)
         stage, closed_from = self._closing_stage(status, stage, from_cell, type_id, type_name)
@@ -517,19 +534,20 @@ class RowParser:
         closed = self._past_date(get.get("closed", ""), "closed")
         if status == "open":
             if closed is not None:
-                raise Invalid(f"closed date {closed.isoformat()} given for an open opportunity")
+                raise Invalid(_("closed date {closed} given for an open opportunity").format(closed=closed.isoformat()))
         else:
             closed = closed or self.today
             if closed < created:
-                raise Invalid(f"closed date {closed.isoformat()} is before the created date {created.isoformat()}")
+                raise Invalid(_("closed date {closed} is before the created date {created}").format(
+                    closed=closed.isoformat(), created=created.isoformat()))
         return ImportRow(
-            title=title, company=company, contact=clean_text(get.get("contact", ""), "contact"), business_type_id=type_id,
+            title=title, company=company, contact=clean_text(get.get("contact", ""), N_("contact")), business_type_id=type_id,
             stage=stage, source_id=source_id, value_cents=value_cents, expected_close=expected_close,
             owner_id=owner_id, status=status, reason_id=reason_id, reason=reason, closed_from=closed_from,
-            vacancy=clean_text(get.get("vacancy", ""), "vacancy"),
-            notes=clean_text(get.get("notes", ""), "notes", multiline=True),
+            vacancy=clean_text(get.get("vacancy", ""), N_("vacancy")),
+            notes=clean_text(get.get("notes", ""), N_("notes"), multiline=True),
             created=created.isoformat(), closed=closed.isoformat() if closed else None,
-            external_key=clean_text(get.get("external_key", ""), "external key"), line=self._line,
+            external_key=clean_text(get.get("external_key", ""), N_("external key")), line=self._line,
         )
 
     def _status(self, cell: str, stage: StageInfo | None) -> str:
@@ -537,28 +555,30 @@ class RowParser:
         if not text:
             return stage.auto_status if stage and stage.auto_status else "open"
         if text not in ("open", "won", "lost"):
-            raise Invalid(f"status must be open, won or lost, not '{cell.strip()}'")
+            raise Invalid(_("status must be open, won or lost, not '{text}'").format(text=cell.strip()))
         if stage is not None and stage.auto_status is not None and stage.auto_status != text:
-            raise Invalid(f"stage '{stage.name}' marks opportunities {stage.auto_status}, but the status is {text}")
+            raise Invalid(_("stage '{name}' marks opportunities {auto_status}, but the status is {status}").format(
+                name=stage.name, auto_status=_status_word(stage.auto_status), status=_status_word(text)))
         return text
 
     def _reason(self, cell: str, status: str) -> tuple[int | None, str | None]:
         text = cell.strip()
         if status == "open":
             if text:
-                raise Invalid(f"reason '{text}' given for an open opportunity")
+                raise Invalid(_("reason '{text}' given for an open opportunity").format(text=text))
             return None, None
         if not text:
             if status == "lost":
-                raise Invalid("a lost opportunity needs a lost reason (reason column)")
+                raise Invalid(_("a lost opportunity needs a lost reason (reason column)"))
             return None, None
         found = self.names.reasons.get((fold(text), status))
         if found is None:
             other = "won" if status == "lost" else "lost"
-            valid = [t for (_, s), (_, t) in self.names.reasons.items() if s == status]
+            valid = [t for (_fold, s), (_id, t) in self.names.reasons.items() if s == status]
             if (fold(text), other) in self.names.reasons:
-                raise Invalid(f"reason '{text}' is a {other} reason, not a {status} reason; "
-                              f"{status} reasons: {', '.join(valid) or 'none'}")
+                message = (_("reason '{text}' is a won reason, not a lost reason; lost reasons: {valid}") if status == "lost"
+                           else _("reason '{text}' is a lost reason, not a won reason; won reasons: {valid}"))
+                raise Invalid(message.format(text=text, valid=", ".join(valid) or _("none")))
             raise self._miss("reason", text)
         return found
 
@@ -571,32 +591,35 @@ class RowParser:
         closed_from = self._cell_stage(from_cell.strip()) if from_cell.strip() else None
         if closed_from is not None:
             if status == "open":
-                raise Invalid("closed_from given for an open opportunity")
+                raise Invalid(_("closed_from given for an open opportunity"))
             if type_id not in closed_from.type_ids or closed_from.auto_status is not None:  # archived is fine here
-                raise Invalid(f"closed_from '{closed_from.name}' is not an open stage of business type "
-                              f"'{type_name}'; valid: {', '.join(s.name for s in open_stages) or 'none'}")
+                raise Invalid(_("closed_from '{name}' is not an open stage of business type '{business_type}'; "
+                                "valid: {valid}").format(name=closed_from.name, business_type=type_name,
+                                                         valid=", ".join(s.name for s in open_stages) or _("none")))
         if status == "open":
             if stage is None:
                 if not open_stages:
-                    raise Invalid(f"business type '{type_name}' has no stages yet")
+                    raise Invalid(_("business type '{name}' has no stages yet").format(name=type_name))
                 return open_stages[0], None
             if stage.auto_status is not None:  # only reachable through a --stage default
-                raise Invalid(f"stage '{stage.name}' marks opportunities {stage.auto_status}; the status is open")
+                raise Invalid(_("stage '{name}' marks opportunities {auto_status}; the status is open").format(
+                    name=stage.name, auto_status=_status_word(stage.auto_status)))
             if stage.archived:
-                raise Invalid(f"stage '{stage.name}' is archived: no open deal can be in it; "
-                              f"valid: {', '.join(s.name for s in open_stages) or 'none'}")
+                raise Invalid(_("stage '{name}' is archived: no open deal can be in it; valid: {valid}").format(
+                    name=stage.name, valid=", ".join(s.name for s in open_stages) or _("none")))
             return stage, None
         auto = [s for s in type_stages if s.auto_status == status]
         if stage is None:
             if closed_from is None and len(auto) != 1:
                 if not open_stages:
-                    raise Invalid(f"business type '{type_name}' has no stages yet")
+                    raise Invalid(_("business type '{name}' has no stages yet").format(name=type_name))
                 stage = open_stages[0]
             else:
                 return (auto[0] if len(auto) == 1 else closed_from), closed_from
         if stage.auto_status is None:
             if closed_from is not None and closed_from.id != stage.id:
-                raise Invalid(f"closed_from '{closed_from.name}' differs from the stage '{stage.name}'")
+                raise Invalid(_("closed_from '{closed_from}' differs from the stage '{stage}'").format(
+                    closed_from=closed_from.name, stage=stage.name))
             # as `opp win/lose` does: park it in the type's one won/lost stage, remember where it was
             return (auto[0] if len(auto) == 1 else stage), stage
         return stage, closed_from
@@ -624,5 +647,6 @@ class RowParser:
             return None
         value = self._date(text, what)
         if value > self.today:
-            raise Invalid(f"{what} date {value.isoformat()} is in the future")
+            message = _("created date {date} is in the future") if what == "created" else _("closed date {date} is in the future")
+            raise Invalid(message.format(date=value.isoformat()))
         return value

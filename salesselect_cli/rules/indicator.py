@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from salesselect_cli.i18n import _
+from salesselect_cli.i18n import count as number
 
 
 MAX_DAYS = 3650
@@ -60,6 +61,6 @@ def validate_thresholds(orange_days: int, red_days: int) -> None:
     if red_days < 0:
         raise Invalid(_("red days must be 0 or more, not {red_days}").format(red_days=red_days))
     if orange_days > MAX_DAYS:  # more would push the board's date bounds past the calendar
-        raise Invalid(_("orange days must be at most {max_days} (ten years), not {orange_days}").format(max_days=f"{MAX_DAYS:,}", orange_days=f"{orange_days:,}"))
+        raise Invalid(_("orange days must be at most {max_days} (ten years), not {orange_days}").format(max_days=number(MAX_DAYS), orange_days=number(orange_days)))
     if orange_days <= red_days:
         raise Invalid(_("orange days ({orange_days}) must be greater than red days ({red_days})").format(orange_days=orange_days, red_days=red_days))

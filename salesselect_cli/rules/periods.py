@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 
 NAMES = ("this-month", "last-month", "this-quarter", "last-quarter", "this-year", "last-year", "all")
-HINT = (
+HINT = N_(
     "use this-month, last-month, this-quarter, last-quarter, this-year, last-year, all, "
     "a quarter like 2026-Q3, a month like 2026-07, a year like 2026, or --from/--to"
 )
@@ -119,7 +119,7 @@ def named_period(text: str, today: dt.date) -> Period:
     if match := _YEAR.match(word):
         year = int(match.group(1))
         return _year(_check_year(year, text), str(year))
-    raise Invalid(_("unknown period '{text}'; {hint}").format(text=text, hint=HINT))
+    raise Invalid(_("unknown period '{text}'; {hint}").format(text=text, hint=_(HINT)))
 
 
 def _check_year(year: int, text: str) -> int:

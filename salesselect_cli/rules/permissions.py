@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from salesselect_cli.i18n import _
+
 ROLES = ("recruiter", "manager")
 WORKFLOW_PREFIX = "workflow:"
 
@@ -29,7 +31,7 @@ def check_role(role: str) -> str:
     """The role as stored ('recruiter' or 'manager'), or a ValueError naming the valid ones."""
     value = role.strip().lower()
     if value not in ROLES:
-        raise ValueError(f"role must be recruiter or manager, not '{role}'")
+        raise ValueError(_("role must be recruiter or manager, not '{role}'").format(role=role))
     return value
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from salesselect_cli.errors import Invalid
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 
 MAX_NAME = 200
 MAX_TEXT = 5000
@@ -36,19 +36,19 @@ def clean_name(value: str | None, what: str) -> str:
     """
     text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
-        raise Invalid(_("{what} must not be empty").format(what=what))
+        raise Invalid(_("{what} must not be empty").format(what=_(what)))
     if len(text) > MAX_NAME:
-        raise Invalid(_("{what} is longer than {max_name} characters").format(what=what, max_name=MAX_NAME))
+        raise Invalid(_("{what} is longer than {max_name} characters").format(what=_(what), max_name=MAX_NAME))
     if _controls()[0].search(text):
-        raise Invalid(_("{what} must not contain control characters").format(what=what))
+        raise Invalid(_("{what} must not contain control characters").format(what=_(what)))
     if not text.isprintable():
         hidden = next(ch for ch in text if unicodedata.category(ch) == "Cf")  # the rest was refused above
-        raise Invalid(_("{what} must not contain invisible characters ({value})").format(what=what, value=ascii(hidden)[1:-1]))
+        raise Invalid(_("{what} must not contain invisible characters ({value})").format(what=_(what), value=ascii(hidden)[1:-1]))
     for word in text.split():
         scripts = {script for script in map(_script, word) if script}
         if "LATIN" in scripts and len(scripts) > 1:
             other = sorted(scripts - {"LATIN"})[0].title()
-            raise Invalid(_("{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet").format(what=what, other=other, word=word))
+            raise Invalid(_("{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet").format(what=_(what), other=other, word=word))
     return text
 
 
@@ -67,7 +67,7 @@ def fold(value: str) -> str:
     return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
 
-def clean_text(value: str | None, what: str = "text", multiline: bool = False) -> str | None:
+def clean_text(value: str | None, what: str = N_("text"), multiline: bool = False) -> str | None:
     """Free text (contact, vacancy, notes, follow-ups): stripped, None when blank, no escape sequences.
 
     Refused like in names: C0/C1 controls (line breaks and tabs allowed when multiline) and bidi controls.
@@ -76,7 +76,7 @@ def clean_text(value: str | None, what: str = "text", multiline: bool = False) -
         return None
     text = unicodedata.normalize("NFC", value).strip()
     if len(text) > MAX_TEXT:
-        raise Invalid(_("{what} is longer than {max_text} characters").format(what=what, max_text=MAX_TEXT))
+        raise Invalid(_("{what} is longer than {max_text} characters").format(what=_(what), max_text=MAX_TEXT))
     if _controls()[1 if multiline else 0].search(text):
-        raise Invalid(_("{what} must not contain control characters").format(what=what))
+        raise Invalid(_("{what} must not contain control characters").format(what=_(what)))
     return text or None

@@ -85,11 +85,10 @@ def _quoted(name: str) -> str:
 def check_stage_of_type(state: State, stage: Stage, type_stages: list[Stage]) -> None:
     """Refuse a stage that is not linked to the opportunity's business type, or that is archived."""
     if stage.archived:
-        raise Invalid(
-            f"stage '{stage.name}' is archived; use another stage "
-            f"({', '.join(s.name for s in type_stages) or 'none'}) or unarchive it "
-            f"(salesselect config unarchive-stage {_quoted(stage.name)})"
-        )
+        raise Invalid(_(
+            "stage '{name}' is archived; use another stage ({valid}) or unarchive it "
+            "(salesselect config unarchive-stage {quoted})"
+        ).format(name=stage.name, valid=", ".join(s.name for s in type_stages) or _("none"), quoted=_quoted(stage.name)))
     if state.business_type_id not in stage.business_type_ids:
         valid = ", ".join(s.name for s in type_stages) or "none"
         raise Invalid(_("stage '{stage}' is not a stage of business type '{type}'; valid: {valid}").format(
@@ -128,10 +127,9 @@ def reopen(state: State, target: Stage | None, type_stages: list[Stage]) -> Outc
     if target is not None:
         check_stage_of_type(state, target, type_stages)
         if target.auto_status is not None:
-            raise Invalid(
-                f"stage '{target.name}' marks opportunities {target.auto_status}; "
-                f"reopen into an open stage: {', '.join(s.name for s in open_stages) or 'none'}"
-            )
+            raise Invalid(_("stage '{name}' marks opportunities {auto_status}; reopen into an open stage: {valid}").format(
+                name=target.name, auto_status=_status(target.auto_status),
+                valid=", ".join(s.name for s in open_stages) or _("none")))
         return Outcome(target.id, "open", None, None, None)
     current = next((s for s in type_stages if s.id == state.stage_id), None)
     if current is not None and current.auto_status is None:
@@ -139,7 +137,7 @@ def reopen(state: State, target: Stage | None, type_stages: list[Stage]) -> Outc
     back = next((s for s in open_stages if s.id == state.closed_from_stage_id), None)
     if back is None:
         if not open_stages:
-            raise Invalid(f"business type '{state.business_type}' has no open stage to reopen into")
+            raise Invalid(_("business type '{name}' has no open stage to reopen into").format(name=state.business_type))
         back = open_stages[0]
     return Outcome(back.id, "open", None, None, None)
 
@@ -163,9 +161,11 @@ def adjacent_stage(opportunity_id: int, status: str, stage_name: str, type_stage
     _require_open(opportunity_id, status, N_("move"))
     names = [stage.name.casefold() for stage in type_stages]
     if stage_name.casefold() not in names:
-        raise Invalid(f"stage '{stage_name}' is not a stage of business type '{business_type}'")
+        raise Invalid(_("stage '{name}' is not a stage of business type '{business_type}'").format(
+            name=stage_name, business_type=business_type))
     index = names.index(stage_name.casefold()) + step
     if not 0 <= index < len(type_stages):
-        end = "last" if step > 0 else "first"
-        raise InvalidTransition(f"'{stage_name}' is the {end} stage of business type '{business_type}'")
+        message = (_("'{name}' is the last stage of business type '{business_type}'") if step > 0
+                   else _("'{name}' is the first stage of business type '{business_type}'"))
+        raise InvalidTransition(message.format(name=stage_name, business_type=business_type))
     return type_stages[index]

@@ -18,6 +18,7 @@ import shlex
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid
+from salesselect_cli.i18n import N_, _
 
 KINDS = ("followup", "note", "owner", "run")
 TRIGGERS = ("stage", "status")
@@ -86,39 +87,39 @@ class Event:
 def parse_action(text: str) -> Action:
     """Parse one action string; Invalid with the accepted syntax when it is not one."""
     if not isinstance(text, str) or not text.strip():
-        raise Invalid(f"an action must not be empty; use {SYNTAX}")
+        raise Invalid(_("an action must not be empty; use {syntax}").format(syntax=SYNTAX))
     raw = text.strip()
     kind, colon, rest = raw.partition(":")
     kind = kind.strip().lower()
     if not colon or kind not in KINDS:
-        raise Invalid(f"unknown action '{_short(raw)}'; use {SYNTAX}")
+        raise Invalid(_("unknown action '{action}'; use {syntax}").format(action=_short(raw), syntax=SYNTAX))
     if kind == "followup":
         offset, colon, words = rest.partition(":")
         match = _OFFSET.match(offset.strip().lower())
         if not colon or match is None:
-            raise Invalid(
-                f"bad follow-up offset in '{raw}'; write followup:+3d:TEXT (+Nd, +Nw, +Nm or +Ny from the day it fires)"
-            )
-        _require_text(words, raw, "a follow-up needs text")
+            raise Invalid(_(
+                "bad follow-up offset in '{action}'; write followup:+3d:TEXT (+Nd, +Nw, +Nm or +Ny from the day it fires)"
+            ).format(action=raw))
+        _require_text(words, raw, N_("a follow-up needs text"))
         amount, unit = int(match.group(1)), match.group(2)
         if amount * {"d": 1, "w": 7, "m": 31, "y": 366}[unit] > 3660:
-            raise Invalid(f"follow-up offset in '{raw}' is more than ten years ahead")
+            raise Invalid(_("follow-up offset in '{action}' is more than ten years ahead").format(action=raw))
         return Action("followup", words.strip(), raw, amount, unit)
     if kind == "note":
-        _require_text(rest, raw, "a note needs text")
+        _require_text(rest, raw, N_("a note needs text"))
         return Action("note", rest.strip(), raw)
     if kind == "owner":
-        _require_text(rest, raw, "owner: needs a user name")
+        _require_text(rest, raw, N_("owner: needs a user name"))
         from salesselect_cli.rules.text import clean_name
 
-        return Action("owner", clean_name(rest, "owner: user name"), raw)
-    _require_text(rest, raw, "run: needs a command")
+        return Action("owner", clean_name(rest, N_("owner: user name")), raw)
+    _require_text(rest, raw, N_("run: needs a command"))
     try:
         argv = tuple(shlex.split(rest))
     except ValueError as exc:
-        raise Invalid(f"cannot split the command in '{raw}': {exc}") from None
+        raise Invalid(_("cannot split the command in '{action}': {problem}").format(action=raw, problem=exc)) from None
     if not argv or not argv[0].strip():
-        raise Invalid(f"run: needs a command in '{raw}'")
+        raise Invalid(_("run: needs a command in '{action}'").format(action=raw))
     return Action("run", rest.strip(), raw, argv=argv)
 
 
@@ -127,13 +128,15 @@ def _require_text(text: str, raw: str, message: str) -> None:
     from salesselect_cli.rules.text import MAX_TEXT, clean_text
 
     if not text.strip():
-        raise Invalid(f"{message} ('{_short(raw)}')")
+        raise Invalid(_("{problem} ('{action}')").format(problem=_(message), action=_short(raw)))
     if len(text.strip()) > MAX_TEXT:
-        raise Invalid(f"an action's text is longer than {MAX_TEXT} characters ('{_short(raw)}')")
+        raise Invalid(_("an action's text is longer than {max_text} characters ('{action}')").format(
+            max_text=MAX_TEXT, action=_short(raw)))
     try:
-        clean_text(text, "an action")
+        clean_text(text, N_("an action"))
     except Invalid:
-        raise Invalid(f"an action must not contain control characters ('{_short(raw.strip())}')") from None
+        raise Invalid(_("an action must not contain control characters ('{action}')").format(
+            action=_short(raw.strip()))) from None
 
 
 def _short(raw: str) -> str:
@@ -151,9 +154,9 @@ def parse_env_names(names: list[str]) -> list[str]:
     for name in names:
         name = name.strip() if isinstance(name, str) else ""
         if not _ENV_NAME.match(name):
-            raise Invalid(f"--env needs a variable name (letters, digits, _), not '{name}'")
+            raise Invalid(_("--env needs a variable name (letters, digits, _), not '{name}'").format(name=name))
         if name in SET_BY_THE_TOOL:
-            raise Invalid(f"--env {name}: the tool sets {name} for every hook itself")
+            raise Invalid(_("--env {name}: the tool sets {name} for every hook itself").format(name=name))
         if name not in result:
             result.append(name)
     return result
@@ -162,7 +165,7 @@ def parse_env_names(names: list[str]) -> list[str]:
 def parse_actions(texts: list[str]) -> list[Action]:
     """Parse every action of a rule; at least one."""
     if not texts:
-        raise Invalid("a workflow needs at least one --action")
+        raise Invalid(_("a workflow needs at least one --action"))
     return [parse_action(text) for text in texts]
 
 
@@ -194,15 +197,25 @@ def _conditions_hold(rule: Rule, event: Event) -> bool:
     )
 
 
-def describe(action: Action, today: dt.date, timeout: float = DEFAULT_HOOK_TIMEOUT) -> str:
-    """What an action would do if it fired today, in one line."""
+def describe(action: Action, today: dt.date, timeout: float = DEFAULT_HOOK_TIMEOUT, for_people: bool = False) -> str:
+    """What an action would do if it fired today, in one line: English for scripts (JSON, CSV), or in the
+    interface language with the date as it writes dates when `for_people`."""
+    tr = _ if for_people else (lambda message: message)
     if action.kind == "followup":
-        return f"plan a follow-up on {followup_due(action, today).isoformat()}: {action.argument}"
+        due = followup_due(action, today)
+        if for_people:
+            from salesselect_cli.rules.dates import format_date
+
+            shown_due = format_date(due.isoformat())
+        else:
+            shown_due = due.isoformat()
+        return tr("plan a follow-up on {date}: {text}").format(date=shown_due, text=action.argument)
     if action.kind == "note":
-        return f"add the note: {action.argument}"
+        return tr("add the note: {text}").format(text=action.argument)
     if action.kind == "owner":
-        return f"reassign to {action.argument}"
-    return f"after saving, run {shlex.join(action.argv)} (event JSON on stdin, time limit {timeout:g} s)"
+        return tr("reassign to {user}").format(user=action.argument)
+    return tr("after saving, run {command} (event JSON on stdin, time limit {limit} s)").format(
+        command=shlex.join(action.argv), limit=f"{timeout:g}")
 
 
 def describe_offset(action: Action) -> str:
@@ -217,9 +230,10 @@ def parse_timeout(value: str | float | None, where: str) -> float | None:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{where} must be a number of seconds, not '{value}'") from None
+        raise Invalid(_("{where} must be a number of seconds, not '{value}'").format(where=where, value=value)) from None
     if not (0 < seconds <= MAX_HOOK_TIMEOUT):  # also refuses nan
-        raise Invalid(f"{where} must be more than 0 and at most {MAX_HOOK_TIMEOUT:g} seconds, not '{value}'")
+        raise Invalid(_("{where} must be more than 0 and at most {limit} seconds, not '{value}'").format(
+            where=where, limit=f"{MAX_HOOK_TIMEOUT:g}", value=value))
     return seconds
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from salesselect_cli.errors import Conflict, DatabaseProblem
+from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.i18n import _
 from salesselect_cli.sql import dialect, schema
 
@@ -26,7 +26,7 @@ def _check_header(path: Path) -> None:
     except IsADirectoryError:
         raise DatabaseProblem(_("{path} is a directory, not a salesselect database").format(path=path)) from None
     except OSError as exc:
-        raise DatabaseProblem(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror)) from None
+        raise DatabaseProblem(_("cannot read {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
     if header != SQLITE_HEADER:
         raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
 
@@ -101,7 +101,7 @@ def create_database(path: Path | str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = dialect.connect(path)
     except (OSError, sqlite3.OperationalError) as exc:
-        raise DatabaseProblem(_("cannot create {path}: {value}").format(path=path, value=getattr(exc, 'strerror', None) or exc)) from None
+        raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         _migrate(conn)
@@ -257,6 +257,7 @@ def drop_schema(conn: dialect.PgConnection) -> None:
     conn.begin(write=True)
     for table in _pg_tables(conn):
         conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "fold(text)"):
+    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
+                     "funnel_counts_on_visit()", "fold(text)"):
         conn.execute(f"DROP FUNCTION IF EXISTS {function}")
     conn.execute("COMMIT")

@@ -191,16 +191,18 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
     import os
     import tempfile
 
-    from salesselect_cli.errors import Conflict, DatabaseProblem
+    from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
+    from salesselect_cli.i18n import _
 
+    exists = _("{path} already exists; refusing to overwrite it (choose another file)")
     if os.path.lexists(target):
-        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)")
+        raise Conflict(exists.format(path=target))
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
     except OSError as exc:
-        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+        raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
     try:
         copy = sqlite3.connect(temporary)
         try:
@@ -209,9 +211,9 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
             copy.close()
         os.link(temporary, target)
     except FileExistsError:
-        raise Conflict(f"{target} already exists; refusing to overwrite it (choose another file)") from None
+        raise Conflict(exists.format(path=target)) from None
     except OSError as exc:
-        raise DatabaseProblem(f"cannot write {target}: {exc.strerror}") from None
+        raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
     finally:
         os.unlink(temporary)
 
@@ -369,15 +371,17 @@ class PgConnection:
 def connect_postgres(url: str) -> PgConnection:
     """Connect to a PostgreSQL URL (libpq's PG* variables and ~/.pgpass apply); DatabaseProblem if not."""
     from salesselect_cli.errors import DatabaseProblem
+    from salesselect_cli.i18n import _
 
     try:
         import psycopg
     except ImportError:
-        raise DatabaseProblem(f"PostgreSQL needs the psycopg driver: {PG_INSTALL_HINT}") from None
+        raise DatabaseProblem(_("PostgreSQL needs the psycopg driver: {hint}").format(hint=PG_INSTALL_HINT)) from None
     try:
         raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="salesselect",
                               options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS}s")
     except psycopg.Error as exc:
         detail = " ".join(str(exc).split()) or exc.__class__.__name__
-        raise DatabaseProblem(f"cannot connect to {safe_location(url)}: {detail}") from None
+        raise DatabaseProblem(_("cannot connect to {location}: {problem}").format(location=safe_location(url),
+                                                                              problem=detail)) from None
     return PgConnection(raw)

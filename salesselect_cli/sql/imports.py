@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
+from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.opportunities import OpportunityRoom
-from salesselect_cli.sql.schema import BULK_LOAD_KEY, STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
+from salesselect_cli.sql.schema import (BULK_LOAD_KEY, FUNNEL_COUNTS_FROM_VISITS, STAGE_VISIT_EVENT,
+                                       STAGE_VISITS_WITH_DAYS_FROM_HISTORY)
 
 
 @dataclass
@@ -96,7 +98,7 @@ class ImportRoom(OpportunityRoom):
             opportunities.clear()
             history.clear()
 
-        self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits triggers step aside (m004)
+        self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits/funnel_counts triggers step aside (m004, m017)
         for row in rows:
             if own_only and row.owner_id != self.user["id"]:
                 raise PermissionDenied(permissions.create_refusal(self.actor(), self._scalar(
@@ -104,8 +106,9 @@ class ImportRoom(OpportunityRoom):
             if keyed and row.external_key:
                 key = (row.source_id, row.external_key.casefold())
                 if key in keys_seen:
-                    raise Invalid(f"line {row.line}: key '{row.external_key}' is already on line {keys_seen[key]}; "
-                                  f"each row of a re-import needs its own key")
+                    raise Invalid(_("line {line}: key '{key}' is already on line {other_line}; each row of a re-import "
+                                    "needs its own key").format(line=row.line, key=row.external_key,
+                                                                other_line=keys_seen[key]))
                 keys_seen[key] = row.line
                 existing = self._one("SELECT id FROM opportunities WHERE source_id = ? AND external_key = ?",
                                      [row.source_id, row.external_key])
@@ -152,9 +155,12 @@ class ImportRoom(OpportunityRoom):
         # stage_visits from the history sorts every new row: in 16 MiB, not in a 64 MiB cache on top of a
         # 64 MiB sorter (the pages freed by the smaller cache are what the sorter reuses)
         dialect.set_cache(self.conn, 16)
+        last_visit = self._scalar("SELECT MAX(id) FROM stage_visits") or 0
         self.conn.execute(STAGE_VISITS_WITH_DAYS_FROM_HISTORY.format(
             event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id >= {int(first_id)}",
             days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
+        # the visits just added are the ones after the last before (ids only grow): a range of the table itself
+        self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.id > {int(last_visit)}"))
         self.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id
         if not keyed and not allow_duplicates and result.added:
@@ -174,12 +180,14 @@ class ImportRoom(OpportunityRoom):
             [first_id, first_id],
         )
         if row["count"]:
-            rows = "row matches an open deal" if row["count"] == 1 else "rows match open deals"
-            raise Conflict(
-                f"{row['count']:,} {rows} already here (same title, company, value and expected close; "
-                f"e.g. '{row['title']}' at {row['company']}); nothing was imported. To update them on a re-import, "
-                f"name the column with the source system's id: --key COLUMN; to add them anyway: --allow-duplicates"
-            )
+            raise Conflict(ngettext(
+                "{count} row matches an open deal already here (same title, company, value and expected close; "
+                "e.g. '{title}' at {company}); nothing was imported. To update them on a re-import, name the column "
+                "with the source system's id: --key COLUMN; to add them anyway: --allow-duplicates",
+                "{count} rows match open deals already here (same title, company, value and expected close; "
+                "e.g. '{title}' at {company}); nothing was imported. To update them on a re-import, name the column "
+                "with the source system's id: --key COLUMN; to add them anyway: --allow-duplicates",
+                row["count"]).format(count=count(row["count"]), title=row["title"], company=row["company"]))
 
     def _update(self, ident: int, row, fields: frozenset[str]) -> bool:
         """Bring deal `ident` in line with a re-imported row through the lifecycle (move, win/lose, reopen:
@@ -191,8 +199,8 @@ class ImportRoom(OpportunityRoom):
         changed = False
         if row.business_type_id != old["business_type_id"]:
             if old["status"] != "open" or row.status != "open":
-                raise Invalid(f"line {row.line}: key '{row.external_key}' changes the business type of a closed "
-                              f"deal (#{ident}); reopen it first")
+                raise Invalid(_("line {line}: key '{key}' changes the business type of a closed deal (#{id}); "
+                                "reopen it first").format(line=row.line, key=row.external_key, id=ident))
             self._change_type(old, self._scalar("SELECT name FROM business_types WHERE id = ?",
                                                 [row.business_type_id]), row.stage.name)
             old, changed = self._opportunity_row(ident), True

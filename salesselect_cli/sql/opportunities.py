@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
@@ -230,8 +230,8 @@ class OpportunityRoom(SetupRoom):
         """Create an open opportunity (stage defaults to the type's first); returns its id."""
         from salesselect_cli.rules import permissions, transitions
 
-        title = _clean_name(title, "title")
-        company = _clean_name(company, "company")
+        title = _clean_name(title, N_("title"))
+        company = _clean_name(company, N_("company"))
         bt = self.find_business_type(business_type)
         src = self.find_source(source)
         type_stages = self.stages_of_type(bt["id"])
@@ -243,7 +243,9 @@ class OpportunityRoom(SetupRoom):
             transitions.check_stage_of_type(state, target, type_stages)
             if target.auto_status is not None:
                 raise Invalid(
-                    _("stage '{name}' marks opportunities {auto_status}; add it in an open stage, then 'opp {value}'").format(name=target.name, auto_status=target.auto_status, value='win' if target.auto_status == 'won' else 'lose')
+                    _("stage '{name}' marks opportunities {auto_status}; add it in an open stage, then 'opp {command}'").format(
+                        name=target.name, auto_status=_status_word(target.auto_status),
+                        command="win" if target.auto_status == "won" else "lose")
                 )
         owner_row = self.find_user(owner) if owner else self.user
         if not permissions.may_give_to(self.actor(), owner_row["name"]):
@@ -343,7 +345,9 @@ class OpportunityRoom(SetupRoom):
             current = next((s for s in type_stages if s.id == row["stage_id"]), None)
             if current is None:
                 raise Invalid(
-                    _("stage '{scalar}' is not a stage of business type '{name}'; pass --stage with one of: {value}").format(scalar=self._scalar('SELECT name FROM stages WHERE id = ?', [row['stage_id']]), name=bt['name'], value=', '.join(s.name for s in type_stages) or 'none')
+                    _("stage '{stage}' is not a stage of business type '{business_type}'; pass --stage with one of: {valid}").format(
+                        stage=self._scalar("SELECT name FROM stages WHERE id = ?", [row["stage_id"]]),
+                        business_type=bt["name"], valid=", ".join(s.name for s in type_stages) or _("none"))
                 )
             target = current
         if (target.auto_status or "open") != row["status"]:
@@ -510,3 +514,10 @@ class OpportunityRoom(SetupRoom):
         outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
         self._apply(row, outcome)
         return self._change(row, before)
+
+
+def _status_word(status: str) -> str:
+    """open / won / lost / none in the interface language, for messages (stored values stay English)."""
+    from salesselect_cli.i18n import _
+
+    return {"open": _("open"), "won": _("won"), "lost": _("lost"), "none": _("none")}.get(status, status)

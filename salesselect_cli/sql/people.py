@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom
 from salesselect_cli.sql.dialect import Row, fold
@@ -107,7 +107,7 @@ class PeopleRoom(BaseRoom):
 
     def add_user(self, name: str, key_user: bool = False, role: str = "recruiter", module: str | None = None) -> None:
         """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client."""
-        name = _clean_name(name, "user name")
+        name = _clean_name(name, N_("user name"))
         role = self._role(role)
         if self._named("users", name):
             raise Conflict(_("user '{name}' already exists").format(name=name))

@@ -350,30 +350,56 @@ class ReportRoom(OpportunityRoom):
         It ends as moved_on (to a later open stage), moved_back, won, lost (also by entering an auto-select
         stage) or still there. conversion = (moved_on + won) / entered; conversion_to_won = entries whose
         opportunity is won now. Days are whole calendar days, so the median comes from per-day counts.
-        The visits come from stage_visits (m003, days since m016), which the history triggers keep; positions
-        and auto-select are read now, as the stages are today.
+        The visits come from stage_visits (m003, days since m016), which the history triggers keep; without a
+        type/owner/source filter from their counts per entry day in funnel_counts (m017), which triggers on
+        stage_visits keep. Positions and auto-select are read now, as the stages are today.
         """
-        where, params = self._report_scope(flt, "v")
+        return self._report_stages(flt, start, end, counted=not (flt.business_type or flt.owner or flt.source))
+
+    def _report_stages(self, flt: OpportunityFilter, start: dt.date, end: dt.date, counted: bool) -> list[dict]:
+        """report_stages from funnel_counts (`counted`, no filter) or from the visits themselves."""
         stage_where, stage_params = self._report_stages_scope(flt)
         period = self._day_range(start, end)
-        # `grouped` folds the period's visits into one row per stage, length in days, end, next stage and the
-        # deal's status now (COUNT alone is cheaper per visit than a SUM beside it): ended
-        # visits by skip-scanning idx_stage_visits_funnel in GROUP BY order (m016), the ones still under way
-        # (days NULL, counted up to today) from the small idx_stage_visits_open, both pinned: another index on the
-        # entry day looks cheaper to the planner and costs a sort of the whole period. The rest works on few rows.
-        rows = self._all(
-            f"""WITH grouped AS (
-                  SELECT v.stage_id, v.days, v.outcome, v.next_stage_id, v.status, COUNT(*) AS n
+        today = self.today.isoformat()
+        # `grouped`: one row per stage, length in days, end and next stage (outcome NULL while under way), with how
+        # many visits (n) and how many of those are of a deal won now (won).
+        if counted:
+            # funnel_counts holds a few rows per day of the period: one range of its primary key (m017). A visit
+            # under way (days -1) is counted up to today.
+            grouped = f"""
+                  SELECT c.stage_id, CASE WHEN c.days < 0 THEN {self.conn.days_between("?", "c.entered")}
+                                          ELSE c.days END AS days,
+                         NULLIF(c.outcome, '') AS outcome, NULLIF(c.next_stage_id, 0) AS next_stage_id,
+                         SUM(c.n) AS n, SUM(c.won) AS won
+                    FROM funnel_counts c
+                   WHERE c.entered >= ? AND c.entered < ?
+                   GROUP BY 1, 2, 3, 4"""
+            params = [today] + period
+        else:
+            where, scope = self._report_scope(flt, "v")
+            # the period's visits of the filter, grouped with the deal's status now (COUNT alone is cheaper per
+            # visit than a SUM beside it): ended visits by skip-scanning idx_stage_visits_funnel in GROUP BY order
+            # (m016), the ones still under way (days NULL, counted up to today) from the small
+            # idx_stage_visits_open, both pinned: another index on the entry day looks cheaper to the planner and
+            # costs a sort of the whole period.
+            grouped = f"""
+                  SELECT v.stage_id, v.days, v.outcome, v.next_stage_id, COUNT(*) AS n,
+                         CASE WHEN v.status = 'won' THEN COUNT(*) ELSE 0 END AS won
                     FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_funnel")}
                    WHERE v.entered >= ? AND v.entered < ? AND v.days IS NOT NULL AND {where}
                    GROUP BY v.stage_id, v.days, v.outcome, v.next_stage_id, v.status
                   UNION ALL
-                  SELECT v.stage_id, {self.conn.days_between("?", "v.entered")}, NULL, NULL, v.status, COUNT(*)
+                  SELECT v.stage_id, {self.conn.days_between("?", "v.entered")}, NULL, NULL, COUNT(*),
+                         CASE WHEN v.status = 'won' THEN COUNT(*) ELSE 0 END
                     FROM stage_visits v {self.conn.indexed_by("idx_stage_visits_open")}
                    WHERE v.entered >= ? AND v.entered < ? AND v.days IS NULL AND {where}
-                   GROUP BY v.entered, v.stage_id, v.status),
+                   GROUP BY v.entered, v.stage_id, v.status"""
+            params = period + scope + [today] + period + scope
+        # The rest works on few rows.
+        rows = self._all(
+            f"""WITH grouped AS ({grouped}),
                 visits AS (
-                  SELECT g.stage_id, g.n, CASE WHEN g.status = 'won' THEN g.n ELSE 0 END AS ended_won, g.days,
+                  SELECT g.stage_id, g.n, g.won AS ended_won, g.days,
                          CASE WHEN g.outcome IS NULL THEN 'still'
                               WHEN g.outcome != 'moved' THEN g.outcome
                               WHEN ns.auto_status IS NOT NULL THEN ns.auto_status
@@ -412,6 +438,6 @@ class ReportRoom(OpportunityRoom):
                   FROM stages s LEFT JOIN per_stage p ON p.stage_id = s.id
                  WHERE p.entered IS NOT NULL OR (s.auto_status IS NULL AND {stage_where})
                  ORDER BY s.position""",
-            period + params + [self.today.isoformat()] + period + params + stage_params,
+            params + stage_params,
         )
         return [dict(r) for r in rows]

@@ -507,6 +507,123 @@ def m010_team_roles(db):
         db.execute(statement)
 
 
+# Issue 16: the funnel (`report stages`) without a filter groups a few thousand rows instead of every visit of
+# the period. funnel_counts holds, per day a visit began, stage, length in days, outcome and next stage, how many
+# visits there are (n) and how many of those belong to a deal that is won now (won). It is kept from stage_visits
+# itself: triggers on stage_visits add a visit's row, take it away, or move it when a visit ends or its deal's
+# status changes, so every path that keeps stage_visits (history triggers, trash, restore, purge, reassigning)
+# keeps funnel_counts. A bulk load (CSV import, db copy) sets the bulk-load flag: the triggers step aside, an
+# import adds its new visits with FUNNEL_COUNTS_FROM_VISITS, db copy copies the table as it is.
+# Key columns are NOT NULL so the upsert finds its row (NULLs never conflict): a visit under way has days -1 and
+# outcome '' (the report counts its days up to today from `entered`), no next stage is 0, no stage 0.
+FUNNEL_KEY = ("entered", "stage_id", "days", "outcome", "next_stage_id")
+
+FUNNEL_COUNTS_TABLE = """
+CREATE TABLE funnel_counts (
+    entered TEXT NOT NULL,
+    stage_id INTEGER NOT NULL,
+    days INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    next_stage_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    won INTEGER NOT NULL,
+    PRIMARY KEY (entered, stage_id, days, outcome, next_stage_id)
+)"""
+
+
+def _funnel_key_values(v: str) -> list[str]:
+    """A stage_visits row's funnel_counts key (`v` is 'new.', 'old.' or an alias with its dot)."""
+    return [f"{v}entered", f"COALESCE({v}stage_id, 0)", f"COALESCE({v}days, -1)", f"COALESCE({v}outcome, '')",
+            f"COALESCE({v}next_stage_id, 0)"]
+
+
+def _funnel_key(v: str) -> str:
+    return ", ".join(_funnel_key_values(v))
+
+
+def _funnel_key_matches(v: str) -> str:
+    return " AND ".join(f"{column} = {value}" for column, value in zip(FUNNEL_KEY, _funnel_key_values(v)))
+
+
+def _is_won(v: str) -> str:
+    return f"CASE WHEN {v}status = 'won' THEN 1 ELSE 0 END"
+
+
+_FUNNEL_ADD = (f"INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won) VALUES ({_funnel_key('new.')}, 1, "
+               f"{_is_won('new.')}) ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + 1, "
+               "won = funnel_counts.won + excluded.won")
+_FUNNEL_TAKE = (f"UPDATE funnel_counts SET n = n - 1, won = won - {_is_won('old.')} WHERE {_funnel_key_matches('old.')};\n"
+                f"  DELETE FROM funnel_counts WHERE {_funnel_key_matches('old.')} AND n = 0")
+_FUNNEL_CHANGED = ("old.entered IS NOT new.entered OR old.stage_id IS NOT new.stage_id OR old.days IS NOT new.days "
+                   "OR old.outcome IS NOT new.outcome OR old.next_stage_id IS NOT new.next_stage_id "
+                   "OR (old.status = 'won') IS NOT (new.status = 'won')")
+
+# Every visit of the stage_visits rows matching {which}, added to funnel_counts in one statement.
+FUNNEL_COUNTS_FROM_VISITS = f"""
+INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won)
+SELECT {_funnel_key('v.')}, COUNT(*), SUM({_is_won('v.')})
+  FROM stage_visits v WHERE {{which}}
+ GROUP BY {_funnel_key('v.')}
+ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + excluded.n,
+   won = funnel_counts.won + excluded.won
+"""
+
+FUNNEL_COUNTS_TRIGGERS = (f"""
+CREATE TRIGGER funnel_counts_visit_added AFTER INSERT ON stage_visits
+WHEN {NOT_BULK}
+BEGIN
+  {_FUNNEL_ADD};
+END""", f"""
+CREATE TRIGGER funnel_counts_visit_removed AFTER DELETE ON stage_visits
+WHEN {NOT_BULK}
+BEGIN
+  {_FUNNEL_TAKE};
+END""", f"""
+CREATE TRIGGER funnel_counts_visit_changed AFTER UPDATE OF entered, stage_id, days, outcome, next_stage_id, status
+ON stage_visits
+WHEN {NOT_BULK} AND ({_FUNNEL_CHANGED})
+BEGIN
+  {_FUNNEL_TAKE};
+  {_FUNNEL_ADD};
+END""")
+
+PG_FUNNEL_COUNTS_TRIGGERS = (f"""
+CREATE OR REPLACE FUNCTION funnel_counts_on_visit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF {IS_BULK} THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF NOT ({_FUNNEL_CHANGED.replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    {_FUNNEL_TAKE};
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    {_FUNNEL_ADD};
+  END IF;
+  RETURN NULL;
+END $$""", """
+CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered, stage_id, days, outcome,
+    next_stage_id, status ON stage_visits FOR EACH ROW EXECUTE FUNCTION funnel_counts_on_visit()""")
+
+
+# Registered after m010: it landed last.
+@migration
+def m017_funnel_counts(db):
+    if is_postgres(db):
+        db.execute(pg_ddl(FUNNEL_COUNTS_TABLE))
+        triggers = PG_FUNNEL_COUNTS_TRIGGERS
+    else:
+        db.execute(FUNNEL_COUNTS_TABLE + " WITHOUT ROWID")  # the rows live in the key's order: one range per period
+        triggers = FUNNEL_COUNTS_TRIGGERS
+    db.execute(FUNNEL_COUNTS_FROM_VISITS.format(which="1 = 1"))
+    for trigger in triggers:
+        db.execute(trigger)
+
+
 def migrations_set():
     """The registered migrations as a sqlite_utils Migrations set."""
     from sqlite_utils.migrations import Migrations

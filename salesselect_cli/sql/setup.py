@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
-from salesselect_cli.i18n import _, ngettext
+from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.dialect import Row, fold
@@ -45,7 +45,7 @@ class SetupRoom(PeopleRoom):
     def add_business_type(self, name: str, color: str) -> None:
         from salesselect_cli.rules.setup import validate_color
 
-        name = _clean_name(name, "business type name")
+        name = _clean_name(name, N_("business type name"))
         color = validate_color(color)
         if self._named("business_types", name):
             raise Conflict(_("business type '{name}' already exists").format(name=name))
@@ -57,7 +57,7 @@ class SetupRoom(PeopleRoom):
         if new_name is None and color is None:
             raise Invalid(_("nothing to change: pass --name NEW and/or --color COLOUR"))
         if new_name is not None:
-            new_name = _clean_name(new_name, "business type name")
+            new_name = _clean_name(new_name, N_("business type name"))
             clash = self._named("business_types", new_name, "name", "id != ?", [row["id"]])
             if clash:
                 raise Conflict(_("business type '{new_name}' already exists").format(new_name=new_name))
@@ -156,7 +156,7 @@ class SetupRoom(PeopleRoom):
     def add_stage(
         self, name: str, business_types: list[str], auto: str | None = None, position: int | None = None
     ) -> None:
-        name = _clean_name(name, "stage name")
+        name = _clean_name(name, N_("stage name"))
         if not business_types:
             raise Invalid(_("a stage needs at least one --business-type"))
         types = [self.find_business_type(t) for t in business_types]
@@ -186,7 +186,7 @@ class SetupRoom(PeopleRoom):
         if new_name is None and auto is None:
             raise Invalid(_("nothing to change: pass --name NEW and/or --auto won|lost|none"))
         if new_name is not None:
-            new_name = _clean_name(new_name, "stage name")
+            new_name = _clean_name(new_name, N_("stage name"))
             if self._named("stages", new_name, "name", "id != ?", [row["id"]]):
                 raise Conflict(_("stage '{new_name}' already exists").format(new_name=new_name))
             self.conn.execute("UPDATE stages SET name = ? WHERE id = ?", [new_name, row["id"]])
@@ -200,7 +200,8 @@ class SetupRoom(PeopleRoom):
                 )
                 if in_stage:
                     raise Conflict(
-                        _("{in_stage} opportunities in stage '{name}' do not have status {value}; move them before changing the auto-select").format(in_stage=in_stage, name=row['name'], value=status or 'open')
+                        _("{count} opportunities in stage '{name}' do not have status {status}; move them before changing the auto-select").format(
+                            count=in_stage, name=row["name"], status=_status_word(status or "open"))
                     )
             self.conn.execute("UPDATE stages SET auto_status = ? WHERE id = ?", [status, row["id"]])
             if status != row["auto_status"]:
@@ -358,7 +359,9 @@ class SetupRoom(PeopleRoom):
                 moving = self._scalar("SELECT COUNT(*) FROM opportunities WHERE stage_id = ?", [row["id"]])
                 if moving:
                     raise Conflict(
-                        _("'{name}' and '{name2}' mark opportunities differently (auto-select {value} vs {value2}); reassign to a stage with the same auto-select").format(name=row['name'], name2=target['name'], value=row['auto_status'] or 'none', value2=target['auto_status'] or 'none')
+                        _("'{name}' and '{other}' mark opportunities differently (auto-select {auto_status} vs {other_auto_status}); reassign to a stage with the same auto-select").format(
+                            name=row["name"], other=target["name"], auto_status=_status_word(row["auto_status"] or "none"),
+                            other_auto_status=_status_word(target["auto_status"] or "none"))
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.history_actor} (stage removed)")
@@ -381,7 +384,7 @@ class SetupRoom(PeopleRoom):
         return row
 
     def add_source(self, name: str) -> None:
-        name = _clean_name(name, "source name")
+        name = _clean_name(name, N_("source name"))
         if self._named("sources", name):
             raise Conflict(_("source '{name}' already exists").format(name=name))
         self.conn.execute("INSERT INTO sources (name) VALUES (?)", [name])
@@ -389,7 +392,7 @@ class SetupRoom(PeopleRoom):
 
     def rename_source(self, name: str, new_name: str) -> None:
         row = self.find_source(name)
-        new_name = _clean_name(new_name, "source name")
+        new_name = _clean_name(new_name, N_("source name"))
         if self._named("sources", new_name, "name", "id != ?", [row["id"]]):
             raise Conflict(_("source '{new_name}' already exists").format(new_name=new_name))
         self.conn.execute("UPDATE sources SET name = ? WHERE id = ?", [new_name, row["id"]])
@@ -460,7 +463,7 @@ class SetupRoom(PeopleRoom):
         return rows[0]
 
     def add_reason(self, text: str, status: str) -> None:
-        text = _clean_name(text, "reason")
+        text = _clean_name(text, N_("reason"))
         if status not in ("won", "lost"):
             raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         if self._named("reasons", text, "text", "status = ?", [status]):
@@ -472,7 +475,7 @@ class SetupRoom(PeopleRoom):
         row = self.find_reason(text, status)
         if new_text is None and new_status is None:
             raise Invalid(_("nothing to change: pass --text NEW and/or --new-status won|lost"))
-        final_text = _clean_name(new_text, "reason") if new_text is not None else row["text"]
+        final_text = _clean_name(new_text, N_("reason")) if new_text is not None else row["text"]
         final_status = new_status or row["status"]
         if final_status not in ("won", "lost"):
             raise Invalid(_("status must be won or lost, not '{final_status}'").format(final_status=final_status))
@@ -536,3 +539,10 @@ class SetupRoom(PeopleRoom):
             if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
                 missing.append(text)
         return missing
+
+
+def _status_word(status: str) -> str:
+    """open / won / lost / none in the interface language, for messages (stored values stay English)."""
+    from salesselect_cli.i18n import _
+
+    return {"open": _("open"), "won": _("won"), "lost": _("lost"), "none": _("none")}.get(status, status)

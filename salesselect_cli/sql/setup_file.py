@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from salesselect_cli.i18n import _
 from salesselect_cli.sql.workflows import WorkflowRoom
 
 
@@ -53,18 +54,18 @@ class SetupFileRoom(WorkflowRoom):
         for user in spec.users:  # first: workflows may name them (owner:NAME)
             if not self._named("users", user["name"]):
                 self.add_user(user["name"], user["key_user"], user["role"], user["module"])
-                changes.append(f"user {user['name']} added")
+                changes.append(_("user {name} added").format(name=user["name"]))
         if spec.currency and spec.currency != self.currency:
             self.set_currency(spec.currency)
-            changes.append(f"currency {spec.currency}")
+            changes.append(_("currency {code}").format(code=spec.currency))
         for bt in spec.business_types:
             existing = self._named("business_types", bt["name"])
             if existing is None:
                 self.add_business_type(bt["name"], bt["color"])
-                changes.append(f"business type {bt['name']} added")
+                changes.append(_("business type {name} added").format(name=bt["name"]))
             elif existing["color"] != bt["color"]:
                 self.edit_business_type(existing["name"], color=bt["color"])
-                changes.append(f"business type {bt['name']} colour {bt['color']}")
+                changes.append(_("business type {name} colour {color}").format(name=bt["name"], color=bt["color"]))
         for stage in spec.stages:
             for type_name in stage["business_types"]:
                 self.find_business_type(type_name)
@@ -73,14 +74,15 @@ class SetupFileRoom(WorkflowRoom):
             if existing is None:
                 count = self._scalar("SELECT COUNT(*) FROM stages")
                 self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
-                changes.append(f"stage {stage['name']} added")
+                changes.append(_("stage {name} added").format(name=stage["name"]))
                 continue
             if existing["position"] != index and index <= self._scalar("SELECT COUNT(*) FROM stages"):
                 self.move_stage(existing["name"], index)
-                changes.append(f"stage {stage['name']} moved to {index}")
+                changes.append(_("stage {name} moved to {position}").format(name=stage["name"], position=index))
             if (existing["auto_status"] or None) != stage["auto"]:
                 self.edit_stage(existing["name"], auto=stage["auto"] or "none")
-                changes.append(f"stage {stage['name']} auto-select {stage['auto'] or 'none'}")
+                changes.append(_("stage {name} auto-select {auto_status}").format(
+                    name=stage["name"], auto_status=_auto_word(stage["auto"] or "none")))
             for type_name in stage["business_types"]:
                 bt = self.find_business_type(type_name)
                 cursor = self.conn.execute(
@@ -88,22 +90,27 @@ class SetupFileRoom(WorkflowRoom):
                     [existing["id"], bt["id"]],
                 )
                 if cursor.rowcount:
-                    changes.append(f"stage {stage['name']} linked to {bt['name']}")
+                    changes.append(_("stage {name} linked to {business_type}").format(name=stage["name"], business_type=bt["name"]))
         for stage in spec.stages:  # after the links and moves, so a stage's deals are where the file says
             if stage["archived"] and self.archive_stage(stage["name"]):
-                changes.append(f"stage {stage['name']} archived")
+                changes.append(_("stage {name} archived").format(name=stage["name"]))
             elif not stage["archived"] and self.unarchive_stage(stage["name"]):
-                changes.append(f"stage {stage['name']} unarchived")
+                changes.append(_("stage {name} unarchived").format(name=stage["name"]))
         for source in spec.sources:
             if not self._named("sources", source):
                 self.add_source(source)
-                changes.append(f"source {source} added")
+                changes.append(_("source {name} added").format(name=source))
         if spec.indicator is not None and self.thresholds() != spec.indicator:
             self.set_indicator(*spec.indicator)
-            changes.append(f"indicator orange {spec.indicator[0]} red {spec.indicator[1]}")
+            changes.append(_("indicator orange {orange} red {red}").format(orange=spec.indicator[0], red=spec.indicator[1]))
         for reason in spec.reasons:
             if not self._named("reasons", reason["text"], "text", "status = ?", [reason["status"]]):
                 self.add_reason(reason["text"], reason["status"])
-                changes.append(f"{reason['status']} reason {reason['text']} added")
+                changes.append((_("won reason {text} added") if reason["status"] == "won" else _("lost reason {text} added"))
+                               .format(text=reason["text"]))
         changes.extend(self.import_workflows(spec.workflows))
         return changes
+
+
+def _auto_word(status: str) -> str:
+    return {"won": _("won"), "lost": _("lost"), "none": _("none")}.get(status, status)

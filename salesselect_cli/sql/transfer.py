@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from salesselect_cli.errors import Conflict
+from salesselect_cli.i18n import _
 from salesselect_cli.sql import connection, dialect
 from salesselect_cli.sql.schema import BULK_LOAD_KEY
 
@@ -47,7 +48,7 @@ def copy_database(source: Path | str, target: Path | str,
     import os
 
     if not dialect.is_postgres(target) and os.path.lexists(target):
-        raise Conflict(f"{target} already exists; db copy writes a new database only")
+        raise Conflict(_("{path} already exists; db copy writes a new database only").format(path=target))
     src = connection.open_connection(source, write=False)
     try:
         src.begin(write=False)
@@ -78,7 +79,7 @@ def _copy(src, dst, tables: list[str], counts: dict[str, int], progress) -> None
     dst.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [BULK_LOAD_KEY])
     for table in tables:
         if table not in target_tables:
-            raise Conflict(f"table {table} of the source is unknown to the target's schema")
+            raise Conflict(_("table {table} of the source is unknown to the target's schema").format(table=table))
         wanted = _columns(dst, table)
         columns = [c for c in _columns(src, table) if c in wanted]
         names = ", ".join(columns)

@@ -9,7 +9,7 @@ from salesselect_cli.model import STATUSES
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.setup import SetupRoom
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 
 
 class WorkflowRoom(SetupRoom):
@@ -108,7 +108,8 @@ class WorkflowRoom(SetupRoom):
                 business_type=workflow.get("business_type"), enabled=workflow.get("enabled", True),
                 replaces=current, env=workflow.get("env", []),
             )
-            changes.append(f"workflow {workflow['name']} {'replaced' if existing else 'added'}")
+            changes.append((_("workflow {name} replaced") if existing else _("workflow {name} added"))
+                           .format(name=workflow["name"]))
         return changes
 
     def add_workflow(
@@ -125,7 +126,7 @@ class WorkflowRoom(SetupRoom):
 
         from salesselect_cli.rules.workflows import parse_env_names
 
-        name = _clean_name(name, "workflow name")
+        name = _clean_name(name, N_("workflow name"))
         env_names = parse_env_names(list(env))
         if trigger not in ("stage", "status"):
             raise Invalid(_("--on must be stage or status, not '{trigger}'").format(trigger=trigger))
@@ -206,7 +207,7 @@ class WorkflowRoom(SetupRoom):
         """Set (or with None, reset to the default) the workflow_timeout setting."""
         from salesselect_cli.rules import workflows as wf
 
-        value = wf.parse_timeout(seconds, "the time limit")
+        value = wf.parse_timeout(seconds, _("the time limit"))
         old = self.get_setting("workflow_timeout")
         new = None if value is None else f"{value:g}"
         self.set_setting("workflow_timeout", new)
