@@ -60,18 +60,42 @@ class Commands(MutableMapping):
     def built(self) -> list:
         return list(self._built.values())
 
+    def built_names(self):
+        return self._built.keys()
+
 
 class LazyGroup(TyperGroup):
-    """A TyperGroup over `Commands`: it lists every command without building one."""
+    """A TyperGroup over `Commands`: it lists every command without building one.
+
+    Its help lists each command by the first paragraph of its help: while the help is drawn, a command not
+    built yet is looked up as a stand-in that carries only what that list shows (`listed`), as the root does.
+    """
+
+    _listing = False
+    listed: dict = {}  # name -> the stand-in's attributes (lazy_group fills it)
 
     def list_commands(self, ctx) -> list[str]:
         return list(self.commands)
+
+    def get_command(self, ctx, cmd_name: str):
+        if self._listing and cmd_name in self.listed and cmd_name not in self.commands.built_names():
+            from typer.core import TyperCommand
+
+            from salesselect_cli.helptext import reflow
+
+            name, help_, attributes = self.listed[cmd_name]
+            return TyperCommand(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
+        return super().get_command(ctx, cmd_name)
 
     def format_help(self, ctx, formatter) -> None:
         from salesselect_cli.help_renderer import load
 
         load()  # a group run without a command shows its help from here (NoArgsIsHelpError)
-        return super().format_help(ctx, formatter)
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 def lazy_group(app: typer.Typer, info=None, *, settings: dict | None = None) -> LazyGroup:
@@ -86,14 +110,31 @@ def lazy_group(app: typer.Typer, info=None, *, settings: dict | None = None) -> 
     shell_info = copy.copy(info) if info is not None else TyperInfo(shell)
     shell_info.typer_instance, shell_info.cls = shell, LazyGroup
     group = get_group_from_info(shell_info, **settings)
-    makers = {}
+    makers, listed = {}, {}
     command_settings = {key: settings[key] for key in ("pretty_exceptions_short", "rich_markup_mode")}
     for command_info in app.registered_commands:
         name = command_info.name or get_command_name(command_info.callback.__name__)
         makers[name] = partial(get_command_from_info, command_info, **command_settings)
+        listed[name] = (name, partial(_command_help, command_info), {
+            "short_help": command_info.short_help, "hidden": command_info.hidden,
+            "deprecated": command_info.deprecated, "rich_help_panel": command_info.rich_help_panel})
     for sub_info in app.registered_groups:
-        name = solve_typer_info_defaults(sub_info).name
+        solved = solve_typer_info_defaults(sub_info)
+        name = solved.name
         assert name, "every sub-app is added with a name"
         makers[name] = partial(lazy_group, sub_info.typer_instance, sub_info, settings=settings)
+        listed[name] = (name, lambda solved=solved: solved.help, {
+            "short_help": solved.short_help, "hidden": solved.hidden, "deprecated": solved.deprecated,
+            "rich_help_panel": solved.rich_help_panel})
     group.commands = Commands(makers)
+    group.listed = listed
     return group
+
+
+def _command_help(command_info) -> str | None:
+    """A command's help as typer.main.get_command_from_info finds it."""
+    import inspect
+
+    if command_info.help is None:
+        return inspect.getdoc(command_info.callback)
+    return inspect.cleandoc(command_info.help)

@@ -268,6 +268,31 @@ def test_a_command_of_a_sub_app_builds_only_itself(db, tmp_path):
     assert result.stderr.strip().splitlines()[-1] == "['show']", result.stderr
 
 
+def group_help(args: list[str], prelude: str = "", lang: str = "en") -> tuple[str, str]:
+    """(help drawn, the commands typer built) for `salesselect ARGS` in a fresh process."""
+    code = (f"import sys, typer.main\n{prelude}\nbuilt = []; real = typer.main.get_command_from_info\n"
+            "def spy(info, **kw):\n    built.append(info.callback.__name__); return real(info, **kw)\n"
+            f"typer.main.get_command_from_info = spy\nsys.argv = ['salesselect', *{args!r}]\n"
+            "from salesselect_cli.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print(built, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "COLUMNS": "90", "SALESSELECT_LANG": lang})
+    return result.stdout, result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("args", [["opp", "--help"], ["config"], ["config", "module", "--help"], ["report", "-h"]],
+                         ids=" ".join)
+def test_a_group_lists_its_commands_as_the_built_commands_would(args):
+    """Help of a group lists each command from a stand-in (nothing is built); the list reads exactly as the
+    one drawn from the commands themselves (stand-ins switched off)."""
+    listed, built = group_help(args)
+    assert built == "[]"
+    drawn, built = group_help(args, "import salesselect_cli.groups as g; g.LazyGroup.get_command = g.TyperGroup.get_command")
+    assert built != "[]"  # the commands themselves were drawn from
+    assert listed == drawn
+    assert listed.count("│ ") > 3
+
+
 # ---------------------------------------------------------------- help without Markdown and tracebacks
 
 
