@@ -34,6 +34,8 @@ def print_version(args: list[str]) -> None:
     from salesselect_cli.argv import lang_option
 
     i18n.configure(lang_option(args))
+    if sys.stdout is None:  # stdout closed (`>&-`): nothing to write to, as click.echo does
+        return
     sys.stdout.write(i18n._("salesselect {version}").format(version=__version__) + "\n")
     sys.stdout.flush()
 

@@ -102,6 +102,13 @@ def test_the_early_version_answers_as_typer_does(args):
     assert (fast.returncode, fast.stdout, fast.stderr) == (typer_run.exit_code, typer_run.stdout, typer_run.stderr)
 
 
+def test_the_early_version_with_stdout_closed_says_nothing():
+    """`salesselect --version >&-` exits 0 without a word, as Typer's echo does."""
+    result = subprocess.run(["sh", "-c", f"exec '{sys.executable}' -m salesselect_cli --version >&-"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 @pytest.mark.parametrize(("args", "answered"), [
     (["--version"], True), (["--lang", "nl", "--version", "opp"], True), (["--db=a", "--version"], True),
     (["--version", "--bogus"], False), (["--db", "--version"], False), (["--version", "--db"], False),
