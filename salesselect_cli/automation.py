@@ -174,7 +174,7 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
         try:
             with store.transaction(write=True):
                 store.close_hook_run(token)
-        except DatabaseError:
+        except database_errors():  # the run is over either way; its marker expires on its own
             pass
     if problem is None:
         return

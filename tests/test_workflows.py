@@ -476,6 +476,24 @@ class TestRunHooks:
         assert rows[1]["to_value"].endswith("exit code 1: mail server down")
         assert "workflow run failed" in ok("opp", "show", opp).stdout
 
+    def test_a_database_error_after_the_hook_is_not_the_users_problem(self, agency, ok, tmp_path, monkeypatch):
+        """Forgetting the run's marker after the hook can fail (the database busy): the move was saved and says so."""
+        import sqlite3
+
+        from salesselect_cli.sql.people import PeopleRoom
+
+        out = tmp_path / "hook.jsonl"
+        ok("workflow", "add", "Tell", "--on", "stage", "--action", f"run:{script(tmp_path, 'rec.py', RECORDER)} {out}")
+        opp = add_opp(ok)
+
+        def busy(self, token):
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(PeopleRoom, "close_hook_run", busy)
+        run = ok("opp", "move", opp, "Proposal")
+        assert "Traceback" not in run.stderr and "Warning" not in run.stderr
+        assert len(recorded(out)) == 1 and record(ok, opp)["stage"] == "Proposal"
+
     def test_hook_past_the_time_limit_is_stopped(self, agency, ok, tmp_path, monkeypatch):
         command = script(tmp_path, "slow.py", "import time\ntime.sleep(30)\n")
         ok("workflow", "add", "Slow", "--on", "stage", "--action", f"run:{command}")
