@@ -12,6 +12,32 @@ import sys
 
 def run() -> None:
     skip_the_collection_at_exit()
+    try:
+        try:
+            _run()
+        finally:  # what is still buffered is written now, where a failure can still be reported
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:  # `salesselect --help | head -1`: the reader has what it wanted
+        _drop_stdout()
+    except OSError as exc:  # stdout on a full disk or a broken device (commands report theirs in main)
+        from salesselect_cli.errors import output_failed
+
+        _drop_stdout()
+        sys.stderr.write(output_failed(exc) + "\n")
+        sys.exit(1)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit has nothing to fail on."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _run() -> None:
     if os.environ.get("_SALESSELECT_COMPLETE"):
         from salesselect_cli.completion import fast
 

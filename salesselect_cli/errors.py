@@ -57,6 +57,13 @@ def os_problem(exc: BaseException) -> str:
     return _(OS_PROBLEMS[text]) if text in OS_PROBLEMS else text
 
 
+def output_failed(exc: OSError) -> str:
+    """The one line for output that could not be written: standard output on a full disk, for example."""
+    from salesselect_cli.i18n import _
+
+    return _("Error: cannot write the output: {problem}").format(problem=os_problem(exc))
+
+
 def closest_first(name: str, valid: list[str]) -> list[str]:
     """Order valid names by likeness to `name`, the closest first (case-insensitive)."""
     wanted = name.casefold()

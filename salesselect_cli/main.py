@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from enum import Enum
 from typing import Optional
@@ -242,19 +243,38 @@ class SalesSelectGroup(TyperGroup):
             _fail(_("a number is out of range"))
         except BrokenPipeError:  # `salesselect opp list | head`
             raise typer.Exit(0)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+                raise_unexpected(exc)
+            from salesselect_cli.errors import output_failed
+            from salesselect_cli.render import stderr_line
+
+            stderr_line(output_failed(exc))  # stdout on a full disk: the work itself was done or refused
+            raise typer.Exit(1)
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # last resort: never a traceback for a user
-            if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
-                raise
-            if exc.__class__.__module__.startswith("psycopg"):  # PostgreSQL (psycopg is loaded only then)
-                from salesselect_cli.sql.dialect import is_busy_error
+            raise_unexpected(exc)
 
-                if is_busy_error(exc):
-                    _fail(_("the database is busy with another salesselect command; try again in a moment"))
-                _fail(_("database error: {problem}").format(problem=" ".join(str(exc).split())))
-            _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
-                error=exc.__class__.__name__, problem=exc))
+
+def raise_unexpected(exc: Exception) -> None:
+    """The last resort for an exception no handler above knew: one line, never a traceback for a user."""
+    import os
+
+    if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
+        raise exc
+    if exc.__class__.__module__.startswith("psycopg"):  # PostgreSQL (psycopg is loaded only then)
+        from salesselect_cli.sql.dialect import is_busy_error
+
+        if is_busy_error(exc):
+            _fail(_("the database is busy with another salesselect command; try again in a moment"))
+        _fail(_("database error: {problem}").format(problem=" ".join(str(exc).split())))
+    _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
+        error=exc.__class__.__name__, problem=exc))
+
+
+# errno values of output that cannot be written: a full disk or quota, a broken device, a file too large
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 
 app = typer.Typer(

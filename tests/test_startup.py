@@ -109,6 +109,23 @@ def test_the_early_version_with_stdout_closed_says_nothing():
     assert (result.returncode, result.stderr) == (0, "")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args, message", [
+    (["--version"], "Error: cannot write the output: No space left on device\n"),
+    (["--help"], "Error: cannot write the output: No space left on device\n"),
+    (["opp", "--help"], "Error: cannot write the output: No space left on device\n"),
+    (["user", "list"], "Error: cannot write the output: No space left on device\n"),
+    (["opp", "list", "--format", "json"], "Error: cannot write the output: No space left on device\n"),
+    (["--lang", "nl", "--help"], "Fout: kan de uitvoer niet schrijven: geen ruimte meer op de schijf\n"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_output_onto_a_full_disk_is_one_line_and_exit_1(args, message, agency):
+    """Standard output on a full disk: help, --version and commands say so in one line, never a traceback."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "salesselect_cli", *args], stdout=full, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stderr) == (1, message)
+
+
 @pytest.mark.parametrize(("args", "answered"), [
     (["--version"], True), (["--lang", "nl", "--version", "opp"], True), (["--db=a", "--version"], True),
     (["--version", "--bogus"], False), (["--db", "--version"], False), (["--version", "--db"], False),
