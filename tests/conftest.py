@@ -297,6 +297,20 @@ def agency(db, ok, template_dir):
     return ok
 
 
+@pytest.fixture
+def demo_db(cli, isolated, template_dir):
+    """The demo agency (init --demo, built once per session as of the fixed TODAY) at $SALESSELECT_DB, as anna
+    (a key user): the file's Path on SQLite, the database's URL on PostgreSQL."""
+
+    def build():
+        run = cli("init", "--demo")
+        assert run.exit_code == 0, run.stderr
+
+    from_template("demo", template_dir, build)
+    location = os.environ["SALESSELECT_DB"]
+    return location if ON_POSTGRES else Path(location)
+
+
 def add_opp(ok, title="Deal", company="Acme", type_="Staffing", source="HubSpot", *extra) -> int:
     """Add an opportunity through the CLI and return its id."""
     run = ok("opp", "add", title, "--company", company, "--type", type_, "--source", source, *extra)

@@ -216,15 +216,8 @@ def test_no_module_that_translates_rebinds_the_underscore():
 
 
 @pytest.fixture
-def demo(cli, isolated, template_dir):
-    """The demo agency (init --demo), built once per session, as of the fixed TODAY."""
-    from tests.conftest import from_template
-
-    def build():
-        run = cli("init", "--demo")
-        assert run.exit_code == 0, run.stderr
-
-    from_template("i18n-demo", template_dir, build)
+def demo(demo_db, cli):
+    """The demo agency (conftest's demo_db); the test runs commands on it through cli."""
     return cli
 
 

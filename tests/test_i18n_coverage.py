@@ -108,14 +108,8 @@ def data_words(cli) -> set[str]:
 
 
 @pytest.fixture
-def demo(cli, isolated, template_dir):
-    from tests.conftest import from_template
-
-    def build():
-        run = cli("init", "--demo")
-        assert run.exit_code == 0, run.stderr
-
-    from_template("i18n-demo", template_dir, build)
+def demo(demo_db, cli):
+    """The demo agency (conftest's demo_db); the test runs commands on it through cli."""
     return cli
 
 

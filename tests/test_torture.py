@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_POSTGRES, ROOT, from_template, raw_connect
+from tests.conftest import ON_POSTGRES, ROOT, raw_connect
 
 # Findings about files (outputs onto the database, storage failures, killed inits, journals, read-only
 # folders) are SQLite's; every other finding is checked on both backends.
@@ -41,17 +41,9 @@ def fingerprint(location) -> str:
 
 
 @pytest.fixture
-def demo(cli, isolated, template_dir):
-    """The demo agency (300 opportunities, built once per session) at $SALESSELECT_DB, as anna (a key user):
-    the file's path on SQLite, the database's URL on PostgreSQL."""
-
-    def build():
-        run = cli("init", "--demo")
-        assert run.exit_code == 0, run.stderr
-
-    from_template("torture-demo", template_dir, build)
-    location = os.environ["SALESSELECT_DB"]
-    return location if ON_POSTGRES else Path(location)
+def demo(demo_db):
+    """The demo agency (300 opportunities; conftest's demo_db): its file's Path on SQLite, its URL on PostgreSQL."""
+    return demo_db
 
 
 # ---------------------------------------------------------------- 1. an output never overwrites the database
