@@ -203,6 +203,30 @@ def test_bulk_load_counts_only_its_own_visits(agency, tmp_path):
                            ("2026-10-04", ids["Proposal"], -1, "", 0, 2, 0)])
 
 
+@pytest.mark.sqlite_only  # SQLite's trigger order; PostgreSQL sets days BEFORE the row is written
+@pytest.mark.parametrize("recreated", ["stage_visits_days_ended", "stage_visits_days_inserted"])
+def test_the_counts_do_not_depend_on_the_order_of_the_triggers(agency, ok, recreated):
+    """SQLite fires a table's triggers in no promised order (today: the newest first). m016's triggers set a
+    visit's days after it ends; the counts must be right whichever runs first, so a later migration that
+    rebuilds the days triggers cannot make the funnel drift."""
+    path = os.environ["SALESSELECT_DB"]
+    conn = sqlite3.connect(path)
+    with conn:
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [recreated]).fetchone()[0]
+        conn.execute(f"DROP TRIGGER {recreated}")
+        conn.execute(sql)  # now newer than m017's triggers
+    conn.close()
+    later = {"SALESSELECT_TODAY": (TODAY + dt.timedelta(days=5)).isoformat()}
+    earlier = {"SALESSELECT_TODAY": (TODAY - dt.timedelta(days=30)).isoformat()}
+    a, b = add_opp(ok, "A"), add_opp(ok, "B")
+    for args, env in ((("opp", "move", a, "Introduction"), later), (("opp", "move", a, "Proposal"), later),
+                      (("opp", "lose", a, "--reason", "Too expensive"), later), (("opp", "reopen", a), later),
+                      (("opp", "move", b, "Proposal"), {}), (("opp", "move", b, "Introduction"), earlier),
+                      (("opp", "delete", b, "--yes"), {}), (("opp", "restore", b), {})):
+        ok(*[str(arg) for arg in args], env=env)
+        check(path)
+
+
 def test_counted_implies_what_the_python_says():
     """The expectation helper itself: keys with sentinels, won counted from the deal's status now."""
     visits = [(1, 5, "2026-01-02", "2026-01-05", 3, "moved", 6, "won", 1, 1, 1),

@@ -531,32 +531,51 @@ CREATE TABLE funnel_counts (
 )"""
 
 
-def _funnel_key_values(v: str) -> list[str]:
-    """A stage_visits row's funnel_counts key (`v` is 'new.', 'old.' or an alias with its dot)."""
-    return [f"{v}entered", f"COALESCE({v}stage_id, 0)", f"COALESCE({v}days, -1)", f"COALESCE({v}outcome, '')",
+def _funnel_key_values(v: str, days_from_ended: bool = False) -> list[str]:
+    """A stage_visits row's funnel_counts key (`v` is 'new.', 'old.' or an alias with its dot).
+
+    `days_from_ended`: the days worked out from `ended` rather than read from `days`. SQLite's triggers need it:
+    there `days` is set by another AFTER trigger (m016), and SQLite promises no order between triggers, so a key
+    read from `days` would depend on which of them was created last. PostgreSQL sets `days` BEFORE the row is
+    written, so its trigger and the one-statement fill read the column."""
+    if days_from_ended:
+        days = f"CASE WHEN {v}ended IS NULL THEN -1 ELSE {VISIT_DAYS.format(ended=v + 'ended', entered=v + 'entered')} END"
+    else:
+        days = f"COALESCE({v}days, -1)"
+    return [f"{v}entered", f"COALESCE({v}stage_id, 0)", days, f"COALESCE({v}outcome, '')",
             f"COALESCE({v}next_stage_id, 0)"]
 
 
-def _funnel_key(v: str) -> str:
-    return ", ".join(_funnel_key_values(v))
+def _funnel_key(v: str, days_from_ended: bool = False) -> str:
+    return ", ".join(_funnel_key_values(v, days_from_ended))
 
 
-def _funnel_key_matches(v: str) -> str:
-    return " AND ".join(f"{column} = {value}" for column, value in zip(FUNNEL_KEY, _funnel_key_values(v)))
+def _funnel_key_matches(v: str, days_from_ended: bool = False) -> str:
+    return " AND ".join(f"{column} = {value}" for column, value in zip(FUNNEL_KEY, _funnel_key_values(v, days_from_ended)))
 
 
 def _is_won(v: str) -> str:
     return f"CASE WHEN {v}status = 'won' THEN 1 ELSE 0 END"
 
 
-_FUNNEL_ADD = (f"INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won) VALUES ({_funnel_key('new.')}, 1, "
-               f"{_is_won('new.')}) ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + 1, "
-               "won = funnel_counts.won + excluded.won")
-_FUNNEL_TAKE = (f"UPDATE funnel_counts SET n = n - 1, won = won - {_is_won('old.')} WHERE {_funnel_key_matches('old.')};\n"
-                f"  DELETE FROM funnel_counts WHERE {_funnel_key_matches('old.')} AND n = 0")
-_FUNNEL_CHANGED = ("old.entered IS NOT new.entered OR old.stage_id IS NOT new.stage_id OR old.days IS NOT new.days "
-                   "OR old.outcome IS NOT new.outcome OR old.next_stage_id IS NOT new.next_stage_id "
-                   "OR (old.status = 'won') IS NOT (new.status = 'won')")
+def _funnel_add(days_from_ended: bool = False) -> str:
+    return (f"INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won) VALUES ({_funnel_key('new.', days_from_ended)}, "
+            f"1, {_is_won('new.')}) ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + 1, "
+            "won = funnel_counts.won + excluded.won")
+
+
+def _funnel_take(days_from_ended: bool = False) -> str:
+    matches = _funnel_key_matches("old.", days_from_ended)
+    return (f"UPDATE funnel_counts SET n = n - 1, won = won - {_is_won('old.')} WHERE {matches};\n"
+            f"  DELETE FROM funnel_counts WHERE {matches} AND n = 0")
+
+
+def _funnel_changed(key_length: str) -> str:
+    """The visit's key or its deal's won status changed; `key_length` is the column its days come from."""
+    return (f"old.entered IS NOT new.entered OR old.stage_id IS NOT new.stage_id OR old.{key_length} IS NOT "
+            f"new.{key_length} OR old.outcome IS NOT new.outcome OR old.next_stage_id IS NOT new.next_stage_id "
+            "OR (old.status = 'won') IS NOT (new.status = 'won')")
+
 
 # Every visit of the stage_visits rows matching {which}, added to funnel_counts in one statement.
 FUNNEL_COUNTS_FROM_VISITS = f"""
@@ -572,19 +591,19 @@ FUNNEL_COUNTS_TRIGGERS = (f"""
 CREATE TRIGGER funnel_counts_visit_added AFTER INSERT ON stage_visits
 WHEN {NOT_BULK}
 BEGIN
-  {_FUNNEL_ADD};
+  {_funnel_add(True)};
 END""", f"""
 CREATE TRIGGER funnel_counts_visit_removed AFTER DELETE ON stage_visits
 WHEN {NOT_BULK}
 BEGIN
-  {_FUNNEL_TAKE};
+  {_funnel_take(True)};
 END""", f"""
-CREATE TRIGGER funnel_counts_visit_changed AFTER UPDATE OF entered, stage_id, days, outcome, next_stage_id, status
+CREATE TRIGGER funnel_counts_visit_changed AFTER UPDATE OF entered, stage_id, ended, outcome, next_stage_id, status
 ON stage_visits
-WHEN {NOT_BULK} AND ({_FUNNEL_CHANGED})
+WHEN {NOT_BULK} AND ({_funnel_changed("ended")})
 BEGIN
-  {_FUNNEL_TAKE};
-  {_FUNNEL_ADD};
+  {_funnel_take(True)};
+  {_funnel_add(True)};
 END""")
 
 PG_FUNNEL_COUNTS_TRIGGERS = (f"""
@@ -594,15 +613,15 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'UPDATE' THEN
-    IF NOT ({_FUNNEL_CHANGED.replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
+    IF NOT ({_funnel_changed("days").replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
       RETURN NULL;
     END IF;
   END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    {_FUNNEL_TAKE};
+    {_funnel_take()};
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    {_FUNNEL_ADD};
+    {_funnel_add()};
   END IF;
   RETURN NULL;
 END $$""", """
