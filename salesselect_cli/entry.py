@@ -12,6 +12,8 @@ import sys
 
 def run() -> None:
     skip_the_collection_at_exit()
+    if sys.stdout is None:  # started with stdout closed (`>&-`): its output goes nowhere, as Typer's echo does
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
     try:
         try:
             _run()

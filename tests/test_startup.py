@@ -109,6 +109,20 @@ def test_the_early_version_with_stdout_closed_says_nothing():
     assert (result.returncode, result.stderr) == (0, "")
 
 
+def test_a_command_with_stdout_closed_does_its_work_and_says_nothing(agency):
+    """`salesselect user add eve >&-`: the user is added, its message still on stderr, exit 0; `opp list >&-`
+    exits 0 without a word (both said 'unexpected AttributeError' before)."""
+    result = subprocess.run(["sh", "-c", f"exec '{sys.executable}' -m salesselect_cli user add eve >&-"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "Added recruiter eve.\n")
+    result = subprocess.run(["sh", "-c", f"exec '{sys.executable}' -m salesselect_cli opp list >&-"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    listed = subprocess.run([sys.executable, "-m", "salesselect_cli", "user", "list", "--format", "csv"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "\neve," in listed.stdout
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args, message", [
     (["--version"], "Error: cannot write the output: No space left on device\n"),
