@@ -38,6 +38,27 @@ def lang_option(args: list[str]) -> str | None:
     return None
 
 
+def after_root_options(args: list[str]) -> list[str]:
+    """The words after the root's own options (--db PATH, --lang nl, --color=never ...): the command and its
+    arguments. `salesselect --lang nl opp` -> ['opp']."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in VALUE_OPTIONS:
+            index += 2
+        elif arg.startswith(tuple(option + "=" for option in VALUE_OPTIONS)) or arg in ("--version",):
+            index += 1
+        else:
+            break
+    return args[index:]
+
+
+def help_wanted(args: list[str]) -> bool:
+    """The line shows help: -h/--help anywhere, or it ends at a group (`salesselect`, `salesselect --lang nl opp`).
+    A top-level command without arguments counts too (`board`): help texts are then translated for nothing."""
+    return "-h" in args or "--help" in args or len(after_root_options(args)) <= 1
+
+
 def only_version(args: list[str]) -> bool:
     """True when Typer would do nothing but print the version for these arguments, as far as a plain reading
     can tell: `--version` among the root's own options, before any command, and nothing Typer would refuse or

@@ -86,7 +86,7 @@ def _unknown(kind: str) -> str:
         "business type": _("unknown business type"), "stage": _("unknown stage"), "source": _("unknown source"),
         "user": _("unknown user"), "workflow": _("unknown workflow"), "reason": _("unknown reason"),
         "won reason": _("unknown won reason"), "lost reason": _("unknown lost reason"),
-        "owner": _("unknown owner"), "status": _("unknown status"),
+        "owner": _("unknown owner"), "status": _("unknown status"), "sort field": _("unknown sort field"),
     }
     return phrases.get(kind) or _("unknown {kind}").format(kind=kind)
 

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__
-from salesselect_cli.argv import ENVIRONMENT, lang_option as _lang_option, undecodable as _undecodable
+from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
 from salesselect_cli.i18n import N_, _
@@ -199,7 +199,7 @@ class SalesSelectGroup(TyperGroup):
 
         i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
         global _help_wanted
-        _help_wanted = len(args) <= 1 or "-h" in args or "--help" in args
+        _help_wanted = help_wanted(args)
         if "-h" in args or "--help" in args:
             _load_help_renderer()
         if _help_wanted and (i18n.dutch() or _help_spoken):

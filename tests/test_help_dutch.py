@@ -87,6 +87,20 @@ def test_group_and_command_help_in_dutch(cli, args, dutch):
         assert english not in run.stdout, english
 
 
+@pytest.mark.parametrize("args, dutch, english", [
+    (("--lang", "nl", "opp"), "Voeg een verkoopkans toe en toon haar id.", "Add an opportunity"),
+    (("--db", "x.db", "--lang", "nl", "config"), "Richt het bureau in", "Set up the agency"),
+    (("--lang=nl", "--color", "never", "report"), "Rapporten voor managers", "Reports for managers"),
+])
+def test_a_group_without_its_command_shows_dutch_help_after_root_options(cli, args, dutch, english):
+    """`salesselect --lang nl opp` shows the group's help as `opp --help` does: all of it in Dutch."""
+    run = cli(*args, env={"COLUMNS": "200"})
+    shown = run.stdout + run.stderr
+    assert "Gebruik: " in shown and "─ Commando's ─" in shown and dutch in shown, shown[:400]
+    assert english not in shown and "Usage:" not in shown
+    assert english in (cli(args[-1], "--help", env={"COLUMNS": "200"}).stdout)  # and English again after
+
+
 def test_every_dutch_help_reads_without_placeholders_and_fits(cli):
     width = "80"
     for path in PATHS:

@@ -341,6 +341,9 @@ def test_an_unknown_language_is_a_usage_error(demo):
     (("report", "winloss", "--period", "zz"), 1, "Fout: onbekende periode 'zz'; gebruik this-month, "),
     (("import", "nowhere.csv"), 1, "Fout: kan nowhere.csv niet lezen: bestand of map bestaat niet"),
     (("opp", "move", "268", "Won"), 1, "Fout: onbekende fase 'Won'; geldig: New client, "),
+    (("opp", "list", "--sort", "bogus"), 1, "Fout: onbekend sorteerveld 'bogus'; geldig: close, "),
+    (("workflow", "add", "X", "--on", "stage", "--action", "bogus"), 1,
+     "Fout: onbekende actie 'bogus'; gebruik followup:+3d:TEXT, note:TEXT, owner:NAME of run:COMMAND"),
 ])
 def test_a_new_users_errors_in_dutch(demo, args, code, message):
     run = demo("--lang", "nl", *args)

@@ -47,13 +47,14 @@ def log(
 
 
 # What a log entry's `what` says, for the words the code writes (setup entries that name a stage, source,
-# user or workflow stay as they were written)
+# user or workflow stay as they were written). The English is the stored word itself, as the table always
+# showed it; Dutch says it in words (`business_type` -> bedrijfstype).
 WHAT = {
-    "created": N_("created"), "note": N_("note"), "followup": N_("follow-up"), "followup done": N_("follow-up done"),
-    "followup edited": N_("follow-up edited"), "followup removed": N_("follow-up removed"),
-    "followup cancelled": N_("follow-up cancelled"), "hook failed": N_("workflow run failed"), "owner": N_("owner"),
-    "value": N_("value"), "business_type": N_("business type"), "stage": N_("stage"), "status": N_("status"),
-    "expected_close": N_("expected close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
+    "created": N_("created"), "note": N_("note"), "followup": N_("followup"), "followup done": N_("followup done"),
+    "followup edited": N_("followup edited"), "followup removed": N_("followup removed"),
+    "followup cancelled": N_("followup cancelled"), "hook failed": N_("hook failed"), "owner": N_("owner"),
+    "value": N_("value"), "business_type": N_("business_type"), "stage": N_("stage"), "status": N_("status"),
+    "expected_close": N_("expected_close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
     "source": N_("source"), "vacancy": N_("vacancy"), "reason": N_("reason"), "notes": N_("notes"),
     "currency": N_("currency"), "indicator": N_("indicator"), "language": N_("language"), "module": N_("module"),
     "opportunity deleted": N_("opportunity deleted"), "opportunity purged": N_("opportunity purged"),

@@ -26,7 +26,7 @@ DEFAULT_HOOK_TIMEOUT = 10.0
 MAX_HOOK_TIMEOUT = 3600.0
 _OFFSET = re.compile(r"^\+?(\d{1,4})([dwmy])$")
 _UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
-SYNTAX = "followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND"
+SYNTAX = N_("followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND")  # the words to type stay as they are
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,12 @@ class Event:
 def parse_action(text: str) -> Action:
     """Parse one action string; Invalid with the accepted syntax when it is not one."""
     if not isinstance(text, str) or not text.strip():
-        raise Invalid(_("an action must not be empty; use {syntax}").format(syntax=SYNTAX))
+        raise Invalid(_("an action must not be empty; use {syntax}").format(syntax=_(SYNTAX)))
     raw = text.strip()
     kind, colon, rest = raw.partition(":")
     kind = kind.strip().lower()
     if not colon or kind not in KINDS:
-        raise Invalid(_("unknown action '{action}'; use {syntax}").format(action=_short(raw), syntax=SYNTAX))
+        raise Invalid(_("unknown action '{action}'; use {syntax}").format(action=_short(raw), syntax=_(SYNTAX)))
     if kind == "followup":
         offset, colon, words = rest.partition(":")
         match = _OFFSET.match(offset.strip().lower())
