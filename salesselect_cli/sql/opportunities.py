@@ -20,6 +20,17 @@ if TYPE_CHECKING:  # imported where used: a command that changes no deal never l
     from salesselect_cli.rules import transitions
 
 
+# An opportunity with the names its ids point to: the list, show and the export read it (aliases as below).
+OPPORTUNITY_FROM = """
+  FROM opportunities o
+  JOIN business_types bt ON bt.id = o.business_type_id
+  JOIN stages s ON s.id = o.stage_id
+  JOIN sources src ON src.id = o.source_id
+  JOIN users u ON u.id = o.owner_id
+  LEFT JOIN reasons r ON r.id = o.reason_id
+  LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
+"""
+
 OPPORTUNITY_SELECT = """
 SELECT o.id, o.title, o.company, o.contact,
        bt.name AS business_type, s.name AS stage, src.name AS source,
@@ -29,14 +40,7 @@ SELECT o.id, o.title, o.company, o.contact,
          WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
        cs.name AS closed_from_stage, o.external_key, o.deleted, o.deleted_by
-  FROM opportunities o
-  JOIN business_types bt ON bt.id = o.business_type_id
-  JOIN stages s ON s.id = o.stage_id
-  JOIN sources src ON src.id = o.source_id
-  JOIN users u ON u.id = o.owner_id
-  LEFT JOIN reasons r ON r.id = o.reason_id
-  LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
-"""
+""" + OPPORTUNITY_FROM
 
 
 def live(alias: str = "o") -> str:
@@ -182,13 +186,7 @@ class OpportunityRoom(SetupRoom):
                        AS next_followup,
                    {guard('cs.name')} AS closed_from, {guard('o.notes')} AS notes,
                    {guard('o.external_key')} AS external_key
-              FROM opportunities o
-              JOIN business_types bt ON bt.id = o.business_type_id
-              JOIN stages s ON s.id = o.stage_id
-              JOIN sources src ON src.id = o.source_id
-              JOIN users u ON u.id = o.owner_id
-              LEFT JOIN reasons r ON r.id = o.reason_id
-              LEFT JOIN stages cs ON cs.id = o.closed_from_stage_id
+            {OPPORTUNITY_FROM}
              WHERE {where}
              ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"""
         return sql, [decimal_mark, self.today.isoformat(), red, orange, *params]

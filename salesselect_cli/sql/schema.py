@@ -167,10 +167,14 @@ def m002_report_indexes(db):
 # and copy the opportunity's status, type, owner and source so the report never reads the wide rows.
 STAGE_VISIT_EVENT = "({h}field IN ('created', 'stage') OR ({h}field = 'status' AND {h}to_value NOT LIKE 'open%'))"
 
-STAGE_VISITS_FROM_HISTORY = """
-INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, outcome, next_stage_id,
+def _visits_from_history(days: bool) -> str:
+    """The INSERT that rebuilds stage_visits from the history rows matching {which} ({event}: STAGE_VISIT_EVENT);
+    with `days` it also writes each visit's length ({days}: the connection's days_between of ended and entered)."""
+    days_column, days_value = ("days, ", "\n       {days},") if days else ("", "")
+    return f"""
+INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, {days_column}outcome, next_stage_id,
                           status, business_type_id, owner_id, source_id)
-SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
+SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),{days_value}
        CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
        CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
        o.status, o.business_type_id, o.owner_id, o.source_id
@@ -179,11 +183,14 @@ SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
           FROM (SELECT opportunity_id, id, at, to_id,
                        CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
                          AS kind
-                  FROM history WHERE {event} AND {which}) k
+                  FROM history WHERE {{event}} AND {{which}}) k
         WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
   JOIN opportunities o ON o.id = e.opportunity_id
  WHERE e.kind = 'S'
 """
+
+
+STAGE_VISITS_FROM_HISTORY = _visits_from_history(days=False)
 
 STAGE_VISITS_TABLE = """
 CREATE TABLE stage_visits (
@@ -349,24 +356,7 @@ EXECUTE FUNCTION stage_visits_on_opportunity()
 # skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
 VISIT_DAYS = dialect.days_between("{ended}", "{entered}")
 
-STAGE_VISITS_WITH_DAYS_FROM_HISTORY = """
-INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, days, outcome, next_stage_id,
-                          status, business_type_id, owner_id, source_id)
-SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
-       {days},
-       CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
-       CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
-       o.status, o.business_type_id, o.owner_id, o.source_id
-  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
-               LEAD(to_id) OVER w AS next_to_id
-          FROM (SELECT opportunity_id, id, at, to_id,
-                       CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
-                         AS kind
-                  FROM history WHERE {event} AND {which}) k
-        WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
-  JOIN opportunities o ON o.id = e.opportunity_id
- WHERE e.kind = 'S'
-"""  # {days}: the connection's days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")
+STAGE_VISITS_WITH_DAYS_FROM_HISTORY = _visits_from_history(days=True)
 
 # The m003/m004 triggers end visits (UPDATE ... SET ended) and rebuild them (INSERT with ended); these follow.
 STAGE_VISIT_DAYS_TRIGGERS = (f"""
