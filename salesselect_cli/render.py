@@ -230,8 +230,11 @@ def _replacing(target: Path) -> Iterator[Any]:
     """A temporary file beside `target`, renamed over it once written and synced; removed on failure."""
     import tempfile
 
+    from salesselect_cli.sql.dialect import remove_abandoned, temporary_prefix
+
     mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    remove_abandoned(target, ".tmp")  # a killed run's temporary file; never a live one's
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=temporary_prefix(target), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

@@ -141,3 +141,138 @@ def test_a_hook_and_its_setsid_child_die_with_an_interrupted_salesselect(agency,
             if pid and running(pid):
                 os.kill(pid, signal.SIGKILL)
         proc.communicate()
+
+
+# ---------------------------------------------------------------- 2. db copy is all-or-nothing
+
+
+@pytest.fixture
+def copy_target(tmp_path):
+    """copy_target(index): a new target on this pass's backend, a file name or a new empty PostgreSQL database
+    (dropped when the test ends)."""
+    made = []
+
+    def make(index: int) -> str:
+        if not ON_POSTGRES:
+            return str(tmp_path / f"copy{index}.db")
+        from tests.conftest import login_url, pg_cluster
+
+        cluster = pg_cluster()
+        database = cluster.new_database()
+        cluster.ensure(database)
+        made.append(database)
+        return login_url(cluster.url_for(database), "anna")
+
+    yield make
+    if made:
+        from tests.conftest import pg_cluster
+
+        for database in made:
+            pg_cluster().drop(database)
+
+
+def target_tables(target: str) -> list[str] | None:
+    """The target's tables, or None when the target file does not exist."""
+    if not ON_POSTGRES:
+        return None if not os.path.lexists(target) else ["file"]
+    from tests.conftest import raw_connect
+
+    conn = raw_connect(target)
+    try:
+        return [row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+    finally:
+        conn.close()
+
+
+def assert_complete(cli, target: str, opportunities: int) -> None:
+    run = cli("--db", target, "opp", "list", "--status", "all", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert len(run.json()) == opportunities
+    assert cli("--db", target, "user", "list", "--format", "json").json()
+
+
+def test_db_copy_killed_or_interrupted_at_20_moments_leaves_no_target_or_a_whole_one(tmp_path, ok, cli, copy_target):
+    """SIGKILL or Ctrl-C at 20 spread moments (5 at a time): the target is absent (empty) or complete, Ctrl-C says
+    nothing was changed, and a second try into the same target works without clean-up."""
+    import random
+
+    source = tmp_path / "demo.db"
+    ok("--db", source, "init", "--demo")
+    opportunities = len(ok("--db", source, "opp", "list", "--status", "all", "--format", "json").json())
+    rng = random.Random(28)
+    started = time.monotonic()
+    timing = subprocess.run(salesselect("db", "copy", source, copy_target(99)), env=subprocess_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert timing.returncode == 0, timing.stderr
+    duration = time.monotonic() - started
+    outcomes = []
+    for batch in range(0, 20, 5):
+        runs = []
+        for index in range(batch, batch + 5):
+            how = signal.SIGKILL if index % 2 == 0 else signal.SIGINT
+            low = 0.05 if how == signal.SIGKILL else duration * 0.4  # Ctrl-C once the command runs
+            target = copy_target(index)
+            runs.append((target, how, rng.uniform(low, duration * 1.1), time.monotonic(), subprocess.Popen(
+                salesselect("db", "copy", source, target), env=subprocess_env(), stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)))
+        for target, how, moment, start, process in runs:
+            time.sleep(max(0.0, start + moment - time.monotonic()))
+            process.send_signal(how)
+            _, stderr = process.communicate(timeout=60)
+            assert "unexpected" not in stderr and "database error" not in stderr, stderr
+            if process.returncode == 0:
+                outcomes.append("complete")
+                assert_complete(cli, target, opportunities)
+                continue
+            if how == signal.SIGINT and process.returncode == 130:
+                assert stderr.endswith("Interrupted; nothing was changed.\n"), stderr
+            tables = target_tables(target)
+            if tables:  # killed after the rename or the commit
+                outcomes.append("complete")
+                assert_complete(cli, target, opportunities)
+                continue
+            outcomes.append("absent")
+            ok("db", "copy", source, target)
+            assert_complete(cli, target, opportunities)
+            if not ON_POSTGRES:  # the killed run's temporary files went with the second try
+                assert [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{Path(target).name}.")] == []
+    assert "absent" in outcomes
+
+
+# ---------------------------------------------------------------- 3. a killed writer's leftovers go, a live one's stay
+
+DEAD = 999_999_999  # above any pid_max: no such process, as for a writer that was killed
+# A live writer's files carry the pid of a process that runs (this test's parent), not this one's: the command
+# runs inside this process
+
+
+def leftovers(folder: Path, name: str) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.name.startswith(f".{name}.")}
+
+
+@FILES
+def test_backup_removes_a_killed_backups_temporary_files_and_keeps_a_live_ones(agency, ok, tmp_path):
+    dead, live = tmp_path / f".copy.db.{DEAD}.abc123.tmp", tmp_path / f".copy.db.{os.getppid()}.xyz789.tmp"
+    for path in (dead, live):
+        path.write_bytes(b"half a backup")
+    ok("backup", tmp_path / "copy.db")
+    assert leftovers(tmp_path, "copy.db") == {live.name}
+
+
+@FILES
+def test_db_copy_removes_a_killed_copys_files_and_keeps_a_live_ones(agency, ok, tmp_path):
+    dead, live = tmp_path / f".copy.db.{DEAD}.copy", tmp_path / f".copy.db.{os.getppid()}.copy"
+    for path in (dead, Path(f"{dead}-wal"), live):
+        path.write_bytes(b"half a copy")
+    ok("db", "copy", os.environ["SALESSELECT_DB"], tmp_path / "copy.db")
+    assert leftovers(tmp_path, "copy.db") == {live.name}
+
+
+@FILES
+def test_an_output_file_removes_a_killed_writers_temporary_files(agency, ok, tmp_path):
+    dead, live = tmp_path / f".out.csv.{DEAD}.abc123.tmp", tmp_path / f".out.csv.{os.getppid()}.xyz789.tmp"
+    for path in (dead, live):
+        path.write_bytes(b"half an export")
+    ok("export", "--output", tmp_path / "out.csv")
+    assert leftovers(tmp_path, "out.csv") == {live.name}

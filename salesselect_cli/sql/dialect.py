@@ -198,8 +198,9 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
     if os.path.lexists(target):
         raise Conflict(exists.format(path=target))
     folder = target.parent if str(target.parent) else Path(".")
+    remove_abandoned(target, ".tmp")
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(target), suffix=".tmp")
         os.close(fd)
     except OSError as exc:
         raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
@@ -216,6 +217,46 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
     finally:
         os.unlink(temporary)
+
+
+def temporary_prefix(target: Path) -> str:
+    """How a temporary file beside `target` begins: the name and this process's id, so a later run can tell
+    a killed writer's leftovers (owner gone) from a live one's (see remove_abandoned)."""
+    import os
+
+    return f".{target.name}.{os.getpid()}."
+
+
+def remove_abandoned(target: Path, suffix: str) -> None:
+    """Remove the temporary files beside `target` (`.NAME.PID.*SUFFIX`, with -wal/-shm/-journal) whose
+    writer was killed: its process is gone. Another live process's files are never touched."""
+    import glob
+    import os
+
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        leftovers = list(folder.glob(f".{glob.escape(target.name)}.*{glob.escape(suffix)}*"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        owner = leftover.name[len(target.name) + 2:].split(".", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _process_alive(int(owner)):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or no pid at all: keep its files
+        return True
+    return True
 
 
 def data_version(conn) -> int | str:

@@ -3,7 +3,8 @@
 The target is made new (a file that does not exist yet, or an empty PostgreSQL database) with the current
 schema; the rows go in one transaction, table by table in foreign-key order, with the bulk-load flag set so
 the stage_visits triggers step aside (stage_visits is copied as it is). PostgreSQL's identity sequences are
-moved past the copied ids at the end. Whatever fails, the target is left as it was found.
+moved past the copied ids at the end. Whatever fails or kills us, the target is left as it was found: a file
+is built under a temporary name and linked into place, PostgreSQL gets schema and rows in one transaction.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def copy_database(source: Path | str, target: Path | str,
                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Copy every table of `source` into a new `target`; returns rows copied per table.
 
+    All or nothing, whatever signal arrives: a file is built under a temporary name beside `target` and
+    linked into place when complete; PostgreSQL gets the schema and the rows in one transaction, which
+    the server rolls back if we die. A second try after a kill needs no clean-up.
     progress(table, rows_done, rows_total) is called as batches land."""
     import os
 
@@ -54,28 +58,89 @@ def copy_database(source: Path | str, target: Path | str,
         src.begin(write=False)
         tables = _tables(src)
         counts = {table: src.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
-        connection.create_database(target)
-        try:
-            dst = connection.open_connection(target)
-        except BaseException:
-            _remove(target, None)
-            raise
-        try:
-            _copy(src, dst, tables, counts, progress)
-        except BaseException:
-            _remove(target, dst)
-            raise
-        dst.close()
+        if dialect.is_postgres(target):
+            _copy_to_postgres(src, target, tables, counts, progress)
+        else:
+            _copy_to_file(src, Path(target), tables, counts, progress)
         return counts
     finally:
         src.close()
 
 
-def _copy(src, dst, tables: list[str], counts: dict[str, int], progress) -> None:
+def _copy_to_file(src, target: Path, tables: list[str], counts: dict[str, int], progress) -> None:
+    """Build the copy as .NAME.PID.RANDOM.copy beside `target`, then link it into place (never over a file)."""
+    import os
+    import secrets
+
+    from salesselect_cli.errors import DatabaseProblem, os_problem
+
+    dialect.remove_abandoned(target, ".copy")
+    building = target.with_name(f"{dialect.temporary_prefix(target)}{secrets.token_hex(4)}.copy")
+    dst = None
+    try:
+        connection.create_database(building)
+        dst = connection.open_connection(building)
+        _copy(src, dst, tables, counts, progress)
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every row in the main file before it gets its name
+        dst.close()
+        dst = None
+        if os.path.exists(f"{building}-wal"):
+            raise DatabaseProblem(_("cannot write {path}: the copy could not be completed").format(path=target))
+        try:
+            os.link(building, target)
+        except FileExistsError:
+            raise Conflict(_("{path} already exists; db copy writes a new database only").format(path=target)) from None
+        except OSError as exc:
+            raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
+    finally:
+        if dst is not None:
+            dst.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
+
+
+class _OneTransaction:
+    """The target connection as the migration runner sees it during a copy: its BEGIN and COMMIT belong
+    to the copy's single transaction, so the schema and the rows land together or not at all."""
+
+    backend = "postgresql"
+
+    def __init__(self, conn):
+        self.raw = conn.raw
+        self._conn = conn
+
+    in_transaction = True
+
+    def begin(self, write: bool) -> None:
+        pass
+
+    def execute(self, sql: str, params=()):
+        if sql.strip().upper() in ("COMMIT", "ROLLBACK"):
+            return None
+        return self._conn.execute(sql, params)
+
+
+def _copy_to_postgres(src, target: str, tables: list[str], counts: dict[str, int], progress) -> None:
+    """Schema and rows in one transaction under the writers' lock: a kill leaves the database as it was."""
+    dst = dialect.connect_postgres(target)
+    try:
+        dst.begin(write=True)
+        if connection._pg_tables(dst):
+            raise Conflict(
+                _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(target))
+            )
+        connection._pg_migrate(_OneTransaction(dst))
+        _copy(src, dst, tables, counts, progress, begin=False)
+    finally:
+        dst.close()  # after a failure (Ctrl-C mid-query included) the server rolls the transaction back
+
+
+def _copy(src, dst, tables: list[str], counts: dict[str, int], progress, begin: bool = True) -> None:
     total = sum(counts.values())
     done = 0
     target_tables = set(_tables(dst))
-    dst.begin(write=True)
+    if begin:
+        dst.begin(write=True)
     dst.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [BULK_LOAD_KEY])
     for table in tables:
         if table not in target_tables:
@@ -106,16 +171,3 @@ def _copy(src, dst, tables: list[str], counts: dict[str, int], progress) -> None
                     f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
                     f"FROM {table}", [table])
     dst.execute("COMMIT")
-
-
-def _remove(target: Path | str, conn) -> None:
-    """Leave no half-made target: a new file goes, a PostgreSQL database is emptied again."""
-    if dialect.is_postgres(target):
-        conn = conn or dialect.connect_postgres(target)
-        connection.drop_schema(conn)
-        conn.close()
-        return
-    if conn is not None:
-        conn.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
