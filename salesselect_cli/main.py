@@ -263,6 +263,12 @@ def raise_unexpected(exc: Exception) -> None:
 
     if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
         raise exc
+    from salesselect_cli.errors import explain
+    from salesselect_cli.render import protected_database
+
+    known = explain(exc, protected_database())  # a long name, a read-only disk, a damaged file: errors.py says it
+    if known is not None:
+        _fail(str(known), known.exit_code)
     if exc.__class__.__module__.startswith("psycopg"):  # PostgreSQL (psycopg is loaded only then)
         from salesselect_cli.sql.dialect import is_busy_error
 

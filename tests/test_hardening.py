@@ -276,3 +276,96 @@ def test_an_output_file_removes_a_killed_writers_temporary_files(agency, ok, tmp
         path.write_bytes(b"half an export")
     ok("export", "--output", tmp_path / "out.csv")
     assert leftovers(tmp_path, "out.csv") == {live.name}
+
+
+# ---------------------------------------------------------------- 4. own messages instead of the catch-all
+
+
+def one_error_line(run) -> str:
+    assert run.exit_code == 1, (run.exit_code, run.stderr)
+    assert run.stderr.startswith("Error: ") and run.stderr.count("\n") == 1, run.stderr
+    assert "unexpected" not in run.stderr
+    return run.stderr
+
+
+@pytest.mark.parametrize("where", ["name", "folder"])
+def test_an_output_name_too_long_says_which_and_the_limit(agency, cli, tmp_path, where):
+    long = "x" * 300
+    output = tmp_path / f"{long}.csv" if where == "name" else tmp_path / long / "out.csv"
+    line = one_error_line(cli("export", "--output", output))
+    assert "too long" in line and "255" in line and "xxxxxxxxxx" in line
+    assert len(line) < 400  # the name is shortened, not printed whole
+
+
+@FILES
+def test_a_database_name_too_long_for_init_says_the_limit(cli, tmp_path):
+    line = one_error_line(cli("--db", tmp_path / ("x" * 300 + ".db"), "init"))
+    assert "too long" in line and "255" in line
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A read-only file system (a tmpfs mounted ro), where the machine lets us mount one."""
+    import shutil
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount") or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only file system here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@FILES
+def test_init_on_a_read_only_file_system_names_the_folder(cli, read_only_folder):
+    line = one_error_line(cli("--db", read_only_folder / "sales.db", "init"))
+    assert "read-only file system" in line and str(read_only_folder) in line
+
+
+def test_a_read_only_file_system_error_is_explained_wherever_it_comes_from():
+    import errno
+
+    from salesselect_cli.errors import explain
+
+    error = explain(OSError(errno.EROFS, "Read-only file system", "/mnt/backup/.sales.db.1.init"))
+    assert str(error) == "/mnt/backup is on a read-only file system; nothing was written there (choose another folder)"
+
+
+def damage_schema(path: Path) -> None:
+    """Put a byte that is not UTF-8 into the schema's SQL text, as a damaged disk would."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    at = data.find(b"CREATE TABLE")
+    data[at + 2] = 0xFF
+    path.write_bytes(bytes(data))
+
+
+@FILES
+@pytest.mark.parametrize("command", [("opp", "list"), ("board",), ("backup", "copy.db"), ("user", "list")], ids=" ".join)
+def test_a_damaged_database_says_so_and_how_to_restore(db, cli, tmp_path, command):
+    path = Path(os.environ["SALESSELECT_DB"])
+    damage_schema(path)
+    before = path.read_bytes()
+    line = one_error_line(cli(*command))
+    assert f"{path} is damaged" in line and "nothing was changed" in line
+    assert "salesselect backup" in line and ".recover" in line
+    assert path.read_bytes() == before
+
+
+def test_a_bad_stored_setting_names_it_its_value_and_the_command(agency, cli, ok):
+    from tests.conftest import raw_connect
+
+    conn = raw_connect()
+    conn.execute("UPDATE settings SET value = 'abc' WHERE key = 'orange_days'")
+    conn.commit()
+    conn.close()
+    for command in (("board",), ("opp", "list")):
+        line = one_error_line(cli(*command))
+        assert "orange_days" in line and "'abc'" in line and "salesselect config set-indicator" in line
+    ok("config", "set-indicator", "--orange", "10", "--red", "3")
+    ok("board")
