@@ -7,10 +7,22 @@ import difflib
 from salesselect_cli.i18n import N_
 
 
+LINE_LIMIT = 4000  # bytes: no error line is longer, whatever names or files it quotes
+MOST_NAMED = 20  # names listed in one error line; the rest are counted
+
+
 class SalesSelectError(Exception):
     """Base of every error a user may see: printed as `Error: <message>`."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        raw = text.encode("utf-8", "surrogateescape")
+        if len(raw) <= LINE_LIMIT:
+            return text
+        half = (LINE_LIMIT - 8) // 2  # the last resort: the line's start and end, a cut in the middle
+        return (raw[:half].decode("utf-8", "ignore") + " … " + raw[-half:].decode("utf-8", "ignore"))
 
 
 class NotFound(SalesSelectError):
@@ -67,6 +79,18 @@ def output_failed(exc: OSError) -> str:
     from salesselect_cli.i18n import _
 
     return _("Error: cannot write the output: {problem}").format(problem=os_problem(exc))
+
+
+def named(items, more: str | None = None, limit: int = MOST_NAMED) -> str:
+    """At most `limit` names, comma-separated (each shortened), then 'and 99,980 more': an error line's list.
+    `more` is the text for the rest, with {count} (e.g. 'and {count} more (first at line 22)')."""
+    from salesselect_cli.i18n import _, count
+
+    items = list(items)
+    shown = ", ".join(shortened(item, 60) for item in items[:limit])
+    if len(items) <= limit:
+        return shown
+    return f"{shown} " + (more or _("and {count} more")).format(count=count(len(items) - limit))
 
 
 def closest_first(name: str, valid: list[str]) -> list[str]:

@@ -369,3 +369,43 @@ def test_a_bad_stored_setting_names_it_its_value_and_the_command(agency, cli, ok
         assert "orange_days" in line and "'abc'" in line and "salesselect config set-indicator" in line
     ok("config", "set-indicator", "--orange", "10", "--red", "3")
     ok("board")
+
+
+# ---------------------------------------------------------------- 5. error lines have a bound
+
+
+def test_50000_unknown_stages_name_20_and_count_the_rest(agency, cli, ok, tmp_path):
+    csv_file = tmp_path / "in.csv"
+    rows = "".join(f"Deal {n},Acme,Staffing,HubSpot,Stage {n:05}\n" for n in range(50_000))
+    csv_file.write_text("title,company,type,source,stage\n" + rows)
+    run = cli("import", csv_file)
+    line = one_error_line(run)
+    assert len(line.encode()) < 4096, len(line.encode())
+    assert "'Stage 00000' (1 row, line 2)" in line and "'Stage 00019'" in line and "'Stage 00020'" not in line
+    assert "and 49,980 more (first at line 22)" in line
+    assert line.count("--map-value") <= 21
+    assert ok("opp", "list", "--format", "json").json() == []
+
+
+def test_a_100000_column_file_gets_a_short_error_line(agency, cli, tmp_path):
+    csv_file = tmp_path / "wide.csv"
+    csv_file.write_text(",".join(f"column{n}" for n in range(100_000)) + "\n" + ",".join("x" * 100_000) + "\n")
+    line = one_error_line(cli("import", csv_file))
+    assert len(line.encode()) < 4096, len(line.encode())
+    assert "column0, column1" in line and "and 99,980 more" in line
+
+
+def test_ignored_columns_of_a_wide_file_are_named_20_at_most(agency, cli, ok, tmp_path):
+    csv_file = tmp_path / "wide.csv"
+    extra = [f"extra{n}" for n in range(100_000)]
+    csv_file.write_text(",".join(["title", "company", *extra]) + "\n" + ",".join(["Deal", "Acme"] + ["x"] * len(extra)) + "\n")
+    run = cli("import", csv_file, "--type", "Staffing", "--source", "HubSpot")
+    assert run.exit_code == 0, run.stderr[:500]
+    assert all(len(line.encode()) < 4096 for line in run.stderr.splitlines())
+    assert "extra0, extra1" in run.stderr and "and 99,980 more" in run.stderr
+
+
+def test_every_domain_error_line_stays_under_4_kb():
+    from salesselect_cli.errors import Invalid
+
+    assert len(str(Invalid("x" * 1_000_000)).encode()) < 4096

@@ -14,7 +14,7 @@ import typer
 
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
 from salesselect_cli.context import Saving, session
-from salesselect_cli.errors import Invalid, os_problem
+from salesselect_cli.errors import Invalid, named, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.i18n import count as count_text
@@ -284,7 +284,7 @@ def _raise_unknown(parser, file: str) -> None:
 
 def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:
     if ignored:
-        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=', '.join(ignored)))
+        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=named(ignored)))
     count = result.added
     if keyed:
         counts = _("added {added}, updated {updated}, unchanged {unchanged}").format(
