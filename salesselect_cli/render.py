@@ -209,7 +209,9 @@ def opened(output: Path | None) -> Iterator[Any]:
         sys.stdout.flush()
         return
     from salesselect_cli.errors import SalesSelectError, os_problem
+    from salesselect_cli.rules.text import refuse_hidden_characters
 
+    refuse_hidden_characters(str(output), N_("the --output file name"))  # as backup does: a name to type back
     target = Path(os.path.realpath(output))  # a symlink's file is replaced, the link stays
     _refuse_if_protected(Path(output), target)
     try:

@@ -69,6 +69,8 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         else:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+            if write:
+                dialect.keep_wal(self.conn)  # only now: a refused write leaves a rollback-journal file as it was
             callbacks, self.after_commit = self.after_commit, []
             for callback in callbacks:
                 callback()

@@ -409,3 +409,51 @@ def test_every_domain_error_line_stays_under_4_kb():
     from salesselect_cli.errors import Invalid
 
     assert len(str(Invalid("x" * 1_000_000)).encode()) < 4096
+
+
+# ---------------------------------------------------------------- 6. the smaller items
+
+
+@FILES
+def test_a_refused_write_leaves_a_rollback_journal_file_as_it_was(agency, cli):
+    import sqlite3
+
+    path = Path(os.environ["SALESSELECT_DB"])
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    conn.close()
+    before = path.read_bytes()
+    run = cli("--user", "bob", "user", "add", "eve")
+    assert run.exit_code == 3
+    assert path.read_bytes() == before  # its header still says rollback journal (bytes 18-19), not WAL
+    assert not Path(f"{path}-wal").exists()
+    cli("--user", "kim", "user", "add", "eve")  # a write that is done: now the file may become WAL
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+@pytest.mark.parametrize("name", ["out\x1b[2J.csv", "out\nx.csv", "out\u202e.csv"], ids=["escape", "newline", "bidi"])
+def test_an_output_name_with_control_characters_is_refused(agency, cli, tmp_path, name):
+    run = cli("export", "--output", tmp_path / name)
+    assert run.exit_code == 1 and "must not contain" in run.stderr, run.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out")] == []
+
+
+def test_an_interrupted_keyed_reimport_counts_its_updates_too(agency, cli, ok, tmp_path, monkeypatch):
+    from salesselect_cli.commands import io as io_command
+
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("id,title,company,type,source\n1,A,Acme,Staffing,HubSpot\n2,B,Acme,Staffing,HubSpot\n"
+                        "3,C,Acme,Staffing,HubSpot\n")
+    ok("import", csv_file, "--key", "id")
+    csv_file.write_text("id,title,company,type,source\n1,A2,Acme,Staffing,HubSpot\n2,B,Acme,Staffing,HubSpot\n"
+                        "3,C,Acme,Staffing,HubSpot\n4,D,Acme,Staffing,HubSpot\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_command, "_print_summary", interrupted)
+    run = cli("import", csv_file, "--key", "id")
+    assert run.exit_code == 130
+    assert run.stderr == "Imported: added 1, updated 1, unchanged 2 (interrupted after saving).\n"

@@ -263,8 +263,7 @@ def import_(
                     except _DryRun:
                         pass
                     if not dry_run:
-                        Saving.saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
-                                                result.added).format(count=count_text(result.added))
+                        Saving.saved = _imported(result, keyed)
             currency = store.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(_("{file} has a header but no rows to import").format(file=file))
@@ -273,6 +272,15 @@ def import_(
     else:
         emit(summary, fmt.value)
         _said(result, keyed, dry_run, mapping.ignored)
+
+
+def _imported(result, keyed: bool) -> str:
+    """What a committed import saved, for a Ctrl-C that lands after it: a re-import counts its updates too."""
+    if keyed:
+        return _("Imported: {counts}").format(counts=_("added {added}, updated {updated}, unchanged {unchanged}").format(
+            added=count_text(result.added), updated=count_text(result.updated), unchanged=count_text(result.unchanged)))
+    return ngettext("Imported {count} opportunity", "Imported {count} opportunities",
+                    result.added).format(count=count_text(result.added))
 
 
 def _raise_unknown(parser, file: str) -> None:

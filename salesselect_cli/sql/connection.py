@@ -74,6 +74,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         migrations.apply(db)  # each migration becomes a savepoint inside our transaction
         conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS)}")
         conn.execute("COMMIT")
+        dialect.keep_wal(conn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -133,9 +134,7 @@ def open_connection(path: Path | str, write: bool = True):
     except sqlite3.OperationalError as exc:
         raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
-        applied = _check_version(conn, path)
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        applied = _check_version(conn, path)  # a rollback-journal file becomes WAL after its first commit (dialect.keep_wal)
         if applied != schema.known_migration_names():
             _migrate(conn)
     except BaseException:

@@ -219,6 +219,19 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         os.unlink(temporary)
 
 
+def keep_wal(conn) -> None:
+    """After a committed write: a file in rollback-journal mode (copied back, or set by another tool) becomes
+    WAL, so readers never wait for writers. Never before a write is done: a refused one changes no byte."""
+    if getattr(conn, "backend", "sqlite") != "sqlite" or conn.in_transaction or getattr(conn, "wal_known", False):
+        return
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        conn.execute("PRAGMA journal_mode = WAL")
+    try:
+        conn.wal_known = True  # once per connection: a statement fewer for each later write
+    except AttributeError:  # a plain sqlite3.Connection takes no attributes
+        pass
+
+
 def temporary_prefix(target: Path) -> str:
     """How a temporary file beside `target` begins: the name and this process's id, so a later run can tell
     a killed writer's leftovers (owner gone) from a live one's (see remove_abandoned)."""
