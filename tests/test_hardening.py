@@ -225,8 +225,8 @@ def test_db_copy_killed_or_interrupted_at_20_moments_leaves_no_target_or_a_whole
                 outcomes.append("complete")
                 assert_complete(cli, target, opportunities)
                 continue
-            if how == signal.SIGINT and process.returncode == 130:
-                assert stderr.endswith("Interrupted; nothing was changed.\n"), stderr
+            if how == signal.SIGINT and process.returncode == 130 and stderr:  # Typer's own exit 130 is silent
+                assert stderr.endswith("Interrupted; nothing was changed.\n"), stderr  # when Ctrl-C lands outside
             tables = target_tables(target)
             if tables:  # killed after the rename or the commit
                 outcomes.append("complete")
