@@ -8,6 +8,14 @@ records their names in `salesselect_migrations` (the same table on SQLite and Po
 (sql/ddl_sqlite.py or sql/ddl_postgres.py: the same names in both): `db.ddl.adapt(script)` turns the shared
 SQLite-flavoured DDL into the backend's, and triggers, which differ in language, live there per migration.
 A step only one backend needs is an empty tuple in the other's module.
+
+Adding one: a function numbered above the last, at the end of this file,
+
+    @migration
+    def m040_goals(db):
+        db.run(*statements(db.ddl.adapt(GOALS)), *db.ddl.GOALS_RULES)
+
+with GOALS_RULES in both ddl modules (a tuple of statements; `()` where the backend needs none).
 """
 
 from __future__ import annotations
@@ -131,7 +139,9 @@ CREATE INDEX idx_report_open ON opportunities(status, stage_id, expected_close, 
 CREATE INDEX idx_report_history ON history(at, field, opportunity_id, to_id, to_value);
 """
 
-MIGRATIONS: list = []  # (name, function), in numeric order
+# (name, function), in numeric order. Files made before m010 and m017 moved here applied them last: the runner
+# applies whatever a database has not recorded, by name, so the order they were applied in stays theirs.
+MIGRATIONS: list = []
 
 
 def migration_number(name: str) -> int:
@@ -288,7 +298,6 @@ def m010_team_roles(db):
     db.run(*statements(db.ddl.adapt(TEAM_SCHEMA)), *statements(TEAM_REPORT_INDEXES))
 
 
-
 # Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
 # The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
 # first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
@@ -309,11 +318,12 @@ FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
 
 @migration
 def m016_stage_visit_days(db):
+    days = db.ddl.VISIT_DAYS.format(ended="ended", entered="entered")
     db.run(db.ddl.adapt("ALTER TABLE stage_visits ADD COLUMN days INTEGER"),
-           "UPDATE stage_visits SET days = {} WHERE ended IS NOT NULL".format(
-               db.ddl.VISIT_DAYS.format(ended="ended", entered="entered")),
+           f"UPDATE stage_visits SET days = {days} WHERE ended IS NOT NULL",
            "DROP INDEX IF EXISTS idx_stage_visits_report", *statements(STAGE_VISITS_FUNNEL_INDEXES),
-           *db.ddl.STAGE_VISIT_DAYS_TRIGGERS, *db.ddl.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE))
+           *db.ddl.STAGE_VISIT_DAYS_TRIGGERS,
+           *db.ddl.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE))
 
 
 # Issue 16: the funnel (`report stages`) without a filter groups a few thousand rows instead of every visit of
@@ -396,6 +406,7 @@ SELECT {_funnel_key('v.')}, COUNT(*), SUM({_is_won('v.')})
 ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + excluded.n,
    won = funnel_counts.won + excluded.won
 """
+
 
 @migration
 def m017_funnel_counts(db):
