@@ -404,8 +404,7 @@ class PgConnection:
         """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
         BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
         if write:
-            self.execute("BEGIN")
-            self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")  # one round trip
         else:
             self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
 
