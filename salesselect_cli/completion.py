@@ -15,33 +15,15 @@ from __future__ import annotations
 import os
 import sys
 
+from salesselect_cli import tree
+
 COMPLETE_VAR = "_SALESSELECT_COMPLETE"
-
-KIND_BY_METAVAR = {"STAGE": "stages", "TYPE": "business_types", "SOURCE": "sources", "REASON": "reasons",
-                   "USER": "users", "ID": "open_ids"}
-USER_OPTIONS = ("--owner", "--user", "--user-for")
-
-# options that take the same kind of value in every command (the fast path answers these)
-OPTIONS = {
-    "--type": "business_types", "-t": "business_types", "--business-type": "business_types",
-    "--link": "business_types", "--unlink": "business_types",
-    "--stage": "stages", "--to-stage": "stages", "--from-stage": "stages",
-    "--source": "sources", "-s": "sources", "--reason": "reasons", "-r": "reasons",
-    "--owner": "users", "--user": "users", "--user-for": "users", "--opp": "open_ids",
-}
-# commands whose positionals the fast path completes (tests check these agree with the click tree)
-POSITIONALS = {
-    ("opp", "show"): ["open_ids"], ("opp", "edit"): ["open_ids"], ("opp", "move"): ["open_ids", "stages"],
-    ("opp", "win"): ["open_ids"], ("opp", "lose"): ["open_ids"], ("opp", "delete"): ["open_ids"],
-    ("followup", "add"): ["open_ids"], ("workflow", "test"): ["open_ids"],
-    ("config", "edit-stage"): ["stages"], ("config", "remove-stage"): ["stages"],
-    ("config", "move-stage"): ["stages"], ("config", "link-stage"): ["stages", "business_types"],
-    ("config", "unlink-stage"): ["stages", "business_types"],
-    ("config", "edit-business-type"): ["business_types"], ("config", "remove-business-type"): ["business_types"],
-    ("config", "rename-source"): ["sources"], ("config", "remove-source"): ["sources"],
-    ("config", "edit-reason"): ["reasons"], ("config", "remove-reason"): ["reasons"],
-    ("user", "remove"): ["users"], ("user", "set-key-user"): ["users"],
-}
+KIND_BY_METAVAR = tree.KIND_BY_METAVAR
+USER_OPTIONS = tree.user_options()
+# options that take the same kind of value in every command, and commands whose positionals the fast path
+# completes: both from the registry (tests check they agree with the click tree)
+OPTIONS = tree.completed_options()
+POSITIONALS = tree.POSITIONALS
 
 
 def kind_of(param) -> str | None:
@@ -117,7 +99,7 @@ def fast_kind(words: list[str]) -> tuple[str | None, str | None]:
     """(kind, --db value) when the fast path knows what is being completed, else (None, None)."""
     db = None
     rest = list(words)
-    while len(rest) >= 2 and rest[0] in ("--db", "--user", "--color"):  # the root options before the command
+    while len(rest) >= 2 and rest[0] in tree.ROOT_VALUE_OPTIONS:  # the root options before the command
         if rest[0] == "--db":
             db = rest[1]
         rest = rest[2:]

@@ -13,16 +13,10 @@ import re
 
 from typer.core import TyperArgument, TyperOption
 
+from salesselect_cli import tree
 from salesselect_cli.i18n import N_
 
-# option names (without --) that take a kind of thing, and the word that names it
-NAMED = {
-    "user": "NAME", "owner": "NAME", "name": "NAME", "to": "DATE", "from": "DATE", "close": "DATE",
-    "due": "DATE", "date": "DATE", "close-before": "DATE", "close-after": "DATE", "type": "TYPE",
-    "business-type": "TYPE", "stage": "STAGE", "to-stage": "STAGE", "from-stage": "STAGE", "source": "SOURCE",
-    "reason": "REASON", "reassign-to": "NAME", "color": "COLOUR", "colour": "COLOUR", "output": "FILE",
-    "db": "PATH", "value": "AMOUNT", "period": "PERIOD", "search": "TEXT", "note": "TEXT", "text": "TEXT",
-}
+NAMED = tree.metavars()  # option name (without --) -> the word that names what it takes (tree.VALUES)
 
 
 def _complete_from_database(param, ctx, incomplete):

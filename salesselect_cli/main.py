@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from salesselect_cli import __version__
+from salesselect_cli import __version__, tree
 from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
@@ -100,27 +100,7 @@ def _speak_help(command) -> None:
     speak_typer()
 
 
-# Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the
-# line `salesselect --help` shows). Only the invoked one is imported and built; tests check the lines.
-COMMANDS = {
-    "init": ("config", "init", N_("Create the database; you become its first key user and the module is switched on.")),
-    "board": ("board", "board",
-              N_("Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
-    "import": ("io", "import_", N_("Import opportunities from CSV: all rows or none.")),
-    "export": ("io", "export",
-               N_("Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.")),
-    "backup": ("io", "backup", N_("Copy the whole database to FILE: a consistent snapshot, even while others keep working.")),
-    "config": ("config", "app", N_("Set up the agency: the five settings lists and the module switch.")),
-    "user": ("user", "app", N_("Manage users and key users (key users only).")),
-    "opp": ("opp", "app", N_("Opportunities (sales items): the deals in the pipeline.")),
-    "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
-    "report": ("report", "app",
-               N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
-    "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
-    "log": ("log", "log",
-            N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
-    "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
-}
+COMMANDS = tree.COMMANDS  # the one registry of the command tree (tree.py)
 
 
 def load_command(name: str):

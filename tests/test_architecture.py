@@ -25,7 +25,8 @@ SQL_STATEMENT = re.compile(
 # package of rooms) a lower-ranked sibling.
 LAYERS = {
     "i18n": -1,  # the interface language: everything may translate, it imports nothing of ours
-    "argv": -1,  # the command line as text, read before Typer (entry.py answers --version with it)
+    "tree": -0.9,  # the one registry of the command tree: names, root options, what each option takes
+    "argv": -0.8,  # the command line as text, read before Typer (entry.py answers --version with it)
     "errors": 0,
     "rules": 1,
     "model": 2,

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from salesselect_cli import completion
+from salesselect_cli import completion, tree
 from salesselect_cli.helptext import tidy
 from salesselect_cli.main import app
 from tests.conftest import add_opp, from_template
@@ -142,15 +142,21 @@ def test_the_console_script_answers_without_importing_typer(deals):
 
 
 def test_fast_tables_agree_with_the_click_tree():
-    """Every option and positional the fast path answers completes the same kind in the full path."""
+    """Every option and positional the fast path answers (tree.py) completes the same kind in the full path, and
+    every option the registry names exists."""
     root = typer.main.get_command(app)
     tidy(root)
     seen_options = set()
+    long_names = set()
 
     def walk(command, path):
         tidy(command, recursive=False)  # as main.py does when it resolves a (lazily loaded) command
         for param in command.params:
             if param.param_type_name == "option":
+                longest = max(param.opts, key=len).removeprefix("--")
+                long_names.add(longest)
+                if longest in tree.VALUES and tree.VALUES[longest][1]:  # help names what completion offers
+                    assert param.metavar == tree.VALUES[longest][0], (path, longest, param.metavar)
                 for opt in param.opts:
                     if opt in completion.OPTIONS:
                         seen_options.add(opt)
@@ -164,6 +170,7 @@ def test_fast_tables_agree_with_the_click_tree():
 
     walk(root, ())
     assert seen_options == set(completion.OPTIONS)
+    assert set(tree.VALUES) <= long_names, set(tree.VALUES) - long_names  # the registry names no stale option
     for path in completion.POSITIONALS:
         target = root
         for word in path:

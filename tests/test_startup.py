@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from salesselect_cli import main
+from salesselect_cli import main, tree
 from tests.conftest import ROOT
 
 COMMAND_MODULES = sorted(
@@ -37,22 +37,39 @@ def test_help_lists_every_command_in_order(cli):
     run = cli("--help")
     assert run.exit_code == 0
     panel = run.stdout[run.stdout.index("Commands"):]
-    positions = [panel.find(f"│ {name} ") for name in main.COMMANDS]
+    positions = [panel.find(f"│ {name} ") for name in tree.COMMANDS]
     assert -1 not in positions, run.stdout
     assert positions == sorted(positions)
 
 
+def test_the_registry_is_what_main_and_the_root_use():
+    """main lists the registry's commands; the root's options taking a value are the ones the console script
+    skips over before the command (argv.VALUE_OPTIONS), its flags the ones it may answer itself."""
+    import typer
+
+    assert main.COMMANDS is tree.COMMANDS
+    root = typer.main.get_command(main.app)
+    takes_value = {opt for param in root.params if param.param_type_name == "option" and not param.is_flag
+                   for opt in param.opts if opt.startswith("--")}
+    flags = {opt for param in root.params if getattr(param, "is_flag", False) and param.is_eager
+             and param.name == "version" for opt in param.opts}
+    from salesselect_cli.argv import VALUE_OPTIONS
+
+    assert set(VALUE_OPTIONS) == set(tree.ROOT_VALUE_OPTIONS) == takes_value
+    assert set(tree.ROOT_FLAGS) == flags
+
+
 def test_every_command_module_is_registered():
-    assert sorted({module for module, _, _ in main.COMMANDS.values()}) == COMMAND_MODULES
+    assert sorted({module for module, _, _ in tree.COMMANDS.values()}) == COMMAND_MODULES
 
 
-@pytest.mark.parametrize("name", list(main.COMMANDS))
+@pytest.mark.parametrize("name", list(tree.COMMANDS))
 def test_listed_help_line_is_the_commands_own(name):
     """The line `--help` shows without importing is the first paragraph of the command's real help."""
     command = main.load_command(name)
     assert command.name == name
     first_paragraph = " ".join(command.help.split("\n\n")[0].split())
-    assert main.COMMANDS[name][2] == first_paragraph
+    assert tree.COMMANDS[name][2] == first_paragraph
 
 
 def test_a_lazily_built_command_has_only_its_own_options():
@@ -235,7 +252,7 @@ def test_needed_width_measures_an_emoji_code_as_the_table_prints_it():
 
 
 def sub_apps():
-    return [name for name, (_, attribute, _) in main.COMMANDS.items() if attribute == "app"]
+    return [name for name, (_, attribute, _) in tree.COMMANDS.items() if attribute == "app"]
 
 
 @pytest.mark.parametrize("name", sub_apps())
@@ -244,7 +261,7 @@ def test_a_lazy_group_is_the_group_typer_builds(name):
     import typer
 
     lazy = main.load_command(name)
-    eager = typer.main.get_group(getattr(__import__(f"salesselect_cli.commands.{main.COMMANDS[name][0]}",
+    eager = typer.main.get_group(getattr(__import__(f"salesselect_cli.commands.{tree.COMMANDS[name][0]}",
                                                     fromlist=["app"]), "app"))
 
     def same(lazy, eager):

@@ -173,16 +173,16 @@ def _quote(text: str) -> str:
 def help_paragraphs() -> dict:
     """Every help paragraph of the whole click tree, as main._speak_help looks them up: {paragraph: place}.
 
-    Builds the root and every command in main.COMMANDS with its sub-commands (the app is lazy: this loads
+    Builds the root and every command in tree.COMMANDS with its sub-commands (the app is lazy: this loads
     them all), and splits each help, short_help and epilog of a command or parameter on blank lines."""
     import typer
 
-    from salesselect_cli import i18n, main as cli
+    from salesselect_cli import i18n, main as cli, tree
 
     i18n.configure("en")  # fresh click objects, in English: the originals
     try:
         root = typer.main.get_command(cli.app)
-        tops = [("salesselect", root)] + [(f"salesselect {name}", cli.load_command(name)) for name in cli.COMMANDS]
+        tops = [("salesselect", root)] + [(f"salesselect {name}", cli.load_command(name)) for name in tree.COMMANDS]
         places: dict = {}
 
         def name(command, path: str) -> None:
