@@ -1,9 +1,9 @@
 """Shell completion (bash, zsh, fish) of the names and ids in the database.
 
 Two paths give the same answers:
-- the full one: Typer's completion walks the click tree; every parameter whose metavar names a kind of
-  thing (STAGE, TYPE, SOURCE, REASON, USER, ID, or an --owner/--user NAME) completes from the database
-  (helptext.Argument/Option.shell_complete call `suggestions`);
+- the full one: Typer's completion classes, registered for our app (`shell_classes`): a value the registry
+  knows (tree.py: an option's value or a command's positional) completes from the database, command and
+  option names come from the click tree (tests check the registry against the click tree's metavars);
 - a fast one, tried first by the console script before Typer is even imported: when the word being
   completed is the value of a known option, or a positional of a command in POSITIONALS, it answers
   from the database directly. Anything else (command and option names) goes the full way.
@@ -17,7 +17,7 @@ import sys
 
 from salesselect_cli import tree
 
-COMPLETE_VAR = "_SALESSELECT_COMPLETE"
+COMPLETE_VAR = tree.COMPLETE_VAR
 KIND_BY_METAVAR = tree.KIND_BY_METAVAR
 USER_OPTIONS = tree.user_options()
 # options that take the same kind of value in every command, and commands whose positionals the fast path
@@ -65,6 +65,27 @@ def _db_path(option: str | None):
     return Path(folder) / "salesselect" / "salesselect.db"
 
 
+def shell_classes() -> None:
+    """Register Typer's completion classes for bash, zsh and fish, answering from the database what the
+    registry knows (as the fast path does) and leaving command and option names to Typer (click's
+    add_completion_class: the public way to bring a shell's completion)."""
+    from typer._click.shell_completion import CompletionItem, add_completion_class
+    from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+
+    def answering(base):
+        class Answering(base):
+            def get_completions(self, args, incomplete):
+                kind, db = fast_kind(args)
+                if kind is None:
+                    return super().get_completions(args, incomplete)
+                return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
+
+        return Answering
+
+    for shell, base in (("bash", BashComplete), ("zsh", ZshComplete), ("fish", FishComplete)):
+        add_completion_class(answering(base), shell)
+
+
 # ---------------------------------------------------------------- the fast path
 
 
@@ -105,6 +126,9 @@ def fast_kind(words: list[str]) -> tuple[str | None, str | None]:
         rest = rest[2:]
     if words and words[-1] in OPTIONS:
         return OPTIONS[words[-1]], db
+    for path, options in tree.COMMAND_OPTIONS.items():
+        if tuple(rest[: len(path)]) == path and words and words[-1] in options:
+            return options[words[-1]], db
     for path, kinds in POSITIONALS.items():
         if tuple(rest[: len(path)]) == path:
             given = rest[len(path):]

@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from functools import partial
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 
 class Commands(MutableMapping):
@@ -64,6 +64,15 @@ class Commands(MutableMapping):
         return self._built.keys()
 
 
+class Command(TyperCommand):
+    """A command whose help screen the project draws (helpscreen.py); built by Typer (`cls=` of its command)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from salesselect_cli.helpscreen import draw
+
+        draw(self, ctx)
+
+
 class LazyGroup(TyperGroup):
     """A TyperGroup over `Commands`: it lists every command without building one.
 
@@ -79,21 +88,18 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx, cmd_name: str):
         if self._listing and cmd_name in self.listed and cmd_name not in self.commands.built_names():
-            from typer.core import TyperCommand
-
             from salesselect_cli.helptext import reflow
 
             name, help_, attributes = self.listed[cmd_name]
-            return TyperCommand(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
+            return Command(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
         return super().get_command(ctx, cmd_name)
 
     def format_help(self, ctx, formatter) -> None:
-        from salesselect_cli.help_renderer import load
+        from salesselect_cli.helpscreen import draw
 
-        load()  # a group run without a command shows its help from here (NoArgsIsHelpError)
-        self._listing = True
+        self._listing = True  # a group run without a command shows its help from here too (NoArgsIsHelpError)
         try:
-            return super().format_help(ctx, formatter)
+            draw(self, ctx)
         finally:
             self._listing = False
 
@@ -114,7 +120,9 @@ def lazy_group(app: typer.Typer, info=None, *, settings: dict | None = None) -> 
     command_settings = {key: settings[key] for key in ("pretty_exceptions_short", "rich_markup_mode")}
     for command_info in app.registered_commands:
         name = command_info.name or get_command_name(command_info.callback.__name__)
-        makers[name] = partial(get_command_from_info, command_info, **command_settings)
+        drawn_by_us = copy.copy(command_info)  # Typer builds it as our Command unless it names a class of its own
+        drawn_by_us.cls = Command if command_info.cls in (None, TyperCommand) else command_info.cls
+        makers[name] = partial(get_command_from_info, drawn_by_us, **command_settings)
         listed[name] = (name, partial(_command_help, command_info), {
             "short_help": command_info.short_help, "hidden": command_info.hidden,
             "deprecated": command_info.deprecated, "rich_help_panel": command_info.rich_help_panel})

@@ -11,59 +11,11 @@ from __future__ import annotations
 import inspect
 import re
 
-from typer.core import TyperArgument, TyperOption
+from typer.core import TyperArgument
 
 from salesselect_cli import tree
-from salesselect_cli.i18n import N_
 
 NAMED = tree.metavars()  # option name (without --) -> the word that names what it takes (tree.VALUES)
-
-
-def _complete_from_database(param, ctx, incomplete):
-    """Names and open ids from the database for a parameter that takes one; None for any other."""
-    from salesselect_cli.completion import kind_of, suggestions
-
-    kind = kind_of(param)
-    if kind is None:
-        return None
-    from typer.core import CompletionItem
-
-    db = ctx.find_root().params.get("db")
-    return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
-
-
-class Argument(TyperArgument):
-    """An argument shown by its metavar only: no `<str>` type column, no int range, no `{braces}`."""
-
-    def shell_complete(self, ctx, incomplete):
-        found = _complete_from_database(self, ctx, incomplete)
-        return super().shell_complete(ctx, incomplete) if found is None else found
-
-    def display_type_rich(self, ctx):
-        return None
-
-    def _get_number_range_help_str(self):
-        return None
-
-    def _usage_display_name(self) -> str:
-        name = self.metavar or self.name.upper()
-        if self.nargs != 1:
-            name += "..."
-        return name if self.required else f"[{name}]"
-
-    def get_usage_pieces(self, ctx):
-        return [self._usage_display_name()]
-
-
-class Option(TyperOption):
-    """An option without the int-range noise (its help says what it takes)."""
-
-    def shell_complete(self, ctx, incomplete):
-        found = _complete_from_database(self, ctx, incomplete)
-        return super().shell_complete(ctx, incomplete) if found is None else found
-
-    def _get_number_range_help_str(self):
-        return None
 
 
 def kind(param) -> tuple[list | None, type | None, bool]:
@@ -98,24 +50,6 @@ def metavar_for(param) -> str:
     return longest.upper()
 
 
-def _quiet_type(param) -> None:
-    """Typer prints an int range beside the metavar ([x>=0], [1<=x<=9223372036854775807]) and an argument's
-    type (<str>); the metavar and the help say it. A copy of the type, so shared click types stay as they are."""
-    import copy
-
-    click_type = param.type
-    if getattr(click_type, "_quiet", False):
-        return
-    methods = {"_quiet": True}
-    if hasattr(click_type, "_describe_range"):
-        methods["_describe_range"] = lambda self: ""
-    if isinstance(param, TyperArgument):
-        methods["get_metavar"] = lambda self, *args, **kwargs: ""
-    quiet = copy.copy(click_type)
-    quiet.__class__ = type(type(click_type).__name__, (type(click_type),), methods)
-    param.type = quiet
-
-
 def reflow(text: str | None) -> str | None:
     """Docstring paragraphs as one line each, so the terminal wraps them; list items and \\b blocks kept."""
     if not text:
@@ -137,17 +71,11 @@ def tidy(command, recursive: bool = True) -> None:
         command.__dict__.setdefault("_english_help", command.help)  # what main._speak_help translates
         command.help = reflow(command.help)
         for param in command.params:
-            if isinstance(param, TyperArgument) and not isinstance(param, Argument):
-                param.__class__ = Argument
-            elif isinstance(param, TyperOption) and not isinstance(param, Option):
-                param.__class__ = Option
             if param.metavar is None:
                 param.metavar = metavar_for(param)
-            _quiet_type(param)
             if getattr(param, "help", None):
                 param.__dict__.setdefault("_english_help", param.help)
                 param.help = reflow(param.help)
-        _tidy_help_option(command)
     if recursive:
         commands = getattr(command, "commands", {})
         if hasattr(commands, "when_built"):  # a lazy group (groups.py): each command is tidied as it is built
@@ -155,66 +83,6 @@ def tidy(command, recursive: bool = True) -> None:
         else:
             for sub in commands.values():
                 tidy(sub)
-
-
-HELP_OPTION = N_("Show this message and exit.")
-USAGE = N_("Usage: ")
-
-# Typer's own words in the help screen (typer.rich_utils reads these module constants as it draws)
-TYPER_WORDS = {
-    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
-    "OPTIONS_PANEL_TITLE": N_("Options"),
-    "COMMANDS_PANEL_TITLE": N_("Commands"),
-    "DEFAULT_STRING": N_("[default: {}]"),
-    "REQUIRED_LONG_STRING": N_("[required]"),
-    "ENVVAR_STRING": N_("[env var: {}]"),
-    "DEPRECATED_STRING": N_("(deprecated) "),
-}
-
-
-def speak_typer() -> None:
-    """Typer's words in the help screen (panel titles, [default: ...], [required]) in the interface language;
-    called each time help is translated, so English comes back after Dutch in the same process."""
-    from salesselect_cli.help_renderer import load
-
-    load()  # Typer's renderer without its Markdown and traceback modules (help_renderer.py)
-    from typer import rich_utils
-
-    from salesselect_cli.i18n import _ as tr
-
-    for name, english in TYPER_WORDS.items():
-        setattr(rich_utils, name, tr(english))
-    usage = tr(USAGE)
-    pattern = f"(?P<usage>{re.escape(usage)})"
-    if pattern not in rich_utils.OptionHighlighter.highlights:  # the usage line's colour, in either language
-        rich_utils.OptionHighlighter.highlights.append(pattern)
-
-
-def _tidy_help_option(command) -> None:
-    """click makes --help on first use; shown without the `<bool>` every other flag lost too, and with its
-    help and the usage line's `Usage:` in the interface language."""
-    make = command.get_help_option
-    format_usage = command.format_usage
-
-    def get_help_option(ctx):
-        from salesselect_cli.i18n import _ as tr
-
-        option = make(ctx)
-        if option is not None:
-            if option.metavar is None:
-                option.metavar = ""
-            option.help = tr(HELP_OPTION)
-        return option
-
-    def usage_in_language(ctx, formatter):
-        from salesselect_cli.i18n import _ as tr
-
-        write = formatter.write_usage
-        formatter.write_usage = lambda prog, args="", prefix=None: write(prog, args, tr(USAGE) if prefix is None else prefix)
-        format_usage(ctx, formatter)
-
-    command.get_help_option = get_help_option
-    command.format_usage = usage_in_language
 
 
 # ---------------------------------------------------------------- usage errors in one line

@@ -31,6 +31,8 @@ COMMANDS = {
     "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
 }
 
+COMPLETE_VAR = "_SALESSELECT_COMPLETE"  # what Typer's completion scripts set for the program `salesselect`
+
 # The root's options (main.root): the ones that take a value, and the flags acted on before any command
 ROOT_VALUE_OPTIONS = ("--db", "--user", "--lang", "--color")
 ROOT_FLAGS = ("--version",)
@@ -49,6 +51,7 @@ VALUES = {
     "type": ("TYPE", "business_types"), "business-type": ("TYPE", "business_types"),
     "link": ("TYPE", "business_types"), "unlink": ("TYPE", "business_types"),
     "stage": ("STAGE", "stages"), "to-stage": ("STAGE", "stages"), "from-stage": ("STAGE", "stages"),
+    "closed-from": ("STAGE", "stages"),
     "source": ("SOURCE", "sources"), "reason": ("REASON", "reasons"), "opp": ("ID", "open_ids"),
     "color": ("COLOUR", None), "colour": ("COLOUR", None), "output": ("FILE", None), "db": ("PATH", None),
     "value": ("AMOUNT", None), "period": ("PERIOD", None), "search": ("TEXT", None), "note": ("TEXT", None),
@@ -69,6 +72,17 @@ POSITIONALS = {
     ("config", "rename-source"): ["sources"], ("config", "remove-source"): ["sources"],
     ("config", "edit-reason"): ["reasons"], ("config", "remove-reason"): ["reasons"],
     ("user", "remove"): ["users"], ("user", "set-key-user"): ["users"],
+}
+# Commands whose ID is not an open deal's (a closed one to reopen, a deleted one to restore): not completed
+NOT_COMPLETED = (("opp", "reopen"), ("opp", "restore"))
+
+# Options whose list depends on the command (--reassign-to takes what is being removed)
+COMMAND_OPTIONS = {
+    ("config", "remove-business-type"): {"--reassign-to": "business_types"},
+    ("config", "remove-stage"): {"--reassign-to": "stages"},
+    ("config", "remove-source"): {"--reassign-to": "sources"},
+    ("config", "remove-reason"): {"--reassign-to": "reasons"},
+    ("user", "remove"): {"--reassign-to": "users"},
 }
 
 

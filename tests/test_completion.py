@@ -59,6 +59,8 @@ def fast_path(typed: str, shell: str, capsys) -> str | None:
 
 
 CASES = [
+    ("salesselect config remove-stage Lead --reassign-to Pro", ["Proposal"]),  # its list depends on the command
+    ("salesselect user remove bob --reassign-to k", ["kim"]),
     ("salesselect opp show ", ["1", "2"]),  # open ids only
     ("salesselect opp move 1 ", ["Lead", "Introduction", "Proposal", "Negotiation", "Framework agreement",
                                  "New client", "Lost"]),
@@ -161,8 +163,16 @@ def test_fast_tables_agree_with_the_click_tree():
                     if opt in completion.OPTIONS:
                         seen_options.add(opt)
                         assert completion.kind_of(param) == completion.OPTIONS[opt], (path, opt)
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for param in command.params:  # whatever the click tree would complete from the database, the registry answers
+            if completion.kind_of(param) is not None:
+                if param.param_type_name == "option":
+                    named = {**completion.OPTIONS, **tree.COMMAND_OPTIONS.get(path, {})}
+                    assert [named.get(opt) for opt in param.opts if opt in named][:1] == [completion.kind_of(param)], (
+                        path, param.opts)
+                elif path not in tree.NOT_COMPLETED:
+                    assert len(completion.POSITIONALS.get(path, [])) > arguments.index(param), (path, param.name)
         if path in completion.POSITIONALS:
-            arguments = [p for p in command.params if p.param_type_name == "argument"]
             kinds = [completion.kind_of(p) for p in arguments][: len(completion.POSITIONALS[path])]
             assert kinds == completion.POSITIONALS[path], path
         for name, sub in subcommands(command).items():
