@@ -64,6 +64,53 @@ class Commands(MutableMapping):
         return self._built.keys()
 
 
+UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
+class UnknownCommand(UsageError):
+    """A command name the group does not have, with the close ones (as Typer suggests them)."""
+
+    def __init__(self, ctx, name: str, close: list[str]):
+        super().__init__(f"No such command {name!r}.", ctx)
+        self.name, self.close = name, close
+
+
+class ExtraArguments(UsageError):
+    """Words after a command's last argument."""
+
+    def __init__(self, ctx, arguments: list[str]):
+        super().__init__(f"Got unexpected extra argument(s) ({' '.join(arguments)})", ctx)
+        self.arguments = arguments
+
+
+def remember_args(ctx, args: list[str]) -> None:
+    """The words a command received, kept in the context (click's ctx.meta is for extensions): a usage error
+    then names the value that was refused (helptext.given_value)."""
+    ctx.meta[("salesselect.args", id(ctx))] = list(args)
+
+
+def parsed(command_class, command, ctx, args: list[str]) -> list[str]:
+    """`command_class.parse_args` with the words remembered, and the parser's own errors (an option without its
+    value, an unknown option) told which command they are about."""
+    remember_args(ctx, args)
+    try:
+        return super(command_class, command).parse_args(ctx, args)
+    except UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx
+        raise
+
+
+def refuse_unknown(group, ctx, args: list[str]) -> None:
+    """Raise UnknownCommand when the first word names no command of `group` (options are left to the parser)."""
+    if not args or args[0].startswith("-") or ctx.resilient_parsing or group.get_command(ctx, args[0]) is not None:
+        return
+    from difflib import get_close_matches
+
+    close = get_close_matches(args[0], list(group.list_commands(ctx))) if group.suggest_commands else []
+    raise UnknownCommand(ctx, args[0], close)
+
+
 class Command(TyperCommand):
     """A command whose help screen the project draws (helpscreen.py); built by Typer (`cls=` of its command)."""
 
@@ -71,6 +118,16 @@ class Command(TyperCommand):
         from salesselect_cli.helpscreen import draw
 
         draw(self, ctx)
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True  # extra words are refused below, by name
+        try:
+            rest = parsed(Command, self, ctx, args)
+        finally:
+            ctx.allow_extra_args = allowed
+        if rest and not allowed and not ctx.resilient_parsing:
+            raise ExtraArguments(ctx, [str(word) for word in rest])
+        return rest
 
 
 class LazyGroup(TyperGroup):
@@ -93,6 +150,13 @@ class LazyGroup(TyperGroup):
             name, help_, attributes = self.listed[cmd_name]
             return Command(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        return parsed(LazyGroup, self, ctx, args)
+
+    def resolve_command(self, ctx, args):
+        refuse_unknown(self, ctx, args)
+        return super().resolve_command(ctx, args)
 
     def format_help(self, ctx, formatter) -> None:
         from salesselect_cli.helpscreen import draw

@@ -9,7 +9,6 @@ repeating metavars everywhere; an explicit `metavar=` on an option or argument a
 from __future__ import annotations
 
 import inspect
-import re
 
 from typer.core import TyperArgument
 
@@ -92,10 +91,9 @@ def usage_message(exc) -> str:
     """A click usage error as our one line: the option named, what it takes, what was given."""
     param = getattr(exc, "param", None)
     if param is None:
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        return " ".join(_parser_message(exc, message).split())
+        return " ".join(_parser_message(exc).split())
     hint = _hint(param)
-    given = _given(exc)
+    given = given_value(exc)
     missing = type(exc).__name__ == "MissingParameter"
     from salesselect_cli.i18n import _ as tr
 
@@ -124,42 +122,72 @@ def usage_message(exc) -> str:
         else:
             text = tr("{option} takes a whole number") if whole else tr("{option} takes a number")
         return text.format(option=hint, low=low, high=high) + shown
-    message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
-    return f"{hint}: {message}"
+    return f"{hint}: {' '.join(str(exc.message).split())}"
 
 
-def _parser_message(exc, message: str) -> str:
-    """Click's own parser messages (which it writes in English) in the interface language."""
-    from salesselect_cli.i18n import N_, ngettext
-    from salesselect_cli.i18n import _ as tr
+def _parser_message(exc) -> str:
+    """What the parser refused, in the interface language, from the error's own fields (never its English text)."""
+    from salesselect_cli.i18n import _ as tr, ngettext
 
-    name = type(exc).__name__
+    name, ctx = type(exc).__name__, getattr(exc, "ctx", None)
+    if name == "UnknownCommand":  # groups.py
+        if exc.close:
+            return tr("No such command '{command}'. Did you mean '{suggestion}'?").format(
+                command=exc.name, suggestion="', '".join(exc.close))
+        return tr("No such command '{command}'.").format(command=exc.name)
+    if name == "ExtraArguments":  # groups.py
+        return tr("Got unexpected extra argument(s) ({arguments})").format(arguments=" ".join(exc.arguments))
     if name == "NoSuchOption":
-        option = message.split(": ", 1)[1].split(" (Possible options: ")[0] if ": " in message else exc.option_name
         if exc.possibilities:
             return tr("No such option: {option} (Possible options: {options})").format(
-                option=option, options=", ".join(sorted(exc.possibilities)))
-        return tr("No such option: {option}").format(option=option)
-    patterns = (
-        (r"^Option '(?P<option>.+)' requires an argument\.$", N_("Option '{option}' requires an argument.")),
-        (r"^Option '(?P<option>.+)' does not take a value\.$", N_("Option '{option}' does not take a value.")),
-        (r"^Got unexpected extra argument\(s\) \((?P<arguments>.*)\)$",
-         N_("Got unexpected extra argument(s) ({arguments})")),
-        (r"^No such command '(?P<command>.*)'\.$", N_("No such command '{command}'.")),
-        (r"^No such command '(?P<command>.*)'\. Did you mean '(?P<suggestion>.*)'\?$",
-         N_("No such command '{command}'. Did you mean '{suggestion}'?")),
-        (r"^Missing command\.$", N_("Missing command.")),
-    )
-    for pattern, text in patterns:
-        found = re.match(pattern, message, re.S)
-        if found:
-            return tr(text).format(**found.groupdict())
-    found = re.match(r"^Option '(?P<option>.+)' requires (?P<count>\d+) arguments\.$", message, re.S)
-    if found:
-        count = int(found["count"])
-        return ngettext("Option '{option}' requires {count} argument.", "Option '{option}' requires {count} arguments.",
-                        count).format(option=found["option"], count=count)
-    return message
+                option=exc.option_name, options=", ".join(sorted(exc.possibilities)))
+        return tr("No such option: {option}").format(option=exc.option_name)
+    if name == "BadOptionUsage" and ctx is not None:
+        option = next((param for param in ctx.command.params if exc.option_name in (*param.opts, *param.secondary_opts)),
+                      None)
+        if option is not None and (option.is_flag or option.count):
+            return tr("Option '{option}' does not take a value.").format(option=exc.option_name)
+        if option is not None:
+            if option.nargs == 1:
+                return tr("Option '{option}' requires an argument.").format(option=exc.option_name)
+            return ngettext("Option '{option}' requires {count} argument.", "Option '{option}' requires {count} arguments.",
+                            option.nargs).format(option=exc.option_name, count=option.nargs)
+    if name == "UsageError" and ctx is not None and hasattr(ctx.command, "commands") and not ctx.args:
+        return tr("Missing command.")  # a group given its options but no command
+    return exc.format_message()
+
+
+def given_value(exc):
+    """The value the user gave for the parameter that refused it, read from the command line as the command
+    received it (groups.remember_args); None when it cannot be told."""
+    ctx, param = getattr(exc, "ctx", None), exc.param
+    args = ctx.meta.get(("salesselect.args", id(ctx))) if ctx is not None else None
+    if args is None:
+        return None
+    takes_value = {opt for other in ctx.command.params if other.param_type_name == "option"
+                   and not (other.is_flag or other.count) for opt in other.opts}
+    positionals, index = [], 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            positionals += args[index + 1:]
+            break
+        if param.param_type_name == "option":
+            if word in param.opts and index + 1 < len(args):
+                return args[index + 1]
+            for opt in param.opts:
+                if opt.startswith("--") and word.startswith(opt + "="):
+                    return word.split("=", 1)[1]
+        if word.startswith("-") and word != "-":
+            index += 2 if word in takes_value else 1
+            continue
+        positionals.append(word)
+        index += 1
+    if param.param_type_name == "argument":
+        arguments = [other for other in ctx.command.params if other.param_type_name == "argument"]
+        position = arguments.index(param)
+        return positionals[position] if position < len(positionals) else None
+    return None
 
 
 def _hint(param) -> str:
@@ -167,21 +195,3 @@ def _hint(param) -> str:
         return param.metavar or param.name.upper()
     longs = [opt for opt in param.opts if opt.startswith("--")]
     return (longs or param.opts)[0]
-
-
-def _given(exc):
-    """The value the user gave: click quotes it first in its message ('x' is not a valid integer.)."""
-    found = re.match(r"^'(.*?)' is |^(\S+) is not in the range", str(getattr(exc, "message", "")), re.S)
-    if found:
-        return found.group(1) if found.group(1) is not None else found.group(2)
-    cause = exc.__cause__
-    errors = getattr(cause, "errors", None)
-    if callable(errors):
-        try:
-            found = errors()
-        except Exception:  # pragma: no cover - a pydantic shape we do not know
-            return None
-        if found and "input" in found[0]:
-            value = found[0]["input"]
-            return value if isinstance(value, str) else str(value)
-    return None

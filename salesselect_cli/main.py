@@ -157,9 +157,16 @@ class SalesSelectGroup(TyperGroup):
         except _UsageError as exc:
             _usage_error(exc)
 
+    def parse_args(self, ctx, args):
+        from salesselect_cli.groups import parsed
+
+        return parsed(SalesSelectGroup, self, ctx, args)
+
     def resolve_command(self, ctx, args):
+        from salesselect_cli.groups import refuse_unknown
         from salesselect_cli.helptext import tidy
 
+        refuse_unknown(self, ctx, args)
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None:
             tidy(command)
