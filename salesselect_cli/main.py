@@ -14,7 +14,7 @@ from salesselect_cli import __version__, tree
 from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
-from salesselect_cli.i18n import N_, _
+from salesselect_cli.i18n import _
 
 
 def _fail(message: str, code: int = 1) -> None:
