@@ -51,9 +51,14 @@ class PgCluster:
         if name not in self.roles:
             from psycopg import sql
 
+            from psycopg import errors
+
             exists = self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
             if not exists:
-                self.admin.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(name)))
+                try:
+                    self.admin.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(name)))
+                except (errors.DuplicateObject, errors.UniqueViolation):  # another xdist worker made it first
+                    pass
             self.roles.add(name)
 
     def url_for(self, database: str, user: str = "postgres") -> str:

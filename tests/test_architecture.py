@@ -25,7 +25,8 @@ SQL_STATEMENT = re.compile(
 # package of rooms) a lower-ranked sibling.
 LAYERS = {
     "i18n": -1,  # the interface language: everything may translate, it imports nothing of ours
-    "argv": -1,  # the command line as text, read before Typer (entry.py answers --version with it)
+    "tree": -0.9,  # the one registry of the command tree: names, root options, what each option takes
+    "argv": -0.8,  # the command line as text, read before Typer (entry.py answers --version with it)
     "errors": 0,
     "rules": 1,
     "model": 2,
@@ -41,7 +42,7 @@ LAYERS = {
     "demo": 7,
     "commands": 8,
     "helptext": 8,
-    "help_renderer": 7.8,  # Typer's help renderer, imported lighter (helptext and main draw help with it)
+    "helpscreen": 7.8,  # the help screen, drawn by the project in Typer's layout (groups and main draw help with it)
     "groups": 8.5,  # sub-apps as click groups that build a command when it is used (main.load_command)
     "main": 9,
     "__main__": 11,  # python -m salesselect_cli: the console script's entry point
