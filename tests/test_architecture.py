@@ -1,6 +1,7 @@
 """The layout holds: SQL only in the store's rooms, imports only run down, rooms only use lower rooms.
 
-    commands, main, board_app, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors -> i18n
+    main, entry -> commands, board_app, kanban, demo -> context -> usecases -> session -> store -> sql -> rules, model
+    -> errors -> i18n
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ LAYERS = {
     "store": 4,
     "hooks": 4,
     "render": 4,
-    "automation": 5,
+    "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
+    "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,
     "completion": 7,
     "kanban": 7,
-    "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk that commands/board.py hands it
+    "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk (use cases) it is handed
     "demo": 7,
     "commands": 8,
     "helptext": 8,
