@@ -1,4 +1,8 @@
-"""Per-command context: which database, which user, which day, and the one transaction."""
+"""Per-command context: which database, which user, which day, and the one transaction.
+
+The commands hand in their click context (`ctx`) only for the root options it carries; nothing here
+imports typer or click (the shell does: main, entry, commands/).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-import typer
 from salesselect_cli.i18n import _, count
 
 
@@ -30,7 +33,19 @@ def resolve_db_path(option: str | None) -> Path | str:
         if env.strip().lower().startswith(POSTGRES_SCHEMES):
             return env.strip()
         return Path(env).expanduser()
-    return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
+    return app_dir() / "salesselect.db"
+
+
+def app_dir() -> Path:
+    """Where salesselect keeps its default database: the platform's folder for an app's data, as click's
+    get_app_dir names it (Windows APPDATA, macOS Application Support, else $XDG_CONFIG_HOME or ~/.config)."""
+    import sys
+
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("APPDATA") or os.path.expanduser("~")) / "salesselect"
+    if sys.platform == "darwin":
+        return Path(os.path.expanduser("~/Library/Application Support")) / "salesselect"
+    return Path(os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config"))) / "salesselect"
 
 
 class Options:
@@ -156,7 +171,7 @@ def storage_cause(exc: Exception) -> str:
     return _("; nothing was changed")
 
 
-def options(ctx: typer.Context) -> Options:
+def options(ctx) -> Options:
     root = ctx.find_root()
     if not isinstance(root.obj, Options):
         root.obj = Options()
@@ -165,7 +180,7 @@ def options(ctx: typer.Context) -> Options:
 
 @contextlib.contextmanager
 def open_session(
-    ctx: typer.Context, write: bool = False, key_user: str | None = None, module_check: bool = True
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
 ) -> Iterator:
     """Open the database for one command, decide who acts, check they may, and run it in one transaction:
     yields the command's `Session` (session.py), fixed from here on.
@@ -206,14 +221,14 @@ def open_session(
 
 @contextlib.contextmanager
 def session(
-    ctx: typer.Context, write: bool = False, key_user: str | None = None, module_check: bool = True
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
 ) -> Iterator:
     """`open_session`, for a command that still works on the store itself: yields the store."""
     with open_session(ctx, write, key_user, module_check) as opened:
         yield opened.store
 
 
-def watcher(ctx: typer.Context):
+def watcher(ctx):
     """A store kept open outside any transaction, for a live view to poll `data_version()` on.
 
     It reads no data: every read and change still goes through `session`.

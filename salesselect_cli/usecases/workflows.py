@@ -68,7 +68,7 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
     if hooks:
         import functools
 
-        from salesselect_cli.render import public
+        from salesselect_cli.model import public
 
         timeout = hook_timeout(store)
         common = {
