@@ -493,13 +493,9 @@ class OpportunityRoom(SetupRoom):
         row, before = self._changeable_deal(opportunity_id)
         target = self._stage_rule(self.find_stage(stage))
         state = self._state(row)
-        type_stages = self.stages_of_type(row["business_type_id"])
-        if state.status != "open":
-            transitions.move(state, target, type_stages, None, self.today)  # raises the reopen hint
+        transitions.check_open(state, transitions.MOVE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, target.auto_status) if reason is not None else None
-        if reason is not None and target.auto_status is None:
-            transitions.move(state, target, type_stages, transitions.Reason(0, reason, "lost"), self.today)
-        outcome = transitions.move(state, target, type_stages, reason_rule, self.today)
+        outcome = transitions.move(state, target, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
         return self._change(row, before, outcome)
 
@@ -509,8 +505,7 @@ class OpportunityRoom(SetupRoom):
 
         row, before = self._changeable_deal(opportunity_id)
         state = self._state(row)
-        if state.status != "open":
-            transitions.close(state, status, [], None, self.today)  # raises the reopen hint
+        transitions.check_open(state, transitions.CLOSE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, status)
         outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
