@@ -11,7 +11,7 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
 )
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_, _, count, ngettext
+from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
