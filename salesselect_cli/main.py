@@ -173,6 +173,11 @@ class SalesSelectGroup(TyperGroup):
         return name, command, rest
 
     def main(self, args=None, *rest, **options):
+        from salesselect_cli.session import run_command
+
+        return run_command(self._main, args, *rest, **options)  # nothing one command sets reaches the next
+
+    def _main(self, args=None, *rest, **options):
         import os
         import sys
 
@@ -312,7 +317,7 @@ def root(
 
     from salesselect_cli import render
 
-    render.COLOR_MODE = color.value
+    render.use_color_mode(color.value)
     opts = options(ctx)
     opts.db, opts.user = db, user
 

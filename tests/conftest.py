@@ -141,9 +141,6 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    from salesselect_cli import render
-
-    monkeypatch.setattr(render, "COLOR_MODE", "auto")  # --color is set per command; never carried to the next test
     monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     yield tmp_path
     if database is not None:  # the test may have pointed $SALESSELECT_DB elsewhere (the README tour does)
