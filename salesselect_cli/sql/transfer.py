@@ -119,6 +119,9 @@ class _OneTransaction:
             return None
         return self._conn.execute(sql, params)
 
+    def __getattr__(self, name):  # everything else the runner asks (ddl_module, run_ddl...) is the connection's
+        return getattr(self._conn, name)
+
 
 def _copy_to_postgres(src, target: str, tables: list[str], counts: dict[str, int], progress) -> None:
     """Schema and rows in one transaction under the writers' lock: a kill leaves the database as it was."""
@@ -129,7 +132,7 @@ def _copy_to_postgres(src, target: str, tables: list[str], counts: dict[str, int
             raise Conflict(
                 _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(target))
             )
-        connection._pg_migrate(_OneTransaction(dst))
+        connection.migrate(_OneTransaction(dst))
         _copy(src, dst, tables, counts, progress, begin=False)
     finally:
         dst.close()  # after a failure (Ctrl-C mid-query included) the server rolls the transaction back
