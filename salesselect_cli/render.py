@@ -237,7 +237,10 @@ def opened(output: Path | None) -> Iterator[Any]:
         with _replacing(target) as handle:
             yield handle
     except OSError as exc:
-        raise SalesSelectError(_("cannot write {output}: {problem}").format(output=output, problem=os_problem(exc))) from None
+        from salesselect_cli.errors import shortened
+
+        # the problem may name the path again (a name too long): the line stays short either way
+        raise SalesSelectError(_("cannot write {output}: {problem}").format(output=shortened(output), problem=os_problem(exc))) from None
 
 
 @contextlib.contextmanager
