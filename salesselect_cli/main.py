@@ -178,6 +178,17 @@ class SalesSelectGroup(TyperGroup):
         return run_command(self._main, args, *rest, **options)  # nothing one command sets reaches the next
 
     def _main(self, args=None, *rest, **options):
+        try:
+            return self._parse_and_run(args, *rest, **options)
+        except KeyboardInterrupt:  # Ctrl-C before the command starts or after it returned: Typer's exit 130 is silent
+            say_interrupted()
+            raise SystemExit(130) from None
+        except SystemExit as exc:
+            if exc.code == 130:
+                say_interrupted()
+            raise
+
+    def _parse_and_run(self, args=None, *rest, **options):
         import os
         import sys
 
@@ -214,9 +225,7 @@ class SalesSelectGroup(TyperGroup):
         except _UsageError as exc:
             _usage_error(exc)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
-            from salesselect_cli.render import stderr_line
-
-            stderr_line(Saving.interrupted())
+            say_interrupted()
             raise typer.Exit(130)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)
@@ -326,6 +335,17 @@ def root(
     render.use_color_mode(color.value)
     opts = options(ctx)
     opts.db, opts.user = db, user
+
+
+def say_interrupted() -> None:
+    """The one line for Ctrl-C, once per command: whether the work had already been saved."""
+    from salesselect_cli.render import stderr_line
+    from salesselect_cli.session import saving
+
+    state = saving()
+    if not state.told:
+        state.told = True
+        stderr_line(state.interrupted())
 
 
 def run() -> None:

@@ -134,7 +134,7 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
             copy.close()
 
 
-def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -> Any:
+def init_database(path: Path | str, user_name: str, today: dt.date, fill=None, committed=None) -> Any:
     """Create the file, make `user_name` the first key user, switch the module on.
 
     `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
@@ -146,7 +146,7 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
     import os
 
     if dialect.is_postgres(path):
-        return _init_postgres(path, user_name, today, fill)
+        return _init_postgres(path, user_name, today, fill, committed)
     user_name = _clean_name(user_name, N_("user name"))
     if os.path.lexists(path):
         raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
@@ -172,6 +172,8 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
             raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
         _sync(building)
         _link_into_place(building, path)
+        if committed:  # e.g. so that a Ctrl-C from now on says the database was made
+            committed()
         return result
     finally:
         if store is not None:
@@ -248,13 +250,13 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -> Any:
+def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None, committed=None) -> Any:
+    """Schema, first key user and `fill` in one transaction (connection.new_postgres): all or nothing."""
     from salesselect_cli.errors import PermissionDenied
-    from salesselect_cli.sql.connection import drop_schema
+    from salesselect_cli.sql.connection import new_postgres
 
-    create_database(url)
-    store = Store(open_connection(url), url, today, "")
-    try:
+    with new_postgres(url, committed) as conn:
+        store = Store(conn, url, today, "")
         login = _clean_name(store.conn.current_login(), N_("user name"))
         if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
             raise PermissionDenied(
@@ -266,8 +268,3 @@ def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -
             store.set_setting("module", "on")
             store.set_setting("currency", "EUR")
             return fill(store) if fill else None
-    except BaseException:
-        drop_schema(store.conn)
-        raise
-    finally:
-        store.close()

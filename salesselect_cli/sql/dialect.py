@@ -147,6 +147,10 @@ class SqliteConnection(sqlite3.Connection):
         return [row[0] for row in self.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1")]
 
+    @staticmethod
+    def continue_ids(tables: list[str]) -> None:
+        """Nothing to do: SQLite's next id follows the largest one in the table."""
+
 
 def ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
@@ -517,6 +521,13 @@ class PgConnection:
     def table_names(self) -> list[str]:
         return [row[0] for row in self.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")]
+
+    def continue_ids(self, tables: list[str]) -> None:
+        """After rows were inserted with their ids (db copy): each identity sequence moves past the largest."""
+        for table in tables:
+            if self.execute("SELECT pg_get_serial_sequence(?, 'id')", [table]).fetchone()[0]:
+                self.execute(f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+                             f"FROM {table}", [table])
 
 
 def connect_postgres(url: str) -> PgConnection:

@@ -22,17 +22,12 @@ TABLE_ORDER = (
     "settings", "users", "business_types", "stages", "stage_business_types", "sources", "reasons",
     "opportunities", "history", "followups", "workflows", "stage_visits",
 )
-BOOKKEEPING = {"_sqlite_migrations", connection.PG_MIGRATIONS_TABLE}
+BOOKKEEPING = {"_sqlite_migrations", connection.MIGRATIONS_TABLE}  # the old record too: a never-written old file keeps it
 BATCH = 5000
 
 
 def _tables(conn) -> list[str]:
-    if getattr(conn, "backend", "sqlite") == "postgresql":
-        names = connection._pg_tables(conn)
-    else:
-        names = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    names = [name for name in names if name not in BOOKKEEPING]
+    names = [name for name in conn.table_names() if name not in BOOKKEEPING]
     return [t for t in TABLE_ORDER if t in names] + sorted(t for t in names if t not in TABLE_ORDER)
 
 
@@ -42,13 +37,14 @@ def _columns(conn, table: str) -> list[str]:
 
 
 def copy_database(source: Path | str, target: Path | str,
-                  progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+                  progress: Callable[[str, int, int], None] | None = None,
+                  committed: Callable[[], None] | None = None) -> dict[str, int]:
     """Copy every table of `source` into a new `target`; returns rows copied per table.
 
     All or nothing, whatever signal arrives: a file is built under a temporary name beside `target` and
     linked into place when complete; PostgreSQL gets the schema and the rows in one transaction, which
     the server rolls back if we die. A second try after a kill needs no clean-up.
-    progress(table, rows_done, rows_total) is called as batches land."""
+    progress(table, rows_done, rows_total) is called as batches land; committed() once the copy is in place."""
     import os
 
     if not dialect.is_postgres(target) and os.path.lexists(target):
@@ -59,15 +55,15 @@ def copy_database(source: Path | str, target: Path | str,
         tables = _tables(src)
         counts = {table: src.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
         if dialect.is_postgres(target):
-            _copy_to_postgres(src, target, tables, counts, progress)
+            _copy_to_postgres(src, target, tables, counts, progress, committed)
         else:
-            _copy_to_file(src, Path(target), tables, counts, progress)
+            _copy_to_file(src, Path(target), tables, counts, progress, committed)
         return counts
     finally:
         src.close()
 
 
-def _copy_to_file(src, target: Path, tables: list[str], counts: dict[str, int], progress) -> None:
+def _copy_to_file(src, target: Path, tables: list[str], counts: dict[str, int], progress, committed) -> None:
     """Build the copy as .NAME.PID.RANDOM.copy beside `target`, then link it into place (never over a file)."""
     import os
     import secrets
@@ -92,6 +88,8 @@ def _copy_to_file(src, target: Path, tables: list[str], counts: dict[str, int], 
             raise Conflict(_("{path} already exists; db copy writes a new database only").format(path=target)) from None
         except OSError as exc:
             raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
+        if committed:
+            committed()
     finally:
         if dst is not None:
             dst.close()
@@ -99,51 +97,17 @@ def _copy_to_file(src, target: Path, tables: list[str], counts: dict[str, int], 
             Path(f"{building}{suffix}").unlink(missing_ok=True)
 
 
-class _OneTransaction:
-    """The target connection as the migration runner sees it during a copy: its BEGIN and COMMIT belong
-    to the copy's single transaction, so the schema and the rows land together or not at all."""
-
-    backend = "postgresql"
-
-    def __init__(self, conn):
-        self.raw = conn.raw
-        self._conn = conn
-
-    in_transaction = True
-
-    def begin(self, write: bool) -> None:
-        pass
-
-    def execute(self, sql: str, params=()):
-        if sql.strip().upper() in ("COMMIT", "ROLLBACK"):
-            return None
-        return self._conn.execute(sql, params)
-
-    def __getattr__(self, name):  # everything else the runner asks (ddl_module, run_ddl...) is the connection's
-        return getattr(self._conn, name)
+def _copy_to_postgres(src, target: str, tables: list[str], counts: dict[str, int], progress, committed) -> None:
+    """Schema and rows in one transaction (connection.new_postgres): a kill leaves the database as it was."""
+    with connection.new_postgres(target, committed) as dst:
+        _copy(src, dst, tables, counts, progress)
 
 
-def _copy_to_postgres(src, target: str, tables: list[str], counts: dict[str, int], progress) -> None:
-    """Schema and rows in one transaction under the writers' lock: a kill leaves the database as it was."""
-    dst = dialect.connect_postgres(target)
-    try:
-        dst.begin(write=True)
-        if connection._pg_tables(dst):
-            raise Conflict(
-                _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(target))
-            )
-        connection.migrate(_OneTransaction(dst))
-        _copy(src, dst, tables, counts, progress, begin=False)
-    finally:
-        dst.close()  # after a failure (Ctrl-C mid-query included) the server rolls the transaction back
-
-
-def _copy(src, dst, tables: list[str], counts: dict[str, int], progress, begin: bool = True) -> None:
+def _copy(src, dst, tables: list[str], counts: dict[str, int], progress) -> None:
     total = sum(counts.values())
     done = 0
     target_tables = set(_tables(dst))
-    if begin:
-        dst.begin(write=True)
+    dst.begin(write=True)
     dst.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [BULK_LOAD_KEY])
     for table in tables:
         if table not in target_tables:
@@ -165,12 +129,5 @@ def _copy(src, dst, tables: list[str], counts: dict[str, int], progress, begin: 
             if progress:
                 progress(table, done, total)
     dst.execute("DELETE FROM settings WHERE key = ?", [BULK_LOAD_KEY])
-    if getattr(dst, "backend", "sqlite") == "postgresql":
-        for table in tables:
-            if "id" in _columns(dst, table) and dst.execute(
-                "SELECT pg_get_serial_sequence(?, 'id')", [table]
-            ).fetchone()[0]:
-                dst.execute(
-                    f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
-                    f"FROM {table}", [table])
+    dst.continue_ids([table for table in tables if "id" in _columns(dst, table)])
     dst.execute("COMMIT")
