@@ -215,6 +215,16 @@ def test_a_re_import_by_key_updates_instead_of_doubling(agency, tmp_path):
         ("value", "3000.00", "3500.00"), ("company", "Core", "Core BV")]
 
 
+def test_a_deal_added_after_an_import_takes_the_next_id(agency, tmp_path):
+    # the import gives its rows ids itself; on PostgreSQL the identity must move past them
+    ok = agency
+    ok("import", write(tmp_path, "title,company\nCrew,Acme\nShift,Beta\n"), "--type", "Staffing", "--source", "HubSpot")
+    assert add_opp(ok, "By hand", "Core") == 3
+    ok("import", write(tmp_path, "title,company\nDrivers,Delta\n"), "--type", "Staffing", "--source", "HubSpot")
+    assert add_opp(ok, "By hand again", "Core") == 5
+    assert sorted(o["id"] for o in all_opps(ok).values()) == [1, 2, 3, 4, 5]
+
+
 def test_a_re_import_closes_as_win_and_lose_do_and_records_changed_values(agency, cli, tmp_path):
     ok = agency
     head = "key,title,company,stage,status,reason,value,close\n"
