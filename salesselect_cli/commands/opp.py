@@ -184,12 +184,14 @@ def deal_sheet(record: dict, history: list[dict], followups: list[dict], currenc
     close = format_date(record["expected_close"]) or "—"
     if record["days_left"] is not None:
         close += f"  {days_badge(record)}"
+    # the re-import key sits under its source (a key is unique per source), only when the deal has one
+    key = [(_("Key"), escape(record["external_key"]))] if record["external_key"] else []
     for label, value in (
         (_("Company"), escape(record["company"])), (_("Contact"), escape(record["contact"] or "—")),
         (_("Type"), f"[{record['_color']}]■[/] {escape(record['business_type'])}"), (_("Stage"), escape(record["stage"])),
         (_("Status"), status), (_("Value"), format_money(record["_value_cents"], currency)),
         (_("Expected close"), close), (_("Owner"), escape(record["owner"])), (_("Source"), escape(record["source"])),
-        (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
+        *key, (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
         (_("Closed"), format_date(record["closed"]) or "—"), (_("Notes"), escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)

@@ -155,16 +155,19 @@ def validate_setup(setup: Any) -> Setup:
 
 
 def _user(item: Any, where: str) -> dict:
-    """One user of a setup file: name, role (recruiter/manager), key_user (true/false), module (on/off/inherit)."""
+    """One user of a setup file: name, role (recruiter/manager or None), key_user (true/false or None), module (on/off/inherit)."""
     from salesselect_cli.rules.permissions import check_role
 
     _keys(item, USER_KEYS, {"name"}, where)
-    try:
-        role = check_role(item.get("role", "recruiter") if isinstance(item.get("role", "recruiter"), str) else "?")
-    except ValueError as exc:
-        raise Invalid(f"{where}.{exc}") from None
-    key_user = item.get("key_user", False)
-    if not isinstance(key_user, bool):
+    # role and key_user stay None when the file leaves them out: an existing user then keeps theirs
+    role = item.get("role")
+    if "role" in item:
+        try:
+            role = check_role(role if isinstance(role, str) else "?")
+        except ValueError as exc:
+            raise Invalid(f"{where}.{exc}") from None
+    key_user = item.get("key_user")
+    if "key_user" in item and not isinstance(key_user, bool):
         raise Invalid(_("{where}.key_user must be true or false").format(where=where))
     module = item.get("module", "inherit")
     if module not in ("on", "off", "inherit"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.sql.workflows import WorkflowRoom
 
 
@@ -51,10 +51,7 @@ class SetupFileRoom(WorkflowRoom):
 
         spec = validate_setup(setup)
         changes: list[str] = []
-        for user in spec.users:  # first: workflows may name them (owner:NAME)
-            if not self._named("users", user["name"]):
-                self.add_user(user["name"], user["key_user"], user["role"], user["module"])
-                changes.append(_("user {name} added").format(name=user["name"]))
+        changes.extend(self._import_users(spec.users))  # first: workflows may name them (owner:NAME)
         if spec.currency and spec.currency != self.currency:
             self.set_currency(spec.currency)
             changes.append(_("currency {code}").format(code=spec.currency))
@@ -111,6 +108,36 @@ class SetupFileRoom(WorkflowRoom):
                                .format(text=reason["text"]))
         changes.extend(self.import_workflows(spec.workflows))
         return changes
+
+    def _import_users(self, users: list[dict]) -> list[str]:
+        """Add the file's new users; give named ones the role and key-user flag the file gives them."""
+        changes: list[str] = []
+        key_user_changes: list[tuple[str, bool]] = []
+        for user in users:
+            existing = self._named("users", user["name"])
+            if existing is None:
+                self.add_user(user["name"], bool(user["key_user"]), user["role"] or "recruiter", user["module"])
+                changes.append(_("user {name} added").format(name=user["name"]))
+                continue
+            if user["role"] is not None and user["role"] != existing["role"]:
+                self.set_role(existing["name"], user["role"])
+                changes.append(_("user {name} role {old} -> {new}").format(
+                    name=existing["name"], old=_word(existing["role"]), new=_word(user["role"])))
+            if user["key_user"] is not None and user["key_user"] != bool(existing["key_user"]):
+                key_user_changes.append((existing["name"], user["key_user"]))
+        # promotions first, so a file that hands the key-user rights to someone else is not refused halfway
+        for name, key_user in sorted(key_user_changes, key=lambda change: not change[1]):
+            self.set_key_user(name, key_user)  # refuses to demote the last key user, as `user set-key-user --off` does
+            changes.append(_("user {name} key user {old} -> {new}").format(
+                name=name, old=_word("no" if key_user else "yes"), new=_word("yes" if key_user else "no")))
+        return changes
+
+
+_WORDS = {"recruiter": N_("recruiter"), "manager": N_("manager"), "yes": N_("yes"), "no": N_("no")}
+
+
+def _word(value: str) -> str:
+    return _(_WORDS[value])
 
 
 def _auto_word(status: str) -> str:
