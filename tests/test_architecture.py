@@ -33,6 +33,7 @@ LAYERS = {
     "store": 4,
     "hooks": 4,
     "render": 4,
+    "workbook": 4,  # -o FILE.xlsx: writes what render would print, as a typed sheet
     "automation": 5,
     "context": 6,
     "completion": 7,
