@@ -16,7 +16,7 @@ from salesselect_cli.errors import Invalid
 from salesselect_cli.rules import backtest
 from salesselect_cli.rules.forecast import (
     LEARNED_CEILING, MIN_LOST, MIN_WON, VALUE_BANDS, Bucket, Chance, History, Reason, Tally, chance_text,
-    coverage, enough_history, forecast_rows, forecast_total, learn, learned_chance, learning_window,
+    coverage, enough_history, forecast_rows, history_from_counts, forecast_total, learn, learned_chance, learning_window,
     stage_chance, value_band, weighted_cents, win_chance,
 )
 
@@ -67,6 +67,21 @@ def test_learned_chance_equals_naive_bayes_worked_by_hand():
     assert chance.reasons[0].points == 19
     assert [reason.field for reason in chance.reasons] == ["source", "stage", "business_type"]
     assert all(reason.points > 0 for reason in chance.reasons)
+
+
+def test_history_from_the_stores_count_rows():
+    rows = [("stage", "Lead", 3, 2), ("stage", "Proposal", 3, 1), ("source", "Referral", 2, 0),
+            ("source", "Google", 1, 2), ("business_type", "Agencies", 2, 1), ("business_type", "Direct", 1, 1),
+            ("source", None, 0, 4)]
+    assert history_from_counts(3, 2, rows) == TINY
+    with pytest.raises(ValueError):
+        history_from_counts(1, 1, [("colour", "red", 1, 0)])
+
+
+def test_without_explaining_the_chance_is_the_same_and_has_no_reasons():
+    model = learn(TINY, require_enough=False)
+    quick = win_chance(TINY_DEAL, None, None, model, explain=False)
+    assert quick == Chance(learned_chance(model, TINY_DEAL).probability, "learned", ())
 
 
 def test_a_value_seen_only_lost_lowers_the_chance_and_unknown_values_add_nothing():

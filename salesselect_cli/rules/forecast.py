@@ -109,6 +109,18 @@ class History:
         return Tally(self.won, self.lost)
 
 
+def history_from_counts(won: int, lost: int, rows: Iterable[tuple[str, str | None, int, int]]) -> History:
+    """A History from the store's counting query: rows of (field, value, won, lost), one per field value
+    (a value of None, such as a deal without a source, is left out: it tells nothing)."""
+    counts: dict[str, dict[str, Tally]] = {}
+    for field, value, value_won, value_lost in rows:
+        if field not in FIELDS:
+            raise ValueError(f"unknown field {field!r}")
+        if value is not None:
+            counts.setdefault(field, {})[str(value)] = Tally(int(value_won), int(value_lost))
+    return History(won, lost, counts)
+
+
 def enough_history(history: History) -> bool:
     """Whether the learned chance is in force: at least MIN_WON won and MIN_LOST lost closed deals."""
     return history.won >= MIN_WON and history.lost >= MIN_LOST
@@ -190,15 +202,16 @@ class Chance:
     reasons: tuple[Reason, ...] = ()
 
 
-def learned_chance(model: LearnedModel, deal: Mapping[str, str | None]) -> Chance:
-    """The learned chance of one deal (`deal`: FIELDS -> its value) with its top reasons.
+def learned_chance(model: LearnedModel, deal: Mapping[str, str | None], explain: bool = True) -> Chance:
+    """The learned chance of one deal (`deal`: FIELDS -> its value) with its top reasons (`explain`).
 
     A reason's points: the chance with every field minus the chance without that field, so each says
-    what that field alone moves; listed by size, largest first."""
+    what that field alone moves; listed by size, largest first. A forecast over many deals leaves
+    `explain` off: the reasons cost four times the chance."""
     factors = model.factors(deal)
     full = model.fraction(factors)
     reasons = []
-    for field in factors:
+    for field in factors if explain else ():
         without = {other: pair for other, pair in factors.items() if other != field}
         points = round(100 * (full - model.fraction(without)))
         if points:
@@ -209,7 +222,7 @@ def learned_chance(model: LearnedModel, deal: Mapping[str, str | None]) -> Chanc
 
 
 def win_chance(deal: Mapping[str, str | None], set_percent: int | None, stage_percent: int | None,
-               model: LearnedModel | None, method: str = "auto") -> Chance:
+               model: LearnedModel | None, method: str = "auto", explain: bool = True) -> Chance:
     """A deal's chance by `method`: `auto` takes the deal's own set percentage, else the learned chance when
     a model is in force, else the stage's; `learned` and `stage` ignore the set percentage; `learned`
     without a model falls back to the stage (the basis says so)."""
@@ -218,7 +231,7 @@ def win_chance(deal: Mapping[str, str | None], set_percent: int | None, stage_pe
     if method == "auto" and set_percent is not None:
         return Chance(set_percent, "set")
     if method != "stage" and model is not None:
-        return learned_chance(model, deal)
+        return learned_chance(model, deal, explain)
     return Chance(stage_percent, "stage")
 
 
