@@ -16,7 +16,7 @@ from salesselect_cli.errors import Invalid
 from salesselect_cli.rules import backtest
 from salesselect_cli.rules.forecast import (
     LEARNED_CEILING, MIN_LOST, MIN_WON, VALUE_BANDS, Bucket, Chance, History, Reason, Tally, chance_text,
-    coverage, enough_history, forecast_rows, history_from_counts, forecast_total, learn, learned_chance, learning_window,
+    coverage, enough_history, forecast_rows, history_from_counts, parse_percent, stage_set_percent, forecast_total, learn, learned_chance, learning_window,
     stage_chance, value_band, weighted_cents, win_chance,
 )
 
@@ -338,3 +338,27 @@ def test_default_backtest_range_is_the_last_twelve_whole_months():
     assert len(backtest.snapshot_dates(start, end, "month")) == 12
     assert backtest.default_range(dt.date(2026, 11, 27), "quarter") == (dt.date(2025, 10, 1), dt.date(2026, 9, 30))
     assert backtest.default_range(dt.date(2026, 10, 1), "quarter") == (dt.date(2025, 10, 1), dt.date(2026, 9, 30))
+
+
+@pytest.mark.parametrize("text, percent", [("64", 64), ("64%", 64), (" 0 % ", 0), ("100", 100), (35, 35)])
+def test_percentages_people_type(text, percent):
+    assert parse_percent(text) == percent
+    assert parse_percent(text, allow_auto=True) == percent
+
+
+@pytest.mark.parametrize("text", ["101", "-5", "12.5", "", "%", "abc", "６４", "auto"])
+def test_percentages_refused(text):
+    with pytest.raises(Invalid, match="whole percentage from 0 to 100"):
+        parse_percent(text)
+
+
+def test_auto_lets_the_chance_follow_the_method_again():
+    assert parse_percent("AUTO", allow_auto=True) is None
+    with pytest.raises(Invalid, match="or 'auto'"):
+        parse_percent("often", allow_auto=True)
+
+
+def test_automatic_won_and_lost_stages_are_100_and_0():
+    assert stage_set_percent("won", 40) == 100
+    assert stage_set_percent("lost", None) == 0
+    assert stage_set_percent(None, 40) == 40 and stage_set_percent(None, None) is None

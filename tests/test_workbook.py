@@ -12,7 +12,7 @@ import pytest
 
 from salesselect_cli import workbook
 from salesselect_cli.errors import Invalid
-from salesselect_cli.rules.output_files import output_format
+from salesselect_cli.rules.output_files import BOARD_FORMATS, output_format
 from salesselect_cli.workbook import Chart, Column, sheet_name, write_workbook
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -171,3 +171,11 @@ def test_xlsxwriter_is_imported_only_when_a_workbook_is_written():
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_board_writes_svg_and_html_but_no_report_does():
+    assert output_format("board.svg", BOARD_FORMATS) == "svg" and output_format("board.HTM", BOARD_FORMATS) == "htm"
+    with pytest.raises(Invalid, match=r"\.svg"):
+        output_format("pipeline.svg")
+    with pytest.raises(Invalid):
+        output_format("board.pdf", BOARD_FORMATS)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
 
 # The fields the learned chance looks at, in the order reasons are listed when their points tie.
@@ -124,6 +125,29 @@ def history_from_counts(won: int, lost: int, rows: Iterable[tuple[str, str | Non
 def enough_history(history: History) -> bool:
     """Whether the learned chance is in force: at least MIN_WON won and MIN_LOST lost closed deals."""
     return history.won >= MIN_WON and history.lost >= MIN_LOST
+
+
+def parse_percent(text: str | int, allow_auto: bool = False) -> int | None:
+    """A percentage typed by a person: '64', '64%' or ' 64 % ' -> 64; 'auto' -> None when `allow_auto`
+    (`opp edit --probability auto`: follow the method again). Whole numbers 0-100 only."""
+    raw = str(text).strip()
+    if allow_auto and raw.casefold() == "auto":
+        return None
+    number = raw.removesuffix("%").strip()
+    if not number.isascii() or not number.isdigit() or int(number) > 100:
+        if allow_auto:
+            raise Invalid(_("probability must be a whole percentage from 0 to 100 or 'auto', not '{text}'").format(text=raw))
+        raise Invalid(_("probability must be a whole percentage from 0 to 100, not '{text}'").format(text=raw))
+    return int(number)
+
+
+def stage_set_percent(auto_status: str | None, set_percent: int | None) -> int | None:
+    """A stage's own percentage: 100 for an automatic won stage, 0 for a lost one, else the one set (or None)."""
+    if auto_status == "won":
+        return 100
+    if auto_status == "lost":
+        return 0
+    return set_percent
 
 
 def stage_chance(set_percent: int | None, reached: Tally | None, overall: Tally) -> int | None:
