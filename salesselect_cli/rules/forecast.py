@@ -164,7 +164,7 @@ def stage_chance(set_percent: int | None, reached: Tally | None, overall: Tally)
 
 @dataclass(frozen=True)
 class LearnedModel:
-    """The frequency tables of naive Bayes, read off a History once; `chance` applies them to a deal."""
+    """The frequency tables of naive Bayes, read off a History once; `factors` and `fraction` apply them to a deal."""
 
     history: History
     field_totals: Mapping[str, tuple[float, float]]
