@@ -16,8 +16,8 @@ from salesselect_cli.errors import Invalid
 from salesselect_cli.rules import backtest
 from salesselect_cli.rules.forecast import (
     LEARNED_CEILING, MIN_LOST, MIN_WON, VALUE_BANDS, Bucket, Chance, History, Reason, Tally, chance_text,
-    coverage, enough_history, forecast_rows, history_from_counts, parse_percent, stage_set_percent, forecast_total, learn, learned_chance, learning_window,
-    stage_chance, value_band, weighted_cents, win_chance,
+    coverage, enough_history, forecast_rows, forecast_total, history_from_counts, learn, learned_chance,
+    learning_window, parse_percent, stage_chance, stage_set_percent, value_band, weighted_cents, win_chance,
 )
 
 STAGES = ("Lead", "Contact", "Proposal", "Negotiation")
