@@ -26,6 +26,8 @@ HEADERS = (
     N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
     N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
     N_("What"), N_("Old"), N_("New"), N_("Role"), N_("Archived"),
+    N_("Chance"), N_("Weighted"), N_("Won"), N_("Goal"), N_("Coverage"), N_("Group"), N_("Period"), N_("Amount"),
+    N_("Set by"), N_("Method"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
