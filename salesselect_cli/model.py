@@ -88,4 +88,5 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         "closed_from": (row["closed_from_stage"] or row["stage"]) if status != "open" else None,
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
         "_closed_from_stage": row["closed_from_stage"], "_external_key": row["external_key"],
+        "_probability_set": row["probability"],  # the deal's own chance; records gain the effective one by request
     }

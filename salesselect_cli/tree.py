@@ -25,6 +25,7 @@ COMMANDS = {
     "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
     "report": ("report", "app",
                N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
+    "goal": ("goal", "app", N_("Goals: what each owner is to win in a period (managers and key users set them).")),
     "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
     "log": ("log", "log",
             N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
@@ -73,6 +74,7 @@ POSITIONALS = {
     ("config", "rename-source"): ["sources"], ("config", "remove-source"): ["sources"],
     ("config", "edit-reason"): ["reasons"], ("config", "remove-reason"): ["reasons"],
     ("user", "remove"): ["users"], ("user", "set-key-user"): ["users"],
+    ("goal", "set"): ["users"], ("goal", "remove"): ["users"],
 }
 # Commands whose ID is not an open deal's (a closed one to reopen, a deleted one to restore): not completed
 NOT_COMPLETED = (("opp", "reopen"), ("opp", "restore"))

@@ -259,6 +259,28 @@ def win_chance(deal: Mapping[str, str | None], set_percent: int | None, stage_pe
     return Chance(stage_percent, "stage")
 
 
+@dataclass(frozen=True)
+class ChanceContext:
+    """What a deal's chance needs, read once per command: the history, the learned model (None when too thin)
+    and per stage name (auto_status, the percentage set)."""
+
+    history: History
+    model: LearnedModel | None
+    stages: dict[str, tuple[str | None, int | None]]
+
+    def stage_percent(self, stage: str) -> int | None:
+        auto, set_percent = self.stages.get(stage, (None, None))
+        reached = self.history.counts.get("stage", {}).get(stage)
+        return stage_chance(stage_set_percent(auto, set_percent), reached, self.history.overall)
+
+    def chance(self, deal: dict, set_percent: int | None, method: str = "auto", explain: bool = True) -> Chance:
+        """`deal`: FIELDS -> value (stage, business_type, source, owner, value_band)."""
+        auto = self.stages.get(deal["stage"], (None, None))[0]
+        if auto is not None:  # a closed deal's chance is its outcome
+            return Chance(stage_set_percent(auto, None), "stage")
+        return win_chance(deal, set_percent, self.stage_percent(deal["stage"]), self.model, method, explain)
+
+
 def chance_text(chance: Chance) -> str:
     """For people: 'Win chance 64% (learned: source Referral +18 pts, stage Proposal +6 pts, type Agencies −4 pts)'."""
     if chance.probability is None:
