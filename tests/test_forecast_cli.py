@@ -186,3 +186,65 @@ def test_forecast_weighs_value_by_chance_against_goals(agency, ok, cli):
     assert "Total" in table and "bob" in table
     run = cli("report", "forecast", "--by", "colour")
     assert run.exit_code == 2
+
+
+# ---------------------------------------------------------------- the backtest
+
+def _dated_history(location: str) -> None:
+    """Deals created every third day for 400 days, closed 20 days later; the source decides the outcome
+    (Referral wins 75%, Google 15%), whatever the stage: half reach Proposal first."""
+    import datetime as dt
+    from pathlib import Path
+
+    from salesselect_cli.store import Store, open_connection
+    from tests.conftest import TODAY
+
+    path = location if location.startswith("postgresql://") else Path(location)
+    store = Store(open_connection(path), path, TODAY, "anna")
+    events = []
+    for index in range(130):
+        created = TODAY - dt.timedelta(days=420 - 3 * index)
+        for source, won in (("Referral", index % 4 != 0), ("Google", index % 20 in (0, 7, 14))):
+            events.append((created, 0, index, source, won))
+            events.append((created + dt.timedelta(days=10), 1, index, source, won))
+            events.append((created + dt.timedelta(days=20), 2, index, source, won))
+    ids = {}
+    try:
+        with store.transaction(write=True):
+            for day, kind, index, source, won in sorted(events, key=lambda e: (e[0], e[1])):
+                store.today = day
+                if kind == 0:
+                    ids[index, source] = store.add_opportunity(title=f"{source} {index}", company="Acme",
+                                                               business_type="Staffing", source=source,
+                                                               value_cents=1_000_000)
+                elif kind == 1 and index % 2:
+                    store.move_opportunity(ids[index, source], "Proposal")
+                elif kind == 2 and day < TODAY:
+                    store.close_opportunity(ids[index, source], "won" if won else "lost",
+                                            "Good price" if won else "Too expensive")
+    finally:
+        store.close()
+
+
+def test_backtest_scores_learned_below_stage_when_the_source_decides(agency, ok, cli):
+    import os
+
+    _dated_history(os.environ["SALESSELECT_DB"])
+    result = ok("report", "forecast", "--backtest", "--format", "json").json()
+    assert len(result["snapshots"]) == 12
+    stage, learned = result["methods"]["stage"], result["methods"]["learned"]
+    assert result["deals_scored"] == stage["deals"] == learned["deals"] >= 100
+    assert learned["brier"] < stage["brier"] - 0.02
+    assert learned["auc"] > stage["auc"]
+    for method in result["methods"].values():
+        assert sum(row["count"] for row in method["calibration"]) == method["deals"]
+    assert result["methods"]["set"]["deals"] == 0 and result["methods"]["set"]["brier"] is None
+    assert result["verdict"] == "learned"
+    table = ok("report", "forecast", "--backtest").stdout
+    assert "Trust the learned chances here" in table.replace("\n", " ")
+    quarterly = ok("report", "forecast", "--backtest", "--step", "quarter", "--format", "json").json()
+    assert len(quarterly["snapshots"]) == 4
+    run = cli("report", "forecast", "--backtest", "--step", "week")
+    assert run.exit_code == 1 and "month or quarter" in err(run)
+    run = cli("report", "forecast", "--backtest", "--from", "2026-05-01", "--to", "2026-01-01")
+    assert run.exit_code == 1 and "after" in err(run)

@@ -542,6 +542,10 @@ def forecast(
     business_type: Optional[str] = type_option,
     owner: Optional[str] = owner_option,
     source: Optional[str] = source_option,
+    backtest: bool = typer.Option(False, "--backtest",
+                                  help="Instead: replay the history and score each method (--from/--to, --step)."),
+    step: str = typer.Option("month", "--step", help="With --backtest: a snapshot each month or quarter.",
+                             metavar="month|quarter"),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
     excel: bool = excel_option(),
@@ -554,6 +558,8 @@ def forecast(
     from salesselect_cli.rules.money import format_money
     from salesselect_cli.usecases import forecast as forecasting
 
+    if backtest:
+        return _backtest(ctx, start, end, step, fmt, output, excel)
     with open_session(ctx) as opened:
         flt = _filters(business_type, owner, source)
         span = _period(opened.store, period, start, end)
@@ -579,3 +585,51 @@ def forecast(
         return [table]
 
     _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel)
+
+
+def _score(value, digits: int = 3):
+    return None if value is None else round(float(value), digits)
+
+
+def _backtest(ctx, start: Optional[str], end: Optional[str], step: str, fmt: Format, output: Optional[Path],
+              excel: bool) -> None:
+    """report forecast --backtest: one JSON object, or a table per method and the verdict line."""
+    from salesselect_cli.context import open_session
+    from salesselect_cli.render import emit_object, escape
+    from salesselect_cli.usecases import forecast as forecasting
+
+    with open_session(ctx) as opened:
+        first = parse_date_option(start, opened.today) if start else None
+        last = parse_date_option(end, opened.today) if end else None
+        result = forecasting.backtest(opened, first, last, step.strip().casefold())
+    methods = {
+        method: {"deals": score.deals, "brier": _score(score.brier, 4), "log_loss": _score(score.log_loss, 4),
+                 "auc": _score(score.auc, 4),
+                 "calibration": [{"low": row.low, "high": row.high, "predicted": _score(row.predicted, 4),
+                                  "actual": _score(row.actual, 4), "count": row.count} for row in score.calibration],
+                 "wmape": None if score.wmape is None else str(score.wmape),
+                 "bias": None if score.bias is None else str(score.bias)}
+        for method, score in result.scores.items()}
+    data = {"snapshots": [day.isoformat() for day in result.snapshots], "deals_scored": result.deals_scored,
+            "methods": methods, "verdict": result.verdict.best, "verdict_text": result.verdict.text}
+    fmt = excel_format(fmt, excel)
+    if fmt is Format.json:
+        emit_object(data, "json")
+        return
+    names = {"stage": _("stage"), "learned": _("learned"), "set": _("set")}
+    rows = [{"method": names[method], "deals": m["deals"], "brier": m["brier"], "log_loss": m["log_loss"],
+             "auc": m["auc"], "wmape": m["wmape"], "bias": m["bias"]} for method, m in methods.items()]
+
+    def render(bars: bool) -> list:
+        cells = [[escape(row["method"]), str(row["deals"])] + [
+            "–" if row[key] is None else f"{float(row[key]):.3f}" for key in ("brier", "log_loss", "auc", "wmape", "bias")]
+            for row in rows]
+        table = _table(_("Backtest: {count} snapshots from {first}").format(
+                           count=len(result.snapshots),
+                           first=result.snapshots[0].isoformat() if result.snapshots else "–"),
+                       [(_("Method"), "left"), (_("Deals"), "right"), ("Brier", "right"), (_("Log loss"), "right"),
+                        ("AUC", "right"), ("WMAPE", "right"), (_("Bias"), "right")], cells, compact=not bars)
+        return [table, Lines([result.verdict.text])]
+
+    _emit(rows, fmt, output, ["method", "deals", "brier", "log_loss", "auc", "wmape", "bias"], render,
+          result.verdict.text, excel)

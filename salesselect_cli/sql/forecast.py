@@ -146,6 +146,29 @@ class ForecastRoom(OpportunityRoom):
         rows = self._all(sql, params + [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()])
         return {row[0]: int(row[1]) for row in rows if row[1] is not None}
 
+    def backtest_snapshot(self, day: dt.date, period_end: dt.date) -> list[tuple]:
+        """The deals open at the start of `day` that have closed since, in the stage they were in then (from
+        stage_visits), grouped by what decides a chance: rows of (stage, business_type, source, owner, band,
+        the deal's own chance then ('64%', 'auto' or None, from its history), status, closed by `period_end`
+        (1/0), count, value cents). Type, source, owner and value are the deal's present ones."""
+        sql = f"""
+            SELECT s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')} AS band,
+                   (SELECT h.to_value FROM history h
+                     WHERE h.opportunity_id = o.id AND h.field = 'probability' AND h.at < ?
+                     ORDER BY h.at DESC, h.id DESC LIMIT 1) AS set_then,
+                   o.status, CASE WHEN o.closed <= ? THEN 1 ELSE 0 END AS in_period, COUNT(*), SUM(o.value_cents)
+              FROM stage_visits v
+              JOIN opportunities o ON o.id = v.opportunity_id
+              JOIN stages s ON s.id = v.stage_id
+              JOIN business_types bt ON bt.id = o.business_type_id
+              JOIN sources src ON src.id = o.source_id
+              JOIN users u ON u.id = o.owner_id
+             WHERE v.entered < ? AND (v.ended IS NULL OR v.ended >= ?) AND s.auto_status IS NULL
+               AND o.status IN ('won', 'lost') AND {live('o')}
+             GROUP BY s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
+        day_text = day.isoformat()
+        return [tuple(row) for row in self._all(sql, [day_text, period_end.isoformat(), day_text, day_text])]
+
     # ------------------------------------------------------------ goals
 
     def set_goal(self, owner: str, start: dt.date, end: dt.date, amount_cents: int, period: str) -> None:

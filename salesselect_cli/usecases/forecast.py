@@ -78,3 +78,56 @@ def remove_goal(session: "Session", owner: str, period: "Period", period_text: s
 
 def list_goals(session: "Session", period: "Period | None" = None) -> list[dict]:
     return session.store.list_goals(period.start if period else None, period.end if period else None)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What `report forecast --backtest` found: the snapshot dates, how many deal-snapshots were scored per
+    method (the stage and learned methods score every one) and each method's scores, with the verdict."""
+
+    snapshots: list
+    deals_scored: int
+    scores: dict
+    verdict: object
+
+
+def backtest(session: "Session", start=None, end=None, step: str = "month") -> Backtest:
+    """Replay the history: at each snapshot, the deals open then (since closed) in the stage they were in,
+    each method trained only on deals closed before the snapshot, scored against what happened.
+
+    Per period, a method's forecast is Σ value x chance over the deals decided within the period, against the
+    value of those that were won (what a forecast of the period's decisions should have said)."""
+    from salesselect_cli.rules import backtest as scoring
+    from salesselect_cli.rules.forecast import parse_percent
+
+    store = session.store
+    if start is None or end is None:
+        first, last = scoring.default_range(session.today, step)
+        start, end = start or first, end or last
+    snapshots = scoring.snapshot_dates(start, end, step)
+    pairs: dict[str, list] = {"stage": [], "learned": [], "set": []}
+    periods: dict[str, list] = {"stage": [], "learned": [], "set": []}
+    for day, period_end in snapshots:
+        context = store.chance_context(before=day)
+        money = {method: [0, 0] for method in pairs}
+        for stage, business_type, source, owner, band, set_then, status, in_period, count, value in (
+                store.backtest_snapshot(day, period_end)):
+            deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner,
+                    "value_band": band}
+            won = status == "won"
+            chances = {method: context.chance(deal, None, method, explain=False).probability
+                       for method in ("stage", "learned")}
+            if set_then not in (None, "auto"):
+                chances["set"] = parse_percent(set_then)
+            for method, percent in chances.items():
+                if percent is None:
+                    continue  # nothing had closed before this snapshot: no chance to score
+                pairs[method].extend([(percent, won)] * int(count))
+                if in_period:
+                    money[method][0] += int(value or 0) * percent // 100
+                    money[method][1] += int(value or 0) if won else 0
+        for method in pairs:
+            periods[method].append(tuple(money[method]))
+    scores = {method: scoring.score(pairs[method], periods[method]) for method in pairs}
+    return Backtest([day for day, _end in snapshots], max(len(pairs["stage"]), len(pairs["learned"])), scores,
+                    scoring.verdict(scores))
