@@ -35,7 +35,7 @@ LAYERS = {
     "store": 4,
     "hooks": 4,
     "render": 4,
-    "workbook": 4,  # -o FILE.xlsx: writes what render would print, as a typed sheet
+    "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
     "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
     "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,

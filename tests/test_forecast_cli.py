@@ -248,3 +248,23 @@ def test_backtest_scores_learned_below_stage_when_the_source_decides(agency, ok,
     assert run.exit_code == 1 and "month or quarter" in err(run)
     run = cli("report", "forecast", "--backtest", "--from", "2026-05-01", "--to", "2026-01-01")
     assert run.exit_code == 1 and "after" in err(run)
+
+
+# ---------------------------------------------------------------- workbooks
+
+def test_reports_and_opp_list_write_typed_workbooks_and_refuse_pictures(agency, ok, cli, tmp_path):
+    import pytest
+
+    openpyxl = pytest.importorskip("openpyxl")
+    add_opp(ok, "Deal", "Acme", "Staffing", "HubSpot", "--value", "1234.50")
+    ok("report", "forecast", "--by", "owner", "-p", "all", "-o", str(tmp_path / "forecast.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "forecast.xlsx").active
+    assert [c.value for c in sheet[1]][:4] == ["group", "count", "value", "weighted"]
+    assert [c.value for c in sheet[2]][:3] == ["anna", 1, 1234.5]
+    ok("opp", "list", "-o", str(tmp_path / "deals.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "deals.xlsx").active
+    assert sheet.max_row == 2 and sheet["A2"].value == 1
+    for args in (("report", "winloss"), ("report", "forecast"), ("opp", "list")):
+        run = cli(*args, "-o", str(tmp_path / "chart.png"))
+        assert run.exit_code == 1 and "not .png" in err(run)
+        assert not (tmp_path / "chart.png").exists()

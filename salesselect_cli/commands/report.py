@@ -109,9 +109,10 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
           render: Callable, nothing: str, excel: bool = False) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
     from salesselect_cli.render import emit, escape, make_console, opened, shown
+    from salesselect_cli.rules.output_files import output_format
 
     fmt = excel_format(fmt, excel)
-    if fmt is not Format.table:
+    if fmt is not Format.table or output_format(output) == "xlsx":  # .png/.pdf refused there, before writing
         emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
         return
     with opened(output) as handle:

@@ -50,7 +50,7 @@ class ForecastRoom(OpportunityRoom):
             WITH c AS (SELECT o.id, o.status, o.business_type_id, o.source_id, o.owner_id,
                               {value_band_sql('o.value_cents')} AS band
                          FROM opportunities o
-                        WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed < ?)
+                        WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?)
             SELECT 'total' AS field, NULL AS value, {won} AS won, {lost} AS lost FROM c
             UNION ALL
             SELECT 'stage', s.name, {won}, {lost}
@@ -68,7 +68,7 @@ class ForecastRoom(OpportunityRoom):
             SELECT 'owner', u.name, {won}, {lost} FROM c JOIN users u ON u.id = c.owner_id GROUP BY u.name
             UNION ALL
             SELECT 'value_band', c.band, {won}, {lost} FROM c GROUP BY c.band"""
-        rows = self._all(sql, [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()])
+        rows = self._all(sql, [start.isoformat(), end.isoformat()])  # closed is a day ('YYYY-MM-DD')
         total = next(row for row in rows if row[0] == "total")
         return history_from_counts(int(total[2] or 0), int(total[3] or 0),
                                    [(row[0], row[1], int(row[2]), int(row[3])) for row in rows if row[0] != "total"])
@@ -141,9 +141,9 @@ class ForecastRoom(OpportunityRoom):
               JOIN stages s ON s.id = o.stage_id
               JOIN sources src ON src.id = o.source_id
               JOIN users u ON u.id = o.owner_id
-             WHERE {where} AND o.closed >= ? AND o.closed < ?
+             WHERE {where} AND o.closed >= ? AND o.closed <= ?
              {'' if by is None else 'GROUP BY ' + group}"""
-        rows = self._all(sql, params + [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()])
+        rows = self._all(sql, params + [start.isoformat(), end.isoformat()])
         return {row[0]: int(row[1]) for row in rows if row[1] is not None}
 
     def backtest_snapshot(self, day: dt.date, period_end: dt.date) -> list[tuple]:
