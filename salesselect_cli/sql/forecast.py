@@ -158,7 +158,7 @@ class ForecastRoom(OpportunityRoom):
                      ORDER BY h.at DESC, h.id DESC LIMIT 1) AS set_then,
                    o.status, CASE WHEN o.closed <= ? THEN 1 ELSE 0 END AS in_period, COUNT(*), SUM(o.value_cents)
               FROM stage_visits v
-             CROSS JOIN opportunities o  -- visits first (SQLite keeps CROSS JOIN's order): 5x at 100k deals
+             CROSS JOIN opportunities o
               JOIN stages s ON s.id = v.stage_id
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN sources src ON src.id = o.source_id
@@ -167,6 +167,7 @@ class ForecastRoom(OpportunityRoom):
                AND s.auto_status IS NULL
                AND o.status IN ('won', 'lost') AND {live('o')}
              GROUP BY s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
+        # CROSS JOIN: the visits first (SQLite keeps that order), 5x faster at 100k deals than deals first
         day_text = day.isoformat()
         return [tuple(row) for row in self._all(sql, [day_text, period_end.isoformat(), day_text, day_text])]
 
