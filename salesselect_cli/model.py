@@ -90,4 +90,5 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         "external_key": row["external_key"],
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
         "_closed_from_stage": row["closed_from_stage"],
+        "_probability_set": row["probability"],  # the deal's own chance; records gain the effective one by request
     }

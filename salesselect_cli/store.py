@@ -31,6 +31,7 @@ from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.connection import create_database, open_connection  # noqa: F401 - re-exported
 from salesselect_cli.sql.followups import FollowupRoom
+from salesselect_cli.sql.forecast import ForecastRoom
 from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
@@ -41,7 +42,7 @@ from salesselect_cli.i18n import N_, _
 _known_migration_names = known_migration_names
 
 
-class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
+class Store(ForecastRoom, ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     """One open database for one command: the current user, today, one transaction."""
 
     def __init__(self, conn: dialect.Connection, path: Path, today: dt.date, user_name: str):

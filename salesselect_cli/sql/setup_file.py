@@ -22,6 +22,8 @@ class SetupFileRoom(WorkflowRoom):
             stage = {"name": row["name"], "business_types": types, "auto": row["auto_status"]}
             if row["archived"]:
                 stage["archived"] = True
+            if row["probability"] is not None:
+                stage["probability"] = row["probability"]
             stages.append(stage)
         return {
             "currency": self.currency,
@@ -72,10 +74,16 @@ class SetupFileRoom(WorkflowRoom):
                 count = self._scalar("SELECT COUNT(*) FROM stages")
                 self.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
                 changes.append(_("stage {name} added").format(name=stage["name"]))
+                if stage["probability"] is not None and not stage["auto"]:
+                    self.set_stage_probability(stage["name"], stage["probability"])
                 continue
             if existing["position"] != index and index <= self._scalar("SELECT COUNT(*) FROM stages"):
                 self.move_stage(existing["name"], index)
                 changes.append(_("stage {name} moved to {position}").format(name=stage["name"], position=index))
+            if stage["probability"] is not None and existing["probability"] != stage["probability"]:
+                self.set_stage_probability(existing["name"], stage["probability"])
+                changes.append(_("stage {name} probability {percent}%").format(name=stage["name"],
+                                                                                percent=stage["probability"]))
             if (existing["auto_status"] or None) != stage["auto"]:
                 self.edit_stage(existing["name"], auto=stage["auto"] or "none")
                 changes.append(_("stage {name} auto-select {auto_status}").format(
