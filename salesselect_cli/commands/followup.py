@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option, wide_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.dates import format_date
@@ -47,6 +47,7 @@ def list_(
                                          help="open (default), done, cancelled (of won/lost deals) or all."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    wide: bool = wide_option(),
 ) -> None:
     """List open follow-ups, earliest first."""
     from salesselect_cli.errors import Invalid
@@ -62,15 +63,16 @@ def list_(
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
     emit(rows, fmt.value, output, [
-        Column("id", "ID", justify="right"),
+        Column("id", "ID", justify="right", priority=0),
         Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
-               if r["overdue"] else format_date(r["due"])),
-        Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
-        Column("opportunity_id", "Opp", justify="right"),
-        Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
-        Column("user", "For", cell=lambda r: escape(r["user"])),
-        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]))],
-         empty="No follow-ups match.")
+               if r["overdue"] else format_date(r["due"]), priority=1),
+        Column("text", "Follow-up", cell=lambda r: escape(r["text"]), priority=2, least=20),
+        Column("opportunity_id", "Opp", justify="right", priority=3),
+        Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}"), priority=4, least=16),
+        Column("user", "For", cell=lambda r: escape(r["user"]), priority=5, least=5),
+        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]),
+               priority=6)],
+         empty="No follow-ups match.", wide=wide)
 
 
 @app.command("done")

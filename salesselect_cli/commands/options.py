@@ -25,6 +25,11 @@ def output_option():
                         dir_okay=False)
 
 
+def wide_option():
+    return typer.Option(False, "--wide", "-w", help="Every column whole, however wide the terminal (the table "
+                                                    "otherwise leaves the least important columns out to fit).")
+
+
 def excel_option():
     return typer.Option(False, "--excel", help="CSV as Excel opens it in the Netherlands and Belgium: BOM, ';', "
                                                "decimal comma, CRLF. Implies --format csv.")
