@@ -136,12 +136,14 @@ def color_enabled(stream=None) -> bool:
 
 def themed(console):
     """The indicator styles for this console: on a terminal without 256 colours orange is drawn as yellow,
-    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange."""
+    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange.
+    Badges are reversed: a type coloured red or orange draws its square in the foreground colour only."""
     from rich.theme import Theme
 
     few_colours = console.color_system in ("standard", "windows")
+    # red and orange badges are drawn reversed (a coloured block), so no business type's colour square looks like one
     console.push_theme(Theme({
-        "indicator.red": "bold red", "indicator.orange": "yellow" if few_colours else "dark_orange",
+        "indicator.red": "bold reverse red", "indicator.orange": "reverse yellow" if few_colours else "reverse dark_orange",
         "indicator.green": "green",
     }))
     return console

@@ -33,6 +33,7 @@ LAYERS = {
     "store": 4,
     "hooks": 4,
     "render": 4,
+    "ics": 4,  # the iCalendar writer: an output beside render
     "automation": 5,
     "context": 6,
     "completion": 7,

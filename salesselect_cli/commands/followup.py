@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option, wide_option
+from salesselect_cli.commands.options import output_option, parse_date_option, wide_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.dates import format_date
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opportunities.")
+
+
+class ListFormat(str, Enum):
+    """followup list's formats: the shared ones and iCalendar."""
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ics = "ics"
 
 
 @app.command("add")
@@ -45,7 +54,10 @@ def list_(
     done: bool = typer.Option(False, "--done", help="Include those already done."),
     status: Optional[str] = typer.Option(None, "--status",
                                          help="open (default), done, cancelled (of won/lost deals) or all."),
-    fmt: Format = format_option(),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="PERIOD",
+                                         help="Due in this period: this-month, this-quarter, 2026-07, 2026, ... (as in the reports)."),
+    fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f", case_sensitive=False,
+                                   help="Output format: table, json, csv or ics (iCalendar, for a calendar application)."),
     output: Optional[Path] = output_option(),
     wide: bool = wide_option(),
 ) -> None:
@@ -53,15 +65,23 @@ def list_(
     from salesselect_cli.errors import Invalid
     from salesselect_cli.rules.dates import due_window
 
-    if sum([overdue, due_today, week]) > 1:
-        raise Invalid(_("use one of --overdue, --today, --week"))
+    if sum([overdue, due_today, week, period is not None]) > 1:
+        raise Invalid(_("use one of --overdue, --today, --week, --period"))
     if done and status is not None:
         raise Invalid(_("use --done or --status, not both"))
     with session(ctx) as store:
         after, before = due_window(store.today, overdue, due_today, week)
+        if period is not None:
+            from salesselect_cli.rules.periods import named_period
+
+            span = named_period(period, store.today)
+            after, before = span.start, span.end
         rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
+    if fmt is ListFormat.ics:
+        _write_calendar(rows, output)
+        return
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right", priority=0),
         Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
@@ -73,6 +93,18 @@ def list_(
         Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]),
                priority=6)],
          empty="No follow-ups match.", wide=wide)
+
+
+def _write_calendar(rows: list[dict], output: Optional[Path]) -> None:
+    """The follow-ups as an iCalendar file (stdout or --output)."""
+    import datetime as dt
+
+    from salesselect_cli.ics import write_calendar
+    from salesselect_cli.render import opened
+
+    with opened(output) as handle:
+        write_calendar(rows, handle, dt.datetime.now(dt.timezone.utc), name=_("salesselect follow-ups"),
+                       for_label=_("For: {user}"))
 
 
 @app.command("done")
