@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import output_option, parse_date_option, wide_option
+from salesselect_cli.commands.options import english_followup_status, output_option, parse_date_option, wide_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.dates import format_date
@@ -52,7 +52,7 @@ def list_(
     week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
     opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's.", metavar="ID"),
     done: bool = typer.Option(False, "--done", help="Include those already done."),
-    status: Optional[str] = typer.Option(None, "--status",
+    status: Optional[str] = typer.Option(None, "--status", callback=english_followup_status,
                                          help="open (default), done, cancelled (of won/lost deals) or all."),
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="PERIOD",
                                          help="Due in this period: this-month, this-quarter, 2026-07, 2026, ... (as in the reports)."),

@@ -9,7 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
-    wide_option,
+    english_status, wide_option,
 )
 from salesselect_cli.context import session
 from salesselect_cli.i18n import N_, _, count, ngettext
@@ -92,7 +92,7 @@ def list_(
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
     status: Optional[str] = typer.Option(
         None, "--status", help="open, won, lost or all (default: open; all with a closed-date, --closed-from or "
-        "--reason filter).", metavar="open|won|lost|all"),
+        "--reason filter).", metavar="open|won|lost|all", callback=english_status),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
