@@ -35,6 +35,18 @@ def add(
 ) -> None:
     """Plan a follow-up; prints its id."""
     typer.echo(add_followup(ctx, opportunity_id, when, text, user))
+    _warn_about_date(when)
+
+
+def _warn_about_date(when: str | None) -> None:
+    """One Warning: line for a follow-up dated in the past or at a weekend (it is planned all the same)."""
+    from salesselect_cli.context import current_today
+    from salesselect_cli.rules.dates import followup_date_warning
+
+    today = current_today()
+    warning = followup_date_warning(parse_date_option(when, today), today)
+    if warning:
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def add_followup(ctx: typer.Context, opportunity_id: int, when: str, text: str, user: str | None = None) -> int:
@@ -140,6 +152,7 @@ def edit(
     else:
         stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(after['due']),
                                                              text=after['text']))
+        _warn_about_date(due)
 
 
 @app.command("remove")
