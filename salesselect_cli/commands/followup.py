@@ -34,12 +34,18 @@ def add(
     user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner).", metavar="USER"),
 ) -> None:
     """Plan a follow-up; prints its id."""
-    typer.echo(add_followup(ctx, opportunity_id, when, text, user))
-    _warn_about_date(when)
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import followups
+
+    with open_session(ctx, write=True) as opened:
+        planned = followups.add(opened, opportunity_id, parse_date_option(when, opened.today), text, user)
+    typer.echo(planned.followup_id)
+    if planned.warning:
+        stderr_line(_("Warning: {warning}").format(warning=planned.warning))
 
 
 def _warn_about_date(when: str | None) -> None:
-    """One Warning: line for a follow-up dated in the past or at a weekend (it is planned all the same)."""
+    """One Warning: line for a follow-up moved into the past or onto a weekend (it is moved all the same)."""
     from salesselect_cli.context import current_today
     from salesselect_cli.rules.dates import followup_date_warning
 
@@ -47,12 +53,6 @@ def _warn_about_date(when: str | None) -> None:
     warning = followup_date_warning(parse_date_option(when, today), today)
     if warning:
         stderr_line(_("Warning: {warning}").format(warning=warning))
-
-
-def add_followup(ctx: typer.Context, opportunity_id: int, when: str, text: str, user: str | None = None) -> int:
-    """Plan a follow-up in one transaction, as `followup add` and the interactive board do it: its id."""
-    with session(ctx, write=True) as store:
-        return store.add_followup(opportunity_id, parse_date_option(when, store.today), text, user)
 
 
 @app.command("list")
