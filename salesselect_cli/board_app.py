@@ -30,7 +30,7 @@ NO_REASON = "\x00none"  # the won-reason picker's "no reason" choice (a won reas
 # (keys shown, what they do): the key bar, wrapped by whole items like the legend
 KEYS = [
     ("←↓↑→ hjkl", N_("pick")), ("]", N_("next stage")), ("[", N_("back")), ("w", N_("win")), ("L", N_("lose")),
-    ("o", N_("reopen")), ("f", N_("follow-up")), ("n", N_("note")), ("⏎", N_("open")), ("/", N_("filter")),
+    ("o", N_("reopen")), ("f", N_("follow-up")), ("n", N_("note")), ("u", N_("take back")), ("⏎", N_("open")), ("/", N_("filter")),
     ("m", N_("mine/all")), ("r", N_("refresh")), ("q", N_("quit")),
 ]
 
@@ -221,6 +221,7 @@ class BoardApp(App):
         Binding("o", "reopen", show=False),
         Binding("f", "followup", show=False),
         Binding("n", "note", show=False),
+        Binding("u", "undo", show=False),
         Binding("enter", "open", show=False),
         Binding("slash", "filter", show=False),
         Binding("m", "mine", show=False),
@@ -516,6 +517,17 @@ class BoardApp(App):
                 await self.change(lambda: self.desk.add_note(deal["id"], text))
 
         self.push_screen(Ask(_("Note on #{id} {title}:").format(id=deal['id'], title=deal['title']), _("what happened")), given)
+
+    async def action_undo(self) -> None:
+        undone: list[int] = []
+
+        def do() -> list[str]:
+            ident, lines = self.desk.undo()
+            undone.append(ident)
+            return lines
+
+        if await self.change(do):
+            self._select_id(undone[0])  # the deal it put back (unless a filter hides it)
 
     def action_open(self) -> None:
         deal = self.focused_deal()

@@ -530,3 +530,25 @@ def test_a_recruiter_cannot_move_a_colleague_s_card_on_the_interactive_board(dea
     monkeypatch.setenv("SALESSELECT_USER", "anna")
     assert show(ok, deals["lead"])["stage"] == "Lead"
     assert len(history(ok, deals["lead"])) == 1
+
+
+def test_u_takes_back_a_lose_and_its_follow_up_comes_back(deals, desk, ok):
+    ok("followup", "add", str(deals["lead"]), "+2d", "Call Acme")
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        await pilot.press("L", "enter")
+        await pilot.pause()
+        assert deals["lead"] not in shown_ids(app)["Lead"]
+        await pilot.press("u")
+        for _ in range(50):  # the write may run off the screen's loop
+            await pilot.pause(0.05)
+            if "Undone: lose of #1 Order pickers" in screen_text(app):
+                break
+        assert "Undone: lose of #1 Order pickers" in screen_text(app)
+        assert deals["lead"] in shown_ids(app)["Lead"] and app.selected_id == deals["lead"]
+
+    drive(app, steps)
+    record = show(ok, deals["lead"])
+    assert (record["status"], record["stage"]) == ("open", "Lead")
+    assert [f["text"] for f in ok("followup", "list", "--opp", str(deals["lead"]), "--format", "json").json()] == ["Call Acme"]

@@ -300,6 +300,16 @@ class Desk:
             deals.edit(opened, opportunity_id, {}, note=text)
         return [f"#{opportunity_id}: note added"]
 
+    def undo(self) -> tuple[int, list[str]]:
+        """Take back the acting user's last change (`salesselect undo`): the deal's id and the lines to show."""
+        from salesselect_cli.usecases import undo
+
+        with self.open_session(write=True) as opened:
+            done = undo.undo(opened)
+        return done.opportunity_id, [_("Undone: {action} of #{id} {title} ({at}).").format(
+            action=_(undo.ACTIONS.get(done.action, done.action)), id=done.opportunity_id, title=done.title,
+            at=done.at[:16])]
+
     @staticmethod
     def _said(record: dict, warnings: list[str]) -> list[str]:
         from salesselect_cli.commands.opp import said_line

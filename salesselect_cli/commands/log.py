@@ -54,7 +54,8 @@ def log(
 WHAT = {
     "created": N_("created"), "note": N_("note"), "followup": N_("followup"), "followup done": N_("followup done"),
     "followup edited": N_("followup edited"), "followup removed": N_("followup removed"),
-    "followup cancelled": N_("followup cancelled"), "hook failed": N_("hook failed"), "owner": N_("owner"),
+    "followup cancelled": N_("followup cancelled"), "followup reopened": N_("followup reopened"),
+    "undo": N_("undo"), "hook failed": N_("hook failed"), "owner": N_("owner"),
     "value": N_("value"), "business_type": N_("business_type"), "stage": N_("stage"), "status": N_("status"),
     "expected_close": N_("expected_close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
     "source": N_("source"), "vacancy": N_("vacancy"), "reason": N_("reason"), "notes": N_("notes"),
@@ -111,6 +112,6 @@ def _value(row: dict, key: str) -> str:
     if value is None:
         return ""
     if row["what"] in ("note", "followup", "followup done", "followup edited", "followup removed", "followup cancelled",
-                       "title", "company", "contact", "vacancy", "notes"):
+                       "followup reopened", "title", "company", "contact", "vacancy", "notes"):
         return str(value)
     return word(value)

@@ -246,6 +246,12 @@ def _describe(item: dict) -> str:
         return _("follow-up removed {text}").format(text=escape(old))
     if field == "followup cancelled":
         return _("follow-up cancelled {text}").format(text=escape(new))
+    if field == "followup reopened":
+        return _("follow-up open again {text}").format(text=escape(new))
+    if field == "undo":
+        from salesselect_cli.usecases.undo import ACTIONS
+
+        return _("undo: {action} taken back").format(action=_(ACTIONS.get(new, new)))
     if field == "hook failed":
         return _("workflow run failed: {text}").format(text=escape(new))
     labels = {"stage": _("stage"), "status": _("status"), "value": _("value"), "owner": _("owner"),

@@ -28,5 +28,9 @@ def add(session: "Session", opportunity_id: int, due: "dt.date", text: str,
     """Plan a follow-up on a deal (`followup add`, the board's f): for `user`, else the deal's owner."""
     from salesselect_cli.rules.dates import followup_date_warning
 
+    from salesselect_cli.usecases import undo
+
+    before = undo.mark(session, opportunity_id)
     new_id = session.store.add_followup(opportunity_id, due, text, user)
+    undo.record(session, before, "followup")
     return FollowupPlanned(new_id, opportunity_id, due, text, user, followup_date_warning(due, session.today))
