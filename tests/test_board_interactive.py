@@ -552,3 +552,114 @@ def test_u_takes_back_a_lose_and_its_follow_up_comes_back(deals, desk, ok):
     record = show(ok, deals["lead"])
     assert (record["status"], record["stage"]) == ("open", "Lead")
     assert [f["text"] for f in ok("followup", "list", "--opp", str(deals["lead"]), "--format", "json").json()] == ["Call Acme"]
+
+
+def test_at_80_columns_every_card_keeps_its_owner_and_value(deals, desk, ok):
+    ok("user", "add", "Sanne de Vries-Bakker")
+    ok("opp", "edit", str(deals["lead"]), "--owner", "Sanne de Vries-Bakker", "--value", "18500")
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        text = screen_text(app)
+        assert "€18,500 · SdV" in text  # a long name shortens to its initials; the value stays whole
+        assert "€0 · anna" in text
+
+    drive(app, steps, size=(80, 24))
+
+
+def test_the_follow_up_dialog_warns_about_a_weekend_date(deals, desk, ok):
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        await pilot.press("f")
+        await type_text(pilot, "+1d")  # TODAY is a Friday: tomorrow is a Saturday
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
+        await fill_in(pilot, "Call")
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "planned for" in screen_text(app):
+                break
+        assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
+
+    drive(app, steps)
+
+
+def test_a_write_waits_off_the_screen_and_the_screen_stays_live(deals, desk, ok):
+    import threading
+
+    board = desk()
+    release = threading.Event()
+    real_move = board.move
+
+    def slow_move(*args, **kwargs):
+        release.wait(10)  # another writer's lock, a slow workflow
+        return real_move(*args, **kwargs)
+
+    board.move = slow_move
+    app = BoardApp(board)
+
+    async def steps(pilot):
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.1)
+        assert "Saving…" in screen_text(app)
+        await pilot.press("down")  # the screen still answers keys while the write waits
+        await pilot.pause()
+        assert app.selected_id == deals["lead_later"]
+        release.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "Introduction, open" in screen_text(app):
+                break
+        assert "#1 Order pickers: Introduction, open" in screen_text(app)
+
+    drive(app, steps)
+    assert show(ok, deals["lead"])["stage"] == "Introduction"
+
+
+ENGLISH_WORDS = ("reason?", "(no reason)", "Win ", "Lose ", "esc: cancel", "Follow-up for", "what?",
+                 "Warning:", "note added", "Saving", "Undone")
+
+
+def test_dutch_dialogs_and_lines_have_no_english(deals, desk, ok, monkeypatch):
+    from salesselect_cli import i18n
+
+    board = desk()
+    seen: list[str] = []
+    app = BoardApp(board)
+
+    async def steps(pilot):
+        async def look(*keys, settle=True):
+            await pilot.press(*keys)
+            for _ in range(20 if settle else 1):
+                await pilot.pause(0.03)
+            seen.append(screen_text(app))
+
+        await look("w")
+        await look("escape")
+        await look("L")
+        await look("escape")
+        await look("f")
+        await type_text(pilot, "+1d")
+        await look("enter")
+        await fill_in(pilot, "Bellen")
+        await look("enter")
+        await look("n")
+        await fill_in(pilot, "Gebeld")
+        await look("enter")
+        await look("u")
+        await look("o")
+        await look("escape")
+
+    i18n.configure("nl")
+    try:
+        drive(app, steps)
+    finally:
+        i18n.configure("en")
+    text = "\n".join(seen)
+    assert "winnen" in text and "reden van" in text and "(geen reden)" in text and "Waarschuwing" in text
+    assert "Ongedaan gemaakt" in text and "notitie toegevoegd" in text
+    for word in ENGLISH_WORDS:
+        assert word not in text, word
