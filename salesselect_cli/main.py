@@ -12,7 +12,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__, tree
 from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
-from salesselect_cli.context import options, storage_cause
+from salesselect_cli.context import storage_cause
 from salesselect_cli.errors import SalesSelectError
 from salesselect_cli.i18n import _
 
@@ -326,15 +326,9 @@ def root(
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """
-    from salesselect_cli import i18n
+    from salesselect_cli.context import apply_root
 
-    i18n.configure(lang.value if lang else None)
-
-    from salesselect_cli import render
-
-    render.use_color_mode(color.value)
-    opts = options(ctx)
-    opts.db, opts.user = db, user
+    apply_root(ctx, db, user, lang.value if lang else None, color.value)
 
 
 def say_interrupted() -> None:

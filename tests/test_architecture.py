@@ -36,6 +36,7 @@ LAYERS = {
     "hooks": 4,
     "render": 4,
     "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
+    "ics": 4,  # the iCalendar writer: an output beside render
     "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
     "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,

@@ -13,7 +13,7 @@ from tests.conftest import ON_POSTGRES, add_opp, raw_connect
 # The order the releases before the shared record applied them (m010 and m017 landed last).
 OLD_ORDER = ["m001_initial", "m002_report_indexes", "m003_stage_visits", "m004_bulk_load_and_lighter_indexes",
              "m005_workflow_env", "m016_stage_visit_days", "m020_followup_status", "m021_stage_archived",
-             "m030_external_keys", "m010_team_roles", "m017_funnel_counts"]
+             "m030_external_keys", "m031_undo_log", "m010_team_roles", "m017_funnel_counts"]
 # Migrations released after the shared record: an old-record file predates them unless a test says otherwise.
 NEWER = ["m040_forecast"]
 FUNNEL_TRIGGERS = ("funnel_counts_visit_added", "funnel_counts_visit_removed", "funnel_counts_visit_changed")
