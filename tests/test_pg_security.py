@@ -341,3 +341,74 @@ def test_install_is_idempotent(secured):
     assert secured.snapshot() == before
     with secured.connect(RITA) as conn:
         assert attempt(conn, "DELETE FROM opportunities") == "denied"
+
+
+def test_the_migration_secures_a_database_init_makes(cli, monkeypatch):
+    """Registered in the runner (as the coordinator will), `init` by an ordinary owner login secures the
+    database; the owner is its first key user and a login that is no user reads nothing."""
+    import psycopg
+
+    from salesselect_cli.sql import pg_security, schema
+    from tests.conftest import pg_cluster
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("m040_pg_security", pg_security.m040_pg_security)])
+    cluster = pg_cluster()
+    _login(cluster.admin, OWNER, createrole=True)
+    _login(cluster.admin, NOBODY)
+    database = f"leak_{os.getpid()}_{cluster.new_database()}"
+    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{OWNER}" TEMPLATE template0')
+    try:
+        url = cluster.url_for(database, OWNER)
+        run = cli("--db", url, "init", env={"SALESSELECT_USER": OWNER})
+        assert run.exit_code == 0, run.stderr
+        with psycopg.connect(url, autocommit=True) as owner:
+            assert owner.execute("SELECT name FROM salesselect_migrations ORDER BY id DESC LIMIT 1").fetchone() == (
+                "m040_pg_security",)
+            assert owner.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                                 "AND relkind = 'r' AND NOT relrowsecurity").fetchone() == (0,)
+            assert owner.execute("SELECT salesselect_role()").fetchone() == ("keyuser",)
+        with psycopg.connect(cluster.url_for(database, NOBODY), autocommit=True) as nobody:
+            assert attempt(nobody, "SELECT * FROM salesselect_migrations") == "denied"
+    finally:
+        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for role in pg_security.ROLES:
+            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
+
+
+def test_followup_changes_write_the_rows_the_client_writes(secured):
+    with secured.connect(RITA) as conn:
+        conn.execute("SET salesselect.now = '2026-03-02 09:00:00'")
+        deal = conn.execute("SELECT min(id) FROM opportunities WHERE owner_id = salesselect_login_user()").fetchone()[0]
+        new = conn.execute("INSERT INTO followups (opportunity_id, due, text, user_id, created) "
+                           "VALUES (%s, '2026-03-05', 'Send CV', salesselect_login_user(), '2026-03-02') RETURNING id",
+                           [deal]).fetchone()[0]
+        conn.execute("UPDATE followups SET due = '2026-03-06', text = 'Send CVs' WHERE id = %s", [new])
+        conn.execute("UPDATE followups SET status = 'done', done = '2026-03-02' WHERE id = %s", [new])
+        conn.execute("UPDATE followups SET status = 'cancelled' WHERE opportunity_id = %s AND status = 'open'", [deal])
+        conn.execute("DELETE FROM followups WHERE id = %s", [new])
+        conn.execute("SELECT salesselect_note(%s, '  called them  ')", [deal])
+        old = conn.execute("SELECT min(id) FROM followups WHERE opportunity_id = %s", [deal]).fetchone()[0]
+    with secured.admin() as conn:
+        rows = conn.execute("SELECT actor, field, from_value, to_value, from_id, to_id FROM history "
+                            "WHERE opportunity_id = %s ORDER BY id", [deal]).fetchall()
+    assert rows == [
+        (RITA, "followup", None, "2026-03-05 Send CV", None, None),
+        (RITA, "followup edited", "2026-03-05 Send CV", "2026-03-06 Send CVs", new, new),
+        (RITA, "followup done", None, "2026-03-06 Send CVs", None, None),
+        (RITA, "followup cancelled", None, "2026-02-01 Call", old, None),
+        (RITA, "followup removed", "2026-03-06 Send CVs", None, new, None),
+        (RITA, "note", None, "called them", None, None),
+    ]
+
+
+def test_closing_a_deal_writes_stage_then_status_with_the_reason(secured):
+    with secured.connect(ROB) as conn:
+        conn.execute("SET salesselect.now = '2026-03-03 12:00:00'")
+        conn.execute("""UPDATE opportunities SET status = 'lost', reason_id = (SELECT id FROM reasons),
+                               closed = '2026-03-03', closed_from_stage_id = stage_id WHERE title = %s""", [f"{ROB} 0"])
+    with secured.admin() as conn:
+        rows = conn.execute("""SELECT at, actor, field, from_value, to_value, from_id, to_id FROM history
+                                WHERE opportunity_id = (SELECT id FROM opportunities WHERE title = %s) ORDER BY id""",
+                            [f"{ROB} 0"]).fetchall()
+        lead, price = conn.execute("SELECT (SELECT id FROM stages WHERE name = 'Lead'), (SELECT id FROM reasons)").fetchone()
+    assert rows == [("2026-03-03 12:00:00", ROB, "status", "open", "lost (price)", lead, price)]

@@ -478,9 +478,13 @@ def _split(script: str) -> list[str]:
 
 
 def m040_pg_security(db) -> None:
-    """The migration (PostgreSQL only): `schema.migration(pg_security.m040_pg_security)` registers it."""
+    """The migration (PostgreSQL only): `schema.migration(pg_security.m040_pg_security)` registers it.
+
+    `db` is the runner's wrapper; install() needs psycopg's execute(sql, params) -> cursor, so it gets the
+    wrapper's raw connection (today's connection.PgMigrations keeps it at db.conn.raw)."""
     if getattr(db, "backend", "sqlite") == "postgresql":
-        install(db)
+        raw = getattr(getattr(db, "conn", None), "raw", None)
+        install(raw if raw is not None else db)
 
 
 # --------------------------------------------------------------------------- members
