@@ -412,3 +412,27 @@ def test_closing_a_deal_writes_stage_then_status_with_the_reason(secured):
                             [f"{ROB} 0"]).fetchall()
         lead, price = conn.execute("SELECT (SELECT id FROM stages WHERE name = 'Lead'), (SELECT id FROM reasons)").fetchone()
     assert rows == [("2026-03-03 12:00:00", ROB, "status", "open", "lost (price)", lead, price)]
+
+
+def test_a_leaky_function_sees_no_row_the_policies_hide(secured):
+    """rowsecurity.sql's f_leak: a cheap function that prints every value it is shown must run after the
+    policies, so a member without a users row learns nothing through it."""
+    from salesselect_cli.sql.pg_security import grant_member
+
+    with secured.connect(OWNER) as owner:
+        assert grant_member(owner, NOBODY, "recruiter").done
+    seen: list[str] = []
+    with secured.connect(NOBODY) as conn:
+        conn.add_notice_handler(lambda notice: seen.append(notice.message_primary))
+        conn.execute("CREATE FUNCTION pg_temp.f_leak(text) RETURNS bool COST 0.0000001 LANGUAGE plpgsql "
+                     "AS 'BEGIN RAISE NOTICE ''f_leak => %'', $1; RETURN true; END'")
+        for table, column in (("opportunities", "title"), ("history", "actor"), ("users", "name"),
+                              ("settings", "value"), ("workflows", "actions")):
+            assert attempt(conn, f"SELECT * FROM {table} WHERE pg_temp.f_leak({column}::text)") == 0, table
+    assert seen == []
+    with secured.connect(RITA) as conn:  # the same function, for a member who may read: it does see rows
+        conn.add_notice_handler(lambda notice: seen.append(notice.message_primary))
+        conn.execute("CREATE FUNCTION pg_temp.f_leak(text) RETURNS bool COST 0.0000001 LANGUAGE plpgsql "
+                     "AS 'BEGIN RAISE NOTICE ''f_leak => %'', $1; RETURN true; END'")
+        assert attempt(conn, "SELECT * FROM users WHERE pg_temp.f_leak(name)") == len(MEMBERS) + 1
+    assert len(seen) == len(MEMBERS) + 1
