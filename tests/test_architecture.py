@@ -32,6 +32,7 @@ LAYERS = {
     "sql": 3,
     "store": 4,
     "hooks": 4,
+    "allowlist": 4,  # which workflows may run programs on this machine (a file in the config folder)
     "render": 4,
     "automation": 5,
     "context": 6,
