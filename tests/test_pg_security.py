@@ -70,7 +70,7 @@ def _seed(conn) -> None:
     conn.execute("INSERT INTO sources (name) VALUES ('HubSpot')")
     conn.execute("INSERT INTO reasons (text, status) VALUES ('price', 'lost')")
     conn.execute("INSERT INTO workflows (name, trigger, to_stage_id, actions, created) "
-                 "SELECT 'nudge', 'stage', id, '[\"followup:+2d Call\"]', '2026-01-01' FROM stages WHERE name = 'Proposal'")
+                 "SELECT 'nudge', 'stage', id, '[\"followup:+2d:Call\"]', '2026-01-01' FROM stages WHERE name = 'Proposal'")
     conn.execute("INSERT INTO settings (key, value) VALUES ('currency', 'EUR') ON CONFLICT (key) DO UPDATE SET value = 'EUR'")
     for login, role in MEMBERS.items():
         conn.execute("INSERT INTO users (name, role, key_user, created) VALUES (%s, %s, %s, '2026-01-01')",
@@ -436,3 +436,59 @@ def test_a_leaky_function_sees_no_row_the_policies_hide(secured):
                      "AS 'BEGIN RAISE NOTICE ''f_leak => %'', $1; RETURN true; END'")
         assert attempt(conn, "SELECT * FROM users WHERE pg_temp.f_leak(name)") == len(MEMBERS) + 1
     assert len(seen) == len(MEMBERS) + 1
+
+
+# Fields the client never wrote a history row for: the triggers add them (title, company, contact, vacancy,
+# notes, a reason changed without the status).
+TRIGGER_ONLY = {"title", "company", "contact", "vacancy", "notes", "reason"}
+
+
+def test_the_triggers_write_the_rows_the_client_writes(secured, ok):
+    """Until the client stops writing them, every history and setup-log row the CLI writes has a twin the
+    triggers wrote from the row change (same deal, actor, field, values and ids): the trail is the same."""
+    from collections import Counter
+
+    url = secured.cluster.url_for(secured.database, OWNER)
+    env = {"SALESSELECT_USER": OWNER}
+
+    def run(*args):
+        return ok("--db", url, *args, env=env).stdout.strip()
+
+    deal = run("opp", "add", "Parity", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot",
+               "--value", "1200.50", "--note", "first call", "--owner", RITA)
+    run("opp", "edit", deal, "--value", "1300", "--close", "2026-09-30", "--owner", MAX, "--title", "Parity 2")
+    # workflows' own changes say 'workflow:NAME' in the client's rows; the triggers cannot know (see the report)
+    run("opp", "move", deal, "Proposal", "--no-workflows")
+    follow = run("followup", "add", deal, "2026-04-01", "Send CV")
+    run("followup", "edit", follow, "--text", "Send CVs")
+    run("followup", "done", follow)
+    second = run("followup", "add", deal, "2026-04-02", "Call back")
+    run("followup", "remove", second)
+    run("followup", "add", deal, "2026-04-03", "Ask again")
+    run("opp", "lose", deal, "--reason", "price", "--no-workflows")  # cancels the open follow-up
+    run("opp", "reopen", deal, "--no-workflows")
+    run("opp", "delete", deal, "--yes")
+    run("opp", "restore", deal)
+    run("config", "set-currency", "USD")
+    run("user", "add", "leak_new")
+    run("user", "set-role", "leak_new", "manager")
+    with secured.admin() as conn:
+        history = Counter(conn.execute(
+            "SELECT actor, field, from_value, to_value, from_id, to_id FROM history WHERE opportunity_id = %s",
+            [int(deal)]).fetchall())
+        log = Counter(conn.execute("SELECT actor, what, old_value, new_value, opportunity_id FROM setup_log").fetchall())
+    unpaired = {row: n for row, n in history.items() if n % 2 and row[1] not in TRIGGER_ONLY}
+    assert unpaired == {}
+    assert {row[1] for row, n in history.items() if n == 1} == {"title"}
+    assert {row: n for row, n in log.items() if n % 2} == {}
+    assert history[(OWNER, "status", "open", "lost (price)", _stage_id(secured, "Proposal"), _reason_id(secured))] == 2
+    assert history[(OWNER, "followup cancelled", None, "2026-04-03 Ask again", int(follow) + 2, None)] == 2
+    assert log[(OWNER, "opportunity deleted", "Parity 2 (Acme)", "trash", int(deal))] == 2
+
+
+def _stage_id(secured, name: str) -> int:
+    return secured.count("SELECT id FROM stages WHERE name = %s", [name])
+
+
+def _reason_id(secured) -> int:
+    return secured.count("SELECT id FROM reasons")

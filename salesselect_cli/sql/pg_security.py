@@ -24,6 +24,7 @@ DERIVED_TABLES = ("stage_visits", "funnel_counts")
 RECORD_TABLE = "salesselect_migrations"
 ALL_TABLES = DEAL_TABLES + AUDIT_TABLES + KEY_USER_TABLES + DERIVED_TABLES + (RECORD_TABLE,)
 BULK_LOAD_KEY = "bulk_load"  # schema.BULK_LOAD_KEY: an import's per-transaction flag any member may set
+HOOK_RUN_PREFIX = "hook_run:"  # sql/people.HOOK_RUN_PREFIX: running hooks' markers, not setup (and not logged)
 
 
 def group_role(database: str, role: str) -> str:
@@ -266,7 +267,7 @@ DECLARE
   col text;
 BEGIN
   IF TG_TABLE_NAME = 'settings' THEN
-    IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' THEN
+    IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' OR COALESCE(n ->> 'key', o ->> 'key') LIKE '{hook_run}%' THEN
       RETURN NULL;
     END IF;
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
@@ -452,7 +453,7 @@ def install(conn) -> None:
         conn.execute(statement)
     for function in DERIVED_FUNCTIONS:
         conn.execute(f"ALTER FUNCTION {schema}.{function} SECURITY DEFINER SET search_path = pg_catalog, {schema}")
-    for statement in _split(AUDIT_TRIGGERS.format(schema=schema, bulk_load=BULK_LOAD_KEY)):
+    for statement in _split(AUDIT_TRIGGERS.format(schema=schema, bulk_load=BULK_LOAD_KEY, hook_run=HOOK_RUN_PREFIX)):
         conn.execute(statement)
     for table in KEY_USER_TABLES:
         conn.execute(f"DROP TRIGGER IF EXISTS salesselect_audit_setup ON {schema}.{table}")
