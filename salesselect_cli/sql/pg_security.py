@@ -313,11 +313,13 @@ DERIVED_FUNCTIONS = ("stage_visits_on_history()", "stage_visits_on_opportunity()
 
 def _policies(schema: str) -> list[str]:
     s = schema
-    member = f"{s}.salesselect_role() IS NOT NULL"
-    any_ = f"{s}.salesselect_may_change_any()"
-    key = f"{s}.salesselect_is_key_user()"
-    owner = f"{s}.salesselect_by_owner()"
-    mine = f"owner_id = {s}.salesselect_login_user()"
+    # (SELECT f()) is an InitPlan: worked out once per statement, not once per row
+    member = f"(SELECT {s}.salesselect_role()) IS NOT NULL"
+    any_ = f"(SELECT {s}.salesselect_may_change_any())"
+    key = f"(SELECT {s}.salesselect_is_key_user())"
+    owner = f"(SELECT {s}.salesselect_by_owner())"
+    me = f"(SELECT {s}.salesselect_login_user())"
+    mine = f"owner_id = {me}"
     deal = f"{s}.salesselect_may_change_deal(opportunity_id)"
     rules = {
         "opportunities": [
@@ -330,9 +332,8 @@ def _policies(schema: str) -> list[str]:
         "followups": [
             ("read", "SELECT", member, None),
             ("add", "INSERT", None, f"{owner} OR {deal}"),
-            ("change", "UPDATE", f"{owner} OR {deal} OR user_id = {s}.salesselect_login_user()",
-             f"{owner} OR {deal} OR user_id = {s}.salesselect_login_user()"),
-            ("remove", "DELETE", f"{owner} OR {deal} OR user_id = {s}.salesselect_login_user()", None),
+            ("change", "UPDATE", f"{owner} OR {deal} OR user_id = {me}", f"{owner} OR {deal} OR user_id = {me}"),
+            ("remove", "DELETE", f"{owner} OR {deal} OR user_id = {me}", None),
         ],
         "stage_visits": [  # trash and restore rebuild a deal's visits themselves
             ("read", "SELECT", member, None),
@@ -392,6 +393,12 @@ def _privileges(schema: str, database: str) -> list[str]:
         f"GRANT INSERT, UPDATE, DELETE ON {s}.settings TO {everyone}",  # the policies narrow it to the bulk-load flag
         f"GRANT DELETE ON {s}.opportunities TO {groups['keyuser']}",
         f"GRANT INSERT, UPDATE, DELETE ON {', '.join(f'{s}.{t}' for t in KEY_USER_TABLES)} TO {groups['keyuser']}",
+        # a later migration's new table is readable by members at once, and its functions are theirs alone;
+        # install() runs again after migrations to give the table its rules
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT ON TABLES TO {everyone}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE ON SEQUENCES TO {everyone}",
+        f"ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT EXECUTE ON FUNCTIONS TO {everyone}",
     ]
     return statements
 
