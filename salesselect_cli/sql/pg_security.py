@@ -51,30 +51,30 @@ def _literal(text: str) -> str:
 # would make every policy recurse into itself). The owner may ALTER any table anyway; members are bound.
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION salesselect_login_user() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
   SELECT id FROM {schema}.users WHERE lower(btrim(name)) = lower(btrim(session_user::text)) ORDER BY id LIMIT 1
 $$;
 CREATE OR REPLACE FUNCTION salesselect_role() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
   SELECT CASE WHEN key_user = 1 THEN 'keyuser' ELSE role END FROM {schema}.users
    WHERE lower(btrim(name)) = lower(btrim(session_user::text)) ORDER BY id LIMIT 1
 $$;
 CREATE OR REPLACE FUNCTION salesselect_may_change_any() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
   SELECT COALESCE({schema}.salesselect_role() IN ('manager', 'keyuser'), false)
 $$;
 CREATE OR REPLACE FUNCTION salesselect_is_key_user() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
   SELECT COALESCE({schema}.salesselect_role() = 'keyuser', false)
 $$;
 CREATE OR REPLACE FUNCTION salesselect_may_change_deal(deal bigint) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
   SELECT {schema}.salesselect_may_change_any()
       OR EXISTS (SELECT 1 FROM {schema}.opportunities o WHERE o.id = deal AND o.owner_id = {schema}.salesselect_login_user())
 $$;
 -- True inside the audit and derived-table triggers (they run as the tables' owner), never for a member.
 CREATE OR REPLACE FUNCTION salesselect_by_owner() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
   SELECT pg_get_userbyid(c.relowner) = current_user::text FROM pg_class c WHERE c.oid = '{schema}.users'::regclass
 $$;
 -- Who the audit trail names: the login's user, or 'kim for bob' when key user kim set salesselect.act_for;
