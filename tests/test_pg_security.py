@@ -293,7 +293,7 @@ def test_a_key_user_purges_only_from_the_trash_and_truncates_nothing(secured):
         (KIM, "opportunity deleted", f"{ROB} 1 (Acme)", "trash"),
         (KIM, "opportunity purged", f"{ROB} 1 (Acme)", None),
         (KIM, "currency", "EUR", "USD"),
-        (KIM, "workflow nudge enabled", "1", "0"),
+        (KIM, "workflow nudge enabled", "yes", "no"),
     ]
 
 
@@ -472,6 +472,29 @@ def test_the_triggers_write_the_rows_the_client_writes(secured, ok):
     run("config", "set-currency", "USD")
     run("user", "add", "leak_new")
     run("user", "set-role", "leak_new", "manager")
+    run("user", "set-key-user", "leak_new")
+    run("config", "module", "enable", "--user", "leak_new")
+    run("config", "module", "inherit", "--user", "leak_new")
+    run("config", "module", "enable")
+    run("config", "add-business-type", "Agencies", "--color", "red")
+    run("config", "edit-business-type", "Agencies", "--name", "Bureaus", "--color", "green")
+    run("config", "edit-stage", "Proposal", "--name", "Offer")
+    run("config", "link-stage", "Offer", "Bureaus")
+    run("config", "unlink-stage", "Offer", "Bureaus")
+    run("opp", "move", deal, "Lead", "--no-workflows")
+    run("config", "edit-stage", "Offer", "--auto", "won")
+    run("config", "edit-stage", "Offer", "--auto", "none")
+    run("config", "archive-stage", "Offer")
+    run("config", "unarchive-stage", "Offer")
+    run("config", "add-source", "LinkedIn")
+    run("config", "rename-source", "LinkedIn", "Linked In")
+    run("config", "add-reason", "slow", "--status", "lost")
+    run("config", "edit-reason", "slow", "--text", "too slow")
+    run("config", "remove-reason", "too slow")
+    run("workflow", "disable", "nudge")
+    run("workflow", "timeout", "20")
+    run("workflow", "timeout", "default")
+    run("config", "set-language", "nl")  # last: from here on the CLI speaks Dutch
     with secured.admin() as conn:
         history = Counter(conn.execute(
             "SELECT actor, field, from_value, to_value, from_id, to_id FROM history WHERE opportunity_id = %s",
@@ -481,9 +504,14 @@ def test_the_triggers_write_the_rows_the_client_writes(secured, ok):
     assert unpaired == {}
     assert {row[1] for row, n in history.items() if n == 1} == {"title"}
     assert {row: n for row, n in log.items() if n % 2} == {}
-    assert history[(OWNER, "status", "open", "lost (price)", _stage_id(secured, "Proposal"), _reason_id(secured))] == 2
+    assert history[(OWNER, "status", "open", "lost (price)", _stage_id(secured, "Offer"), _reason_id(secured))] == 2
     assert history[(OWNER, "followup cancelled", None, "2026-04-03 Ask again", int(follow) + 2, None)] == 2
     assert log[(OWNER, "opportunity deleted", "Parity 2 (Acme)", "trash", int(deal))] == 2
+    for line in [("business type Bureaus colour", "red", "green"), ("stage Offer archived", "no", "yes"),
+                 ("stage Offer auto-select", "won", "none"), ("reason changed", "slow (lost)", "too slow (lost)"),
+                 ("user leak_new key user", "no", "yes"), ("workflow time limit", "20", "default"),
+                 ("workflow nudge enabled", "yes", "no"), ("language", None, "nl")]:
+        assert log[(OWNER, *line, None)] == 2, line
 
 
 def _stage_id(secured, name: str) -> int:

@@ -251,6 +251,15 @@ DROP TRIGGER IF EXISTS salesselect_audit_followup ON followups;
 CREATE TRIGGER salesselect_audit_followup AFTER INSERT OR UPDATE OR DELETE ON followups
 FOR EACH ROW EXECUTE FUNCTION salesselect_audit_followup();
 
+-- A setup column's value in the log's words: yes/no flags, 'none' and 'inherit' for unset.
+CREATE OR REPLACE FUNCTION salesselect_setup_word(col text, value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+  SELECT CASE WHEN col IN ('key_user', 'enabled', 'archived') THEN CASE value WHEN '1' THEN 'yes' ELSE 'no' END
+              WHEN col = 'auto_status' THEN COALESCE(value, 'none')
+              WHEN col = 'module' THEN COALESCE(value, 'inherit')
+              ELSE value END
+$$;
+
 -- The setup log from the row: users (role, key user, module), settings, workflows, the setup lists.
 CREATE OR REPLACE FUNCTION salesselect_audit_setup() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
@@ -267,11 +276,15 @@ DECLARE
   col text;
 BEGIN
   IF TG_TABLE_NAME = 'settings' THEN
-    IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' OR COALESCE(n ->> 'key', o ->> 'key') LIKE '{hook_run}%' THEN
+    IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' OR COALESCE(n ->> 'key', o ->> 'key') LIKE '{hook_run}%'
+       OR (TG_OP = 'UPDATE' AND o ->> 'value' IS NOT DISTINCT FROM n ->> 'value') THEN
       RETURN NULL;
     END IF;
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
-    VALUES (at, who, COALESCE(n ->> 'key', o ->> 'key'), o ->> 'value', n ->> 'value', mark);
+    SELECT at, who, CASE k WHEN 'workflow_timeout' THEN 'workflow time limit' ELSE k END,
+           CASE WHEN k = 'workflow_timeout' THEN COALESCE(o ->> 'value', 'default') ELSE o ->> 'value' END,
+           CASE WHEN k = 'workflow_timeout' THEN COALESCE(n ->> 'value', 'default') ELSE n ->> 'value' END, mark
+      FROM (SELECT COALESCE(n ->> 'key', o ->> 'key') AS k) key;
     RETURN NULL;
   END IF;
   IF TG_TABLE_NAME = 'stage_business_types' THEN
@@ -282,6 +295,20 @@ BEGIN
      WHERE bt.id = (COALESCE(n, o) ->> 'business_type_id')::bigint AND s.id = (COALESCE(n, o) ->> 'stage_id')::bigint;
     RETURN NULL;
   END IF;
+  IF TG_TABLE_NAME = 'reasons' THEN  -- the client's words: 'lost reason price added', 'reason changed'
+    IF TG_OP = 'UPDATE' THEN
+      IF (o ->> 'text', o ->> 'status') IS DISTINCT FROM (n ->> 'text', n ->> 'status') THEN
+        INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
+        VALUES (at, who, 'reason changed', (o ->> 'text') || ' (' || (o ->> 'status') || ')',
+                (n ->> 'text') || ' (' || (n ->> 'status') || ')', mark);
+      END IF;
+    ELSE
+      INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
+      VALUES (at, who, (COALESCE(n, o) ->> 'status') || ' reason ' || (COALESCE(n, o) ->> 'text')
+                       || CASE TG_OP WHEN 'INSERT' THEN ' added' ELSE ' removed' END, NULL, NULL, mark);
+    END IF;
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
     VALUES (at, who, kind || ' ' || label || ' added', NULL,
@@ -290,16 +317,17 @@ BEGIN
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
     VALUES (at, who, kind || ' ' || label || ' removed',
-            CASE TG_TABLE_NAME WHEN 'users' THEN (o ->> 'role') || CASE WHEN o ->> 'key_user' = '1' THEN ', key user' ELSE '' END END,
+            CASE TG_TABLE_NAME WHEN 'users' THEN (o ->> 'role') || CASE WHEN o ->> 'key_user' = '1' THEN ', key user' ELSE '' END
+                               WHEN 'business_types' THEN o ->> 'color' END,
             NULL, mark);
   ELSE
-    FOR col IN SELECT key FROM jsonb_each(n) WHERE value IS DISTINCT FROM o -> key AND key NOT IN ('id', 'created') LOOP
+    FOR col IN SELECT key FROM jsonb_each(n) WHERE value IS DISTINCT FROM o -> key AND key NOT IN ('id', 'created')
+               ORDER BY CASE key WHEN 'name' THEN 0 ELSE 1 END, key LOOP
       INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
-      VALUES (at, who, CASE WHEN col IN ('name', 'text') THEN kind || ' renamed'
-                            ELSE kind || ' ' || COALESCE(o ->> 'name', o ->> 'text') || ' ' || replace(col, '_', ' ') END,
-              CASE WHEN col = 'key_user' THEN CASE o ->> col WHEN '1' THEN 'yes' ELSE 'no' END ELSE o ->> col END,
-              CASE WHEN col = 'key_user' THEN CASE n ->> col WHEN '1' THEN 'yes' ELSE 'no' END ELSE n ->> col END,
-              mark);
+      VALUES (at, who, CASE WHEN col = 'name' THEN kind || ' renamed'
+                            ELSE kind || ' ' || label || ' ' || CASE col WHEN 'color' THEN 'colour'
+                                 WHEN 'auto_status' THEN 'auto-select' ELSE replace(col, '_', ' ') END END,
+              salesselect_setup_word(col, o ->> col), salesselect_setup_word(col, n ->> col), mark);
     END LOOP;
   END IF;
   RETURN NULL;
