@@ -531,3 +531,21 @@ def test_a_later_migrations_table_is_readable_by_members_only(secured):
         assert attempt(conn, "INSERT INTO later_table (x) VALUES ('c')") == "denied"
     with secured.connect(NOBODY) as conn:
         assert attempt(conn, "SELECT * FROM later_table") == "denied"
+
+
+def test_temporary_tables_cannot_stand_in_for_the_real_ones(secured):
+    """A definer function searching pg_temp first would write the audit into a member's own temporary table,
+    or take her pg_class for the catalogue's: their search_path puts pg_temp last."""
+    before = secured.count("SELECT count(*) FROM history")
+    with secured.connect(RITA) as conn:
+        conn.execute("CREATE TEMP TABLE history (LIKE public.history)")
+        conn.execute("CREATE TEMP TABLE setup_log (LIKE public.setup_log)")
+        conn.execute("CREATE TEMP TABLE pg_class (oid oid, relowner oid)")
+        conn.execute("INSERT INTO pg_temp.pg_class SELECT 'public.users'::regclass, oid FROM pg_roles "
+                     "WHERE rolname = current_user")
+        assert attempt(conn, "UPDATE opportunities SET title = title || '?' WHERE owner_id = salesselect_login_user()") == DEALS[RITA]
+        assert conn.execute("SELECT count(*) FROM pg_temp.history").fetchone() == (0,)
+        assert attempt(conn, "INSERT INTO public.history (opportunity_id, at, actor, field) "
+                             "SELECT min(id), 'x', 'leak_rob', 'note' FROM opportunities") == "denied"
+        assert conn.execute("SELECT salesselect_by_owner()").fetchone() == (False,)
+    assert secured.count("SELECT count(*) FROM history") == before + DEALS[RITA]

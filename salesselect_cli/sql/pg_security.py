@@ -51,36 +51,36 @@ def _literal(text: str) -> str:
 # would make every policy recurse into itself). The owner may ALTER any table anyway; members are bound.
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION salesselect_login_user() RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT id FROM {schema}.users WHERE lower(btrim(name)) = lower(btrim(session_user::text)) ORDER BY id LIMIT 1
 $$;
 CREATE OR REPLACE FUNCTION salesselect_role() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT CASE WHEN key_user = 1 THEN 'keyuser' ELSE role END FROM {schema}.users
    WHERE lower(btrim(name)) = lower(btrim(session_user::text)) ORDER BY id LIMIT 1
 $$;
 CREATE OR REPLACE FUNCTION salesselect_may_change_any() RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT COALESCE({schema}.salesselect_role() IN ('manager', 'keyuser'), false)
 $$;
 CREATE OR REPLACE FUNCTION salesselect_is_key_user() RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT COALESCE({schema}.salesselect_role() = 'keyuser', false)
 $$;
 CREATE OR REPLACE FUNCTION salesselect_may_change_deal(deal bigint) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT {schema}.salesselect_may_change_any()
       OR EXISTS (SELECT 1 FROM {schema}.opportunities o WHERE o.id = deal AND o.owner_id = {schema}.salesselect_login_user())
 $$;
 -- True inside the audit and derived-table triggers (they run as the tables' owner), never for a member.
 CREATE OR REPLACE FUNCTION salesselect_by_owner() RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
-  SELECT pg_get_userbyid(c.relowner) = current_user::text FROM pg_class c WHERE c.oid = '{schema}.users'::regclass
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT pg_catalog.pg_get_userbyid(c.relowner) = current_user::text FROM pg_catalog.pg_class c WHERE c.oid = '{schema}.users'::regclass
 $$;
 -- Who the audit trail names: the login's user, or 'kim for bob' when key user kim set salesselect.act_for;
 -- anyone else's salesselect.act_for is ignored, so only a key user can carry it.
 CREATE OR REPLACE FUNCTION salesselect_actor() RETURNS text
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   login record;
   target text := NULLIF(btrim(current_setting('salesselect.act_for', true)), '');
@@ -101,12 +101,12 @@ BEGIN
 END $$;
 -- The audit timestamp: the client's fixed clock when it set one (SALESSELECT_TODAY), else the server's.
 CREATE OR REPLACE FUNCTION salesselect_now() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT COALESCE(NULLIF(current_setting('salesselect.now', true), ''),
                   to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS'))
 $$;
 CREATE OR REPLACE FUNCTION salesselect_note(deal bigint, note text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 BEGIN
   IF NOT {schema}.salesselect_may_change_deal(deal) THEN
     RAISE EXCEPTION 'permission denied: % may not change deal #%', session_user, deal USING ERRCODE = '42501';
@@ -124,7 +124,7 @@ END $$
 # same order, plus rows for the plain fields it never logged (title, company, contact, vacancy, notes, reason).
 AUDIT_TRIGGERS = """
 CREATE OR REPLACE FUNCTION salesselect_audit_deal() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   who text := salesselect_actor();
   at text := salesselect_now();
@@ -217,7 +217,7 @@ CREATE TRIGGER salesselect_audit_deal AFTER INSERT OR UPDATE OR DELETE ON opport
 FOR EACH ROW EXECUTE FUNCTION salesselect_audit_deal();
 
 CREATE OR REPLACE FUNCTION salesselect_audit_followup() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   who text := salesselect_actor();
   at text := salesselect_now();
@@ -253,7 +253,7 @@ FOR EACH ROW EXECUTE FUNCTION salesselect_audit_followup();
 
 -- A setup column's value in the log's words: yes/no flags, 'none' and 'inherit' for unset.
 CREATE OR REPLACE FUNCTION salesselect_setup_word(col text, value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT CASE WHEN col IN ('key_user', 'enabled', 'archived') THEN CASE value WHEN '1' THEN 'yes' ELSE 'no' END
               WHEN col = 'auto_status' THEN COALESCE(value, 'none')
               WHEN col = 'module' THEN COALESCE(value, 'inherit')
@@ -262,7 +262,7 @@ $$;
 
 -- The setup log from the row: users (role, key user, module), settings, workflows, the setup lists.
 CREATE OR REPLACE FUNCTION salesselect_audit_setup() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   who text := salesselect_actor();
   at text := salesselect_now();
@@ -487,7 +487,7 @@ def install(conn) -> None:
     for statement in _split(FUNCTIONS.format(schema=schema)):
         conn.execute(statement)
     for function in DERIVED_FUNCTIONS:
-        conn.execute(f"ALTER FUNCTION {schema}.{function} SECURITY DEFINER SET search_path = pg_catalog, {schema}")
+        conn.execute(f"ALTER FUNCTION {schema}.{function} SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp")
     for statement in _split(AUDIT_TRIGGERS.format(schema=schema, bulk_load=BULK_LOAD_KEY, hook_run=HOOK_RUN_PREFIX)):
         conn.execute(statement)
     for table in KEY_USER_TABLES:
