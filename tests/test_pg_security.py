@@ -549,3 +549,39 @@ def test_temporary_tables_cannot_stand_in_for_the_real_ones(secured):
                              "SELECT min(id), 'x', 'leak_rob', 'note' FROM opportunities") == "denied"
         assert conn.execute("SELECT salesselect_by_owner()").fetchone() == (False,)
     assert secured.count("SELECT count(*) FROM history") == before + DEALS[RITA]
+
+
+def test_an_owner_who_may_not_create_roles_gets_the_lines_an_administrator_runs(cli):
+    import psycopg
+
+    from salesselect_cli.sql import pg_security
+    from tests.conftest import pg_cluster
+
+    cluster = pg_cluster()
+    plain = "leak_plain_owner"
+    _login(cluster.admin, plain)
+    _login(cluster.admin, RITA)
+    database = f"leak_{os.getpid()}_{cluster.new_database()}"
+    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{plain}" TEMPLATE template0')
+    try:
+        url = cluster.url_for(database, plain)
+        assert cli("--db", url, "init", env={"SALESSELECT_USER": plain}).exit_code == 0
+        with psycopg.connect(url, autocommit=True) as owner:
+            with pytest.raises(pg_security.NeedsAdministrator) as needed:
+                pg_security.install(owner)
+            groups = [pg_security.group_role(database, role) for role in pg_security.ROLES]
+            assert needed.value.sql == " ".join(
+                f'CREATE ROLE "{group}" NOLOGIN; GRANT "{group}" TO "{plain}" WITH ADMIN OPTION;' for group in groups)
+            assert owner.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'opportunities'::regclass").fetchone() == (False,)
+            cluster.admin.execute(needed.value.sql)  # what the administrator runs, once
+            pg_security.install(owner)
+            owner.execute("INSERT INTO users (name, created) VALUES (%s, '2026-01-01')", [RITA])
+            assert pg_security.grant_member(owner, RITA, "recruiter").done  # ADMIN OPTION is enough to grant
+            assert not pg_security.grant_member(owner, "leak_unmade", "recruiter").done
+        with psycopg.connect(cluster.url_for(database, RITA), autocommit=True) as rita:
+            assert attempt(rita, "SELECT * FROM users") == 2
+            assert attempt(rita, "DELETE FROM opportunities") == "denied"
+    finally:
+        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for role in pg_security.ROLES:
+            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
