@@ -1,15 +1,16 @@
 """The command line as text, before Typer parses it: what the console script and the root group both read.
 
-Imports nothing of ours and nothing heavy: `entry.py` uses it to answer `--version` before Typer is imported.
+Imports nothing heavy (of ours, only the registry: tree.py): `entry.py` uses it to answer `--version` before Typer is imported.
 """
 
 from __future__ import annotations
 
 import os
 
+from salesselect_cli.tree import ROOT_FLAGS, ROOT_VALUE_OPTIONS
+
 ENVIRONMENT = ("SALESSELECT_DB", "SALESSELECT_USER", "SALESSELECT_TODAY", "SALESSELECT_HOOK_TIMEOUT")
-# the root options that take a value (main.root); --version and --help are flags
-VALUE_OPTIONS = ("--db", "--user", "--lang", "--color")
+VALUE_OPTIONS = ROOT_VALUE_OPTIONS  # the root options that take a value (tree.py); --version and --help are flags
 
 
 def undecodable(text: str) -> bool:
@@ -46,7 +47,7 @@ def after_root_options(args: list[str]) -> list[str]:
         arg = args[index]
         if arg in VALUE_OPTIONS:
             index += 2
-        elif arg.startswith(tuple(option + "=" for option in VALUE_OPTIONS)) or arg in ("--version",):
+        elif arg.startswith(tuple(option + "=" for option in VALUE_OPTIONS)) or arg in ROOT_FLAGS:
             index += 1
         else:
             break

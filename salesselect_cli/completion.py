@@ -1,9 +1,9 @@
 """Shell completion (bash, zsh, fish) of the names and ids in the database.
 
 Two paths give the same answers:
-- the full one: Typer's completion walks the click tree; every parameter whose metavar names a kind of
-  thing (STAGE, TYPE, SOURCE, REASON, USER, ID, or an --owner/--user NAME) completes from the database
-  (helptext.Argument/Option.shell_complete call `suggestions`);
+- the full one: Typer's completion classes, registered for our app (`shell_classes`): a value the registry
+  knows (tree.py: an option's value or a command's positional) completes from the database, command and
+  option names come from the click tree (tests check the registry against the click tree's metavars);
 - a fast one, tried first by the console script before Typer is even imported: when the word being
   completed is the value of a known option, or a positional of a command in POSITIONALS, it answers
   from the database directly. Anything else (command and option names) goes the full way.
@@ -15,33 +15,15 @@ from __future__ import annotations
 import os
 import sys
 
-COMPLETE_VAR = "_SALESSELECT_COMPLETE"
+from salesselect_cli import tree
 
-KIND_BY_METAVAR = {"STAGE": "stages", "TYPE": "business_types", "SOURCE": "sources", "REASON": "reasons",
-                   "USER": "users", "ID": "open_ids"}
-USER_OPTIONS = ("--owner", "--user", "--user-for")
-
-# options that take the same kind of value in every command (the fast path answers these)
-OPTIONS = {
-    "--type": "business_types", "-t": "business_types", "--business-type": "business_types",
-    "--link": "business_types", "--unlink": "business_types",
-    "--stage": "stages", "--to-stage": "stages", "--from-stage": "stages",
-    "--source": "sources", "-s": "sources", "--reason": "reasons", "-r": "reasons",
-    "--owner": "users", "--user": "users", "--user-for": "users", "--opp": "open_ids",
-}
-# commands whose positionals the fast path completes (tests check these agree with the click tree)
-POSITIONALS = {
-    ("opp", "show"): ["open_ids"], ("opp", "edit"): ["open_ids"], ("opp", "move"): ["open_ids", "stages"],
-    ("opp", "win"): ["open_ids"], ("opp", "lose"): ["open_ids"], ("opp", "delete"): ["open_ids"],
-    ("followup", "add"): ["open_ids"], ("workflow", "test"): ["open_ids"],
-    ("config", "edit-stage"): ["stages"], ("config", "remove-stage"): ["stages"],
-    ("config", "move-stage"): ["stages"], ("config", "link-stage"): ["stages", "business_types"],
-    ("config", "unlink-stage"): ["stages", "business_types"],
-    ("config", "edit-business-type"): ["business_types"], ("config", "remove-business-type"): ["business_types"],
-    ("config", "rename-source"): ["sources"], ("config", "remove-source"): ["sources"],
-    ("config", "edit-reason"): ["reasons"], ("config", "remove-reason"): ["reasons"],
-    ("user", "remove"): ["users"], ("user", "set-key-user"): ["users"],
-}
+COMPLETE_VAR = tree.COMPLETE_VAR
+KIND_BY_METAVAR = tree.KIND_BY_METAVAR
+USER_OPTIONS = tree.user_options()
+# options that take the same kind of value in every command, and commands whose positionals the fast path
+# completes: both from the registry (tests check they agree with the click tree)
+OPTIONS = tree.completed_options()
+POSITIONALS = tree.POSITIONALS
 
 
 def kind_of(param) -> str | None:
@@ -83,6 +65,27 @@ def _db_path(option: str | None):
     return Path(folder) / "salesselect" / "salesselect.db"
 
 
+def shell_classes() -> None:
+    """Register Typer's completion classes for bash, zsh and fish, answering from the database what the
+    registry knows (as the fast path does) and leaving command and option names to Typer (click's
+    add_completion_class: the public way to bring a shell's completion)."""
+    from typer._click.shell_completion import CompletionItem, add_completion_class
+    from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+
+    def answering(base):
+        class Answering(base):
+            def get_completions(self, args, incomplete):
+                kind, db = fast_kind(args)
+                if kind is None:
+                    return super().get_completions(args, incomplete)
+                return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
+
+        return Answering
+
+    for shell, base in (("bash", BashComplete), ("zsh", ZshComplete), ("fish", FishComplete)):
+        add_completion_class(answering(base), shell)
+
+
 # ---------------------------------------------------------------- the fast path
 
 
@@ -117,12 +120,15 @@ def fast_kind(words: list[str]) -> tuple[str | None, str | None]:
     """(kind, --db value) when the fast path knows what is being completed, else (None, None)."""
     db = None
     rest = list(words)
-    while len(rest) >= 2 and rest[0] in ("--db", "--user", "--color"):  # the root options before the command
+    while len(rest) >= 2 and rest[0] in tree.ROOT_VALUE_OPTIONS:  # the root options before the command
         if rest[0] == "--db":
             db = rest[1]
         rest = rest[2:]
     if words and words[-1] in OPTIONS:
         return OPTIONS[words[-1]], db
+    for path, options in tree.COMMAND_OPTIONS.items():
+        if tuple(rest[: len(path)]) == path and words and words[-1] in options:
+            return options[words[-1]], db
     for path, kinds in POSITIONALS.items():
         if tuple(rest[: len(path)]) == path:
             given = rest[len(path):]

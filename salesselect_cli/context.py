@@ -1,4 +1,8 @@
-"""Per-command context: which database, which user, which day, and the one transaction."""
+"""Per-command context: which database, which user, which day, and the one transaction.
+
+The commands hand in their click context (`ctx`) only for the root options it carries; nothing here
+imports typer or click (the shell does: main, entry, commands/).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-import typer
 from salesselect_cli.i18n import _, count
 
 
@@ -30,7 +33,19 @@ def resolve_db_path(option: str | None) -> Path | str:
         if env.strip().lower().startswith(POSTGRES_SCHEMES):
             return env.strip()
         return Path(env).expanduser()
-    return Path(typer.get_app_dir("salesselect")) / "salesselect.db"
+    return app_dir() / "salesselect.db"
+
+
+def app_dir() -> Path:
+    """Where salesselect keeps its default database: the platform's folder for an app's data, as click's
+    get_app_dir names it (Windows APPDATA, macOS Application Support, else $XDG_CONFIG_HOME or ~/.config)."""
+    import sys
+
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("APPDATA") or os.path.expanduser("~")) / "salesselect"
+    if sys.platform == "darwin":
+        return Path(os.path.expanduser("~/Library/Application Support")) / "salesselect"
+    return Path(os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config"))) / "salesselect"
 
 
 class Options:
@@ -76,27 +91,25 @@ def current_today() -> dt.date:
 
 
 class Saving:
-    """What this command has saved so far, for a Ctrl-C that lands after the commit."""
+    """This command's saving state (session.saving()), by the names the shell calls it."""
 
-    committed = False
-    saved: str | None = None  # e.g. 'Imported 100,000 opportunities'
+    @staticmethod
+    def reset() -> None:
+        from salesselect_cli.session import start_saving
 
-    @classmethod
-    def reset(cls) -> None:
-        cls.committed, cls.saved = False, None
+        start_saving()
 
-    @classmethod
-    def mark_committed(cls) -> None:
-        cls.committed = True
+    @staticmethod
+    def mark_committed() -> None:
+        from salesselect_cli.session import saving
 
-    @classmethod
-    def interrupted(cls) -> str:
-        """The line to print when the command is interrupted."""
-        from salesselect_cli.i18n import _
+        saving().mark_committed()
 
-        if not cls.committed:
-            return _("Interrupted; nothing was changed.")
-        return _("{saved} (interrupted after saving).").format(saved=cls.saved or _("The change was saved"))
+    @staticmethod
+    def interrupted() -> str:
+        from salesselect_cli.session import saving
+
+        return saving().interrupted()
 
 
 def database_path(option: str | None) -> Path | str:
@@ -158,7 +171,7 @@ def storage_cause(exc: Exception) -> str:
     return _("; nothing was changed")
 
 
-def options(ctx: typer.Context) -> Options:
+def options(ctx) -> Options:
     root = ctx.find_root()
     if not isinstance(root.obj, Options):
         root.obj = Options()
@@ -166,14 +179,17 @@ def options(ctx: typer.Context) -> Options:
 
 
 @contextlib.contextmanager
-def session(
-    ctx: typer.Context, write: bool = False, key_user: str | None = None, module_check: bool = True
+def open_session(
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
 ) -> Iterator:
-    """Open the database for one command, check who may do it, and run it in one transaction.
+    """Open the database for one command, decide who acts, check they may, and run it in one transaction:
+    yields the command's `Session` (session.py), fixed from here on.
 
     key_user: when given, only key users may go on (the text says what they may do).
     module_check: False only for `config module`, which key users may use with the module off.
     """
+    from salesselect_cli import i18n
+    from salesselect_cli.session import Session, saving
     from salesselect_cli.store import Store, open_connection
 
     opts = options(ctx)
@@ -186,11 +202,9 @@ def session(
     else:
         store, requested = Store(conn, path, today, current_user_name(opts.user)), None
     if write:  # the first thing after the commit, before any run: hook: a Ctrl-C from here on says it was saved
-        store.after_commit.append(Saving.mark_committed)
+        store.after_commit.append(saving().mark_committed)
     try:
         with store.transaction(write):
-            from salesselect_cli import i18n
-
             if i18n.wants_agency_setting():
                 i18n.use_agency_setting(store.language_setting)
             if requested is not None:
@@ -200,12 +214,21 @@ def session(
                 store.require_key_user(key_user)
             if module_check:
                 store.require_module()
-            yield store
+            yield Session.of(store, write)
     finally:
         store.close()
 
 
-def watcher(ctx: typer.Context):
+@contextlib.contextmanager
+def session(
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
+) -> Iterator:
+    """`open_session`, for a command that still works on the store itself: yields the store."""
+    with open_session(ctx, write, key_user, module_check) as opened:
+        yield opened.store
+
+
+def watcher(ctx):
     """A store kept open outside any transaction, for a live view to poll `data_version()` on.
 
     It reads no data: every read and change still goes through `session`.

@@ -11,6 +11,12 @@ import sys
 
 
 def run() -> None:
+    from salesselect_cli.session import run_command
+
+    run_command(_guarded)  # one command's language and settings, up to its last line
+
+
+def _guarded() -> None:
     skip_the_collection_at_exit()
     if sys.stdout is None:  # started with stdout closed (`>&-`): its output goes nowhere, as Typer's echo does
         sys.stdout = open(os.devnull, "w", encoding="utf-8")

@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from functools import partial
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 
 class Commands(MutableMapping):
@@ -64,6 +64,72 @@ class Commands(MutableMapping):
         return self._built.keys()
 
 
+UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
+class UnknownCommand(UsageError):
+    """A command name the group does not have, with the close ones (as Typer suggests them)."""
+
+    def __init__(self, ctx, name: str, close: list[str]):
+        super().__init__(f"No such command {name!r}.", ctx)
+        self.name, self.close = name, close
+
+
+class ExtraArguments(UsageError):
+    """Words after a command's last argument."""
+
+    def __init__(self, ctx, arguments: list[str]):
+        super().__init__(f"Got unexpected extra argument(s) ({' '.join(arguments)})", ctx)
+        self.arguments = arguments
+
+
+def remember_args(ctx, args: list[str]) -> None:
+    """The words a command received, kept in the context (click's ctx.meta is for extensions): a usage error
+    then names the value that was refused (helptext.given_value)."""
+    ctx.meta[("salesselect.args", id(ctx))] = list(args)
+
+
+def parsed(command_class, command, ctx, args: list[str]) -> list[str]:
+    """`command_class.parse_args` with the words remembered, and the parser's own errors (an option without its
+    value, an unknown option) told which command they are about."""
+    remember_args(ctx, args)
+    try:
+        return super(command_class, command).parse_args(ctx, args)
+    except UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx
+        raise
+
+
+def refuse_unknown(group, ctx, args: list[str]) -> None:
+    """Raise UnknownCommand when the first word names no command of `group` (options are left to the parser)."""
+    if not args or args[0].startswith("-") or ctx.resilient_parsing or group.get_command(ctx, args[0]) is not None:
+        return
+    from difflib import get_close_matches
+
+    close = get_close_matches(args[0], list(group.list_commands(ctx))) if group.suggest_commands else []
+    raise UnknownCommand(ctx, args[0], close)
+
+
+class Command(TyperCommand):
+    """A command whose help screen the project draws (helpscreen.py); built by Typer (`cls=` of its command)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from salesselect_cli.helpscreen import draw
+
+        draw(self, ctx)
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True  # extra words are refused below, by name
+        try:
+            rest = parsed(Command, self, ctx, args)
+        finally:
+            ctx.allow_extra_args = allowed
+        if rest and not allowed and not ctx.resilient_parsing:
+            raise ExtraArguments(ctx, [str(word) for word in rest])
+        return rest
+
+
 class LazyGroup(TyperGroup):
     """A TyperGroup over `Commands`: it lists every command without building one.
 
@@ -79,21 +145,25 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx, cmd_name: str):
         if self._listing and cmd_name in self.listed and cmd_name not in self.commands.built_names():
-            from typer.core import TyperCommand
-
             from salesselect_cli.helptext import reflow
 
             name, help_, attributes = self.listed[cmd_name]
-            return TyperCommand(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
+            return Command(name=name, help=reflow(help_()), **attributes)  # help as tidy leaves it
         return super().get_command(ctx, cmd_name)
 
-    def format_help(self, ctx, formatter) -> None:
-        from salesselect_cli.help_renderer import load
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        return parsed(LazyGroup, self, ctx, args)
 
-        load()  # a group run without a command shows its help from here (NoArgsIsHelpError)
-        self._listing = True
+    def resolve_command(self, ctx, args):
+        refuse_unknown(self, ctx, args)
+        return super().resolve_command(ctx, args)
+
+    def format_help(self, ctx, formatter) -> None:
+        from salesselect_cli.helpscreen import draw
+
+        self._listing = True  # a group run without a command shows its help from here too (NoArgsIsHelpError)
         try:
-            return super().format_help(ctx, formatter)
+            draw(self, ctx)
         finally:
             self._listing = False
 
@@ -114,7 +184,9 @@ def lazy_group(app: typer.Typer, info=None, *, settings: dict | None = None) -> 
     command_settings = {key: settings[key] for key in ("pretty_exceptions_short", "rich_markup_mode")}
     for command_info in app.registered_commands:
         name = command_info.name or get_command_name(command_info.callback.__name__)
-        makers[name] = partial(get_command_from_info, command_info, **command_settings)
+        drawn_by_us = copy.copy(command_info)  # Typer builds it as our Command unless it names a class of its own
+        drawn_by_us.cls = Command if command_info.cls in (None, TyperCommand) else command_info.cls
+        makers[name] = partial(get_command_from_info, drawn_by_us, **command_settings)
         listed[name] = (name, partial(_command_help, command_info), {
             "short_help": command_info.short_help, "hidden": command_info.hidden,
             "deprecated": command_info.deprecated, "rich_help_panel": command_info.rich_help_panel})

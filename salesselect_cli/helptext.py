@@ -9,67 +9,12 @@ repeating metavars everywhere; an explicit `metavar=` on an option or argument a
 from __future__ import annotations
 
 import inspect
-import re
 
-from typer.core import TyperArgument, TyperOption
+from typer.core import TyperArgument
 
-from salesselect_cli.i18n import N_
+from salesselect_cli import tree
 
-# option names (without --) that take a kind of thing, and the word that names it
-NAMED = {
-    "user": "NAME", "owner": "NAME", "name": "NAME", "to": "DATE", "from": "DATE", "close": "DATE",
-    "due": "DATE", "date": "DATE", "close-before": "DATE", "close-after": "DATE", "type": "TYPE",
-    "business-type": "TYPE", "stage": "STAGE", "to-stage": "STAGE", "from-stage": "STAGE", "source": "SOURCE",
-    "reason": "REASON", "reassign-to": "NAME", "color": "COLOUR", "colour": "COLOUR", "output": "FILE",
-    "db": "PATH", "value": "AMOUNT", "period": "PERIOD", "search": "TEXT", "note": "TEXT", "text": "TEXT",
-}
-
-
-def _complete_from_database(param, ctx, incomplete):
-    """Names and open ids from the database for a parameter that takes one; None for any other."""
-    from salesselect_cli.completion import kind_of, suggestions
-
-    kind = kind_of(param)
-    if kind is None:
-        return None
-    from typer.core import CompletionItem
-
-    db = ctx.find_root().params.get("db")
-    return [CompletionItem(value, help=help_) for value, help_ in suggestions(kind, incomplete, db)]
-
-
-class Argument(TyperArgument):
-    """An argument shown by its metavar only: no `<str>` type column, no int range, no `{braces}`."""
-
-    def shell_complete(self, ctx, incomplete):
-        found = _complete_from_database(self, ctx, incomplete)
-        return super().shell_complete(ctx, incomplete) if found is None else found
-
-    def display_type_rich(self, ctx):
-        return None
-
-    def _get_number_range_help_str(self):
-        return None
-
-    def _usage_display_name(self) -> str:
-        name = self.metavar or self.name.upper()
-        if self.nargs != 1:
-            name += "..."
-        return name if self.required else f"[{name}]"
-
-    def get_usage_pieces(self, ctx):
-        return [self._usage_display_name()]
-
-
-class Option(TyperOption):
-    """An option without the int-range noise (its help says what it takes)."""
-
-    def shell_complete(self, ctx, incomplete):
-        found = _complete_from_database(self, ctx, incomplete)
-        return super().shell_complete(ctx, incomplete) if found is None else found
-
-    def _get_number_range_help_str(self):
-        return None
+NAMED = tree.metavars()  # option name (without --) -> the word that names what it takes (tree.VALUES)
 
 
 def kind(param) -> tuple[list | None, type | None, bool]:
@@ -104,24 +49,6 @@ def metavar_for(param) -> str:
     return longest.upper()
 
 
-def _quiet_type(param) -> None:
-    """Typer prints an int range beside the metavar ([x>=0], [1<=x<=9223372036854775807]) and an argument's
-    type (<str>); the metavar and the help say it. A copy of the type, so shared click types stay as they are."""
-    import copy
-
-    click_type = param.type
-    if getattr(click_type, "_quiet", False):
-        return
-    methods = {"_quiet": True}
-    if hasattr(click_type, "_describe_range"):
-        methods["_describe_range"] = lambda self: ""
-    if isinstance(param, TyperArgument):
-        methods["get_metavar"] = lambda self, *args, **kwargs: ""
-    quiet = copy.copy(click_type)
-    quiet.__class__ = type(type(click_type).__name__, (type(click_type),), methods)
-    param.type = quiet
-
-
 def reflow(text: str | None) -> str | None:
     """Docstring paragraphs as one line each, so the terminal wraps them; list items and \\b blocks kept."""
     if not text:
@@ -143,17 +70,11 @@ def tidy(command, recursive: bool = True) -> None:
         command.__dict__.setdefault("_english_help", command.help)  # what main._speak_help translates
         command.help = reflow(command.help)
         for param in command.params:
-            if isinstance(param, TyperArgument) and not isinstance(param, Argument):
-                param.__class__ = Argument
-            elif isinstance(param, TyperOption) and not isinstance(param, Option):
-                param.__class__ = Option
             if param.metavar is None:
                 param.metavar = metavar_for(param)
-            _quiet_type(param)
             if getattr(param, "help", None):
                 param.__dict__.setdefault("_english_help", param.help)
                 param.help = reflow(param.help)
-        _tidy_help_option(command)
     if recursive:
         commands = getattr(command, "commands", {})
         if hasattr(commands, "when_built"):  # a lazy group (groups.py): each command is tidied as it is built
@@ -163,66 +84,6 @@ def tidy(command, recursive: bool = True) -> None:
                 tidy(sub)
 
 
-HELP_OPTION = N_("Show this message and exit.")
-USAGE = N_("Usage: ")
-
-# Typer's own words in the help screen (typer.rich_utils reads these module constants as it draws)
-TYPER_WORDS = {
-    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
-    "OPTIONS_PANEL_TITLE": N_("Options"),
-    "COMMANDS_PANEL_TITLE": N_("Commands"),
-    "DEFAULT_STRING": N_("[default: {}]"),
-    "REQUIRED_LONG_STRING": N_("[required]"),
-    "ENVVAR_STRING": N_("[env var: {}]"),
-    "DEPRECATED_STRING": N_("(deprecated) "),
-}
-
-
-def speak_typer() -> None:
-    """Typer's words in the help screen (panel titles, [default: ...], [required]) in the interface language;
-    called each time help is translated, so English comes back after Dutch in the same process."""
-    from salesselect_cli.help_renderer import load
-
-    load()  # Typer's renderer without its Markdown and traceback modules (help_renderer.py)
-    from typer import rich_utils
-
-    from salesselect_cli.i18n import _ as tr
-
-    for name, english in TYPER_WORDS.items():
-        setattr(rich_utils, name, tr(english))
-    usage = tr(USAGE)
-    pattern = f"(?P<usage>{re.escape(usage)})"
-    if pattern not in rich_utils.OptionHighlighter.highlights:  # the usage line's colour, in either language
-        rich_utils.OptionHighlighter.highlights.append(pattern)
-
-
-def _tidy_help_option(command) -> None:
-    """click makes --help on first use; shown without the `<bool>` every other flag lost too, and with its
-    help and the usage line's `Usage:` in the interface language."""
-    make = command.get_help_option
-    format_usage = command.format_usage
-
-    def get_help_option(ctx):
-        from salesselect_cli.i18n import _ as tr
-
-        option = make(ctx)
-        if option is not None:
-            if option.metavar is None:
-                option.metavar = ""
-            option.help = tr(HELP_OPTION)
-        return option
-
-    def usage_in_language(ctx, formatter):
-        from salesselect_cli.i18n import _ as tr
-
-        write = formatter.write_usage
-        formatter.write_usage = lambda prog, args="", prefix=None: write(prog, args, tr(USAGE) if prefix is None else prefix)
-        format_usage(ctx, formatter)
-
-    command.get_help_option = get_help_option
-    command.format_usage = usage_in_language
-
-
 # ---------------------------------------------------------------- usage errors in one line
 
 
@@ -230,10 +91,9 @@ def usage_message(exc) -> str:
     """A click usage error as our one line: the option named, what it takes, what was given."""
     param = getattr(exc, "param", None)
     if param is None:
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        return " ".join(_parser_message(exc, message).split())
+        return " ".join(_parser_message(exc).split())
     hint = _hint(param)
-    given = _given(exc)
+    given = given_value(exc)
     missing = type(exc).__name__ == "MissingParameter"
     from salesselect_cli.i18n import _ as tr
 
@@ -262,42 +122,72 @@ def usage_message(exc) -> str:
         else:
             text = tr("{option} takes a whole number") if whole else tr("{option} takes a number")
         return text.format(option=hint, low=low, high=high) + shown
-    message = re.sub(r"^(Value error|Assertion failed), ", "", " ".join(str(exc.message).split()))
-    return f"{hint}: {message}"
+    return f"{hint}: {' '.join(str(exc.message).split())}"
 
 
-def _parser_message(exc, message: str) -> str:
-    """Click's own parser messages (which it writes in English) in the interface language."""
-    from salesselect_cli.i18n import N_, ngettext
-    from salesselect_cli.i18n import _ as tr
+def _parser_message(exc) -> str:
+    """What the parser refused, in the interface language, from the error's own fields (never its English text)."""
+    from salesselect_cli.i18n import _ as tr, ngettext
 
-    name = type(exc).__name__
+    name, ctx = type(exc).__name__, getattr(exc, "ctx", None)
+    if name == "UnknownCommand":  # groups.py
+        if exc.close:
+            return tr("No such command '{command}'. Did you mean '{suggestion}'?").format(
+                command=exc.name, suggestion="', '".join(exc.close))
+        return tr("No such command '{command}'.").format(command=exc.name)
+    if name == "ExtraArguments":  # groups.py
+        return tr("Got unexpected extra argument(s) ({arguments})").format(arguments=" ".join(exc.arguments))
     if name == "NoSuchOption":
-        option = message.split(": ", 1)[1].split(" (Possible options: ")[0] if ": " in message else exc.option_name
         if exc.possibilities:
             return tr("No such option: {option} (Possible options: {options})").format(
-                option=option, options=", ".join(sorted(exc.possibilities)))
-        return tr("No such option: {option}").format(option=option)
-    patterns = (
-        (r"^Option '(?P<option>.+)' requires an argument\.$", N_("Option '{option}' requires an argument.")),
-        (r"^Option '(?P<option>.+)' does not take a value\.$", N_("Option '{option}' does not take a value.")),
-        (r"^Got unexpected extra argument\(s\) \((?P<arguments>.*)\)$",
-         N_("Got unexpected extra argument(s) ({arguments})")),
-        (r"^No such command '(?P<command>.*)'\.$", N_("No such command '{command}'.")),
-        (r"^No such command '(?P<command>.*)'\. Did you mean '(?P<suggestion>.*)'\?$",
-         N_("No such command '{command}'. Did you mean '{suggestion}'?")),
-        (r"^Missing command\.$", N_("Missing command.")),
-    )
-    for pattern, text in patterns:
-        found = re.match(pattern, message, re.S)
-        if found:
-            return tr(text).format(**found.groupdict())
-    found = re.match(r"^Option '(?P<option>.+)' requires (?P<count>\d+) arguments\.$", message, re.S)
-    if found:
-        count = int(found["count"])
-        return ngettext("Option '{option}' requires {count} argument.", "Option '{option}' requires {count} arguments.",
-                        count).format(option=found["option"], count=count)
-    return message
+                option=exc.option_name, options=", ".join(sorted(exc.possibilities)))
+        return tr("No such option: {option}").format(option=exc.option_name)
+    if name == "BadOptionUsage" and ctx is not None:
+        option = next((param for param in ctx.command.params if exc.option_name in (*param.opts, *param.secondary_opts)),
+                      None)
+        if option is not None and (option.is_flag or option.count):
+            return tr("Option '{option}' does not take a value.").format(option=exc.option_name)
+        if option is not None:
+            if option.nargs == 1:
+                return tr("Option '{option}' requires an argument.").format(option=exc.option_name)
+            return ngettext("Option '{option}' requires {count} argument.", "Option '{option}' requires {count} arguments.",
+                            option.nargs).format(option=exc.option_name, count=option.nargs)
+    if name == "UsageError" and ctx is not None and hasattr(ctx.command, "commands") and not ctx.args:
+        return tr("Missing command.")  # a group given its options but no command
+    return exc.format_message()
+
+
+def given_value(exc):
+    """The value the user gave for the parameter that refused it, read from the command line as the command
+    received it (groups.remember_args); None when it cannot be told."""
+    ctx, param = getattr(exc, "ctx", None), exc.param
+    args = ctx.meta.get(("salesselect.args", id(ctx))) if ctx is not None else None
+    if args is None:
+        return None
+    takes_value = {opt for other in ctx.command.params if other.param_type_name == "option"
+                   and not (other.is_flag or other.count) for opt in other.opts}
+    positionals, index = [], 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            positionals += args[index + 1:]
+            break
+        if param.param_type_name == "option":
+            if word in param.opts and index + 1 < len(args):
+                return args[index + 1]
+            for opt in param.opts:
+                if opt.startswith("--") and word.startswith(opt + "="):
+                    return word.split("=", 1)[1]
+        if word.startswith("-") and word != "-":
+            index += 2 if word in takes_value else 1
+            continue
+        positionals.append(word)
+        index += 1
+    if param.param_type_name == "argument":
+        arguments = [other for other in ctx.command.params if other.param_type_name == "argument"]
+        position = arguments.index(param)
+        return positionals[position] if position < len(positionals) else None
+    return None
 
 
 def _hint(param) -> str:
@@ -305,21 +195,3 @@ def _hint(param) -> str:
         return param.metavar or param.name.upper()
     longs = [opt for opt in param.opts if opt.startswith("--")]
     return (longs or param.opts)[0]
-
-
-def _given(exc):
-    """The value the user gave: click quotes it first in its message ('x' is not a valid integer.)."""
-    found = re.match(r"^'(.*?)' is |^(\S+) is not in the range", str(getattr(exc, "message", "")), re.S)
-    if found:
-        return found.group(1) if found.group(1) is not None else found.group(2)
-    cause = exc.__cause__
-    errors = getattr(cause, "errors", None)
-    if callable(errors):
-        try:
-            found = errors()
-        except Exception:  # pragma: no cover - a pydantic shape we do not know
-            return None
-        if found and "input" in found[0]:
-            value = found[0]["input"]
-            return value if isinstance(value, str) else str(value)
-    return None

@@ -11,15 +11,18 @@ never goes through `_()`.
 
 from __future__ import annotations
 
+import contextvars
 import os
 
 LANGUAGES = ("en", "nl")
 DOMAIN = "salesselect"
 
-_chosen: str | None = None  # --lang or $SALESSELECT_LANG: wins over the agency's setting
-_agency: str | None = None  # the database's setting, once a command has opened it
-_language: str | None = None  # resolved, cached until the next configure/agency change
-_catalogue = None
+# (chosen, agency, resolved): --lang, the database's setting once a command has opened it, and the
+# language resolved from them (None until asked). A context variable, so that one command's choice ends
+# with that command (session.run_command) and never reaches the next one in the same process.
+_state: contextvars.ContextVar[tuple[str | None, str | None, str | None]] = contextvars.ContextVar(
+    "salesselect_language", default=(None, None, None))
+_catalogue = None  # the compiled Dutch catalogue: read-only once loaded, shared by every command
 
 
 def normalise(code: str | None) -> str | None:
@@ -55,23 +58,23 @@ def resolve(option: str | None, environ=os.environ, agency: str | None = None) -
 
 def configure(option: str | None) -> None:
     """At the start of every command: the --lang option (None when not given). Forgets earlier state."""
-    global _chosen, _agency, _language
-    _chosen, _agency, _language = option, None, None
+    _state.set((option, None, None))
 
 
 def use_agency_setting(code: str | None) -> None:
     """The database's language setting, once the command has opened it (it loses to --lang and the env)."""
-    global _agency, _language
-    if code != _agency:
-        _agency, _language = code, None
+    chosen, agency, _resolved = _state.get()
+    if code != agency:
+        _state.set((chosen, code, None))
 
 
 def language() -> str:
     """'en' or 'nl': the language this command speaks."""
-    global _language
-    if _language is None:
-        _language = resolve(_chosen, os.environ, _agency)
-    return _language
+    chosen, agency, resolved = _state.get()
+    if resolved is None:
+        resolved = resolve(chosen, os.environ, agency)
+        _state.set((chosen, agency, resolved))
+    return resolved
 
 
 def dutch() -> bool:
@@ -105,7 +108,7 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 def wants_agency_setting() -> bool:
     """True when neither --lang nor $SALESSELECT_LANG decides: the database's setting is worth reading."""
-    return normalise(_chosen) is None and normalise(os.environ.get("SALESSELECT_LANG")) is None
+    return normalise(_state.get()[0]) is None and normalise(os.environ.get("SALESSELECT_LANG")) is None
 
 
 def N_(message: str) -> str:

@@ -10,11 +10,11 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from salesselect_cli import __version__
+from salesselect_cli import __version__, tree
 from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
 from salesselect_cli.context import options, storage_cause
 from salesselect_cli.errors import SalesSelectError
-from salesselect_cli.i18n import N_, _
+from salesselect_cli.i18n import _
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -28,20 +28,12 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _usage_error(exc) -> None:
     """A usage error (bad option value, missing argument) as our one line, exit 2; help stays help."""
-    if type(exc).__name__ == "NoArgsIsHelpError":
-        _load_help_renderer()
-        raise exc
+    if type(exc).__name__ == "NoArgsIsHelpError":  # its help is drawn already (helpscreen): only the exit code is left
+        raise typer.Exit(2)
     from salesselect_cli.helptext import usage_message
 
     command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "salesselect"
     _fail(_("{problem} (see '{command} --help')").format(problem=usage_message(exc), command=command), 2)
-
-
-def _load_help_renderer() -> None:
-    """Before help is drawn: Typer's renderer without the modules our help never uses (help_renderer.py)."""
-    from salesselect_cli.help_renderer import load
-
-    load()
 
 
 _UsageError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
@@ -87,7 +79,7 @@ def _speak_help(command) -> None:
     later command in English in the same process shows English again). Untranslated texts stay English.
     tools/catalogue.py collects the paragraphs the same way (help.po)."""
     global _help_spoken
-    from salesselect_cli.helptext import reflow, speak_typer
+    from salesselect_cli.helptext import reflow
     from salesselect_cli.i18n import _
 
     _help_spoken = True
@@ -97,30 +89,9 @@ def _speak_help(command) -> None:
             if original:  # paragraph by paragraph: the first is the summary in command lists
                 text = "\n\n".join(_(paragraph) for paragraph in original.split("\n\n"))
                 setattr(item, attr, reflow(text) if attr == "help" else text)  # as tidy leaves it
-    speak_typer()
 
 
-# Every top-level command: (module in salesselect_cli.commands, its Typer app or command function, the
-# line `salesselect --help` shows). Only the invoked one is imported and built; tests check the lines.
-COMMANDS = {
-    "init": ("config", "init", N_("Create the database; you become its first key user and the module is switched on.")),
-    "board": ("board", "board",
-              N_("Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.")),
-    "import": ("io", "import_", N_("Import opportunities from CSV: all rows or none.")),
-    "export": ("io", "export",
-               N_("Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.")),
-    "backup": ("io", "backup", N_("Copy the whole database to FILE: a consistent snapshot, even while others keep working.")),
-    "config": ("config", "app", N_("Set up the agency: the five settings lists and the module switch.")),
-    "user": ("user", "app", N_("Manage users and key users (key users only).")),
-    "opp": ("opp", "app", N_("Opportunities (sales items): the deals in the pipeline.")),
-    "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
-    "report": ("report", "app",
-               N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
-    "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
-    "log": ("log", "log",
-            N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
-    "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
-}
+COMMANDS = tree.COMMANDS  # the one registry of the command tree (tree.py)
 
 
 def load_command(name: str):
@@ -134,8 +105,10 @@ def load_command(name: str):
 
         command = lazy_group(target)  # its commands are built when used (groups.py)
     else:
+        from salesselect_cli.groups import Command
+
         holder = typer.Typer(add_completion=False)
-        holder.command(name)(target)
+        holder.command(name, cls=Command)(target)
         command = typer.main.get_command(holder)
     command.name = name
     return command
@@ -167,10 +140,11 @@ class SalesSelectGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def format_help(self, ctx, formatter) -> None:
-        _load_help_renderer()
+        from salesselect_cli.helpscreen import draw
+
         self._listing = True
         try:
-            return super().format_help(ctx, formatter)
+            draw(self, ctx)
         finally:
             self._listing = False
 
@@ -183,16 +157,31 @@ class SalesSelectGroup(TyperGroup):
         except _UsageError as exc:
             _usage_error(exc)
 
+    def parse_args(self, ctx, args):
+        from salesselect_cli.groups import parsed
+
+        return parsed(SalesSelectGroup, self, ctx, args)
+
     def resolve_command(self, ctx, args):
+        from salesselect_cli.groups import refuse_unknown
         from salesselect_cli.helptext import tidy
 
+        refuse_unknown(self, ctx, args)
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None:
             tidy(command)
         return name, command, rest
 
     def main(self, args=None, *rest, **options):
+        from salesselect_cli.session import run_command
+
+        return run_command(self._main, args, *rest, **options)  # nothing one command sets reaches the next
+
+    def _main(self, args=None, *rest, **options):
+        import os
         import sys
+
+        from salesselect_cli.tree import COMPLETE_VAR
 
         args = list(sys.argv[1:] if args is None else args)
         from salesselect_cli import i18n
@@ -200,10 +189,12 @@ class SalesSelectGroup(TyperGroup):
         i18n.configure(_lang_option(args))  # before parsing: a usage error speaks the language too
         global _help_wanted
         _help_wanted = help_wanted(args)
-        if "-h" in args or "--help" in args:
-            _load_help_renderer()
         if _help_wanted and (i18n.dutch() or _help_spoken):
             _speak_help(self)
+        if os.environ.get(COMPLETE_VAR):  # a Tab press the console script's fast path left to Typer
+            from salesselect_cli.completion import shell_classes
+
+            shell_classes()
         problem = _bad_encoding(args)
         if problem:
             from salesselect_cli.render import stderr_line
@@ -326,7 +317,7 @@ def root(
 
     from salesselect_cli import render
 
-    render.COLOR_MODE = color.value
+    render.use_color_mode(color.value)
     opts = options(ctx)
     opts.db, opts.user = db, user
 

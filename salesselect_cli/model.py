@@ -65,6 +65,11 @@ def _iso(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def public(record: dict) -> dict:
+    """A record without its people-only ('_') keys: what JSON, CSV and workflow hooks get."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
 def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | None, red: int | None) -> dict:
     """One opportunity in the SPEC §3 JSON shape (money as decimal string, derived fields added).
 

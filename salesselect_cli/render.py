@@ -7,6 +7,7 @@ through JSON or CSV.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import sys
 from pathlib import Path
@@ -110,14 +111,25 @@ def csv_safe(value: Any) -> Any:
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
-COLOR_MODE = "auto"  # the root --color option: auto, always or never (set once per command)
+# the root --color option: auto, always or never; set once per command, gone with it (session.run_command)
+_color_mode: contextvars.ContextVar[str] = contextvars.ContextVar("salesselect_color", default="auto")
+
+
+def use_color_mode(mode: str) -> None:
+    """The --color option of the command that runs now."""
+    _color_mode.set(mode)
+
+
+def color_mode() -> str:
+    return _color_mode.get()
 
 
 def color_enabled(stream=None) -> bool:
     """--color always/never decides; auto: never with NO_COLOR, always with FORCE_COLOR, else on a terminal."""
-    if COLOR_MODE == "never":
+    mode = _color_mode.get()
+    if mode == "never":
         return False
-    if COLOR_MODE == "always":
+    if mode == "always":
         return True
     if os.environ.get("NO_COLOR"):
         return False
@@ -166,25 +178,26 @@ def stderr_line(message: str) -> None:
     sys.stderr.flush()
 
 
-# the database files that no output may overwrite; set when a command resolves its --db
-_protected: list[Path] = []
+# the database files that no output may overwrite; set when a command resolves its --db, gone with it
+_protected: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("salesselect_protected", default=())
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def protect(database: Path) -> None:
     """Remember the database (and its -wal/-shm/-journal files) as never to be written by an output."""
-    _protected[:] = [Path(os.path.realpath(str(database) + suffix)) for suffix in ("",) + SIDE_FILES]
+    _protected.set(tuple(Path(os.path.realpath(str(database) + suffix)) for suffix in ("",) + SIDE_FILES))
 
 
 def protected_database() -> Path | None:
     """The database this command works on, once it is known."""
-    return _protected[0] if _protected else None
+    protected = _protected.get()
+    return protected[0] if protected else None
 
 
 def _refuse_if_protected(output: Path, target: Path) -> None:
     from salesselect_cli.errors import Invalid
 
-    for guarded in _protected:
+    for guarded in _protected.get():
         same = target == guarded
         if not same and target.exists() and guarded.exists():
             with contextlib.suppress(OSError):

@@ -51,6 +51,9 @@ class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
         self.user_name = user_name
         self._user: dialect.Row | None = None
         self._thresholds: tuple[int | None, int | None] | None = None
+        self._settings: dict[str, str] | None = None
+        self._stages = None
+        self._overview = None
         self._cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)

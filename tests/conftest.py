@@ -51,9 +51,14 @@ class PgCluster:
         if name not in self.roles:
             from psycopg import sql
 
+            from psycopg import errors
+
             exists = self.admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
             if not exists:
-                self.admin.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(name)))
+                try:
+                    self.admin.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(name)))
+                except (errors.DuplicateObject, errors.UniqueViolation):  # another xdist worker made it first
+                    pass
             self.roles.add(name)
 
     def url_for(self, database: str, user: str = "postgres") -> str:
@@ -136,9 +141,6 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    from salesselect_cli import render
-
-    monkeypatch.setattr(render, "COLOR_MODE", "auto")  # --color is set per command; never carried to the next test
     monkeypatch.chdir(tmp_path)  # a relative --output or backup name lands here, never in the checkout
     yield tmp_path
     if database is not None:  # the test may have pointed $SALESSELECT_DB elsewhere (the README tour does)

@@ -1,6 +1,7 @@
 """The layout holds: SQL only in the store's rooms, imports only run down, rooms only use lower rooms.
 
-    commands, main, board_app, kanban, demo -> context -> automation -> store -> sql -> rules, model -> errors -> i18n
+    main, entry -> commands, board_app, kanban, demo -> context -> usecases -> session -> store -> sql -> rules, model
+    -> errors -> i18n
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ SQL_STATEMENT = re.compile(
 # package of rooms) a lower-ranked sibling.
 LAYERS = {
     "i18n": -1,  # the interface language: everything may translate, it imports nothing of ours
-    "argv": -1,  # the command line as text, read before Typer (entry.py answers --version with it)
+    "tree": -0.9,  # the one registry of the command tree: names, root options, what each option takes
+    "argv": -0.8,  # the command line as text, read before Typer (entry.py answers --version with it)
     "errors": 0,
     "rules": 1,
     "model": 2,
@@ -34,15 +36,16 @@ LAYERS = {
     "hooks": 4,
     "allowlist": 4,  # which workflows may run programs on this machine (a file in the config folder)
     "render": 4,
-    "automation": 5,
+    "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
+    "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,
     "completion": 7,
     "kanban": 7,
-    "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk that commands/board.py hands it
+    "board_app": 7.5,  # the interactive board: draws with kanban, acts through the Desk (use cases) it is handed
     "demo": 7,
     "commands": 8,
     "helptext": 8,
-    "help_renderer": 7.8,  # Typer's help renderer, imported lighter (helptext and main draw help with it)
+    "helpscreen": 7.8,  # the help screen, drawn by the project in Typer's layout (groups and main draw help with it)
     "groups": 8.5,  # sub-apps as click groups that build a command when it is used (main.load_command)
     "main": 9,
     "__main__": 11,  # python -m salesselect_cli: the console script's entry point
@@ -52,7 +55,7 @@ LAYERS = {
 
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
-    "dialect": 0, "schema": 1, "base": 1, "connection": 2, "people": 2, "setup": 3, "followups": 3,
+    "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "connection": 2, "people": 2, "setup": 3, "followups": 3,
     "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
 }
 
@@ -168,3 +171,48 @@ def test_the_store_is_composed_of_every_room():
     from salesselect_cli.store import Store
 
     assert {cls for cls in room_classes()} <= set(Store.__mro__)
+
+
+# The command-line shell: only these modules may know Typer and click.
+SHELL = ("main", "entry", "commands", "helptext", "help_renderer", "groups", "completion")
+
+
+def every_import(tree: ast.AST) -> list[str]:
+    """Every module a file imports, ours and others', at the top, inside functions or under TYPE_CHECKING."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_shell_imports_typer_or_click(path):
+    rel = path.relative_to(PACKAGE)
+    if rel.with_suffix("").parts[0] in SHELL:
+        return
+    used = [name for name in every_import(ast.parse(path.read_text())) if name.split(".")[0] in ("typer", "click")]
+    assert used == [], f"{rel} imports {used}: only the shell ({', '.join(SHELL)}) knows the CLI framework"
+
+
+@pytest.mark.parametrize("path", [PACKAGE / "session.py", *sorted((PACKAGE / "usecases").glob("*.py"))],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_use_cases_know_no_cli_and_no_drawing(path):
+    used = every_import(ast.parse(path.read_text()))
+    for forbidden in ("typer", "click", "rich", "salesselect_cli.render", "salesselect_cli.commands",
+                      "salesselect_cli.context"):
+        assert not [name for name in used if name == forbidden or name.startswith(forbidden + ".")], \
+            f"{path.name} imports {forbidden}"
+
+
+def test_the_board_app_imports_no_command_module():
+    used = every_import(ast.parse((PACKAGE / "board_app.py").read_text()))
+    assert [name for name in used if name.startswith("salesselect_cli.commands")] == []
+
+
+def test_the_shell_checks_see_an_import():
+    """The checks above find an import inside a function and under TYPE_CHECKING (else they could not fail)."""
+    tree = ast.parse("if TYPE_CHECKING:\n    import typer\ndef f():\n    from click import echo\n")
+    assert every_import(tree) == ["typer", "click"]

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from salesselect_cli import completion
+from salesselect_cli import completion, tree
 from salesselect_cli.helptext import tidy
 from salesselect_cli.main import app
 from tests.conftest import add_opp, from_template
@@ -59,6 +59,8 @@ def fast_path(typed: str, shell: str, capsys) -> str | None:
 
 
 CASES = [
+    ("salesselect config remove-stage Lead --reassign-to Pro", ["Proposal"]),  # its list depends on the command
+    ("salesselect user remove bob --reassign-to k", ["kim"]),
     ("salesselect opp show ", ["1", "2"]),  # open ids only
     ("salesselect opp move 1 ", ["Lead", "Introduction", "Proposal", "Negotiation", "Framework agreement",
                                  "New client", "Lost"]),
@@ -142,21 +144,35 @@ def test_the_console_script_answers_without_importing_typer(deals):
 
 
 def test_fast_tables_agree_with_the_click_tree():
-    """Every option and positional the fast path answers completes the same kind in the full path."""
+    """Every option and positional the fast path answers (tree.py) completes the same kind in the full path, and
+    every option the registry names exists."""
     root = typer.main.get_command(app)
     tidy(root)
     seen_options = set()
+    long_names = set()
 
     def walk(command, path):
         tidy(command, recursive=False)  # as main.py does when it resolves a (lazily loaded) command
         for param in command.params:
             if param.param_type_name == "option":
+                longest = max(param.opts, key=len).removeprefix("--")
+                long_names.add(longest)
+                if longest in tree.VALUES and tree.VALUES[longest][1]:  # help names what completion offers
+                    assert param.metavar == tree.VALUES[longest][0], (path, longest, param.metavar)
                 for opt in param.opts:
                     if opt in completion.OPTIONS:
                         seen_options.add(opt)
                         assert completion.kind_of(param) == completion.OPTIONS[opt], (path, opt)
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for param in command.params:  # whatever the click tree would complete from the database, the registry answers
+            if completion.kind_of(param) is not None:
+                if param.param_type_name == "option":
+                    named = {**completion.OPTIONS, **tree.COMMAND_OPTIONS.get(path, {})}
+                    assert [named.get(opt) for opt in param.opts if opt in named][:1] == [completion.kind_of(param)], (
+                        path, param.opts)
+                elif path not in tree.NOT_COMPLETED:
+                    assert len(completion.POSITIONALS.get(path, [])) > arguments.index(param), (path, param.name)
         if path in completion.POSITIONALS:
-            arguments = [p for p in command.params if p.param_type_name == "argument"]
             kinds = [completion.kind_of(p) for p in arguments][: len(completion.POSITIONALS[path])]
             assert kinds == completion.POSITIONALS[path], path
         for name, sub in subcommands(command).items():
@@ -164,6 +180,7 @@ def test_fast_tables_agree_with_the_click_tree():
 
     walk(root, ())
     assert seen_options == set(completion.OPTIONS)
+    assert set(tree.VALUES) <= long_names, set(tree.VALUES) - long_names  # the registry names no stale option
     for path in completion.POSITIONALS:
         target = root
         for word in path:

@@ -23,10 +23,11 @@ def digest(path: Path) -> str:
 def test_init_creates_migrated_wal_database(db, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
-    names = [r[0] for r in conn.execute(
-        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'salesselect' ORDER BY id")]  # applied order
+    names = [r[0] for r in conn.execute("SELECT name FROM salesselect_migrations ORDER BY id")]  # applied order
     assert names == _known_migration_names()
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(names)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "_sqlite_migrations" not in tables  # one record of applied migrations
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "business_types", "stages", "sources", "reasons", "opportunities", "history",
@@ -37,7 +38,7 @@ def test_init_creates_migrated_wal_database(db, isolated):
 def test_reopen_applies_nothing_new(db, ok, isolated):
     ok("user", "list")
     conn = sqlite3.connect(isolated / "sales.db")
-    count = conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0]
+    count = conn.execute("SELECT COUNT(*) FROM salesselect_migrations").fetchone()[0]
     assert count == len(_known_migration_names())
 
 
@@ -95,8 +96,7 @@ def test_foreign_sqlite_file_is_refused(cli, isolated):
 def test_newer_schema_is_refused_untouched(db, cli, isolated):
     path = isolated / "sales.db"
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('salesselect', 'm999_future', 'x')")
-    conn.execute("PRAGMA user_version = 999")
+    conn.execute("INSERT INTO salesselect_migrations (id, name, applied) VALUES (999, 'm999_future', 'x')")
     conn.commit()
     conn.close()
     before = digest(path)
@@ -168,8 +168,7 @@ def test_pending_migration_is_applied_on_open(db, ok, isolated, monkeypatch):
     conn = sqlite3.connect(isolated / "sales.db")
     columns = [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
     assert "note" in columns
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
-    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    names = [r[0] for r in conn.execute("SELECT name FROM salesselect_migrations ORDER BY id")]
     assert names[-1] == "m900_test_column"
 
 
@@ -186,7 +185,7 @@ def test_failing_migration_leaves_database_as_it_was(db, cli, isolated, monkeypa
     assert run.exit_code == 1 and run.stderr.startswith("Error: ")
     conn = sqlite3.connect(isolated / "sales.db")
     assert "half" not in [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
-    assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(store.MIGRATIONS) - 1
+    assert conn.execute("SELECT COUNT(*) FROM salesselect_migrations").fetchone()[0] == len(store.MIGRATIONS) - 1
 
 
 @pytest.mark.sqlite_only  # a file; tests/test_postgres.py has PostgreSQL's own

@@ -12,10 +12,10 @@ from tests.conftest import SETUP_JSON, TODAY
 
 
 def dump(path) -> list[str]:
-    """Every table's rows as SQL, without sqlite-utils' migration bookkeeping (it records the clock)."""
+    """Every table's rows as SQL, without the record of applied migrations (it records the clock)."""
     conn = sqlite3.connect(path)
     try:
-        return [line for line in conn.iterdump() if "_sqlite_migrations" not in line]
+        return [line for line in conn.iterdump() if "salesselect_migrations" not in line]
     finally:
         conn.close()
 

@@ -152,8 +152,7 @@ def test_an_older_database_gets_its_counts_on_open(mixed, ok):
         for trigger in FUNNEL_TRIGGERS:
             conn.execute(f"DROP TRIGGER {trigger}")
         conn.execute("DROP TABLE funnel_counts")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm017_funnel_counts'")
-        conn.execute("PRAGMA user_version = 9")
+        conn.execute("DELETE FROM salesselect_migrations WHERE name = 'm017_funnel_counts'")
         triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stage_visits'"
         expected = set(FUNNEL_TRIGGERS)
     conn.commit()

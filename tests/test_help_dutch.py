@@ -53,11 +53,22 @@ def test_the_help_translations_keep_what_people_type(paragraphs):
 
 def test_missing_lists_untranslated_help_paragraphs(monkeypatch, capsys):
     monkeypatch.setattr(catalogue, "CATALOGUES", (catalogue.PO,))  # as if help.po were empty
+    monkeypatch.setattr(catalogue, "MESSAGES_PO", catalogue.PO.with_name("nothing.po"))  # and messages.po
     assert catalogue.main(["--missing"]) == 0
     out = capsys.readouterr().out
     assert '#: help: salesselect opp add --company\nmsgid "The client company."\nmsgstr ""\n' in out
     assert '#: help: salesselect board\nmsgid ""\n' not in out  # multi-line paragraphs are one msgid string
-    assert 'msgid "Usage: "' in out  # Typer's words are messages in the code
+    assert 'msgid "Usage: "' in out and 'msgid "[required]"' in out  # Typer's words, from helpscreen.WORDS
+
+
+def test_typers_words_have_dutch_in_their_own_catalogue():
+    """Every word the help screen takes from Typer and click has Dutch in messages.po, and messages.mo is
+    what tools/catalogue.py compiles from it."""
+    from salesselect_cli.helpscreen import WORDS
+
+    known = catalogue.parse_po(catalogue.MESSAGES_PO.read_text(encoding="utf-8"))
+    assert [word for word in WORDS if not known.get(word)] == []
+    assert catalogue.MESSAGES_MO.read_bytes() == catalogue.compile_po(catalogue.MESSAGES_PO.read_text(encoding="utf-8"))
 
 
 def test_opp_add_help_reads_dutch_including_typers_own_words(cli):

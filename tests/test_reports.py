@@ -522,8 +522,7 @@ def test_report_indexes_come_by_migration(db, tmp_path):
     conn = sqlite3.connect(path)
     for name in names():
         conn.execute(f"DROP INDEX {name}")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_report_indexes'")
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute("DELETE FROM salesselect_migrations WHERE name = 'm002_report_indexes'")
     conn.commit()
     conn.close()
     assert names() == set()

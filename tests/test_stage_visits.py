@@ -198,9 +198,8 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("DROP TABLE stage_visits")  # and the funnel_counts triggers on it
     conn.execute("DROP TABLE funnel_counts")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN "
+    conn.execute("DELETE FROM salesselect_migrations WHERE name IN "
                  "('m003_stage_visits', 'm016_stage_visit_days', 'm017_funnel_counts')")
-    conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
     ok("report", "stages")  # reopening applies m003, m016 and m017 again

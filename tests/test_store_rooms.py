@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from salesselect_cli import automation
+from salesselect_cli.session import Session
+from salesselect_cli.usecases import deals
 from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.importing import ImportRow
@@ -301,17 +302,19 @@ def test_workflow_crud_and_check(agency_store):
     assert store.workflow_names() == []
 
 
-def test_automation_fires_data_actions_in_the_same_transaction(agency_store):
+def test_a_move_fires_data_actions_in_the_same_transaction(agency_store):
     store = agency_store
     store.add_workflow("Proposal call", "stage", ["followup:+3d:Call", "note:Sent", "owner:bob"], to_stage="Proposal")
     ident = add(store)
     preview = store.preview_workflows(ident, to_stage="Proposal")
     assert [f["action"] for f in preview["fires"]] == ["followup:+3d:Call", "note:Sent", "owner:bob"]
-    assert automation.move(store, ident, "Proposal") == ["Proposal call"]
+    moved = deals.move(Session.of(store), ident, "Proposal")
+    assert moved.fired == ["Proposal call"]
+    assert (moved.before["stage"], moved.after["stage"], moved.after["owner"]) == ("Lead", "Proposal", "bob")
     assert store.get_opportunity(ident)["owner"] == "bob"
     assert [r["due"] for r in store.list_followups(opportunity_id=ident)] == [(TODAY + dt.timedelta(days=3)).isoformat()]
     assert store.history(ident)[-1]["actor"] == "workflow:Proposal call"
-    assert automation.move(store, ident, "Lead", workflows=False) == []
+    assert deals.move(Session.of(store), ident, "Lead", workflows=False).fired == []
     assert store.move_opportunity(ident, "Proposal").to_stage_id == store.find_stage("Proposal")["id"]
     assert len(store.list_followups(opportunity_id=ident)) == 1  # the store alone fires nothing
 

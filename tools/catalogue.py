@@ -1,6 +1,6 @@
 """Compile the Dutch catalogue (.po files -> one .mo) and list the texts the code asks for.
 
-    python tools/catalogue.py            # write salesselect_cli/locale/nl/LC_MESSAGES/salesselect.mo
+    python tools/catalogue.py            # write salesselect_cli/locale/nl/LC_MESSAGES/salesselect.mo and messages.mo
     python tools/catalogue.py --missing  # print the messages and help paragraphs no .po has, as .po entries
 
 Two .po files make the one salesselect.mo: salesselect.po (messages, errors, headers, the command list)
@@ -25,6 +25,9 @@ PO = PACKAGE / "locale" / "nl" / "LC_MESSAGES" / "salesselect.po"
 HELP_PO = PO.with_name("help.po")
 CATALOGUES = (PO, HELP_PO)
 MO = PO.with_suffix(".mo")
+# Typer's and click's words, in their own gettext domain (helpscreen.DOMAIN): a catalogue of its own
+MESSAGES_PO = PO.with_name("messages.po")
+MESSAGES_MO = MESSAGES_PO.with_suffix(".mo")
 
 
 def _unquote(text: str) -> str:
@@ -173,16 +176,16 @@ def _quote(text: str) -> str:
 def help_paragraphs() -> dict:
     """Every help paragraph of the whole click tree, as main._speak_help looks them up: {paragraph: place}.
 
-    Builds the root and every command in main.COMMANDS with its sub-commands (the app is lazy: this loads
+    Builds the root and every command in tree.COMMANDS with its sub-commands (the app is lazy: this loads
     them all), and splits each help, short_help and epilog of a command or parameter on blank lines."""
     import typer
 
-    from salesselect_cli import i18n, main as cli
+    from salesselect_cli import i18n, main as cli, tree
 
     i18n.configure("en")  # fresh click objects, in English: the originals
     try:
         root = typer.main.get_command(cli.app)
-        tops = [("salesselect", root)] + [(f"salesselect {name}", cli.load_command(name)) for name in cli.COMMANDS]
+        tops = [("salesselect", root)] + [(f"salesselect {name}", cli.load_command(name)) for name in tree.COMMANDS]
         places: dict = {}
 
         def name(command, path: str) -> None:
@@ -218,6 +221,12 @@ def main(argv: list[str]) -> int:
         have = merge(texts)
         wanted = [(msgid, place) for msgid, place in messages_in_code().items()]
         wanted += [(paragraph, f"help: {place}") for paragraph, place in help_paragraphs().items()]
+        from salesselect_cli.helpscreen import WORDS
+
+        framework = parse_po(MESSAGES_PO.read_text(encoding="utf-8")) if MESSAGES_PO.exists() else {}
+        for word in WORDS:  # Typer's and click's words: their own catalogue
+            if not framework.get(word):
+                print(f"#: {MESSAGES_PO.name} (helpscreen.WORDS)\nmsgid {_quote(word)}\nmsgstr \"\"\n")
         for msgid, place in wanted:
             if have.get(msgid) and not (isinstance(msgid, tuple) and not all(have[msgid])):
                 continue
@@ -229,6 +238,8 @@ def main(argv: list[str]) -> int:
         return 0
     MO.write_bytes(compile_catalogues(texts))
     print(f"wrote {MO.relative_to(ROOT)}")
+    MESSAGES_MO.write_bytes(compile_po(MESSAGES_PO.read_text(encoding="utf-8")))
+    print(f"wrote {MESSAGES_MO.relative_to(ROOT)}")
     return 0
 
 

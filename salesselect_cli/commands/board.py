@@ -49,7 +49,11 @@ def board(
             raise Invalid(_("--interactive draws the board on the screen; drop --format, --output and --width"))
         if ctx.get_parameter_source("limit").name == "DEFAULT":
             limit = INTERACTIVE_LIMIT
-        desk = Desk(ctx, business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
+        import functools
+
+        from salesselect_cli.context import open_session, watcher
+
+        desk = Desk(functools.partial(open_session, ctx), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
                     limit=limit, all_stages=all_stages)
         run_interactive(desk)
         return
@@ -185,16 +189,17 @@ def run_interactive(desk: "Desk") -> None:
 class Desk:
     """What the interactive board reads and changes: each call one session, like one command.
 
-    Reads are `board` and `opp show`'s; changes go through the very functions of `opp move`, `opp win`,
-    `opp lose`, `opp reopen`, `opp edit --note` and `followup add`: the same permission checks, the
-    same transaction per change, the same workflows and history. Errors are raised as the commands
-    raise them; the screen shows their line.
+    Reads are `board` and `opp show`'s; changes call the very use cases of `opp move`, `opp win`,
+    `opp lose`, `opp reopen`, `opp edit --note` and `followup add` (salesselect_cli/usecases/): the same
+    permission checks, the same transaction per change, the same workflows and history. Errors are raised
+    as the use cases raise them; the screen shows their line. `open_session(write=False)` opens one
+    command's Session; `watch()` a store kept open to poll for other processes' commits.
     """
 
-    def __init__(self, ctx: typer.Context, *, business_type: Optional[str] = None, owner: Optional[str] = None,
+    def __init__(self, open_session, watch, *, business_type: Optional[str] = None, owner: Optional[str] = None,
                  mine: bool = False, source: Optional[str] = None, overdue: bool = False,
                  limit: int = INTERACTIVE_LIMIT, all_stages: bool = False):
-        self.ctx = ctx
+        self.open_session, self.watch = open_session, watch
         self.business_type, self.source, self.overdue = business_type, source, overdue
         self.owner, self.mine = owner, mine
         self.limit, self.all_stages = limit, all_stages
@@ -207,10 +212,10 @@ class Desk:
 
     def board(self):
         """The board as `salesselect board` loads it, with the current filters (and the / text)."""
-        from salesselect_cli.context import session
         from salesselect_cli.store import OpportunityFilter
 
-        with session(self.ctx) as store:
+        with self.open_session() as opened:
+            store = opened.store
             self.me = store.user["name"]
             flt = OpportunityFilter(
                 business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
@@ -227,9 +232,9 @@ class Desk:
     def deal(self, opportunity_id: int):
         """The deal as `opp show` draws it (a Rich renderable)."""
         from salesselect_cli.commands.opp import deal_sheet
-        from salesselect_cli.context import session
 
-        with session(self.ctx) as store:
+        with self.open_session() as opened:
+            store = opened.store
             record = store.get_opportunity(opportunity_id)
             history = store.history(opportunity_id)
             followups = store.list_followups(opportunity_id=opportunity_id, status="all")
@@ -237,20 +242,18 @@ class Desk:
 
     def adjacent_stage(self, opportunity_id: int, step: int):
         """The next (1) or previous (-1) stage of the deal's business type (a rules.transitions.Stage)."""
-        from salesselect_cli.context import session
         from salesselect_cli.rules.transitions import adjacent_stage
 
-        with session(self.ctx) as store:
+        with self.open_session() as opened:
+            store = opened.store
             record = store.get_opportunity(opportunity_id)
             stages = store.stages_of_type(store.find_business_type(record["business_type"])["id"])
             return adjacent_stage(opportunity_id, record["status"], record["stage"], stages, record["business_type"], step)
 
     def reasons(self, status: str) -> list[str]:
         """The won or lost reasons, in setup order."""
-        from salesselect_cli.context import session
-
-        with session(self.ctx) as store:
-            return store.reason_labels(status)
+        with self.open_session() as opened:
+            return opened.store.reason_labels(status)
 
     def check_date(self, when: str):
         """A follow-up date in any form the commands accept (raises their error)."""
@@ -258,36 +261,43 @@ class Desk:
 
         return parse_date_option(when, current_today())
 
-    # ---- changing: one transaction each, through the commands' own functions
+    # ---- changing: one transaction each, through the use cases the commands call
 
     def move(self, opportunity_id: int, stage: str, reason: Optional[str] = None) -> list[str]:
-        from salesselect_cli.commands.opp import move_deal
+        from salesselect_cli.usecases import deals
 
-        return self._said(*move_deal(self.ctx, opportunity_id, stage, reason))
+        with self.open_session(write=True) as opened:
+            changed = deals.move(opened, opportunity_id, stage, reason)
+        return self._said(changed.after, changed.warnings)
 
     def close(self, opportunity_id: int, status: str, reason: Optional[str] = None) -> list[str]:
-        from salesselect_cli.commands.opp import close_deal
+        from salesselect_cli.usecases import deals
 
-        return self._said(*close_deal(self.ctx, opportunity_id, status, reason))
+        with self.open_session(write=True) as opened:
+            changed = deals.close(opened, opportunity_id, status, reason)
+        return self._said(changed.after, changed.warnings)
 
     def reopen(self, opportunity_id: int) -> list[str]:
-        from salesselect_cli.commands.opp import reopen_deal
+        from salesselect_cli.usecases import deals
 
-        return self._said(*reopen_deal(self.ctx, opportunity_id))
+        with self.open_session(write=True) as opened:
+            changed = deals.reopen(opened, opportunity_id)
+        return self._said(changed.after, changed.warnings)
 
     def add_followup(self, opportunity_id: int, when: str, text: str) -> list[str]:
-        from salesselect_cli.commands.followup import add_followup
-
-        new_id = add_followup(self.ctx, opportunity_id, when, text)
         from salesselect_cli.rules.dates import format_date
+        from salesselect_cli.usecases import followups
 
+        with self.open_session(write=True) as opened:
+            planned = followups.add(opened, opportunity_id, parse_date_option(when, opened.today), text)
         return [_("#{id}: follow-up #{followup_id} planned for {date}").format(
-            id=opportunity_id, followup_id=new_id, date=format_date(self.check_date(when).isoformat()))]
+            id=opportunity_id, followup_id=planned.followup_id, date=format_date(planned.due.isoformat()))]
 
     def add_note(self, opportunity_id: int, text: str) -> list[str]:
-        from salesselect_cli.commands.opp import edit_deal
+        from salesselect_cli.usecases import deals
 
-        edit_deal(self.ctx, opportunity_id, {}, note=text)
+        with self.open_session(write=True) as opened:
+            deals.edit(opened, opportunity_id, {}, note=text)
         return [f"#{opportunity_id}: note added"]
 
     @staticmethod
@@ -310,9 +320,7 @@ class Desk:
     def changed(self) -> bool:
         """True when another connection has committed since the last call (the first call says True)."""
         if self._watch is None:
-            from salesselect_cli.context import watcher
-
-            self._watch = watcher(self.ctx)
+            self._watch = self.watch()
         version = self._watch.data_version()
         seen, self._version = self._version, version
         return version != seen

@@ -25,13 +25,12 @@ def add(
     user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner).", metavar="USER"),
 ) -> None:
     """Plan a follow-up; prints its id."""
-    typer.echo(add_followup(ctx, opportunity_id, when, text, user))
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import followups
 
-
-def add_followup(ctx: typer.Context, opportunity_id: int, when: str, text: str, user: str | None = None) -> int:
-    """Plan a follow-up in one transaction, as `followup add` and the interactive board do it: its id."""
-    with session(ctx, write=True) as store:
-        return store.add_followup(opportunity_id, parse_date_option(when, store.today), text, user)
+    with open_session(ctx, write=True) as opened:
+        planned = followups.add(opened, opportunity_id, parse_date_option(when, opened.today), text, user)
+    typer.echo(planned.followup_id)
 
 
 @app.command("list")

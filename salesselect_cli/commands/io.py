@@ -13,7 +13,8 @@ from typing import Iterator, List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
-from salesselect_cli.context import Saving, session
+from salesselect_cli.context import session
+from salesselect_cli.session import saving
 from salesselect_cli.errors import Invalid, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
 from salesselect_cli.i18n import N_, _, ngettext
@@ -263,7 +264,7 @@ def import_(
                     except _DryRun:
                         pass
                     if not dry_run:
-                        Saving.saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
+                        saving().saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
                                                 result.added).format(count=count_text(result.added))
             currency = store.currency
     if result.added + result.updated + result.unchanged == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Optional
 
@@ -76,28 +77,30 @@ EVENTS = {
     "module": N_("{subject} module"), "colour": N_("{subject} colour"), "auto-select": N_("{subject} auto-select"),
     "position": N_("{subject} position"),
 }
-_SETUP = None
 
 
 def _what(what: str | None) -> str:
     """A log entry's `what` in the interface language: the fixed words, and setup entries such as
     'stage Intake archived' (the name stays as it was)."""
-    global _SETUP
     if what in WHAT:
         return _(WHAT[what])
     if not what:
         return ""
-    if _SETUP is None:
-        import re
-
-        _SETUP = re.compile(r"^(?P<kind>won reason|lost reason|business type|user|stage|source|workflow) (?P<name>.+) "
-                            r"(?P<event>key user|auto-select|" + "|".join(e for e in EVENTS if " " not in e and e != "auto-select")
-                            + r")$", re.S)
-    found = _SETUP.match(what)
+    found = _setup_entry().match(what)
     if not found:
         return what
     subject = _(SUBJECTS[found["kind"]]).format(name=found["name"])
     return _(EVENTS[found["event"]]).format(subject=subject)
+
+
+@functools.cache
+def _setup_entry():
+    """The pattern of a setup entry's `what` (compiled on first use: most commands never show the log)."""
+    import re
+
+    return re.compile(r"^(?P<kind>won reason|lost reason|business type|user|stage|source|workflow) (?P<name>.+) "
+                      r"(?P<event>key user|auto-select|" + "|".join(e for e in EVENTS if " " not in e and e != "auto-select")
+                      + r")$", re.S)
 
 
 def _value(row: dict, key: str) -> str:

@@ -11,7 +11,7 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
 )
 from salesselect_cli.context import session
-from salesselect_cli.i18n import N_, _, count, ngettext
+from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Opportunities (sales items): the deals in the pipeline.")
@@ -293,32 +293,18 @@ def edit(
         changes["value_cents"] = parse_money(value)
     if not changes and close is None and note is None:
         raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes or --note"))
-    done, warning = edit_deal(ctx, opportunity_id, changes, close, note)
-    stderr_line(f"#{opportunity_id}: " + (_("{fields} changed").format(fields=", ".join(done)) if done
-                                           else _("nothing changed")))
-    if warning:
-        stderr_line(_("Warning: {warning}").format(warning=warning))
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import deals
 
-
-def edit_deal(ctx: typer.Context, opportunity_id: int, changes: dict, close: str | None = None,
-              note: str | None = None) -> tuple[list[str], str | None]:
-    """`opp edit` in one transaction (the interactive board's notes come through here): what changed, and a
-    warning for an expected close date set in the past."""
-    from salesselect_cli.rules.dates import past_close_warning
-
-    warning = None
-    with session(ctx, write=True) as store:
+    with open_session(ctx, write=True) as opened:
         if close is not None:
-            changes["expected_close"] = None if close.strip().lower() in ("none", "") else parse_date_option(close, store.today)
-        from salesselect_cli import automation
-
-        done = automation.edit(store, opportunity_id, changes)
-        if note is not None:
-            store.add_note(opportunity_id, note)
-            done.append("note")
-        if "expected_close" in done:
-            warning = past_close_warning(changes["expected_close"], store.today)
-    return done, warning
+            changes["expected_close"] = (None if close.strip().lower() in ("none", "")
+                                         else parse_date_option(close, opened.today))
+        edited = deals.edit(opened, opportunity_id, changes, note)
+    stderr_line(f"#{opportunity_id}: " + (_("{fields} changed").format(fields=", ".join(edited.fields))
+                                           if edited.fields else _("nothing changed")))
+    if edited.warning:
+        stderr_line(_("Warning: {warning}").format(warning=edited.warning))
 
 
 @app.command("move")
@@ -331,19 +317,13 @@ def move(
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
-    _said(*move_deal(ctx, opportunity_id, stage, reason, workflows=not no_workflows, keep_followups=keep_followups))
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import deals
 
-
-def move_deal(ctx: typer.Context, opportunity_id: int, stage: str, reason: str | None = None,
-              workflows: bool = True, keep_followups: bool = False) -> tuple[dict, list[str]]:
-    """One move in one transaction, as `opp move` and the interactive board do it: (after, warnings)."""
-    from salesselect_cli import automation
-
-    with session(ctx, write=True) as store:
-        _may_skip_workflows(store, not workflows)
-        automation.move(store, opportunity_id, stage, reason, workflows=workflows, keep_followups=keep_followups)
-        after = store.get_opportunity(opportunity_id)
-    return after, store.workflow_warnings
+    with open_session(ctx, write=True) as opened:
+        changed = deals.move(opened, opportunity_id, stage, reason, workflows=not no_workflows,
+                             keep_followups=keep_followups)
+    _said(changed.after, changed.warnings)
 
 
 @app.command("win")
@@ -356,8 +336,7 @@ def win(
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity won (moving it to the type's won stage if there is exactly one)."""
-    _said(*close_deal(ctx, opportunity_id, "won", reason, workflows=not no_workflows, keep_followups=keep_followups,
-                      vacancy=vacancy))
+    _closed(ctx, opportunity_id, "won", reason, not no_workflows, keep_followups, vacancy)
 
 
 @app.command("lose")
@@ -369,21 +348,18 @@ def lose(
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Mark an opportunity lost, with a lost reason."""
-    _said(*close_deal(ctx, opportunity_id, "lost", reason, workflows=not no_workflows, keep_followups=keep_followups))
+    _closed(ctx, opportunity_id, "lost", reason, not no_workflows, keep_followups)
 
 
-def close_deal(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None = None,
-               workflows: bool = True, keep_followups: bool = False,
-               vacancy: str | None = None) -> tuple[dict, list[str]]:
-    """Win or lose in one transaction, as `opp win`/`opp lose` and the interactive board do it."""
-    from salesselect_cli import automation
+def _closed(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None, workflows: bool,
+            keep_followups: bool, vacancy: str | None = None) -> None:
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import deals
 
-    with session(ctx, write=True) as store:
-        _may_skip_workflows(store, not workflows)
-        automation.close(store, opportunity_id, status, reason, workflows=workflows, keep_followups=keep_followups,
-                         vacancy=vacancy)
-        after = store.get_opportunity(opportunity_id)
-    return after, store.workflow_warnings
+    with open_session(ctx, write=True) as opened:
+        changed = deals.close(opened, opportunity_id, status, reason, workflows=workflows,
+                              keep_followups=keep_followups, vacancy=vacancy)
+    _said(changed.after, changed.warnings)
 
 
 @app.command("reopen")
@@ -394,31 +370,18 @@ def reopen(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
-    _said(*reopen_deal(ctx, opportunity_id, stage, workflows=not no_workflows))
+    from salesselect_cli.context import open_session
+    from salesselect_cli.usecases import deals
 
-
-def reopen_deal(ctx: typer.Context, opportunity_id: int, stage: str | None = None,
-                workflows: bool = True) -> tuple[dict, list[str]]:
-    """Reopen in one transaction, as `opp reopen` and the interactive board do it."""
-    from salesselect_cli import automation
-
-    with session(ctx, write=True) as store:
-        _may_skip_workflows(store, not workflows)
-        automation.reopen(store, opportunity_id, stage, workflows=workflows)
-        after = store.get_opportunity(opportunity_id)
-    return after, store.workflow_warnings
+    with open_session(ctx, write=True) as opened:
+        changed = deals.reopen(opened, opportunity_id, stage, workflows=not no_workflows)
+    _said(changed.after, changed.warnings)
 
 
 def said_line(record: dict) -> str:
     """What a change left: '#12 Order pickers: Proposal, open' (the commands' and the board's line)."""
     status = status_word(record["status"]) + (f" ({record['reason']})" if record["reason"] else "")
     return f"#{record['id']} {record['title']}: {record['stage']}, {status}"
-
-
-def _may_skip_workflows(store, no_workflows: bool) -> None:
-    """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
-    if no_workflows:
-        store.require_key_user(N_("skip workflows (--no-workflows)"))
 
 
 def _said(record: dict, warnings: list[str] = ()) -> None:

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from salesselect_cli import automation
+from salesselect_cli.usecases import workflows as automation
 from salesselect_cli.commands.options import Format, format_option, output_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _, N_

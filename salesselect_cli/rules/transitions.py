@@ -60,7 +60,8 @@ def _check_reason(status: str, reason: Reason | None, required: bool) -> None:
                        else _("reason '{text}' is a won reason, not a lost reason")).format(text=reason.text))
 
 
-def _check_open(state: State, verb: str) -> None:
+def check_open(state: State, verb: str) -> None:
+    """Refuse to `verb` a closed opportunity, with the reopen hint (the first thing a move or close checks)."""
     _require_open(state.id, state.status, verb)
 
 
@@ -95,9 +96,12 @@ def check_stage_of_type(state: State, stage: Stage, type_stages: list[Stage]) ->
             stage=stage.name, type=state.business_type, valid=valid))
 
 
+MOVE, CLOSE = N_("move"), N_("win or lose")  # the verbs of check_open's refusal
+
+
 def move(state: State, target: Stage, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
     """Move an open opportunity to a stage of its type; an auto-select stage closes it."""
-    _check_open(state, N_("move"))
+    check_open(state, MOVE)
     check_stage_of_type(state, target, type_stages)
     if target.id == state.stage_id:
         raise InvalidTransition(_("opportunity #{id} is already in stage '{stage}'").format(id=state.id, stage=target.name))
@@ -112,7 +116,7 @@ def move(state: State, target: Stage, type_stages: list[Stage], reason: Reason |
 
 def close(state: State, status: str, type_stages: list[Stage], reason: Reason | None, today: dt.date) -> Outcome:
     """Win or lose: set the status, and enter the type's one auto-select stage for it if there is one."""
-    _check_open(state, N_("win or lose"))
+    check_open(state, CLOSE)
     _check_reason(status, reason, required=status == "lost")
     auto = [s for s in type_stages if s.auto_status == status]
     stage_id = auto[0].id if len(auto) == 1 else state.stage_id

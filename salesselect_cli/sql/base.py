@@ -26,6 +26,9 @@ class BaseRoom:
     user_name: str
     _user: Row | None
     _thresholds: tuple[int | None, int | None] | None
+    _stages: Any  # the stages and their links, read once per command (setup.SetupRoom._stage_snapshot)
+    _overview: Any  # the setup's counts and business types, read once per command (setup._setup_overview)
+    _settings: dict[str, str] | None  # the settings table, read once per command (people.get_setting)
     fixed_time: str | None
     acting_login: str | None = None  # PostgreSQL: the login (a key user) acting for `user_name`
     _cleared: set[int]  # deals the acting user was allowed to change in this command
@@ -107,6 +110,11 @@ class BaseRoom:
                  JOIN users u ON u.id = o.owner_id WHERE o.id = ?""",
             [opportunity_id],
         )
+        return self._found(row, opportunity_id, trashed)
+
+    @staticmethod
+    def _found(row: Row | None, opportunity_id: int, trashed: bool = False) -> Row:
+        """`row` when it is the deal asked for (see `_opportunity_row`); else NotFound saying why."""
         if row is None:
             raise NotFound(_("no opportunity #{opportunity_id}").format(opportunity_id=opportunity_id))
         if trashed and row["deleted"] is None:
@@ -130,7 +138,10 @@ class BaseRoom:
         """The opportunity's row, when the acting user (or workflow `actor`) may change it; else exit 3.
 
         The one check every deal-changing path goes through (rules/permissions.py says who may)."""
-        row = self._opportunity_row(opportunity_id, trashed)
+        return self._cleared_row(self._opportunity_row(opportunity_id, trashed), actor)
+
+    def _cleared_row(self, row: Row, actor: str | None = None) -> Row:
+        """`row`, when the acting user (or workflow `actor`) may change that deal; else exit 3."""
         if row["id"] not in self._cleared:
             self.require_may_change(row, actor)
             if actor is None:  # decided once per command: handing the deal over mid-command keeps the right
@@ -147,6 +158,7 @@ class BaseRoom:
 
     def _setup_log(self, what: str, old_value=None, new_value=None, opportunity_id: int | None = None) -> None:
         """One line in the audit log for a change outside a deal's history: setup, users, workflows, trash."""
+        self._overview = None  # the setup changed: its overview (setup.SetupRoom._setup_overview) is read again
         self.conn.execute(
             """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
                VALUES (?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM history))""",

@@ -1,8 +1,13 @@
 """Opening a database (a SQLite file or a PostgreSQL URL): header and version checks, pending migrations,
 creating a new one.
 
-PostgreSQL keeps the applied migrations' names in `salesselect_migrations` (SQLite in sqlite-utils'
-`_sqlite_migrations` and `user_version`, as before); the same numbered migrations run on both."""
+One runner (`migrate`) applies schema.MIGRATIONS on both backends and records each name in one table,
+`salesselect_migrations`, the same on both. Files made before it kept sqlite-utils' `_sqlite_migrations`
+and user_version: they are read as they are, and the first write that opens one moves their names over.
+
+Opening costs few statements: a file's header says whether it is SQLite and in WAL mode (no statement),
+one query reads the record; only a pending migration (or an old record) opens a write transaction.
+"""
 
 from __future__ import annotations
 
@@ -13,66 +18,81 @@ from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.i18n import _
 from salesselect_cli.sql import dialect, schema
 
-SQLITE_HEADER = b"SQLite format 3\x00"
+MIGRATIONS_TABLE = "salesselect_migrations"
+PG_MIGRATIONS_TABLE = MIGRATIONS_TABLE  # the name sql/transfer.py leaves out of a copy
+MIGRATIONS_RECORD = f"""
+CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    applied TEXT NOT NULL
+)"""
+CURRENT, PENDING = "current", "pending"
 
 
-# --------------------------------------------------------------------------- opening
+# --------------------------------------------------------------------------- migrations
 
 
-def _check_header(path: Path) -> None:
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except IsADirectoryError:
-        raise DatabaseProblem(_("{path} is a directory, not a salesselect database").format(path=path)) from None
-    except OSError as exc:
-        raise DatabaseProblem(_("cannot read {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
-    if header != SQLITE_HEADER:
-        raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
+class MigrationDb:
+    """What a migration function gets: `run(*statements)` for DDL, and `ddl`, the backend's part of each
+    migration (sql/ddl_sqlite.py or sql/ddl_postgres.py)."""
+
+    def __init__(self, conn):
+        import importlib
+
+        self.conn = conn
+        self.ddl = importlib.import_module(conn.ddl_module)
+
+    def run(self, *statements: str) -> None:
+        for statement in statements:
+            self.conn.run_ddl(statement)
+
+    def execute(self, sql: str) -> None:
+        self.conn.run_ddl(sql)
 
 
-def _check_version(conn: sqlite3.Connection, path: Path) -> list[str]:
-    """Refuse a file that is not ours or newer than this code, before anything is written."""
+def schema_state(conn, where: str) -> str:
+    """CURRENT or PENDING (migrations to apply, or an old record to move); refuses a database that is not
+    ours or is newer than this code, before anything is written. One statement for a current database."""
     known = schema.known_migration_names()
-    try:
-        has_table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
-        ).fetchone()
-        applied = (
-            [row[0] for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
-                [schema.MIGRATION_SET],
-            )]
-            if has_table
-            else []
-        )
-        user_version = conn.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
-            raise DatabaseProblem(_("cannot open {path} for reading and writing ({exc}); check its permissions").format(path=path, exc=exc)) from None
-        raise DatabaseProblem(_("{path} is not a usable SQLite database ({exc}); it was left untouched").format(path=path, exc=exc)) from None
+    applied = conn.recorded_migrations(MIGRATIONS_TABLE)
+    version = 0
+    if applied is None:
+        legacy = conn.legacy_migrations()
+        if legacy is not None and legacy[0]:
+            applied, version = legacy
+            version = max(version, len(applied))
     if not applied:
-        raise DatabaseProblem(_("{path} is not a salesselect database; it was left untouched").format(path=path))
-    unknown = [name for name in applied if name not in known]
-    if unknown or user_version > len(known):
-        raise DatabaseProblem(
-            _("{path} has schema version {user_version}, newer than this salesselect knows ({known}); upgrade salesselect. The file was left untouched").format(path=path, user_version=max(user_version, len(applied)), known=len(known))
-        )
-    return applied
+        if conn.awaits_init_text and not conn.table_names():
+            raise DatabaseProblem(_(conn.awaits_init_text).format(where=where))
+        raise DatabaseProblem(_("{path} is not a salesselect database; it was left untouched").format(path=where))
+    if any(name not in known for name in applied) or version > len(known):
+        version = max(version, len(applied))
+        raise DatabaseProblem(_(conn.newer_text).format(where=where, path=where, user_version=version, applied=version,
+                                                        known=len(known)))
+    return CURRENT if version == 0 and set(applied) == set(known) else PENDING
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply pending migrations under a write lock, so two processes never race to migrate."""
-    from sqlite_utils import Database
+def migrate(conn) -> None:
+    """Apply the pending migrations, in registered order, in one write transaction (under the writers'
+    lock, so two processes never race), recording each; an old record is moved into the one record first."""
+    import datetime as dt
 
-    migrations = schema.migrations_set()
-    db = Database(conn)
-    if not migrations.pending(db):
-        return
+    db = MigrationDb(conn)
     conn.begin(write=True)
     try:
-        migrations.apply(db)  # each migration becomes a savepoint inside our transaction
-        conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS)}")
+        db.run(db.ddl.adapt(MIGRATIONS_RECORD))
+        moved = conn.take_legacy_record()
+        if moved:
+            conn.executemany(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) VALUES (?, ?, ?)",
+                             [(number, name, applied) for number, (name, applied) in enumerate(moved, start=1)])
+        applied = {row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        for name, function in schema.MIGRATIONS:
+            if name in applied:
+                continue
+            function(db)
+            conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) "
+                         f"SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM {MIGRATIONS_TABLE}", [name, now])
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -80,16 +100,42 @@ def _migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
+# --------------------------------------------------------------------------- opening a file
+
+
+def _check_header(path: Path) -> bool:
+    """Refuse what is not a SQLite file; True when it is in WAL mode."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(dialect.HEADER_LENGTH)
+    except IsADirectoryError:
+        raise DatabaseProblem(_("{path} is a directory, not a salesselect database").format(path=path)) from None
+    except OSError as exc:
+        raise DatabaseProblem(_("cannot read {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
+    if not header.startswith(dialect.SQLITE_HEADER):
+        raise DatabaseProblem(_("{path} is not a SQLite database; it was left untouched").format(path=path))
+    return dialect.is_wal(header)
+
+
+def _file_state(conn: sqlite3.Connection, path: Path) -> str:
+    try:
+        return schema_state(conn, str(path))
+    except sqlite3.DatabaseError as exc:
+        if any(word in str(exc) for word in ("readonly", "unable to open", "disk I/O")):
+            raise DatabaseProblem(_("cannot open {path} for reading and writing ({exc}); check its permissions").format(path=path, exc=exc)) from None
+        raise DatabaseProblem(_("{path} is not a usable SQLite database ({exc}); it was left untouched").format(path=path, exc=exc)) from None
+
+
 def create_database(path: Path | str) -> None:
     """Create a new salesselect database file at `path` (or the schema in an empty PostgreSQL database)."""
     if dialect.is_postgres(path):
         conn = dialect.connect_postgres(path)
         try:
-            if _pg_tables(conn):
+            if conn.table_names():
                 raise Conflict(
                     _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(path))
                 )
-            _pg_migrate(conn)
+            migrate(conn)
         finally:
             conn.close()
         return
@@ -104,7 +150,7 @@ def create_database(path: Path | str) -> None:
         raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        _migrate(conn)
+        migrate(conn)
     finally:
         conn.close()
 
@@ -123,7 +169,7 @@ def open_connection(path: Path | str, write: bool = True):
 
     if not os.path.exists(path):  # False, not an error, for a name too long to exist
         raise DatabaseProblem(_("no database at {path}; run 'salesselect init' first (or pass --db)").format(path=path))
-    _check_header(path)
+    wal = _check_header(path)
     if not write:
         conn = _open_for_reading(path)
         if conn is not None:
@@ -133,22 +179,23 @@ def open_connection(path: Path | str, write: bool = True):
     except sqlite3.OperationalError as exc:
         raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
-        applied = _check_version(conn, path)
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        state = _file_state(conn, path)
+        if not wal:  # WAL persists in the file: set once, by init or by the first write to an older file
             conn.execute("PRAGMA journal_mode = WAL")
-        if applied != schema.known_migration_names():
-            _migrate(conn)
+        if state != CURRENT:
+            migrate(conn)
     except BaseException:
         conn.close()
         raise
     if write:
         return conn
     conn.close()  # migrated: now read it as any read does
-    return _open_for_reading(path) or dialect.connect(path)
+    return _open_for_reading(path) or dialect.connect(path, readonly=True)
 
 
 def _open_for_reading(path: Path) -> sqlite3.Connection | None:
-    """A read-only connection, or None when the file first needs its pending migrations."""
+    """A read-only connection, or None when the file first needs its pending migrations (a file that only
+    keeps the old record is read as it is: reads never write)."""
     import os
 
     folder_locked = not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal")
@@ -156,7 +203,7 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
         conn = None
         try:
             conn = dialect.connect(path, readonly=True, immutable=immutable)
-            applied = _check_version(conn, path)
+            state = _read_state(conn, path)
         except (sqlite3.OperationalError, DatabaseProblem) as exc:
             if conn is not None:
                 conn.close()
@@ -165,85 +212,34 @@ def _open_for_reading(path: Path) -> sqlite3.Connection | None:
             if isinstance(exc, DatabaseProblem):
                 raise
             raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
-        if applied != schema.known_migration_names():
+        if state != CURRENT:
             conn.close()
             return None
         return conn
     return None
 
 
+def _read_state(conn: sqlite3.Connection, path: Path) -> str:
+    """As _file_state, but a file whose only pending step is moving the old record is current for a read."""
+    state = _file_state(conn, path)
+    if state == CURRENT or conn.recorded_migrations(MIGRATIONS_TABLE) is not None:
+        return state
+    legacy = conn.legacy_migrations()
+    return CURRENT if legacy is not None and set(legacy[0]) == set(schema.known_migration_names()) else state
+
+
 # --------------------------------------------------------------------------- PostgreSQL
-
-PG_MIGRATIONS_TABLE = "salesselect_migrations"
-
-
-class PgMigrations:
-    """What a migration function gets on PostgreSQL: execute(sql) (no parameters), and the backend."""
-
-    backend = "postgresql"
-
-    def __init__(self, conn: dialect.PgConnection):
-        self.conn = conn
-
-    def execute(self, sql: str) -> None:
-        self.conn.raw.execute(sql)
 
 
 def _pg_tables(conn: dialect.PgConnection) -> list[str]:
-    return [row[0] for row in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
-    )]
-
-
-def _pg_applied(conn: dialect.PgConnection) -> list[str] | None:
-    """The applied migrations' names in order, or None when the database has no bookkeeping table."""
-    if conn.execute("SELECT to_regclass(?)", [PG_MIGRATIONS_TABLE]).fetchone()[0] is None:
-        return None
-    return [row[0] for row in conn.execute(f"SELECT name FROM {PG_MIGRATIONS_TABLE} ORDER BY id")]
-
-
-def _pg_check(applied: list[str] | None, conn: dialect.PgConnection, url: str) -> list[str]:
-    where = dialect.safe_location(url)
-    if applied is None:
-        if not _pg_tables(conn):
-            raise DatabaseProblem(_("{where} is an empty database; run 'salesselect --db URL init' first").format(where=where))
-        raise DatabaseProblem(_("{where} is not a salesselect database; it was left untouched").format(where=where))
-    known = schema.known_migration_names()
-    if any(name not in known for name in applied):
-        raise DatabaseProblem(
-            _("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched").format(where=where, applied=len(applied), known=len(known))
-        )
-    return applied
-
-
-def _pg_migrate(conn: dialect.PgConnection) -> None:
-    """Apply pending migrations in one write transaction (under the writers' lock)."""
-    conn.begin(write=True)
-    try:
-        if conn.execute("SELECT to_regclass(?)", [PG_MIGRATIONS_TABLE]).fetchone()[0] is None:
-            conn.execute(f"CREATE TABLE {PG_MIGRATIONS_TABLE} (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                         f"applied TEXT NOT NULL)")
-        applied = set(_pg_applied(conn) or [])
-        db = PgMigrations(conn)
-        for number, (name, function) in enumerate(schema.MIGRATIONS, start=1):
-            if name in applied:
-                continue
-            function(db)
-            conn.execute(f"INSERT INTO {PG_MIGRATIONS_TABLE} (id, name, applied) VALUES (?, ?, "
-                         f"to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))", [number, name])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return conn.table_names()  # sql/transfer.py's name for it
 
 
 def _pg_open(url: str) -> dialect.PgConnection:
     conn = dialect.connect_postgres(url)
     try:
-        applied = _pg_check(_pg_applied(conn), conn, url)
-        if applied != schema.known_migration_names():
-            _pg_migrate(conn)
+        if schema_state(conn, dialect.safe_location(url)) != CURRENT:
+            migrate(conn)
     except BaseException:
         conn.close()
         raise
@@ -255,9 +251,8 @@ def drop_schema(conn: dialect.PgConnection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
     conn.begin(write=True)
-    for table in _pg_tables(conn):
+    for table in conn.table_names():
         conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    for function in ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
-                     "funnel_counts_on_visit()", "fold(text)"):
+    for function in MigrationDb(conn).ddl.FUNCTIONS:
         conn.execute(f"DROP FUNCTION IF EXISTS {function}")
     conn.execute("COMMIT")

@@ -25,6 +25,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from salesselect_cli.i18n import N_
 from salesselect_cli.rules.text import fold as text_fold
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -100,12 +101,69 @@ class SqliteConnection(sqlite3.Connection):
         of failing); reads do not lock."""
         self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    # ------------------------------------------------------------------ schema bookkeeping (connection.py)
+
+    ddl_module = "salesselect_cli.sql.ddl_sqlite"
+    # an empty file is not one to init: init makes its own
+    awaits_init_text = None
+    newer_text = N_("{path} has schema version {user_version}, newer than this salesselect knows ({known}); upgrade salesselect. The file was left untouched")
+
+    def run_ddl(self, sql: str) -> None:
+        self.execute(sql)
+
+    def recorded_migrations(self, table: str) -> list[str] | None:
+        """The names in the record of applied migrations (one statement), or None when it has none."""
+        try:
+            return [row[0] for row in self.execute(f"SELECT name FROM {table}")]
+        except sqlite3.OperationalError as exc:
+            if f"no such table: {table}" in str(exc):
+                return None
+            raise
+
+    def legacy_migrations(self) -> tuple[list[str], int] | None:
+        """The record releases before the shared one kept (sqlite-utils' `_sqlite_migrations` and
+        user_version): (names, user_version), or None when the file has no such record."""
+        try:
+            names = [row[0] for row in self.execute(
+                f"SELECT name FROM {LEGACY_RECORD} WHERE migration_set = 'salesselect' ORDER BY id")]
+        except sqlite3.OperationalError as exc:
+            if f"no such table: {LEGACY_RECORD}" in str(exc):
+                return None
+            raise
+        return names, self.execute("PRAGMA user_version").fetchone()[0]
+
+    def take_legacy_record(self) -> list[tuple[str, str]]:
+        """Inside the migration's transaction: the legacy record's (name, applied) rows, and the record
+        gone (table dropped, user_version 0), so one record remains."""
+        if self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [LEGACY_RECORD]).fetchone() is None:
+            return []
+        rows = [(row[0], row[1]) for row in self.execute(
+            f"SELECT name, applied_at FROM {LEGACY_RECORD} WHERE migration_set = 'salesselect' ORDER BY id")]
+        self.execute(f"DROP TABLE {LEGACY_RECORD}")
+        self.execute("PRAGMA user_version = 0")
+        return rows
+
+    def table_names(self) -> list[str]:
+        return [row[0] for row in self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1")]
+
 
 def ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+LEGACY_RECORD = "_sqlite_migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+HEADER_LENGTH = 20  # through the read/write version bytes
+
+
+def is_wal(header: bytes) -> bool:
+    """A file whose header says WAL mode (file format versions 2 at offsets 18 and 19): the mode persists in
+    the file, so checking it costs no statement."""
+    return header[18:20] == b"\x02\x02"
 
 
 def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
@@ -121,21 +179,23 @@ def connect(path: Path, readonly: bool = False, immutable: bool = False) -> sqli
                                factory=SqliteConnection)
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, factory=SqliteConnection)
-    return _configure(conn)
+    return _configure(conn, write=not readonly)
 
 
 def memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
     """The database in memory, copied page by page from `conn` (a read): for dry runs that must write."""
-    copy = _configure(sqlite3.connect(":memory:", isolation_level=None, factory=SqliteConnection))
+    copy = _configure(sqlite3.connect(":memory:", isolation_level=None, factory=SqliteConnection), write=True)
     conn.backup(copy)
     return copy
 
 
-def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+def _configure(conn: sqlite3.Connection, write: bool) -> sqlite3.Connection:
+    """Per-connection settings, each a statement: connect()'s timeout already sets the busy timeout, and
+    only a connection that writes needs foreign keys enforced (cascades on delete)."""
     conn.row_factory = sqlite3.Row
     conn.create_function("fold", 1, fold, deterministic=True)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    if write:
+        conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB, used only as needed: big imports and reports
     return conn
 
@@ -319,6 +379,7 @@ class PgConnection:
 
     def __init__(self, raw):
         self.raw = raw
+        self._login: str | None = None
 
     def execute(self, sql: str, params: Any = ()):
         cursor = self.raw.cursor(row_factory=_row_factory)
@@ -343,8 +404,7 @@ class PgConnection:
         """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
         BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
         if write:
-            self.execute("BEGIN")
-            self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")  # one round trip
         else:
             self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
 
@@ -365,7 +425,44 @@ class PgConnection:
         return f"translate({expr}, '{_UPPER}', '{_LOWER}') LIKE ?"
 
     def current_login(self) -> str:
-        return self.execute("SELECT current_user").fetchone()[0]
+        if self._login is None:
+            self._login = self.execute("SELECT current_user").fetchone()[0]
+        return self._login
+
+    # ------------------------------------------------------------------ schema bookkeeping (connection.py)
+
+    ddl_module = "salesselect_cli.sql.ddl_postgres"
+    # an empty PostgreSQL database is the one `init` fills
+    awaits_init_text = N_("{where} is an empty database; run 'salesselect --db URL init' first")
+    newer_text = N_("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched")
+
+    def run_ddl(self, sql: str) -> None:
+        self.raw.execute(sql)  # DDL as written: no placeholders, so no translation
+
+    def recorded_migrations(self, table: str) -> list[str] | None:
+        """The names in the record of applied migrations, or None when it has none: one round trip,
+        which also brings the login (current_login then costs none). Outside a transaction only."""
+        import psycopg
+
+        try:
+            rows = self.execute(f"SELECT current_user, name FROM {table}").fetchall()
+        except psycopg.errors.UndefinedTable:
+            return None
+        if rows:
+            self._login = rows[0][0]
+        return [row[1] for row in rows]
+
+    @staticmethod
+    def legacy_migrations() -> None:
+        return None  # PostgreSQL has kept salesselect_migrations from the start
+
+    @staticmethod
+    def take_legacy_record() -> list[tuple[str, str]]:
+        return []
+
+    def table_names(self) -> list[str]:
+        return [row[0] for row in self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")]
 
 
 def connect_postgres(url: str) -> PgConnection:

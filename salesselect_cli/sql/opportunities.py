@@ -42,6 +42,16 @@ SELECT o.id, o.title, o.company, o.contact,
        cs.name AS closed_from_stage, o.external_key, o.deleted, o.deleted_by
 """ + OPPORTUNITY_FROM
 
+# A deal's row (every column, ids included) and its record's columns in one read: what a change needs
+# before it writes (the row for the rules, the record for the result and the hooks' JSON).
+DEAL_SELECT = """
+SELECT o.*, bt.name AS business_type, s.name AS stage, src.name AS source, u.name AS owner,
+       r.text AS reason,
+       (SELECT MIN(f.due) FROM followups f
+         WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
+       bt.color AS business_type_color, s.position AS stage_position, cs.name AS closed_from_stage
+""" + OPPORTUNITY_FROM + " WHERE o.id = ?"
+
 
 def live(alias: str = "o") -> str:
     """The trash scope: the condition that keeps deals in the trash out of a query on `opportunities alias`.
@@ -446,15 +456,16 @@ class OpportunityRoom(SetupRoom):
         row = self.find_reason(text, status)
         return transitions.Reason(row["id"], row["text"], row["status"])
 
-    def _change(self, row: Row, before: dict) -> Change:
-        """The stage/status change from `row` (as it was) to the opportunity as it is now."""
-        after = self._opportunity_row(row["id"])
-        return Change(row["id"], row["business_type_id"], row["stage_id"], after["stage_id"], row["status"],
-                      after["status"], before)
+    def _change(self, row: Row, before: dict, outcome: transitions.Outcome | None = None) -> Change:
+        """The stage/status change from `row` (as it was) to `outcome` (when given, else as it is now)."""
+        after = outcome or self._opportunity_row(row["id"])
+        stage_id = outcome.stage_id if outcome else after["stage_id"]
+        status = outcome.status if outcome else after["status"]
+        return Change(row["id"], row["business_type_id"], row["stage_id"], stage_id, row["status"], status, before)
 
     def _apply(self, row: Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
         """Write a transition's outcome and its history rows."""
-        stage_names = {r["id"]: r["name"] for r in self._all("SELECT id, name FROM stages")}
+        stage_names = self.stage_name_by_id()
         self.conn.execute(
             """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
                 WHERE id = ?""",
@@ -470,48 +481,45 @@ class OpportunityRoom(SetupRoom):
             self._history(row["id"], "status", row["status"], to_value,
                           row["stage_id"], outcome.reason_id, actor=actor)
 
+    def _changeable_deal(self, opportunity_id: int) -> tuple[Row, dict]:
+        """The deal's row and its record before a change, in one read, when the acting user may change it."""
+        row = self._cleared_row(self._found(self._one(DEAL_SELECT, [opportunity_id]), opportunity_id))
+        return row, self.record(row)
+
     def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> Change:
         """Move to a stage of the opportunity's type; returns the change (automation fires workflows on it)."""
         from salesselect_cli.rules import transitions
 
-        before = self.get_opportunity(opportunity_id)
-        row = self._changeable_row(opportunity_id)
+        row, before = self._changeable_deal(opportunity_id)
         target = self._stage_rule(self.find_stage(stage))
         state = self._state(row)
-        type_stages = self.stages_of_type(row["business_type_id"])
-        if state.status != "open":
-            transitions.move(state, target, type_stages, None, self.today)  # raises the reopen hint
+        transitions.check_open(state, transitions.MOVE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, target.auto_status) if reason is not None else None
-        if reason is not None and target.auto_status is None:
-            transitions.move(state, target, type_stages, transitions.Reason(0, reason, "lost"), self.today)
-        outcome = transitions.move(state, target, type_stages, reason_rule, self.today)
+        outcome = transitions.move(state, target, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
-        return self._change(row, before)
+        return self._change(row, before, outcome)
 
     def close_opportunity(self, opportunity_id: int, status: str, reason: str | None = None) -> Change:
         """Win or lose; returns the change."""
         from salesselect_cli.rules import transitions
 
-        before = self.get_opportunity(opportunity_id)
-        row = self._changeable_row(opportunity_id)
+        row, before = self._changeable_deal(opportunity_id)
         state = self._state(row)
-        if state.status != "open":
-            transitions.close(state, status, [], None, self.today)  # raises the reopen hint
+        transitions.check_open(state, transitions.CLOSE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, status)
         outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
-        return self._change(row, before)
+        return self._change(row, before, outcome)
 
     def reopen_opportunity(self, opportunity_id: int, stage: str | None = None) -> Change:
         """Open a won or lost opportunity again; returns the change."""
         from salesselect_cli.rules import transitions
 
-        before = self.get_opportunity(opportunity_id)
-        row = self._changeable_row(opportunity_id)
+        row, before = self._changeable_deal(opportunity_id)
         target = self._stage_rule(self.find_stage(stage)) if stage else None
         outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
         self._apply(row, outcome)
-        return self._change(row, before)
+        return self._change(row, before, outcome)
 
 
 def _status_word(status: str) -> str:

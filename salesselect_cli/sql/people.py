@@ -16,10 +16,25 @@ class PeopleRoom(BaseRoom):
     """Users, key users, the module switch, settings. Uses only the base room."""
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
+        if key.startswith(HOOK_RUN_PREFIX):  # another process's hook run: always read afresh
+            value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
+        else:
+            value = self._settings_snapshot().get(key)
         return default if value is None else value
 
+    def _settings_snapshot(self) -> dict[str, str]:
+        """The agency's settings, read once per command (language, module, currency, indicator days...)."""
+        if self._settings is None:
+            self._settings = dict(self._all(
+                "SELECT key, value FROM settings WHERE substr(key, 1, 9) <> ?", [HOOK_RUN_PREFIX]))
+        return self._settings
+
     def set_setting(self, key: str, value: str | None) -> None:
+        if self._settings is not None and not key.startswith(HOOK_RUN_PREFIX):
+            if value is None:
+                self._settings.pop(key, None)
+            else:
+                self._settings[key] = value
         if value is None:
             self.conn.execute("DELETE FROM settings WHERE key = ?", [key])
         else:

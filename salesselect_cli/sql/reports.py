@@ -141,10 +141,6 @@ class ReportRoom(OpportunityRoom):
         for row in self.conn.execute(sql, params):
             yield dict(row)
 
-    def business_type_colors(self) -> list[dict]:
-        """Business types with their colours, in setup order (for the board's legend)."""
-        return [{"name": r["name"], "color": r["color"]} for r in self._all("SELECT name, color FROM business_types ORDER BY id")]
-
     def _report_scope(self, flt: OpportunityFilter, table: str = "o") -> tuple[str, list]:
         """The WHERE clause of a report's --type/--owner/--source filters (every status) on alias `table`.
 

@@ -1,15 +1,26 @@
-"""The schema: tables, report indexes, stage_visits triggers, and the numbered migrations.
+"""The schema: tables, report indexes, and the numbered migrations, in one text for both backends.
 
-A migration is a function `mNNN_what(db)` registered with @migration; names are never reused or edited
-once released. `connection.py` applies the pending ones when a file is opened.
+A migration is a function `mNNN_what(db)` registered with @migration, in numeric order; names are never
+reused or edited once released. `connection.py` applies the pending ones when a database is opened and
+records their names in `salesselect_migrations` (the same table on SQLite and PostgreSQL).
+
+`db` is connection.MigrationDb: `db.run(*statements)` runs DDL, and `db.ddl` is the backend's own part
+(sql/ddl_sqlite.py or sql/ddl_postgres.py: the same names in both): `db.ddl.adapt(script)` turns the shared
+SQLite-flavoured DDL into the backend's, and triggers, which differ in language, live there per migration.
+A step only one backend needs is an empty tuple in the other's module.
+
+Adding one: a function numbered above the last, at the end of this file,
+
+    @migration
+    def m040_goals(db):
+        db.run(*statements(db.ddl.adapt(GOALS)), *db.ddl.GOALS_RULES)
+
+with GOALS_RULES in both ddl modules (a tuple of statements; `()` where the backend needs none).
 """
 
 from __future__ import annotations
 
 import re
-from salesselect_cli.sql import dialect
-
-MIGRATION_SET = "salesselect"
 
 
 # --------------------------------------------------------------------------- migrations
@@ -128,37 +139,39 @@ CREATE INDEX idx_report_open ON opportunities(status, stage_id, expected_close, 
 CREATE INDEX idx_report_history ON history(at, field, opportunity_id, to_id, to_value);
 """
 
-def _statements(script: str) -> list[str]:
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
+# (name, function), in numeric order. Files made before m010 and m017 moved here applied them last: the runner
+# applies whatever a database has not recorded, by name, so the order they were applied in stays theirs.
+MIGRATIONS: list = []
 
 
-MIGRATIONS: list = []  # (name, function) in order; sqlite_utils is imported only when one is pending
+def migration_number(name: str) -> int:
+    return int(re.match(r"m(\d+)_", name).group(1))
 
 
 def migration(function):
-    """Register a numbered migration (`mNNN_what`); names are never reused or edited once released."""
+    """Register the next migration `mNNN_what`: its number above every registered one's."""
+    if MIGRATIONS and migration_number(function.__name__) <= migration_number(MIGRATIONS[-1][0]):
+        raise ValueError(f"{function.__name__} must be numbered after {MIGRATIONS[-1][0]}")
     MIGRATIONS.append((function.__name__, function))
     return function
 
 
-def is_postgres(db) -> bool:
-    """A migration's `db`: sqlite_utils' Database, or connection.PgMigrations on PostgreSQL."""
-    return getattr(db, "backend", "sqlite") == "postgresql"
+def known_migration_names() -> list[str]:
+    return [name for name, _ in MIGRATIONS]
+
+
+def statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
 
 
 @migration
 def m001_initial(db):
-    script = pg_ddl(SCHEMA_V1) if is_postgres(db) else SCHEMA_V1
-    for statement in _statements(script):
-        db.execute(statement)
-    if is_postgres(db):
-        db.execute(PG_FOLD_FUNCTION)
+    db.run(*statements(db.ddl.adapt(SCHEMA_V1)), *db.ddl.FOLD_FUNCTION)
 
 
 @migration
 def m002_report_indexes(db):
-    for statement in _statements(REPORT_INDEXES):
-        db.execute(statement)
+    db.run(*statements(REPORT_INDEXES))
 
 
 # The stage funnel report reads one row per stage visit instead of a window over all history: a visit
@@ -215,47 +228,11 @@ CREATE INDEX idx_stage_visits_report ON stage_visits(entered, stage_id, ended, o
 CREATE INDEX idx_stage_visits_opportunity ON stage_visits(opportunity_id, outcome)
 """
 
-STAGE_VISITS_TRIGGERS = (f"""
-CREATE TRIGGER stage_visits_next_event AFTER INSERT ON history
-WHEN {STAGE_VISIT_EVENT.format(h="new.")}
- AND NOT EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
-BEGIN
-  UPDATE stage_visits
-     SET ended = substr(new.at, 1, 10),
-         outcome = CASE WHEN new.field != 'status' THEN 'moved'
-                        WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
-         next_stage_id = CASE WHEN new.field != 'status' THEN new.to_id END
-   WHERE opportunity_id = new.opportunity_id AND outcome IS NULL;
-  INSERT INTO stage_visits (opportunity_id, stage_id, entered, status, business_type_id, owner_id, source_id)
-  SELECT o.id, new.to_id, substr(new.at, 1, 10), o.status, o.business_type_id, o.owner_id, o.source_id
-    FROM opportunities o WHERE o.id = new.opportunity_id AND new.field != 'status';
-END""", f"""
-CREATE TRIGGER stage_visits_earlier_event AFTER INSERT ON history
-WHEN {STAGE_VISIT_EVENT.format(h="new.")}
- AND EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at)
-BEGIN
-  DELETE FROM stage_visits WHERE opportunity_id = new.opportunity_id;
-  {STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = new.opportunity_id")};
-END""", """
-CREATE TRIGGER stage_visits_opportunity AFTER UPDATE OF status, business_type_id, owner_id, source_id ON opportunities
-WHEN old.status IS NOT new.status OR old.business_type_id IS NOT new.business_type_id
-  OR old.owner_id IS NOT new.owner_id OR old.source_id IS NOT new.source_id
-BEGIN
-  UPDATE stage_visits SET status = new.status, business_type_id = new.business_type_id, owner_id = new.owner_id,
-         source_id = new.source_id
-   WHERE opportunity_id = new.id;
-END""")
-
-
 @migration
 def m003_stage_visits(db):
-    db.execute(pg_ddl(STAGE_VISITS_TABLE) if is_postgres(db) else STAGE_VISITS_TABLE)
-    db.execute(STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="1 = 1"))
-    for statement in _statements(STAGE_VISITS_INDEXES):
-        db.execute(statement)
-    # PostgreSQL's trigger functions already step aside during a bulk load (m004 on SQLite)
-    for trigger in PG_STAGE_VISITS_TRIGGERS if is_postgres(db) else STAGE_VISITS_TRIGGERS:
-        db.execute(trigger)
+    db.run(db.ddl.adapt(STAGE_VISITS_TABLE),
+           STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="1 = 1"),
+           *statements(STAGE_VISITS_INDEXES), *db.ddl.STAGE_VISITS_TRIGGERS)
 
 
 # A bulk load (CSV import) sets this settings row inside its transaction: the per-row triggers step aside
@@ -268,188 +245,15 @@ IS_BULK = f"EXISTS (SELECT 1 FROM settings WHERE key = '{BULK_LOAD_KEY}')"
 @migration
 def m004_bulk_load_and_lighter_indexes(db):
     # indexes no query needs any more: prefixes of m002's covering ones, and history by time (m003 replaced it)
-    for name in ("idx_opportunities_status_stage", "idx_opportunities_created", "idx_opportunities_closed",
-                 "idx_report_history"):
-        db.execute(f"DROP INDEX IF EXISTS {name}")
-    if is_postgres(db):
-        return
-    for name in ("stage_visits_next_event", "stage_visits_earlier_event", "stage_visits_opportunity"):
-        db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for trigger in STAGE_VISITS_TRIGGERS:
-        head, _, body = trigger.partition("\nWHEN ")
-        condition, _, rest = body.partition("\nBEGIN")
-        db.execute(f"{head}\nWHEN {NOT_BULK} AND ({condition})\nBEGIN{rest}")  # the cheap test first
+    db.run(*(f"DROP INDEX IF EXISTS {name}" for name in (
+        "idx_opportunities_status_stage", "idx_opportunities_created", "idx_opportunities_closed", "idx_report_history")))
+    db.run(*db.ddl.BULK_AWARE_STAGE_VISITS_TRIGGERS)
 
 
 @migration
 def m005_workflow_env(db):
     # the environment variables (names) a workflow's run: hooks may see besides the event's own
-    statement = "ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'"
-    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-# The same migrations run there: their DDL through pg_ddl, and the stage_visits triggers as PL/pgSQL.
-
-def pg_ddl(script: str) -> str:
-    """SQLite DDL as PostgreSQL's: identity ids, 64-bit integers, text in byte order (SQLite's BINARY).
-    NOCASE goes: names are matched by fold in Python and sorted with an explicit NOCASE key."""
-    script = script.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
-    script = re.sub(r"\bINTEGER\b", "BIGINT", script)
-    script = re.sub(r"\s+COLLATE NOCASE", "", script)
-    return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', script)
-
-
-PG_FOLD_FUNCTION = """
-CREATE OR REPLACE FUNCTION fold(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(btrim(value)) $$
-"""
-
-PG_STAGE_VISITS_TRIGGERS = (f"""
-CREATE OR REPLACE FUNCTION stage_visits_on_history() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF {IS_BULK} THEN
-    RETURN NULL;
-  END IF;
-  IF NOT {STAGE_VISIT_EVENT.format(h="new.")} THEN
-    RETURN NULL;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM history h WHERE h.opportunity_id = new.opportunity_id AND h.at > new.at) THEN
-    UPDATE stage_visits
-       SET ended = substr(new.at, 1, 10),
-           outcome = CASE WHEN new.field != 'status' THEN 'moved'
-                          WHEN new.to_value LIKE 'won%' THEN 'won' ELSE 'lost' END,
-           next_stage_id = CASE WHEN new.field != 'status' THEN new.to_id END
-     WHERE opportunity_id = new.opportunity_id AND outcome IS NULL;
-    INSERT INTO stage_visits (opportunity_id, stage_id, entered, status, business_type_id, owner_id, source_id)
-    SELECT o.id, new.to_id, substr(new.at, 1, 10), o.status, o.business_type_id, o.owner_id, o.source_id
-      FROM opportunities o WHERE o.id = new.opportunity_id AND new.field != 'status';
-  ELSE
-    DELETE FROM stage_visits WHERE opportunity_id = new.opportunity_id;
-    {STAGE_VISITS_FROM_HISTORY.format(event=STAGE_VISIT_EVENT.format(h=""), which="opportunity_id = new.opportunity_id")};
-  END IF;
-  RETURN NULL;
-END $$""", """
-CREATE TRIGGER stage_visits_history AFTER INSERT ON history FOR EACH ROW EXECUTE FUNCTION stage_visits_on_history()
-""", f"""
-CREATE OR REPLACE FUNCTION stage_visits_on_opportunity() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF {IS_BULK} THEN
-    RETURN NULL;
-  END IF;
-  UPDATE stage_visits SET status = new.status, business_type_id = new.business_type_id, owner_id = new.owner_id,
-         source_id = new.source_id
-   WHERE opportunity_id = new.id;
-  RETURN NULL;
-END $$""", """
-CREATE TRIGGER stage_visits_opportunity AFTER UPDATE OF status, business_type_id, owner_id, source_id ON opportunities
-FOR EACH ROW WHEN (old.status IS DISTINCT FROM new.status OR old.business_type_id IS DISTINCT FROM new.business_type_id
-  OR old.owner_id IS DISTINCT FROM new.owner_id OR old.source_id IS DISTINCT FROM new.source_id)
-EXECUTE FUNCTION stage_visits_on_opportunity()
-""")
-
-
-# Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
-# The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
-# first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
-# those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
-# idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
-# skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
-VISIT_DAYS = dialect.days_between("{ended}", "{entered}")
-
-STAGE_VISITS_WITH_DAYS_FROM_HISTORY = _visits_from_history(days=True)
-
-# The m003/m004 triggers end visits (UPDATE ... SET ended) and rebuild them (INSERT with ended); these follow.
-STAGE_VISIT_DAYS_TRIGGERS = (f"""
-CREATE TRIGGER stage_visits_days_ended AFTER UPDATE OF ended ON stage_visits
-WHEN new.ended IS NOT NULL
-BEGIN
-  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
-END""", f"""
-CREATE TRIGGER stage_visits_days_inserted AFTER INSERT ON stage_visits
-WHEN new.ended IS NOT NULL AND new.days IS NULL
-BEGIN
-  UPDATE stage_visits SET days = {VISIT_DAYS.format(ended="new.ended", entered="new.entered")} WHERE id = new.id;
-END""")
-
-STAGE_VISITS_FUNNEL_INDEXES = """
-CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
-    business_type_id, owner_id, source_id);
-CREATE INDEX idx_stage_visits_open ON stage_visits(entered, stage_id, status, business_type_id, owner_id, source_id)
-    WHERE days IS NULL
-"""
-# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., status), (.., entered)...
-FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
-
-
-# PostgreSQL: one BEFORE trigger keeps `days` for every row that ends (the SQLite pair's job).
-PG_STAGE_VISIT_DAYS = ("""
-CREATE OR REPLACE FUNCTION stage_visits_days() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF new.ended IS NOT NULL AND (TG_OP = 'UPDATE' OR new.days IS NULL) THEN
-    new.days := CAST(new.ended AS date) - CAST(new.entered AS date);
-  END IF;
-  RETURN new;
-END $$""", """
-CREATE TRIGGER stage_visits_days BEFORE INSERT OR UPDATE OF ended ON stage_visits
-FOR EACH ROW EXECUTE FUNCTION stage_visits_days()""")
-
-
-@migration
-def m016_stage_visit_days(db):
-    if is_postgres(db):
-        db.execute("ALTER TABLE stage_visits ADD COLUMN days BIGINT")
-        db.execute("UPDATE stage_visits SET days = CAST(ended AS date) - CAST(entered AS date) WHERE ended IS NOT NULL")
-        db.execute("DROP INDEX IF EXISTS idx_stage_visits_report")
-        for statement in _statements(STAGE_VISITS_FUNNEL_INDEXES) + list(PG_STAGE_VISIT_DAYS):
-            db.execute(statement)
-        return
-    db.execute("ALTER TABLE stage_visits ADD COLUMN days INTEGER")
-    db.execute(f"UPDATE stage_visits SET days = {VISIT_DAYS.format(ended='ended', entered='entered')} "
-               "WHERE ended IS NOT NULL")
-    db.execute("DROP INDEX IF EXISTS idx_stage_visits_report")
-    for statement in _statements(STAGE_VISITS_FUNNEL_INDEXES):
-        db.execute(statement)
-    for trigger in STAGE_VISIT_DAYS_TRIGGERS:
-        db.execute(trigger)
-    for statement in dialect.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE):
-        db.execute(statement)
-
-
-# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
-# name of the workflow that planned them (a workflow never plans a second open one with the same text).
-FOLLOWUP_STATUS = """
-ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
-ALTER TABLE followups ADD COLUMN workflow TEXT;
-UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
-CREATE INDEX idx_followups_status ON followups(status, due);
-CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
-DROP INDEX IF EXISTS idx_followups_open;
-DROP INDEX IF EXISTS idx_followups_opportunity;
-"""
-
-
-@migration
-def m020_followup_status(db):
-    for statement in _statements(pg_ddl(FOLLOWUP_STATUS) if is_postgres(db) else FOLLOWUP_STATUS):
-        db.execute(statement)
-
-
-# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
-# from it (removing it would rewrite their history and last year's win/loss report).
-@migration
-def m021_stage_archived(db):
-    statement = "ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))"
-    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
-
-
-# A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
-# of the same export updates the deals it made instead of adding them again.
-@migration
-def m030_external_keys(db):
-    statement = "ALTER TABLE opportunities ADD COLUMN external_key TEXT"
-    db.execute(pg_ddl(statement) if is_postgres(db) else statement)
-    db.execute("CREATE UNIQUE INDEX idx_opportunities_external_key ON opportunities(source_id, external_key) "
-               "WHERE external_key IS NOT NULL")
+    db.run(db.ddl.adapt("ALTER TABLE workflows ADD COLUMN env TEXT NOT NULL DEFAULT '[]'"))
 
 
 # Team rules (issue 12): a role per user, a trash instead of deletion, and the setup part of the audit log
@@ -489,12 +293,37 @@ CREATE INDEX idx_report_open ON opportunities(status, stage_id, expected_close, 
 """
 
 
-# Registered last although numbered before m020: it landed later, and files made before apply it last.
 @migration
 def m010_team_roles(db):
-    team_schema = pg_ddl(TEAM_SCHEMA) if is_postgres(db) else TEAM_SCHEMA
-    for statement in _statements(team_schema) + _statements(TEAM_REPORT_INDEXES):
-        db.execute(statement)
+    db.run(*statements(db.ddl.adapt(TEAM_SCHEMA)), *statements(TEAM_REPORT_INDEXES))
+
+
+# Issue 16 (m016: numbered after its issue, as m020 is; files that already have m020/m021 get it after them).
+# The funnel groups a period's visits by (stage, days, outcome, next stage) directly instead of per entry day
+# first. Each visit keeps its length in whole days once it has ended (NULL while it lasts: the report counts
+# those up to today): triggers set it on every write path, the bulk load's one INSERT computes it.
+# idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
+# skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
+STAGE_VISITS_WITH_DAYS_FROM_HISTORY = _visits_from_history(days=True)
+
+STAGE_VISITS_FUNNEL_INDEXES = """
+CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
+    business_type_id, owner_id, source_id);
+CREATE INDEX idx_stage_visits_open ON stage_visits(entered, stage_id, status, business_type_id, owner_id, source_id)
+    WHERE days IS NULL
+"""
+# rows, then rows per distinct (stage), (stage, days), (.., outcome), (.., next stage), (.., status), (.., entered)...
+FUNNEL_INDEX_SHAPE = "1000000 100000 1000 500 300 150 2 1 1 1"
+
+
+@migration
+def m016_stage_visit_days(db):
+    days = db.ddl.VISIT_DAYS.format(ended="ended", entered="entered")
+    db.run(db.ddl.adapt("ALTER TABLE stage_visits ADD COLUMN days INTEGER"),
+           f"UPDATE stage_visits SET days = {days} WHERE ended IS NOT NULL",
+           "DROP INDEX IF EXISTS idx_stage_visits_report", *statements(STAGE_VISITS_FUNNEL_INDEXES),
+           *db.ddl.STAGE_VISIT_DAYS_TRIGGERS,
+           *db.ddl.index_shape("stage_visits", "idx_stage_visits_funnel", FUNNEL_INDEX_SHAPE))
 
 
 # Issue 16: the funnel (`report stages`) without a filter groups a few thousand rows instead of every visit of
@@ -521,46 +350,47 @@ CREATE TABLE funnel_counts (
 )"""
 
 
-def _funnel_key_values(v: str, days_from_ended: bool = False) -> list[str]:
+def _funnel_key_values(v: str, visit_days: str | None = None) -> list[str]:
     """A stage_visits row's funnel_counts key (`v` is 'new.', 'old.' or an alias with its dot).
 
-    `days_from_ended`: the days worked out from `ended` rather than read from `days`. SQLite's triggers need it:
-    there `days` is set by another AFTER trigger (m016), and SQLite promises no order between triggers, so a key
-    read from `days` would depend on which of them was created last. PostgreSQL sets `days` BEFORE the row is
-    written, so its trigger and the one-statement fill read the column."""
-    if days_from_ended:
-        days = f"CASE WHEN {v}ended IS NULL THEN -1 ELSE {VISIT_DAYS.format(ended=v + 'ended', entered=v + 'entered')} END"
+    `visit_days` (the backend's days_between of {ended} and {entered}): the days worked out from `ended`
+    rather than read from `days`. SQLite's triggers need it (sql/ddl_sqlite.py says why); PostgreSQL sets
+    `days` BEFORE the row is written, so its trigger and the one-statement fill read the column."""
+    if visit_days:
+        days = f"CASE WHEN {v}ended IS NULL THEN -1 ELSE {visit_days.format(ended=v + 'ended', entered=v + 'entered')} END"
     else:
         days = f"COALESCE({v}days, -1)"
     return [f"{v}entered", f"COALESCE({v}stage_id, 0)", days, f"COALESCE({v}outcome, '')",
             f"COALESCE({v}next_stage_id, 0)"]
 
 
-def _funnel_key(v: str, days_from_ended: bool = False) -> str:
-    return ", ".join(_funnel_key_values(v, days_from_ended))
+def _funnel_key(v: str, visit_days: str | None = None) -> str:
+    return ", ".join(_funnel_key_values(v, visit_days))
 
 
-def _funnel_key_matches(v: str, days_from_ended: bool = False) -> str:
-    return " AND ".join(f"{column} = {value}" for column, value in zip(FUNNEL_KEY, _funnel_key_values(v, days_from_ended)))
+def _funnel_key_matches(v: str, visit_days: str | None = None) -> str:
+    return " AND ".join(f"{column} = {value}" for column, value in zip(FUNNEL_KEY, _funnel_key_values(v, visit_days)))
 
 
 def _is_won(v: str) -> str:
     return f"CASE WHEN {v}status = 'won' THEN 1 ELSE 0 END"
 
 
-def _funnel_add(days_from_ended: bool = False) -> str:
-    return (f"INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won) VALUES ({_funnel_key('new.', days_from_ended)}, "
+def funnel_add(visit_days: str | None = None) -> str:
+    """The statement a trigger runs to count the visit `new.` in funnel_counts."""
+    return (f"INSERT INTO funnel_counts ({', '.join(FUNNEL_KEY)}, n, won) VALUES ({_funnel_key('new.', visit_days)}, "
             f"1, {_is_won('new.')}) ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + 1, "
             "won = funnel_counts.won + excluded.won")
 
 
-def _funnel_take(days_from_ended: bool = False) -> str:
-    matches = _funnel_key_matches("old.", days_from_ended)
+def funnel_take(visit_days: str | None = None) -> str:
+    """The statements a trigger runs to uncount the visit `old.`."""
+    matches = _funnel_key_matches("old.", visit_days)
     return (f"UPDATE funnel_counts SET n = n - 1, won = won - {_is_won('old.')} WHERE {matches};\n"
             f"  DELETE FROM funnel_counts WHERE {matches} AND n = 0")
 
 
-def _funnel_changed(key_length: str) -> str:
+def funnel_changed(key_length: str) -> str:
     """The visit's key or its deal's won status changed; `key_length` is the column its days come from."""
     return (f"old.entered IS NOT new.entered OR old.stage_id IS NOT new.stage_id OR old.{key_length} IS NOT "
             f"new.{key_length} OR old.outcome IS NOT new.outcome OR old.next_stage_id IS NOT new.next_stage_id "
@@ -577,74 +407,44 @@ ON CONFLICT ({', '.join(FUNNEL_KEY)}) DO UPDATE SET n = funnel_counts.n + exclud
    won = funnel_counts.won + excluded.won
 """
 
-FUNNEL_COUNTS_TRIGGERS = (f"""
-CREATE TRIGGER funnel_counts_visit_added AFTER INSERT ON stage_visits
-WHEN {NOT_BULK}
-BEGIN
-  {_funnel_add(True)};
-END""", f"""
-CREATE TRIGGER funnel_counts_visit_removed AFTER DELETE ON stage_visits
-WHEN {NOT_BULK}
-BEGIN
-  {_funnel_take(True)};
-END""", f"""
-CREATE TRIGGER funnel_counts_visit_changed AFTER UPDATE OF entered, stage_id, ended, outcome, next_stage_id, status
-ON stage_visits
-WHEN {NOT_BULK} AND ({_funnel_changed("ended")})
-BEGIN
-  {_funnel_take(True)};
-  {_funnel_add(True)};
-END""")
 
-PG_FUNNEL_COUNTS_TRIGGERS = (f"""
-CREATE OR REPLACE FUNCTION funnel_counts_on_visit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF {IS_BULK} THEN
-    RETURN NULL;
-  END IF;
-  IF TG_OP = 'UPDATE' THEN
-    IF NOT ({_funnel_changed("days").replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
-      RETURN NULL;
-    END IF;
-  END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    {_funnel_take()};
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    {_funnel_add()};
-  END IF;
-  RETURN NULL;
-END $$""", """
-CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered, stage_id, days, outcome,
-    next_stage_id, status ON stage_visits FOR EACH ROW EXECUTE FUNCTION funnel_counts_on_visit()""")
-
-
-# Registered after m010: it landed last.
 @migration
 def m017_funnel_counts(db):
-    if is_postgres(db):
-        db.execute(pg_ddl(FUNNEL_COUNTS_TABLE))
-        triggers = PG_FUNNEL_COUNTS_TRIGGERS
-    else:
-        db.execute(FUNNEL_COUNTS_TABLE + " WITHOUT ROWID")  # the rows live in the key's order: one range per period
-        triggers = FUNNEL_COUNTS_TRIGGERS
-    db.execute(FUNNEL_COUNTS_FROM_VISITS.format(which="1 = 1"))
-    for trigger in triggers:
-        db.execute(trigger)
+    db.run(db.ddl.funnel_counts_table(FUNNEL_COUNTS_TABLE), FUNNEL_COUNTS_FROM_VISITS.format(which="1 = 1"),
+           *db.ddl.FUNNEL_COUNTS_TRIGGERS)
 
 
-def migrations_set():
-    """The registered migrations as a sqlite_utils Migrations set."""
-    from sqlite_utils.migrations import Migrations
+# Follow-ups get a status (open, done, cancelled: a won or lost deal's open to-dos are cancelled) and the
+# name of the workflow that planned them (a workflow never plans a second open one with the same text).
+FOLLOWUP_STATUS = """
+ALTER TABLE followups ADD COLUMN status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled'));
+ALTER TABLE followups ADD COLUMN workflow TEXT;
+UPDATE followups SET status = 'done' WHERE done IS NOT NULL;
+CREATE INDEX idx_followups_status ON followups(status, due);
+CREATE INDEX idx_followups_opportunity_status ON followups(opportunity_id, status, due);
+DROP INDEX IF EXISTS idx_followups_open;
+DROP INDEX IF EXISTS idx_followups_opportunity;
+"""
 
-    migrations = Migrations(MIGRATION_SET)
-    for name, function in MIGRATIONS:
-        migrations(name=name)(function)
-    return migrations
+
+@migration
+def m020_followup_status(db):
+    db.run(*statements(db.ddl.adapt(FOLLOWUP_STATUS)))
 
 
-def known_migration_names() -> list[str]:
-    return [name for name, _ in MIGRATIONS]
+# An archived stage is hidden from the board, moves and the setup lists, but stays for the deals closed
+# from it (removing it would rewrite their history and last year's win/loss report).
+@migration
+def m021_stage_archived(db):
+    db.run(db.ddl.adapt("ALTER TABLE stages ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))"))
 
 
-_known_migration_names = known_migration_names
+# A deal's id in the system it was imported from (`import --key`): unique per source, so a re-import
+# of the same export updates the deals it made instead of adding them again.
+@migration
+def m030_external_keys(db):
+    db.run(db.ddl.adapt("ALTER TABLE opportunities ADD COLUMN external_key TEXT"),
+           "CREATE UNIQUE INDEX idx_opportunities_external_key ON opportunities(source_id, external_key) "
+           "WHERE external_key IS NOT NULL")
+
+

@@ -30,6 +30,21 @@ def _auto_status(value: str | None) -> str | None:
     return lowered
 
 
+def _changes_stages(method):
+    """A method that changes the stages or their links: the stage snapshot is forgotten before and after it."""
+    import functools
+
+    @functools.wraps(method)
+    def changing(self, *args, **kwargs):
+        self._stages = self._overview = None
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._stages = self._overview = None
+
+    return changing
+
+
 class SetupRoom(PeopleRoom):
     """The settings lists. Uses people (settings) and the base room (history rows when reassigning)."""
 
@@ -128,31 +143,46 @@ class SetupRoom(PeopleRoom):
     def stage_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
 
+    def _stage_snapshot(self) -> tuple[list[Row], dict[int, frozenset[int]]]:
+        """The stages (in id order) and each stage's business types, read once per command in one statement
+        (every change to them forgets it, see `_changes_stages`)."""
+        if self._stages is None:
+            rows: dict[int, dict] = {}
+            links: dict[int, set[int]] = {}
+            for row in self._all("""SELECT s.*, l.business_type_id AS linked_type FROM stages s
+                                      LEFT JOIN stage_business_types l ON l.stage_id = s.id ORDER BY s.id"""):
+                if row["id"] not in rows:
+                    rows[row["id"]] = {key: row[key] for key in row.keys() if key != "linked_type"}
+                if row["linked_type"] is not None:
+                    links.setdefault(row["id"], set()).add(row["linked_type"])
+            self._stages = (list(rows.values()), {stage_id: frozenset(types) for stage_id, types in links.items()})
+        return self._stages
+
+    def stage_name_by_id(self) -> dict[int, str]:
+        return {row["id"]: row["name"] for row in self._stage_snapshot()[0]}
+
     def find_stage(self, name: str) -> Row:
-        row = self._named("stages", name.strip())
-        if row is None:
-            raise unknown_name("stage", name, self.stage_names())
-        return row
+        wanted = fold(name.strip())
+        for row in self._stage_snapshot()[0]:
+            if fold(row["name"]) == wanted:
+                return row
+        raise unknown_name("stage", name, self.stage_names())
 
     def _stage_rule(self, row: Row) -> transitions.Stage:
         from salesselect_cli.rules import transitions
 
-        type_ids = frozenset(
-            r[0] for r in self._all("SELECT business_type_id FROM stage_business_types WHERE stage_id = ?", [row["id"]])
-        )
+        type_ids = self._stage_snapshot()[1].get(row["id"], frozenset())
         return transitions.Stage(row["id"], row["name"], row["position"], row["auto_status"], type_ids,
                                  bool(row["archived"]))
 
     def stages_of_type(self, business_type_id: int) -> list[transitions.Stage]:
         """The stages a deal of this business type can enter, in position order, as rule objects (archived
         stages are left out: nothing new enters them)."""
-        rows = self._all(
-            """SELECT s.* FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                WHERE l.business_type_id = ? AND s.archived = 0 ORDER BY s.position""",
-            [business_type_id],
-        )
-        return [self._stage_rule(row) for row in rows]
+        rows, links = self._stage_snapshot()
+        return [self._stage_rule(row) for row in sorted(rows, key=lambda row: row["position"])
+                if not row["archived"] and business_type_id in links.get(row["id"], ())]
 
+    @_changes_stages
     def add_stage(
         self, name: str, business_types: list[str], auto: str | None = None, position: int | None = None
     ) -> None:
@@ -180,6 +210,7 @@ class SetupRoom(PeopleRoom):
         self._setup_log(f"stage {name} added", None, f"position {position}, types "
                         f"{', '.join(t['name'] for t in types)}, auto-select {auto or 'none'}")
 
+    @_changes_stages
     def edit_stage(self, name: str, new_name: str | None = None, auto: str | None = None) -> None:
         """Rename a stage and/or change its auto-select ('won', 'lost' or 'none')."""
         row = self.find_stage(name)
@@ -208,6 +239,7 @@ class SetupRoom(PeopleRoom):
                 self._setup_log(f"stage {new_name or row['name']} auto-select", row["auto_status"] or "none",
                                 status or "none")
 
+    @_changes_stages
     def move_stage(self, name: str, position: int) -> None:
         row = self.find_stage(name)
         count = self._scalar("SELECT COUNT(*) FROM stages")
@@ -229,6 +261,7 @@ class SetupRoom(PeopleRoom):
         self.conn.execute("UPDATE stages SET position = ? WHERE id = ?", [position, row["id"]])
         self._setup_log(f"stage {row['name']} position", old, position)
 
+    @_changes_stages
     def link_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
@@ -239,6 +272,7 @@ class SetupRoom(PeopleRoom):
         if cursor.rowcount:
             self._setup_log(f"stage {stage['name']} linked", None, bt["name"])
 
+    @_changes_stages
     def unlink_stage(self, name: str, business_type: str) -> None:
         stage = self.find_stage(name)
         bt = self.find_business_type(business_type)
@@ -287,6 +321,7 @@ class SetupRoom(PeopleRoom):
             for r in rows
         ]
 
+    @_changes_stages
     def archive_stage(self, name: str) -> bool:
         """Hide a stage from the board, moves and setup lists; it stays for the deals closed from it.
 
@@ -307,6 +342,7 @@ class SetupRoom(PeopleRoom):
         self._setup_log(f"stage {row['name']} archived", "no", "yes")
         return True
 
+    @_changes_stages
     def unarchive_stage(self, name: str) -> bool:
         """Show an archived stage again; False when it was not archived."""
         row = self.find_stage(name)
@@ -316,6 +352,7 @@ class SetupRoom(PeopleRoom):
         self._setup_log(f"stage {row['name']} archived", "yes", "no")
         return True
 
+    @_changes_stages
     def remove_stage(self, name: str, reassign_to: str | None = None) -> int:
         """Remove a stage; its open deals move to `reassign_to`. Refused while closed deals came from it or sit
         in it: moving those would rewrite their history and past win/loss reports (archive the stage instead)."""
@@ -509,18 +546,43 @@ class SetupRoom(PeopleRoom):
                         f"deals to {target['text']}" if target is not None else None)
         return used
 
+    def _setup_overview(self) -> tuple[tuple[int, ...], list[dict]]:
+        """How many business types, stages, sources, won and lost reasons there are and how many business
+        types lack an open stage, and the business types' names and colours in setup order: one statement,
+        read once per command (a setup change forgets it, in `_setup_log`)."""
+        if self._overview is None:
+            rows = self._all(
+                """SELECT c.*, bt.name, bt.color FROM (
+                     SELECT (SELECT COUNT(*) FROM business_types) AS types, (SELECT COUNT(*) FROM stages) AS stages,
+                            (SELECT COUNT(*) FROM sources) AS sources,
+                            (SELECT COUNT(*) FROM reasons WHERE status = 'won') AS won,
+                            (SELECT COUNT(*) FROM reasons WHERE status = 'lost') AS lost,
+                            (SELECT COUNT(*) FROM business_types bt WHERE NOT EXISTS (
+                               SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
+                                WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0)
+                            ) AS without_open_stage) c
+                   LEFT JOIN business_types bt ON 1 = 1 ORDER BY bt.id""")
+            counts = tuple(rows[0][key] for key in ("types", "stages", "sources", "won", "lost", "without_open_stage"))
+            colors = [{"name": row["name"], "color": row["color"]} for row in rows if row["name"] is not None]
+            self._overview = (counts, colors)
+        return self._overview
+
+    def business_type_colors(self) -> list[dict]:
+        """Business types with their colours, in setup order (for the board's legend)."""
+        return self._setup_overview()[1]
+
     def config_check(self, _=lambda text: text) -> list[str]:
         """What a correct setup still misses (SPEC §1 config check); empty when complete.
 
         `_` translates the sentences for people (the interface language); JSON keeps the English.
         """
+        types, stages, sources, won, lost, without_open_stage = self._setup_overview()[0]
         missing = []
-        if not self._scalar("SELECT COUNT(*) FROM business_types"):
+        if not types:
             missing.append(_("no business type (salesselect config add-business-type NAME --color COLOUR)"))
-        no_stages = not self._scalar("SELECT COUNT(*) FROM stages")
-        if no_stages:
+        if not stages:
             missing.append(_("no stage (salesselect config add-stage NAME --business-type TYPE)"))
-        for row in [] if no_stages else self._all(
+        for row in [] if not stages or not without_open_stage else self._all(
             """SELECT bt.name FROM business_types bt WHERE NOT EXISTS (
                  SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
                   WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0) ORDER BY bt.id"""
@@ -529,15 +591,15 @@ class SetupRoom(PeopleRoom):
                 _("business type '{name}' has no open stage (salesselect config add-stage NAME --business-type '{name}')")
                 .format(name=row[0])
             )
-        if not self._scalar("SELECT COUNT(*) FROM sources"):
+        if not sources:
             missing.append(_("no source (salesselect config add-source NAME)"))
         orange, red = self.thresholds()
         if orange is None or red is None:
             missing.append(_("remaining-days indicator not set (salesselect config set-indicator --orange DAYS --red DAYS)"))
-        for status, text in (("won", _("no won reason (salesselect config add-reason TEXT --status won)")),
-                             ("lost", _("no lost reason (salesselect config add-reason TEXT --status lost)"))):
-            if not self._scalar("SELECT COUNT(*) FROM reasons WHERE status = ?", [status]):
-                missing.append(text)
+        if not won:
+            missing.append(_("no won reason (salesselect config add-reason TEXT --status won)"))
+        if not lost:
+            missing.append(_("no lost reason (salesselect config add-reason TEXT --status lost)"))
         return missing
 
 

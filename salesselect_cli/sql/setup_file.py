@@ -89,6 +89,7 @@ class SetupFileRoom(WorkflowRoom):
                     "INSERT INTO stage_business_types (stage_id, business_type_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [existing["id"], bt["id"]],
                 )
+                self._stages = None  # the stage snapshot no longer holds
                 if cursor.rowcount:
                     changes.append(_("stage {name} linked to {business_type}").format(name=stage["name"], business_type=bt["name"]))
         for stage in spec.stages:  # after the links and moves, so a stage's deals are where the file says

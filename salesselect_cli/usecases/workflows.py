@@ -1,17 +1,16 @@
-"""Workflow firing, above the store: match the workflows on a change, apply their data actions, run hooks.
+"""Workflow firing: match the workflows on a change, apply their data actions, run hooks.
 
 The store's move/close/reopen/edit return a `model.Change` (before/after stage and status). Here the
 enabled workflows (rules/workflows.py) are matched on it; followup, note and owner actions write through
 the store in the same transaction, as 'workflow:NAME'; run: actions (hooks.py) wait for the commit, and a
-failing one becomes a warning on `store.workflow_warnings` and a history row. Commands call these
-functions for every change that fires workflows.
+failing one becomes a warning on `store.workflow_warnings` and a history row. The deal use cases
+(usecases/deals.py) call `fire` for every change that fires workflows.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from salesselect_cli.i18n import _
 from salesselect_cli.model import Change
@@ -28,56 +27,6 @@ def hook_timeout(store) -> float:
 def preview(store, opportunity_id: int, to_stage: str | None, to_status: str | None) -> dict:
     """What a move/win/lose/reopen would fire, without writing."""
     return store.preview_workflows(opportunity_id, to_stage, to_status, os.environ.get(HOOK_TIMEOUT_ENV))
-
-
-def move(store, opportunity_id: int, stage: str, reason: str | None = None, workflows: bool = True,
-         keep_followups: bool = False) -> list[str]:
-    """Move an opportunity and fire the workflows; returns the names of the rules that fired.
-
-    A move into a won/lost stage closes the deal: its open follow-ups are cancelled unless `keep_followups`.
-    """
-    change = store.move_opportunity(opportunity_id, stage, reason)
-    _closed(store, change, keep_followups)
-    return fire(store, change, workflows)
-
-
-def close(store, opportunity_id: int, status: str, reason: str | None = None, workflows: bool = True,
-          keep_followups: bool = False, vacancy: str | None = None) -> list[str]:
-    """Win or lose (with the vacancy a won deal led to); cancels open follow-ups unless `keep_followups`."""
-    change = store.close_opportunity(opportunity_id, status, reason)
-    if vacancy is not None:
-        store.edit_opportunity(opportunity_id, {"vacancy": vacancy})
-    _closed(store, change, keep_followups)
-    return fire(store, change, workflows)
-
-
-def _closed(store, change: Change, keep_followups: bool) -> None:
-    """A deal that was just won or lost has nothing left to follow up: cancel its open follow-ups before the
-    workflows run (so a workflow's follow-up for the closed deal, e.g. 'ask for feedback', stays open)."""
-    if not keep_followups and change.from_status == "open" and change.to_status != "open":
-        store.cancel_followups(change.opportunity_id)
-
-
-def reopen(store, opportunity_id: int, stage: str | None = None, workflows: bool = True) -> list[str]:
-    return fire(store, store.reopen_opportunity(opportunity_id, stage), workflows)
-
-
-def edit(store, opportunity_id: int, changes: dict[str, Any], workflows: bool = True) -> list[str]:
-    """Edit plain fields; a type change that moves the stage fires workflows. Returns the changed fields.
-
-    The workflows fire right after the type change, before value, close date and owner are written (the
-    order the store applies them), so a workflow's owner action never overrides an explicit --owner.
-    """
-    later = {key: changes[key] for key in _EDITED_AFTER_TYPE if key in changes}
-    done, change = store.edit_opportunity(opportunity_id, {k: v for k, v in changes.items() if k not in later})
-    if change is not None:
-        fire(store, change, workflows)
-    if later:
-        done += store.edit_opportunity(opportunity_id, later)[0]
-    return done
-
-
-_EDITED_AFTER_TYPE = ("value_cents", "expected_close", "owner")
 
 
 def fire(store, change: Change, workflows: bool = True) -> list[str]:
@@ -119,7 +68,7 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
     if hooks:
         import functools
 
-        from salesselect_cli.render import public
+        from salesselect_cli.model import public
 
         timeout = hook_timeout(store)
         common = {
