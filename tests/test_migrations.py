@@ -82,7 +82,8 @@ def test_a_database_recorded_the_old_way_migrates_and_keeps_its_data(agency, ok)
             assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
     finally:
         conn.close()
-    assert names == OLD_ORDER  # the old names kept in their order, m017 recorded once after them
+    # the old names kept in their order, m017 recorded once after them, then the migrations newer than them
+    assert names == OLD_ORDER + ["m040_pg_security"]
     assert sorted(names) == sorted(known_migration_names())
     assert [row["title"] for row in ok("opp", "list", "--format", "json").json()] == [row["title"] for row in before]
     assert sum(row[5] for row in funnel_counts(path)) == sum(row[5] for row in counts) + 1  # the new visit counted
@@ -98,9 +99,10 @@ def test_a_complete_old_record_is_read_as_it_is_and_moved_by_the_first_write(age
     before = ok("opp", "list", "--format", "json").json()
     make_old(path, OLD_ORDER[:-1])
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('salesselect', ?, 'x')",
-                 [OLD_ORDER[-1]])
-    conn.execute(f"PRAGMA user_version = {len(OLD_ORDER)}")
+    complete = OLD_ORDER + ["m040_pg_security"]  # every migration this code knows (m040 a no-op on SQLite)
+    conn.executemany("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('salesselect', ?, 'x')",
+                     [(name,) for name in complete[len(OLD_ORDER) - 1:]])
+    conn.execute(f"PRAGMA user_version = {len(complete)}")
     from salesselect_cli.sql.schema import FUNNEL_COUNTS_TABLE
 
     conn.execute(FUNNEL_COUNTS_TABLE + " WITHOUT ROWID")  # what m017 made; its triggers do not matter to a read
@@ -113,7 +115,7 @@ def test_a_complete_old_record_is_read_as_it_is_and_moved_by_the_first_write(age
 
     ok("opp", "add", "New", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot")
     conn = sqlite3.connect(path)
-    assert record(conn) == OLD_ORDER
+    assert record(conn) == complete
     conn.close()
 
 
@@ -137,13 +139,13 @@ def test_migrations_are_registered_in_numeric_order(monkeypatch):
     def m012_too_early(db):
         db.run("SELECT 1")
 
-    with pytest.raises(ValueError, match="m012_too_early must be numbered after m030_external_keys"):
+    with pytest.raises(ValueError, match="m012_too_early must be numbered after m040_pg_security"):
         schema.migration(m012_too_early)
 
-    def m031_next(db):
+    def m041_next(db):
         db.run("SELECT 1")
 
-    assert schema.migration(m031_next) is m031_next and schema.known_migration_names()[-1] == "m031_next"
+    assert schema.migration(m041_next) is m041_next and schema.known_migration_names()[-1] == "m041_next"
 
 
 @pytest.mark.sqlite_only  # counts SQLite's statements

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
     applied TEXT NOT NULL
 )"""
 CURRENT, PENDING = "current", "pending"
+SECURITY_MIGRATION = "m040_pg_security"
 
 
 # --------------------------------------------------------------------------- migrations
@@ -87,12 +88,16 @@ def migrate(conn) -> None:
                              [(number, name, applied) for number, (name, applied) in enumerate(moved, start=1)])
         applied = {row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        ran = []
         for name, function in schema.MIGRATIONS:
             if name in applied:
                 continue
             function(db)
+            ran.append(name)
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) "
                          f"SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM {MIGRATIONS_TABLE}", [name, now])
+        if ran and ran[-1] != SECURITY_MIGRATION and SECURITY_MIGRATION in applied | set(ran):
+            db.ddl.secure(conn)  # PostgreSQL: a later migration's tables get the privileges, policies and triggers too
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

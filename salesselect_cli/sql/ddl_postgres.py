@@ -121,3 +121,10 @@ CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered,
 # What the migrations make besides tables (a failed init drops them: connection.drop_schema)
 FUNCTIONS = ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
              "funnel_counts_on_visit()", "fold(text)")
+
+
+def secure(conn) -> None:
+    """Privileges, forced row security and audit triggers on every table (sql/pg_security.py; idempotent)."""
+    from salesselect_cli.sql import pg_security
+
+    pg_security.install(conn.raw)

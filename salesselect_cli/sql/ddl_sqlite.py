@@ -113,3 +113,7 @@ BEGIN
 END""")
 
 FUNCTIONS: tuple[str, ...] = ()  # PostgreSQL names its trigger functions; SQLite has none to drop
+
+
+def secure(conn) -> None:
+    """Nothing to enforce in a file: whoever can write it can act as anyone (ddl_postgres.secure)."""

@@ -91,6 +91,15 @@ BEGIN
   IF login.name IS NULL THEN
     RETURN session_user::text;
   END IF;
+  -- a workflow's own change (the client sets salesselect.workflow while it applies the workflow's actions):
+  -- honoured only for a workflow that exists and is enabled, and the change is still bound by the login's rights
+  IF NULLIF(current_setting('salesselect.workflow', true), '') IS NOT NULL THEN
+    SELECT name INTO other FROM {schema}.workflows
+     WHERE name = current_setting('salesselect.workflow', true) AND enabled = 1;
+    IF other IS NOT NULL THEN
+      RETURN 'workflow:' || other;
+    END IF;
+  END IF;
   IF target IS NOT NULL AND login.key_user = 1 AND lower(target) <> lower(btrim(login.name)) THEN
     SELECT name INTO other FROM {schema}.users WHERE lower(btrim(name)) = lower(target) ORDER BY id LIMIT 1;
     IF other IS NOT NULL THEN
@@ -103,8 +112,42 @@ END $$;
 CREATE OR REPLACE FUNCTION salesselect_now() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT COALESCE(NULLIF(current_setting('salesselect.now', true), ''),
+                  NULLIF(current_setting('salesselect.today', true), '') || to_char(clock_timestamp(), ' HH24:MI:SS'),
                   to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS'))
 $$;
+-- The bulk copy of a whole agency (`db copy`, bulk-load flag set by the owner): its history is copied, not written.
+CREATE OR REPLACE FUNCTION salesselect_quiet() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM {schema}.settings WHERE key = '{bulk_load}')
+     AND pg_catalog.pg_has_role(session_user, c.relowner, 'USAGE')
+    FROM pg_catalog.pg_class c WHERE c.oid = '{schema}.users'::regclass
+$$;
+-- A failed run: hook's line in the deal's history (the hook ran after the commit, outside any trigger).
+CREATE OR REPLACE FUNCTION salesselect_hook_failed(deal bigint, workflow text, problem text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+BEGIN
+  IF {schema}.salesselect_role() IS NULL OR NOT EXISTS (SELECT 1 FROM {schema}.workflows WHERE name = workflow) THEN
+    RAISE EXCEPTION 'permission denied: % may not record a hook failure', session_user USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO {schema}.history (opportunity_id, at, actor, field, from_value, to_value)
+  VALUES (deal, {schema}.salesselect_now(), 'workflow:' || workflow, 'hook failed', NULL, problem);
+END $$;
+-- An import's backdated history: only for deals this transaction inserted (with salesselect.import on, the
+-- insert trigger leaves their 'created' row to the import), and only deals the login may change.
+CREATE OR REPLACE FUNCTION salesselect_import_history(deal bigint, at text, field text, from_value text,
+                                                      to_value text, from_id bigint, to_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+BEGIN
+  IF current_setting('salesselect.import', true) IS DISTINCT FROM 'on' OR NOT EXISTS (
+       SELECT 1 FROM {schema}.opportunities o WHERE o.id = deal
+          AND o.xmin::text = (pg_catalog.txid_current() % 4294967296)::text)
+     OR NOT ({schema}.salesselect_may_change_deal(deal) OR {schema}.salesselect_quiet()) THEN
+    RAISE EXCEPTION 'permission denied: % may only write the history of deals this import adds', session_user
+      USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO {schema}.history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+  VALUES (deal, at, {schema}.salesselect_actor(), field, from_value, to_value, from_id, to_id);
+END $$;
 CREATE OR REPLACE FUNCTION salesselect_note(deal bigint, note text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 BEGIN
@@ -130,6 +173,9 @@ DECLARE
   at text := salesselect_now();
   reason text;
 BEGIN
+  IF salesselect_quiet() THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'DELETE' THEN
     INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
     VALUES (at, who, 'opportunity purged', old.title || ' (' || old.company || ')', NULL, old.id,
@@ -137,6 +183,9 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
+    IF current_setting('salesselect.import', true) = 'on' THEN
+      RETURN NULL;  -- the import writes the deal's backdated history (salesselect_import_history)
+    END IF;
     INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
     SELECT new.id, at, who, 'created', NULL, s.name, NULL, new.stage_id FROM stages s WHERE s.id = new.stage_id;
     IF NULLIF(btrim(new.notes), '') IS NOT NULL THEN
@@ -222,6 +271,9 @@ DECLARE
   who text := salesselect_actor();
   at text := salesselect_now();
 BEGIN
+  IF salesselect_quiet() THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value)
     VALUES (new.opportunity_id, at, who, 'followup', NULL, new.due || ' ' || new.text);
@@ -275,6 +327,9 @@ DECLARE
   label text := COALESCE(n ->> 'name', o ->> 'name', n ->> 'text', o ->> 'text');
   col text;
 BEGIN
+  IF salesselect_quiet() THEN
+    RETURN NULL;
+  END IF;
   IF TG_TABLE_NAME = 'settings' THEN
     IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' OR COALESCE(n ->> 'key', o ->> 'key') LIKE '{hook_run}%'
        OR (TG_OP = 'UPDATE' AND o ->> 'value' IS NOT DISTINCT FROM n ->> 'value') THEN
@@ -484,7 +539,7 @@ def install(conn) -> None:
             name = group_role(db.name, role)
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone() is None:
                 conn.execute(f"CREATE ROLE {_ident(name)} NOLOGIN")
-    for statement in _split(FUNCTIONS.format(schema=schema)):
+    for statement in _split(FUNCTIONS.format(schema=schema, bulk_load=BULK_LOAD_KEY)):
         conn.execute(statement)
     for function in DERIVED_FUNCTIONS:
         conn.execute(f"ALTER FUNCTION {schema}.{function} SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp")
@@ -514,13 +569,9 @@ def _split(script: str) -> list[str]:
 
 
 def m040_pg_security(db) -> None:
-    """The migration (PostgreSQL only): `schema.migration(pg_security.m040_pg_security)` registers it.
-
-    `db` is the runner's wrapper; install() needs psycopg's execute(sql, params) -> cursor, so it gets the
-    wrapper's raw connection (today's connection.PgMigrations keeps it at db.conn.raw)."""
-    if getattr(db, "backend", "sqlite") == "postgresql":
-        raw = getattr(getattr(db, "conn", None), "raw", None)
-        install(raw if raw is not None else db)
+    """The migration (PostgreSQL only; schema.m040_pg_security): install() needs psycopg's own connection."""
+    if getattr(db.conn, "backend", "sqlite") == "postgresql":
+        install(db.conn.raw)
 
 
 # --------------------------------------------------------------------------- members

@@ -448,3 +448,11 @@ def m030_external_keys(db):
            "WHERE external_key IS NOT NULL")
 
 
+
+
+# PostgreSQL's own enforcement of the team rules (sql/pg_security.py): groups, privileges, forced row-level
+# security, the audit trail written by triggers. SQLite is one trust domain: nothing to do there. After any
+# later migration the runner installs it again (connection.migrate), so new tables get their rules.
+@migration
+def m040_pg_security(db):
+    db.ddl.secure(db.conn)
