@@ -56,6 +56,8 @@ def secured(cli):
                 grant = pg_security.grant_member(owner, login, "manager" if role == "manager" else "recruiter",
                                                  key_user=role == "keyuser")
                 assert grant.done
+        with psycopg.connect(cluster.url_for(database, "postgres"), autocommit=True) as admin:
+            admin.execute("DELETE FROM setup_log; DELETE FROM history")  # the tests count only their own rows
         yield Secured(cluster, database)
     finally:
         cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -344,14 +346,13 @@ def test_install_is_idempotent(secured):
 
 
 def test_the_migration_secures_a_database_init_makes(cli, monkeypatch):
-    """Registered in the runner (as the coordinator will), `init` by an ordinary owner login secures the
+    """Registered in the runner (m040), `init` by an ordinary owner login secures the
     database; the owner is its first key user and a login that is no user reads nothing."""
     import psycopg
 
     from salesselect_cli.sql import pg_security, schema
     from tests.conftest import pg_cluster
 
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("m040_pg_security", pg_security.m040_pg_security)])
     cluster = pg_cluster()
     _login(cluster.admin, OWNER, createrole=True)
     _login(cluster.admin, NOBODY)
@@ -438,14 +439,9 @@ def test_a_leaky_function_sees_no_row_the_policies_hide(secured):
     assert len(seen) == len(MEMBERS) + 1
 
 
-# Fields the client never wrote a history row for: the triggers add them (title, company, contact, vacancy,
-# notes, a reason changed without the status).
-TRIGGER_ONLY = {"title", "company", "contact", "vacancy", "notes", "reason"}
-
-
 def test_the_triggers_write_the_rows_the_client_writes(secured, ok):
-    """Until the client stops writing them, every history and setup-log row the CLI writes has a twin the
-    triggers wrote from the row change (same deal, actor, field, values and ids): the trail is the same."""
+    """On PostgreSQL the client writes no audit rows: every history and setup-log row the CLI writes on SQLite
+    the triggers write once, from the row change (same deal, actor, field, values and ids)."""
     from collections import Counter
 
     url = secured.cluster.url_for(secured.database, OWNER)
@@ -500,18 +496,19 @@ def test_the_triggers_write_the_rows_the_client_writes(secured, ok):
             "SELECT actor, field, from_value, to_value, from_id, to_id FROM history WHERE opportunity_id = %s",
             [int(deal)]).fetchall())
         log = Counter(conn.execute("SELECT actor, what, old_value, new_value, opportunity_id FROM setup_log").fetchall())
-    unpaired = {row: n for row, n in history.items() if n % 2 and row[1] not in TRIGGER_ONLY}
-    assert unpaired == {}
-    assert {row[1] for row, n in history.items() if n == 1} == {"title"}
-    assert {row: n for row, n in log.items() if n % 2} == {}
-    assert history[(OWNER, "status", "open", "lost (price)", _stage_id(secured, "Offer"), _reason_id(secured))] == 2
-    assert history[(OWNER, "followup cancelled", None, "2026-04-03 Ask again", int(follow) + 2, None)] == 2
-    assert log[(OWNER, "opportunity deleted", "Parity 2 (Acme)", "trash", int(deal))] == 2
+    assert {row: n for row, n in history.items() if n != 1} == {}  # nothing written twice
+    assert {row[1] for row in history} == {"created", "note", "value", "expected_close", "owner", "title", "stage",
+                                           "followup", "followup edited", "followup done", "followup removed",
+                                           "followup cancelled", "status"}
+    assert {row: n for row, n in log.items() if n != 1} == {}
+    assert history[(OWNER, "status", "open", "lost (price)", _stage_id(secured, "Offer"), _reason_id(secured))] == 1
+    assert history[(OWNER, "followup cancelled", None, "2026-04-03 Ask again", int(follow) + 2, None)] == 1
+    assert log[(OWNER, "opportunity deleted", "Parity 2 (Acme)", "trash", int(deal))] == 1
     for line in [("business type Bureaus colour", "red", "green"), ("stage Offer archived", "no", "yes"),
                  ("stage Offer auto-select", "won", "none"), ("reason changed", "slow (lost)", "too slow (lost)"),
                  ("user leak_new key user", "no", "yes"), ("workflow time limit", "20", "default"),
                  ("workflow nudge enabled", "yes", "no"), ("language", None, "nl")]:
-        assert log[(OWNER, *line, None)] == 2, line
+        assert log[(OWNER, *line, None)] == 1, line
 
 
 def _stage_id(secured, name: str) -> int:
@@ -565,16 +562,20 @@ def test_an_owner_who_may_not_create_roles_gets_the_lines_an_administrator_runs(
     cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{plain}" TEMPLATE template0')
     try:
         url = cluster.url_for(database, plain)
+        refused = cli("--db", url, "init", env={"SALESSELECT_USER": plain})
+        groups = [pg_security.group_role(database, role) for role in pg_security.ROLES]
+        needed = " ".join(f'CREATE ROLE "{group}" NOLOGIN; GRANT "{group}" TO "{plain}" WITH ADMIN OPTION;'
+                          for group in groups)
+        assert refused.exit_code == 3 and refused.stderr.count("\n") == 1 and needed in refused.stderr
+        with psycopg.connect(url, autocommit=True) as owner:
+            assert owner.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace").fetchone() == (0,)
+            with pytest.raises(pg_security.NeedsAdministrator) as again:
+                pg_security.install(owner)
+            assert again.value.sql == needed
+        cluster.admin.execute(needed)  # what the administrator runs, once
         assert cli("--db", url, "init", env={"SALESSELECT_USER": plain}).exit_code == 0
         with psycopg.connect(url, autocommit=True) as owner:
-            with pytest.raises(pg_security.NeedsAdministrator) as needed:
-                pg_security.install(owner)
-            groups = [pg_security.group_role(database, role) for role in pg_security.ROLES]
-            assert needed.value.sql == " ".join(
-                f'CREATE ROLE "{group}" NOLOGIN; GRANT "{group}" TO "{plain}" WITH ADMIN OPTION;' for group in groups)
-            assert owner.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'opportunities'::regclass").fetchone() == (False,)
-            cluster.admin.execute(needed.value.sql)  # what the administrator runs, once
-            pg_security.install(owner)
+            assert owner.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'opportunities'::regclass").fetchone() == (True,)
             owner.execute("INSERT INTO users (name, created) VALUES (%s, '2026-01-01')", [RITA])
             assert pg_security.grant_member(owner, RITA, "recruiter").done  # ADMIN OPTION is enough to grant
             assert not pg_security.grant_member(owner, "leak_unmade", "recruiter").done

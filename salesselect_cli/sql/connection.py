@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
+from salesselect_cli.errors import Conflict, DatabaseProblem, PermissionDenied, os_problem
 from salesselect_cli.i18n import _
-from salesselect_cli.sql import dialect, schema
+from salesselect_cli.sql import dialect, pg_security, schema
 
 MIGRATIONS_TABLE = "salesselect_migrations"
 PG_MIGRATIONS_TABLE = MIGRATIONS_TABLE  # the name sql/transfer.py leaves out of a copy
@@ -140,7 +140,11 @@ def create_database(path: Path | str) -> None:
                 raise Conflict(
                     _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(path))
                 )
-            migrate(conn)
+            try:
+                migrate(conn)
+            except pg_security.NeedsAdministrator as needed:  # rolled back: the database is empty again
+                raise PermissionDenied(_("your login may not create the team's roles; an administrator runs this "
+                                         "once, then run 'salesselect init' again: {sql}").format(sql=needed.sql)) from None
         finally:
             conn.close()
         return
@@ -260,4 +264,8 @@ def drop_schema(conn: dialect.PgConnection) -> None:
         conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
     for function in MigrationDb(conn).ddl.FUNCTIONS:
         conn.execute(f"DROP FUNCTION IF EXISTS {function}")
+    for (signature,) in conn.execute(  # pg_security's functions (the triggers' and the policies')
+            "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace "
+            "AND p.proname LIKE 'salesselect!_%' ESCAPE '!'").fetchall():
+        conn.execute(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
     conn.execute("COMMIT")

@@ -137,21 +137,29 @@ END $$;
 CREATE OR REPLACE FUNCTION salesselect_import_history(deal bigint, at text, field text, from_value text,
                                                       to_value text, from_id bigint, to_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+DECLARE
+  mine xid;
 BEGIN
-  IF current_setting('salesselect.import', true) IS DISTINCT FROM 'on' OR NOT EXISTS (
-       SELECT 1 FROM {schema}.opportunities o WHERE o.id = deal
-          AND o.xmin::text = (pg_catalog.txid_current() % 4294967296)::text)
+  IF current_setting('salesselect.import', true) IS DISTINCT FROM 'on'
      OR NOT ({schema}.salesselect_may_change_deal(deal) OR {schema}.salesselect_quiet()) THEN
     RAISE EXCEPTION 'permission denied: % may only write the history of deals this import adds', session_user
       USING ERRCODE = '42501';
   END IF;
   INSERT INTO {schema}.history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
-  VALUES (deal, at, {schema}.salesselect_actor(), field, from_value, to_value, from_id, to_id);
+  VALUES (deal, at, {schema}.salesselect_actor(), field, from_value, to_value, from_id, to_id) RETURNING xmin INTO mine;
+  -- the row just written carries this (sub)transaction's id: the deal must have been inserted by it too
+  IF NOT EXISTS (SELECT 1 FROM {schema}.opportunities o WHERE o.id = deal AND o.xmin = mine) THEN
+    RAISE EXCEPTION 'permission denied: % may only write the history of deals this import adds', session_user
+      USING ERRCODE = '42501';
+  END IF;
 END $$;
 CREATE OR REPLACE FUNCTION salesselect_note(deal bigint, note text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 BEGIN
-  IF NOT {schema}.salesselect_may_change_deal(deal) THEN
+  -- a deal the login may change, or one this transaction changed (handed over by the same command)
+  IF NOT {schema}.salesselect_may_change_deal(deal) AND NOT EXISTS (
+       SELECT 1 FROM {schema}.opportunities o
+        WHERE o.id = deal AND o.xmin::text = (pg_catalog.txid_current() % 4294967296)::text) THEN
     RAISE EXCEPTION 'permission denied: % may not change deal #%', session_user, deal USING ERRCODE = '42501';
   END IF;
   IF NULLIF(btrim(note), '') IS NULL THEN
@@ -312,6 +320,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
               ELSE value END
 $$;
 
+-- A workflow in one line, as sql/workflows._summary writes it: its trigger, filters and actions.
+CREATE OR REPLACE FUNCTION salesselect_workflow_summary(w jsonb) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+  SELECT concat_ws(', ', 'on ' || (w ->> 'trigger'),
+           'from stage ' || (SELECT name FROM {schema}.stages WHERE id = (w ->> 'from_stage_id')::bigint),
+           'to stage ' || (SELECT name FROM {schema}.stages WHERE id = (w ->> 'to_stage_id')::bigint),
+           'to status ' || NULLIF(w ->> 'to_status', ''),
+           'business type ' || (SELECT name FROM {schema}.business_types WHERE id = (w ->> 'business_type_id')::bigint),
+           'actions ' || (SELECT string_agg(a, '; ') FROM jsonb_array_elements_text((w ->> 'actions')::jsonb) a),
+           'env ' || NULLIF((SELECT string_agg(e, ', ') FROM jsonb_array_elements_text(COALESCE(w ->> 'env', '[]')::jsonb) e), ''),
+           CASE WHEN w ->> 'enabled' = '0' THEN 'disabled' END)
+$$;
+
 -- The setup log from the row: users (role, key user, module), settings, workflows, the setup lists.
 CREATE OR REPLACE FUNCTION salesselect_audit_setup() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
@@ -326,11 +347,32 @@ DECLARE
                  WHEN 'users' THEN 'user' ELSE TG_TABLE_NAME END;
   label text := COALESCE(n ->> 'name', o ->> 'name', n ->> 'text', o ->> 'text');
   col text;
+  old_orange text;
 BEGIN
   IF salesselect_quiet() THEN
     RETURN NULL;
   END IF;
   IF TG_TABLE_NAME = 'settings' THEN
+    IF COALESCE(n ->> 'key', o ->> 'key') IN ('orange_days', 'red_days') THEN
+      -- the indicator is one setting in two rows, set together (orange first): logged once, by the red row,
+      -- when either changed (the orange row leaves its old value in a transaction-local setting)
+      IF COALESCE(n ->> 'key', o ->> 'key') = 'orange_days' THEN
+        PERFORM set_config('salesselect.old_orange', COALESCE(o ->> 'value', '-'), true);
+        RETURN NULL;
+      END IF;
+      old_orange := COALESCE(NULLIF(current_setting('salesselect.old_orange', true), ''),
+                             (SELECT value FROM settings WHERE key = 'orange_days'));
+      PERFORM set_config('salesselect.old_orange', '', true);
+      IF (NULLIF(old_orange, '-'), o ->> 'value') IS DISTINCT FROM
+         ((SELECT value FROM settings WHERE key = 'orange_days'), n ->> 'value') THEN
+        INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
+        VALUES (at, who, 'indicator',
+                CASE WHEN o ->> 'value' IS NULL OR old_orange = '-' THEN NULL
+                     ELSE 'orange ' || old_orange || ', red ' || (o ->> 'value') END,
+                'orange ' || (SELECT value FROM settings WHERE key = 'orange_days') || ', red ' || (n ->> 'value'), mark);
+      END IF;
+      RETURN NULL;
+    END IF;
     IF COALESCE(n ->> 'key', o ->> 'key') = '{bulk_load}' OR COALESCE(n ->> 'key', o ->> 'key') LIKE '{hook_run}%'
        OR (TG_OP = 'UPDATE' AND o ->> 'value' IS NOT DISTINCT FROM n ->> 'value') THEN
       RETURN NULL;
@@ -368,12 +410,14 @@ BEGIN
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
     VALUES (at, who, kind || ' ' || label || ' added', NULL,
             CASE TG_TABLE_NAME WHEN 'users' THEN (n ->> 'role') || CASE WHEN n ->> 'key_user' = '1' THEN ', key user' ELSE '' END
-                               WHEN 'business_types' THEN n ->> 'color' END, mark);
+                               WHEN 'business_types' THEN n ->> 'color'
+                               WHEN 'workflows' THEN salesselect_workflow_summary(n) END, mark);
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO setup_log (at, actor, what, old_value, new_value, history_mark)
     VALUES (at, who, kind || ' ' || label || ' removed',
             CASE TG_TABLE_NAME WHEN 'users' THEN (o ->> 'role') || CASE WHEN o ->> 'key_user' = '1' THEN ', key user' ELSE '' END
-                               WHEN 'business_types' THEN o ->> 'color' END,
+                               WHEN 'business_types' THEN o ->> 'color'
+                               WHEN 'workflows' THEN salesselect_workflow_summary(o) END,
             NULL, mark);
   ELSE
     FOR col IN SELECT key FROM jsonb_each(n) WHERE value IS DISTINCT FROM o -> key AND key NOT IN ('id', 'created')
