@@ -274,11 +274,7 @@ def raise_unexpected(exc: Exception) -> None:
 
         if is_busy_error(exc):
             _fail(_("the database is busy with another salesselect command; try again in a moment"))
-        problem = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]  # never CONTEXT/DETAIL lines
-        if getattr(exc, "sqlstate", None) == "42501":  # the database's own rules refused it (sql/pg_security.py)
-            _fail(_("the database refused this to your login ({problem}); if your login is no salesselect user "
-                    "yet, a key user runs 'salesselect user add LOGIN'").format(problem=problem), 3)
-        _fail(_("database error: {problem}").format(problem=" ".join(problem.split())))
+        _fail(_("database error: {problem}").format(problem=" ".join(str(exc).split())))
     _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
         error=exc.__class__.__name__, problem=exc))
 
