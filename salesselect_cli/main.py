@@ -221,7 +221,12 @@ class SalesSelectGroup(TyperGroup):
 
         Saving.reset()
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except Exception as exc:
+                if _during_ctrl_c(exc):  # e.g. psycopg's "another command is already in progress" after Ctrl-C
+                    raise KeyboardInterrupt from exc
+                raise
         except _UsageError as exc:
             _usage_error(exc)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
@@ -255,6 +260,19 @@ class SalesSelectGroup(TyperGroup):
             raise
         except Exception as exc:  # last resort: never a traceback for a user
             raise_unexpected(exc)
+
+
+
+def _during_ctrl_c(exc: BaseException) -> bool:
+    """An error raised while a Ctrl-C was being handled (a database connection left busy by it): the Ctrl-C is
+    what happened, and what the user is told."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def raise_unexpected(exc: Exception) -> None:

@@ -42,6 +42,7 @@ from salesselect_cli.i18n import N_, _
 _known_migration_names = known_migration_names
 
 
+
 class Store(ForecastRoom, ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
     """One open database for one command: the current user, today, one transaction."""
 
@@ -68,7 +69,7 @@ class Store(ForecastRoom, ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
             yield self
         except BaseException:
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+                dialect.undo_quietly(self.conn, "ROLLBACK")
             raise
         else:
             if self.conn.in_transaction:
@@ -87,8 +88,7 @@ class Store(ForecastRoom, ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
             yield
         except BaseException:
             if self.conn.in_transaction:  # a storage failure (disk full, file too large) ended it already
-                self.conn.execute("ROLLBACK TO step")
-                self.conn.execute("RELEASE step")
+                dialect.undo_quietly(self.conn, "ROLLBACK TO step", "RELEASE step")
             raise
         else:
             self.conn.execute("RELEASE step")

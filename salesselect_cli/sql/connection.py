@@ -98,7 +98,7 @@ def migrate(conn) -> None:
         dialect.keep_wal(conn)
     except BaseException:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            dialect.undo_quietly(conn, "ROLLBACK")
         raise
 
 

@@ -557,3 +557,14 @@ def connect_postgres(url: str) -> PgConnection:
         raise DatabaseProblem(_("cannot connect to {location}: {problem}").format(location=safe_location(url),
                                                                               problem=detail)) from None
     return PgConnection(raw)
+
+
+def undo_quietly(conn, *statements: str) -> None:
+    """Roll back after a failure. A connection that cannot take it (Ctrl-C in the middle of a PostgreSQL query
+    leaves it busy: "another command is already in progress") is closed unused by the caller, and the server
+    rolls back: the first error, not this one, is what the user must see."""
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    except Exception:
+        pass
