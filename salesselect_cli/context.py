@@ -206,14 +206,14 @@ def open_session(
     try:
         with store.transaction(write):
             if i18n.wants_agency_setting():
-                i18n.use_agency_setting(store.language_setting)
+                i18n.use_agency_setting(store.people.language_setting)
             if requested is not None:
-                store.act_for(requested)
-            store.require_known_user()
+                store.people.act_for(requested)
+            store.people.require_known_user()
             if key_user:
-                store.require_key_user(key_user)
+                store.people.require_key_user(key_user)
             if module_check:
-                store.require_module()
+                store.people.require_module()
             yield Session.of(store, write)
     finally:
         store.close()

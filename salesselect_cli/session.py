@@ -87,8 +87,8 @@ class Session:
         """A session around a store that is already open and in its transaction (tests, the demo filler)."""
         from salesselect_cli import i18n, render
 
-        login = store.acting_login if store.history_actor != store.user["name"] else None
-        return cls(store, store.today, Identity(store.user["name"], login), i18n.language(), render.color_mode(),
+        login = store.acting_login if store.people.history_actor != store.people.user["name"] else None
+        return cls(store, store.today, Identity(store.people.user["name"], login), i18n.language(), render.color_mode(),
                    write, store.path)
 
     @property

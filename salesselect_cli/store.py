@@ -1,21 +1,23 @@
 """The store: the one entry point commands use to read and write the database.
 
-`Store` is one open database for one command: the current user, today, one transaction. It is composed
-of rooms, one per noun, in `salesselect_cli/sql/` (the only other place that speaks SQL):
+`Store` is one open database for one command: the current user, today, one transaction. It inherits
+nothing; it hands out rooms, one per noun, in `salesselect_cli/sql/` (the only other place that speaks SQL):
 
-    people         users, key users, the module switch, settings      sql/people.py
-    setup          business types, stages, sources, indicator, reasons sql/setup.py
-    opportunities  filters, records, lifecycle, notes, history        sql/opportunities.py
-    followups      follow-ups                                        sql/followups.py
-    workflows      stored workflows, their checks and preview data    sql/workflows.py
-    reports        the board and the four reports                    sql/reports.py
-    imports        the CSV bulk load                                 sql/imports.py
-    setup_file     config export/import                              sql/setup_file.py
+    store.people      users, key users, the module switch, settings       sql/people.py
+    store.setup       business types, stages, sources, indicator, reasons  sql/setup.py
+    store.deals       filters, records, lifecycle, notes, history, trash   sql/opportunities.py
+    store.followups   follow-ups                                          sql/followups.py
+    store.workflows   stored workflows, their checks and preview data      sql/workflows.py
+    store.reports     the board, the audit log and the four reports        sql/reports.py
+    store.imports     the CSV bulk load                                    sql/imports.py
+    store.setup_file  config export/import                                sql/setup_file.py
 
-Opening, checking and migrating a file (or a PostgreSQL database) is sql/connection.py; the schema and
-its numbered migrations sql/schema.py; every SQLite/PostgreSQL difference sql/dialect.py; db copy
-sql/transfer.py. Every command runs in one transaction: writes take the single-writer lock at their
-start (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory lock), reads do not lock. Money is integer cents. Workflows fire above the store, in automation.py.
+Every room receives the command's `Floor` (the connection, today, who acts) and the lower rooms it uses,
+by name; a room never reaches a sibling through `self`. Opening, checking and migrating a file (or a
+PostgreSQL database) is sql/connection.py; the schema and its numbered migrations sql/schema.py; every
+SQLite/PostgreSQL difference sql/dialect.py; db copy sql/transfer.py. Every command runs in one
+transaction: writes take the single-writer lock at their start (SQLite `BEGIN IMMEDIATE`, PostgreSQL an
+advisory lock), reads do not lock. Money is integer cents. Workflows fire above the store, in the use cases.
 """
 
 from __future__ import annotations
@@ -30,34 +32,48 @@ from salesselect_cli.model import OPPORTUNITY_KEYS, STATUSES, OpportunityFilter 
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.connection import create_database, open_connection  # noqa: F401 - re-exported
+from salesselect_cli.sql.base import Floor, on_floor
 from salesselect_cli.sql.followups import FollowupRoom
 from salesselect_cli.sql.imports import ImportRoom
+from salesselect_cli.sql.opportunities import OpportunityRoom
+from salesselect_cli.sql.people import PeopleRoom
 from salesselect_cli.sql.reports import ReportRoom
 from salesselect_cli.sql.schema import MIGRATIONS, known_migration_names  # noqa: F401 - re-exported
+from salesselect_cli.sql.setup import SetupRoom
 from salesselect_cli.sql.setup_file import SetupFileRoom
 from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
+from salesselect_cli.sql.workflows import WorkflowRoom
 from salesselect_cli.i18n import N_, _
 
 _known_migration_names = known_migration_names
 
 
-class Store(ReportRoom, SetupFileRoom, FollowupRoom, ImportRoom):
-    """One open database for one command: the current user, today, one transaction."""
+class Store:
+    """One open database for one command: the current user, today, one transaction; its rooms hand out the rest.
+
+    Each room receives the command's Floor (connection, today, who acts) and the lower rooms it uses:
+    people <- setup <- deals | followups | workflows <- reports | imports | setup_file.
+    """
 
     def __init__(self, conn: dialect.Connection, path: Path, today: dt.date, user_name: str):
-        self.conn = conn
+        self.floor = floor = Floor(conn, today, user_name)
         self.path = path
-        self.today = today
-        self.user_name = user_name
-        self._user: dialect.Row | None = None
-        self._thresholds: tuple[int | None, int | None] | None = None
-        self._settings: dict[str, str] | None = None
-        self._stages = None
-        self._overview = None
-        self._cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
+        self.people = PeopleRoom(floor)
+        self.setup = SetupRoom(floor, self.people)
+        self.deals = OpportunityRoom(floor, self.people, self.setup)
+        self.followups = FollowupRoom(floor, self.people)
+        self.workflows = WorkflowRoom(floor, self.people, self.setup)
+        self.reports = ReportRoom(floor, self.people, self.setup, self.deals)
+        self.imports = ImportRoom(floor, self.people, self.deals)
+        self.setup_file = SetupFileRoom(floor, self.people, self.setup, self.workflows)
         self.after_commit: list = []  # callables run once the command's transaction has committed
-        self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
         self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print
+
+    conn = property(lambda self: self.floor.conn)
+    today = on_floor("today")
+    user_name = on_floor("user_name")
+    acting_login = on_floor("acting_login")  # PostgreSQL: the login (a key user) acting for `user_name`
+    fixed_time = on_floor("fixed_time")  # 'HH:MM:SS' for deterministic history (demo data, tests)
 
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator["Store"]:
@@ -159,9 +175,9 @@ def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -
         create_database(building)
         store = Store(open_connection(building), path, today, user_name)
         with store.transaction(write=True):
-            store.add_first_key_user(user_name)
-            store.set_setting("module", "on")
-            store.set_setting("currency", "EUR")
+            store.people.add_first_key_user(user_name)
+            store.people.set_setting("module", "on")
+            store.people.set_setting("currency", "EUR")
             result = fill(store) if fill else None
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it moves
         store.close()
@@ -260,9 +276,9 @@ def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -
             )
         store.user_name = login
         with store.transaction(write=True):
-            store.add_first_key_user(login)
-            store.set_setting("module", "on")
-            store.set_setting("currency", "EUR")
+            store.people.add_first_key_user(login)
+            store.people.set_setting("module", "on")
+            store.people.set_setting("currency", "EUR")
             return fill(store) if fill else None
     except BaseException:
         drop_schema(store.conn)

@@ -61,21 +61,21 @@ def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pat
         if fmt is Format.json:
             from salesselect_cli.render import emit_object
 
-            emit_object(store.export_setup(), "json", output)
+            emit_object(store.setup_file.export_setup(), "json", output)
             return
         if fmt is Format.csv:
             rows = []
-            for bt in store.list_business_types():
+            for bt in store.setup.list_business_types():
                 rows.append({"list": "business_type", "name": bt["name"], "detail": bt["color"]})
-            for st in store.list_stages():
+            for st in store.setup.list_stages():
                 rows.append({"list": "stage", "name": st["name"],
                              "detail": f"{st['position']}; {st['business_types']}; auto {st['auto'] or 'none'}"})
-            for src in store.list_sources():
+            for src in store.setup.list_sources():
                 rows.append({"list": "source", "name": src["name"], "detail": ""})
-            orange, red = store.thresholds()
+            orange, red = store.setup.thresholds()
             rows.append({"list": "indicator", "name": "orange_days", "detail": "" if orange is None else orange})
             rows.append({"list": "indicator", "name": "red_days", "detail": "" if red is None else red})
-            for reason in store.list_reasons():
+            for reason in store.setup.list_reasons():
                 rows.append({"list": "reason", "name": reason["reason"], "detail": reason["status"]})
             emit(rows, "csv", output)
             return
@@ -109,21 +109,21 @@ def _print_setup(store, console) -> None:
             console.print(Text("   " + _(empty).split(": ", 1)[1]))
             console.print()
 
-    section(_("1. Business types"), store.list_business_types(), [
+    section(_("1. Business types"), store.setup.list_business_types(), [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
         Column("opportunities", "Opps", justify="right")], NONE_YET["business types"])
-    section(_("2. Stages"), store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
-    section(_("3. Sources"), store.list_sources(),
+    section(_("2. Stages"), store.setup.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
+    section(_("3. Sources"), store.setup.list_sources(),
             [Column("name", "Source"), Column("opportunities", "Opps", justify="right")], NONE_YET["sources"])
-    orange, red = store.thresholds()
+    orange, red = store.setup.thresholds()
     console.print("[bold]" + escape(_("4. Remaining-days indicator")) + "[/]")
     console.print("   " + (_("orange at {orange} days or fewer, red at {red} days or fewer").format(orange=orange, red=red)
                            if orange is not None
                            else _("not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")))
     console.print()
-    section(_("5. Won/lost reasons"), store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
-    console.print(escape(_("Currency: {code}").format(code=store.currency)))
+    section(_("5. Won/lost reasons"), store.setup.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
+    console.print(escape(_("Currency: {code}").format(code=store.people.currency)))
 
 
 @app.command("check")
@@ -132,7 +132,7 @@ def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
     from salesselect_cli.i18n import _
 
     with session(ctx) as store:
-        missing = store.config_check() if fmt is Format.json else store.config_check(_)
+        missing = store.setup.config_check() if fmt is Format.json else store.setup.config_check(_)
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 
@@ -152,7 +152,7 @@ def export(ctx: typer.Context, output: Optional[Path] = output_option()) -> None
     from salesselect_cli.render import emit_object
 
     with session(ctx) as store:
-        emit_object(store.export_setup(), "json", output)
+        emit_object(store.setup_file.export_setup(), "json", output)
 
 
 @app.command("import")
@@ -181,10 +181,10 @@ def import_(
     _resolve_workflow_programs(setup)
     if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
         with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
-            changes = copy.import_setup(setup)
+            changes = copy.setup_file.import_setup(setup)
     else:
         with session(ctx, write=True, key_user=SETUP) as store:
-            changes = store.import_setup(setup)
+            changes = store.setup_file.import_setup(setup)
     _report_changes(changes, dry_run)
 
 
@@ -227,7 +227,7 @@ def add_business_type(
 ) -> None:
     """Add a business type (e.g. Staffing, Agencies) with its board colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_business_type(name, color)
+        store.setup.add_business_type(name, color)
     stderr_line(_("Added business type {name}.").format(name=name.strip()))
 
 
@@ -235,7 +235,7 @@ def add_business_type(
 def list_business_types(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List business types with their colours and stages."""
     with session(ctx) as store:
-        rows = store.list_business_types()
+        rows = store.setup.list_business_types()
     emit(rows, fmt.value, output, [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
@@ -251,7 +251,7 @@ def edit_business_type(
 ) -> None:
     """Rename a business type or change its colour."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.edit_business_type(name, new_name, color)
+        store.setup.edit_business_type(name, new_name, color)
     stderr_line(_("Changed business type {name}.").format(name=new_name or name))
 
 
@@ -263,7 +263,7 @@ def remove_business_type(
 ) -> None:
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_business_type(name, reassign_to)
+        moved = store.setup.remove_business_type(name, reassign_to)
     stderr_line(_("Removed business type {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed business type {name}.").format(name=name))
 
@@ -287,7 +287,7 @@ def add_stage(
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_stage(name, business_type, auto, position)
+        store.setup.add_stage(name, business_type, auto, position)
     stderr_line(_("Added stage {name}.").format(name=name.strip()))
 
 
@@ -300,7 +300,7 @@ def list_stages(
 ) -> None:
     """List stages in column order with their business types and auto-select (archived ones with --all)."""
     with session(ctx) as store:
-        rows = store.list_stages(include_archived)
+        rows = store.setup.list_stages(include_archived)
     columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: word("archived") if r["archived"] else "")]
                                 if include_archived else [])
     emit(rows, fmt.value, output, columns, empty=NONE_YET["stages"])
@@ -322,12 +322,12 @@ def edit_stage(
         raise Invalid(_("nothing to change: pass --name, --auto, --link or --unlink"))
     with session(ctx, write=True, key_user=SETUP) as store:
         if new_name is not None or auto is not None:
-            store.edit_stage(name, new_name, auto)
+            store.setup.edit_stage(name, new_name, auto)
         current = new_name or name
         for business_type in link:
-            store.link_stage(current, business_type)
+            store.setup.link_stage(current, business_type)
         for business_type in unlink:
-            store.unlink_stage(current, business_type)
+            store.setup.unlink_stage(current, business_type)
     stderr_line(_("Changed stage {name}.").format(name=new_name or name))
 
 
@@ -339,7 +339,7 @@ def link_stage(
 ) -> None:
     """Link a stage to another business type."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.link_stage(name, business_type)
+        store.setup.link_stage(name, business_type)
     stderr_line(_("Linked stage {name} to {type}.").format(name=name, type=business_type))
 
 
@@ -351,7 +351,7 @@ def unlink_stage(
 ) -> None:
     """Unlink a stage from a business type (refused while its opportunities are there)."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.unlink_stage(name, business_type)
+        store.setup.unlink_stage(name, business_type)
     stderr_line(_("Unlinked stage {name} from {type}.").format(name=name, type=business_type))
 
 
@@ -363,7 +363,7 @@ def move_stage(
 ) -> None:
     """Move a stage to another column position."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.move_stage(name, position)
+        store.setup.move_stage(name, position)
     stderr_line(_("Moved stage {name} to position {position}.").format(name=name, position=position))
 
 
@@ -376,7 +376,7 @@ def remove_stage(
     """Remove a stage; its open opportunities need --reassign-to. A stage that won or lost deals came from
     cannot be removed (that would rewrite their history): archive it instead."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_stage(name, reassign_to)
+        moved = store.setup.remove_stage(name, reassign_to)
     stderr_line(_("Removed stage {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed stage {name}.").format(name=name))
 
@@ -391,8 +391,8 @@ def archive_stage(
     For a stage that closed deals came from (which cannot be removed). Refused while open deals are in it.
     """
     with session(ctx, write=True, key_user=SETUP) as store:
-        stage = store.find_stage(name)["name"]
-        changed = store.archive_stage(name)
+        stage = store.setup.find_stage(name)["name"]
+        changed = store.setup.archive_stage(name)
     stderr_line((_("Archived stage {name}.") if changed else _("Stage {name} was already archived.")).format(name=stage))
 
 
@@ -403,8 +403,8 @@ def unarchive_stage(
 ) -> None:
     """Bring an archived stage back onto the board and into the setup lists."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        stage = store.find_stage(name)["name"]
-        changed = store.unarchive_stage(name)
+        stage = store.setup.find_stage(name)["name"]
+        changed = store.setup.unarchive_stage(name)
     stderr_line((_("Unarchived stage {name}.") if changed else _("Stage {name} is not archived.")).format(name=stage))
 
 
@@ -415,7 +415,7 @@ def unarchive_stage(
 def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source name (HubSpot, LinkedIn, ...).")) -> None:
     """Add a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_source(name)
+        store.setup.add_source(name)
     stderr_line(_("Added source {name}.").format(name=name.strip()))
 
 
@@ -423,7 +423,7 @@ def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source 
 def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List lead sources."""
     with session(ctx) as store:
-        rows = store.list_sources()
+        rows = store.setup.list_sources()
     emit(rows, fmt.value, output, [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
          empty=NONE_YET["sources"])
 
@@ -436,7 +436,7 @@ def rename_source(
 ) -> None:
     """Rename a lead source."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.rename_source(name, new_name)
+        store.setup.rename_source(name, new_name)
     stderr_line(_("Renamed source {name} to {new}.").format(name=name, new=new_name))
 
 
@@ -448,7 +448,7 @@ def remove_source(
 ) -> None:
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_source(name, reassign_to)
+        moved = store.setup.remove_source(name, reassign_to)
     stderr_line(_("Removed source {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed source {name}.").format(name=name))
 
@@ -464,7 +464,7 @@ def set_indicator(
 ) -> None:
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.set_indicator(orange, red)
+        store.setup.set_indicator(orange, red)
     stderr_line(_("Indicator: orange at {orange} days or fewer, red at {red} or fewer.").format(orange=orange, red=red))
 
 
@@ -474,7 +474,7 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
     from salesselect_cli.render import emit_object
 
     with session(ctx) as store:
-        orange, red = store.thresholds()
+        orange, red = store.setup.thresholds()
     data = {"orange_days": orange, "red_days": red}
 
     def table(console):
@@ -513,7 +513,7 @@ def add_reason(
 ) -> None:
     """Add a won or lost reason."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_reason(text, _status(status))
+        store.setup.add_reason(text, _status(status))
     stderr_line((_("Added won reason {text}.") if status.lower() == "won" else _("Added lost reason {text}.")).format(
         text=text.strip()))
 
@@ -527,7 +527,7 @@ def list_reasons(
 ) -> None:
     """List won and lost reasons."""
     with session(ctx) as store:
-        rows = store.list_reasons(_status(status))
+        rows = store.setup.list_reasons(_status(status))
     emit(rows, fmt.value, output, _REASON_COLUMNS, empty=NONE_YET["reasons"])
 
 
@@ -541,7 +541,7 @@ def edit_reason(
 ) -> None:
     """Change a reason's text or status."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.edit_reason(text, _status(status), new_text, _status(new_status))
+        store.setup.edit_reason(text, _status(status), new_text, _status(new_status))
     stderr_line(_("Changed reason {text}.").format(text=new_text or text))
 
 
@@ -554,7 +554,7 @@ def remove_reason(
 ) -> None:
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_reason(text, _status(status), reassign_to)
+        moved = store.setup.remove_reason(text, _status(status), reassign_to)
     if moved:
         stderr_line(ngettext("Removed reason {text}; {count} opportunity now has {other}.",
                              "Removed reason {text}; {count} opportunities now have {other}.", moved).format(
@@ -567,7 +567,7 @@ def remove_reason(
 def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...", metavar="CODE")) -> None:
     """Set the client's currency (money is shown in it; default EUR)."""
     with session(ctx, write=True, key_user=SETUP) as store:
-        store.set_currency(code)
+        store.people.set_currency(code)
     stderr_line(_("Currency: {code}.").format(code=code.upper()))
 
 
@@ -578,7 +578,7 @@ def set_language(ctx: typer.Context, code: str = typer.Argument(..., help="en (E
     from salesselect_cli.i18n import _
 
     with session(ctx, write=True, key_user=SETUP) as store:
-        language = store.set_language(code)
+        language = store.people.set_language(code)
     i18n.use_agency_setting(language)
     stderr_line(_("Language: {language}.").format(language={"en": _("English"), "nl": _("Dutch")}[language]))
 
@@ -603,7 +603,7 @@ def _module_user(user: Optional[str]) -> Optional[str]:
 def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
     """Switch the module on for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("on", _module_user(user))
+        store.people.set_module("on", _module_user(user))
     stderr_line((_("Module on for {user}.").format(user=user) if user else _("Module on for the client.")))
 
 
@@ -611,7 +611,7 @@ def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "
 def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
     """Switch the module off for the client, or for one user."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("off", _module_user(user))
+        store.people.set_module("off", _module_user(user))
     stderr_line((_("Module off for {user}.").format(user=user) if user else _("Module off for the client.")))
 
 
@@ -619,7 +619,7 @@ def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, 
 def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", help="The user who follows the client setting again.")) -> None:
     """Let one user follow the client setting again."""
     with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("inherit", _module_user(user))
+        store.people.set_module("inherit", _module_user(user))
     stderr_line(_("{user} follows the client setting.").format(user=user))
 
 
@@ -627,7 +627,7 @@ def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", h
 def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """Show the client setting and each user's own setting."""
     with session(ctx, key_user=MODULE, module_check=False) as store:
-        report = store.module_report()
+        report = store.people.module_report()
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 

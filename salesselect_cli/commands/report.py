@@ -270,8 +270,8 @@ def winloss(
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = _period(store, period, start, end)
-        rows = store.report_winloss(flt, span.start, span.end, with_ids=fmt is Format.json)
-        currency = store.currency
+        rows = store.reports.report_winloss(flt, span.start, span.end, with_ids=fmt is Format.json)
+        currency = store.people.currency
 
     def render(bars: bool) -> list:
         items: list = [f"[bold]{escape(winloss_headline(rows))}[/]"]
@@ -329,8 +329,8 @@ def sources(
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = _period(store, period, start, end)
-        rows = store.report_sources(flt, span.start, span.end)
-        currency = store.currency
+        rows = store.reports.report_sources(flt, span.start, span.end)
+        currency = store.people.currency
 
     def render(bars: bool) -> list:
         cells = [[
@@ -398,10 +398,10 @@ def pipeline(
         if period is not None or start is not None or end is not None:
             span = _period(store, period, start, end, open_end=True)
         bounds = (span.start, span.end) if span else (None, None)
-        stage_rows = store.report_pipeline(flt, *bounds) if by is not PipelineBy.month else []
-        month_rows = (store.report_pipeline_months(flt, coming_months(store.today, months), *bounds)
+        stage_rows = store.reports.report_pipeline(flt, *bounds) if by is not PipelineBy.month else []
+        month_rows = (store.reports.report_pipeline_months(flt, coming_months(store.today, months), *bounds)
                       if by is PipelineBy.month or (by is None and fmt is Format.table) else [])
-        currency = store.currency
+        currency = store.people.currency
         today = store.today
 
     closing = _(", expected to close {period}").format(period=span.label) if span else ""
@@ -476,7 +476,7 @@ def stages(
     with session(ctx) as store:
         flt = _filters(business_type, owner, source)
         span = _period(store, period, start, end)
-        rows = store.report_stages(flt, span.start, span.end)
+        rows = store.reports.report_stages(flt, span.start, span.end)
     if not any(row["entered"] for row in rows):
         rows = []
 

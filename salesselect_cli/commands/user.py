@@ -26,7 +26,7 @@ def add(
 ) -> None:
     """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     with session(ctx, write=True, key_user=USERS) as store:
-        store.add_user(name, key_user, role)
+        store.people.add_user(name, key_user, role)
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
     stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
         role=role_word, name=name.strip()))
@@ -36,7 +36,7 @@ def add(
 def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List users, their module setting and their open opportunities (key users)."""
     with session(ctx, key_user=USERS) as store:
-        rows = store.list_users()
+        rows = store.people.list_users()
     emit(rows, fmt.value, output, [
         Column("name", "User"), Column("role", "Role", cell=lambda r: word(r["role"])),
         Column("key_user", "Key user", cell=lambda r: word("yes") if r["key_user"] else ""),
@@ -52,7 +52,7 @@ def remove(
 ) -> None:
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     with session(ctx, write=True, key_user=USERS) as store:
-        moved = store.remove_user(name, reassign_to)
+        moved = store.people.remove_user(name, reassign_to)
     stderr_line(_("Removed user {name}; {count} opportunities now belong to {other}.").format(name=name, count=moved, other=reassign_to)
                 if moved else _("Removed user {name}.").format(name=name))
 
@@ -65,7 +65,7 @@ def set_key_user(
 ) -> None:
     """Make a user a key user (or, with --off, a plain user); key users only."""
     with session(ctx, write=True, key_user=USERS) as store:
-        store.set_key_user(name, not off)
+        store.people.set_key_user(name, not off)
     stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))
 
 
@@ -77,7 +77,7 @@ def set_role(
 ) -> None:
     """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
     with session(ctx, write=True, key_user=USERS) as store:
-        old = store.set_role(name, role)
+        old = store.people.set_role(name, role)
     role = role.strip().lower()
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role, role)
     stderr_line((_("{name} is already a {role}.") if old == role else _("{name} is now a {role}.")).format(

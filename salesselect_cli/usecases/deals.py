@@ -44,14 +44,14 @@ class DealEdited:
 def _may_skip_workflows(session: "Session", workflows: bool) -> None:
     """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
     if not workflows:
-        session.store.require_key_user(N_("skip workflows (--no-workflows)"))
+        session.store.people.require_key_user(N_("skip workflows (--no-workflows)"))
 
 
 def _closed(session: "Session", change: "Change", keep_followups: bool) -> int:
     """A deal that was just won or lost has nothing left to follow up: cancel its open follow-ups before the
     workflows run (so a workflow's follow-up for the closed deal, e.g. 'ask for feedback', stays open)."""
     if not keep_followups and change.from_status == "open" and change.to_status != "open":
-        return session.store.cancel_followups(change.opportunity_id) or 0
+        return session.store.followups.cancel_followups(change.opportunity_id) or 0
     return 0
 
 
@@ -60,7 +60,7 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
 
     cancelled = _closed(session, change, keep_followups)
     fired = fire(session.store, change, workflows)
-    after = session.store.get_opportunity(change.opportunity_id)
+    after = session.store.deals.get_opportunity(change.opportunity_id)
     return DealChanged(change.opportunity_id, change.before, after, change, fired, cancelled,
                        session.store.workflow_warnings)
 
@@ -70,7 +70,7 @@ def move(session: "Session", opportunity_id: int, stage: str, reason: str | None
     """Move a deal to a stage of its business type (`opp move`, the board's ] and [). A move into a won or
     lost stage closes it: its open follow-ups are cancelled unless `keep_followups`."""
     _may_skip_workflows(session, workflows)
-    change = session.store.move_opportunity(opportunity_id, stage, reason)
+    change = session.store.deals.move_opportunity(opportunity_id, stage, reason)
     return _changed(session, change, keep_followups, workflows)
 
 
@@ -79,9 +79,9 @@ def close(session: "Session", opportunity_id: int, status: str, reason: str | No
     """Win or lose a deal (with the vacancy a won deal led to); cancels its open follow-ups unless
     `keep_followups`."""
     _may_skip_workflows(session, workflows)
-    change = session.store.close_opportunity(opportunity_id, status, reason)
+    change = session.store.deals.close_opportunity(opportunity_id, status, reason)
     if vacancy is not None:
-        session.store.edit_opportunity(opportunity_id, {"vacancy": vacancy})
+        session.store.deals.edit_opportunity(opportunity_id, {"vacancy": vacancy})
     return _changed(session, change, keep_followups, workflows)
 
 
@@ -89,7 +89,7 @@ def reopen(session: "Session", opportunity_id: int, stage: str | None = None, *,
            workflows: bool = True) -> DealChanged:
     """Open a won or lost deal again (into `stage`, else where it was closed from)."""
     _may_skip_workflows(session, workflows)
-    change = session.store.reopen_opportunity(opportunity_id, stage)
+    change = session.store.deals.reopen_opportunity(opportunity_id, stage)
     return _changed(session, change, True, workflows)
 
 
@@ -109,20 +109,20 @@ def edit(session: "Session", opportunity_id: int, changes: dict[str, Any], note:
     from salesselect_cli.usecases.workflows import fire
 
     store = session.store
-    before = store.get_opportunity(opportunity_id)
+    before = store.deals.get_opportunity(opportunity_id)
     later = {key: changes[key] for key in _EDITED_AFTER_TYPE if key in changes}
     first = {key: value for key, value in changes.items() if key not in later}
     done: list[str] = []
     if first or not later:
-        done, change = store.edit_opportunity(opportunity_id, first)
+        done, change = store.deals.edit_opportunity(opportunity_id, first)
         if change is not None:
             fire(store, change, workflows)
     if later:
-        done += store.edit_opportunity(opportunity_id, later)[0]
+        done += store.deals.edit_opportunity(opportunity_id, later)[0]
     if note is not None:
-        store.add_note(opportunity_id, note)
+        store.deals.add_note(opportunity_id, note)
         done.append("note")
     warning = None
     if "expected_close" in done:
         warning = past_close_warning(changes["expected_close"], session.today)
-    return DealEdited(opportunity_id, done, before, store.get_opportunity(opportunity_id), warning)
+    return DealEdited(opportunity_id, done, before, store.deals.get_opportunity(opportunity_id), warning)

@@ -23,5 +23,5 @@ class FollowupPlanned:
 def add(session: "Session", opportunity_id: int, due: "dt.date", text: str,
         user: str | None = None) -> FollowupPlanned:
     """Plan a follow-up on a deal (`followup add`, the board's f): for `user`, else the deal's owner."""
-    new_id = session.store.add_followup(opportunity_id, due, text, user)
+    new_id = session.store.followups.add_followup(opportunity_id, due, text, user)
     return FollowupPlanned(new_id, opportunity_id, due, text, user)
