@@ -417,3 +417,31 @@ def test_list_sort_and_winloss_ids(agency_store):
     assert row["opportunity_ids"] == [cheap, dear]
     [row] = store.reports.report_winloss(OpportunityFilter(status=None), TODAY, TODAY)
     assert "opportunity_ids" not in row
+
+
+# ---------------------------------------------------------------- composed, not inherited (issue 23)
+
+
+def test_a_room_stands_on_its_floor_and_the_rooms_it_is_given(fresh_store):
+    from salesselect_cli.sql.base import Floor
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.setup import SetupRoom
+
+    floor = Floor(fresh_store.conn, TODAY, "anna")
+    people = PeopleRoom(floor)
+    setup = SetupRoom(floor, people)
+    setup.add_source("Fair")  # on the store's connection: the same transaction
+    assert fresh_store.setup.list_sources() == [{"name": "Fair", "opportunities": 0}]
+    assert not hasattr(people, "find_stage") and not hasattr(setup, "add_user")  # each room answers for its noun
+    assert setup.user["name"] == "anna"  # read once, kept on the floor the rooms share
+    assert floor.user_row is people.user and fresh_store.floor.user_row is not floor.user_row
+
+
+def test_the_rooms_of_one_store_share_who_acts(agency_store):
+    store = agency_store
+    ident = add(store, owner="bob")
+    store.people.act_as("bob")
+    store.deals.add_note(ident, "from bob")
+    store.followups.add_followup(ident, TODAY, "Call")
+    assert store.deals.history(ident)[-1]["actor"] == "bob"
+    assert store.followups.list_followups(user="bob")[0]["text"] == "Call"
