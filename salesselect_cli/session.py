@@ -36,6 +36,23 @@ def _scoped(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     return function(*args, **kwargs)
 
 
+def opening_names(conn: Any, requested: str | None, os_login: Callable[[], str]) -> tuple[str, str | None]:
+    """Who a command opens as, and whom it then asks to act for (decided once, when the session opens):
+    where the login is the user (PostgreSQL) the login, acting for `requested` (--user); elsewhere
+    (SQLite, which never checked a login) `requested`, else the OS login."""
+    if conn.login_is_user:
+        return conn.current_login(), requested
+    return requested or os_login(), None
+
+
+def first_user_name(location: Any, requested: str | None, os_login: Callable[[], str]) -> str | None:
+    """The name `init` makes the first key user: on PostgreSQL the login (`requested` is only checked
+    against it; None: the login), elsewhere `requested`, else the OS login."""
+    from salesselect_cli.sql.dialect import login_is_user
+
+    return requested if login_is_user(location) else requested or os_login()
+
+
 class Identity:
     """Who acts, decided once at open: `name` is the user the changes are made as; `login` is the
     PostgreSQL login when a key user acts for someone else ('kim for bob'), else None."""

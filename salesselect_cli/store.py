@@ -108,24 +108,10 @@ class Store:
 
     def backup(self, target: Path) -> None:
         """A consistent copy of the whole database at `target` (refused if it exists), while others write."""
-        if getattr(self.conn, "backend", "sqlite") == "postgresql":
-            raise DatabaseProblem(_("on PostgreSQL, back up with pg_dump, or copy the agency into a file with 'salesselect db copy URL FILE'"))
         dialect.backup(self.conn, target)
 
     def close(self) -> None:
         self.conn.close()
-
-    def _pg_scratch(self) -> Iterator["Store"]:
-        """PostgreSQL: a second connection whose transaction is always rolled back (no lock taken)."""
-        copy = Store(dialect.connect_postgres(self.path), self.path, self.today, self.user_name)
-        copy.acting_login = self.acting_login
-        try:
-            copy.conn.execute("BEGIN")
-            yield copy
-        finally:
-            if copy.conn.in_transaction:
-                copy.conn.execute("ROLLBACK")
-            copy.close()
 
     def data_version(self) -> int:
         """Changes when another connection commits: the interactive board polls it to stay live."""
@@ -133,19 +119,14 @@ class Store:
 
     @contextlib.contextmanager
     def scratch(self) -> Iterator["Store"]:
-        """This store over an in-memory copy of the database, for a dry run that has to write to find out.
+        """This store over a throw-away copy of the database, for a dry run that has to write to find out.
 
-        The copy is taken inside the command's read transaction: the file is never locked or changed.
+        The copy is taken inside the command's read transaction: the database is never locked or changed.
         """
-        if getattr(self.conn, "backend", "sqlite") == "postgresql":
-            yield from self._pg_scratch()
-            return
-        copy = Store(dialect.memory_copy(self.conn), self.path, self.today, self.user_name)
-        try:
-            with copy.transaction(write=True):
-                yield copy
-        finally:
-            copy.close()
+        with dialect.scratch(self.conn, self.path) as conn:
+            copy = Store(conn, self.path, self.today, self.user_name)
+            copy.acting_login = self.acting_login
+            yield copy
 
 
 def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -> Any:

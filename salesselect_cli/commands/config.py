@@ -25,12 +25,13 @@ def init(
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
     from salesselect_cli.context import database_path, requested_user_name
-    from salesselect_cli.sql.dialect import is_postgres, safe_location
+    from salesselect_cli.session import first_user_name
+    from salesselect_cli.sql.dialect import safe_location
     from salesselect_cli.store import init_database
 
     opts = options(ctx)
     path = database_path(opts.db)
-    user_name = requested_user_name(opts.user) if is_postgres(path) else current_user_name(opts.user)
+    user_name = first_user_name(path, requested_user_name(opts.user), lambda: current_user_name(opts.user))
     fill = None
     if demo:
         from salesselect_cli.demo import build_demo

@@ -32,6 +32,18 @@ class Floor:
         self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
         self.cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
         self.overview: Any = None  # the setup's counts and colours (setup room), forgotten by every setup log line
+        self.name_is_login: bool = getattr(conn, "login_is_user", False)  # PostgreSQL: the name is the login
+
+    def unknown_user(self) -> PermissionDenied:
+        """The refusal for an acting name the database does not know: a login (PostgreSQL) says so."""
+        if self.name_is_login and not self.acting_login:
+            return PermissionDenied(
+                _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
+            )
+        return PermissionDenied(
+            _("user '{name}' is not a user of this database; a key user can add it with "
+              "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
+        )
 
 
 def on_floor(name: str) -> property:
@@ -91,15 +103,8 @@ class BaseRoom:
         """The current user's row; a user the database does not know is refused (exit 3)."""
         if self._user is None:
             row = self._named("users", self.user_name)
-            if row is None and getattr(self.conn, "backend", "sqlite") == "postgresql" and not self.acting_login:
-                raise PermissionDenied(
-                    _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
-                )
             if row is None:
-                raise PermissionDenied(
-                    _("user '{name}' is not a user of this database; a key user can add it with "
-                      "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
-                )
+                raise self.floor.unknown_user()
             self._user = row
         return self._user
 
