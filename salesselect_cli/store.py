@@ -27,12 +27,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterator
 
-from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.model import OPPORTUNITY_KEYS, STATUSES, OpportunityFilter  # noqa: F401 - re-exported
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.connection import create_database, open_connection  # noqa: F401 - re-exported
-from salesselect_cli.sql.base import Floor, on_floor
+from salesselect_cli.sql.connection import create_database, new_database, open_connection  # noqa: F401 - re-exported
+from salesselect_cli.sql.base import Floor, first_key_user, on_floor
 from salesselect_cli.sql.followups import FollowupRoom
 from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.opportunities import OpportunityRoom
@@ -43,7 +42,7 @@ from salesselect_cli.sql.setup import SetupRoom
 from salesselect_cli.sql.setup_file import SetupFileRoom
 from salesselect_cli.sql.transfer import copy_database  # noqa: F401 - re-exported
 from salesselect_cli.sql.workflows import WorkflowRoom
-from salesselect_cli.i18n import N_, _
+from salesselect_cli.i18n import N_
 
 _known_migration_names = known_migration_names
 
@@ -129,140 +128,19 @@ class Store:
             yield copy
 
 
-def init_database(path: Path | str, user_name: str, today: dt.date, fill=None) -> Any:
-    """Create the file, make `user_name` the first key user, switch the module on.
+def init_database(path: Path | str, user_name: str | None, today: dt.date, fill=None) -> Any:
+    """Create the database, make `user_name` the first key user, switch the module on.
 
-    `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned.
-    The new database is built in a temporary file beside `path` and linked into place only when
-    complete, so an interruption at any moment (kill -9 included) leaves no file or a whole one.
-    On PostgreSQL the first key user is the database login (`user_name` must be that login or None),
-    and a failed init leaves the database empty again.
+    `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned. A new
+    database is whole or absent (sql/connection.new_database). Where the login is the user (PostgreSQL)
+    the first key user is the login (`user_name` must be that login or None).
     """
-    import os
-
-    if dialect.is_postgres(path):
-        return _init_postgres(path, user_name, today, fill)
-    user_name = _clean_name(user_name, N_("user name"))
-    if os.path.lexists(path):
-        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
-    _remove_abandoned_builds(path)
-    building = path.with_name(f".{path.name}.{os.getpid()}.init")
-    store = None
-    try:
-        create_database(building)
-        store = Store(open_connection(building), path, today, user_name)
+    if not dialect.login_is_user(path):
+        user_name = _clean_name(user_name, N_("user name"))  # refused before anything is created
+    with new_database(path) as conn:
+        store = Store(conn, path, today, first_key_user(conn, user_name))
         with store.transaction(write=True):
-            store.people.add_first_key_user(user_name)
-            store.people.set_setting("module", "on")
-            store.people.set_setting("currency", "EUR")
-            result = fill(store) if fill else None
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it moves
-        store.close()
-        store = None
-        if os.path.exists(str(building) + "-wal"):
-            raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
-        _sync(building)
-        _link_into_place(building, path)
-        return result
-    finally:
-        if store is not None:
-            store.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(building) + suffix).unlink(missing_ok=True)
-
-
-def _link_into_place(building: Path, path: Path) -> None:
-    """Give the finished file its name; never over a file that appeared meanwhile (another init)."""
-    import os
-
-    try:
-        os.link(building, path)
-    except FileExistsError:
-        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
-    except OSError:  # a file system without hard links: a rename is atomic too
-        if os.path.lexists(path):
-            raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
-        os.rename(building, path)
-    _sync_folder(path.parent)
-
-
-def _remove_abandoned_builds(path: Path) -> None:
-    """Temporary files of an init that was killed (its process is gone) are removed."""
-    import os
-
-    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
-        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            leftover.unlink(missing_ok=True)
-
-
-def glob_escape(name: str) -> str:
-    import glob
-
-    return glob.escape(name)
-
-
-def _process_alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _sync(path: Path) -> None:
-    import os
-
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_folder(folder: Path) -> None:
-    import os
-
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _init_postgres(url: str, user_name: str | None, today: dt.date, fill=None) -> Any:
-    from salesselect_cli.errors import PermissionDenied
-    from salesselect_cli.sql.connection import drop_schema
-
-    create_database(url)
-    store = Store(open_connection(url), url, today, "")
-    try:
-        login = _clean_name(store.conn.current_login(), N_("user name"))
-        if user_name is not None and dialect.fold(user_name) != dialect.fold(login):
-            raise PermissionDenied(
-                _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=user_name)
-            )
-        store.user_name = login
-        with store.transaction(write=True):
-            store.people.add_first_key_user(login)
+            store.people.add_first_key_user(store.user_name)
             store.people.set_setting("module", "on")
             store.people.set_setting("currency", "EUR")
             return fill(store) if fill else None
-    except BaseException:
-        drop_schema(store.conn)
-        raise
-    finally:
-        store.close()

@@ -46,6 +46,21 @@ class Floor:
         )
 
 
+def first_key_user(conn: Connection, requested: str | None) -> str:
+    """Who becomes the first key user of a new database: where the login is the user (PostgreSQL) the
+    login, and `requested` (when given) must be that login; elsewhere the name requested."""
+    from salesselect_cli.rules.text import clean_name
+
+    if not conn.login_is_user:
+        return clean_name(requested, N_("user name"))
+    login = clean_name(conn.current_login(), N_("user name"))
+    if requested is not None and fold(requested) != fold(login):
+        raise PermissionDenied(
+            _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=requested)
+        )
+    return login
+
+
 def on_floor(name: str) -> property:
     """A room attribute that is the floor's: every room of the command sees the same value."""
     return property(lambda self: getattr(self.floor, name), lambda self, value: setattr(self.floor, name, value))
