@@ -92,11 +92,11 @@ def _filters(business_type: Optional[str], owner: Optional[str], source: Optiona
     return OpportunityFilter(business_type=business_type, owner=owner, source=source, status=None)
 
 
-def _period(opened, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
+def _period(session, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
     from salesselect_cli.rules.periods import resolve_period
 
-    return resolve_period(period, parse_date_option(start, opened.today), parse_date_option(end, opened.today),
-                          opened.today, open_end=open_end)
+    return resolve_period(period, parse_date_option(start, session.today), parse_date_option(end, session.today),
+                          session.today, open_end=open_end)
 
 
 def _scope_text(flt) -> str:
@@ -269,10 +269,10 @@ def winloss(
 
     from salesselect_cli.usecases import reports
 
-    with open_session(ctx) as opened:
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(opened, period, start, end)
-        report = reports.winloss(opened, flt, span.start, span.end, with_ids=fmt is Format.json)
+        span = _period(session, period, start, end)
+        report = reports.winloss(session, flt, span.start, span.end, with_ids=fmt is Format.json)
     rows, currency = report.rows, report.currency
 
     def render(bars: bool) -> list:
@@ -330,10 +330,10 @@ def sources(
 
     from salesselect_cli.usecases import reports
 
-    with open_session(ctx) as opened:
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(opened, period, start, end)
-        report = reports.sources(opened, flt, span.start, span.end)
+        span = _period(session, period, start, end)
+        report = reports.sources(session, flt, span.start, span.end)
     rows, currency = report.rows, report.currency
 
     def render(bars: bool) -> list:
@@ -398,16 +398,16 @@ def pipeline(
     fmt = excel_format(fmt, excel)
     from salesselect_cli.usecases import reports
 
-    with open_session(ctx) as opened:
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
         span = None
         if period is not None or start is not None or end is not None:
-            span = _period(opened, period, start, end, open_end=True)
+            span = _period(session, period, start, end, open_end=True)
         bounds = (span.start, span.end) if span else (None, None)
         by_month = by is PipelineBy.month or (by is None and fmt is Format.table)
-        report = reports.pipeline(opened, flt, *bounds, by_stage=by is not PipelineBy.month,
-                                  months=coming_months(opened.today, months) if by_month else None)
-        today = opened.today
+        report = reports.pipeline(session, flt, *bounds, by_stage=by is not PipelineBy.month,
+                                  months=coming_months(session.today, months) if by_month else None)
+        today = session.today
     stage_rows, month_rows, currency = report.rows, report.months, report.currency
 
     closing = _(", expected to close {period}").format(period=span.label) if span else ""
@@ -481,10 +481,10 @@ def stages(
 
     from salesselect_cli.usecases import reports
 
-    with open_session(ctx) as opened:
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(opened, period, start, end)
-        rows = reports.stages(opened, flt, span.start, span.end).rows
+        span = _period(session, period, start, end)
+        rows = reports.stages(session, flt, span.start, span.end).rows
     if not any(row["entered"] for row in rows):
         rows = []
 

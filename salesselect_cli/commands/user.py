@@ -27,8 +27,8 @@ def add(
     """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     from salesselect_cli.usecases import people
 
-    with open_session(ctx, write=True, key_user=USERS) as opened:
-        people.add(opened, name, key_user, role)
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        people.add(session, name, key_user, role)
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
     stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
         role=role_word, name=name.strip()))
@@ -39,8 +39,8 @@ def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
     """List users, their module setting and their open opportunities (key users)."""
     from salesselect_cli.usecases import people
 
-    with open_session(ctx, key_user=USERS) as opened:
-        rows = people.listing(opened)
+    with open_session(ctx, key_user=USERS) as session:
+        rows = people.listing(session)
     emit(rows, fmt.value, output, [
         Column("name", "User"), Column("role", "Role", cell=lambda r: word(r["role"])),
         Column("key_user", "Key user", cell=lambda r: word("yes") if r["key_user"] else ""),
@@ -57,8 +57,8 @@ def remove(
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
     from salesselect_cli.usecases import people
 
-    with open_session(ctx, write=True, key_user=USERS) as opened:
-        moved = people.remove(opened, name, reassign_to)
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        moved = people.remove(session, name, reassign_to)
     stderr_line(_("Removed user {name}; {count} opportunities now belong to {other}.").format(name=name, count=moved, other=reassign_to)
                 if moved else _("Removed user {name}.").format(name=name))
 
@@ -72,8 +72,8 @@ def set_key_user(
     """Make a user a key user (or, with --off, a plain user); key users only."""
     from salesselect_cli.usecases import people
 
-    with open_session(ctx, write=True, key_user=USERS) as opened:
-        people.set_key_user(opened, name, not off)
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        people.set_key_user(session, name, not off)
     stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))
 
 
@@ -86,8 +86,8 @@ def set_role(
     """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
     from salesselect_cli.usecases import people
 
-    with open_session(ctx, write=True, key_user=USERS) as opened:
-        old = people.set_role(opened, name, role)
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        old = people.set_role(session, name, role)
     role = role.strip().lower()
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role, role)
     stderr_line((_("{name} is already a {role}.") if old == role else _("{name} is now a {role}.")).format(

@@ -31,3 +31,13 @@ def set_key_user(session: "Session", name: str, key_user: bool) -> None:
 def set_role(session: "Session", name: str, role: str) -> str:
     """Make a user a recruiter or a manager; returns the role they had."""
     return session.store.people.set_role(name, role)
+
+
+def set_module(session: "Session", state: str, user_name: str | None = None) -> None:
+    """Switch the module 'on', 'off' (or 'inherit', for one user) for the client, or for `user_name`."""
+    session.store.people.set_module(state, user_name)
+
+
+def module_report(session: "Session") -> dict:
+    """The client's module setting and each user's own and effective one."""
+    return session.store.people.module_report()
