@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_text as _blank_to_none
-from salesselect_cli.sql.dialect import Row
 from salesselect_cli.sql.base import BaseRoom, Floor
-
-from typing import TYPE_CHECKING
+from salesselect_cli.sql.dialect import Row
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
 from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.schema import (BULK_LOAD_KEY, FUNNEL_COUNTS_FROM_VISITS, STAGE_VISIT_EVENT,
                                        STAGE_VISITS_WITH_DAYS_FROM_HISTORY)
-from salesselect_cli.sql.base import BaseRoom, Floor
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom

@@ -12,9 +12,9 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql import dialect
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
-from salesselect_cli.sql.base import BaseRoom, Floor
 
 if TYPE_CHECKING:  # imported where used: a command that changes no deal never loads them (start-up)
     from salesselect_cli.rules import transitions

@@ -6,16 +6,15 @@ Every number is aggregated by SQL. Periods are inclusive [start, end] days, quer
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
 from salesselect_cli.sql.base import BaseRoom, Floor
-
-from typing import TYPE_CHECKING
+from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom

@@ -8,8 +8,8 @@ from salesselect_cli.errors import Conflict, Invalid, unknown_name
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.dialect import Row, fold
 from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.dialect import Row, fold
 
 if TYPE_CHECKING:  # imported where used: a command that reads no stage never loads it (start-up)
     from salesselect_cli.rules import transitions

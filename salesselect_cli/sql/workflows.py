@@ -4,14 +4,14 @@ Matching and running them is automation.py's job, above the store."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from salesselect_cli.errors import Conflict, Invalid, NotFound, unknown_name
 from salesselect_cli.model import STATUSES
 from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row
 from salesselect_cli.i18n import N_, _
-from salesselect_cli.sql.base import BaseRoom, Floor
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom
