@@ -26,6 +26,13 @@ def _guarded() -> None:
         finally:  # what is still buffered is written now, where a failure can still be reported
             if sys.stdout is not None:
                 sys.stdout.flush()
+    except KeyboardInterrupt:  # Ctrl-C while the app is still being imported: nothing has started
+        from salesselect_cli import i18n
+        from salesselect_cli.argv import lang_option
+
+        i18n.configure(lang_option(sys.argv[1:]))
+        sys.stderr.write(i18n._("Interrupted; nothing was changed.") + "\n")
+        sys.exit(130)
     except BrokenPipeError:  # `salesselect --help | head -1`: the reader has what it wanted
         _drop_stdout()
     except OSError as exc:  # stdout on a full disk or a broken device (commands report theirs in main)

@@ -1,8 +1,10 @@
 """Running a workflow's `run:` program: an argv (never a shell), the event JSON on stdin, a time limit.
 
 No SQL here: the store decides what to run and records failures; this only runs one process.
-Nothing it starts outlives the time limit: on Linux the tool becomes a child subreaper, so even a
-grandchild that calls setsid stays its descendant and is stopped. The program sees a clean
+Nothing it starts outlives the time limit or salesselect itself: a small supervisor process (this file
+run as a script) starts the program as a child subreaper, so even a grandchild that calls setsid stays
+its descendant, and kills them all when salesselect closes its lifeline pipe or dies. Output is read
+as it comes and only stderr's last KB kept, so a flooding program costs no memory. The program sees a clean
 environment: the tool's PATH, HOME, LANG, the SALESSELECT_* event variables and the names the
 workflow lists, never the mover's secrets.
 """
@@ -35,45 +37,209 @@ def run_hook(argv: tuple[str, ...] | list[str], stdin_text: str, env: dict[str, 
              passthrough: tuple[str, ...] = ()) -> str | None:
     """Run one program and wait at most `timeout` seconds. None when it succeeded, else why not (one line).
 
-    Its output is captured: stdout is discarded, the last line of stderr explains a failure.
-    Whatever it started and left running is stopped when its time is up.
+    Its output is read as it comes: stdout is discarded, the last KB of stderr explain a failure, so
+    memory stays flat whatever it writes. Whatever it started and left running is stopped when its
+    time is up, or as soon as salesselect ends (Ctrl-C, SIGTERM, SIGHUP, even SIGKILL).
     """
-    reaper = _become_subreaper()
-    before = _descendants() if reaper else set()
+    if os.name != "posix":
+        return _run_plainly(argv, stdin_text, hook_environment(env, passthrough), timeout)
+    # A supervisor (this file run as a script) starts the hook and adopts all it leaves running (a child
+    # subreaper). It kills the lot when its lifeline pipe reaches end-of-file: when we close it at the time
+    # limit, or when the kernel closes it because salesselect died, however it died.
+    lifeline_read, lifeline = os.pipe()
+    status_read, status_write = os.pipe()
     deadline = time.monotonic() + timeout
     try:
-        process = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=hook_environment(env, passthrough),
-            start_new_session=os.name == "posix",  # a group of its own, so a time-out stops its children too
+        supervisor = subprocess.Popen(
+            [sys.executable, "-I", "-S", os.path.abspath(__file__), str(lifeline_read), str(status_write), "--",
+             *argv],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=hook_environment(env, passthrough), pass_fds=(lifeline_read, status_write),
         )
+    except BaseException:
+        for fd in (lifeline_read, lifeline, status_read, status_write):
+            os.close(fd)
+        raise
+    os.close(lifeline_read)
+    os.close(status_write)
+    status = b""
+    err_tail = bytearray()
+    timed_out = False
+    try:
+        status, err_tail, timed_out = _follow(supervisor, stdin_text.encode("utf-8"), status_read, deadline)
+    finally:
+        os.close(lifeline)  # the supervisor now stops whatever is still running
+        os.close(status_read)
+        try:
+            supervisor.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
+            supervisor.wait()
+        for pipe in (supervisor.stdin, supervisor.stdout, supervisor.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+    return _outcome(argv, status.decode("utf-8", "replace").split(), bytes(err_tail), timed_out, timeout)
+
+
+TAIL = 4096  # bytes of stderr kept for the history line
+
+
+def _follow(supervisor: subprocess.Popen, stdin_bytes: bytes, status_read: int, deadline: float):
+    """Feed stdin, drain stdout and stderr as they come (keeping stderr's tail), until the supervisor is done
+    or the deadline passes. Returns (status bytes, stderr tail, timed out)."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    stdin_fd = supervisor.stdin.fileno()
+    os.set_blocking(stdin_fd, False)
+    if stdin_bytes:
+        selector.register(stdin_fd, selectors.EVENT_WRITE, "stdin")
+    else:
+        supervisor.stdin.close()
+    selector.register(supervisor.stdout.fileno(), selectors.EVENT_READ, "stdout")
+    selector.register(supervisor.stderr.fileno(), selectors.EVENT_READ, "stderr")
+    selector.register(status_read, selectors.EVENT_READ, "status")
+    status = bytearray()
+    err_tail = bytearray()
+    written = 0
+    try:
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(status), err_tail, b"end" not in status
+            for key, _ in selector.select(min(remaining, 0.5)):
+                if key.data == "stdin":
+                    try:
+                        written += os.write(stdin_fd, stdin_bytes[written:written + 65536])
+                    except (BrokenPipeError, BlockingIOError) as exc:
+                        if isinstance(exc, BlockingIOError):
+                            continue
+                        written = len(stdin_bytes)
+                    if written >= len(stdin_bytes):
+                        selector.unregister(stdin_fd)
+                        supervisor.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fd)
+                elif key.data == "stderr":
+                    err_tail += chunk
+                    del err_tail[:-TAIL]
+                elif key.data == "status":
+                    status += chunk
+        return bytes(status), err_tail, False
+    finally:
+        selector.close()
+
+
+def _outcome(argv, status: list[str], err: bytes, timed_out: bool, timeout: float) -> str | None:
+    """The supervisor's report ('start', then 'end exit N' / 'end signal N', or 'fail KIND ...') as one line."""
+    if timed_out:
+        return f"timed out after {timeout:g} s and was stopped"
+    if status[:2] == ["fail", "missing"]:
+        return f"program not found: {argv[0]}"
+    if status[:2] == ["fail", "denied"]:
+        return f"not allowed to run {argv[0]}"
+    if status[:1] == ["fail"]:
+        return f"cannot run {argv[0]}: {' '.join(status[2:])}"
+    if "end" not in status:
+        return "stopped before it finished"
+    how, number = status[status.index("end") + 1:status.index("end") + 3]
+    if how == "exit" and number == "0":
+        return None
+    why = f"killed by signal {number}" if how == "signal" else f"exit code {number}"
+    last = _last_line(err)
+    return f"{why}: {last}" if last else why
+
+
+def _run_plainly(argv, stdin_text: str, env: dict[str, str], timeout: float) -> str | None:
+    """Outside POSIX: no supervisor, no process groups; the time limit still holds."""
+    try:
+        process = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, env=env)
     except FileNotFoundError:
         return f"program not found: {argv[0]}"
-    except PermissionError:
-        return f"not allowed to run {argv[0]}"
     except OSError as exc:
         return f"cannot run {argv[0]}: {exc.strerror or exc}"
-    timed_out = False
     try:
         _, err = process.communicate(stdin_text.encode("utf-8"), timeout=timeout)
     except subprocess.TimeoutExpired:
-        timed_out = True
-        err = b""
-        if reaper:  # first whatever it started elsewhere, which may hold its pipes
-            _stop_descendants(before, deadline)
-        _stop(process)
-    if reaper:
-        _stop_descendants(before, deadline)
-    if timed_out:
+        process.kill()
+        process.communicate()
         return f"timed out after {timeout:g} s and was stopped"
     if process.returncode == 0:
         return None
-    if process.returncode < 0:
-        why = f"killed by signal {-process.returncode}"
-    else:
-        why = f"exit code {process.returncode}"
-    last = _last_line(err)
-    return f"{why}: {last}" if last else why
+    last = _last_line(err[-TAIL:])
+    return f"exit code {process.returncode}: {last}" if last else f"exit code {process.returncode}"
+
+
+# --------------------------------------------------------------------------- the supervisor (its own process)
+
+
+def _supervise(lifeline: int, status: int, argv: list[str]) -> int:
+    """Start the hook, adopt its orphans, report how it ended; kill them all once the lifeline closes."""
+    for number in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):  # a handler, not SIG_IGN: the hook gets the defaults
+        signal.signal(number, lambda *_: None)  # salesselect's end reaches us through the lifeline, always
+    _become_subreaper()
+    try:
+        hook = subprocess.Popen(argv, start_new_session=True)  # its own group, so one killpg reaches most
+    except FileNotFoundError:
+        os.write(status, b"fail missing\n")
+        return 0
+    except PermissionError:
+        os.write(status, b"fail denied\n")
+        return 0
+    except OSError as exc:
+        os.write(status, f"fail error {exc.strerror or exc}\n".encode("utf-8", "replace"))
+        return 0
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # the pipes belong to the hook alone now: they end when it and its children do
+        os.dup2(quiet, fd)
+    os.write(status, b"start\n")
+    import select
+
+    while True:
+        ready, _, _ = select.select([lifeline], [], [], 0.05)
+        if ready:  # end-of-file: salesselect is gone, or its time limit is up
+            break
+        try:
+            while True:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                if pid == hook.pid:
+                    code = os.waitstatus_to_exitcode(wait_status)
+                    how = f"signal {-code}" if code < 0 else f"exit {code}"
+                    os.write(status, f"end {how}\n".encode())
+        except ChildProcessError:  # the hook and all it started are done
+            return 0
+    try:
+        os.killpg(hook.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for _ in range(100):  # a process may fork while we kill: repeat until none is left
+        left = _descendants()
+        if not left:
+            break
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+        time.sleep(0.01)
+    _reap()
+    return 0
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def _become_subreaper() -> bool:
@@ -112,79 +278,13 @@ def _descendants() -> set[int]:
     return found
 
 
-def _stop_descendants(before: set[int], deadline: float) -> None:
-    """Let what the hook left running finish until the deadline, then kill it all; reap the orphans."""
-    while True:
-        left = _descendants() - before
-        _reap(left)
-        left = {pid for pid in left if _alive(pid)}
-        if not left:
-            return
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(_POLL)
-    for _ in range(20):  # a process may fork while we kill: repeat until none is left
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(_POLL)
-        _reap(left)
-        left = {pid for pid in _descendants() - before if _alive(pid)}
-        if not left:
-            return
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting to be reaped by someone else."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
-
-
-def _reap(pids: set[int]) -> None:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child (yet): its own parent reaps it
-            pass
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        process.communicate(timeout=2)
-    except subprocess.TimeoutExpired:  # a grandchild in another group still holds the pipes
-        process.kill()
-        _close_pipes(process)
-
-
-def _close_pipes(process: subprocess.Popen) -> None:
-    for pipe in (process.stdin, process.stdout, process.stderr):
-        try:
-            if pipe:
-                pipe.close()
-        except OSError:
-            pass
-    try:
-        process.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass
-
-
 def _last_line(output: bytes) -> str:
     lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
     if not lines:
         return ""
     line = "".join(ch if ch.isprintable() else " " for ch in lines[-1])
     return line if len(line) <= 200 else line[:197] + "..."
+
+
+if __name__ == "__main__":  # the supervisor: hooks.py LIFELINE_FD STATUS_FD -- PROGRAM ARG...
+    sys.exit(_supervise(int(sys.argv[1]), int(sys.argv[2]), sys.argv[4:]))

@@ -177,6 +177,17 @@ class SalesSelectGroup(TyperGroup):
         return run_command(self._main, args, *rest, **options)  # nothing one command sets reaches the next
 
     def _main(self, args=None, *rest, **options):
+        try:
+            return self._parse_and_run(args, *rest, **options)
+        except KeyboardInterrupt:  # Ctrl-C before the command starts or after it returned: Typer's exit 130 is silent
+            say_interrupted()
+            raise SystemExit(130) from None
+        except SystemExit as exc:
+            if exc.code == 130:
+                say_interrupted()
+            raise
+
+    def _parse_and_run(self, args=None, *rest, **options):
         import os
         import sys
 
@@ -211,9 +222,7 @@ class SalesSelectGroup(TyperGroup):
         except _UsageError as exc:
             _usage_error(exc)
         except KeyboardInterrupt:  # Ctrl-C: say whether the work had already been saved
-            from salesselect_cli.render import stderr_line
-
-            stderr_line(Saving.interrupted())
+            say_interrupted()
             raise typer.Exit(130)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)
@@ -263,6 +272,12 @@ def raise_unexpected(exc: Exception) -> None:
 
     if os.environ.get("SALESSELECT_DEBUG") or exc.__class__.__module__.startswith(("typer", "click")):
         raise exc
+    from salesselect_cli.errors import explain
+    from salesselect_cli.render import protected_database
+
+    known = explain(exc, protected_database())  # a long name, a read-only disk, a damaged file: errors.py says it
+    if known is not None:
+        _fail(str(known), known.exit_code)
     if isinstance(exc, _database_errors()):
         _database_failed(exc)
     _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
@@ -325,6 +340,17 @@ def root(
     render.use_color_mode(color.value)
     opts = options(ctx)
     opts.db, opts.user = db, user
+
+
+def say_interrupted() -> None:
+    """The one line for Ctrl-C, once per command: whether the work had already been saved."""
+    from salesselect_cli.render import stderr_line
+    from salesselect_cli.session import saving
+
+    state = saving()
+    if not state.told:
+        state.told = True
+        stderr_line(state.interrupted())
 
 
 def run() -> None:

@@ -222,7 +222,9 @@ def opened(output: Path | None) -> Iterator[Any]:
         sys.stdout.flush()
         return
     from salesselect_cli.errors import SalesSelectError, os_problem
+    from salesselect_cli.rules.text import refuse_hidden_characters
 
+    refuse_hidden_characters(str(output), N_("the --output file name"))  # as backup does: a name to type back
     target = Path(os.path.realpath(output))  # a symlink's file is replaced, the link stays
     _refuse_if_protected(Path(output), target)
     try:
@@ -235,7 +237,10 @@ def opened(output: Path | None) -> Iterator[Any]:
         with _replacing(target) as handle:
             yield handle
     except OSError as exc:
-        raise SalesSelectError(_("cannot write {output}: {problem}").format(output=output, problem=os_problem(exc))) from None
+        from salesselect_cli.errors import shortened
+
+        # the problem may name the path again (a name too long): the line stays short either way
+        raise SalesSelectError(_("cannot write {output}: {problem}").format(output=shortened(output), problem=os_problem(exc))) from None
 
 
 @contextlib.contextmanager
@@ -243,8 +248,11 @@ def _replacing(target: Path) -> Iterator[Any]:
     """A temporary file beside `target`, renamed over it once written and synced; removed on failure."""
     import tempfile
 
+    from salesselect_cli.sql.dialect import remove_abandoned, temporary_prefix
+
     mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    remove_abandoned(target, ".tmp")  # a killed run's temporary file; never a live one's
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=temporary_prefix(target), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

@@ -117,11 +117,12 @@ class Session:
 class Saving:
     """What this command has saved so far, for a Ctrl-C that lands after the commit (one per command)."""
 
-    __slots__ = ("committed", "saved")
+    __slots__ = ("committed", "saved", "told")
 
     def __init__(self) -> None:
         self.committed = False
         self.saved: str | None = None  # e.g. 'Imported 100,000 opportunities'
+        self.told = False  # the interrupted line was printed (once per command, see main.say_interrupted)
 
     def mark_committed(self) -> None:
         self.committed = True

@@ -87,6 +87,8 @@ class Store:
         else:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+            if write:
+                dialect.keep_wal(self.conn)  # only now: a refused write leaves a rollback-journal file as it was
             callbacks, self.after_commit = self.after_commit, []
             for callback in callbacks:
                 callback()
@@ -128,16 +130,17 @@ class Store:
             yield copy
 
 
-def init_database(path: Path | str, user_name: str | None, today: dt.date, fill=None) -> Any:
+def init_database(path: Path | str, user_name: str | None, today: dt.date, fill=None, committed=None) -> Any:
     """Create the database, make `user_name` the first key user, switch the module on.
 
     `fill(store)` (e.g. the demo agency) runs in the same transaction; its result is returned. A new
-    database is whole or absent (sql/connection.new_database). Where the login is the user (PostgreSQL)
+    database is whole or absent (sql/connection.new_database); `committed()` runs once it is (e.g. so
+    that a Ctrl-C from then on says the database was made). Where the login is the user (PostgreSQL)
     the first key user is the login (`user_name` must be that login or None).
     """
     if not dialect.login_is_user(path):
         user_name = _clean_name(user_name, N_("user name"))  # refused before anything is created
-    with new_database(path) as conn:
+    with new_database(path, committed) as conn:
         store = Store(conn, path, today, first_key_user(conn, user_name))
         with store.transaction(write=True):
             store.people.add_first_key_user(store.user_name)

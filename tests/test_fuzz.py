@@ -144,8 +144,9 @@ def invocations(db: Path, junk: dict[str, Path]) -> list[tuple[list[str], dict[s
                 env["SALESSELECT_TODAY"] = rng.choice(["0001-01-01", "9999-12-31", "2026-02-30", "tomorrow", "\x1b"])
             elif kind == "option":
                 args.insert(rng.randint(0, len(args)), rng.choice(["--no-such-option", "--limit=\udcff", "-Z"]))
-            elif kind == "output":
-                args += ["--output", str(db) + rng.choice(["", "-wal", "-shm", "-journal"])]
+            elif kind == "output":  # onto the database, a name too long for the file system, control characters
+                args += ["--output", rng.choice([str(db) + rng.choice(["", "-wal", "-shm", "-journal"]),
+                                                 str(db.parent / ("x" * 300 + ".csv")), str(db.parent / "out\x1b[2J.csv")])]
             if path == ("init",) and kind == "value":  # init has no value to spoil: the file exists
                 pass
             found.append((list(prefix) + list(path) + args, env))
@@ -181,6 +182,12 @@ def test_fuzz_bad_invocations_fail_cleanly_and_change_nothing(agency_file, isola
     junk["text"].write_text("not a database\n")
     junk["folder"].mkdir()
     junk["empty"].write_bytes(b"")
+    junk["long"] = isolated / ("x" * 300 + ".db")  # a name too long for the file system
+    junk["damaged"] = isolated / "damaged.db"  # schema pages that are not UTF-8 any more
+    shutil.copyfile(agency_file, junk["damaged"])
+    damaged = bytearray(junk["damaged"].read_bytes())
+    damaged[damaged.find(b"CREATE TABLE") + 2] = 0xFF
+    junk["damaged"].write_bytes(bytes(damaged))
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     runner = CliRunner()
     cases = invocations(db, junk)
@@ -196,6 +203,8 @@ def test_fuzz_bad_invocations_fail_cleanly_and_change_nothing(agency_file, isola
             problem = f"exit {result.exit_code}"
         elif "Traceback" in stderr + result.stdout or "Error: unexpected" in stderr:  # our last-resort message
             problem = stderr.strip()[-300:]
+        elif any(len(line.encode()) >= 4096 for line in stderr.splitlines()):
+            problem = f"an error line of {max(len(line.encode()) for line in stderr.splitlines()):,} bytes"
         elif hashlib.sha256(db.read_bytes()).hexdigest() != before:
             problem = "changed the database"
             shutil.copyfile(agency_file, db)

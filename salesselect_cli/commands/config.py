@@ -43,7 +43,9 @@ def init(
         first_user["name"] = store.user_name  # on PostgreSQL the database login
         return fill(store) if fill else None
 
-    summary = init_database(path, user_name, current_today(), fill_noting_user)
+    from salesselect_cli.session import saving
+
+    summary = init_database(path, user_name, current_today(), fill_noting_user, saving().mark_committed)
     user_name = first_user.get("name", user_name)
     stderr_line(_("Created {path}; '{user_name}' is its first key user.").format(path=safe_location(path), user_name=user_name))
     if summary:

@@ -38,7 +38,9 @@ def copy(
         def progress(table: str, done: int, total: int) -> None:
             bar.update(task, description=_("copying {table}").format(table=table), completed=done, total=total)
 
-        counts = copy_database(from_location, to_location, progress)
+        from salesselect_cli.session import saving
+
+        counts = copy_database(from_location, to_location, progress, saving().mark_committed)
     summary = ", ".join(f"{count(n)} {table}" for table, n in counts.items() if n)
     stderr_line(_("Copied {source} to {target}: {summary}.").format(
         source=safe_location(from_location), target=safe_location(to_location), summary=summary or _("no rows")))

@@ -15,7 +15,7 @@ import typer
 from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
 from salesselect_cli.context import session
 from salesselect_cli.session import saving
-from salesselect_cli.errors import Invalid, os_problem
+from salesselect_cli.errors import Invalid, named, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.i18n import count as count_text
@@ -264,8 +264,7 @@ def import_(
                     except _DryRun:
                         pass
                     if not dry_run:
-                        saving().saved = ngettext("Imported {count} opportunity", "Imported {count} opportunities",
-                                                result.added).format(count=count_text(result.added))
+                        saving().saved = _imported(result, keyed)
             currency = store.people.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(_("{file} has a header but no rows to import").format(file=file))
@@ -274,6 +273,15 @@ def import_(
     else:
         emit(summary, fmt.value)
         _said(result, keyed, dry_run, mapping.ignored)
+
+
+def _imported(result, keyed: bool) -> str:
+    """What a committed import saved, for a Ctrl-C that lands after it: a re-import counts its updates too."""
+    if keyed:
+        return _("Imported: {counts}").format(counts=_("added {added}, updated {updated}, unchanged {unchanged}").format(
+            added=count_text(result.added), updated=count_text(result.updated), unchanged=count_text(result.unchanged)))
+    return ngettext("Imported {count} opportunity", "Imported {count} opportunities",
+                    result.added).format(count=count_text(result.added))
 
 
 def _raise_unknown(parser, file: str) -> None:
@@ -285,7 +293,7 @@ def _raise_unknown(parser, file: str) -> None:
 
 def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:
     if ignored:
-        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=', '.join(ignored)))
+        stderr_line(_("Ignored columns: {names} (map them with --map COLUMN=field).").format(names=named(ignored)))
     count = result.added
     if keyed:
         counts = _("added {added}, updated {updated}, unchanged {unchanged}").format(

@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from salesselect_cli.errors import Invalid, SalesSelectError, _unknown, closest_first, unknown_name
+from salesselect_cli.errors import (MOST_NAMED, Invalid, SalesSelectError, _unknown, closest_first, named, shortened,
+                                    unknown_name)
 from salesselect_cli.i18n import N_, _, count, ngettext
 from salesselect_cli.rules.dates import parse_date
 from salesselect_cli.rules.money import parse_money
@@ -205,7 +206,7 @@ def build_mapping(
         if name and name in seen:
             raise Invalid(_("the header has column '{column}' twice").format(column=headers[index].strip()))
         seen[name] = index
-    listing = ", ".join(h.strip() for h in headers)
+    listing = named(h.strip() for h in headers)
     for column in maps:
         if column not in seen:
             raise Invalid(_("--map: no column '{column}' in the header; columns: {columns}").format(
@@ -243,7 +244,7 @@ def build_mapping(
         if required not in columns:
             raise Invalid(_(
                 "no column for {field}; name a column '{field}' or map one with --map COLUMN={field} (columns: {columns})"
-            ).format(field=required, columns=", ".join(h.strip() for h in headers)))
+            ).format(field=required, columns=named(h.strip() for h in headers)))
     for needed, option in (("business_type", "--type"), ("source", "--source")):
         if needed not in columns and not defaults.get(needed):
             raise Invalid(_("no column for {field}; map one with --map COLUMN={field} or give {option}").format(
@@ -440,21 +441,29 @@ class RowParser:
         --map-value options to add; None when every value was known."""
         if not self.unknown:
             return None
-        parts, options = [], []
+        parts, options, unmapped = [], [], 0
         for name in VALUE_FIELDS:
             values = sorted(self.unknown.get(name, {}).values(), key=lambda v: v.first_line)
             if not values:
                 continue
             valid = self._valid(name) if name == "status" else closest_first(values[0].text, self._valid(name))
             listed = ", ".join(ngettext("'{text}' ({rows} row, line {line})", "'{text}' ({rows} rows, first line {line})",
-                                        v.rows).format(text=v.text, rows=count(v.rows), line=v.first_line)
-                               for v in values)
+                                        v.rows).format(text=shortened(v.text, 60), rows=count(v.rows), line=v.first_line)
+                               for v in values[:MOST_NAMED])
+            if len(values) > MOST_NAMED:  # the line stays short: 20 named, the rest counted
+                listed += " " + _("and {count} more (first at line {line})").format(
+                    count=count(len(values) - MOST_NAMED), line=values[MOST_NAMED].first_line)
             parts.append(_("{unknown} {values}; valid: {valid}").format(
-                unknown=_unknown(name.replace("_", " ")), values=listed, valid=", ".join(valid) or _("none yet")))
+                unknown=_unknown(name.replace("_", " ")), values=listed, valid=named(valid) or _("none yet")))
             for value in values:
+                if len(options) >= MOST_NAMED:
+                    unmapped += 1
+                    continue
                 likely = closest_first(value.text, valid)[:1]
                 target = likely[0] if likely and _alike(value.text, likely[0]) else name.upper()
-                options.append(f"--map-value '{name}:{value.text}={target}'")
+                options.append(f"--map-value '{name}:{shortened(value.text, 60)}={target}'")
+        if unmapped:
+            options.append(_("and {count} more like them").format(count=count(unmapped)))
         return Invalid(_("{file}: {problems}. Nothing was imported; add {options}").format(
             file=file, problems=" | ".join(parts), options=" ".join(options)))
 

@@ -39,17 +39,23 @@ def clean_name(value: str | None, what: str) -> str:
         raise Invalid(_("{what} must not be empty").format(what=_(what)))
     if len(text) > MAX_NAME:
         raise Invalid(_("{what} is longer than {max_name} characters").format(what=_(what), max_name=MAX_NAME))
-    if _controls()[0].search(text):
-        raise Invalid(_("{what} must not contain control characters").format(what=_(what)))
-    if not text.isprintable():
-        hidden = next(ch for ch in text if unicodedata.category(ch) == "Cf")  # the rest was refused above
-        raise Invalid(_("{what} must not contain invisible characters ({value})").format(what=_(what), value=ascii(hidden)[1:-1]))
+    refuse_hidden_characters(text, what)
     for word in text.split():
         scripts = {script for script in map(_script, word) if script}
         if "LATIN" in scripts and len(scripts) > 1:
             other = sorted(scripts - {"LATIN"})[0].title()
             raise Invalid(_("{what} mixes Latin and {other} letters in '{word}'; type it in one alphabet").format(what=_(what), other=other, word=word))
     return text
+
+
+def refuse_hidden_characters(text: str, what: str) -> None:
+    """Refuse control characters and invisible format characters (bidi controls, zero-width spaces) in a
+    name a user must be able to read and type back: a name, a title, a file name."""
+    if _controls()[0].search(text):
+        raise Invalid(_("{what} must not contain control characters").format(what=_(what)))
+    if not text.isprintable():
+        hidden = next(ch for ch in text if not ch.isprintable())  # format characters, odd spaces, unassigned
+        raise Invalid(_("{what} must not contain invisible characters ({value})").format(what=_(what), value=ascii(hidden)[1:-1]))
 
 
 def _script(ch: str) -> str | None:

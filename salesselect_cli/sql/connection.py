@@ -14,14 +14,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
 from salesselect_cli.i18n import _
 from salesselect_cli.sql import dialect, schema
 
 MIGRATIONS_TABLE = "salesselect_migrations"
-PG_MIGRATIONS_TABLE = MIGRATIONS_TABLE  # the name sql/transfer.py leaves out of a copy
 MIGRATIONS_RECORD = f"""
 CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
     id INTEGER NOT NULL PRIMARY KEY,
@@ -96,6 +95,7 @@ def migrate(conn) -> None:
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) "
                          f"SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM {MIGRATIONS_TABLE}", [name, now])
         conn.execute("COMMIT")
+        dialect.keep_wal(conn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -131,16 +131,8 @@ def _file_state(conn: sqlite3.Connection, path: Path) -> str:
 def create_database(path: Path | str) -> None:
     """Create a new salesselect database file at `path` (or the schema in an empty PostgreSQL database)."""
     if dialect.is_postgres(path):
-        conn = dialect.connect_postgres(path)
-        try:
-            if conn.table_names():
-                raise Conflict(
-                    _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(path))
-                )
-            migrate(conn)
-        finally:
-            conn.close()
-        return
+        with new_postgres(path):
+            return
     import os
 
     if os.path.lexists(path):
@@ -158,23 +150,17 @@ def create_database(path: Path | str) -> None:
 
 
 @contextlib.contextmanager
-def new_database(location: Path | str) -> Iterator:
-    """A new, migrated database, open for the block that fills it; whole or absent afterwards.
+def new_database(location: Path | str, committed: Callable[[], None] | None = None) -> Iterator:
+    """A new, migrated database, open for the block that fills it; whole or absent afterwards, and
+    `committed()` called once it is whole.
 
     A file is built in a temporary file beside `location` and linked into place only when the block
     completes, so an interruption at any moment (kill -9 included) leaves no file or a whole one. On
-    PostgreSQL the schema is made in the (empty) database and dropped again when the block fails.
+    PostgreSQL schema and rows are one transaction (new_postgres): a failure leaves the database empty.
     """
     if dialect.is_postgres(location):
-        create_database(location)
-        conn = open_connection(location)
-        try:
+        with new_postgres(location, committed) as conn:
             yield conn
-        except BaseException:
-            drop_schema(conn)
-            raise
-        finally:
-            conn.close()
         return
     import os
 
@@ -199,6 +185,8 @@ def new_database(location: Path | str) -> Iterator:
             raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
         _sync(building)
         _link_into_place(building, path)
+        if committed:
+            committed()
     finally:
         if conn is not None:
             conn.close()
@@ -299,8 +287,7 @@ def open_connection(path: Path | str, write: bool = True):
         raise DatabaseProblem(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         state = _file_state(conn, path)
-        if not wal:  # WAL persists in the file: set once, by init or by the first write to an older file
-            conn.execute("PRAGMA journal_mode = WAL")
+        conn.wal_known = wal  # a rollback-journal file becomes WAL after its first committed write (dialect.keep_wal)
         if state != CURRENT:
             migrate(conn)
     except BaseException:
@@ -350,10 +337,6 @@ def _read_state(conn: sqlite3.Connection, path: Path) -> str:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_tables(conn: dialect.PgConnection) -> list[str]:
-    return conn.table_names()  # sql/transfer.py's name for it
-
-
 def _pg_open(url: str) -> dialect.PgConnection:
     conn = dialect.connect_postgres(url)
     try:
@@ -365,13 +348,45 @@ def _pg_open(url: str) -> dialect.PgConnection:
     return conn
 
 
-def drop_schema(conn: dialect.PgConnection) -> None:
-    """Undo a failed init on PostgreSQL: drop what the migrations made (the database was empty before)."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-    conn.begin(write=True)
-    for table in conn.table_names():
-        conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    for function in MigrationDb(conn).ddl.FUNCTIONS:
-        conn.execute(f"DROP FUNCTION IF EXISTS {function}")
-    conn.execute("COMMIT")
+class _InOneTransaction:
+    """A connection whose BEGIN, COMMIT and ROLLBACK belong to one outer transaction (new_postgres): the
+    migration runner and a Store work on it as on any connection, and nothing they do is kept alone."""
+
+    in_transaction = True
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def begin(self, write: bool) -> None:
+        pass
+
+    def execute(self, sql: str, params=()):
+        if sql.strip().upper() in ("COMMIT", "ROLLBACK"):
+            return None
+        return self._conn.execute(sql, params)
+
+    def __getattr__(self, name):  # everything else (ddl_module, run_ddl, executemany...) is the connection's
+        return getattr(self._conn, name)
+
+
+@contextlib.contextmanager
+def new_postgres(url: str, committed: Callable[[], None] | None = None) -> Iterator[Any]:
+    """An empty PostgreSQL database given its schema and the caller's first rows in ONE transaction under the
+    writers' lock. The connection yielded takes BEGIN/COMMIT as no-ops; the one COMMIT comes at the end. Any
+    signal before it (SIGKILL included) leaves the database empty: the server rolls back, so a second try
+    needs no clean-up."""
+    conn = dialect.connect_postgres(url)
+    try:
+        conn.begin(write=True)
+        if conn.table_names():
+            raise Conflict(
+                _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(url))
+            )
+        inside = _InOneTransaction(conn)
+        migrate(inside)
+        yield inside
+        conn.execute("COMMIT")
+        if committed:
+            committed()
+    finally:
+        conn.close()  # after a failure, Ctrl-C mid-query included, the server rolls the transaction back

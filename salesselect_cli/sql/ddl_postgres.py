@@ -117,7 +117,3 @@ BEGIN
 END $$""", """
 CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered, stage_id, days, outcome,
     next_stage_id, status ON stage_visits FOR EACH ROW EXECUTE FUNCTION funnel_counts_on_visit()""")
-
-# What the migrations make besides tables (a failed init drops them: connection.drop_schema)
-FUNCTIONS = ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
-             "funnel_counts_on_visit()", "fold(text)")

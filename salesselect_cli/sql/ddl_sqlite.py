@@ -112,4 +112,3 @@ BEGIN
   {funnel_add(VISIT_DAYS)};
 END""")
 
-FUNCTIONS: tuple[str, ...] = ()  # PostgreSQL names its trigger functions; SQLite has none to drop

@@ -154,6 +154,10 @@ class SqliteConnection(sqlite3.Connection):
         return [row[0] for row in self.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1")]
 
+    @staticmethod
+    def continue_ids(tables: list[str]) -> None:
+        """Nothing to do: SQLite's next id follows the largest one in the table."""
+
 
 def ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
@@ -288,8 +292,9 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
     if os.path.lexists(target):
         raise Conflict(exists.format(path=target))
     folder = target.parent if str(target.parent) else Path(".")
+    remove_abandoned(target, ".tmp")
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(target), suffix=".tmp")
         os.close(fd)
     except OSError as exc:
         raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
@@ -306,6 +311,59 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
         raise DatabaseProblem(_("cannot write {path}: {problem}").format(path=target, problem=os_problem(exc))) from None
     finally:
         os.unlink(temporary)
+
+
+def keep_wal(conn) -> None:
+    """After a committed write: a file in rollback-journal mode (copied back, or set by another tool) becomes
+    WAL, so readers never wait for writers. Never before a write is done: a refused one changes no byte."""
+    if getattr(conn, "backend", "sqlite") != "sqlite" or conn.in_transaction or getattr(conn, "wal_known", False):
+        return
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        conn.execute("PRAGMA journal_mode = WAL")
+    try:
+        conn.wal_known = True  # once per connection: a statement fewer for each later write
+    except AttributeError:  # a plain sqlite3.Connection takes no attributes
+        pass
+
+
+def temporary_prefix(target: Path) -> str:
+    """How a temporary file beside `target` begins: the name and this process's id, so a later run can tell
+    a killed writer's leftovers (owner gone) from a live one's (see remove_abandoned)."""
+    import os
+
+    return f".{target.name}.{os.getpid()}."
+
+
+def remove_abandoned(target: Path, suffix: str) -> None:
+    """Remove the temporary files beside `target` (`.NAME.PID.*SUFFIX`, with -wal/-shm/-journal) whose
+    writer was killed: its process is gone. Another live process's files are never touched."""
+    import glob
+    import os
+
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        leftovers = list(folder.glob(f".{glob.escape(target.name)}.*{glob.escape(suffix)}*"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        owner = leftover.name[len(target.name) + 2:].split(".", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _process_alive(int(owner)):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or no pid at all: keep its files
+        return True
+    return True
 
 
 def data_version(conn) -> int | str:
@@ -494,6 +552,13 @@ class PgConnection:
     def table_names(self) -> list[str]:
         return [row[0] for row in self.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")]
+
+    def continue_ids(self, tables: list[str]) -> None:
+        """After rows were inserted with their ids (db copy): each identity sequence moves past the largest."""
+        for table in tables:
+            if self.execute("SELECT pg_get_serial_sequence(?, 'id')", [table]).fetchone()[0]:
+                self.execute(f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
+                             f"FROM {table}", [table])
 
 
 def connect_postgres(url: str) -> PgConnection:
