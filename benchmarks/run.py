@@ -40,7 +40,8 @@ BEGIN, END = "<!-- speed-table: begin (benchmarks/run.py --write-readme) -->", "
 PYTHON = sys.executable
 SALESSELECT = [str(Path(PYTHON).parent / "salesselect")]
 REPORTS = [["report", "winloss", "-p", "this-year"], ["report", "sources", "-p", "this-year"],
-           ["report", "pipeline"], ["report", "stages", "-p", "this-year"]]
+           ["report", "pipeline"], ["report", "stages", "-p", "this-year"], ["report", "forecast", "-p", "this-year"],
+           ["report", "forecast", "--backtest", "--step", "month"]]
 TIME = shutil.which("time", path="/usr/bin:/bin")
 STARTUP_ROWS = set()  # filled by Bench.startup: rows that are start-up itself
 STARTUP = [["--version"], ["--help"], ["user", "list"], ["opp", "--help"], ["config", "show"]]

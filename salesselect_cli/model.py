@@ -18,8 +18,8 @@ OPPORTUNITY_KEYS = (
     "days_left", "indicator", "next_followup",
 )
 # An opportunity record as opp list, board and hooks give it: the SPEC keys, then the stage a won or lost
-# deal was closed from (as report winloss counts it; None while open).
-RECORD_KEYS = OPPORTUNITY_KEYS + ("closed_from",)
+# deal was closed from (as report winloss counts it; None while open) and the key a re-import matches on.
+RECORD_KEYS = OPPORTUNITY_KEYS + ("closed_from", "external_key")
 
 # `opp list --sort FIELD`: the orders a list can take (the store turns each into SQL).
 SORT_FIELDS = ("value", "close", "created", "closed", "days-left", "stage", "title", "company", "owner")
@@ -86,6 +86,9 @@ def opportunity_record(row: Mapping[str, Any], today: dt.date, orange: int | Non
         "indicator": indicator(status, close, today, orange, red), "next_followup": row["next_followup"],
         # the stage a won/lost deal was closed from, as the win/loss report counts it
         "closed_from": (row["closed_from_stage"] or row["stage"]) if status != "open" else None,
+        # its id in the system it was imported from (import --key); None when it has none
+        "external_key": row["external_key"],
         "_color": row["business_type_color"], "_value_cents": cents, "_notes": row["notes"],
-        "_closed_from_stage": row["closed_from_stage"], "_external_key": row["external_key"],
+        "_closed_from_stage": row["closed_from_stage"],
+        "_probability_set": row["probability"],  # the deal's own chance; records gain the effective one by request
     }

@@ -26,6 +26,8 @@ HEADERS = (
     N_("Auto-select"), N_("Reason"), N_("Own setting"), N_("Effective"), N_("Count"), N_("Contact"), N_("Vacancy"),
     N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
     N_("What"), N_("Old"), N_("New"), N_("Role"), N_("Archived"),
+    N_("Chance"), N_("Weighted"), N_("Won"), N_("Goal"), N_("Coverage"), N_("Group"), N_("Period"), N_("Amount"),
+    N_("Set by"), N_("Method"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
@@ -451,7 +453,14 @@ def emit(
     caption: str | None = None,
     excel: bool = False,
 ) -> int:
-    """Render rows as a table, JSON or CSV to stdout or `output`. Returns how many rows."""
+    """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx).
+    Returns how many rows."""
+    from salesselect_cli.rules.output_files import output_format
+
+    if output_format(output) == "xlsx":  # refuses .png/.pdf before anything is written
+        rows = list(rows)
+        header = csv_columns or (list(public(rows[0]).keys()) if rows else [c.key for c in columns or []])
+        return write_xlsx(rows, output, header)
     if fmt == "json":
         rows = list(rows)
         with opened(output) as handle:
@@ -474,6 +483,28 @@ def emit(
             shown = columns or [Column(k, k) for k in public(rows[0])]
             console.print(fitted(build_table(rows, shown, title, caption), console))
     return len(rows)
+
+
+# Keys whose strings are money (decimal text): a workbook gets them as numbers
+MONEY_KEYS = frozenset(("value", "weighted", "won", "goal", "revenue", "average_deal_size", "amount"))
+
+
+def write_xlsx(rows: list[dict], output: Path, header: list[str]) -> int:
+    """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header."""
+    from decimal import Decimal, InvalidOperation
+
+    from salesselect_cli.workbook import Column as SheetColumn, write_workbook
+
+    def cell(key: str, value):
+        if key in MONEY_KEYS and isinstance(value, str):
+            try:
+                return Decimal(value)
+            except InvalidOperation:
+                return value
+        return value
+
+    kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in DATE_KEYS else None) for key in header]
+    return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows))
 
 
 def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: Callable | None = None) -> None:

@@ -33,6 +33,7 @@ from salesselect_cli.sql import dialect
 from salesselect_cli.sql.connection import create_database, new_database, open_connection  # noqa: F401 - re-exported
 from salesselect_cli.sql.base import Floor, first_key_user, on_floor
 from salesselect_cli.sql.followups import FollowupRoom
+from salesselect_cli.sql.forecast import ForecastRoom
 from salesselect_cli.sql.imports import ImportRoom
 from salesselect_cli.sql.opportunities import OpportunityRoom
 from salesselect_cli.sql.people import PeopleRoom
@@ -51,7 +52,7 @@ class Store:
     """One open database for one command: the current user, today, one transaction; its rooms hand out the rest.
 
     Each room receives the command's Floor (connection, today, who acts) and the lower rooms it uses:
-    people <- setup <- deals | followups | workflows <- reports | imports | setup_file.
+    people <- setup <- deals | followups | workflows <- reports | imports | setup_file | forecast.
     """
 
     def __init__(self, conn: dialect.Connection, path: Path, today: dt.date, user_name: str):
@@ -65,6 +66,7 @@ class Store:
         self.reports = ReportRoom(floor, self.people, self.setup, self.deals)
         self.imports = ImportRoom(floor, self.people, self.deals)
         self.setup_file = SetupFileRoom(floor, self.people, self.setup, self.workflows)
+        self.forecast = ForecastRoom(floor, self.people, self.deals)
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "followup": ("followup", "app", N_("Follow-ups: dated to-dos on opportunities.")),
     "report": ("report", "app",
                N_("Reports for managers: why deals are won and lost, which sources pay off, the pipeline, the funnel.")),
+    "goal": ("goal", "app", N_("Goals: what each owner is to win in a period (managers and key users set them).")),
     "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
     "log": ("log", "log",
             N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
@@ -65,13 +66,15 @@ POSITIONALS = {
     ("opp", "show"): ["open_ids"], ("opp", "edit"): ["open_ids"], ("opp", "move"): ["open_ids", "stages"],
     ("opp", "win"): ["open_ids"], ("opp", "lose"): ["open_ids"], ("opp", "delete"): ["open_ids"],
     ("followup", "add"): ["open_ids"], ("workflow", "test"): ["open_ids"],
-    ("config", "edit-stage"): ["stages"], ("config", "remove-stage"): ["stages"],
+    ("config", "edit-stage"): ["stages"], ("config", "set-probability"): ["stages"],
+    ("config", "remove-stage"): ["stages"],
     ("config", "move-stage"): ["stages"], ("config", "link-stage"): ["stages", "business_types"],
     ("config", "unlink-stage"): ["stages", "business_types"],
     ("config", "edit-business-type"): ["business_types"], ("config", "remove-business-type"): ["business_types"],
     ("config", "rename-source"): ["sources"], ("config", "remove-source"): ["sources"],
     ("config", "edit-reason"): ["reasons"], ("config", "remove-reason"): ["reasons"],
     ("user", "remove"): ["users"], ("user", "set-key-user"): ["users"],
+    ("goal", "set"): ["users"], ("goal", "remove"): ["users"],
 }
 # Commands whose ID is not an open deal's (a closed one to reopen, a deleted one to restore): not completed
 NOT_COMPLETED = (("opp", "reopen"), ("opp", "restore"))

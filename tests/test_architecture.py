@@ -35,6 +35,7 @@ LAYERS = {
     "store": 4,
     "hooks": 4,
     "render": 4,
+    "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
     "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
     "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,
@@ -55,7 +56,7 @@ LAYERS = {
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
     "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "connection": 2, "people": 2, "setup": 3, "followups": 3,
-    "opportunities": 4, "workflows": 4, "reports": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
+    "opportunities": 4, "workflows": 4, "reports": 5, "forecast": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
 }
 
 

@@ -215,6 +215,36 @@ def test_a_re_import_by_key_updates_instead_of_doubling(agency, tmp_path):
         ("value", "3000.00", "3500.00"), ("company", "Core", "Core BV")]
 
 
+def test_a_deal_added_after_an_import_takes_the_next_id(agency, tmp_path):
+    # the import gives its rows ids itself; on PostgreSQL the identity must move past them
+    ok = agency
+    ok("import", write(tmp_path, "title,company\nCrew,Acme\nShift,Beta\n"), "--type", "Staffing", "--source", "HubSpot")
+    assert add_opp(ok, "By hand", "Core") == 3
+    ok("import", write(tmp_path, "title,company\nDrivers,Delta\n"), "--type", "Staffing", "--source", "HubSpot")
+    assert add_opp(ok, "By hand again", "Core") == 5
+    assert sorted(o["id"] for o in all_opps(ok).values()) == [1, 2, 3, 4, 5]
+
+
+def test_the_re_import_key_shows_on_the_deal(agency, tmp_path):
+    ok = agency
+    ok("import", write(tmp_path, _keyed([("crm-123", "Crew", "Acme", "Lead", "1000")])), "--key", "Record ID",
+       "--type", "Staffing", "--source", "HubSpot")
+    by_hand = add_opp(ok, "By hand", "Beta")
+    opps = all_opps(ok)
+    assert (opps["Crew"]["external_key"], opps["By hand"]["external_key"]) == ("crm-123", None)
+    crew = opps["Crew"]["id"]
+    assert ok("opp", "show", crew, "--format", "json").json()["external_key"] == "crm-123"
+    assert ok("opp", "show", by_hand, "--format", "json").json()["external_key"] is None
+    # in the header block, under the source it is unique within; a deal without a key has no such line
+    for lang, source, key in (("en", "Source", "Key"), ("nl", "Bron", "Sleutel")):
+        lines = [line.split() for line in ok("--lang", lang, "opp", "show", crew).stdout.splitlines()]
+        assert lines[lines.index([source, "HubSpot"]) + 1] == [key, "crm-123"]
+        lines = [line.split() for line in ok("--lang", lang, "opp", "show", by_hand).stdout.splitlines()]
+        assert lines[lines.index([source, "HubSpot"]) + 1][0] != key
+    assert [card["external_key"] for column in ok("board", "--format", "json").json() for card in column["cards"]
+            if card["id"] == crew] == ["crm-123"]
+
+
 def test_a_re_import_closes_as_win_and_lose_do_and_records_changed_values(agency, cli, tmp_path):
     ok = agency
     head = "key,title,company,stage,status,reason,value,close\n"

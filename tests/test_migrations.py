@@ -14,6 +14,8 @@ from tests.conftest import ON_POSTGRES, add_opp, raw_connect
 OLD_ORDER = ["m001_initial", "m002_report_indexes", "m003_stage_visits", "m004_bulk_load_and_lighter_indexes",
              "m005_workflow_env", "m016_stage_visit_days", "m020_followup_status", "m021_stage_archived",
              "m030_external_keys", "m010_team_roles", "m017_funnel_counts"]
+# Migrations released after the shared record: an old-record file predates them unless a test says otherwise.
+NEWER = ["m040_forecast"]
 FUNNEL_TRIGGERS = ("funnel_counts_visit_added", "funnel_counts_visit_removed", "funnel_counts_visit_changed")
 
 
@@ -26,6 +28,10 @@ def make_old(path, applied: list[str]) -> None:
     m017 (funnel_counts) not applied yet: sqlite-utils' table and user_version on SQLite, ids by
     registration position on PostgreSQL."""
     conn = raw_connect(path)
+    if "m040_forecast" not in applied:  # undo what m040 made: an old file never had it
+        conn.execute("DROP TABLE goals")
+        conn.execute("ALTER TABLE stages DROP COLUMN probability")
+        conn.execute("ALTER TABLE opportunities DROP COLUMN probability")
     if ON_POSTGRES:
         conn.execute("DROP FUNCTION funnel_counts_on_visit() CASCADE")
         conn.execute("DROP TABLE funnel_counts")
@@ -82,7 +88,7 @@ def test_a_database_recorded_the_old_way_migrates_and_keeps_its_data(agency, ok)
             assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
     finally:
         conn.close()
-    assert names == OLD_ORDER  # the old names kept in their order, m017 recorded once after them
+    assert names == OLD_ORDER + NEWER  # the old names kept in their order, m017 and the newer ones recorded after them
     assert sorted(names) == sorted(known_migration_names())
     assert [row["title"] for row in ok("opp", "list", "--format", "json").json()] == [row["title"] for row in before]
     assert sum(row[5] for row in funnel_counts(path)) == sum(row[5] for row in counts) + 1  # the new visit counted
@@ -96,7 +102,7 @@ def test_a_complete_old_record_is_read_as_it_is_and_moved_by_the_first_write(age
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     before = ok("opp", "list", "--format", "json").json()
-    make_old(path, OLD_ORDER[:-1])
+    make_old(path, OLD_ORDER[:-1] + NEWER)
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('salesselect', ?, 'x')",
                  [OLD_ORDER[-1]])
@@ -113,7 +119,7 @@ def test_a_complete_old_record_is_read_as_it_is_and_moved_by_the_first_write(age
 
     ok("opp", "add", "New", "--company", "Acme", "--type", "Staffing", "--source", "HubSpot")
     conn = sqlite3.connect(path)
-    assert record(conn) == OLD_ORDER
+    assert record(conn) == OLD_ORDER[:-1] + NEWER + OLD_ORDER[-1:]
     conn.close()
 
 
@@ -137,13 +143,13 @@ def test_migrations_are_registered_in_numeric_order(monkeypatch):
     def m012_too_early(db):
         db.run("SELECT 1")
 
-    with pytest.raises(ValueError, match="m012_too_early must be numbered after m030_external_keys"):
+    with pytest.raises(ValueError, match="m012_too_early must be numbered after m040_forecast"):
         schema.migration(m012_too_early)
 
-    def m031_next(db):
+    def m041_next(db):
         db.run("SELECT 1")
 
-    assert schema.migration(m031_next) is m031_next and schema.known_migration_names()[-1] == "m031_next"
+    assert schema.migration(m041_next) is m041_next and schema.known_migration_names()[-1] == "m041_next"
 
 
 @pytest.mark.sqlite_only  # counts SQLite's statements

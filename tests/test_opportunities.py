@@ -8,7 +8,7 @@ from tests.conftest import add_opp
 
 KEYS = ["id", "title", "company", "contact", "business_type", "stage", "source", "value", "expected_close",
         "owner", "status", "reason", "vacancy", "created", "closed", "days_left", "indicator", "next_followup",
-        "closed_from"]
+        "closed_from", "external_key", "probability", "probability_basis"]
 
 
 def err(run) -> str:
@@ -32,7 +32,8 @@ def test_add_with_every_field_and_json_shape(agency, ok):
         "business_type": "Staffing", "stage": "Introduction", "source": "LinkedIn", "value": "12000.50",
         "expected_close": "2026-12-04", "owner": "bob", "status": "open", "reason": None, "vacancy": "VAC-042",
         "created": "2026-11-27", "closed": None, "days_left": 7, "indicator": "green", "next_followup": None,
-        "closed_from": None,
+        "closed_from": None, "external_key": None,
+        "probability": None, "probability_basis": "stage",  # nothing closed yet, none set
     }
     detail = show(ok, 1)
     assert detail["notes"] == "Met at the fair"

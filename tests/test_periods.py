@@ -36,6 +36,14 @@ TODAY = D(2026, 11, 27)
     ("2026", TODAY, D(2026, 1, 1), D(2026, 12, 31)),
     ("  Last-Quarter ", TODAY, D(2026, 7, 1), D(2026, 9, 30)),
     ("all", TODAY, EARLIEST, LATEST),
+    ("next-month", TODAY, D(2026, 12, 1), D(2026, 12, 31)),
+    ("next-month", D(2026, 12, 31), D(2027, 1, 1), D(2027, 1, 31)),
+    ("next-month", D(2026, 1, 31), D(2026, 2, 1), D(2026, 2, 28)),
+    ("next-quarter", TODAY, D(2027, 1, 1), D(2027, 3, 31)),
+    ("next-quarter", D(2026, 3, 31), D(2026, 4, 1), D(2026, 6, 30)),
+    ("next-quarter", D(2026, 7, 1), D(2026, 10, 1), D(2026, 12, 31)),
+    ("next-year", TODAY, D(2027, 1, 1), D(2027, 12, 31)),
+    ("Next_Quarter", TODAY, D(2027, 1, 1), D(2027, 3, 31)),
 ])
 def test_named_periods(name, today, start, end):
     period = named_period(name, today)
@@ -53,7 +61,7 @@ def test_labels_name_the_period_and_its_days():
     assert resolve_period(None, None, D(2026, 9, 29), TODAY).label == "until 2026-09-29"
 
 
-@pytest.mark.parametrize("text", ["", "next-month", "2026-13", "2026-00", "2026-Q5", "Q3", "26", "0000", "2026-07-01"])
+@pytest.mark.parametrize("text", ["", "next-week", "coming-month", "2026-13", "2026-00", "2026-Q5", "Q3", "26", "0000", "2026-07-01"])
 def test_unknown_periods_are_refused_with_the_accepted_forms(text):
     with pytest.raises(Invalid) as caught:
         named_period(text, TODAY)
@@ -110,3 +118,30 @@ def test_months_past_the_calendar_are_refused():
 
     with pytest.raises(Invalid, match="years 1 to 9999"):
         periods.add_months(dt.date(9999, 12, 1), 1)
+
+
+@pytest.mark.parametrize("text, today", [("next-month", D(9999, 12, 5)), ("next-quarter", D(9999, 11, 5)),
+                                         ("next-year", D(9999, 1, 5))])
+def test_next_periods_past_the_calendar_are_refused(text, today):
+    with pytest.raises(Invalid, match="years 1 to 9999"):
+        named_period(text, today)
+
+
+def test_next_periods_have_labels_and_are_listed():
+    from salesselect_cli.rules.periods import HINT, NAMES
+
+    assert named_period("next-quarter", TODAY).label == "next-quarter (2027-01-01 to 2027-03-31)"
+    assert {"next-month", "next-quarter", "next-year"} <= set(NAMES)
+    assert all(name in HINT for name in NAMES)
+
+
+def test_next_periods_in_dutch():
+    from salesselect_cli import i18n
+
+    i18n.configure("nl")
+    try:
+        assert named_period("next-quarter", TODAY).label == "volgend kwartaal (01-01-2027 t/m 31-03-2027)"
+        assert named_period("next-month", TODAY).label.startswith("volgende maand (")
+        assert named_period("next-year", TODAY).label.startswith("volgend jaar (")
+    finally:
+        i18n.configure(None)

@@ -132,6 +132,10 @@ def test_readme_tour_prints_what_it_shows(tmp_path, monkeypatch, cli):
 
 def test_examples_readme_prints_what_it_shows(tmp_path, monkeypatch, cli):
     assert run_tour(ROOT / "examples" / "README.md", tmp_path, monkeypatch, cli) >= 4
+    # its hook writes where the text says: the workflow passes $SALESSELECT_HOOK_LOG on (--env)
+    lines = (tmp_path / "hooks.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and lines[0].endswith("stage Lead -> Proposal"), lines
+    assert not (tmp_path / "salesselect-events.log").exists()
 
 
 def test_readme_first_commands_use_the_venv_they_create():

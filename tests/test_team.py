@@ -347,7 +347,89 @@ def test_config_import_checks_the_users(team, cli, isolated, users, message):
     assert run.exit_code == 1 and message in run.stderr
 
 
+def users_now(ok, reader: str = "anna") -> dict:
+    return {u["name"]: (u["role"], u["key_user"]) for u in ok("--user", reader, "user", "list", "--format", "json").json()}
+
+
+def test_config_import_applies_a_changed_role_and_key_user_flag(team, ok, isolated):
+    before = users_now(ok)
+    path = isolated / "users.json"
+    path.write_text(json.dumps({"users": [
+        {"name": "KIM", "key_user": False},  # file order: the demotion first, the promotion still lands before it
+        {"name": "mia", "role": "recruiter"},
+        {"name": "bob", "role": "manager", "key_user": True},
+        {"name": "tom"},  # named without role or flag: keeps both
+    ]}))
+    expected = ["user mia role manager -> recruiter", "user bob role recruiter -> manager",
+                "user bob key user no -> yes", "user kim key user yes -> no"]
+    dry = ok("config", "import", path, "--dry-run").stdout.splitlines()
+    assert dry == [f"would change: {line}" for line in expected]
+    assert users_now(ok) == before
+    assert ok("config", "import", path).stdout.splitlines() == [f"changed: {line}" for line in expected]
+    assert users_now(ok) == {**before, "mia": ("recruiter", False), "bob": ("manager", True), "kim": ("recruiter", False)}
+    assert ok("config", "import", path).stdout.startswith("Nothing to change")
+    log = ok("log", "--format", "json").json()
+    assert any("user bob role" in json.dumps(entry) for entry in log)
+
+
+def test_config_import_speaks_dutch_in_its_change_lines(team, ok, isolated):
+    path = isolated / "users.json"
+    path.write_text(json.dumps({"users": [{"name": "tom", "role": "manager", "key_user": True}]}))
+    assert ok("--lang", "nl", "config", "import", path, "--dry-run").stdout.splitlines() == [
+        "zou wijzigen: gebruiker tom rol recruiter -> manager", "zou wijzigen: gebruiker tom key-user nee -> ja"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_config_import_refuses_to_demote_the_last_key_user(team, ok, cli, isolated, dry_run):
+    before, setup_before = users_now(ok), ok("config", "export").stdout
+    path = isolated / "users.json"
+    path.write_text(json.dumps({"sources": ["Fair"], "users": [
+        {"name": "bob", "role": "manager"}, {"name": "anna", "key_user": False}, {"name": "kim", "key_user": False}]}))
+    run = cli("config", "import", path, *(["--dry-run"] if dry_run else []))
+    assert run.exit_code == 1 and run.stdout == ""
+    assert run.stderr == "Error: 'kim' is the last key user; make another user a key user first\n"
+    # the same rule as the user command, and nothing of the file was written
+    assert cli("user", "set-key-user", "kim", "--off").exit_code == 0
+    assert cli("user", "set-key-user", "anna", "--off").stderr == run.stderr.replace("kim", "anna")
+    ok("--user", "anna", "user", "set-key-user", "kim")
+    assert users_now(ok) == before and ok("config", "export").stdout == setup_before
+
+
+def test_config_import_hands_the_key_user_rights_over(team, ok, isolated):
+    # the importing key user may demote herself, as `user set-key-user anna --off` lets her, once another is one
+    path = isolated / "users.json"
+    path.write_text(json.dumps({"users": [
+        {"name": "anna", "key_user": False}, {"name": "kim", "key_user": False}, {"name": "tom", "key_user": True}]}))
+    ok("config", "import", path)
+    assert {name for name, (_, key) in users_now(ok, "tom").items() if key} == {"tom"}
+    assert ok("--user", "tom", "config", "import", path).stdout.startswith("Nothing to change")
+
+
+def test_only_a_key_user_imports_a_role(team, ok, cli, isolated):
+    before = users_now(ok)
+    path = isolated / "users.json"
+    path.write_text(json.dumps({"users": [{"name": "bob", "role": "manager", "key_user": True}]}))
+    for argv in (["config", "import", path], ["config", "import", path, "--dry-run"]):
+        run = cli("--user", "bob", *argv)
+        assert run.exit_code == 3 and "is not a key user" in run.stderr
+    run = cli("--user", "mia", "config", "import", path)  # a manager is no key user either
+    assert run.exit_code == 3
+    assert users_now(ok) == before
+
+
 # ---------------------------------------------------------------- the pure rule
+
+
+def test_a_setup_users_role_and_flag_are_none_when_the_file_leaves_them_out():
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.setup import validate_setup
+
+    users = validate_setup({"users": [{"name": "x"}, {"name": "y", "role": "manager", "key_user": False}]}).users
+    assert [(u["role"], u["key_user"]) for u in users] == [(None, None), ("manager", False)]
+    with pytest.raises(Invalid, match=r"users\[1\]\.role must be"):
+        validate_setup({"users": [{"name": "x", "role": None}]})
+    with pytest.raises(Invalid, match=r"users\[1\]\.key_user must be true or false"):
+        validate_setup({"users": [{"name": "x", "key_user": None}]})
 
 
 @pytest.mark.parametrize("actor,owner,expected", [

@@ -294,7 +294,9 @@ def remove_business_type(
 
 _STAGE_COLUMNS = [
     Column("position", "#", justify="right"), Column("name", "Stage"), Column("business_types", "Business types"),
-    Column("auto", "Auto-select", cell=lambda r: word(r["auto"])), Column("opportunities", "Opps", justify="right"),
+    Column("auto", "Auto-select", cell=lambda r: word(r["auto"])),
+    Column("probability", "Chance", justify="right", cell=lambda r: "" if r["probability"] is None else f"{r['probability']}%"),
+    Column("opportunities", "Opps", justify="right"),
 ]
 
 
@@ -350,6 +352,27 @@ def edit_stage(
     with open_session(ctx, write=True, key_user=SETUP) as session:
         setup.edit_stage(session, name, new_name, auto, link, unlink)
     stderr_line(_("Changed stage {name}.").format(name=new_name or name))
+
+
+@app.command("set-probability")
+def set_probability(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The stage.", metavar="STAGE"),
+    percent: str = typer.Argument(..., help="Its win chance, 0-100, or 'none' to let its history decide.",
+                                  metavar="PERCENT"),
+) -> None:
+    """Set a stage's win chance: the forecast weighs the stage's deals by it (won stages 100, lost 0)."""
+    from salesselect_cli.rules.forecast import parse_percent
+
+    from salesselect_cli.usecases import setup
+
+    value = None if percent.strip().casefold() == "none" else parse_percent(percent)
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.set_stage_probability(session, name, value)
+    if value is None:
+        stderr_line(_("Stage {name} has no set chance now.").format(name=name))
+    else:
+        stderr_line(_("Stage {name}: win chance {percent}%.").format(name=name, percent=value))
 
 
 @app.command("link-stage")

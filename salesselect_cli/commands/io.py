@@ -376,7 +376,7 @@ def export(
                 # what a re-import needs beyond the SPEC shape: where a closed deal was closed from, ...
                 record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
-                record["external_key"] = record["_external_key"]
+                record["external_key"] = record.pop("external_key")  # after notes, as in the CSV's columns
                 yield record
 
         with opened(output) as handle:

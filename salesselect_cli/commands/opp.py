@@ -128,9 +128,13 @@ def list_(
             reason=reason, sort=sort, descending=descending,
         )
         rows = store.deals.list_opportunities(flt, limit)
+        csv_columns = list(RECORD_KEYS)
+        if fmt is not Format.table:  # the chance costs the model's counts: only records for machines carry it
+            rows = store.forecast.with_chances(rows)
+            csv_columns += ["probability", "probability_basis"]
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=list(RECORD_KEYS),
+        emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=csv_columns,
              caption=indicator_legend(*store.setup.thresholds()),
              empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel)
 
@@ -145,7 +149,7 @@ def show(
     from salesselect_cli.render import emit_object
 
     with session(ctx) as store:
-        record = store.deals.get_opportunity(opportunity_id)
+        record = next(store.forecast.with_chances([store.deals.get_opportunity(opportunity_id)], explain=True))
         history = store.deals.history(opportunity_id)
         followups = store.followups.list_followups(opportunity_id=opportunity_id, status="all")
         currency = store.people.currency
@@ -162,7 +166,11 @@ def show(
 
 
 def _print_card(console, record: dict, history: list[dict], followups: list[dict], currency: str) -> None:
+    from salesselect_cli.rules.forecast import chance_text
+
     console.print(deal_sheet(record, history, followups, currency))
+    if record["status"] == "open":
+        console.print(escape(chance_text(record["_chance"])))
 
 
 def deal_sheet(record: dict, history: list[dict], followups: list[dict], currency: str):
@@ -184,12 +192,14 @@ def deal_sheet(record: dict, history: list[dict], followups: list[dict], currenc
     close = format_date(record["expected_close"]) or "—"
     if record["days_left"] is not None:
         close += f"  {days_badge(record)}"
+    # the re-import key sits under its source (a key is unique per source), only when the deal has one
+    key = [(_("Key"), escape(record["external_key"]))] if record["external_key"] else []
     for label, value in (
         (_("Company"), escape(record["company"])), (_("Contact"), escape(record["contact"] or "—")),
         (_("Type"), f"[{record['_color']}]■[/] {escape(record['business_type'])}"), (_("Stage"), escape(record["stage"])),
         (_("Status"), status), (_("Value"), format_money(record["_value_cents"], currency)),
         (_("Expected close"), close), (_("Owner"), escape(record["owner"])), (_("Source"), escape(record["source"])),
-        (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
+        *key, (_("Vacancy"), escape(record["vacancy"] or "—")), (_("Created"), format_date(record["created"])),
         (_("Closed"), format_date(record["closed"]) or "—"), (_("Notes"), escape(record["_notes"] or "—")),
     ):
         head.add_row(label, value)
@@ -275,6 +285,9 @@ def edit(
     vacancy: Optional[str] = typer.Option(None, "--vacancy", help="Vacancy reference ('' clears it)."),
     notes: Optional[str] = typer.Option(None, "--notes", help="Replace the notes."),
     note: Optional[str] = typer.Option(None, "--note", help="Add a note to the timeline."),
+    probability: Optional[str] = typer.Option(
+        None, "--probability", metavar="PERCENT|auto",
+        help="Its own win chance, 0-100 ('auto': follow the forecast method again)."),
 ) -> None:
     """Change an opportunity's fields (stage and status have their own commands)."""
     from salesselect_cli.errors import Invalid
@@ -291,8 +304,12 @@ def edit(
         changes["stage"] = stage
     if value is not None:
         changes["value_cents"] = parse_money(value)
+    if probability is not None:
+        from salesselect_cli.rules.forecast import parse_percent
+
+        changes["probability"] = parse_percent(probability, allow_auto=True)
     if not changes and close is None and note is None:
-        raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes or --note"))
+        raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes, --note or --probability"))
     from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 

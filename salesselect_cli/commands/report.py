@@ -109,9 +109,10 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
           render: Callable, nothing: str, excel: bool = False) -> None:
     """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
     from salesselect_cli.render import emit, escape, make_console, opened, shown
+    from salesselect_cli.rules.output_files import output_format
 
     fmt = excel_format(fmt, excel)
-    if fmt is not Format.table:
+    if fmt is not Format.table or output_format(output) == "xlsx":  # .png/.pdf refused there, before writing
         emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
         return
     with opened(output) as handle:
@@ -504,3 +505,140 @@ def stages(
     _emit(rows, fmt, output, STAGES_KEYS, render,
           _("Nothing in this period: no opportunity entered a stage {period}{scope}.").format(
               period=span.label, scope=_scope_text(flt)), excel)
+
+
+# ---------------------------------------------------------------------------------------- forecast
+
+FORECAST_KEYS = ["group", "count", "value", "weighted", "won", "goal", "coverage"]
+
+
+class ForecastBy(str, Enum):
+    owner = "owner"
+    type = "type"
+    source = "source"
+    stage = "stage"
+
+
+class ForecastMethod(str, Enum):
+    auto = "auto"
+    stage = "stage"
+    learned = "learned"
+
+
+def forecast_record(row, total: bool = False) -> dict:
+    """One forecast row as JSON: money as strings, coverage as a percentage (null without a goal)."""
+    from salesselect_cli.rules.money import cents_to_decimal_string
+
+    return {"group": row.group, "count": row.count, "value": cents_to_decimal_string(row.value_cents),
+            "weighted": cents_to_decimal_string(row.weighted_cents), "won": cents_to_decimal_string(row.won_cents),
+            "goal": None if row.goal_cents is None else cents_to_decimal_string(row.goal_cents),
+            "coverage": None if row.coverage is None else float(row.coverage * 100),
+            "total": total, "_row": row}
+
+
+@app.command("forecast")
+def forecast(
+    ctx: typer.Context,
+    period: Optional[str] = typer.Option(
+        None, "--period", "-p", metavar="PERIOD",
+        help="Deals expected to close in this period (this-month, next-quarter, 2026-Q3, ...; default: this-quarter)."),
+    start: Optional[str] = from_option,
+    end: Optional[str] = to_option,
+    by: Optional[ForecastBy] = typer.Option(None, "--by", case_sensitive=False, help="owner, type, source or stage."),
+    method: ForecastMethod = typer.Option(
+        ForecastMethod.auto, "--method", case_sensitive=False,
+        help="auto (a deal's own chance, else learned when enough deals closed, else the stage's), stage or learned."),
+    business_type: Optional[str] = type_option,
+    owner: Optional[str] = owner_option,
+    source: Optional[str] = source_option,
+    backtest: bool = typer.Option(False, "--backtest",
+                                  help="Instead: replay the history and score each method (--from/--to, --step)."),
+    step: str = typer.Option("month", "--step", help="With --backtest: a snapshot each month or quarter.",
+                             metavar="month|quarter"),
+    fmt: Format = format_option(),
+    output: Optional[Path] = output_option(),
+    excel: bool = excel_option(),
+) -> None:
+    """What the open pipeline will bring: per group the open deals expected in the period (overdue ones count in
+    the current period), their value, weighted value (value x win chance), value won in the period, goal and
+    coverage ((won + weighted) / goal, a percentage). Money as strings; the last row is the total."""
+    from salesselect_cli.context import open_session
+    from salesselect_cli.render import escape
+    from salesselect_cli.rules.money import format_money
+    from salesselect_cli.usecases import forecast as forecasting
+
+    if backtest:
+        return _backtest(ctx, start, end, step, fmt, output, excel)
+    with open_session(ctx) as opened:
+        flt = _filters(business_type, owner, source)
+        span = _period(opened.store, period, start, end)
+        result = forecasting.forecast(opened, flt, span, by.value if by else None, method.value)
+        currency = opened.store.people.currency
+    rows = [forecast_record(row) for row in result.rows] + [forecast_record(result.total, total=True)]
+
+    def render(bars: bool) -> list:
+        cells = [[
+            _("Total") if row["total"] else escape(row["group"] or "–"), str(row["_row"].count),
+            format_money(row["_row"].value_cents, currency), format_money(row["_row"].weighted_cents, currency),
+            format_money(row["_row"].won_cents, currency),
+            "–" if row["_row"].goal_cents is None else format_money(row["_row"].goal_cents, currency),
+            "–" if row["coverage"] is None else f"{row['coverage']:.0f}%",
+        ] for row in (rows if by else rows[-1:])]
+        basis = _("learned") if result.learned and result.method != "stage" else _("stage")
+        table = _table(_("Forecast {period}{scope} ({basis} chances)").format(
+                           period=span.label, scope=escape(_scope_text(flt)), basis=basis),
+                       [(_("Group"), "left"), (_("Open"), "right"), (_("Value"), "right"), (_("Weighted"), "right"),
+                        (_("Won"), "right"), (_("Goal"), "right"), (_("Coverage"), "right")],
+                       cells, ["bold" if row["total"] else None for row in (rows if by else rows[-1:])],
+                       section_before_last=bool(by), compact=not bars)
+        return [table]
+
+    _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel)
+
+
+def _score(value, digits: int = 3):
+    return None if value is None else round(float(value), digits)
+
+
+def _backtest(ctx, start: Optional[str], end: Optional[str], step: str, fmt: Format, output: Optional[Path],
+              excel: bool) -> None:
+    """report forecast --backtest: one JSON object, or a table per method and the verdict line."""
+    from salesselect_cli.context import open_session
+    from salesselect_cli.render import emit_object, escape
+    from salesselect_cli.usecases import forecast as forecasting
+
+    with open_session(ctx) as opened:
+        first = parse_date_option(start, opened.today) if start else None
+        last = parse_date_option(end, opened.today) if end else None
+        result = forecasting.backtest(opened, first, last, step.strip().casefold())
+    methods = {
+        method: {"deals": score.deals, "brier": _score(score.brier, 4), "log_loss": _score(score.log_loss, 4),
+                 "auc": _score(score.auc, 4),
+                 "calibration": [{"low": row.low, "high": row.high, "predicted": _score(row.predicted, 4),
+                                  "actual": _score(row.actual, 4), "count": row.count} for row in score.calibration],
+                 "wmape": None if score.wmape is None else str(score.wmape),
+                 "bias": None if score.bias is None else str(score.bias)}
+        for method, score in result.scores.items()}
+    data = {"snapshots": [day.isoformat() for day in result.snapshots], "deals_scored": result.deals_scored,
+            "methods": methods, "verdict": result.verdict.best, "verdict_text": result.verdict.text}
+    fmt = excel_format(fmt, excel)
+    if fmt is Format.json:
+        emit_object(data, "json")
+        return
+    names = {"stage": _("stage"), "learned": _("learned"), "set": _("set")}
+    rows = [{"method": names[method], "deals": m["deals"], "brier": m["brier"], "log_loss": m["log_loss"],
+             "auc": m["auc"], "wmape": m["wmape"], "bias": m["bias"]} for method, m in methods.items()]
+
+    def render(bars: bool) -> list:
+        cells = [[escape(row["method"]), str(row["deals"])] + [
+            "–" if row[key] is None else f"{float(row[key]):.3f}" for key in ("brier", "log_loss", "auc", "wmape", "bias")]
+            for row in rows]
+        table = _table(_("Backtest: {count} snapshots from {first}").format(
+                           count=len(result.snapshots),
+                           first=result.snapshots[0].isoformat() if result.snapshots else "–"),
+                       [(_("Method"), "left"), (_("Deals"), "right"), ("Brier", "right"), (_("Log loss"), "right"),
+                        ("AUC", "right"), ("WMAPE", "right"), (_("Bias"), "right")], cells, compact=not bars)
+        return [table, Lines([result.verdict.text])]
+
+    _emit(rows, fmt, output, ["method", "deals", "brier", "log_loss", "auc", "wmape", "bias"], render,
+          result.verdict.text, excel)

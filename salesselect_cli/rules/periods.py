@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
 
-NAMES = ("this-month", "last-month", "this-quarter", "last-quarter", "this-year", "last-year", "all")
+NAMES = ("this-month", "last-month", "this-quarter", "last-quarter", "this-year", "last-year", "all",
+         "next-month", "next-quarter", "next-year")
 HINT = N_(
     "use this-month, last-month, this-quarter, last-quarter, this-year, last-year, all, "
+    "next-month, next-quarter, next-year, "
     "a quarter like 2026-Q3, a month like 2026-07, a year like 2026, or --from/--to"
 )
 EARLIEST = dt.date(1, 1, 1)
@@ -47,7 +49,8 @@ class Period:
         if self.name == "custom":
             return dates
         names = {"this-month": _("this month"), "last-month": _("last month"), "this-quarter": _("this quarter"),
-                 "last-quarter": _("last quarter"), "this-year": _("this year"), "last-year": _("last year")}
+                 "last-quarter": _("last quarter"), "this-year": _("this year"), "last-year": _("last year"),
+                 "next-month": _("next month"), "next-quarter": _("next quarter"), "next-year": _("next year")}
         from salesselect_cli.i18n import dutch
 
         return f"{names.get(self.name, self.name) if dutch() else self.name} ({dates})"
@@ -108,6 +111,14 @@ def named_period(text: str, today: dt.date) -> Period:
         return _year(today.year - 1, word)
     if word == "all":
         return Period(EARLIEST, LATEST, word)
+    if word == "next-month":  # a forecast looks ahead
+        following = add_months(today, 1)
+        return _month(following.year, following.month, word)
+    if word == "next-quarter":
+        following = add_months(dt.date(today.year, 3 * quarter - 2, 1), 3)
+        return _quarter(following.year, (following.month - 1) // 3 + 1, word)
+    if word == "next-year":
+        return _year(add_months(dt.date(today.year, 1, 1), 12).year, word)
     if match := _QUARTER.match(word):
         year, number = int(match.group(1)), int(match.group(2))
         return _quarter(_check_year(year, text), number, f"{year}-Q{number}")

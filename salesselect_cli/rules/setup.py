@@ -106,7 +106,7 @@ def validate_setup(setup: Any) -> Setup:
     _no_duplicates([bt["name"] for bt in result.business_types], "business type")
     for index, item in enumerate(_list(setup.get("stages"), "stages"), start=1):
         where = f"stages[{index}]"
-        _keys(item, {"name", "business_types", "auto", "archived"}, {"name", "business_types"}, where)
+        _keys(item, {"name", "business_types", "auto", "archived", "probability"}, {"name", "business_types"}, where)
         types = [_text(t, f"{where}.business_types") for t in _list(item["business_types"], f"{where}.business_types")]
         if not types:
             raise Invalid(_("{where}: a stage needs at least one business type").format(where=where))
@@ -116,8 +116,15 @@ def validate_setup(setup: Any) -> Setup:
         archived = item.get("archived", False)
         if not isinstance(archived, bool):
             raise Invalid(_("{where}.archived must be true or false, not {archived}").format(where=where, archived=f"{archived!r}"))
+        probability = item.get("probability")
+        if probability is not None and (isinstance(probability, bool) or not isinstance(probability, int)
+                                        or not 0 <= probability <= 100):
+            raise Invalid(_("{where}.probability must be a whole number from 0 to 100 or null, not {probability}").format(
+                where=where, probability=f"{probability!r}"))
+        if probability is not None and auto is not None:
+            probability = None  # a won or lost stage's chance is fixed (100 or 0), never stored
         result.stages.append({"name": _text(item["name"], f"{where}.name"), "business_types": types, "auto": auto,
-                              "archived": archived})
+                              "archived": archived, "probability": probability})
     _no_duplicates([s["name"] for s in result.stages], "stage")
     result.sources = [_text(s, "sources[]") for s in _list(setup.get("sources"), "sources")]
     _no_duplicates(result.sources, "source")
@@ -155,16 +162,19 @@ def validate_setup(setup: Any) -> Setup:
 
 
 def _user(item: Any, where: str) -> dict:
-    """One user of a setup file: name, role (recruiter/manager), key_user (true/false), module (on/off/inherit)."""
+    """One user of a setup file: name, role (recruiter/manager or None), key_user (true/false or None), module (on/off/inherit)."""
     from salesselect_cli.rules.permissions import check_role
 
     _keys(item, USER_KEYS, {"name"}, where)
-    try:
-        role = check_role(item.get("role", "recruiter") if isinstance(item.get("role", "recruiter"), str) else "?")
-    except ValueError as exc:
-        raise Invalid(f"{where}.{exc}") from None
-    key_user = item.get("key_user", False)
-    if not isinstance(key_user, bool):
+    # role and key_user stay None when the file leaves them out: an existing user then keeps theirs
+    role = item.get("role")
+    if "role" in item:
+        try:
+            role = check_role(role if isinstance(role, str) else "?")
+        except ValueError as exc:
+            raise Invalid(f"{where}.{exc}") from None
+    key_user = item.get("key_user")
+    if "key_user" in item and not isinstance(key_user, bool):
         raise Invalid(_("{where}.key_user must be true or false").format(where=where))
     module = item.get("module", "inherit")
     if module not in ("on", "off", "inherit"):

@@ -108,6 +108,10 @@ class SqliteConnection(sqlite3.Connection):
         of failing); reads do not lock."""
         self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    @staticmethod
+    def ids_taken(table: str, last_id: int) -> None:
+        """After rows went in with ids of their own: SQLite's next id is already MAX(id) + 1."""
+
     # ------------------------------------------------------------------ schema bookkeeping (connection.py)
 
     ddl_module = "salesselect_cli.sql.ddl_sqlite"
@@ -512,6 +516,12 @@ class PgConnection:
     @staticmethod
     def like_ci(expr: str) -> str:
         return f"translate({expr}, '{_UPPER}', '{_LOWER}') LIKE ?"
+
+    def ids_taken(self, table: str, last_id: int) -> None:
+        """After rows went in with ids of their own: move the identity past them, or the next plain
+        INSERT would take one of their ids (never back: ids of purged rows are not handed out again)."""
+        self.execute(f"SELECT setval(s, GREATEST(?, pg_sequence_last_value(CAST(s AS regclass)))) "
+                     f"FROM pg_get_serial_sequence('{table}', 'id') AS s", [last_id])
 
     def current_login(self) -> str:
         if self._login is None:

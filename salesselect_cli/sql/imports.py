@@ -162,6 +162,8 @@ class ImportRoom(BaseRoom):
                 flush()
         if opportunities:
             flush()
+        if next_id > first_id:
+            self.conn.ids_taken("opportunities", next_id - 1)
         # stage_visits from the history sorts every new row: in 16 MiB, not in a 64 MiB cache on top of a
         # 64 MiB sorter (the pages freed by the smaller cache are what the sorter reuses)
         dialect.set_cache(self.conn, 16)

@@ -41,7 +41,7 @@ SELECT o.id, o.title, o.company, o.contact,
        (SELECT MIN(f.due) FROM followups f
          WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position,
-       cs.name AS closed_from_stage, o.external_key, o.deleted, o.deleted_by
+       cs.name AS closed_from_stage, o.external_key, o.deleted, o.deleted_by, o.probability
 """ + OPPORTUNITY_FROM
 
 # A deal's row (every column, ids included) and its record's columns in one read: what a change needs
@@ -53,6 +53,10 @@ SELECT o.*, bt.name AS business_type, s.name AS stage, src.name AS source, u.nam
          WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
        bt.color AS business_type_color, s.position AS stage_position, cs.name AS closed_from_stage
 """ + OPPORTUNITY_FROM + " WHERE o.id = ?"
+
+
+def _percent_text(percent: int | None) -> str:
+    return "auto" if percent is None else f"{percent}%"
 
 
 def live(alias: str = "o") -> str:
@@ -328,6 +332,13 @@ class OpportunityRoom(BaseRoom):
                 self.conn.execute("UPDATE opportunities SET expected_close = ? WHERE id = ?", [new, opportunity_id])
                 self._history(opportunity_id, "expected_close", row["expected_close"], new)
                 done.append("expected_close")
+        if "probability" in changes and changes["probability"] != row["probability"]:
+            new = changes["probability"]  # None: follow the forecast method again ('auto')
+            if new is not None and not 0 <= new <= 100:
+                raise Invalid(_("probability must be a whole percentage from 0 to 100 or 'auto', not '{text}'").format(text=new))
+            self.conn.execute("UPDATE opportunities SET probability = ? WHERE id = ?", [new, opportunity_id])
+            self._history(opportunity_id, "probability", _percent_text(row["probability"]), _percent_text(new))
+            done.append("probability")
         if "owner" in changes:
             self.change_owner(opportunity_id, changes["owner"]) and done.append("owner")
         return done, change

@@ -448,3 +448,27 @@ def m030_external_keys(db):
            "WHERE external_key IS NOT NULL")
 
 
+
+
+# Win chances and goals (issue 25): a stage's percentage and a deal's own (NULL: follow the method); a
+# deal's probability changes are history rows (field 'probability'); one goal per owner per period.
+FORECAST_SCHEMA = """
+ALTER TABLE stages ADD COLUMN probability INTEGER CHECK (probability BETWEEN 0 AND 100);
+ALTER TABLE opportunities ADD COLUMN probability INTEGER CHECK (probability BETWEEN 0 AND 100);
+CREATE TABLE goals (
+    id INTEGER PRIMARY KEY,
+    owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    period_start TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    UNIQUE (owner_id, period_start, period_end)
+);
+CREATE INDEX idx_goals_period ON goals(period_start, period_end)
+"""
+
+
+@migration
+def m040_forecast(db):
+    db.run(*statements(db.ddl.adapt(FORECAST_SCHEMA)))

@@ -31,6 +31,12 @@ def _auto_status(value: str | None) -> str | None:
     return lowered
 
 
+def _stage_percent(auto_status: str | None, probability: int | None) -> int | None:
+    from salesselect_cli.rules.forecast import stage_set_percent
+
+    return stage_set_percent(auto_status, probability)
+
+
 def _changes_stages(method):
     """A method that changes the stages or their links: the stage snapshot is forgotten before and after it."""
     import functools
@@ -312,7 +318,7 @@ class SetupRoom(BaseRoom):
     def list_stages(self, include_archived: bool = False) -> list[dict]:
         """Stages in column order; archived ones only with `include_archived`."""
         rows = self._all(
-            f"""SELECT s.id, s.position, s.name, s.auto_status, s.archived,
+            f"""SELECT s.id, s.position, s.name, s.auto_status, s.archived, s.probability,
                       (SELECT {self.conn.group_concat("k.name", ", ", "k.id")} FROM (
                           SELECT bt.name, bt.id FROM business_types bt
                             JOIN stage_business_types l ON l.business_type_id = bt.id
@@ -326,11 +332,32 @@ class SetupRoom(BaseRoom):
                 "name": r["name"],
                 "business_types": r["business_types"] or "",
                 "auto": r["auto_status"] or "",
+                "probability": _stage_percent(r["auto_status"], r["probability"]),
                 "opportunities": r["opportunities"],
                 "archived": bool(r["archived"]),
             }
             for r in rows
         ]
+
+    @_changes_stages
+    def set_stage_probability(self, name: str, percent: int | None) -> None:
+        """A stage's win percentage (None: none set, the stage's history decides). Automatic won and lost
+        stages are fixed at 100 and 0: refused."""
+        row = self.find_stage(name)
+        if row["auto_status"]:
+            raise Conflict(_("stage '{name}' closes deals as {status}: its chance is fixed at {percent}%").format(
+                name=row["name"], status=_status_word(row["auto_status"]),
+                percent=100 if row["auto_status"] == "won" else 0))
+        if percent == row["probability"]:
+            return
+        self.conn.execute("UPDATE stages SET probability = ? WHERE id = ?", [percent, row["id"]])
+        self._setup_log(f"stage {row['name']} probability",
+                        "none" if row["probability"] is None else f"{row['probability']}%",
+                        "none" if percent is None else f"{percent}%")
+
+    def stage_percents(self) -> dict[int, tuple[str | None, int | None]]:
+        """Stage id -> (auto_status, probability set): what the stage method starts from."""
+        return {r[0]: (r[1], r[2]) for r in self._all("SELECT id, auto_status, probability FROM stages")}
 
     @_changes_stages
     def archive_stage(self, name: str) -> bool:

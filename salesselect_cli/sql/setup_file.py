@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from salesselect_cli.i18n import _
+from salesselect_cli.i18n import N_, _
 from salesselect_cli.sql.base import BaseRoom, Floor
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class SetupFileRoom(BaseRoom):
             stage = {"name": row["name"], "business_types": types, "auto": row["auto_status"]}
             if row["archived"]:
                 stage["archived"] = True
+            if row["probability"] is not None:
+                stage["probability"] = row["probability"]
             stages.append(stage)
         return {
             "currency": self.people.currency,
@@ -62,10 +64,7 @@ class SetupFileRoom(BaseRoom):
 
         spec = validate_setup(setup)
         changes: list[str] = []
-        for user in spec.users:  # first: workflows may name them (owner:NAME)
-            if not self._named("users", user["name"]):
-                self.people.add_user(user["name"], user["key_user"], user["role"], user["module"])
-                changes.append(_("user {name} added").format(name=user["name"]))
+        changes.extend(self._import_users(spec.users))  # first: workflows may name them (owner:NAME)
         if spec.currency and spec.currency != self.people.currency:
             self.people.set_currency(spec.currency)
             changes.append(_("currency {code}").format(code=spec.currency))
@@ -86,10 +85,16 @@ class SetupFileRoom(BaseRoom):
                 count = self._scalar("SELECT COUNT(*) FROM stages")
                 self.setup.add_stage(stage["name"], stage["business_types"], stage["auto"], min(index, count + 1))
                 changes.append(_("stage {name} added").format(name=stage["name"]))
+                if stage["probability"] is not None and not stage["auto"]:
+                    self.setup.set_stage_probability(stage["name"], stage["probability"])
                 continue
             if existing["position"] != index and index <= self._scalar("SELECT COUNT(*) FROM stages"):
                 self.setup.move_stage(existing["name"], index)
                 changes.append(_("stage {name} moved to {position}").format(name=stage["name"], position=index))
+            if stage["probability"] is not None and existing["probability"] != stage["probability"]:
+                self.setup.set_stage_probability(existing["name"], stage["probability"])
+                changes.append(_("stage {name} probability {percent}%").format(name=stage["name"],
+                                                                                percent=stage["probability"]))
             if (existing["auto_status"] or None) != stage["auto"]:
                 self.setup.edit_stage(existing["name"], auto=stage["auto"] or "none")
                 changes.append(_("stage {name} auto-select {auto_status}").format(
@@ -122,6 +127,36 @@ class SetupFileRoom(BaseRoom):
                                .format(text=reason["text"]))
         changes.extend(self.workflows.import_workflows(spec.workflows))
         return changes
+
+    def _import_users(self, users: list[dict]) -> list[str]:
+        """Add the file's new users; give named ones the role and key-user flag the file gives them."""
+        changes: list[str] = []
+        key_user_changes: list[tuple[str, bool]] = []
+        for user in users:
+            existing = self._named("users", user["name"])
+            if existing is None:
+                self.people.add_user(user["name"], bool(user["key_user"]), user["role"] or "recruiter", user["module"])
+                changes.append(_("user {name} added").format(name=user["name"]))
+                continue
+            if user["role"] is not None and user["role"] != existing["role"]:
+                self.people.set_role(existing["name"], user["role"])
+                changes.append(_("user {name} role {old} -> {new}").format(
+                    name=existing["name"], old=_word(existing["role"]), new=_word(user["role"])))
+            if user["key_user"] is not None and user["key_user"] != bool(existing["key_user"]):
+                key_user_changes.append((existing["name"], user["key_user"]))
+        # promotions first, so a file that hands the key-user rights to someone else is not refused halfway
+        for name, key_user in sorted(key_user_changes, key=lambda change: not change[1]):
+            self.people.set_key_user(name, key_user)  # refuses to demote the last key user, as `user set-key-user --off` does
+            changes.append(_("user {name} key user {old} -> {new}").format(
+                name=name, old=_word("no" if key_user else "yes"), new=_word("yes" if key_user else "no")))
+        return changes
+
+
+_WORDS = {"recruiter": N_("recruiter"), "manager": N_("manager"), "yes": N_("yes"), "no": N_("no")}
+
+
+def _word(value: str) -> str:
+    return _(_WORDS[value])
 
 
 def _auto_word(status: str) -> str:

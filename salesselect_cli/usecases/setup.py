@@ -115,6 +115,11 @@ def archive_stage(session: "Session", name: str) -> tuple[str, bool]:
     return stage, session.store.setup.archive_stage(name)
 
 
+def set_stage_probability(session: "Session", name: str, percent: int | None) -> None:
+    """Set a stage's win chance (None: its history decides)."""
+    session.store.setup.set_stage_probability(name, percent)
+
+
 def unarchive_stage(session: "Session", name: str) -> tuple[str, bool]:
     """Bring a stage back: its name as stored, and whether it was archived."""
     stage = session.store.setup.find_stage(name)["name"]
