@@ -54,6 +54,33 @@ def after_root_options(args: list[str]) -> list[str]:
     return args[index:]
 
 
+def take_root_options(args: list[str], own: set[str]) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """The root's value options given after the command (`board --db other.db`): the words without them, and
+    (option, value) pairs in order. Options the command defines itself (`log --user`, `config add-business-type
+    --color`) stay its own; after `--` everything is an argument; an option last without its value comes with
+    None."""
+    kept: list[str] = []
+    found: list[tuple[str, str]] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            kept += args[index:]
+            break
+        name, equals, value = arg.partition("=")
+        if name in VALUE_OPTIONS and name not in own:
+            if equals:
+                found.append((name, value))
+                index += 1
+                continue
+            found.append((name, args[index + 1] if index + 1 < len(args) else None))  # None: its value is missing
+            index += 2
+            continue
+        kept.append(arg)
+        index += 1
+    return kept, found
+
+
 def help_wanted(args: list[str]) -> bool:
     """The line shows help: -h/--help anywhere, or it ends at a group (`salesselect`, `salesselect --lang nl opp`).
     A top-level command without arguments counts too (`board`): help texts are then translated for nothing."""

@@ -30,7 +30,7 @@ NO_REASON = "\x00none"  # the won-reason picker's "no reason" choice (a won reas
 # (keys shown, what they do): the key bar, wrapped by whole items like the legend
 KEYS = [
     ("←↓↑→ hjkl", N_("pick")), ("]", N_("next stage")), ("[", N_("back")), ("w", N_("win")), ("L", N_("lose")),
-    ("o", N_("reopen")), ("f", N_("follow-up")), ("n", N_("note")), ("⏎", N_("open")), ("/", N_("filter")),
+    ("o", N_("reopen")), ("f", N_("follow-up")), ("n", N_("note")), ("u", N_("take back")), ("⏎", N_("open")), ("/", N_("filter")),
     ("m", N_("mine/all")), ("r", N_("refresh")), ("q", N_("quit")),
 ]
 
@@ -220,6 +220,7 @@ class BoardApp(App):
         Binding("o", "reopen", show=False),
         Binding("f", "followup", show=False),
         Binding("n", "note", show=False),
+        Binding("u", "undo", show=False),
         Binding("enter", "open", show=False),
         Binding("slash", "filter", show=False),
         Binding("m", "mine", show=False),
@@ -400,17 +401,25 @@ class BoardApp(App):
 
     # ---- keys: changes (each one session through the commands' functions; then redraw)
 
-    async def change(self, do) -> bool:
-        """Run one change; its line (or its error) goes to the message line; the board is read again."""
+    def change(self, do, then=None) -> None:
+        """Run one change in a worker, off the screen's loop (another writer's lock or a slow workflow never
+        freezes the screen): a waiting line, then its line (or its error); the board is read again and `then`
+        runs after a change that was made."""
+        self.say(_("Saving…"))
+        self.run_worker(self._change(do, then), exclusive=True, group="write")
+
+    async def _change(self, do, then) -> None:
         try:
-            lines = do()
+            lines = await asyncio.to_thread(do)
         except Exception as exc:
             self.say(error_line(exc), error=True)
             await self.reload()
-            return False
-        self.say("  ·  ".join(lines), error=any(line.startswith("Warning:") for line in lines))
+            return
+        warning = _("Warning: {warning}").format(warning="")
+        self.say("  ·  ".join(lines), error=any(line.startswith(warning) for line in lines))
         await self.reload()
-        return True
+        if then is not None:
+            then()
 
     async def action_stage(self, step: int) -> None:
         deal = self.focused_deal()
@@ -422,7 +431,7 @@ class BoardApp(App):
             self.say(error_line(exc), error=True)
             return
         if target.auto_status is None:
-            await self.change(lambda: self.desk.move(deal["id"], target.name))
+            self.change(lambda: self.desk.move(deal["id"], target.name))
             return
 
         async def picked(reason: str | None) -> None:
@@ -430,8 +439,8 @@ class BoardApp(App):
                 self.say(_("Not moved."))
                 return
             reason = None if reason == NO_REASON else reason
-            if await self.change(lambda: self.desk.move(deal["id"], target.name, reason)):
-                self.last_closed = deal["id"]
+            self.change(lambda: self.desk.move(deal["id"], target.name, reason),
+                        lambda: setattr(self, "last_closed", deal["id"]))
 
         self._pick_reason(deal, target.auto_status, _("Move #{id} to {stage} ({status})").format(id=deal['id'], stage=target.name, status=_(target.auto_status)),
                           picked)
@@ -446,11 +455,11 @@ class BoardApp(App):
                 self.say(_("Nothing changed."))
                 return
             reason = None if reason == NO_REASON else reason
-            if await self.change(lambda: self.desk.close(deal["id"], status, reason)):
-                self.last_closed = deal["id"]
+            self.change(lambda: self.desk.close(deal["id"], status, reason),
+                        lambda: setattr(self, "last_closed", deal["id"]))
 
-        verb = "Win" if status == "won" else "Lose"
-        self._pick_reason(deal, status, f"{verb} #{deal['id']} {deal['title']}", picked)
+        title = _("Win #{id} {title}") if status == "won" else _("Lose #{id} {title}")
+        self._pick_reason(deal, status, title.format(id=deal["id"], title=deal["title"]), picked)
 
     def _pick_reason(self, deal: dict, status: str, title: str, picked) -> None:
         try:
@@ -460,19 +469,20 @@ class BoardApp(App):
             return
         choices = [(reason, reason) for reason in reasons]
         if status == "won":
-            choices.append(("(no reason)", NO_REASON))
+            choices.append((_("(no reason)"), NO_REASON))
         if not choices:  # no lost reasons set up: let the store say what is missing
             self.call_later(picked, NO_REASON)
             return
-        self.push_screen(Choose(f"{title} — {status} reason?", choices), picked)
+        question = _("won reason?") if status == "won" else _("lost reason?")
+        self.push_screen(Choose(f"{title} — {question}", choices), picked)
 
     def action_reopen(self) -> None:
         async def given(text: str | None) -> None:
             if text is None:
                 return
             number = int(text.strip().lstrip("#"))
-            if await self.change(lambda: self.desk.reopen(number)):
-                self._select_id(number)  # the board shows it again (unless a filter hides it)
+            # the board shows it again (unless a filter hides it)
+            self.change(lambda: self.desk.reopen(number), lambda: self._select_id(number))
 
         def check(text: str) -> None:
             from salesselect_cli.errors import Invalid
@@ -495,11 +505,14 @@ class BoardApp(App):
 
             async def text_given(text: str | None) -> None:
                 if text is not None:
-                    await self.change(lambda: self.desk.add_followup(deal["id"], when, text))
+                    self.change(lambda: self.desk.add_followup(deal["id"], when, text))
 
-            self.push_screen(Ask(_("Follow-up for #{id} on {date} ({weekday}): what?").format(
-                id=deal['id'], date=format_date(day), weekday=weekday_name(day, short=True)),
-                                 _("e.g. call about the proposal")), text_given)
+            question = _("Follow-up for #{id} on {date} ({weekday}): what?").format(
+                id=deal['id'], date=format_date(day), weekday=weekday_name(day, short=True))
+            warning = self.desk.date_warning(day)
+            if warning:  # planned all the same, as `followup add` does; said before the text is typed
+                question += "\n" + _("Warning: {warning}").format(warning=warning)
+            self.push_screen(Ask(question, _("e.g. call about the proposal")), text_given)
 
         self.push_screen(Ask(_("Follow-up for #{id} {title}: when?").format(id=deal['id'], title=deal['title']),
                              _("YYYY-MM-DD, DD-MM-YYYY, today, tomorrow, +3d, +2w, +1m, friday"),
@@ -512,9 +525,19 @@ class BoardApp(App):
 
         async def given(text: str | None) -> None:
             if text is not None:
-                await self.change(lambda: self.desk.add_note(deal["id"], text))
+                self.change(lambda: self.desk.add_note(deal["id"], text))
 
         self.push_screen(Ask(_("Note on #{id} {title}:").format(id=deal['id'], title=deal['title']), _("what happened")), given)
+
+    async def action_undo(self) -> None:
+        undone: list[int] = []
+
+        def do() -> list[str]:
+            ident, lines = self.desk.undo()
+            undone.append(ident)
+            return lines
+
+        self.change(do, lambda: self._select_id(undone[0]))  # the deal it put back (unless a filter hides it)
 
     def action_open(self) -> None:
         deal = self.focused_deal()

@@ -121,11 +121,16 @@ def words_and_incomplete(shell: str, environ) -> tuple[list[str], str]:
 def fast_kind(words: list[str]) -> tuple[str | None, str | None]:
     """(kind, --db value) when the fast path knows what is being completed, else (None, None)."""
     db = None
-    rest = list(words)
-    while len(rest) >= 2 and rest[0] in tree.ROOT_VALUE_OPTIONS:  # the root options before the command
-        if rest[0] == "--db":
-            db = rest[1]
-        rest = rest[2:]
+    rest: list[str] = []
+    index = 0
+    while index < len(words):  # the root options with their values, before the command or after it
+        if words[index] in tree.ROOT_VALUE_OPTIONS and index + 1 < len(words):
+            if words[index] == "--db":
+                db = words[index + 1]
+            index += 2
+        else:
+            rest.append(words[index])
+            index += 1
     if words and words[-1] in OPTIONS:
         return OPTIONS[words[-1]], db
     for path, options in tree.COMMAND_OPTIONS.items():

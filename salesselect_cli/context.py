@@ -234,3 +234,31 @@ def watcher(ctx):
     opts = options(ctx)
     path = resolve_db_path(opts.db)
     return Store(open_connection(path), path, current_today(), current_user_name(opts.user))
+
+
+def apply_root(ctx, db: str | None, user: str | None, lang: str | None, color: str) -> None:
+    """What the root's options decide for the command: its language, colour, database and user."""
+    from salesselect_cli import i18n
+
+    i18n.configure(lang)
+
+    from salesselect_cli import render
+
+    render.use_color_mode(color)
+    opts = options(ctx)
+    opts.db, opts.user = db, user
+
+
+def apply_root_options(root_ctx, given: list[tuple[str, str]]) -> None:
+    """Root options given after the command (groups.root_options_after_the_command): checked by the root's own
+    parameters (a bad value is the same usage error), then applied over what the root callback set."""
+    values = {name: root_ctx.params.get(name) for name in ("db", "user", "lang", "color")}
+    by_option = {option: param for param in root_ctx.command.params for option in param.opts}
+    for option, text in given:
+        param = by_option[option]
+        value = param.type_cast_value(root_ctx, text)
+        values[param.name] = getattr(value, "value", value)
+        root_ctx.params[param.name] = value
+    lang, color = values["lang"], values["color"]
+    apply_root(root_ctx, values["db"], values["user"], getattr(lang, "value", lang),
+               getattr(color, "value", color) or "auto")

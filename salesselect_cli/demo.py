@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SEED = 3573  # the manual's module setting; any fixed number gives the same agency every time
 HISTORY_DAYS = 548  # 18 months
@@ -283,12 +283,49 @@ def _apply(store, event: Event, ids: dict[int, int], followups: dict[int, int]) 
                                            + dt.timedelta(days=args["days"])})
 
 
+# `init --demo` in Dutch: the same agency with its setup words, to-dos and notes in Dutch (names stay)
+DUTCH = {
+    "Staffing": "Uitzenden", "Agencies": "Bureaus",
+    "Lead": "Lead", "Introduction": "Kennismaking", "Proposal": "Offerte", "Negotiation": "Onderhandeling",
+    "Framework agreement": "Raamovereenkomst", "New client": "Nieuwe klant", "Lost": "Verloren",
+    "Referral": "Doorverwijzing",
+    "Good price": "Goede prijs", "Strong candidates": "Sterke kandidaten", "Existing relationship": "Bestaande relatie",
+    "Too expensive": "Te duur", "Chose a competitor": "Koos een concurrent", "No candidates": "Geen kandidaten",
+    "Vacancy cancelled": "Vacature ingetrokken",
+    "Call to qualify the lead": "Bellen om de lead te kwalificeren", "Send candidate profiles": "Kandidaatprofielen sturen",
+    "Call about the proposal": "Bellen over de offerte", "Check the contract terms": "Contractvoorwaarden nalopen",
+    "Send the framework draft": "Concept-raamovereenkomst sturen",
+    "Proposal sent by e-mail": "Offerte per e-mail verstuurd",
+    "Rates discussed with the hiring manager": "Tarieven besproken met de hiring manager",
+    "Asked for a second quote": "Vroegen om een tweede offerte",
+    "Good first meeting on site": "Goed eerste gesprek op locatie",
+    "They also hire through two other agencies": "Ze werven ook via twee andere bureaus",
+    "Proposal follow-up": "Offerte opvolgen", "Feedback on lost deals": "Feedback op verloren deals",
+    "followup:+3d:Call about the proposal": "followup:+3d:Bellen over de offerte",
+    "note:Ask for feedback within a month": "note:Binnen een maand om feedback vragen",
+}
+
+
+def in_dutch(value):
+    """A copy of `value` (setup, event arguments, workflows) with every string that is a DUTCH key in Dutch."""
+    if isinstance(value, str):
+        return DUTCH.get(value, value)
+    if isinstance(value, dict):
+        return {key: in_dutch(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_dutch(item) for item in value]
+    return value
+
+
 def build_demo(store) -> str:
     """Fill a fresh database with the example agency; returns a one-line summary. Runs in the caller's transaction."""
     today, fixed_time, me = store.today, store.fixed_time, store.people.user["name"]
     store.today = today - dt.timedelta(days=HISTORY_DAYS + 14)
     store.fixed_time = "08:00:00"  # the agency is set up before its history starts (the audit log's times)
-    store.setup_file.import_setup(json.loads(json.dumps(SETUP)))  # a copy: the module's SETUP stays as written
+    from salesselect_cli.i18n import dutch
+
+    words = in_dutch if dutch() else (lambda value: value)
+    store.setup_file.import_setup(json.loads(json.dumps(words(SETUP))))  # a copy: the module's SETUP stays as written
     store.fixed_time = "08:30:00"
     for name, key_user, role in USERS:
         if name.casefold() != me.casefold():
@@ -301,12 +338,12 @@ def build_demo(store) -> str:
                 continue
             store.today, store.fixed_time = event.day, event.time
             store.people.act_as(event.actor)
-            _apply(store, event, ids, followups)
+            _apply(store, event if words(event.args) == event.args else replace(event, args=words(event.args)), ids, followups)
     finally:
         store.today, store.fixed_time = today, "07:00:00"
         store.people.act_as(me)
     try:
-        for workflow in WORKFLOWS:
+        for workflow in words(WORKFLOWS):
             store.workflows.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
                                to_status=workflow.get("to_status"))
     finally:

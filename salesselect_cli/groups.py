@@ -111,6 +111,32 @@ def refuse_unknown(group, ctx, args: list[str]) -> None:
     raise UnknownCommand(ctx, args[0], close)
 
 
+def root_options_after_the_command(command, ctx, args: list[str]) -> list[str]:
+    """--db, --user, --lang and --color after the command act as before it: taken out of the command's words
+    and applied to the root (its callback has run with what came before the command)."""
+    from salesselect_cli.argv import take_root_options
+
+    own = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    args, given = take_root_options(args, own)
+    root = ctx.find_root()
+    if given and root is not ctx:
+        from salesselect_cli.context import apply_root_options
+
+        missing = next((name for name, value in given if value is None), None)
+        if missing is not None:  # said as `salesselect --db` says it
+            from typer._click.exceptions import BadOptionUsage  # Typer's own click (the brief: never click's)
+
+            raise BadOptionUsage(missing, missing, ctx=root)
+
+        try:
+            apply_root_options(root, given)
+        except UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+    return args
+
+
 class Command(TyperCommand):
     """A command whose help screen the project draws (helpscreen.py); built by Typer (`cls=` of its command)."""
 
@@ -120,6 +146,7 @@ class Command(TyperCommand):
         draw(self, ctx)
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
+        args = root_options_after_the_command(self, ctx, args)
         allowed, ctx.allow_extra_args = ctx.allow_extra_args, True  # extra words are refused below, by name
         try:
             rest = parsed(Command, self, ctx, args)

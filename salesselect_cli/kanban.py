@@ -138,6 +138,19 @@ class Bar:
         return Measurement(inner.minimum + 2, inner.maximum + 2)
 
 
+def short_owner(name: str, room: int) -> str:
+    """The owner in `room` cells: the name, else its initials ('Sanne de Vries' -> 'SdV'), else cut with '…'."""
+    from rich.cells import cell_len
+
+    if cell_len(name) <= room:
+        return name
+    words = name.split()
+    initials = "".join(word[0] for word in words) if len(words) > 1 else ""
+    if initials and cell_len(initials) <= room:
+        return initials
+    return name[:max(1, room - 1)] + "…" if room >= 2 else name[:2]
+
+
 def card(record: dict, label: str, currency: str, today: dt.date) -> Bar:
     """One opportunity as a card: id and title, company, type/value/owner, badge and next follow-up.
 
@@ -156,8 +169,12 @@ def card(record: dict, label: str, currency: str, today: dt.date) -> Bar:
         text.append("\n")
         text.append(shown(record["company"]))
         text.append("\n")
-        tail = f" · {money} · {shown(record['owner'])}"
+        owner = shown(record["owner"])
+        tail = f" · {money} · {owner}"
         name = shown(business_type if cell_len(business_type + tail) <= width else label)
+        if cell_len(name + tail) > width:  # a narrow column keeps the owner, shortened, and the whole value
+            room = width - cell_len(f"{name} · {money} · ")
+            tail = f" · {money} · {short_owner(owner, room)}"
         text.append(name, style=_safe_style(record.get("_color")) + _safe_style("bold"))
         text.append(tail)
         text.append("\n")

@@ -11,7 +11,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from salesselect_cli import __version__, tree
 from salesselect_cli.argv import ENVIRONMENT, help_wanted, lang_option as _lang_option, undecodable as _undecodable
-from salesselect_cli.context import options, storage_cause
+from salesselect_cli.context import storage_cause
 from salesselect_cli.errors import SalesSelectError
 from salesselect_cli.i18n import _
 
@@ -254,16 +254,21 @@ def _database_errors() -> tuple[type[BaseException], ...]:
 
 
 def _database_failed(exc: BaseException) -> None:
-    """One line for a database error: busy (another writer holds the lock), or what the database said."""
+    """One line for a database error: busy (another writer holds the lock), refused by the database's own
+    rules (PostgreSQL, exit 3), or the first line of what the database said."""
     import os
 
-    from salesselect_cli.sql.dialect import is_busy_error
+    from salesselect_cli.sql.dialect import error_line, is_busy_error, is_refusal
 
     if is_busy_error(exc):
         _fail(_("the database is busy with another salesselect command; try again in a moment"))
     if os.environ.get("SALESSELECT_DEBUG"):
         raise exc
-    _fail(_("database error: {problem}").format(problem=" ".join(f"{exc}{storage_cause(exc)}".split())))
+    problem = error_line(exc)
+    if is_refusal(exc):  # the database's own rules refused it (sql/pg_security.py)
+        _fail(_("the database refused this to your login ({problem}); if your login is no salesselect user "
+                "yet, a key user runs 'salesselect user add LOGIN'").format(problem=problem), 3)
+    _fail(_("database error: {problem}").format(problem=" ".join(f"{problem}{storage_cause(exc)}".split())))
 
 
 def raise_unexpected(exc: Exception) -> None:
@@ -331,15 +336,9 @@ def root(
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """
-    from salesselect_cli import i18n
+    from salesselect_cli.context import apply_root
 
-    i18n.configure(lang.value if lang else None)
-
-    from salesselect_cli import render
-
-    render.use_color_mode(color.value)
-    opts = options(ctx)
-    opts.db, opts.user = db, user
+    apply_root(ctx, db, user, lang.value if lang else None, color.value)
 
 
 def say_interrupted() -> None:

@@ -39,14 +39,21 @@ DATE_KEYS = frozenset(("expected_close", "due", "closed", "created", "done", "da
 class Column:
     """A table column: the row key, its header, alignment and an optional cell formatter.
 
+    For a terminal narrower than the table: `priority` orders which columns stay (lower stays longer; default
+    the column's position, so the first never goes), `least` is the narrowest a text column is shortened to
+    with '…' (default: text columns READABLE, numbers and no-wrap columns never), and `narrow` is a cell
+    formatter shown instead of leaving the column out (the type's colour square instead of its name).
+
     A plain class: every table command makes some at start-up, and a dataclass costs a millisecond to define."""
 
-    __slots__ = ("key", "header", "justify", "cell", "style", "no_wrap")
+    __slots__ = ("key", "header", "justify", "cell", "style", "no_wrap", "priority", "least", "narrow")
 
     def __init__(self, key: str, header: str, justify: str = "left", cell: Callable[[dict], Any] | None = None,
-                 style: str | None = None, no_wrap: bool = False):
+                 style: str | None = None, no_wrap: bool = False, priority: int | None = None,
+                 least: int | None = None, narrow: Callable[[dict], Any] | None = None):
         self.key, self.header, self.justify, self.cell, self.style, self.no_wrap = (
             key, header, justify, cell, style, no_wrap)
+        self.priority, self.least, self.narrow = priority, least, narrow
 
     def __repr__(self) -> str:
         return f"Column({self.key!r}, {self.header!r})"
@@ -143,12 +150,14 @@ def color_enabled(stream=None) -> bool:
 
 def themed(console):
     """The indicator styles for this console: on a terminal without 256 colours orange is drawn as yellow,
-    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange."""
+    because the nearest of the 16 standard colours to orange is red, and red must stay apart from orange.
+    Badges are reversed: a type coloured red or orange draws its square in the foreground colour only."""
     from rich.theme import Theme
 
     few_colours = console.color_system in ("standard", "windows")
+    # red and orange badges are drawn reversed (a coloured block), so no business type's colour square looks like one
     console.push_theme(Theme({
-        "indicator.red": "bold red", "indicator.orange": "yellow" if few_colours else "dark_orange",
+        "indicator.red": "bold reverse red", "indicator.orange": "reverse yellow" if few_colours else "reverse dark_orange",
         "indicator.green": "green",
     }))
     return console
@@ -357,6 +366,7 @@ def write_csv_tuples(rows: Iterable[tuple], handle, header: list[str], excel: bo
 
 
 def build_table(rows: Iterable[dict], columns: list[Column], title: str | None = None, caption: str | None = None):
+    """A Rich table of the rows; each Rich column carries its Column's priority, least and narrow cells for `fitted`."""
     from rich import box
     from rich.table import Table
 
@@ -365,14 +375,19 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
     from salesselect_cli.i18n import _, dutch
     from salesselect_cli.rules.dates import format_date
 
+    narrow_cells: list[list] = []
     for column in columns:
         table.add_column(_(column.header), justify=column.justify, style=column.style, no_wrap=column.no_wrap)
+        added = table.columns[-1]
+        added.priority, added.least = column.priority, column.least
+        added.narrow = [] if column.narrow else None
+        narrow_cells.append(added.narrow)
     from rich.text import Text
 
     dates = {column.key for column in columns if column.key in DATE_KEYS} if dutch() else set()
     for row in rows:
         cells = []
-        for column in columns:
+        for column, narrow in zip(columns, narrow_cells):
             if column.cell:  # formatters return markup and escape the data they show
                 value = column.cell(row)
                 cells.append("" if value is None else value)
@@ -381,6 +396,8 @@ def build_table(rows: Iterable[dict], columns: list[Column], title: str | None =
                 if column.key in dates and isinstance(value, str):
                     value = format_date(value, dutch=True)
                 cells.append(Text(shown(value)))
+            if narrow is not None:
+                narrow.append(column.narrow(row))
         table.add_row(*cells)
     return table
 
@@ -435,11 +452,147 @@ def stacked(table):
     return Group(*parts)
 
 
-def fitted(table, console, least: int | None = None):
-    """The table itself when the console is wide enough for it (`least` or its needed width), else stacked."""
-    if max(least or 0, needed_width(table, console)) > console.width:
+STACK_BELOW = 60  # label blocks only on a terminal narrower than this; wider ones keep one line per row
+
+
+def _plain_line(cell) -> Any:
+    """A cell as one line of Rich Text (markup read, line breaks as spaces): what a fitted row shows."""
+    from rich.text import Text
+
+    text = cell if isinstance(cell, Text) else Text.from_markup(str(cell), emoji=False)
+    if "\n" in text.plain:
+        text = Text(" ").join(text.split("\n", allow_blank=True))
+    return text
+
+
+# two spaces between columns, as the full table has; Rich measures collapsed padding wider than it draws it
+_FITTED_PADDING = {"padding": (0, 1, 0, 0), "collapse_padding": False, "pad_edge": True, "expand": False}
+
+
+def _frame(console, count: int) -> int:
+    """The width a table's edges, dividers and padding take around `count` columns."""
+    from rich import box
+    from rich.table import Table
+
+    probe = Table(box=box.SIMPLE_HEAD, **_FITTED_PADDING)
+    for _index in range(count):
+        probe.add_column("", width=1, no_wrap=True)
+    return probe.__rich_measure__(console, console.options.update_width(10_000)).maximum - count
+
+
+def fitted(table, console, least: int | None = None, wide: bool = False, wide_option: bool = True):
+    """The table as it fits the console: whole when it fits; on a narrower terminal one line per row still,
+    with text shortened ('…') and the least important columns left out (named in a footer line with the option
+    that shows them); label blocks (`stacked`) only below STACK_BELOW columns or when nothing else fits.
+
+    wide: every column whole, however wide (the caller prints it at `natural_width`)."""
+    from rich.text import Text
+
+    columns = list(table.columns)
+    if wide or not columns:
+        return table
+    lines = [[_plain_line(cell) for cell in column.cells] for column in columns]
+    natural = [max([text.cell_len for text in cells] + [Text.from_markup(str(column.header), emoji=False).cell_len])
+               for column, cells in zip(columns, lines)]
+    frames: dict[int, int] = {}
+
+    def frame(count: int) -> int:
+        if count not in frames:
+            frames[count] = _frame(console, count)
+        return frames[count]
+
+    one_line = not any("\n" in str(cell) for column in columns for cell in column.cells)
+    if one_line and max(least or 0, natural_width(table, console)) <= console.width:
+        return table
+    if console.width < STACK_BELOW:
         return stacked(table)
-    return table
+    shortest = [_least(column, width) for column, width in zip(columns, natural)]
+    narrow = [None if getattr(column, "narrow", None) is None else [_plain_line(cell) for cell in column.narrow]
+              for column in columns]
+    narrow_width = [None if cells is None else max([text.cell_len for text in cells] + [1]) for cells in narrow]
+    by_importance = sorted(range(len(columns)), key=lambda index: (_priority(columns[index], index), index))
+    kept = set(range(len(columns)))
+    squeezed: set[int] = set()  # left out, but shown in their narrow form
+    out: list[int] = []
+
+    def needs() -> int:
+        shown_now = [index for index in range(len(columns)) if index in kept or index in squeezed]
+        return sum(shortest[i] if i in kept else narrow_width[i] for i in shown_now) + frame(len(shown_now))
+
+    for index in range(len(columns)):  # a column empty in every row (Left on closed deals) goes first, unnamed
+        if not any(text.plain.strip() for text in lines[index]) and index != by_importance[0]:
+            kept.discard(index)
+    dropping = [index for index in reversed(by_importance) if index != by_importance[0] and index in kept]
+    while needs() > console.width:
+        if not dropping:
+            return stacked(table)
+        index = dropping.pop(0)
+        kept.discard(index)
+        out.append(index)
+        if narrow[index] is not None:
+            squeezed.add(index)
+    shown_now = [index for index in range(len(columns)) if index in kept or index in squeezed]
+    widths = {index: (natural[index] if index in kept else narrow_width[index]) for index in shown_now}
+    excess = sum(widths.values()) + frame(len(shown_now)) - console.width
+    while excess > 0:  # shorten the widest text column that can give a character
+        index = max((i for i in shown_now if i in kept and widths[i] > shortest[i]), key=lambda i: widths[i] - shortest[i])
+        widths[index] -= 1
+        excess -= 1
+    return _fitted_table(table, console, columns, lines, narrow, shown_now, kept, widths, out, wide_option)
+
+
+def _least(column, natural: int) -> int:
+    """The narrowest a column may be shortened to: its `least`, or READABLE for wrapping text, never shorter
+    than its header; numbers, dates and badges (right-aligned or no-wrap) stay whole."""
+    from rich.text import Text
+
+    least = getattr(column, "least", None)
+    if column.no_wrap or column.justify == "right":
+        return natural
+    header = Text.from_markup(str(column.header), emoji=False).cell_len
+    return min(natural, max(header, READABLE if least is None else least))
+
+
+def _priority(column, index: int) -> int:
+    priority = getattr(column, "priority", None)
+    return index if priority is None else priority
+
+
+def _fitted_table(table, console, columns, lines, narrow, shown_now, kept, widths, out, wide_option):
+    from rich.table import Table
+    from rich.text import Text
+
+    from salesselect_cli.i18n import _
+
+    fitted_table = Table(title=table.title, box=table.box, header_style=table.header_style,
+                         title_justify=table.title_justify, title_style=table.title_style,
+                         caption_justify="left", show_edge=table.show_edge, **_FITTED_PADDING)
+    for index in shown_now:
+        column = columns[index]
+        header = column.header if index in kept else ""
+        fitted_table.add_column(header, justify=column.justify, style=column.style, width=widths[index],
+                                no_wrap=True, overflow="ellipsis")
+    rows = list(table.rows)
+    for number in range(len(lines[0]) if lines else 0):
+        cells = [lines[index][number] if index in kept else narrow[index][number] for index in shown_now]
+        row = rows[number] if number < len(rows) else None
+        fitted_table.add_row(*cells, style=row.style if row else None, end_section=bool(row and row.end_section))
+    caption = table.caption
+    lines_below = [] if caption is None else [caption if isinstance(caption, Text) else Text.from_markup(str(caption), emoji=False)]
+    if out:
+        names = ", ".join(Text.from_markup(str(columns[index].header), emoji=False).plain.replace("\n", " ")
+                      for index in sorted(out))
+        footer = (_("Left out: {columns} (--wide or --format csv/json shows them).") if wide_option
+                  else _("Left out: {columns} (--format csv/json shows them).")).format(columns=names)
+        lines_below.append(Text(footer, style="dim"))
+    from rich.console import Group
+
+    return Group(fitted_table, *lines_below)
+
+
+def natural_width(table, console) -> int:
+    """The width a table takes with every column whole (what --wide prints)."""
+    return table.__rich_measure__(console, console.options.update_width(100_000)).maximum
 
 
 def emit(
@@ -452,9 +605,12 @@ def emit(
     csv_columns: list[str] | None = None,
     caption: str | None = None,
     excel: bool = False,
+    wide: bool | None = None,
 ) -> int:
     """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx).
-    Returns how many rows."""
+    Returns how many rows.
+
+    A table fits the terminal (see `fitted`); wide: every column whole (None: the command has no --wide)."""
     from salesselect_cli.rules.output_files import output_format
 
     if output_format(output) == "xlsx":  # refuses .png/.pdf before anything is written
@@ -481,7 +637,12 @@ def emit(
             console.print(_(empty))
         else:
             shown = columns or [Column(k, k) for k in public(rows[0])]
-            console.print(fitted(build_table(rows, shown, title, caption), console))
+            table = build_table(rows, shown, title, caption)
+            if wide:  # every column whole, one line per row, however wide (a pager's -S or a wide terminal)
+                console.width = max(console.width, natural_width(table, console))  # print's width= only narrows
+                console.print(table, crop=False)
+            else:
+                console.print(fitted(table, console, wide_option=wide is not None))
     return len(rows)
 
 

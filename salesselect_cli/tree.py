@@ -29,6 +29,7 @@ COMMANDS = {
     "workflow": ("workflow", "app", N_("Workflows: actions that run when an opportunity's stage or status changes.")),
     "log": ("log", "log",
             N_("Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).")),
+    "undo": ("undo", "undo", N_("Take back your last change to a deal; again to go one further back.")),
     "db": ("db", "app", N_("The database itself: copy a whole agency to another database.")),
 }
 

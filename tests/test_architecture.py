@@ -34,8 +34,10 @@ LAYERS = {
     "sql": 3,
     "store": 4,
     "hooks": 4,
+    "allowlist": 4,  # which workflows may run programs on this machine (a file in the config folder)
     "render": 4,
     "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
+    "ics": 4,  # the iCalendar writer: an output beside render
     "session": 4.5,  # the open store, today, who acts, language and output settings: decided once per command
     "usecases": 5,  # one module per noun: the whole operation on a Session, no typer/click/Rich
     "context": 6,
@@ -55,7 +57,7 @@ LAYERS = {
 
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
-    "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "connection": 2, "people": 2, "setup": 3, "followups": 3,
+    "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "pg_security": 1, "connection": 2, "people": 2, "setup": 3, "followups": 3,
     "opportunities": 4, "workflows": 4, "reports": 5, "forecast": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
 }
 
@@ -210,10 +212,11 @@ def test_the_rooms_catch_a_sibling_call():
 def test_the_store_is_composed_of_every_room():
     """The Store inherits nothing (at most 3 classes in its MRO) and hands out one of every room."""
     from salesselect_cli.sql.base import BaseRoom
+    from salesselect_cli.sql.dialect import SqliteConnection
     from salesselect_cli.store import Store
 
     assert len(Store.__mro__) <= 3, Store.__mro__
-    store = Store(None, Path("x.db"), None, "anna")
+    store = Store(SqliteConnection(":memory:"), Path("x.db"), None, "anna")
     handed_out = {type(value) for value in vars(store).values()}
     assert {cls for cls in room_classes() if cls is not BaseRoom} <= handed_out
     assert store.deals.setup is store.setup and store.reports.deals is store.deals

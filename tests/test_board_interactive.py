@@ -48,13 +48,28 @@ def desk(cli, monkeypatch):
     return make
 
 
-def drive(app: BoardApp, steps, size=(120, 40)) -> None:
-    """Run the app headless at `size`, let it draw, then `await steps(pilot)`."""
+class Settling:
+    """The pilot, whose pause() also waits for the board's writes (they run in a worker) and their redraw."""
+
+    def __init__(self, pilot):
+        self._pilot = pilot
+
+    def __getattr__(self, name):
+        return getattr(self._pilot, name)
+
+    async def pause(self, delay=None) -> None:
+        await self._pilot.pause(delay)
+        await self._pilot.app.workers.wait_for_complete()
+        await self._pilot.pause()
+
+
+def drive(app: BoardApp, steps, size=(120, 40), settle: bool = True) -> None:
+    """Run the app headless at `size`, let it draw, then `await steps(pilot)` (settle: pause() waits for writes)."""
 
     async def go():
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
-            await steps(pilot)
+            await steps(Settling(pilot) if settle else pilot)
 
     asyncio.run(go())
 
@@ -530,3 +545,136 @@ def test_a_recruiter_cannot_move_a_colleague_s_card_on_the_interactive_board(dea
     monkeypatch.setenv("SALESSELECT_USER", "anna")
     assert show(ok, deals["lead"])["stage"] == "Lead"
     assert len(history(ok, deals["lead"])) == 1
+
+
+def test_u_takes_back_a_lose_and_its_follow_up_comes_back(deals, desk, ok):
+    ok("followup", "add", str(deals["lead"]), "+2d", "Call Acme")
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        await pilot.press("L", "enter")
+        await pilot.pause()
+        assert deals["lead"] not in shown_ids(app)["Lead"]
+        await pilot.press("u")
+        for _ in range(50):  # the write may run off the screen's loop
+            await pilot.pause(0.05)
+            if "Undone: lose of #1 Order pickers" in screen_text(app):
+                break
+        assert "Undone: lose of #1 Order pickers" in screen_text(app)
+        assert deals["lead"] in shown_ids(app)["Lead"] and app.selected_id == deals["lead"]
+
+    drive(app, steps)
+    record = show(ok, deals["lead"])
+    assert (record["status"], record["stage"]) == ("open", "Lead")
+    assert [f["text"] for f in ok("followup", "list", "--opp", str(deals["lead"]), "--format", "json").json()] == ["Call Acme"]
+
+
+def test_at_80_columns_every_card_keeps_its_owner_and_value(deals, desk, ok):
+    ok("user", "add", "Sanne de Vries-Bakker")
+    ok("opp", "edit", str(deals["lead"]), "--owner", "Sanne de Vries-Bakker", "--value", "18500")
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        text = screen_text(app)
+        assert "€18,500 · SdV" in text  # a long name shortens to its initials; the value stays whole
+        assert "€0 · anna" in text
+
+    drive(app, steps, size=(80, 24))
+
+
+def test_the_follow_up_dialog_warns_about_a_weekend_date(deals, desk, ok):
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        await pilot.press("f")
+        await type_text(pilot, "+1d")  # TODAY is a Friday: tomorrow is a Saturday
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
+        await fill_in(pilot, "Call")
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "planned for" in screen_text(app):
+                break
+        assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
+
+    drive(app, steps)
+
+
+def test_a_write_waits_off_the_screen_and_the_screen_stays_live(deals, desk, ok):
+    import threading
+
+    board = desk()
+    release = threading.Event()
+    real_move = board.move
+
+    def slow_move(*args, **kwargs):
+        release.wait(10)  # another writer's lock, a slow workflow
+        return real_move(*args, **kwargs)
+
+    board.move = slow_move
+    app = BoardApp(board)
+
+    async def steps(pilot):
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.1)
+        assert "Saving…" in screen_text(app)
+        await pilot.press("down")  # the screen still answers keys while the write waits
+        await pilot.pause()
+        assert app.selected_id == deals["lead_later"]
+        release.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "Introduction, open" in screen_text(app):
+                break
+        assert "#1 Order pickers: Introduction, open" in screen_text(app)
+
+    drive(app, steps, settle=False)  # the write is held back on purpose: pause() must not wait for it
+    assert show(ok, deals["lead"])["stage"] == "Introduction"
+
+
+ENGLISH_WORDS = ("reason?", "(no reason)", "Win ", "Lose ", "esc: cancel", "Follow-up for", "what?",
+                 "Warning:", "note added", "Saving", "Undone")
+
+
+def test_dutch_dialogs_and_lines_have_no_english(deals, desk, ok, monkeypatch):
+    from salesselect_cli import i18n
+
+    board = desk()
+    seen: list[str] = []
+    app = BoardApp(board)
+
+    async def steps(pilot):
+        async def look(*keys, settle=True):
+            await pilot.press(*keys)
+            for _ in range(20 if settle else 1):
+                await pilot.pause(0.03)
+            seen.append(screen_text(app))
+
+        await look("w")
+        await look("escape")
+        await look("L")
+        await look("escape")
+        await look("f")
+        await type_text(pilot, "+1d")
+        await look("enter")
+        await fill_in(pilot, "Bellen")
+        await look("enter")
+        await look("n")
+        await fill_in(pilot, "Gebeld")
+        await look("enter")
+        await look("u")
+        await look("o")
+        await look("escape")
+
+    i18n.configure("nl")
+    try:
+        drive(app, steps)
+    finally:
+        i18n.configure("en")
+    text = "\n".join(seen)
+    assert "winnen" in text and "reden van" in text and "(geen reden)" in text and "Waarschuwing" in text
+    assert "Ongedaan gemaakt" in text and "notitie toegevoegd" in text
+    for word in ENGLISH_WORDS:
+        assert word not in text, word

@@ -132,3 +132,29 @@ def test_every_report_has_something_to_say_about_the_demo(ok, monkeypatch, tmp_p
     assert all(row["entered"] > 0 for row in stages)
     board = ok("board", "--format", "json").json()
     assert sum(column["count"] for column in board) == len(ok("opp", "list", "--format", "json").json())
+
+
+def test_the_demo_in_dutch_has_dutch_stages_reasons_and_sources(ok, cli, monkeypatch, tmp_path):
+    from salesselect_cli import i18n
+
+    monkeypatch.setenv("SALESSELECT_DB", str(tmp_path / "demo.db"))
+    try:
+        run = cli("--lang", "nl", "init", "--demo")
+        assert run.exit_code == 0, run.stderr
+    finally:
+        i18n.configure(None)
+    stages = [row["name"] for row in ok("config", "list-stages", "--format", "json").json()]
+    assert stages == ["Lead", "Kennismaking", "Offerte", "Onderhandeling", "Raamovereenkomst", "Nieuwe klant",
+                      "Verloren"]
+    sources = {row["name"] for row in ok("config", "list-sources", "--format", "json").json()}
+    assert sources == {"HubSpot", "Google", "LinkedIn", "Doorverwijzing", "Website"}
+    reasons = {row["reason"] for row in ok("config", "list-reasons", "--format", "json").json()}
+    assert reasons == {demo.DUTCH[row["text"]] for row in demo.SETUP["reasons"]}
+    assert not set(demo.DUTCH) & (reasons | set(stages[1:]) | sources)  # no English setup word left
+    lost = ok("opp", "list", "--status", "lost", "--format", "json").json()
+    assert len(lost) > 100 and {deal["reason"] for deal in lost} <= reasons
+    assert Counter(deal["closed_from"] for deal in lost).most_common(1)[0][0] == "Offerte"  # the same story
+    texts = {row["text"] for row in ok("followup", "list", "--status", "all", "--format", "json").json()}
+    assert "Bellen over de offerte" in texts and "Call about the proposal" not in texts
+    names = [row["name"] for row in ok("workflow", "list", "--format", "json").json()]
+    assert names == ["Offerte opvolgen", "Feedback op verloren deals"]

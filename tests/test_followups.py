@@ -56,3 +56,21 @@ def test_followup_weekday(agency, ok):
     assert ok("followup", "list", "--format", "json").json()[0]["due"] == "2026-12-04"
     table = ok("followup", "list").stdout
     assert "Weekly call" in table and "2026-12-04" in table
+
+
+def test_followup_add_and_edit_warn_about_the_past_and_weekends(agency, ok, cli):
+    from tests.conftest import add_opp
+
+    opp = add_opp(ok)
+    run = ok("followup", "add", opp, "tomorrow", "Call on Saturday")  # today is Friday 2026-11-27
+    assert run.stderr.splitlines() == ["Warning: the follow-up date 2026-11-28 is a Saturday"]
+    fid = run.stdout.strip()
+    assert ok("followup", "add", opp, "monday", "Call").stderr == ""
+    run = ok("followup", "edit", fid, "--due", "2026-11-20")
+    assert run.stderr.splitlines()[-1] == "Warning: the follow-up date 2026-11-20 is in the past (7 days ago)"
+    assert len([line for line in run.stderr.splitlines() if "Warning" in line]) == 1
+    dutch = cli("--lang", "nl", "followup", "add", opp, "+2d", "Zondag")
+    assert dutch.exit_code == 0 and dutch.stderr.splitlines() == ["Waarschuwing: de opvolgdatum 29-11-2026 valt op een zondag"]
+    from salesselect_cli import i18n
+
+    i18n.configure(None)

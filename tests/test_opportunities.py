@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import add_opp
@@ -356,18 +358,47 @@ def test_edit_same_type_with_stage_is_refused(agency, ok, cli):
     assert run.exit_code == 1 and "opp move" in run.stderr
 
 
-def test_list_stacks_on_a_narrow_terminal_instead_of_dropping_columns(agency, ok):
+def test_list_stacks_only_below_sixty_columns(agency, ok):
     first = add_opp(ok, "12 order pickers for the night shift", "Van Dijk Logistiek", "Staffing", "HubSpot",
                     "--value", "48000", "--close", "2026-12-04", "--owner", "bob")
     add_opp(ok, "Preferred supplier", "Werkwijs", "Agencies", "Referral", "--close", "2026-12-18")
     wide = ok("opp", "list", env={"COLUMNS": "150"}).stdout
-    assert "Close" in wide and "Owner" in wide and "ID: " not in wide  # a table when it fits
-    narrow = ok("opp", "list", env={"COLUMNS": "80"}).stdout
-    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert "Close" in wide and "Owner" in wide and "ID: " not in wide and "Left out" not in wide  # whole when it fits
+    narrow = ok("opp", "list", env={"COLUMNS": "59"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 59
     blocks = [block for block in narrow.split("\n\n") if block.startswith("ID: ")]
     assert len(blocks) == 2
     assert next(b for b in blocks if b.startswith(f"ID: {first}\n")).splitlines() == [
         f"ID: {first}", "Title: 12 order pickers for the night shift", "Company: Van Dijk Logistiek",
         "Type: ■ Staffing", "Stage: Lead", "Value: €48,000", "Close: 2026-12-04", "Left: 7d left", "Owner: bob",
     ]
-    assert "Status: " in ok("opp", "list", "--status", "all", env={"COLUMNS": "80"}).stdout
+    assert "Status: " in ok("opp", "list", "--status", "all", env={"COLUMNS": "59"}).stdout
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_list_keeps_one_line_per_deal_and_names_what_it_leaves_out(agency, ok, width):
+    first = add_opp(ok, "12 order pickers for the night shift, weekends included", "Van Dijk Logistiek Rotterdam",
+                    "Staffing", "HubSpot", "--value", "48000", "--close", "2026-12-04", "--owner", "bob")
+    second = add_opp(ok, "Preferred supplier", "Werkwijs", "Agencies", "Referral", "--close", "2026-12-18")
+    lines = ok("opp", "list", env={"COLUMNS": str(width)}).stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    rows = [line for line in lines if re.match(rf"^ *({first}|{second}) ", line)]
+    assert len(rows) == 2 and "ID: " not in "\n".join(lines)
+    deal = next(row for row in rows if row.lstrip().startswith(f"{first} "))
+    assert "12 order pickers" in deal and "Lead" in deal and "€48,000" in deal and "7d left" in deal
+    assert "…" in deal  # the long title is shortened, not wrapped
+    if width == 100:  # shortening the text is enough here
+        assert not any(line.startswith("Left out: ") for line in lines)
+        return
+    start = next(number for number, line in enumerate(lines) if line.startswith("Left out: "))
+    footer = " ".join(line.strip() for line in lines[start:])  # the footer may wrap; a row never does
+    assert "--wide" in footer and "csv/json" in footer
+    left_out = footer.removeprefix("Left out: ").split(" (")[0].split(", ")
+    assert "Title" not in left_out and "Stage" not in left_out and "Value" not in left_out
+    assert "Type" in left_out and "■" in deal  # the type's name goes first; its colour square stays
+    header = lines[lines.index(next(line for line in lines if "Title" in line))]
+    for name in left_out:
+        assert f" {name} " not in header + " "
+    everything = ok("opp", "list", "--wide", env={"COLUMNS": str(width)}).stdout
+    assert "Left out" not in everything and "Van Dijk Logistiek Rotterdam" in everything and "bob" in everything
+    assert len([line for line in everything.splitlines() if re.match(rf"^ *({first}|{second}) ", line)]) == 2

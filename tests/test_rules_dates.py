@@ -28,3 +28,19 @@ def test_no_filter_has_no_bounds():
 def test_week_crosses_month_and_year_ends():
     assert due_window(dt.date(2026, 12, 29), False, False, True) == (None, dt.date(2027, 1, 4))
     assert due_window(dt.date(2027, 1, 1), True, False, False) == (None, dt.date(2026, 12, 31))
+
+
+def test_a_followup_in_the_past_or_at_a_weekend_gets_one_warning():
+    import datetime as dt
+
+    from salesselect_cli.rules.dates import followup_date_warning
+
+    friday = dt.date(2026, 11, 27)
+    assert followup_date_warning(friday, friday) is None
+    assert followup_date_warning(dt.date(2026, 11, 30), friday) is None  # Monday
+    assert followup_date_warning(None, friday) is None
+    assert followup_date_warning(dt.date(2026, 11, 28), friday) == "the follow-up date 2026-11-28 is a Saturday"
+    assert followup_date_warning(dt.date(2026, 11, 29), friday) == "the follow-up date 2026-11-29 is a Sunday"
+    assert followup_date_warning(dt.date(2026, 11, 26), friday) == "the follow-up date 2026-11-26 is in the past (1 day ago)"
+    # a past Sunday: one warning, the past
+    assert followup_date_warning(dt.date(2026, 11, 22), friday) == "the follow-up date 2026-11-22 is in the past (5 days ago)"

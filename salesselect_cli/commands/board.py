@@ -261,6 +261,13 @@ class Desk:
 
         return parse_date_option(when, current_today())
 
+    def date_warning(self, day) -> Optional[str]:
+        """The warning `followup add` gives for this date (in the past, at a weekend), or None."""
+        from salesselect_cli.context import current_today
+        from salesselect_cli.rules.dates import followup_date_warning
+
+        return followup_date_warning(day, current_today())
+
     # ---- changing: one transaction each, through the use cases the commands call
 
     def move(self, opportunity_id: int, stage: str, reason: Optional[str] = None) -> list[str]:
@@ -290,21 +297,32 @@ class Desk:
 
         with self.open_session(write=True) as opened:
             planned = followups.add(opened, opportunity_id, parse_date_option(when, opened.today), text)
-        return [_("#{id}: follow-up #{followup_id} planned for {date}").format(
+        lines = [_("#{id}: follow-up #{followup_id} planned for {date}").format(
             id=opportunity_id, followup_id=planned.followup_id, date=format_date(planned.due.isoformat()))]
+        return lines + ([_("Warning: {warning}").format(warning=planned.warning)] if planned.warning else [])
 
     def add_note(self, opportunity_id: int, text: str) -> list[str]:
         from salesselect_cli.usecases import deals
 
         with self.open_session(write=True) as opened:
             deals.edit(opened, opportunity_id, {}, note=text)
-        return [f"#{opportunity_id}: note added"]
+        return [_("#{id}: note added").format(id=opportunity_id)]
+
+    def undo(self) -> tuple[int, list[str]]:
+        """Take back the acting user's last change (`salesselect undo`): the deal's id and the lines to show."""
+        from salesselect_cli.usecases import undo
+
+        with self.open_session(write=True) as opened:
+            done = undo.undo(opened)
+        return done.opportunity_id, [_("Undone: {action} of #{id} {title} ({at}).").format(
+            action=_(undo.ACTIONS.get(done.action, done.action)), id=done.opportunity_id, title=done.title,
+            at=done.at[:16])]
 
     @staticmethod
     def _said(record: dict, warnings: list[str]) -> list[str]:
         from salesselect_cli.commands.opp import said_line
 
-        return [said_line(record)] + [f"Warning: {warning}" for warning in warnings]
+        return [said_line(record)] + [_("Warning: {warning}").format(warning=warning) for warning in warnings]
 
     # ---- filters
 

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option
+from salesselect_cli.commands.options import Format, english_auto, english_status, format_option, output_option
 from salesselect_cli.context import current_today, current_user_name, open_session, options
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line, word
@@ -305,7 +305,8 @@ def add_stage(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Stage name, unique."),
     business_type: List[str] = typer.Option(..., "--business-type", "--type", "-t", help="Link to this business type (repeat for several)."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost.", metavar="won|lost"),
+    auto: Optional[str] = typer.Option(None, "--auto", help="Entering this stage marks the opportunity won or lost.", metavar="won|lost",
+                                       callback=english_auto),
     position: Optional[int] = typer.Option(None, "--position", max=10_000, help="Column position (default: last)."),
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
@@ -338,7 +339,8 @@ def edit_stage(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The stage to change.", metavar="STAGE"),
     new_name: Optional[str] = typer.Option(None, "--name", help="Rename it."),
-    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none (no longer closes).", metavar="won|lost|none"),
+    auto: Optional[str] = typer.Option(None, "--auto", help="won, lost or none (no longer closes).", metavar="won|lost|none",
+                                       callback=english_auto),
     link: List[str] = typer.Option([], "--link", help="Also link it to this business type.", metavar="TYPE"),
     unlink: List[str] = typer.Option([], "--unlink", help="Unlink it from this business type.", metavar="TYPE"),
 ) -> None:
@@ -575,7 +577,7 @@ def _status(value: Optional[str]) -> Optional[str]:
 def add_reason(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="Why a deal is won or lost, e.g. 'Too expensive'.", metavar="TEXT"),
-    status: str = typer.Option(..., "--status", help="won or lost.", metavar="won|lost"),
+    status: str = typer.Option(..., "--status", help="won or lost.", metavar="won|lost", callback=english_status),
 ) -> None:
     """Add a won or lost reason."""
     from salesselect_cli.usecases import setup
@@ -589,7 +591,8 @@ def add_reason(
 @app.command("list-reasons")
 def list_reasons(
     ctx: typer.Context,
-    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons.", metavar="won|lost"),
+    status: Optional[str] = typer.Option(None, "--status", help="Only won or only lost reasons.", metavar="won|lost",
+                                         callback=english_status),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
@@ -605,7 +608,8 @@ def list_reasons(
 def edit_reason(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="The reason to change.", metavar="REASON"),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost",
+                                         callback=english_status),
     new_text: Optional[str] = typer.Option(None, "--text", help="New text."),
     new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost.", metavar="won|lost"),
 ) -> None:
@@ -621,7 +625,8 @@ def edit_reason(
 def remove_reason(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="The reason to remove.", metavar="REASON"),
-    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost"),
+    status: Optional[str] = typer.Option(None, "--status", help="Which one, when the text exists for won and lost.", metavar="won|lost",
+                                         callback=english_status),
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead.", metavar="REASON"),
 ) -> None:
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import english_followup_status, output_option, parse_date_option, wide_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.dates import format_date
 from salesselect_cli.render import Column, emit, escape, stderr_line
 
 app = typer.Typer(no_args_is_help=True, help="Follow-ups: dated to-dos on opportunities.")
+
+
+class ListFormat(str, Enum):
+    """followup list's formats: the shared ones and iCalendar."""
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ics = "ics"
 
 
 @app.command("add")
@@ -31,6 +40,19 @@ def add(
     with open_session(ctx, write=True) as opened:
         planned = followups.add(opened, opportunity_id, parse_date_option(when, opened.today), text, user)
     typer.echo(planned.followup_id)
+    if planned.warning:
+        stderr_line(_("Warning: {warning}").format(warning=planned.warning))
+
+
+def _warn_about_date(when: str | None) -> None:
+    """One Warning: line for a follow-up moved into the past or onto a weekend (it is moved all the same)."""
+    from salesselect_cli.context import current_today
+    from salesselect_cli.rules.dates import followup_date_warning
+
+    today = current_today()
+    warning = followup_date_warning(parse_date_option(when, today), today)
+    if warning:
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("list")
@@ -42,34 +64,59 @@ def list_(
     week: bool = typer.Option(False, "--week", help="Due within the next 7 days (overdue included)."),
     opportunity_id: Optional[int] = typer.Option(None, "--opp", min=1, max=2**63 - 1, help="Only this opportunity's.", metavar="ID"),
     done: bool = typer.Option(False, "--done", help="Include those already done."),
-    status: Optional[str] = typer.Option(None, "--status",
+    status: Optional[str] = typer.Option(None, "--status", callback=english_followup_status,
                                          help="open (default), done, cancelled (of won/lost deals) or all."),
-    fmt: Format = format_option(),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="PERIOD",
+                                         help="Due in this period: this-month, this-quarter, 2026-07, 2026, ... (as in the reports)."),
+    fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f", case_sensitive=False,
+                                   help="Output format: table, json, csv or ics (iCalendar, for a calendar application)."),
     output: Optional[Path] = output_option(),
+    wide: bool = wide_option(),
 ) -> None:
     """List open follow-ups, earliest first."""
     from salesselect_cli.errors import Invalid
     from salesselect_cli.rules.dates import due_window
 
-    if sum([overdue, due_today, week]) > 1:
-        raise Invalid(_("use one of --overdue, --today, --week"))
+    if sum([overdue, due_today, week, period is not None]) > 1:
+        raise Invalid(_("use one of --overdue, --today, --week, --period"))
     if done and status is not None:
         raise Invalid(_("use --done or --status, not both"))
     with session(ctx) as store:
         after, before = due_window(store.today, overdue, due_today, week)
+        if period is not None:
+            from salesselect_cli.rules.periods import named_period
+
+            span = named_period(period, store.today)
+            after, before = span.start, span.end
         rows = store.followups.list_followups(mine=mine, due_before=before, due_on_or_after=after,
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
+    if fmt is ListFormat.ics:
+        _write_calendar(rows, output)
+        return
     emit(rows, fmt.value, output, [
-        Column("id", "ID", justify="right"),
+        Column("id", "ID", justify="right", priority=0),
         Column("due", "Due", no_wrap=True, cell=lambda r: f"[bold red]{_('{date} overdue').format(date=format_date(r['due']))}[/]"
-               if r["overdue"] else format_date(r["due"])),
-        Column("text", "Follow-up", cell=lambda r: escape(r["text"])),
-        Column("opportunity_id", "Opp", justify="right"),
-        Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}")),
-        Column("user", "For", cell=lambda r: escape(r["user"])),
-        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]))],
-         empty="No follow-ups match.")
+               if r["overdue"] else format_date(r["due"]), priority=1),
+        Column("text", "Follow-up", cell=lambda r: escape(r["text"]), priority=2, least=20),
+        Column("opportunity_id", "Opp", justify="right", priority=3),
+        Column("title", "Opportunity", cell=lambda r: escape(f"{r['title']} — {r['company']}"), priority=4, least=16),
+        Column("user", "For", cell=lambda r: escape(r["user"]), priority=5, least=5),
+        Column("done", "Done", cell=lambda r: _("cancelled") if r["status"] == "cancelled" else format_date(r["done"]),
+               priority=6)],
+         empty="No follow-ups match.", wide=wide)
+
+
+def _write_calendar(rows: list[dict], output: Optional[Path]) -> None:
+    """The follow-ups as an iCalendar file (stdout or --output)."""
+    import datetime as dt
+
+    from salesselect_cli.ics import write_calendar
+    from salesselect_cli.render import opened
+
+    with opened(output) as handle:
+        write_calendar(rows, handle, dt.datetime.now(dt.timezone.utc), name=_("salesselect follow-ups"),
+                       for_label=_("For: {user}"))
 
 
 @app.command("done")
@@ -105,6 +152,7 @@ def edit(
     else:
         stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(after['due']),
                                                              text=after['text']))
+        _warn_about_date(due)
 
 
 @app.command("remove")

@@ -12,7 +12,9 @@ from typing import Iterator, List, Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, excel_option, format_option, opportunity_filter, output_option
+from salesselect_cli.commands.options import (
+    Format, english_status, excel_option, format_option, opportunity_filter, output_option,
+)
 from salesselect_cli.context import session
 from salesselect_cli.session import saving
 from salesselect_cli.errors import Invalid, named, os_problem
@@ -338,7 +340,8 @@ def export(
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Only this owner."),
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
-    status: str = typer.Option("all", "--status", help="open, won, lost or all.", metavar="open|won|lost|all"),
+    status: str = typer.Option("all", "--status", help="open, won, lost or all.", metavar="open|won|lost|all",
+                               callback=english_status),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option
+from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option, wide_option
 from salesselect_cli.context import session
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, escape, moment, word
@@ -24,6 +24,7 @@ def log(
     limit: int = typer.Option(50, "--limit", min=0, help="At most this many entries (0: all)."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
+    wide: bool = wide_option(),
 ) -> None:
     """Who changed what and when, newest first: deal changes and setup changes (config, users, workflows).
 
@@ -36,15 +37,15 @@ def log(
             since=parse_date_option(since, store.today) if since is not None else None, limit=limit or None,
         )
         emit(rows, fmt.value, output, [
-            Column("at", "When", no_wrap=True, cell=lambda r: moment(r["at"])),
-            Column("actor", "Who", cell=lambda r: escape(r["actor"])),
+            Column("at", "When", no_wrap=True, cell=lambda r: moment(r["at"]), priority=0),
+            Column("actor", "Who", cell=lambda r: escape(r["actor"]), priority=1, least=5),
             Column("opportunity_id", "Opp", justify="right", cell=lambda r: "" if r["opportunity_id"] is None
-                   else str(r["opportunity_id"])),
-            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or "")),
-            Column("what", "What", cell=lambda r: escape(_what(r["what"]))),
-            Column("old_value", "Old", cell=lambda r: escape(_value(r, "old_value"))),
-            Column("new_value", "New", cell=lambda r: escape(_value(r, "new_value"))),
-        ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."))
+                   else str(r["opportunity_id"]), priority=2),
+            Column("title", "Opportunity", cell=lambda r: escape(r["title"] or ""), priority=6),
+            Column("what", "What", cell=lambda r: escape(_what(r["what"])), priority=3),
+            Column("old_value", "Old", cell=lambda r: escape(_value(r, "old_value")), priority=4),
+            Column("new_value", "New", cell=lambda r: escape(_value(r, "new_value")), priority=5),
+        ], csv_columns=LOG_KEYS, empty=N_("Nothing in the log matches."), wide=wide)
 
 
 # What a log entry's `what` says, for the words the code writes (setup entries that name a stage, source,
@@ -53,7 +54,8 @@ def log(
 WHAT = {
     "created": N_("created"), "note": N_("note"), "followup": N_("followup"), "followup done": N_("followup done"),
     "followup edited": N_("followup edited"), "followup removed": N_("followup removed"),
-    "followup cancelled": N_("followup cancelled"), "hook failed": N_("hook failed"), "owner": N_("owner"),
+    "followup cancelled": N_("followup cancelled"), "followup reopened": N_("followup reopened"),
+    "undo": N_("undo"), "hook failed": N_("hook failed"), "owner": N_("owner"),
     "value": N_("value"), "business_type": N_("business_type"), "stage": N_("stage"), "status": N_("status"),
     "expected_close": N_("expected_close"), "title": N_("title"), "company": N_("company"), "contact": N_("contact"),
     "source": N_("source"), "vacancy": N_("vacancy"), "reason": N_("reason"), "notes": N_("notes"),
@@ -110,6 +112,6 @@ def _value(row: dict, key: str) -> str:
     if value is None:
         return ""
     if row["what"] in ("note", "followup", "followup done", "followup edited", "followup removed", "followup cancelled",
-                       "title", "company", "contact", "vacancy", "notes"):
+                       "followup reopened", "title", "company", "contact", "vacancy", "notes"):
         return str(value)
     return word(value)

@@ -9,6 +9,7 @@ import typer
 
 from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
+    english_status, wide_option,
 )
 from salesselect_cli.context import session
 from salesselect_cli.i18n import _, count, ngettext
@@ -28,17 +29,21 @@ def _money(store, record: dict) -> str:
 
 def opportunity_columns(store, with_status: bool = True) -> list[Column]:
     """The table columns of an opportunity list; Status only where the list mixes statuses."""
+    # on a narrow terminal: ID, title, stage, value and days left stay; company, owner, close date and the type's
+    # name go first (the type keeps its colour square)
     columns = [
-        Column("id", "ID", justify="right", no_wrap=True),
-        Column("title", "Title", cell=lambda r: escape(r["title"])),
-        Column("company", "Company", cell=lambda r: escape(r["company"])),
-        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}"),
-        Column("stage", "Stage", cell=lambda r: escape(r["stage"])),
-        Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r)),
-        Column("expected_close", "Close", no_wrap=True),
-        Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge),
-        Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
-        Column("status", "Status", cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else "")),
+        Column("id", "ID", justify="right", no_wrap=True, priority=0),
+        Column("title", "Title", cell=lambda r: escape(r["title"]), priority=1, least=16),
+        Column("company", "Company", cell=lambda r: escape(r["company"]), priority=7),
+        Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}",
+               priority=10, narrow=lambda r: f"[{r['_color']}]■[/]"),
+        Column("stage", "Stage", cell=lambda r: escape(r["stage"]), priority=2, least=10),
+        Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r), priority=3),
+        Column("expected_close", "Close", no_wrap=True, priority=9),
+        Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge, priority=4),
+        Column("owner", "Owner", cell=lambda r: escape(r["owner"]), priority=8, least=5),
+        Column("status", "Status", cell=lambda r: status_word(r["status"]) + (f" ({escape(r['reason'])})" if r["reason"] else ""),
+               priority=5, least=16),
     ]
     return columns if with_status else columns[:-1]
 
@@ -87,7 +92,7 @@ def list_(
     mine: bool = typer.Option(False, "--mine", help="Only yours."),
     status: Optional[str] = typer.Option(
         None, "--status", help="open, won, lost or all (default: open; all with a closed-date, --closed-from or "
-        "--reason filter).", metavar="open|won|lost|all"),
+        "--reason filter).", metavar="open|won|lost|all", callback=english_status),
     close_before: Optional[str] = typer.Option(None, "--close-before", help="Expected close on or before this date."),
     close_after: Optional[str] = typer.Option(None, "--close-after", help="Expected close on or after this date."),
     overdue: bool = typer.Option(False, "--overdue", help="Only open ones past their expected close date."),
@@ -111,6 +116,7 @@ def list_(
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
     excel: bool = excel_option(),
+    wide: bool = wide_option(),
 ) -> None:
     """List opportunities (open ones by default)."""
     from salesselect_cli.errors import Invalid
@@ -136,7 +142,8 @@ def list_(
 
         emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=csv_columns,
              caption=indicator_legend(*store.setup.thresholds()),
-             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel)
+             empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel,
+             wide=wide)
 
 
 @app.command("show")
@@ -249,6 +256,12 @@ def _describe(item: dict) -> str:
         return _("follow-up removed {text}").format(text=escape(old))
     if field == "followup cancelled":
         return _("follow-up cancelled {text}").format(text=escape(new))
+    if field == "followup reopened":
+        return _("follow-up open again {text}").format(text=escape(new))
+    if field == "undo":
+        from salesselect_cli.usecases.undo import ACTIONS
+
+        return _("undo: {action} taken back").format(action=_(ACTIONS.get(new, new)))
     if field == "hook failed":
         return _("workflow run failed: {text}").format(text=escape(new))
     labels = {"stage": _("stage"), "status": _("status"), "value": _("value"), "owner": _("owner"),
@@ -440,7 +453,8 @@ TRASH_KEYS = ["id", "title", "company", "owner", "deleted", "deleted_by"]
 
 
 @app.command("trash")
-def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option(),
+          wide: bool = wide_option()) -> None:
     """List the opportunities in the trash, most recently deleted first."""
     with session(ctx) as store:
         rows = store.deals.list_trash()
@@ -451,7 +465,7 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
         Column("owner", "Owner", cell=lambda r: escape(r["owner"])),
         Column("deleted", "Deleted", no_wrap=True, cell=lambda r: moment(r["deleted"])),
         Column("deleted_by", "By", cell=lambda r: escape(r["deleted_by"])),
-    ], csv_columns=TRASH_KEYS, empty="The trash is empty.")
+    ], csv_columns=TRASH_KEYS, empty="The trash is empty.", wide=wide)
 
 
 @app.command("restore")

@@ -25,6 +25,39 @@ def output_option():
                         dir_okay=False)
 
 
+def english_status(value: Optional[str]) -> Optional[str]:
+    """--status in Dutch (gewonnen, verloren, alle) as the English word; other words unchanged (checked later)."""
+    from salesselect_cli.rules.words import STATUSES, english
+
+    return english(STATUSES, value)
+
+
+def english_followup_status(value: Optional[str]) -> Optional[str]:
+    """followup list --status in Dutch (gedaan, geannuleerd, alle) as the English word."""
+    from salesselect_cli.rules.words import FOLLOWUP_STATUSES, english
+
+    return english(FOLLOWUP_STATUSES, value)
+
+
+def english_auto(value: Optional[str]) -> Optional[str]:
+    """--auto in Dutch (gewonnen, verloren, geen) as the English word."""
+    from salesselect_cli.rules.words import AUTO, english
+
+    return english(AUTO, value)
+
+
+def english_role(value: Optional[str]) -> Optional[str]:
+    """A role in other words (verkoper, leidinggevende) as the stored one."""
+    from salesselect_cli.rules.words import ROLES, english
+
+    return english(ROLES, value)
+
+
+def wide_option():
+    return typer.Option(False, "--wide", "-w", help="Every column whole, however wide the terminal (the table "
+                                                    "otherwise leaves the least important columns out to fit).")
+
+
 def excel_option():
     return typer.Option(False, "--excel", help="CSV as Excel opens it in the Netherlands and Belgium: BOM, ';', "
                                                "decimal comma, CRLF. Implies --format csv.")

@@ -133,15 +133,13 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
 
 
 def _fit(table, console):
-    """The table as it is when every column fits whole, else stacked: one block per row, nothing left out."""
-    from salesselect_cli.render import stacked
+    """The table as it is when every column fits whole; else one line per row with names shortened and the last
+    columns left out (named below it); label blocks only on a very narrow terminal (render.fitted)."""
+    from salesselect_cli.render import fitted
 
     if not hasattr(table, "columns"):
         return table
-    widths = table._calculate_column_widths(console, console.options)  # Rich's own layout, as it would print
-    too_wide = sum(widths) + table._extra_width > console.width or any(
-        width < getattr(column, "least", 0) for width, column in zip(widths, table.columns))
-    return stacked(table) if too_wide else table
+    return fitted(table, console, wide_option=False)
 
 
 def _table(title: str, columns: list[tuple[str, str]], cells: list[list[str]], styles: list | None = None,

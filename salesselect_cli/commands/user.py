@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from salesselect_cli.commands.options import Format, format_option, output_option
+from salesselect_cli.commands.options import Format, english_role, format_option, output_option
 from salesselect_cli.context import open_session
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, stderr_line, word
@@ -22,7 +22,8 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The user's name (their login name, or what they pass as --user)."),
     key_user: bool = typer.Option(False, "--key-user", help="Make them a key user (may change the setup)."),
-    role: str = typer.Option("recruiter", "--role", help="recruiter (changes own deals) or manager (changes every deal)."),
+    role: str = typer.Option("recruiter", "--role", help="recruiter (changes own deals) or manager (changes every deal).",
+                             callback=english_role),
 ) -> None:
     """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
     from salesselect_cli.usecases import people
@@ -81,7 +82,7 @@ def set_key_user(
 def set_role(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The user."),
-    role: str = typer.Argument(..., metavar="ROLE", help="recruiter or manager."),
+    role: str = typer.Argument(..., metavar="ROLE", help="recruiter or manager.", callback=english_role),
 ) -> None:
     """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
     from salesselect_cli.usecases import people

@@ -185,3 +185,24 @@ def past_close_warning(expected_close: dt.date | None, today: dt.date) -> str | 
     return ngettext("the expected close date {date} is in the past ({days} day ago)",
                     "the expected close date {date} is in the past ({days} days ago)", days).format(
         date=format_date(expected_close), days=days)
+
+
+WEEKEND_DAYS = (N_("Saturday"), N_("Sunday"))
+
+
+def followup_date_warning(due: dt.date | None, today: dt.date) -> str | None:
+    """What to warn about a follow-up's date (accepted, but likely a slip): in the past, or at a weekend.
+    One warning at most; the past wins."""
+    if due is None:
+        return None
+    if due < today:
+        from salesselect_cli.i18n import ngettext
+
+        days = (today - due).days
+        return ngettext("the follow-up date {date} is in the past ({days} day ago)",
+                        "the follow-up date {date} is in the past ({days} days ago)", days).format(
+            date=format_date(due), days=days)
+    if due.weekday() >= 5:
+        return _("the follow-up date {date} is a {weekday}").format(
+            date=format_date(due), weekday=_(WEEKEND_DAYS[due.weekday() - 5]))
+    return None

@@ -93,7 +93,9 @@ def _year(year: int, name: str) -> Period:
 
 def named_period(text: str, today: dt.date) -> Period:
     """A period by name ('last-quarter', '2026-Q3', '2026-07', '2026', ...) relative to `today`."""
-    word = (text or "").strip().casefold().replace("_", "-").replace(" ", "-")
+    from salesselect_cli.rules.words import period as english_period  # vorig-kwartaal, deze maand, 2026-K3
+
+    word = english_period(text or "").strip().casefold().replace("_", "-").replace(" ", "-")
     quarter = (today.month - 1) // 3 + 1
     if word == "this-month":
         return _month(today.year, today.month, word)

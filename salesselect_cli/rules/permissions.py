@@ -29,7 +29,9 @@ class Actor:
 
 def check_role(role: str) -> str:
     """The role as stored ('recruiter' or 'manager'), or a ValueError naming the valid ones."""
-    value = role.strip().lower()
+    from salesselect_cli.rules.words import ROLES as DUTCH_ROLES, english
+
+    value = english(DUTCH_ROLES, role)
     if value not in ROLES:
         raise ValueError(_("role must be recruiter or manager, not '{role}'").format(role=role))
     return value

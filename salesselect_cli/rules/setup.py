@@ -70,15 +70,17 @@ def _check_actions(actions: list[str], where: str) -> None:
 
 
 def validate_color(color: str) -> str:
-    """A Rich colour name or #rrggbb, normalised to lower case; Invalid otherwise."""
+    """A Rich colour name or #rrggbb (or a Dutch colour name, or 'orange'), normalised to lower case; Invalid otherwise."""
     from rich.color import Color, ColorParseError
 
-    text = (color or "").strip().lower()
+    from salesselect_cli.rules.words import colour
+
+    text = colour(color or "").strip().lower()
     try:
         Color.parse(text)
     except ColorParseError:
         raise Invalid(
-            _("'{color}' is not a colour; use a Rich colour name (red, dark_orange, steel_blue) or #rrggbb").format(color=color)
+            _("'{color}' is not a colour; use a colour name (red, orange, steel_blue, ...) or #rrggbb").format(color=color)
         ) from None
     return text
 
@@ -177,6 +179,10 @@ def _user(item: Any, where: str) -> dict:
     if "key_user" in item and not isinstance(key_user, bool):
         raise Invalid(_("{where}.key_user must be true or false").format(where=where))
     module = item.get("module", "inherit")
+    if isinstance(module, str):  # aan, uit, volgt klant: as the Dutch tables print them
+        from salesselect_cli.rules.words import MODULE, english
+
+        module = english(MODULE, module)
     if module not in ("on", "off", "inherit"):
         raise Invalid(_("{where}.module must be on, off or inherit, not {module}").format(where=where, module=f"{module!r}"))
     return {"name": _text(item["name"], f"{where}.name"), "role": role, "key_user": key_user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Iterator
 
-from salesselect_cli.errors import Invalid, NotFound, PermissionDenied
+from salesselect_cli.errors import Conflict, Invalid, NotFound, PermissionDenied
 from salesselect_cli.model import STATUSES, Change, OpportunityFilter, opportunity_record
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.money import cents_to_decimal_string
@@ -51,7 +51,8 @@ SELECT o.*, bt.name AS business_type, s.name AS stage, src.name AS source, u.nam
        r.text AS reason,
        (SELECT MIN(f.due) FROM followups f
          WHERE f.opportunity_id = o.id AND f.status = 'open') AS next_followup,
-       bt.color AS business_type_color, s.position AS stage_position, cs.name AS closed_from_stage
+       bt.color AS business_type_color, s.position AS stage_position, cs.name AS closed_from_stage,
+       (SELECT MAX(id) FROM history) AS history_mark, (SELECT MAX(id) FROM followups) AS followup_mark
 """ + OPPORTUNITY_FROM + " WHERE o.id = ?"
 
 
@@ -239,6 +240,9 @@ class OpportunityRoom(BaseRoom):
         text = _blank_to_none(text, "a note", multiline=True)
         if text is None:
             raise Invalid(_("a note needs text"))
+        if self.conn.audit_by_triggers:  # members may not write history: a definer function checks and writes
+            self.conn.execute("SELECT salesselect_note(?, ?)", [opportunity_id, text])
+            return
         self._history(opportunity_id, "note", None, text, actor=actor)
 
     def add_opportunity(
@@ -502,6 +506,8 @@ class OpportunityRoom(BaseRoom):
     def _changeable_deal(self, opportunity_id: int) -> tuple[Row, dict]:
         """The deal's row and its record before a change, in one read, when the acting user may change it."""
         row = self._cleared_row(self._found(self._one(DEAL_SELECT, [opportunity_id]), opportunity_id))
+        # where things stood before the change, for its undo step (record_undo_step): no extra statement
+        self.__dict__.setdefault("_undo_before", {}).setdefault(row["id"], self._undo_mark_of(row))
         return row, self.record(row)
 
     def move_opportunity(self, opportunity_id: int, stage: str, reason: str | None = None) -> Change:
@@ -539,9 +545,178 @@ class OpportunityRoom(BaseRoom):
         self._apply(row, outcome)
         return self._change(row, before, outcome)
 
+    # ---- undo steps: what a use case changed, so `salesselect undo` can take it back (undo_log, m031)
+
+    @staticmethod
+    def _undo_mark_of(row: Row) -> dict:
+        return {"opportunity_id": row["id"], "before": {column: row[column] for column in UNDO_COLUMNS},
+                "history": row["history_mark"] or 0, "followups": row["followup_mark"] or 0}
+
+    def undo_mark(self, opportunity_id: int, read: bool = True) -> dict | None:
+        """Where things stand before a use case changes a deal (None when there is no such deal). Without
+        `read`, the change's own read of the deal (_changeable_deal: move, win, lose, reopen) notes it."""
+        if not read:
+            return {"opportunity_id": opportunity_id, "noted": True}
+        row = self._one(f"""SELECT id, {', '.join(UNDO_COLUMNS)}, (SELECT MAX(id) FROM history) AS history_mark,
+                                   (SELECT MAX(id) FROM followups) AS followup_mark
+                              FROM opportunities WHERE id = ?""", [opportunity_id])
+        return None if row is None else self._undo_mark_of(row)
+
+    def record_undo_step(self, mark: dict | None, action: str) -> None:
+        """One undo step for the acting user: the change since `mark` (undo_mark), read and written in one
+        statement (each change command stays within its statement budget)."""
+        import json
+
+        if mark is not None and mark.get("noted"):
+            mark = self.__dict__.get("_undo_before", {}).pop(mark["opportunity_id"], None)
+        if mark is None:
+            return
+        after = ", ".join(f"o.{column}" for column in UNDO_COLUMNS)
+        self.conn.execute(
+            f"""INSERT INTO undo_log (user_id, actor, opportunity_id, at, action, before_values, history_from,
+                                      history_to, followup_from, followup_to,
+                                      {", ".join(f"after_{column}" for column in UNDO_COLUMNS)})
+                SELECT ?, ?, o.id, ?, ?, ?, ?, COALESCE((SELECT MAX(id) FROM history), 0), ?,
+                       COALESCE((SELECT MAX(id) FROM followups), 0), {after}
+                  FROM opportunities o WHERE o.id = ?""",
+            [self.user["id"], self.history_actor, self.now(), action, json.dumps(mark["before"]), mark["history"],
+             mark["followups"], mark["opportunity_id"]],
+        )
+
+    def undo_steps(self, limit: int = 20) -> list[dict]:
+        """The acting user's steps an undo would take back, the next one first."""
+        return [dict(r) for r in self._all(
+            """SELECT u.id, u.opportunity_id, u.at, u.action, o.title, o.company
+                 FROM undo_log u JOIN opportunities o ON o.id = u.opportunity_id
+                WHERE u.user_id = ? AND u.undone IS NULL ORDER BY u.id DESC LIMIT ?""",
+            [self.user["id"], limit])]
+
+    def undo_last(self) -> dict:
+        """Take back the acting user's last step: the deal's columns, follow-ups and notes as they were before it.
+
+        Refused (nothing changed) when someone else changed the deal since, or a value it set has changed."""
+        import json
+
+        step = self._one("SELECT * FROM undo_log WHERE user_id = ? AND undone IS NULL ORDER BY id DESC LIMIT 1",
+                         [self.user["id"]])
+        if step is None:
+            raise NotFound(_("nothing to undo"))
+        ident = step["opportunity_id"]
+        row = self._changeable_row(ident)
+        other = self._one("""SELECT actor, at, field FROM history WHERE opportunity_id = ? AND id > ? AND actor <> ?
+                              ORDER BY id LIMIT 1""", [ident, step["history_to"], step["actor"]])
+        if other is not None:
+            raise Conflict(_("#{id} was changed by {user} at {time} ({what}); undo would overwrite it").format(
+                id=ident, user=other["actor"], time=_undo_time(other["at"], self.today),
+                what=_(UNDO_FIELD_WORDS.get(other["field"], other["field"]))))
+        before, after = json.loads(step["before_values"]), {c: step[f"after_{c}"] for c in UNDO_COLUMNS}
+        now = self.undo_mark(ident)["before"]
+        moved = [column for column in UNDO_COLUMNS if before[column] != after[column] and now[column] != after[column]]
+        if moved:
+            raise Conflict(_("#{id} was changed since ({what}); undo would overwrite it").format(
+                id=ident, what=_(UNDO_FIELD_WORDS.get(moved[0], moved[0]))))
+        written = self._all("""SELECT id, field, from_id FROM history WHERE opportunity_id = ? AND id > ? AND id <= ?
+                                  AND field IN ('note', 'followup cancelled')""",
+                            [ident, step["history_from"], step["history_to"]])
+        notes = [r["id"] for r in written if r["field"] == "note"]
+        cancelled = [r["from_id"] for r in written if r["field"] == "followup cancelled" and r["from_id"] is not None]
+        self._history(ident, "undo", None, step["action"], step["id"])
+        # only what the step changed goes back: a later change it did not touch (a colleague's title) stays
+        self._undo_columns(row, {c: before[c] if before[c] != after[c] else now[c] for c in UNDO_COLUMNS}, now)
+        reopened = self._reopen_followups(ident, cancelled)
+        removed = self._remove_followups(ident, step["followup_from"], step["followup_to"])
+        if notes:
+            self.conn.execute(f"DELETE FROM history WHERE field = 'note' AND id IN ({_id_list(notes)})")
+        self.conn.execute("UPDATE undo_log SET undone = ? WHERE id = ?", [self.now(), step["id"]])
+        return {"opportunity_id": ident, "action": step["action"], "at": step["at"], "title": row["title"],
+                "reopened": reopened, "removed": removed, "notes": len(notes)}
+
+    def _undo_columns(self, row: Row, before: dict, now: dict) -> None:
+        """Put the deal's columns back, with the history rows the forward paths write for them."""
+        from salesselect_cli.rules import transitions
+
+        ident = row["id"]
+        plain = [column for column in _PLAIN_COLUMNS if before[column] != now[column]]
+        if plain:
+            self.conn.execute(f"UPDATE opportunities SET {', '.join(f'{c} = ?' for c in plain)} WHERE id = ?",
+                              [before[c] for c in plain] + [ident])
+            if "business_type_id" in plain:
+                names = dict(self._all("SELECT id, name FROM business_types"))
+                self._history(ident, "business_type", names.get(now["business_type_id"]),
+                              names.get(before["business_type_id"]))
+        if any(before[c] != now[c] for c in _TRANSITION_COLUMNS):
+            closed = dt.date.fromisoformat(before["closed"][:10]) if before["closed"] else None
+            self._apply(row, transitions.Outcome(before["stage_id"], before["status"], before["reason_id"], closed,
+                                                 before["closed_from_stage_id"]))
+        if before["value_cents"] != now["value_cents"]:
+            self.conn.execute("UPDATE opportunities SET value_cents = ? WHERE id = ?", [before["value_cents"], ident])
+            self._history(ident, "value", cents_to_decimal_string(now["value_cents"]),
+                          cents_to_decimal_string(before["value_cents"]))
+        if before["expected_close"] != now["expected_close"]:
+            self.conn.execute("UPDATE opportunities SET expected_close = ? WHERE id = ?",
+                              [before["expected_close"], ident])
+            self._history(ident, "expected_close", now["expected_close"], before["expected_close"])
+        if before["owner_id"] != now["owner_id"]:
+            self.change_owner(ident, self._scalar("SELECT name FROM users WHERE id = ?", [before["owner_id"]]))
+
+    def _reopen_followups(self, ident: int, cancelled: list[int]) -> int:
+        """The follow-ups a close cancelled are open again (a history row each); how many."""
+        if not cancelled:
+            return 0
+        where = f"opportunity_id = ? AND status = 'cancelled' AND id IN ({_id_list(cancelled)})"
+        self.conn.execute(
+            f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+                SELECT opportunity_id, ?, ?, 'followup reopened', NULL, due || ' ' || text, id, NULL
+                  FROM followups WHERE {where} ORDER BY due, id""",
+            [self.now(), self.history_actor, ident])
+        return self.conn.execute(f"UPDATE followups SET status = 'open' WHERE {where}", [ident]).rowcount
+
+    def _remove_followups(self, ident: int, after_id: int, up_to_id: int) -> int:
+        """The follow-ups a step planned on the deal go (a history row each); how many."""
+        if up_to_id <= after_id:
+            return 0
+        where = "opportunity_id = ? AND id > ? AND id <= ?"
+        self.conn.execute(
+            f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+                SELECT opportunity_id, ?, ?, 'followup removed', due || ' ' || text, NULL, id, NULL
+                  FROM followups WHERE {where} ORDER BY due, id""",
+            [self.now(), self.history_actor, ident, after_id, up_to_id])
+        return self.conn.execute(f"DELETE FROM followups WHERE {where}", [ident, after_id, up_to_id]).rowcount
+
 
 def _status_word(status: str) -> str:
     """open / won / lost / none in the interface language, for messages (stored values stay English)."""
     from salesselect_cli.i18n import _
 
     return {"open": _("open"), "won": _("won"), "lost": _("lost"), "none": _("none")}.get(status, status)
+
+
+# ------------------------------------------------------------------------ undo steps (sql/schema.py m031)
+# The deal's columns an undo puts back: everything a use case may change (not its id, creation or trash mark).
+UNDO_COLUMNS = ("title", "company", "contact", "vacancy", "notes", "source_id", "business_type_id", "stage_id",
+                "status", "reason_id", "closed", "closed_from_stage_id", "value_cents", "expected_close", "owner_id")
+# What a refused undo names: the history row's field or the column that changed.
+UNDO_FIELD_WORDS = {
+    "value": N_("value"), "value_cents": N_("value"), "stage": N_("stage"), "stage_id": N_("stage"),
+    "status": N_("status"), "reason_id": N_("reason"), "closed": N_("status"), "closed_from_stage_id": N_("stage"),
+    "owner": N_("owner"), "owner_id": N_("owner"), "expected_close": N_("expected close"),
+    "business_type": N_("business type"), "business_type_id": N_("business type"), "source_id": N_("source"),
+    "title": N_("title"), "company": N_("company"), "contact": N_("contact"), "vacancy": N_("vacancy"),
+    "notes": N_("notes"), "note": N_("note"), "followup": N_("follow-up"), "followup done": N_("follow-up"),
+    "followup edited": N_("follow-up"), "followup removed": N_("follow-up"), "followup cancelled": N_("follow-up"),
+    "followup reopened": N_("follow-up"), "undo": N_("undo"), "created": N_("created"),
+}
+# Columns the transitions write together (with stage and status history rows): put back through _apply.
+_TRANSITION_COLUMNS = ("stage_id", "status", "reason_id", "closed", "closed_from_stage_id")
+# Columns edit writes without a history row; an undo writes them the same way.
+_PLAIN_COLUMNS = ("title", "company", "contact", "vacancy", "notes", "source_id", "business_type_id")
+
+
+def _id_list(ids: list[int]) -> str:
+    return ", ".join(str(int(ident)) for ident in ids)  # ids from our own rows: integers, safe to inline
+
+
+
+def _undo_time(at: str, today: dt.date) -> str:
+    """When a history row was written, for a message: the clock time today, else the date and time."""
+    return at[11:16] if at[:10] == today.isoformat() else f"{at[:10]} {at[11:16]}"

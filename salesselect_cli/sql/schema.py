@@ -450,6 +450,40 @@ def m030_external_keys(db):
 
 
 
+# One row per change a user may take back with `salesselect undo`: the deal's columns before it (JSON) and after
+# it (after_*: written by the same INSERT that reads them), and the marks around what it wrote: its history
+# rows (history_from, history_to] (notes, cancelled follow-ups) and follow-ups (followup_from, followup_to].
+UNDO_AFTER_COLUMNS = (("title", "TEXT"), ("company", "TEXT"), ("contact", "TEXT"), ("vacancy", "TEXT"),
+                      ("notes", "TEXT"), ("source_id", "INTEGER"), ("business_type_id", "INTEGER"),
+                      ("stage_id", "INTEGER"), ("status", "TEXT"), ("reason_id", "INTEGER"), ("closed", "TEXT"),
+                      ("closed_from_stage_id", "INTEGER"), ("value_cents", "INTEGER"), ("expected_close", "TEXT"),
+                      ("owner_id", "INTEGER"))
+UNDO_LOG = """
+CREATE TABLE undo_log (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    opportunity_id INTEGER NOT NULL REFERENCES opportunities(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    before_values TEXT NOT NULL,
+    history_from INTEGER NOT NULL,
+    history_to INTEGER NOT NULL,
+    followup_from INTEGER NOT NULL,
+    followup_to INTEGER NOT NULL,
+    undone TEXT,
+""" + ",\n".join(f"    after_{name} {kind}" for name, kind in UNDO_AFTER_COLUMNS) + """
+);
+CREATE INDEX idx_undo_log_user ON undo_log(user_id, undone, id);
+CREATE INDEX idx_undo_log_opportunity ON undo_log(opportunity_id)
+"""
+
+
+@migration
+def m031_undo_log(db):
+    db.run(*statements(db.ddl.adapt(UNDO_LOG)))
+
+
 # Win chances and goals (issue 25): a stage's percentage and a deal's own (NULL: follow the method); a
 # deal's probability changes are history rows (field 'probability'); one goal per owner per period.
 FORECAST_SCHEMA = """
@@ -472,3 +506,11 @@ CREATE INDEX idx_goals_period ON goals(period_start, period_end)
 @migration
 def m040_forecast(db):
     db.run(*statements(db.ddl.adapt(FORECAST_SCHEMA)))
+
+
+# PostgreSQL's own enforcement of the team rules (sql/pg_security.py): groups, privileges, forced row-level
+# security, the audit trail written by triggers. SQLite is one trust domain: nothing to do there. After any
+# later migration the runner installs it again (connection.migrate), so new tables get their rules.
+@migration
+def m050_pg_security(db):
+    db.ddl.secure(db.conn)

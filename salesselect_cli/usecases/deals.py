@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from salesselect_cli.i18n import N_
+from salesselect_cli.usecases import undo
 
 if TYPE_CHECKING:
     from salesselect_cli.model import Change
@@ -70,8 +71,11 @@ def move(session: "Session", opportunity_id: int, stage: str, reason: str | None
     """Move a deal to a stage of its business type (`opp move`, the board's ] and [). A move into a won or
     lost stage closes it: its open follow-ups are cancelled unless `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.move_opportunity(opportunity_id, stage, reason)
-    return _changed(session, change, keep_followups, workflows)
+    changed = _changed(session, change, keep_followups, workflows)
+    undo.record(session, before, "move")
+    return changed
 
 
 def close(session: "Session", opportunity_id: int, status: str, reason: str | None = None, *,
@@ -79,18 +83,24 @@ def close(session: "Session", opportunity_id: int, status: str, reason: str | No
     """Win or lose a deal (with the vacancy a won deal led to); cancels its open follow-ups unless
     `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.close_opportunity(opportunity_id, status, reason)
     if vacancy is not None:
         session.store.deals.edit_opportunity(opportunity_id, {"vacancy": vacancy})
-    return _changed(session, change, keep_followups, workflows)
+    changed = _changed(session, change, keep_followups, workflows)
+    undo.record(session, before, "win" if status == "won" else "lose")
+    return changed
 
 
 def reopen(session: "Session", opportunity_id: int, stage: str | None = None, *,
            workflows: bool = True) -> DealChanged:
     """Open a won or lost deal again (into `stage`, else where it was closed from)."""
     _may_skip_workflows(session, workflows)
+    before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.reopen_opportunity(opportunity_id, stage)
-    return _changed(session, change, True, workflows)
+    changed = _changed(session, change, True, workflows)
+    undo.record(session, before, "reopen")
+    return changed
 
 
 _EDITED_AFTER_TYPE = ("value_cents", "expected_close", "owner")
@@ -110,6 +120,7 @@ def edit(session: "Session", opportunity_id: int, changes: dict[str, Any], note:
 
     store = session.store
     before = store.deals.get_opportunity(opportunity_id)
+    mark = undo.mark(session, opportunity_id)
     later = {key: changes[key] for key in _EDITED_AFTER_TYPE if key in changes}
     first = {key: value for key, value in changes.items() if key not in later}
     done: list[str] = []
@@ -122,6 +133,7 @@ def edit(session: "Session", opportunity_id: int, changes: dict[str, Any], note:
     if note is not None:
         store.deals.add_note(opportunity_id, note)
         done.append("note")
+    undo.record(session, mark, "note" if done == ["note"] else "edit")
     warning = None
     if "expected_close" in done:
         warning = past_close_warning(changes["expected_close"], session.today)
