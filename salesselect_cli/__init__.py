@@ -1,3 +1,3 @@
 """salesselect: a command-line sales pipeline for recruitment agencies."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -193,7 +193,7 @@ def test_the_early_version_speaks_the_language(lang, monkeypatch, capsys):
         entry.run()
     finally:
         i18n.configure(None)
-    assert capsys.readouterr().out == "salesselect versie 0.1.0\n"
+    assert capsys.readouterr().out == "salesselect versie 0.2.0\n"
 
 
 def test_help_imports_no_command_module():
@@ -391,4 +391,4 @@ def test_the_console_script_skips_the_collection_at_exit():
     code = ("import atexit, gc, sys\natexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
             "sys.argv = ['salesselect', '--version']\nfrom salesselect_cli.entry import run\nrun()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert result.stdout.splitlines() == ["salesselect 0.1.0", "frozen True"], result.stderr
+    assert result.stdout.splitlines() == ["salesselect 0.2.0", "frozen True"], result.stderr
