@@ -25,34 +25,12 @@ _POLL = 0.02
 
 
 def hook_environment(env: dict[str, str], passthrough: tuple[str, ...] = ()) -> dict[str, str]:
-    """The environment a hook gets from `env`: event variables and listed names only, our PATH; the database
-    URL without its password (the program logs in with its own, e.g. ~/.pgpass)."""
+    """The environment a hook gets from `env`: event variables and listed names only, our PATH."""
     clean = {"PATH": HOOK_PATH, "HOME": env.get("HOME") or os.path.expanduser("~"), "LANG": env.get("LANG") or "C.UTF-8"}
     for name in EVENT_VARIABLES + tuple(passthrough):
         if name in env and name != "PATH":
             clean[name] = env[name]
-    if "SALESSELECT_DB" in clean:
-        clean["SALESSELECT_DB"] = database_for_hook(clean["SALESSELECT_DB"])
     return clean
-
-
-def database_for_hook(location: str) -> str:
-    """A database location as a hook may see it: a PostgreSQL URL loses its password, in the user part and
-    in the query (password=...); a file path is unchanged."""
-    import re
-
-    if not re.match(r"postgres(?:ql)?://", location, flags=re.IGNORECASE):
-        return location
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(location)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}@{host}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if k.lower() not in ("password", "passfile", "sslpassword")])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def run_hook(argv: tuple[str, ...] | list[str], stdin_text: str, env: dict[str, str], timeout: float,

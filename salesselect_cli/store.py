@@ -69,25 +69,6 @@ class Store:
         self.forecast = ForecastRoom(floor, self.people, self.deals)
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print
-        self.workflow_actor: str | None = None  # the workflow whose actions are being applied (workflow_acting)
-        if conn.audit_by_triggers:  # PostgreSQL: the triggers ask the session who acts, and when
-            conn.audit_state = self._audit_state
-
-    def _audit_state(self) -> tuple[str, str, str, str]:
-        """What the audit triggers need from the client (sql/pg_security.py): the day, a fixed time, the user a
-        key user acts for, the workflow applying its actions ('' for none)."""
-        acting = self.user_name if getattr(self, "acting_login", None) else ""
-        day = self.today.isoformat()
-        return (day, f"{day} {self.fixed_time}" if self.fixed_time else "", acting, self.workflow_actor or "")
-
-    @contextlib.contextmanager
-    def workflow_acting(self, name: str) -> Iterator[None]:
-        """Changes made inside are the workflow `name`'s (its actions): the history names 'workflow:NAME'."""
-        self.workflow_actor = name
-        try:
-            yield
-        finally:
-            self.workflow_actor = None
 
     conn = property(lambda self: self.floor.conn)
     today = on_floor("today")

@@ -200,8 +200,6 @@ class BaseRoom:
     def _setup_log(self, what: str, old_value=None, new_value=None, opportunity_id: int | None = None) -> None:
         """One line in the audit log for a change outside a deal's history: setup, users, workflows, trash."""
         self._overview = None  # the setup changed: its overview (setup.SetupRoom._setup_overview) is read again
-        if self.conn.audit_by_triggers:  # PostgreSQL: the row change's trigger wrote it (sql/pg_security.py)
-            return
         self.conn.execute(
             """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
                VALUES (?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM history))""",
@@ -213,9 +211,6 @@ class BaseRoom:
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
         from_id: int | None = None, to_id: int | None = None, actor: str | None = None,
     ) -> None:
-        """One history row; on PostgreSQL the row change's trigger wrote it already (sql/pg_security.py)."""
-        if self.conn.audit_by_triggers:
-            return
         self.conn.execute(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -228,9 +223,7 @@ class BaseRoom:
         self, where: str, params: list, field_name: str, from_value: str, to_value: str,
         from_id: int | None, to_id: int | None, actor: str | None = None,
     ) -> None:
-        """One history row for every opportunity matching `where`, in one statement (PostgreSQL: the triggers')."""
-        if self.conn.audit_by_triggers:
-            return
+        """One history row for every opportunity matching `where`, in one statement."""
         self.conn.execute(
             f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                 SELECT id, ?, ?, ?, ?, ?, ?, ? FROM opportunities WHERE {where}""",
