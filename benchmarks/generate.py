@@ -136,10 +136,10 @@ class Planner:
 
 def setup(store: Store, deals: int) -> list[str]:
     """The demo's setup and the recruiters of an agency this size (no deals); returns their names."""
-    store.import_setup(json.loads(json.dumps(demo.SETUP)))
+    store.setup_file.import_setup(json.loads(json.dumps(demo.SETUP)))
     users = users_for(deals)
     for name in users:
-        store.add_user(name)
+        store.people.add_user(name)
     return users
 
 
@@ -147,22 +147,22 @@ def build(store: Store, deals: int, seed: int) -> dict:
     """Fill a fresh database (inside init's transaction): the demo's setup, recruiters, `deals` deals."""
     users = setup(store, deals)
     rng = random.Random(seed)
-    planner = Planner(rng, store.import_names(), users, store.today)
+    planner = Planner(rng, store.imports.import_names(), users, store.today)
     store.fixed_time = "09:00:00"
-    result = store.import_opportunities(planner.deal(i) for i in range(deals))
+    result = store.imports.import_opportunities(planner.deal(i) for i in range(deals))
     first_id, count = result.first_id, result.added
     # follow-ups on open deals: most planned, some overdue, a third already done
     followups = 0
-    for record in store.list_opportunities(_open_filter()):
+    for record in store.deals.list_opportunities(_open_filter()):
         due = store.today + dt.timedelta(days=rng.randint(-7, 21))
-        fid = store.add_followup(record["id"], due, rng.choice(list(demo.FOLLOWUPS.values())))
+        fid = store.followups.add_followup(record["id"], due, rng.choice(list(demo.FOLLOWUPS.values())))
         followups += 1
         if rng.random() < 0.33:
-            store.complete_followup(fid)
+            store.followups.complete_followup(fid)
     for workflow in demo.WORKFLOWS:
-        store.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
+        store.workflows.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
                            to_status=workflow.get("to_status"))
-    return {"deals": count, "followups": followups, **store.opportunity_counts()}
+    return {"deals": count, "followups": followups, **store.deals.opportunity_counts()}
 
 
 def _open_filter():

@@ -104,7 +104,7 @@ def export_select(db: Path) -> str:
 
     store = Store(open_connection(db), db, dt.date(2026, 11, 27), "anna")
     try:
-        sql, params = store.export_sql(OpportunityFilter(status="all"))
+        sql, params = store.deals.export_sql(OpportunityFilter(status="all"))
     finally:
         store.close()
     parts = sql.split("?")

@@ -37,16 +37,15 @@ KEYS = [
 
 def error_line(exc: Exception) -> str:
     """The one line a command would print for this error, for the message line."""
-    import sqlite3
-
     from salesselect_cli.errors import SalesSelectError
+    from salesselect_cli.sql.dialect import database_errors, is_busy_error
 
     if isinstance(exc, SalesSelectError):
         message = str(exc)
-    elif isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+    elif isinstance(exc, database_errors()) and is_busy_error(exc):
         message = _("the database is busy with another salesselect command; try again in a moment")
-    elif isinstance(exc, sqlite3.DatabaseError):
-        message = _("database error: {problem}").format(problem=exc)
+    elif isinstance(exc, database_errors()):
+        message = _("database error: {problem}").format(problem=" ".join(str(exc).split()))
     else:
         message = _("unexpected {error}: {problem}").format(error=exc.__class__.__name__, problem=exc)
     return _("Error: {message}").format(message="".join(ch if ch.isprintable() else " " for ch in message))

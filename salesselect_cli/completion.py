@@ -51,8 +51,10 @@ def _db_path(option: str | None):
     (its get_app_dir, spelled out; a test checks the two agree)."""
     from pathlib import Path
 
+    from salesselect_cli.sql.dialect import is_postgres
+
     given = option or os.environ.get("SALESSELECT_DB")
-    if given and given.lower().startswith(("postgresql://", "postgres://")):
+    if given and is_postgres(given):
         return given  # a URL stays a string (Path would fold its //)
     if given:
         return Path(given).expanduser()

@@ -15,22 +15,21 @@ from typing import Iterator
 from salesselect_cli.i18n import _, count
 
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
 def resolve_db_path(option: str | None) -> Path | str:
     """--db, else $SALESSELECT_DB, else salesselect.db in the app dir. A postgresql:// URL stays a string."""
+    from salesselect_cli.sql.dialect import is_postgres
+
     if option is not None:
         if not option.strip():
             from salesselect_cli.errors import Invalid
 
             raise Invalid(_("--db needs a file path or a postgresql:// URL"))
-        if option.strip().lower().startswith(POSTGRES_SCHEMES):
+        if is_postgres(option.strip()):
             return option.strip()
         return Path(option).expanduser()
     env = os.environ.get("SALESSELECT_DB")
     if env:
-        if env.strip().lower().startswith(POSTGRES_SCHEMES):
+        if is_postgres(env.strip()):
             return env.strip()
         return Path(env).expanduser()
     return app_dir() / "salesselect.db"
@@ -189,31 +188,28 @@ def open_session(
     module_check: False only for `config module`, which key users may use with the module off.
     """
     from salesselect_cli import i18n
-    from salesselect_cli.session import Session, saving
+    from salesselect_cli.session import Session, opening_names, saving
     from salesselect_cli.store import Store, open_connection
 
     opts = options(ctx)
     path = database_path(opts.db)
     today = current_today()
     conn = open_connection(path, write=write)
-    if getattr(conn, "backend", "sqlite") == "postgresql":
-        store = Store(conn, path, today, conn.current_login())
-        requested = requested_user_name(opts.user)
-    else:
-        store, requested = Store(conn, path, today, current_user_name(opts.user)), None
+    user_name, requested = opening_names(conn, requested_user_name(opts.user), lambda: current_user_name(opts.user))
+    store = Store(conn, path, today, user_name)
     if write:  # the first thing after the commit, before any run: hook: a Ctrl-C from here on says it was saved
         store.after_commit.append(saving().mark_committed)
     try:
         with store.transaction(write):
             if i18n.wants_agency_setting():
-                i18n.use_agency_setting(store.language_setting)
+                i18n.use_agency_setting(store.people.language_setting)
             if requested is not None:
-                store.act_for(requested)
-            store.require_known_user()
+                store.people.act_for(requested)
+            store.people.require_known_user()
             if key_user:
-                store.require_key_user(key_user)
+                store.people.require_key_user(key_user)
             if module_check:
-                store.require_module()
+                store.people.require_module()
             yield Session.of(store, write)
     finally:
         store.close()

@@ -255,31 +255,31 @@ def plan(today: dt.date, me: str) -> list[Event]:
 def _apply(store, event: Event, ids: dict[int, int], followups: dict[int, int]) -> None:
     args = event.args
     if event.action == "create":
-        ids[event.deal] = store.add_opportunity(**args)
+        ids[event.deal] = store.deals.add_opportunity(**args)
         return
     ident = ids[event.deal]
     if event.action in ("move", "win", "lose") and event.deal in followups:
-        store.complete_followup(followups.pop(event.deal))
+        store.followups.complete_followup(followups.pop(event.deal))
     if event.action == "followup":
         if event.deal in followups:  # the previous to-do is done when the next one is planned
-            store.complete_followup(followups.pop(event.deal))
-        followups[event.deal] = store.add_followup(ident, args["due"], args["text"])
+            store.followups.complete_followup(followups.pop(event.deal))
+        followups[event.deal] = store.followups.add_followup(ident, args["due"], args["text"])
     elif event.action == "move":
-        store.move_opportunity(ident, args["stage"], args.get("reason"))
+        store.deals.move_opportunity(ident, args["stage"], args.get("reason"))
     elif event.action == "win":
-        store.close_opportunity(ident, "won", args.get("reason"))
+        store.deals.close_opportunity(ident, "won", args.get("reason"))
     elif event.action == "lose":
-        store.close_opportunity(ident, "lost", args["reason"])
+        store.deals.close_opportunity(ident, "lost", args["reason"])
     elif event.action == "note":
-        store.add_note(ident, args["text"])
+        store.deals.add_note(ident, args["text"])
     elif event.action == "edit":
-        store.edit_opportunity(ident, args["changes"])
+        store.deals.edit_opportunity(ident, args["changes"])
     elif event.action == "owner":
-        store.change_owner(ident, args["owner"])
+        store.deals.change_owner(ident, args["owner"])
     elif event.action == "postpone":
-        current = store.get_opportunity(ident)["expected_close"]
+        current = store.deals.get_opportunity(ident)["expected_close"]
         if current:
-            store.edit_opportunity(ident, {"expected_close": dt.date.fromisoformat(current)
+            store.deals.edit_opportunity(ident, {"expected_close": dt.date.fromisoformat(current)
                                            + dt.timedelta(days=args["days"])})
 
 
@@ -319,17 +319,17 @@ def in_dutch(value):
 
 def build_demo(store) -> str:
     """Fill a fresh database with the example agency; returns a one-line summary. Runs in the caller's transaction."""
-    today, fixed_time, me = store.today, store.fixed_time, store.user["name"]
+    today, fixed_time, me = store.today, store.fixed_time, store.people.user["name"]
     store.today = today - dt.timedelta(days=HISTORY_DAYS + 14)
     store.fixed_time = "08:00:00"  # the agency is set up before its history starts (the audit log's times)
     from salesselect_cli.i18n import dutch
 
     words = in_dutch if dutch() else (lambda value: value)
-    store.import_setup(json.loads(json.dumps(words(SETUP))))  # a copy: the module's SETUP stays as written
+    store.setup_file.import_setup(json.loads(json.dumps(words(SETUP))))  # a copy: the module's SETUP stays as written
     store.fixed_time = "08:30:00"
     for name, key_user, role in USERS:
         if name.casefold() != me.casefold():
-            store.add_user(name, key_user=key_user, role=role)
+            store.people.add_user(name, key_user=key_user, role=role)
     ids: dict[int, int] = {}
     followups: dict[int, int] = {}
     try:
@@ -337,21 +337,21 @@ def build_demo(store) -> str:
             if event.day > today:
                 continue
             store.today, store.fixed_time = event.day, event.time
-            store.act_as(event.actor)
+            store.people.act_as(event.actor)
             _apply(store, event if words(event.args) == event.args else replace(event, args=words(event.args)), ids, followups)
     finally:
         store.today, store.fixed_time = today, "07:00:00"
-        store.act_as(me)
+        store.people.act_as(me)
     try:
         for workflow in words(WORKFLOWS):
-            store.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
+            store.workflows.add_workflow(workflow["name"], workflow["on"], workflow["actions"], to_stage=workflow.get("to_stage"),
                                to_status=workflow.get("to_status"))
     finally:
         store.fixed_time = fixed_time
-    counts = store.opportunity_counts()
+    counts = store.deals.opportunity_counts()
     from salesselect_cli.i18n import _
 
     return _("Demo agency: {count} opportunities ({open} open, {won} won, {lost} lost) over 18 months, "
              "{users} users, {workflows} workflows. Try: salesselect board").format(
         count=sum(counts.values()), open=counts['open'], won=counts['won'], lost=counts['lost'],
-        users=len(store.user_names()), workflows=len(WORKFLOWS))
+        users=len(store.people.user_names()), workflows=len(WORKFLOWS))

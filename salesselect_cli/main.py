@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import sqlite3
 from enum import Enum
 from typing import Optional
 
@@ -215,8 +214,6 @@ class SalesSelectGroup(TyperGroup):
         return super().main(args, *rest, **options)
 
     def invoke(self, ctx):
-        import os
-
         from salesselect_cli.context import Saving
 
         Saving.reset()
@@ -234,16 +231,10 @@ class SalesSelectGroup(TyperGroup):
             raise typer.Exit(130)
         except SalesSelectError as exc:
             _fail(str(exc), exc.exit_code)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                _fail(_("the database is busy with another salesselect command; try again in a moment"))
-            if os.environ.get("SALESSELECT_DEBUG"):
-                raise
-            _fail(_("database error: {problem}").format(problem=f"{exc}{storage_cause(exc)}"))
-        except sqlite3.DatabaseError as exc:
-            if os.environ.get("SALESSELECT_DEBUG"):
-                raise
-            _fail(_("database error: {problem}").format(problem=f"{exc}{storage_cause(exc)}"))
+        except (typer.Exit, typer.Abort):  # before the database errors: naming them imports the dialect
+            raise
+        except _database_errors() as exc:
+            _database_failed(exc)
         except OverflowError:  # a number no option bound caught, on its way to SQLite or the calendar
             _fail(_("a number is out of range"))
         except BrokenPipeError:  # `salesselect opp list | head`
@@ -256,11 +247,8 @@ class SalesSelectGroup(TyperGroup):
 
             stderr_line(output_failed(exc))  # stdout on a full disk: the work itself was done or refused
             raise typer.Exit(1)
-        except (typer.Exit, typer.Abort):
-            raise
         except Exception as exc:  # last resort: never a traceback for a user
             raise_unexpected(exc)
-
 
 
 def _during_ctrl_c(exc: BaseException) -> bool:
@@ -275,6 +263,28 @@ def _during_ctrl_c(exc: BaseException) -> bool:
     return False
 
 
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """The database's exception classes (SQLite's, PostgreSQL's once loaded), from the dialect layer."""
+    from salesselect_cli.sql.dialect import database_errors
+
+    return database_errors()
+
+
+def _database_failed(exc: BaseException) -> None:
+    """One line for a database error: busy (another writer holds the lock), or the first line of what the
+    database said."""
+    import os
+
+    from salesselect_cli.sql.dialect import error_line, is_busy_error
+
+    if is_busy_error(exc):
+        _fail(_("the database is busy with another salesselect command; try again in a moment"))
+    if os.environ.get("SALESSELECT_DEBUG"):
+        raise exc
+    problem = error_line(exc)
+    _fail(_("database error: {problem}").format(problem=" ".join(f"{problem}{storage_cause(exc)}".split())))
+
+
 def raise_unexpected(exc: Exception) -> None:
     """The last resort for an exception no handler above knew: one line, never a traceback for a user."""
     import os
@@ -287,12 +297,8 @@ def raise_unexpected(exc: Exception) -> None:
     known = explain(exc, protected_database())  # a long name, a read-only disk, a damaged file: errors.py says it
     if known is not None:
         _fail(str(known), known.exit_code)
-    if exc.__class__.__module__.startswith("psycopg"):  # PostgreSQL (psycopg is loaded only then)
-        from salesselect_cli.sql.dialect import is_busy_error
-
-        if is_busy_error(exc):
-            _fail(_("the database is busy with another salesselect command; try again in a moment"))
-        _fail(_("database error: {problem}").format(problem=" ".join(str(exc).split())))
+    if isinstance(exc, _database_errors()):
+        _database_failed(exc)
     _fail(_("unexpected {error}: {problem} (set SALESSELECT_DEBUG=1 for details)").format(
         error=exc.__class__.__name__, problem=exc))
 

@@ -36,6 +36,23 @@ def _scoped(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     return function(*args, **kwargs)
 
 
+def opening_names(conn: Any, requested: str | None, os_login: Callable[[], str]) -> tuple[str, str | None]:
+    """Who a command opens as, and whom it then asks to act for (decided once, when the session opens):
+    where the login is the user (PostgreSQL) the login, acting for `requested` (--user); elsewhere
+    (SQLite, which never checked a login) `requested`, else the OS login."""
+    if conn.login_is_user:
+        return conn.current_login(), requested
+    return requested or os_login(), None
+
+
+def first_user_name(location: Any, requested: str | None, os_login: Callable[[], str]) -> str | None:
+    """The name `init` makes the first key user: on PostgreSQL the login (`requested` is only checked
+    against it; None: the login), elsewhere `requested`, else the OS login."""
+    from salesselect_cli.sql.dialect import login_is_user
+
+    return requested if login_is_user(location) else requested or os_login()
+
+
 class Identity:
     """Who acts, decided once at open: `name` is the user the changes are made as; `login` is the
     PostgreSQL login when a key user acts for someone else ('kim for bob'), else None."""
@@ -87,8 +104,8 @@ class Session:
         """A session around a store that is already open and in its transaction (tests, the demo filler)."""
         from salesselect_cli import i18n, render
 
-        login = store.acting_login if store.history_actor != store.user["name"] else None
-        return cls(store, store.today, Identity(store.user["name"], login), i18n.language(), render.color_mode(),
+        login = store.acting_login if store.people.history_actor != store.people.user["name"] else None
+        return cls(store, store.today, Identity(store.people.user["name"], login), i18n.language(), render.color_mode(),
                    write, store.path)
 
     @property

@@ -1,4 +1,4 @@
-"""The layout holds: SQL only in the store's rooms, imports only run down, rooms only use lower rooms.
+"""The layout holds: SQL only in the store's rooms, imports only run down, rooms composed of lower rooms.
 
     main, entry -> commands, board_app, kanban, demo -> context -> usecases -> session -> store -> sql -> rules, model
     -> errors -> i18n
@@ -151,27 +151,107 @@ def room_classes():
     return found
 
 
-@pytest.mark.parametrize("room", room_classes(), ids=lambda cls: cls.__name__)
-def test_rooms_use_only_themselves_and_lower_rooms(room):
-    """Every `self.x` a room uses is defined by the room or one it inherits, never a sibling or a higher room."""
-    tree = ast.parse(Path(importlib.import_module(room.__module__).__file__).read_text())
-    declared = set()
-    for cls in room.__mro__:
-        declared |= set(vars(cls)) | set(getattr(cls, "__annotations__", {}))
-    used = {node.attr for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"}
-    assigned = {node.attr for node in ast.walk(tree)
-                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)}
+def room_class_nodes() -> list[tuple[type, ast.ClassDef]]:
+    """Every room class but the base, with its source (ast)."""
+    found = []
+    for room in room_classes():
+        if room.__name__ == "BaseRoom":
+            continue
+        tree = ast.parse(Path(importlib.import_module(room.__module__).__file__).read_text())
+        found += [(room, node) for node in tree.body if isinstance(node, ast.ClassDef) and node.name == room.__name__]
+    return found
+
+
+def self_attributes(node: ast.AST) -> set[str]:
+    return {child.attr for child in ast.walk(node) if isinstance(child, ast.Attribute)
+            and isinstance(child.value, ast.Name) and child.value.id == "self"}
+
+
+def given_rooms(node: ast.ClassDef) -> dict[str, str]:
+    """The rooms a room's __init__ receives: parameter name -> the annotation's class name."""
+    init = next((item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
+    if init is None:
+        return {}
+    return {arg.arg: arg.annotation.id for arg in init.args.args[1:]
+            if isinstance(arg.annotation, ast.Name) and arg.annotation.id.endswith("Room")}
+
+
+@pytest.mark.parametrize("room, node", room_class_nodes(), ids=lambda value: getattr(value, "__name__", ""))
+def test_rooms_never_call_a_sibling_through_self(room, node):
+    """A room inherits only the base room; every `self.x` it uses is its own, the base's, or a room it
+    received in __init__, and what it uses of another room it calls on that room (`self.setup.find_stage`)."""
+    from salesselect_cli.sql.base import BaseRoom
+
+    assert room.__mro__ == (room, BaseRoom, object), f"{room.__name__} inherits {room.__mro__[1:-1]}"
+    others = {name for other in room_classes() if other not in (room, BaseRoom) for name in vars(other)
+              if not name.startswith("__")}
+    declared = set(vars(room)) | set(vars(BaseRoom)) | set(given_rooms(node))
+    assigned = {target.attr for child in ast.walk(node) if isinstance(child, ast.Assign) for target in child.targets
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"}
+    used = self_attributes(node)
+    assert sorted(used & others - declared) == [], f"{room.__name__} reaches a sibling's method through self"
     assert sorted(used - declared - assigned) == []
-    for base in room.__mro__[1:]:
-        if base.__module__.startswith("salesselect_cli.sql."):
-            assert ROOMS[base.__module__.split(".")[-1]] < ROOMS[room.__module__.split(".")[-1]]
+
+
+@pytest.mark.parametrize("room, node", room_class_nodes(), ids=lambda value: getattr(value, "__name__", ""))
+def test_rooms_receive_only_lower_rooms(room, node):
+    by_name = {cls.__name__: cls for cls in room_classes()}
+    rank = ROOMS[room.__module__.split(".")[-1]]
+    for attribute, class_name in given_rooms(node).items():
+        given = by_name[class_name]
+        assert ROOMS[given.__module__.split(".")[-1]] < rank, f"{room.__name__} receives {class_name} ({attribute})"
+
+
+def test_the_rooms_catch_a_sibling_call():
+    """The AST check above sees `self.find_stage(...)` in a room that does not define it (else it could not fail)."""
+    node = ast.parse("class DealRoom:\n    def move(self):\n        return self.find_stage('Lead')\n").body[0]
+    assert "find_stage" in self_attributes(node) and given_rooms(node) == {}
 
 
 def test_the_store_is_composed_of_every_room():
+    """The Store inherits nothing (at most 3 classes in its MRO) and hands out one of every room."""
+    from salesselect_cli.sql.base import BaseRoom
+    from salesselect_cli.sql.dialect import SqliteConnection
     from salesselect_cli.store import Store
 
-    assert {cls for cls in room_classes()} <= set(Store.__mro__)
+    assert len(Store.__mro__) <= 3, Store.__mro__
+    store = Store(SqliteConnection(":memory:"), Path("x.db"), None, "anna")
+    handed_out = {type(value) for value in vars(store).values()}
+    assert {cls for cls in room_classes() if cls is not BaseRoom} <= handed_out
+    assert store.deals.setup is store.setup and store.reports.deals is store.deals
+    assert store.people.floor is store.setup.floor is store.floor  # one command: one floor
+
+
+def offending_assignments(tree: ast.AST) -> list[str]:
+    """`sys.modules[...] = ...` and `x.__class__ = ...`: patching the interpreter or live objects."""
+    found = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Attribute) and \
+                        part.value.attr == "modules" and isinstance(part.value.value, ast.Name) and \
+                        part.value.value.id == "sys":
+                    found.append(f"line {node.lineno}: sys.modules[...] =")
+                if isinstance(part, ast.Attribute) and part.attr == "__class__":
+                    found.append(f"line {node.lineno}: .__class__ =")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and \
+                len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "__class__":
+            found.append(f"line {node.lineno}: setattr(..., '__class__', ...)")
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_swaps_and_no_class_swaps(path):
+    assert offending_assignments(ast.parse(path.read_text())) == []
+
+
+def test_the_swap_check_sees_a_swap():
+    tree = ast.parse("import sys\nsys.modules['typer.rich_utils'] = me\ncommand.__class__ = Mine\n"
+                     "setattr(group, '__class__', Other)\n")
+    assert offending_assignments(tree) == ["line 2: sys.modules[...] =", "line 3: .__class__ =",
+                                           "line 4: setattr(..., '__class__', ...)"]
 
 
 # The command-line shell: only these modules may know Typer and click.

@@ -205,8 +205,8 @@ def test_column_alarm_counts_match_the_indicator_rule(agency, ok, orange_days, r
     store = Store(open_connection(location), location, TODAY, "anna")
     try:
         with store.transaction(write=False):
-            [column] = store.board_columns(OpportunityFilter())
-            cards = store.board_cards(OpportunityFilter(), [column["stage_id"]], None)["Lead"]
+            [column] = store.reports.board_columns(OpportunityFilter())
+            cards = store.reports.board_cards(OpportunityFilter(), [column["stage_id"]], None)["Lead"]
     finally:
         store.close()
     shades = [card["indicator"] for card in cards]

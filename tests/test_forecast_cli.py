@@ -115,17 +115,17 @@ def test_learning_counts_are_the_store_counts_of_closed_deals(tmp_path):
     store = Store(open_connection(path), path, TODAY, "anna")
     try:
         with store.transaction(write=True):
-            store.import_setup(json.loads(SETUP_JSON.read_text()))
+            store.setup_file.import_setup(json.loads(SETUP_JSON.read_text()))
             for index, (source, status) in enumerate((("Referral", "won"), ("Referral", "won"), ("Referral", "lost"),
                                                       ("Google", "lost"))):
-                deal = store.add_opportunity(title="Deal", company="Acme", business_type="Staffing", source=source,
+                deal = store.deals.add_opportunity(title="Deal", company="Acme", business_type="Staffing", source=source,
                                              value_cents=1_000_000)
                 if index % 2:
-                    store.move_opportunity(deal, "Proposal")
-                store.close_opportunity(deal, status, "Good price" if status == "won" else "Too expensive")
-            store.add_opportunity(title="Open", company="Acme", business_type="Staffing", source="Google")
-            history = store.learning_counts(TODAY - dt.timedelta(days=10), TODAY)
-            empty = store.learning_counts(TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=5))
+                    store.deals.move_opportunity(deal, "Proposal")
+                store.deals.close_opportunity(deal, status, "Good price" if status == "won" else "Too expensive")
+            store.deals.add_opportunity(title="Open", company="Acme", business_type="Staffing", source="Google")
+            history = store.forecast.learning_counts(TODAY - dt.timedelta(days=10), TODAY)
+            empty = store.forecast.learning_counts(TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=5))
     finally:
         store.close()
     assert (history.won, history.lost) == (2, 2)
@@ -214,13 +214,13 @@ def _dated_history(location: str) -> None:
             for day, kind, index, source, won in sorted(events, key=lambda e: (e[0], e[1])):
                 store.today = day
                 if kind == 0:
-                    ids[index, source] = store.add_opportunity(title=f"{source} {index}", company="Acme",
+                    ids[index, source] = store.deals.add_opportunity(title=f"{source} {index}", company="Acme",
                                                                business_type="Staffing", source=source,
                                                                value_cents=1_000_000)
                 elif kind == 1 and index % 2:
-                    store.move_opportunity(ids[index, source], "Proposal")
+                    store.deals.move_opportunity(ids[index, source], "Proposal")
                 elif kind == 2 and day < TODAY:
-                    store.close_opportunity(ids[index, source], "won" if won else "lost",
+                    store.deals.close_opportunity(ids[index, source], "won" if won else "lost",
                                             "Good price" if won else "Too expensive")
     finally:
         store.close()

@@ -38,8 +38,8 @@ def both_reports(location, periods=PERIODS) -> list[tuple]:
     try:
         with store.transaction(False):
             flt = OpportunityFilter(status=None)
-            return [(store._report_stages(flt, start, end, counted=True),
-                     store._report_stages(flt, start, end, counted=False)) for start, end in periods]
+            return [(store.reports._report_stages(flt, start, end, counted=True),
+                     store.reports._report_stages(flt, start, end, counted=False)) for start, end in periods]
     finally:
         store.close()
 
@@ -180,9 +180,9 @@ def test_bulk_load_counts_only_its_own_visits(agency, tmp_path):
         store = Store(open_connection(path), path, TODAY, "anna")
         try:
             with store.transaction(True):
-                names = store.import_names()
+                names = store.imports.import_names()
                 stage = names.stages.__getitem__
-                store.import_opportunities([ImportRow(
+                store.imports.import_opportunities([ImportRow(
                     title=title, company="Acme", contact=None, business_type_id=names.business_types["staffing"][0],
                     stage=stage("proposal"), source_id=names.sources["google"][0], value_cents=0, expected_close=None,
                     owner_id=names.users["anna"][0], status="open", reason_id=None, reason=None, closed_from=None,

@@ -253,7 +253,7 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
     store = Store(open_connection(path), path, TODAY, "anna")
     try:
         with store.transaction(True):
-            names = store.import_names()
+            names = store.imports.import_names()
             stage = names.stages.__getitem__
             row = ImportRow(
                 title="Path", company="Acme", contact=None, business_type_id=names.business_types["staffing"][0],
@@ -264,7 +264,7 @@ def test_bulk_load_writes_a_deals_path_through_the_stages(agency, tmp_path):
                 path=(("2026-10-01", stage("lead")), ("2026-10-04", stage("introduction")),
                       ("2026-10-11", stage("proposal"))),
             )
-            result = store.import_opportunities([row])
+            result = store.imports.import_opportunities([row])
             first_id, count = result.first_id, result.added
     finally:
         store.close()
@@ -286,7 +286,7 @@ def _funnel_plan(path: Path, flt) -> list[str]:
     try:
         store.conn.set_trace_callback(statements.append)
         with store.transaction(False):
-            store.report_stages(flt, TODAY.replace(month=1, day=1), TODAY)
+            store.reports.report_stages(flt, TODAY.replace(month=1, day=1), TODAY)
         store.conn.set_trace_callback(None)
         sql = next(s for s in statements if "WITH grouped" in s)
         return [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]

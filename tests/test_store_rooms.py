@@ -31,15 +31,15 @@ def fresh_store(tmp_path):
 @pytest.fixture
 def agency_store(fresh_store):
     """The example agency's setup and users bob (recruiter) and kim (key user)."""
-    fresh_store.import_setup(json.loads(SETUP_JSON.read_text()))
-    fresh_store.add_user("bob")
-    fresh_store.add_user("kim", key_user=True)
+    fresh_store.setup_file.import_setup(json.loads(SETUP_JSON.read_text()))
+    fresh_store.people.add_user("bob")
+    fresh_store.people.add_user("kim", key_user=True)
     return fresh_store
 
 
 def add(store, title="Deal", **extra) -> int:
     args = dict(title=title, company="Acme", business_type="Staffing", source="HubSpot")
-    return store.add_opportunity(**{**args, **extra})
+    return store.deals.add_opportunity(**{**args, **extra})
 
 
 # ---------------------------------------------------------------- people
@@ -47,41 +47,41 @@ def add(store, title="Deal", **extra) -> int:
 
 def test_people_users_key_users_and_the_module(fresh_store):
     store = fresh_store
-    store.add_user("bob")
+    store.people.add_user("bob")
     with pytest.raises(Conflict):
-        store.add_user("BOB")
-    assert store.user_names() == ["anna", "bob"]
-    assert store.find_user(" Bob ")["name"] == "bob"
+        store.people.add_user("BOB")
+    assert store.people.user_names() == ["anna", "bob"]
+    assert store.people.find_user(" Bob ")["name"] == "bob"
     with pytest.raises(NotFound, match="bob"):
-        store.find_user("bop")
+        store.people.find_user("bop")
     with pytest.raises(Conflict, match="last key user"):
-        store.set_key_user("anna", False)
-    store.set_module("off", "bob")
-    assert store.module_enabled_for(store.find_user("bob")) is False
-    assert store.module_enabled_for(store.user) is True  # anna inherits the client setting: on
-    store.set_module("off")
-    assert store.module_enabled_for(store.user) is False
-    assert [u["module"] for u in store.module_report()["users"]] == ["inherit", "off"]
-    assert store.remove_user("bob") == 0
-    assert store.user_names() == ["anna"]
+        store.people.set_key_user("anna", False)
+    store.people.set_module("off", "bob")
+    assert store.people.module_enabled_for(store.people.find_user("bob")) is False
+    assert store.people.module_enabled_for(store.people.user) is True  # anna inherits the client setting: on
+    store.people.set_module("off")
+    assert store.people.module_enabled_for(store.people.user) is False
+    assert [u["module"] for u in store.people.module_report()["users"]] == ["inherit", "off"]
+    assert store.people.remove_user("bob") == 0
+    assert store.people.user_names() == ["anna"]
 
 
 def test_unknown_acting_user_is_refused(fresh_store):
-    fresh_store.act_as("anna")
-    fresh_store.user_name, fresh_store._user = "zed", None
+    fresh_store.people.act_as("anna")
+    fresh_store.user_name, fresh_store.floor.user_row = "zed", None
     with pytest.raises(PermissionDenied):
-        fresh_store.require_known_user()
+        fresh_store.people.require_known_user()
 
 
 def test_settings_and_currency(fresh_store):
-    fresh_store.set_setting("x", "1")
-    assert fresh_store.get_setting("x") == "1"
-    fresh_store.set_setting("x", None)
-    assert fresh_store.get_setting("x", "default") == "default"
-    fresh_store.set_currency(" usd ")
-    assert fresh_store.currency == "USD"
+    fresh_store.people.set_setting("x", "1")
+    assert fresh_store.people.get_setting("x") == "1"
+    fresh_store.people.set_setting("x", None)
+    assert fresh_store.people.get_setting("x", "default") == "default"
+    fresh_store.people.set_currency(" usd ")
+    assert fresh_store.people.currency == "USD"
     with pytest.raises(Invalid):
-        fresh_store.set_currency("dollars")
+        fresh_store.people.set_currency("dollars")
 
 
 # ---------------------------------------------------------------- setup lists
@@ -89,49 +89,49 @@ def test_settings_and_currency(fresh_store):
 
 def test_setup_lists_add_find_list_remove(fresh_store):
     store = fresh_store
-    store.add_business_type("Staffing", "Blue")
-    store.add_stage("Lead", ["staffing"])
-    store.add_stage("Won", ["Staffing"], auto="won")
-    store.add_stage("Intro", ["Staffing"], position=2)
-    assert store.stage_names() == ["Lead", "Intro", "Won"]
-    assert [s.name for s in store.stages_of_type(store.find_business_type("STAFFING")["id"])] == ["Lead", "Intro", "Won"]
-    store.add_source("Google")
-    store.rename_source("google", "Search")
-    assert store.list_sources() == [{"name": "Search", "opportunities": 0}]
-    store.add_reason("Price", "won")
+    store.setup.add_business_type("Staffing", "Blue")
+    store.setup.add_stage("Lead", ["staffing"])
+    store.setup.add_stage("Won", ["Staffing"], auto="won")
+    store.setup.add_stage("Intro", ["Staffing"], position=2)
+    assert store.setup.stage_names() == ["Lead", "Intro", "Won"]
+    assert [s.name for s in store.setup.stages_of_type(store.setup.find_business_type("STAFFING")["id"])] == ["Lead", "Intro", "Won"]
+    store.setup.add_source("Google")
+    store.setup.rename_source("google", "Search")
+    assert store.setup.list_sources() == [{"name": "Search", "opportunities": 0}]
+    store.setup.add_reason("Price", "won")
     with pytest.raises(Invalid, match="won reason"):
-        store.find_reason("Price", "lost")
-    store.set_indicator(5, 2)
-    assert store.thresholds() == (5, 2)
-    assert store.list_business_types() == [
+        store.setup.find_reason("Price", "lost")
+    store.setup.set_indicator(5, 2)
+    assert store.setup.thresholds() == (5, 2)
+    assert store.setup.list_business_types() == [
         {"name": "Staffing", "color": "blue", "stages": "Lead, Intro, Won", "opportunities": 0}]
-    assert store.config_check() == ["no lost reason (salesselect config add-reason TEXT --status lost)"]
-    assert store.remove_stage("Intro") == 0
-    assert store.stage_names() == ["Lead", "Won"]
+    assert store.setup.config_check() == ["no lost reason (salesselect config add-reason TEXT --status lost)"]
+    assert store.setup.remove_stage("Intro") == 0
+    assert store.setup.stage_names() == ["Lead", "Won"]
     with pytest.raises(Invalid, match="colour"):
-        store.add_business_type("Other", "not-a-colour")
+        store.setup.add_business_type("Other", "not-a-colour")
 
 
 def test_removing_a_used_stage_moves_its_opportunities_and_writes_history(agency_store):
     store = agency_store
     ident = add(store, stage="Proposal")
     with pytest.raises(Conflict, match="--reassign-to"):
-        store.remove_stage("Proposal")
-    assert store.remove_stage("Proposal", reassign_to="Introduction") == 1
-    assert store.get_opportunity(ident)["stage"] == "Introduction"
-    assert store.history(ident)[-1]["actor"] == "anna (stage removed)"
-    assert store.history(ident)[-1]["to_value"] == "Introduction"
+        store.setup.remove_stage("Proposal")
+    assert store.setup.remove_stage("Proposal", reassign_to="Introduction") == 1
+    assert store.deals.get_opportunity(ident)["stage"] == "Introduction"
+    assert store.deals.history(ident)[-1]["actor"] == "anna (stage removed)"
+    assert store.deals.history(ident)[-1]["to_value"] == "Introduction"
 
 
 def test_setup_export_imports_into_a_fresh_store_unchanged(agency_store, tmp_path):
-    exported = agency_store.export_setup()
+    exported = agency_store.setup_file.export_setup()
     assert exported["users"] == [
         {"name": "anna", "role": "recruiter", "key_user": True, "module": "inherit"},
         {"name": "bob", "role": "recruiter", "key_user": False, "module": "inherit"},
         {"name": "kim", "role": "recruiter", "key_user": True, "module": "inherit"},
     ]
     assert {k: v for k, v in exported.items() if k != "users"} == {**json.loads(SETUP_JSON.read_text())}
-    assert agency_store.import_setup(exported) == []  # idempotent: nothing to change
+    assert agency_store.setup_file.import_setup(exported) == []  # idempotent: nothing to change
 
 
 # ---------------------------------------------------------------- opportunities
@@ -140,32 +140,32 @@ def test_setup_export_imports_into_a_fresh_store_unchanged(agency_store, tmp_pat
 def test_add_move_close_reopen_and_history(agency_store):
     store = agency_store
     ident = add(store, value_cents=150000, expected_close=TODAY + dt.timedelta(days=1), note="first call")
-    record = store.get_opportunity(ident)
+    record = store.deals.get_opportunity(ident)
     assert (record["stage"], record["value"], record["indicator"]) == ("Lead", "1500.00", "red")
-    change = store.move_opportunity(ident, "Proposal")
+    change = store.deals.move_opportunity(ident, "Proposal")
     assert (change.from_stage_id, change.from_status, change.to_status) == (
-        store.find_stage("Lead")["id"], "open", "open")
-    assert change.to_stage_id == store.find_stage("Proposal")["id"] and change.before["stage"] == "Lead"
-    change = store.close_opportunity(ident, "won", "Good price")
-    assert (change.to_status, store.get_opportunity(ident)["stage"]) == ("won", "New client")
-    change = store.reopen_opportunity(ident)
+        store.setup.find_stage("Lead")["id"], "open", "open")
+    assert change.to_stage_id == store.setup.find_stage("Proposal")["id"] and change.before["stage"] == "Lead"
+    change = store.deals.close_opportunity(ident, "won", "Good price")
+    assert (change.to_status, store.deals.get_opportunity(ident)["stage"]) == ("won", "New client")
+    change = store.deals.reopen_opportunity(ident)
     assert (change.from_status, change.to_status) == ("won", "open")
-    assert store.get_opportunity(ident)["stage"] == "Proposal"
-    assert [(h["field"], h["to_value"]) for h in store.history(ident)] == [
+    assert store.deals.get_opportunity(ident)["stage"] == "Proposal"
+    assert [(h["field"], h["to_value"]) for h in store.deals.history(ident)] == [
         ("created", "Lead"), ("note", "first call"), ("stage", "Proposal"), ("stage", "New client"),
         ("status", "won (Good price)"), ("stage", "Proposal"), ("status", "open"),
     ]
-    assert {h["at"] for h in store.history(ident)} == {f"{TODAY.isoformat()} 09:00:00"}
+    assert {h["at"] for h in store.deals.history(ident)} == {f"{TODAY.isoformat()} 09:00:00"}
 
 
 def test_edit_returns_the_stage_change_of_a_type_change(agency_store):
     store = agency_store
     ident = add(store)
-    done, change = store.edit_opportunity(ident, {"title": "Renamed", "value_cents": 5})
+    done, change = store.deals.edit_opportunity(ident, {"title": "Renamed", "value_cents": 5})
     assert (done, change) == (["title", "value"], None)
-    done, change = store.edit_opportunity(ident, {"business_type": "Agencies", "stage": "Framework agreement"})
+    done, change = store.deals.edit_opportunity(ident, {"business_type": "Agencies", "stage": "Framework agreement"})
     assert done == ["business_type", "stage"]
-    assert change.to_stage_id == store.find_stage("Framework agreement")["id"]
+    assert change.to_stage_id == store.setup.find_stage("Framework agreement")["id"]
 
 
 def test_list_filters_and_counts(agency_store):
@@ -173,77 +173,77 @@ def test_list_filters_and_counts(agency_store):
     first = add(store, "Alpha")
     add(store, "Beta", owner="bob")
     lost = add(store, "Gamma")
-    store.close_opportunity(lost, "lost", "Too expensive")
-    assert [r["id"] for r in store.list_opportunities(OpportunityFilter(owner="anna"))] == [first]
-    assert [r["title"] for r in store.list_opportunities(OpportunityFilter(status="all", search="a"))] == [
+    store.deals.close_opportunity(lost, "lost", "Too expensive")
+    assert [r["id"] for r in store.deals.list_opportunities(OpportunityFilter(owner="anna"))] == [first]
+    assert [r["title"] for r in store.deals.list_opportunities(OpportunityFilter(status="all", search="a"))] == [
         "Alpha", "Beta", "Gamma"]
-    assert store.opportunity_counts() == {"open": 2, "won": 0, "lost": 1}
+    assert store.deals.opportunity_counts() == {"open": 2, "won": 0, "lost": 1}
     with pytest.raises(NotFound):
-        store.get_opportunity(999)
+        store.deals.get_opportunity(999)
 
 
 def test_changes_are_checked_against_the_owner_in_the_room(agency_store):
     store = agency_store
-    store.add_user("tom")
-    store.add_user("mia", role="manager")
+    store.people.add_user("tom")
+    store.people.add_user("mia", role="manager")
     ident = add(store, owner="bob")
     for actor, allowed in (("bob", True), ("tom", False), ("mia", True), ("kim", True)):
-        store.act_as(actor)
+        store.people.act_as(actor)
         if allowed:
-            store.add_note(ident, f"{actor} was here")
+            store.deals.add_note(ident, f"{actor} was here")
         else:
             with pytest.raises(PermissionDenied, match="#1 belongs to bob"):
-                store.add_note(ident, "no")
+                store.deals.add_note(ident, "no")
             with pytest.raises(PermissionDenied):
-                store.move_opportunity(ident, "Proposal")
+                store.deals.move_opportunity(ident, "Proposal")
             with pytest.raises(PermissionDenied):
-                store.add_followup(ident, TODAY, "no")
+                store.followups.add_followup(ident, TODAY, "no")
             with pytest.raises(PermissionDenied, match="only for themselves"):
                 add(store, owner="bob")
-    store.act_as("tom")
-    assert store.change_owner(ident, "tom", actor="workflow:Hand over")  # a workflow's rights
-    store.add_note(ident, "mine now")
+    store.people.act_as("tom")
+    assert store.deals.change_owner(ident, "tom", actor="workflow:Hand over")  # a workflow's rights
+    store.deals.add_note(ident, "mine now")
 
 
 def test_trash_restore_and_purge_in_the_room(agency_store):
     store = agency_store
     ident = add(store, stage="Proposal")
-    store.add_followup(ident, TODAY, "Call")
-    before = (store.get_opportunity(ident), store.history(ident))
-    assert store.trash_opportunity(ident)["id"] == ident
-    assert list(store.list_opportunities(OpportunityFilter(status="all"))) == []
-    assert store.list_followups() == [] and store.opportunity_counts()["open"] == 0
-    assert store._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 0
+    store.followups.add_followup(ident, TODAY, "Call")
+    before = (store.deals.get_opportunity(ident), store.deals.history(ident))
+    assert store.deals.trash_opportunity(ident)["id"] == ident
+    assert list(store.deals.list_opportunities(OpportunityFilter(status="all"))) == []
+    assert store.followups.list_followups() == [] and store.deals.opportunity_counts()["open"] == 0
+    assert store.people._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 0
     with pytest.raises(NotFound, match="in the trash"):
-        store.get_opportunity(ident)
-    assert [r["id"] for r in store.list_trash()] == [ident]
-    store.restore_opportunity(ident)
-    assert (store.get_opportunity(ident), store.history(ident)) == before
-    assert store._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 1
+        store.deals.get_opportunity(ident)
+    assert [r["id"] for r in store.deals.list_trash()] == [ident]
+    store.deals.restore_opportunity(ident)
+    assert (store.deals.get_opportunity(ident), store.deals.history(ident)) == before
+    assert store.people._scalar("SELECT COUNT(*) FROM stage_visits WHERE opportunity_id = ?", [ident]) == 1
     with pytest.raises(NotFound, match="not in the trash"):
-        store.purge_opportunity(ident)
-    store.trash_opportunity(ident)
-    store.act_as("bob")
+        store.deals.purge_opportunity(ident)
+    store.deals.trash_opportunity(ident)
+    store.people.act_as("bob")
     with pytest.raises(PermissionDenied, match="only key users"):
-        store.purge_opportunity(ident)
-    store.act_as("kim")
-    assert store.purge_opportunity(ident)["title"] == "Deal"
+        store.deals.purge_opportunity(ident)
+    store.people.act_as("kim")
+    assert store.deals.purge_opportunity(ident)["title"] == "Deal"
     with pytest.raises(NotFound, match="no opportunity"):
-        store.get_opportunity(ident)
-    log = list(store.audit_log(opportunity_id=ident))
+        store.deals.get_opportunity(ident)
+    log = list(store.reports.audit_log(opportunity_id=ident))
     assert [(e["actor"], e["what"]) for e in log][:3] == [
         ("kim", "opportunity purged"), ("anna", "opportunity deleted"), ("anna", "opportunity restored")]
 
 
 def test_setup_changes_are_logged_in_the_room(agency_store):
     store = agency_store
-    store.set_role("bob", "manager")
-    store.add_source("Fair")
-    entries = [(e["kind"], e["actor"], e["what"], e["old_value"], e["new_value"]) for e in store.audit_log(limit=2)]
+    store.people.set_role("bob", "manager")
+    store.setup.add_source("Fair")
+    entries = [(e["kind"], e["actor"], e["what"], e["old_value"], e["new_value"]) for e in store.reports.audit_log(limit=2)]
     assert entries == [("setup", "anna", "source Fair added", None, None),
                        ("setup", "anna", "user bob role", "recruiter", "manager")]
     with pytest.raises(Invalid, match="recruiter or manager"):
-        store.set_role("bob", "boss")
+        store.people.set_role("bob", "boss")
 
 
 # ---------------------------------------------------------------- follow-ups
@@ -252,16 +252,16 @@ def test_setup_changes_are_logged_in_the_room(agency_store):
 def test_followups_add_list_complete(agency_store):
     store = agency_store
     ident = add(store, owner="bob")
-    first = store.add_followup(ident, TODAY - dt.timedelta(days=1), "Call")
-    store.add_followup(ident, TODAY + dt.timedelta(days=3), "Mail", user="kim")
-    rows = store.list_followups()
+    first = store.followups.add_followup(ident, TODAY - dt.timedelta(days=1), "Call")
+    store.followups.add_followup(ident, TODAY + dt.timedelta(days=3), "Mail", user="kim")
+    rows = store.followups.list_followups()
     assert [(r["text"], r["user"], r["overdue"]) for r in rows] == [("Call", "bob", True), ("Mail", "kim", False)]
-    assert [r["text"] for r in store.list_followups(user="kim")] == ["Mail"]
-    store.complete_followup(first)
+    assert [r["text"] for r in store.followups.list_followups(user="kim")] == ["Mail"]
+    store.followups.complete_followup(first)
     with pytest.raises(Conflict, match="already done"):
-        store.complete_followup(first)
-    assert [r["text"] for r in store.list_followups()] == ["Mail"]
-    assert store.get_opportunity(ident)["next_followup"] == (TODAY + dt.timedelta(days=3)).isoformat()
+        store.followups.complete_followup(first)
+    assert [r["text"] for r in store.followups.list_followups()] == ["Mail"]
+    assert store.deals.get_opportunity(ident)["next_followup"] == (TODAY + dt.timedelta(days=3)).isoformat()
 
 
 # ---------------------------------------------------------------- board and reports
@@ -272,14 +272,14 @@ def test_board_columns_cards_and_a_report(agency_store):
     add(store, "Soon", value_cents=100, expected_close=TODAY)
     add(store, "Later", value_cents=200, expected_close=TODAY + dt.timedelta(days=30))
     won = add(store, "Won", value_cents=400)
-    store.close_opportunity(won, "won", "Good price")
-    columns = store.board_columns(OpportunityFilter())
+    store.deals.close_opportunity(won, "won", "Good price")
+    columns = store.reports.board_columns(OpportunityFilter())
     assert [(c["stage"], c["count"], c["value_cents"], c["red"]) for c in columns] == [("Lead", 2, 300, 1)]
-    cards = store.board_cards(OpportunityFilter(), [columns[0]["stage_id"]], limit=1)
+    cards = store.reports.board_cards(OpportunityFilter(), [columns[0]["stage_id"]], limit=1)
     assert [card["title"] for card in cards["Lead"]] == ["Soon"]
-    rows = store.report_winloss(OpportunityFilter(), TODAY, TODAY)
+    rows = store.reports.report_winloss(OpportunityFilter(), TODAY, TODAY)
     assert [(r["status"], r["reason"], r["count"]) for r in rows] == [("won", "Good price", 1)]
-    pipeline = store.report_pipeline(OpportunityFilter())
+    pipeline = store.reports.report_pipeline(OpportunityFilter())
     assert [(r["stage"], r["count"], r["value"]) for r in pipeline][0] == ("Lead", 2, "3.00")
 
 
@@ -288,42 +288,42 @@ def test_board_columns_cards_and_a_report(agency_store):
 
 def test_workflow_crud_and_check(agency_store):
     store = agency_store
-    ident = store.add_workflow("Proposal call", "stage", ["followup:+3d:Call"], to_stage="Proposal")
-    assert store.find_workflow(str(ident))["name"] == "Proposal call"
-    assert [w["actions"] for w in store.list_workflows()] == [["followup:+3d:Call"]]
+    ident = store.workflows.add_workflow("Proposal call", "stage", ["followup:+3d:Call"], to_stage="Proposal")
+    assert store.workflows.find_workflow(str(ident))["name"] == "Proposal call"
+    assert [w["actions"] for w in store.workflows.list_workflows()] == [["followup:+3d:Call"]]
     with pytest.raises(NotFound):
-        store.add_workflow("Hand over", "stage", ["owner:zed"], to_stage="Proposal")
+        store.workflows.add_workflow("Hand over", "stage", ["owner:zed"], to_stage="Proposal")
     with pytest.raises(Invalid, match="never hold"):
-        store.add_workflow("Never", "status", ["note:x"], to_stage="Lost", to_status="won")
-    assert store.set_workflow_enabled("proposal call", False) is True
-    assert store.workflow_rules() == []
-    store.set_workflow_enabled("Proposal call", True)
-    assert store.remove_workflow("PROPOSAL CALL") == "Proposal call"
-    assert store.workflow_names() == []
+        store.workflows.add_workflow("Never", "status", ["note:x"], to_stage="Lost", to_status="won")
+    assert store.workflows.set_workflow_enabled("proposal call", False) is True
+    assert store.workflows.workflow_rules() == []
+    store.workflows.set_workflow_enabled("Proposal call", True)
+    assert store.workflows.remove_workflow("PROPOSAL CALL") == "Proposal call"
+    assert store.workflows.workflow_names() == []
 
 
 def test_a_move_fires_data_actions_in_the_same_transaction(agency_store):
     store = agency_store
-    store.add_workflow("Proposal call", "stage", ["followup:+3d:Call", "note:Sent", "owner:bob"], to_stage="Proposal")
+    store.workflows.add_workflow("Proposal call", "stage", ["followup:+3d:Call", "note:Sent", "owner:bob"], to_stage="Proposal")
     ident = add(store)
-    preview = store.preview_workflows(ident, to_stage="Proposal")
+    preview = store.workflows.preview_workflows(ident, to_stage="Proposal")
     assert [f["action"] for f in preview["fires"]] == ["followup:+3d:Call", "note:Sent", "owner:bob"]
     moved = deals.move(Session.of(store), ident, "Proposal")
     assert moved.fired == ["Proposal call"]
     assert (moved.before["stage"], moved.after["stage"], moved.after["owner"]) == ("Lead", "Proposal", "bob")
-    assert store.get_opportunity(ident)["owner"] == "bob"
-    assert [r["due"] for r in store.list_followups(opportunity_id=ident)] == [(TODAY + dt.timedelta(days=3)).isoformat()]
-    assert store.history(ident)[-1]["actor"] == "workflow:Proposal call"
+    assert store.deals.get_opportunity(ident)["owner"] == "bob"
+    assert [r["due"] for r in store.followups.list_followups(opportunity_id=ident)] == [(TODAY + dt.timedelta(days=3)).isoformat()]
+    assert store.deals.history(ident)[-1]["actor"] == "workflow:Proposal call"
     assert deals.move(Session.of(store), ident, "Lead", workflows=False).fired == []
-    assert store.move_opportunity(ident, "Proposal").to_stage_id == store.find_stage("Proposal")["id"]
-    assert len(store.list_followups(opportunity_id=ident)) == 1  # the store alone fires nothing
+    assert store.deals.move_opportunity(ident, "Proposal").to_stage_id == store.setup.find_stage("Proposal")["id"]
+    assert len(store.followups.list_followups(opportunity_id=ident)) == 1  # the store alone fires nothing
 
 
 def test_hook_timeout_takes_the_value_it_is_given(fresh_store):
-    assert fresh_store.hook_timeout() == 10
-    fresh_store.set_hook_timeout("3")
-    assert fresh_store.hook_timeout() == 3
-    assert fresh_store.hook_timeout("0.5") == 0.5
+    assert fresh_store.workflows.hook_timeout() == 10
+    fresh_store.workflows.set_hook_timeout("3")
+    assert fresh_store.workflows.hook_timeout() == 3
+    assert fresh_store.workflows.hook_timeout("0.5") == 0.5
 
 
 # ---------------------------------------------------------------- import
@@ -331,7 +331,7 @@ def test_hook_timeout_takes_the_value_it_is_given(fresh_store):
 
 def test_import_rows_in_batches_with_history_and_visits(agency_store):
     store = agency_store
-    names = store.import_names()
+    names = store.imports.import_names()
     lead, won = names.stages["lead"], names.stages["new client"]
     staffing, hubspot, anna = names.business_types["staffing"][0], names.sources["hubspot"][0], names.users["anna"][0]
     reason_id = names.reasons[("good price", "won")][0]
@@ -344,14 +344,14 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
 
     rows = [row("One", lead), row("Two", lead),
             row("Three", won, status="won", reason="Good price", closed="2026-02-01", came_from=lead)]
-    result = store.import_opportunities(iter(rows), batch_size=2)
+    result = store.imports.import_opportunities(iter(rows), batch_size=2)
     first = result.first_id
     assert (result.added, result.updated, result.unchanged) == (3, 0, 0)
-    summary = store.import_summary(first)
+    summary = store.imports.import_summary(first)
     assert [(r["stage"], r["status"], r["count"]) for r in summary] == [("Lead", "open", 2), ("New client", "won", 1)]
-    assert [h["field"] for h in store.history(first + 2)] == ["created", "stage", "status"]
-    assert store.get_setting("bulk_load") is None
-    visits = store.report_stages(OpportunityFilter(), dt.date(2026, 1, 1), TODAY)
+    assert [h["field"] for h in store.deals.history(first + 2)] == ["created", "stage", "status"]
+    assert store.people.get_setting("bulk_load") is None
+    visits = store.reports.report_stages(OpportunityFilter(), dt.date(2026, 1, 1), TODAY)
     assert [(r["stage"], r["entered"]) for r in visits if r["entered"]] == [("Lead", 3)]
 
 
@@ -361,59 +361,87 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
 def test_followups_edit_remove_cancel_and_workflow_texts(agency_store):
     store = agency_store
     ident = add(store)
-    first = store.add_followup(ident, TODAY, "Call")
-    second = store.add_followup(ident, TODAY, "Mail", workflow="Call back")
-    before, after = store.edit_followup(first, due=TODAY + dt.timedelta(days=2))
+    first = store.followups.add_followup(ident, TODAY, "Call")
+    second = store.followups.add_followup(ident, TODAY, "Mail", workflow="Call back")
+    before, after = store.followups.edit_followup(first, due=TODAY + dt.timedelta(days=2))
     assert (before["due"], after["due"], after["text"]) == ("2026-11-27", "2026-11-29", "Call")
-    assert store.open_workflow_followups(ident, "Call back") == ["Mail"]
-    assert store.open_workflow_followups(ident, "Other") == []
-    assert store.cancel_followups(ident) == 2
-    assert store.cancel_followups(ident) == 0
-    assert store.open_workflow_followups(ident, "Call back") == []
-    assert {r["status"] for r in store.list_followups(status="all")} == {"cancelled"}
+    assert store.followups.open_workflow_followups(ident, "Call back") == ["Mail"]
+    assert store.followups.open_workflow_followups(ident, "Other") == []
+    assert store.followups.cancel_followups(ident) == 2
+    assert store.followups.cancel_followups(ident) == 0
+    assert store.followups.open_workflow_followups(ident, "Call back") == []
+    assert {r["status"] for r in store.followups.list_followups(status="all")} == {"cancelled"}
     with pytest.raises(Conflict, match="only open follow-ups can be edited"):
-        store.edit_followup(second, text="x")
-    store.remove_followup(second)
+        store.followups.edit_followup(second, text="x")
+    store.followups.remove_followup(second)
     with pytest.raises(NotFound):
-        store.remove_followup(second)
-    fields = [h["field"] for h in store.history(ident)]
+        store.followups.remove_followup(second)
+    fields = [h["field"] for h in store.deals.history(ident)]
     assert fields.count("followup cancelled") == 2 and fields[-1] == "followup removed"
 
 
 def test_archived_stage_leaves_moves_but_stays_for_filters(agency_store):
     store = agency_store
     ident = add(store, stage="Negotiation")
-    store.close_opportunity(ident, "lost", "Too expensive")
+    store.deals.close_opportunity(ident, "lost", "Too expensive")
     with pytest.raises(Conflict, match="archive it instead"):
-        store.remove_stage("Negotiation", "Proposal")
-    assert store.archive_stage("Negotiation") is True
-    assert store.archive_stage("Negotiation") is False
-    staffing = store.find_business_type("Staffing")["id"]
-    assert "Negotiation" not in [s.name for s in store.stages_of_type(staffing)]
-    assert "Negotiation" in [s["name"] for s in store.list_stages(include_archived=True)]
-    assert "Negotiation" not in [s["name"] for s in store.list_stages()]
+        store.setup.remove_stage("Negotiation", "Proposal")
+    assert store.setup.archive_stage("Negotiation") is True
+    assert store.setup.archive_stage("Negotiation") is False
+    staffing = store.setup.find_business_type("Staffing")["id"]
+    assert "Negotiation" not in [s.name for s in store.setup.stages_of_type(staffing)]
+    assert "Negotiation" in [s["name"] for s in store.setup.list_stages(include_archived=True)]
+    assert "Negotiation" not in [s["name"] for s in store.setup.list_stages()]
     flt = OpportunityFilter(status="lost", closed_from="negotiation", reason="too expensive",
                             closed_after=TODAY, closed_before=TODAY)
-    assert [r["id"] for r in store.list_opportunities(flt)] == [ident]
-    assert [r["closed_from"] for r in store.list_opportunities(flt)] == ["Negotiation"]
+    assert [r["id"] for r in store.deals.list_opportunities(flt)] == [ident]
+    assert [r["closed_from"] for r in store.deals.list_opportunities(flt)] == ["Negotiation"]
     other = add(store)
     with pytest.raises(Invalid, match="archived"):
-        store.move_opportunity(other, "Negotiation")
-    assert store.unarchive_stage("Negotiation") is True
-    store.move_opportunity(other, "Negotiation")
+        store.deals.move_opportunity(other, "Negotiation")
+    assert store.setup.unarchive_stage("Negotiation") is True
+    store.deals.move_opportunity(other, "Negotiation")
     with pytest.raises(Conflict, match="1 open opportunity"):
-        store.archive_stage("Negotiation")
+        store.setup.archive_stage("Negotiation")
 
 
 def test_list_sort_and_winloss_ids(agency_store):
     store = agency_store
     cheap, dear = add(store, value_cents=100), add(store, value_cents=900)
-    assert [r["id"] for r in store.list_opportunities(OpportunityFilter(sort="value", descending=True))] == [dear, cheap]
+    assert [r["id"] for r in store.deals.list_opportunities(OpportunityFilter(sort="value", descending=True))] == [dear, cheap]
     with pytest.raises(NotFound, match="unknown sort field 'cost'"):
-        list(store.list_opportunities(OpportunityFilter(sort="cost")))
-    store.close_opportunity(cheap, "lost", "Too expensive")
-    store.close_opportunity(dear, "lost", "Too expensive")
-    [row] = store.report_winloss(OpportunityFilter(status=None), TODAY, TODAY, with_ids=True)
+        list(store.deals.list_opportunities(OpportunityFilter(sort="cost")))
+    store.deals.close_opportunity(cheap, "lost", "Too expensive")
+    store.deals.close_opportunity(dear, "lost", "Too expensive")
+    [row] = store.reports.report_winloss(OpportunityFilter(status=None), TODAY, TODAY, with_ids=True)
     assert row["opportunity_ids"] == [cheap, dear]
-    [row] = store.report_winloss(OpportunityFilter(status=None), TODAY, TODAY)
+    [row] = store.reports.report_winloss(OpportunityFilter(status=None), TODAY, TODAY)
     assert "opportunity_ids" not in row
+
+
+# ---------------------------------------------------------------- composed, not inherited (issue 23)
+
+
+def test_a_room_stands_on_its_floor_and_the_rooms_it_is_given(fresh_store):
+    from salesselect_cli.sql.base import Floor
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.setup import SetupRoom
+
+    floor = Floor(fresh_store.conn, TODAY, "anna")
+    people = PeopleRoom(floor)
+    setup = SetupRoom(floor, people)
+    setup.add_source("Fair")  # on the store's connection: the same transaction
+    assert fresh_store.setup.list_sources() == [{"name": "Fair", "opportunities": 0}]
+    assert not hasattr(people, "find_stage") and not hasattr(setup, "add_user")  # each room answers for its noun
+    assert setup.user["name"] == "anna"  # read once, kept on the floor the rooms share
+    assert floor.user_row is people.user and fresh_store.floor.user_row is not floor.user_row
+
+
+def test_the_rooms_of_one_store_share_who_acts(agency_store):
+    store = agency_store
+    ident = add(store, owner="bob")
+    store.people.act_as("bob")
+    store.deals.add_note(ident, "from bob")
+    store.followups.add_followup(ident, TODAY, "Call")
+    assert store.deals.history(ident)[-1]["actor"] == "bob"
+    assert store.followups.list_followups(user="bob")[0]["text"] == "Call"

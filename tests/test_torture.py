@@ -387,12 +387,12 @@ def test_11_ctrl_c_after_an_import_committed_says_it_was_saved(agency, cli, ok, 
 
 
 def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_path, monkeypatch):
-    from salesselect_cli.store import Store
+    from salesselect_cli.sql.imports import ImportRoom
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Store, "import_summary", interrupted)
+    monkeypatch.setattr(ImportRoom, "import_summary", interrupted)
     csv_file = tmp_path / "in.csv"
     csv_file.write_text("title,company,type,source\nA,Acme,Staffing,HubSpot\n")
     run = cli("import", csv_file)

@@ -67,7 +67,7 @@ def board(
             overdue=overdue, status="open",
         )
         data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
-        problems = store.config_check(_)
+        problems = store.setup.config_check(_)
     if problems:
         stderr_line(ngettext(
             "Warning: the setup is incomplete ({count} thing is missing, e.g. {example}); see 'salesselect config check'",
@@ -86,9 +86,9 @@ def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
     """The board as plain data (kanban.Board) from the store's board queries; `limit` 0 means every card."""
     from salesselect_cli import kanban
 
-    stage_rows = store.board_columns(flt, all_stages)
-    cards = store.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
-    orange_days, red_days = store.thresholds()
+    stage_rows = store.reports.board_columns(flt, all_stages)
+    cards = store.reports.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
+    orange_days, red_days = store.setup.thresholds()
     return kanban.Board(
         columns=[
             kanban.Column(
@@ -98,7 +98,7 @@ def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
             )
             for row in stage_rows
         ],
-        today=store.today, currency=store.currency, business_types=store.business_type_colors(),
+        today=store.today, currency=store.people.currency, business_types=store.setup.business_type_colors(),
         orange_days=orange_days, red_days=red_days, scope=scope,
     )
 
@@ -108,13 +108,13 @@ def _scope(store, flt, mine: bool, limit: int) -> list[str]:
     from salesselect_cli.i18n import _
 
     if flt.owner:
-        words = [_("mine") if mine else _("owner {name}").format(name=store.find_user(flt.owner)['name'])]
+        words = [_("mine") if mine else _("owner {name}").format(name=store.people.find_user(flt.owner)['name'])]
     else:
         words = [_("everyone")]
     if flt.business_type:
-        words.append(_("type {name}").format(name=store.find_business_type(flt.business_type)['name']))
+        words.append(_("type {name}").format(name=store.setup.find_business_type(flt.business_type)['name']))
     if flt.source:
-        words.append(_("source {name}").format(name=store.find_source(flt.source)['name']))
+        words.append(_("source {name}").format(name=store.setup.find_source(flt.source)['name']))
     if flt.overdue:
         words.append(_("overdue only"))
     if limit:
@@ -216,7 +216,7 @@ class Desk:
 
         with self.open_session() as opened:
             store = opened.store
-            self.me = store.user["name"]
+            self.me = store.people.user["name"]
             flt = OpportunityFilter(
                 business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
                 overdue=self.overdue, status="open", search=self.search,
@@ -235,10 +235,10 @@ class Desk:
 
         with self.open_session() as opened:
             store = opened.store
-            record = store.get_opportunity(opportunity_id)
-            history = store.history(opportunity_id)
-            followups = store.list_followups(opportunity_id=opportunity_id, status="all")
-            return deal_sheet(record, history, followups, store.currency)
+            record = store.deals.get_opportunity(opportunity_id)
+            history = store.deals.history(opportunity_id)
+            followups = store.followups.list_followups(opportunity_id=opportunity_id, status="all")
+            return deal_sheet(record, history, followups, store.people.currency)
 
     def adjacent_stage(self, opportunity_id: int, step: int):
         """The next (1) or previous (-1) stage of the deal's business type (a rules.transitions.Stage)."""
@@ -246,14 +246,14 @@ class Desk:
 
         with self.open_session() as opened:
             store = opened.store
-            record = store.get_opportunity(opportunity_id)
-            stages = store.stages_of_type(store.find_business_type(record["business_type"])["id"])
+            record = store.deals.get_opportunity(opportunity_id)
+            stages = store.setup.stages_of_type(store.setup.find_business_type(record["business_type"])["id"])
             return adjacent_stage(opportunity_id, record["status"], record["stage"], stages, record["business_type"], step)
 
     def reasons(self, status: str) -> list[str]:
         """The won or lost reasons, in setup order."""
         with self.open_session() as opened:
-            return opened.store.reason_labels(status)
+            return opened.store.setup.reason_labels(status)
 
     def check_date(self, when: str):
         """A follow-up date in any form the commands accept (raises their error)."""

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from salesselect_cli.commands.options import Format, english_auto, english_status, format_option, output_option
-from salesselect_cli.context import current_today, current_user_name, options, session
+from salesselect_cli.context import current_today, current_user_name, open_session, options
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line, word
 
@@ -25,12 +25,13 @@ def init(
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
     from salesselect_cli.context import database_path, requested_user_name
-    from salesselect_cli.sql.dialect import is_postgres, safe_location
+    from salesselect_cli.session import first_user_name
+    from salesselect_cli.sql.dialect import safe_location
     from salesselect_cli.store import init_database
 
     opts = options(ctx)
     path = database_path(opts.db)
-    user_name = requested_user_name(opts.user) if is_postgres(path) else current_user_name(opts.user)
+    user_name = first_user_name(path, requested_user_name(opts.user), lambda: current_user_name(opts.user))
     fill = None
     if demo:
         from salesselect_cli.demo import build_demo
@@ -59,35 +60,41 @@ def init(
 @app.command("show")
 def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """Print all five settings lists (and the currency)."""
-    with session(ctx) as store:
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
         if fmt is Format.json:
-            from salesselect_cli.render import emit_object
+            document = setup.export(session)
+        else:
+            found = setup.lists(session)
+    if fmt is Format.json:
+        from salesselect_cli.render import emit_object
 
-            emit_object(store.export_setup(), "json", output)
-            return
-        if fmt is Format.csv:
-            rows = []
-            for bt in store.list_business_types():
-                rows.append({"list": "business_type", "name": bt["name"], "detail": bt["color"]})
-            for st in store.list_stages():
-                rows.append({"list": "stage", "name": st["name"],
-                             "detail": f"{st['position']}; {st['business_types']}; auto {st['auto'] or 'none'}"})
-            for src in store.list_sources():
-                rows.append({"list": "source", "name": src["name"], "detail": ""})
-            orange, red = store.thresholds()
-            rows.append({"list": "indicator", "name": "orange_days", "detail": "" if orange is None else orange})
-            rows.append({"list": "indicator", "name": "red_days", "detail": "" if red is None else red})
-            for reason in store.list_reasons():
-                rows.append({"list": "reason", "name": reason["reason"], "detail": reason["status"]})
-            emit(rows, "csv", output)
-            return
-        from salesselect_cli.render import make_console, opened
+        emit_object(document, "json", output)
+        return
+    if fmt is Format.csv:
+        rows = []
+        for bt in found.business_types:
+            rows.append({"list": "business_type", "name": bt["name"], "detail": bt["color"]})
+        for st in found.stages:
+            rows.append({"list": "stage", "name": st["name"],
+                         "detail": f"{st['position']}; {st['business_types']}; auto {st['auto'] or 'none'}"})
+        for src in found.sources:
+            rows.append({"list": "source", "name": src["name"], "detail": ""})
+        orange, red = found.thresholds
+        rows.append({"list": "indicator", "name": "orange_days", "detail": "" if orange is None else orange})
+        rows.append({"list": "indicator", "name": "red_days", "detail": "" if red is None else red})
+        for reason in found.reasons:
+            rows.append({"list": "reason", "name": reason["reason"], "detail": reason["status"]})
+        emit(rows, "csv", output)
+        return
+    from salesselect_cli.render import make_console, opened
 
-        with opened(output) as handle:
-            import sys
+    with opened(output) as handle:
+        import sys
 
-            console = make_console(None if handle is sys.stdout else handle)
-            _print_setup(store, console)
+        console = make_console(None if handle is sys.stdout else handle)
+        _print_setup(found, console)
 
 
 NONE_YET = {  # translated where shown (emit's empty line, config show's sections)
@@ -98,7 +105,7 @@ NONE_YET = {  # translated where shown (emit's empty line, config show's section
 }
 
 
-def _print_setup(store, console) -> None:
+def _print_setup(found, console) -> None:
     from rich.text import Text
 
     from salesselect_cli.render import build_table
@@ -111,21 +118,21 @@ def _print_setup(store, console) -> None:
             console.print(Text("   " + _(empty).split(": ", 1)[1]))
             console.print()
 
-    section(_("1. Business types"), store.list_business_types(), [
+    section(_("1. Business types"), found.business_types, [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"),
         Column("opportunities", "Opps", justify="right")], NONE_YET["business types"])
-    section(_("2. Stages"), store.list_stages(), _STAGE_COLUMNS, NONE_YET["stages"])
-    section(_("3. Sources"), store.list_sources(),
+    section(_("2. Stages"), found.stages, _STAGE_COLUMNS, NONE_YET["stages"])
+    section(_("3. Sources"), found.sources,
             [Column("name", "Source"), Column("opportunities", "Opps", justify="right")], NONE_YET["sources"])
-    orange, red = store.thresholds()
+    orange, red = found.thresholds
     console.print("[bold]" + escape(_("4. Remaining-days indicator")) + "[/]")
     console.print("   " + (_("orange at {orange} days or fewer, red at {red} days or fewer").format(orange=orange, red=red)
                            if orange is not None
                            else _("not set yet — set it with salesselect config set-indicator --orange DAYS --red DAYS")))
     console.print()
-    section(_("5. Won/lost reasons"), store.list_reasons(), _REASON_COLUMNS, NONE_YET["reasons"])
-    console.print(escape(_("Currency: {code}").format(code=store.currency)))
+    section(_("5. Won/lost reasons"), found.reasons, _REASON_COLUMNS, NONE_YET["reasons"])
+    console.print(escape(_("Currency: {code}").format(code=found.currency)))
 
 
 @app.command("check")
@@ -133,8 +140,10 @@ def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """List what a correct setup still misses; exits 1 while anything is missing."""
     from salesselect_cli.i18n import _
 
-    with session(ctx) as store:
-        missing = store.config_check() if fmt is Format.json else store.config_check(_)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        missing = setup.check(session) if fmt is Format.json else setup.check(session, _)
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 
@@ -153,8 +162,11 @@ def export(ctx: typer.Context, output: Optional[Path] = output_option()) -> None
     """Write the whole setup as JSON (the input of `config import`)."""
     from salesselect_cli.render import emit_object
 
-    with session(ctx) as store:
-        emit_object(store.export_setup(), "json", output)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        document = setup.export(session)
+    emit_object(document, "json", output)
 
 
 @app.command("import")
@@ -181,12 +193,11 @@ def import_(
     except (ValueError, RecursionError) as exc:
         raise Invalid(_("{file} is not usable JSON: {exc}").format(file=file, exc=exc)) from None
     _resolve_workflow_programs(setup)
-    if dry_run:  # a read: the changes are worked out on a copy in memory, the file is never locked
-        with session(ctx, key_user=SETUP) as store, store.scratch() as copy:
-            changes = copy.import_setup(setup)
-    else:
-        with session(ctx, write=True, key_user=SETUP) as store:
-            changes = store.import_setup(setup)
+    from salesselect_cli.usecases import setup as setup_cases
+
+    # a dry run is a read: the changes are worked out on a throw-away copy, the database is never locked
+    with open_session(ctx, write=not dry_run, key_user=SETUP) as session:
+        changes = setup_cases.import_document(session, setup, dry_run)
     _report_changes(changes, dry_run)
 
 
@@ -228,16 +239,20 @@ def add_business_type(
     color: str = typer.Option(..., "--color", "--colour", help="A Rich colour name or #rrggbb."),
 ) -> None:
     """Add a business type (e.g. Staffing, Agencies) with its board colour."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_business_type(name, color)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.add_business_type(session, name, color)
     stderr_line(_("Added business type {name}.").format(name=name.strip()))
 
 
 @app.command("list-business-types")
 def list_business_types(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List business types with their colours and stages."""
-    with session(ctx) as store:
-        rows = store.list_business_types()
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        rows = setup.list_business_types(session)
     emit(rows, fmt.value, output, [
         Column("name", "Business type", cell=lambda r: f"[{r['color']}]■[/] {escape(r['name'])}"),
         Column("color", "Colour"), Column("stages", "Stages"), Column("opportunities", "Opps", justify="right")],
@@ -252,8 +267,10 @@ def edit_business_type(
     color: Optional[str] = typer.Option(None, "--color", "--colour", help="New colour."),
 ) -> None:
     """Rename a business type or change its colour."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.edit_business_type(name, new_name, color)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.edit_business_type(session, name, new_name, color)
     stderr_line(_("Changed business type {name}.").format(name=new_name or name))
 
 
@@ -264,8 +281,10 @@ def remove_business_type(
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this type.", metavar="TYPE"),
 ) -> None:
     """Remove a business type; refused while opportunities use it, unless --reassign-to."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_business_type(name, reassign_to)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        moved = setup.remove_business_type(session, name, reassign_to)
     stderr_line(_("Removed business type {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed business type {name}.").format(name=name))
 
@@ -291,8 +310,10 @@ def add_stage(
     position: Optional[int] = typer.Option(None, "--position", max=10_000, help="Column position (default: last)."),
 ) -> None:
     """Add a stage (a Kanban column) linked to one or more business types."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_stage(name, business_type, auto, position)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.add_stage(session, name, business_type, auto, position)
     stderr_line(_("Added stage {name}.").format(name=name.strip()))
 
 
@@ -304,8 +325,10 @@ def list_stages(
     output: Optional[Path] = output_option(),
 ) -> None:
     """List stages in column order with their business types and auto-select (archived ones with --all)."""
-    with session(ctx) as store:
-        rows = store.list_stages(include_archived)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        rows = setup.list_stages(session, include_archived)
     columns = _STAGE_COLUMNS + ([Column("archived", "Archived", cell=lambda r: word("archived") if r["archived"] else "")]
                                 if include_archived else [])
     emit(rows, fmt.value, output, columns, empty=NONE_YET["stages"])
@@ -326,14 +349,10 @@ def edit_stage(
 
     if new_name is None and auto is None and not link and not unlink:
         raise Invalid(_("nothing to change: pass --name, --auto, --link or --unlink"))
-    with session(ctx, write=True, key_user=SETUP) as store:
-        if new_name is not None or auto is not None:
-            store.edit_stage(name, new_name, auto)
-        current = new_name or name
-        for business_type in link:
-            store.link_stage(current, business_type)
-        for business_type in unlink:
-            store.unlink_stage(current, business_type)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.edit_stage(session, name, new_name, auto, link, unlink)
     stderr_line(_("Changed stage {name}.").format(name=new_name or name))
 
 
@@ -347,9 +366,11 @@ def set_probability(
     """Set a stage's win chance: the forecast weighs the stage's deals by it (won stages 100, lost 0)."""
     from salesselect_cli.rules.forecast import parse_percent
 
+    from salesselect_cli.usecases import setup
+
     value = None if percent.strip().casefold() == "none" else parse_percent(percent)
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.set_stage_probability(name, value)
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.set_stage_probability(session, name, value)
     if value is None:
         stderr_line(_("Stage {name} has no set chance now.").format(name=name))
     else:
@@ -363,8 +384,10 @@ def link_stage(
     business_type: str = typer.Argument(..., help="The business type to link it to.", metavar="TYPE"),
 ) -> None:
     """Link a stage to another business type."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.link_stage(name, business_type)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.link_stage(session, name, business_type)
     stderr_line(_("Linked stage {name} to {type}.").format(name=name, type=business_type))
 
 
@@ -375,8 +398,10 @@ def unlink_stage(
     business_type: str = typer.Argument(..., help="The business type to unlink it from.", metavar="TYPE"),
 ) -> None:
     """Unlink a stage from a business type (refused while its opportunities are there)."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.unlink_stage(name, business_type)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.unlink_stage(session, name, business_type)
     stderr_line(_("Unlinked stage {name} from {type}.").format(name=name, type=business_type))
 
 
@@ -387,8 +412,10 @@ def move_stage(
     position: int = typer.Argument(..., max=10_000, help="Its new column position (1 = first).", metavar="POSITION"),
 ) -> None:
     """Move a stage to another column position."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.move_stage(name, position)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.move_stage(session, name, position)
     stderr_line(_("Moved stage {name} to position {position}.").format(name=name, position=position))
 
 
@@ -400,8 +427,10 @@ def remove_stage(
 ) -> None:
     """Remove a stage; its open opportunities need --reassign-to. A stage that won or lost deals came from
     cannot be removed (that would rewrite their history): archive it instead."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_stage(name, reassign_to)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        moved = setup.remove_stage(session, name, reassign_to)
     stderr_line(_("Removed stage {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed stage {name}.").format(name=name))
 
@@ -415,9 +444,10 @@ def archive_stage(
 
     For a stage that closed deals came from (which cannot be removed). Refused while open deals are in it.
     """
-    with session(ctx, write=True, key_user=SETUP) as store:
-        stage = store.find_stage(name)["name"]
-        changed = store.archive_stage(name)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        stage, changed = setup.archive_stage(session, name)
     stderr_line((_("Archived stage {name}.") if changed else _("Stage {name} was already archived.")).format(name=stage))
 
 
@@ -427,9 +457,10 @@ def unarchive_stage(
     name: str = typer.Argument(..., help="The archived stage."),
 ) -> None:
     """Bring an archived stage back onto the board and into the setup lists."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        stage = store.find_stage(name)["name"]
-        changed = store.unarchive_stage(name)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        stage, changed = setup.unarchive_stage(session, name)
     stderr_line((_("Unarchived stage {name}.") if changed else _("Stage {name} is not archived.")).format(name=stage))
 
 
@@ -439,16 +470,20 @@ def unarchive_stage(
 @app.command("add-source")
 def add_source(ctx: typer.Context, name: str = typer.Argument(..., help="Source name (HubSpot, LinkedIn, ...).")) -> None:
     """Add a lead source."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_source(name)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.add_source(session, name)
     stderr_line(_("Added source {name}.").format(name=name.strip()))
 
 
 @app.command("list-sources")
 def list_sources(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List lead sources."""
-    with session(ctx) as store:
-        rows = store.list_sources()
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        rows = setup.list_sources(session)
     emit(rows, fmt.value, output, [Column("name", "Source"), Column("opportunities", "Opps", justify="right")],
          empty=NONE_YET["sources"])
 
@@ -460,8 +495,10 @@ def rename_source(
     new_name: str = typer.Argument(..., help="Its new name.", metavar="NEW-NAME"),
 ) -> None:
     """Rename a lead source."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.rename_source(name, new_name)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.rename_source(session, name, new_name)
     stderr_line(_("Renamed source {name} to {new}.").format(name=name, new=new_name))
 
 
@@ -472,8 +509,10 @@ def remove_source(
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Move its opportunities to this source.", metavar="SOURCE"),
 ) -> None:
     """Remove a lead source; refused while opportunities use it, unless --reassign-to."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_source(name, reassign_to)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        moved = setup.remove_source(session, name, reassign_to)
     stderr_line(_("Removed source {name}; {count} opportunities moved to {other}.").format(
         name=name, count=moved, other=reassign_to) if moved else _("Removed source {name}.").format(name=name))
 
@@ -488,8 +527,10 @@ def set_indicator(
     red: int = typer.Option(..., "--red", help="Days before the expected close date that it turns red (less than orange).", metavar="DAYS"),
 ) -> None:
     """Set the remaining-days indicator thresholds (orange > red >= 0)."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.set_indicator(orange, red)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.set_indicator(session, orange, red)
     stderr_line(_("Indicator: orange at {orange} days or fewer, red at {red} or fewer.").format(orange=orange, red=red))
 
 
@@ -498,8 +539,10 @@ def show_indicator(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """Show the remaining-days indicator thresholds."""
     from salesselect_cli.render import emit_object
 
-    with session(ctx) as store:
-        orange, red = store.thresholds()
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        orange, red = setup.thresholds(session)
     data = {"orange_days": orange, "red_days": red}
 
     def table(console):
@@ -537,8 +580,10 @@ def add_reason(
     status: str = typer.Option(..., "--status", help="won or lost.", metavar="won|lost", callback=english_status),
 ) -> None:
     """Add a won or lost reason."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.add_reason(text, _status(status))
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.add_reason(session, text, _status(status))
     stderr_line((_("Added won reason {text}.") if status.lower() == "won" else _("Added lost reason {text}.")).format(
         text=text.strip()))
 
@@ -552,8 +597,10 @@ def list_reasons(
     output: Optional[Path] = output_option(),
 ) -> None:
     """List won and lost reasons."""
-    with session(ctx) as store:
-        rows = store.list_reasons(_status(status))
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx) as session:
+        rows = setup.list_reasons(session, _status(status))
     emit(rows, fmt.value, output, _REASON_COLUMNS, empty=NONE_YET["reasons"])
 
 
@@ -567,8 +614,10 @@ def edit_reason(
     new_status: Optional[str] = typer.Option(None, "--new-status", help="Move it to won or lost.", metavar="won|lost"),
 ) -> None:
     """Change a reason's text or status."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.edit_reason(text, _status(status), new_text, _status(new_status))
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.edit_reason(session, text, _status(status), new_text, _status(new_status))
     stderr_line(_("Changed reason {text}.").format(text=new_text or text))
 
 
@@ -581,8 +630,10 @@ def remove_reason(
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give its opportunities this reason instead.", metavar="REASON"),
 ) -> None:
     """Remove a reason; refused while opportunities use it, unless --reassign-to."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        moved = store.remove_reason(text, _status(status), reassign_to)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        moved = setup.remove_reason(session, text, _status(status), reassign_to)
     if moved:
         stderr_line(ngettext("Removed reason {text}; {count} opportunity now has {other}.",
                              "Removed reason {text}; {count} opportunities now have {other}.", moved).format(
@@ -594,8 +645,10 @@ def remove_reason(
 @app.command("set-currency")
 def set_currency(ctx: typer.Context, code: str = typer.Argument(..., help="Three-letter code: EUR, USD, GBP, ...", metavar="CODE")) -> None:
     """Set the client's currency (money is shown in it; default EUR)."""
-    with session(ctx, write=True, key_user=SETUP) as store:
-        store.set_currency(code)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        setup.set_currency(session, code)
     stderr_line(_("Currency: {code}.").format(code=code.upper()))
 
 
@@ -605,8 +658,10 @@ def set_language(ctx: typer.Context, code: str = typer.Argument(..., help="en (E
     from salesselect_cli import i18n
     from salesselect_cli.i18n import _
 
-    with session(ctx, write=True, key_user=SETUP) as store:
-        language = store.set_language(code)
+    from salesselect_cli.usecases import setup
+
+    with open_session(ctx, write=True, key_user=SETUP) as session:
+        language = setup.set_language(session, code)
     i18n.use_agency_setting(language)
     stderr_line(_("Language: {language}.").format(language={"en": _("English"), "nl": _("Dutch")}[language]))
 
@@ -630,32 +685,40 @@ def _module_user(user: Optional[str]) -> Optional[str]:
 @module_app.command("enable")
 def module_enable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
     """Switch the module on for the client, or for one user."""
-    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("on", _module_user(user))
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=MODULE, module_check=False) as session:
+        people.set_module(session, "on", _module_user(user))
     stderr_line((_("Module on for {user}.").format(user=user) if user else _("Module on for the client.")))
 
 
 @module_app.command("disable")
 def module_disable(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user", help="Only for this user.")) -> None:
     """Switch the module off for the client, or for one user."""
-    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("off", _module_user(user))
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=MODULE, module_check=False) as session:
+        people.set_module(session, "off", _module_user(user))
     stderr_line((_("Module off for {user}.").format(user=user) if user else _("Module off for the client.")))
 
 
 @module_app.command("inherit")
 def module_inherit(ctx: typer.Context, user: str = typer.Option(..., "--user", help="The user who follows the client setting again.")) -> None:
     """Let one user follow the client setting again."""
-    with session(ctx, write=True, key_user=MODULE, module_check=False) as store:
-        store.set_module("inherit", _module_user(user))
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=MODULE, module_check=False) as session:
+        people.set_module(session, "inherit", _module_user(user))
     stderr_line(_("{user} follows the client setting.").format(user=user))
 
 
 @module_app.command("show")
 def module_show(ctx: typer.Context, fmt: Format = format_option()) -> None:
     """Show the client setting and each user's own setting."""
-    with session(ctx, key_user=MODULE, module_check=False) as store:
-        report = store.module_report()
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, key_user=MODULE, module_check=False) as session:
+        report = people.module_report(session)
     if fmt is Format.json:
         from salesselect_cli.render import emit_object
 

@@ -88,7 +88,7 @@ def list_(
 
             span = named_period(period, store.today)
             after, before = span.start, span.end
-        rows = store.list_followups(mine=mine, due_before=before, due_on_or_after=after,
+        rows = store.followups.list_followups(mine=mine, due_before=before, due_on_or_after=after,
                                     opportunity_id=opportunity_id, include_done=done,
                                     status=status.strip().lower() if status is not None else None)
     if fmt is ListFormat.ics:
@@ -126,7 +126,7 @@ def done(
 ) -> None:
     """Mark a follow-up done."""
     with session(ctx, write=True) as store:
-        row = store.complete_followup(followup_id)
+        row = store.followups.complete_followup(followup_id)
     stderr_line(_("Done: #{id} {text}.").format(id=followup_id, text=row['text']))
 
 
@@ -146,7 +146,7 @@ def edit(
     if due is None and text is None:
         raise Invalid(_("nothing to change: pass --due or --text"))
     with session(ctx, write=True) as store:
-        before, after = store.edit_followup(followup_id, parse_date_option(due, store.today), text)
+        before, after = store.followups.edit_followup(followup_id, parse_date_option(due, store.today), text)
     if (before["due"], before["text"]) == (after["due"], after["text"]):
         stderr_line(f"#{followup_id}: " + _("nothing changed"))
     else:
@@ -162,6 +162,6 @@ def remove(
 ) -> None:
     """Remove a follow-up (the deal's history keeps what it was)."""
     with session(ctx, write=True) as store:
-        row = store.remove_followup(followup_id)
+        row = store.followups.remove_followup(followup_id)
     stderr_line(_("Removed follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(row['due']),
                                                                     text=row['text']))

@@ -246,28 +246,28 @@ def import_(
         keyed = "external_key" in mapping.columns
         # a dry run reads (no write lock, nothing written); one with --key tries its updates and rolls back
         with session(ctx, write=keyed or not dry_run) as store:
-            defaults["owner"] = owner or store.user["name"]
-            parser = RowParser(store.import_names(), mapping, defaults, store.today, translations, orders)
+            defaults["owner"] = owner or store.people.user["name"]
+            parser = RowParser(store.imports.import_names(), mapping, defaults, store.today, translations, orders)
             with _progress(records, csv_file) as tracked:
                 parsed = (parser.parse(line, cells) for line, cells in tracked)
                 rows = (row for row in parsed if row is not None)
                 if dry_run and not keyed:
-                    summary, count = store.import_preview(rows)
+                    summary, count = store.imports.import_preview(rows)
                     result = ImportResult(0, added=count)
                     _raise_unknown(parser, file)
                 else:
                     try:
                         with store.savepoint():
-                            result = store.import_opportunities(rows, frozenset(mapping.columns), allow_duplicates)
+                            result = store.imports.import_opportunities(rows, frozenset(mapping.columns), allow_duplicates)
                             _raise_unknown(parser, file)
-                            summary = store.import_summary(result.first_id)
+                            summary = store.imports.import_summary(result.first_id)
                             if dry_run:
                                 raise _DryRun()
                     except _DryRun:
                         pass
                     if not dry_run:
                         saving().saved = _imported(result, keyed)
-            currency = store.currency
+            currency = store.people.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(_("{file} has a header but no rows to import").format(file=file))
     if fmt is Format.table:
@@ -375,7 +375,7 @@ def export(
                 yield row
 
         def records():
-            for record in store.list_opportunities(flt):
+            for record in store.deals.list_opportunities(flt):
                 # what a re-import needs beyond the SPEC shape: where a closed deal was closed from, ...
                 record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
@@ -386,7 +386,7 @@ def export(
             if fmt is ExportFormat.json:
                 write_json(counted(records()), handle)
             else:
-                rows = store.export_rows(flt, "," if excel else ".")
+                rows = store.deals.export_rows(flt, "," if excel else ".")
                 write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
     if output is not None and str(output) != "-":
         stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.",

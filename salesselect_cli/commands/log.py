@@ -32,7 +32,7 @@ def log(
     its 'opportunity purged' entry.
     """
     with session(ctx) as store:
-        rows = store.audit_log(
+        rows = store.reports.audit_log(
             user=user, opportunity_id=opportunity_id,
             since=parse_date_option(since, store.today) if since is not None else None, limit=limit or None,
         )

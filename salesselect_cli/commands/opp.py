@@ -24,7 +24,7 @@ ID_ARGUMENT = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="The opp
 def _money(store, record: dict) -> str:
     from salesselect_cli.rules.money import format_money
 
-    return format_money(record["_value_cents"], store.currency)
+    return format_money(record["_value_cents"], store.people.currency)
 
 
 def opportunity_columns(store, with_status: bool = True) -> list[Column]:
@@ -71,7 +71,7 @@ def add(
     cents = parse_money(value) if value is not None else 0
     with session(ctx, write=True) as store:
         expected_close = parse_date_option(close, store.today)
-        new_id = store.add_opportunity(
+        new_id = store.deals.add_opportunity(
             title=title, company=company, business_type=business_type, source=source, stage=stage,
             value_cents=cents, expected_close=expected_close, owner=owner,
             contact=contact, vacancy=vacancy, note=note,
@@ -133,15 +133,15 @@ def list_(
             closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
             reason=reason, sort=sort, descending=descending,
         )
-        rows = store.list_opportunities(flt, limit)
+        rows = store.deals.list_opportunities(flt, limit)
         csv_columns = list(RECORD_KEYS)
         if fmt is not Format.table:  # the chance costs the model's counts: only records for machines carry it
-            rows = store.with_chances(rows)
+            rows = store.forecast.with_chances(rows)
             csv_columns += ["probability", "probability_basis"]
         from salesselect_cli.render import indicator_legend
 
         emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=csv_columns,
-             caption=indicator_legend(*store.thresholds()),
+             caption=indicator_legend(*store.setup.thresholds()),
              empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel,
              wide=wide)
 
@@ -156,10 +156,10 @@ def show(
     from salesselect_cli.render import emit_object
 
     with session(ctx) as store:
-        record = next(store.with_chances([store.get_opportunity(opportunity_id)], explain=True))
-        history = store.history(opportunity_id)
-        followups = store.list_followups(opportunity_id=opportunity_id, status="all")
-        currency = store.currency
+        record = next(store.forecast.with_chances([store.deals.get_opportunity(opportunity_id)], explain=True))
+        history = store.deals.history(opportunity_id)
+        followups = store.followups.list_followups(opportunity_id=opportunity_id, status="all")
+        currency = store.people.currency
     if fmt is not Format.table:
         data = dict(record)
         data["notes"] = record["_notes"]
@@ -434,8 +434,8 @@ def delete(
     if not yes:
         # ask before taking the write lock: a prompt left open must not block other users
         with session(ctx) as store:
-            store.check_may_change(opportunity_id)  # refuse before asking when the user may not change it
-            record = store.get_opportunity(opportunity_id)
+            store.deals.check_may_change(opportunity_id)  # refuse before asking when the user may not change it
+            record = store.deals.get_opportunity(opportunity_id)
         if not sys.stdin.isatty():
             raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
@@ -445,7 +445,7 @@ def delete(
         if not typer.confirm(shown(question)):
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
-        record = store.trash_opportunity(opportunity_id)
+        record = store.deals.trash_opportunity(opportunity_id)
     stderr_line(_("Moved #{opportunity_id} {title} to the trash ('salesselect opp restore {opportunity_id}' brings it back).").format(opportunity_id=opportunity_id, title=record['title']))
 
 
@@ -457,7 +457,7 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
           wide: bool = wide_option()) -> None:
     """List the opportunities in the trash, most recently deleted first."""
     with session(ctx) as store:
-        rows = store.list_trash()
+        rows = store.deals.list_trash()
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right", no_wrap=True),
         Column("title", "Title", cell=lambda r: escape(r["title"])),
@@ -472,7 +472,7 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
 def restore(ctx: typer.Context, opportunity_id: int = ID_ARGUMENT) -> None:
     """Bring an opportunity back from the trash exactly as it was."""
     with session(ctx, write=True) as store:
-        record = store.restore_opportunity(opportunity_id)
+        record = store.deals.restore_opportunity(opportunity_id)
     _said(record)
 
 
@@ -493,12 +493,12 @@ def purge(
     if (opportunity_id is None) == (older_than is None):
         raise Invalid(_("pass an ID or --older-than DAYS (e.g. 30d), not both"))
     with session(ctx) as store:
-        store.require_may_purge()
+        store.deals.require_may_purge()
         cutoff = _cutoff(older_than, store.today) if older_than is not None else None
         if opportunity_id is not None:
-            doomed = [store.trashed_opportunity(opportunity_id)]
+            doomed = [store.deals.trashed_opportunity(opportunity_id)]
         else:
-            doomed = store.trashed_before(cutoff)
+            doomed = store.deals.trashed_before(cutoff)
     if not doomed:
         stderr_line(_("Nothing in the trash is older than {older_than}.").format(older_than=older_than))
         return
@@ -519,9 +519,9 @@ def purge(
             raise typer.Exit(1)
     with session(ctx, write=True) as store:
         if opportunity_id is not None:
-            purged = [store.purge_opportunity(opportunity_id)]
+            purged = [store.deals.purge_opportunity(opportunity_id)]
         else:
-            purged = store.purge_trashed_before(cutoff)
+            purged = store.deals.purge_trashed_before(cutoff)
     for item in purged:
         stderr_line(_("Deleted #{id} {title} for good.").format(id=item['id'], title=item['title']))
 

@@ -91,7 +91,7 @@ def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:
         from salesselect_cli.errors import Invalid
 
         raise Invalid(_("use --owner or --mine, not both"))
-    return store.user["name"] if mine else owner
+    return store.people.user["name"] if mine else owner
 
 
 def opportunity_filter(

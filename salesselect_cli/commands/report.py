@@ -12,7 +12,7 @@ import typer
 from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, output_option, parse_date_option,
 )
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, ngettext
 
 app = typer.Typer(
@@ -92,11 +92,11 @@ def _filters(business_type: Optional[str], owner: Optional[str], source: Optiona
     return OpportunityFilter(business_type=business_type, owner=owner, source=source, status=None)
 
 
-def _period(store, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
+def _period(session, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
     from salesselect_cli.rules.periods import resolve_period
 
-    return resolve_period(period, parse_date_option(start, store.today), parse_date_option(end, store.today),
-                          store.today, open_end=open_end)
+    return resolve_period(period, parse_date_option(start, session.today), parse_date_option(end, session.today),
+                          session.today, open_end=open_end)
 
 
 def _scope_text(flt) -> str:
@@ -266,11 +266,13 @@ def winloss(
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
 
-    with session(ctx) as store:
+    from salesselect_cli.usecases import reports
+
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(store, period, start, end)
-        rows = store.report_winloss(flt, span.start, span.end, with_ids=fmt is Format.json)
-        currency = store.currency
+        span = _period(session, period, start, end)
+        report = reports.winloss(session, flt, span.start, span.end, with_ids=fmt is Format.json)
+    rows, currency = report.rows, report.currency
 
     def render(bars: bool) -> list:
         items: list = [f"[bold]{escape(winloss_headline(rows))}[/]"]
@@ -325,11 +327,13 @@ def sources(
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
 
-    with session(ctx) as store:
+    from salesselect_cli.usecases import reports
+
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(store, period, start, end)
-        rows = store.report_sources(flt, span.start, span.end)
-        currency = store.currency
+        span = _period(session, period, start, end)
+        report = reports.sources(session, flt, span.start, span.end)
+    rows, currency = report.rows, report.currency
 
     def render(bars: bool) -> list:
         cells = [[
@@ -391,17 +395,19 @@ def pipeline(
     from salesselect_cli.rules.periods import coming_months
 
     fmt = excel_format(fmt, excel)
-    with session(ctx) as store:
+    from salesselect_cli.usecases import reports
+
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
         span = None
         if period is not None or start is not None or end is not None:
-            span = _period(store, period, start, end, open_end=True)
+            span = _period(session, period, start, end, open_end=True)
         bounds = (span.start, span.end) if span else (None, None)
-        stage_rows = store.report_pipeline(flt, *bounds) if by is not PipelineBy.month else []
-        month_rows = (store.report_pipeline_months(flt, coming_months(store.today, months), *bounds)
-                      if by is PipelineBy.month or (by is None and fmt is Format.table) else [])
-        currency = store.currency
-        today = store.today
+        by_month = by is PipelineBy.month or (by is None and fmt is Format.table)
+        report = reports.pipeline(session, flt, *bounds, by_stage=by is not PipelineBy.month,
+                                  months=coming_months(session.today, months) if by_month else None)
+        today = session.today
+    stage_rows, month_rows, currency = report.rows, report.months, report.currency
 
     closing = _(", expected to close {period}").format(period=span.label) if span else ""
     nothing = _("Nothing in the pipeline: no open opportunities{closing}{scope}.").format(
@@ -472,10 +478,12 @@ def stages(
     """
     from salesselect_cli.render import escape
 
-    with session(ctx) as store:
+    from salesselect_cli.usecases import reports
+
+    with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
-        span = _period(store, period, start, end)
-        rows = store.report_stages(flt, span.start, span.end)
+        span = _period(session, period, start, end)
+        rows = reports.stages(session, flt, span.start, span.end).rows
     if not any(row["entered"] for row in rows):
         rows = []
 
@@ -563,7 +571,7 @@ def forecast(
         flt = _filters(business_type, owner, source)
         span = _period(opened.store, period, start, end)
         result = forecasting.forecast(opened, flt, span, by.value if by else None, method.value)
-        currency = opened.store.currency
+        currency = opened.store.people.currency
     rows = [forecast_record(row) for row in result.rows] + [forecast_record(result.total, total=True)]
 
     def render(bars: bool) -> list:

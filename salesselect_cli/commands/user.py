@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import Format, english_role, format_option, output_option
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, stderr_line, word
 
@@ -26,8 +26,10 @@ def add(
                              callback=english_role),
 ) -> None:
     """Add a user (key users): a recruiter (default) or a manager, and with --key-user a key user too."""
-    with session(ctx, write=True, key_user=USERS) as store:
-        store.add_user(name, key_user, role)
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        people.add(session, name, key_user, role)
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
     stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
         role=role_word, name=name.strip()))
@@ -36,8 +38,10 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
     """List users, their module setting and their open opportunities (key users)."""
-    with session(ctx, key_user=USERS) as store:
-        rows = store.list_users()
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, key_user=USERS) as session:
+        rows = people.listing(session)
     emit(rows, fmt.value, output, [
         Column("name", "User"), Column("role", "Role", cell=lambda r: word(r["role"])),
         Column("key_user", "Key user", cell=lambda r: word("yes") if r["key_user"] else ""),
@@ -52,8 +56,10 @@ def remove(
     reassign_to: Optional[str] = typer.Option(None, "--reassign-to", help="Give their opportunities and follow-ups to this user.", metavar="USER"),
 ) -> None:
     """Remove a user (key users); refused while they own opportunities, unless --reassign-to."""
-    with session(ctx, write=True, key_user=USERS) as store:
-        moved = store.remove_user(name, reassign_to)
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        moved = people.remove(session, name, reassign_to)
     stderr_line(_("Removed user {name}; {count} opportunities now belong to {other}.").format(name=name, count=moved, other=reassign_to)
                 if moved else _("Removed user {name}.").format(name=name))
 
@@ -65,8 +71,10 @@ def set_key_user(
     off: bool = typer.Option(False, "--off", help="Take key-user rights away instead."),
 ) -> None:
     """Make a user a key user (or, with --off, a plain user); key users only."""
-    with session(ctx, write=True, key_user=USERS) as store:
-        store.set_key_user(name, not off)
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        people.set_key_user(session, name, not off)
     stderr_line((_("{name} is no longer a key user.") if off else _("{name} is now a key user.")).format(name=name))
 
 
@@ -77,8 +85,10 @@ def set_role(
     role: str = typer.Argument(..., metavar="ROLE", help="recruiter or manager.", callback=english_role),
 ) -> None:
     """Make a user a recruiter (changes own deals) or a manager (changes every deal)."""
-    with session(ctx, write=True, key_user=USERS) as store:
-        old = store.set_role(name, role)
+    from salesselect_cli.usecases import people
+
+    with open_session(ctx, write=True, key_user=USERS) as session:
+        old = people.set_role(session, name, role)
     role = role.strip().lower()
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role, role)
     stderr_line((_("{name} is already a {role}.") if old == role else _("{name} is now a {role}.")).format(

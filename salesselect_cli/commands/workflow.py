@@ -66,12 +66,12 @@ def add(
     """Add a workflow (key users); prints its id."""
     actions = resolve_programs(actions)
     with session(ctx, write=True, key_user=MANAGE) as store:
-        new_id = store.add_workflow(
+        new_id = store.workflows.add_workflow(
             name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
             to_status=to_status.value if to_status else None, business_type=business_type, enabled=not disabled,
             env=env,
         )
-        row = store.list_workflows(str(new_id))[0]
+        row = store.workflows.list_workflows(str(new_id))[0]
     typer.echo(new_id)
     stderr_line(_("Added workflow '{name}': when {row}, {actions} action(s).").format(name=row['name'], row=_when(row), actions=len(row['actions'])))
 
@@ -122,7 +122,7 @@ def list_(
 ) -> None:
     """List the workflows in the order they fire."""
     with session(ctx) as store:
-        rows = store.list_workflows()
+        rows = store.workflows.list_workflows()
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
         rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
     emit(rows, fmt.value, output, _list_columns(), empty=N_("Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION"))
@@ -140,7 +140,7 @@ def show(
     from salesselect_cli.rules import workflows as wf
 
     with session(ctx) as store:
-        row = store.list_workflows(workflow)[0]
+        row = store.workflows.list_workflows(workflow)[0]
         timeout = automation.hook_timeout(store)
         today = store.today
     if fmt is Format.csv:
@@ -175,14 +175,14 @@ def remove(
 ) -> None:
     """Remove a workflow (key users)."""
     with session(ctx, write=True, key_user=MANAGE) as store:
-        name = store.remove_workflow(workflow)
+        name = store.workflows.remove_workflow(workflow)
     stderr_line(_("Removed workflow '{name}'.").format(name=name))
 
 
 def _switch(ctx: typer.Context, workflow: str, enabled: bool) -> None:
     with session(ctx, write=True, key_user=MANAGE) as store:
-        changed = store.set_workflow_enabled(workflow, enabled)
-        name = store.find_workflow(workflow)["name"]
+        changed = store.workflows.set_workflow_enabled(workflow, enabled)
+        name = store.workflows.find_workflow(workflow)["name"]
     if enabled:
         message = _("Workflow '{name}' enabled.") if changed else _("Workflow '{name}' was already enabled.")
     else:
@@ -261,12 +261,12 @@ def timeout(
         with session(ctx) as store:
             current = automation.hook_timeout(store)
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
-                      else _("workflow_timeout setting") if store.get_setting("workflow_timeout") else _("default"))
+                      else _("workflow_timeout setting") if store.people.get_setting("workflow_timeout") else _("default"))
         typer.echo(f"{current:g}")
         stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return
     with session(ctx, write=True, key_user=MANAGE) as store:
-        store.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
+        store.workflows.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
         current = automation.hook_timeout(store)
     stderr_line(_("run: actions are stopped after {current} s.").format(current=f"{current:g}"))
 

@@ -18,20 +18,68 @@ def _label(row: Row) -> str:
     return row["name"] if "name" in keys else row["text"]
 
 
-class BaseRoom:
-    """Attributes the composed Store sets in its __init__, and the helpers every room uses."""
+class Floor:
+    """What every room of one command stands on, shared by all of them: the connection, today, who acts
+    (decided when the command opens; `act_for` / `act_as` in the people room set it), and the two things
+    more than one room keeps for the command (the deals already cleared, the setup overview)."""
 
-    conn: Connection
-    today: dt.date
-    user_name: str
-    _user: Row | None
-    _thresholds: tuple[int | None, int | None] | None
-    _stages: Any  # the stages and their links, read once per command (setup.SetupRoom._stage_snapshot)
-    _overview: Any  # the setup's counts and business types, read once per command (setup._setup_overview)
-    _settings: dict[str, str] | None  # the settings table, read once per command (people.get_setting)
-    fixed_time: str | None
-    acting_login: str | None = None  # PostgreSQL: the login (a key user) acting for `user_name`
-    _cleared: set[int]  # deals the acting user was allowed to change in this command
+    def __init__(self, conn: Connection, today: dt.date, user_name: str):
+        self.conn = conn
+        self.today = today
+        self.user_name = user_name
+        self.acting_login: str | None = None  # PostgreSQL: the login (a key user) acting for `user_name`
+        self.user_row: Row | None = None  # the acting user's row, read once
+        self.fixed_time: str | None = None  # 'HH:MM:SS' for deterministic history (demo data, tests)
+        self.cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
+        self.overview: Any = None  # the setup's counts and colours (setup room), forgotten by every setup log line
+        self.name_is_login: bool = getattr(conn, "login_is_user", False)  # PostgreSQL: the name is the login
+
+    def unknown_user(self) -> PermissionDenied:
+        """The refusal for an acting name the database does not know: a login (PostgreSQL) says so."""
+        if self.name_is_login and not self.acting_login:
+            return PermissionDenied(
+                _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
+            )
+        return PermissionDenied(
+            _("user '{name}' is not a user of this database; a key user can add it with "
+              "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
+        )
+
+
+def first_key_user(conn: Connection, requested: str | None) -> str:
+    """Who becomes the first key user of a new database: where the login is the user (PostgreSQL) the
+    login, and `requested` (when given) must be that login; elsewhere the name requested."""
+    from salesselect_cli.rules.text import clean_name
+
+    if not conn.login_is_user:
+        return clean_name(requested, N_("user name"))
+    login = clean_name(conn.current_login(), N_("user name"))
+    if requested is not None and fold(requested) != fold(login):
+        raise PermissionDenied(
+            _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=requested)
+        )
+    return login
+
+
+def on_floor(name: str) -> property:
+    """A room attribute that is the floor's: every room of the command sees the same value."""
+    return property(lambda self: getattr(self.floor, name), lambda self, value: setattr(self.floor, name, value))
+
+
+class BaseRoom:
+    """The helpers every room uses; a room is built on the command's Floor and the lower rooms it names."""
+
+    def __init__(self, floor: Floor):
+        self.floor = floor
+
+    conn = property(lambda self: self.floor.conn)
+    today = on_floor("today")
+    user_name = on_floor("user_name")
+    acting_login = on_floor("acting_login")
+    fixed_time = on_floor("fixed_time")
+    _user = on_floor("user_row")
+    _cleared = on_floor("cleared")
+    _overview = on_floor("overview")
 
     def _one(self, sql: str, params: Any = ()) -> Row | None:
         return self.conn.execute(sql, params).fetchone()
@@ -70,15 +118,8 @@ class BaseRoom:
         """The current user's row; a user the database does not know is refused (exit 3)."""
         if self._user is None:
             row = self._named("users", self.user_name)
-            if row is None and getattr(self.conn, "backend", "sqlite") == "postgresql" and not self.acting_login:
-                raise PermissionDenied(
-                    _("your database login '{user_name}' is not a user of this database; a key user can add it with 'salesselect user add {user_name}'").format(user_name=self.user_name)
-                )
             if row is None:
-                raise PermissionDenied(
-                    _("user '{name}' is not a user of this database; a key user can add it with "
-                      "'salesselect user add {name}' (or pass --user NAME)").format(name=self.user_name)
-                )
+                raise self.floor.unknown_user()
             self._user = row
         return self._user
 

@@ -149,6 +149,119 @@ def create_database(path: Path | str) -> None:
         conn.close()
 
 
+@contextlib.contextmanager
+def new_database(location: Path | str, committed: Callable[[], None] | None = None) -> Iterator:
+    """A new, migrated database, open for the block that fills it; whole or absent afterwards, and
+    `committed()` called once it is whole.
+
+    A file is built in a temporary file beside `location` and linked into place only when the block
+    completes, so an interruption at any moment (kill -9 included) leaves no file or a whole one. On
+    PostgreSQL schema and rows are one transaction (new_postgres): a failure leaves the database empty.
+    """
+    if dialect.is_postgres(location):
+        with new_postgres(location, committed) as conn:
+            yield conn
+        return
+    import os
+
+    path = location
+    if os.path.lexists(path):
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseProblem(_("cannot create {path}: {problem}").format(path=path, problem=os_problem(exc))) from None
+    _remove_abandoned_builds(path)
+    building = path.with_name(f".{path.name}.{os.getpid()}.init")
+    conn = None
+    try:
+        create_database(building)
+        conn = open_connection(building)
+        yield conn
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before it moves
+        conn.close()
+        conn = None
+        if os.path.exists(str(building) + "-wal"):
+            raise DatabaseProblem(_("cannot create {path}: the new database could not be completed").format(path=path))
+        _sync(building)
+        _link_into_place(building, path)
+        if committed:
+            committed()
+    finally:
+        if conn is not None:
+            conn.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(building) + suffix).unlink(missing_ok=True)
+
+
+def _link_into_place(building: Path, path: Path) -> None:
+    """Give the finished file its name; never over a file that appeared meanwhile (another init)."""
+    import os
+
+    try:
+        os.link(building, path)
+    except FileExistsError:
+        raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
+    except OSError:  # a file system without hard links: a rename is atomic too
+        if os.path.lexists(path):
+            raise Conflict(_("{path} already exists; refusing to overwrite it (choose another --db)").format(path=path)) from None
+        os.rename(building, path)
+    _sync_folder(path.parent)
+
+
+def _remove_abandoned_builds(path: Path) -> None:
+    """Temporary files of an init that was killed (its process is gone) are removed."""
+    import os
+
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sync(path: Path) -> None:
+    import os
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    import os
+
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def open_connection(path: Path | str, write: bool = True):
     """Open an existing database: header and version checks, then pending migrations.
 

@@ -19,11 +19,12 @@ psycopg is imported only when a URL asks for PostgreSQL: opening a SQLite file n
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from salesselect_cli.i18n import N_
 from salesselect_cli.rules.text import fold as text_fold
@@ -40,6 +41,11 @@ WRITE_LOCK_KEY = 0x5A1E5E1EC7
 
 def is_postgres(location: Any) -> bool:
     return isinstance(location, str) and location.lower().startswith(POSTGRES_SCHEMES)
+
+
+def login_is_user(location: Any) -> bool:
+    """Whether the database at `location` takes its user from the login (PostgreSQL), not from a name."""
+    return is_postgres(location)
 
 
 def safe_location(location: Any) -> str:
@@ -64,6 +70,16 @@ def database_errors() -> tuple[type[BaseException], ...]:
     return errors
 
 
+def error_line(exc: BaseException) -> str:
+    """What the database said, its first line only (PostgreSQL adds DETAIL and CONTEXT lines)."""
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """The database's own rules refused the statement (PostgreSQL's insufficient_privilege, 42501)."""
+    return getattr(exc, "sqlstate", None) == "42501"
+
+
 def is_busy_error(exc: BaseException) -> bool:
     text = str(exc)
     return any(word in text for word in ("locked", "busy", "lock timeout", "could not serialize", "deadlock"))
@@ -76,6 +92,7 @@ class SqliteConnection(sqlite3.Connection):
     """sqlite3's connection with the dialect helpers the rooms use."""
 
     backend = "sqlite"
+    login_is_user = False  # SQLite knows no login: the user is the name given (--user, else the OS login)
 
     @staticmethod
     def days_between(later: str, earlier: str) -> str:
@@ -197,6 +214,26 @@ def memory_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
     return copy
 
 
+@contextlib.contextmanager
+def scratch(conn, location: Any) -> Iterator:
+    """A connection in a write transaction that is always thrown away, for a dry run that has to write to
+    find out; `conn` (in the command's read transaction) is never locked or changed. SQLite: an in-memory
+    copy taken inside that read transaction; PostgreSQL: a second connection, rolled back (no lock taken)."""
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        copy = connect_postgres(str(location))
+        begin = "BEGIN"
+    else:
+        copy = memory_copy(conn)
+        begin = "BEGIN IMMEDIATE"
+    try:
+        copy.execute(begin)
+        yield copy
+    finally:
+        if copy.in_transaction:
+            copy.execute("ROLLBACK")
+        copy.close()
+
+
 def _configure(conn: sqlite3.Connection, write: bool) -> sqlite3.Connection:
     """Per-connection settings, each a statement: connect()'s timeout already sets the busy timeout, and
     only a connection that writes needs foreign keys enforced (cascades on delete)."""
@@ -255,12 +292,15 @@ def backup(conn: sqlite3.Connection, target: Path) -> None:
     """A consistent copy of the open database at `target`, taken while others keep writing: SQLite's
     online backup API in one step reads one snapshot. Written beside `target` and linked into place, so
     an existing file is never overwritten (not even one made meanwhile) and a failure leaves nothing.
-    (A PostgreSQL backend answers this with "use pg_dump".)"""
+    PostgreSQL is refused: pg_dump, or db copy into a file, does that."""
     import os
     import tempfile
 
     from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
     from salesselect_cli.i18n import _
+
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        raise DatabaseProblem(_("on PostgreSQL, back up with pg_dump, or copy the agency into a file with 'salesselect db copy URL FILE'"))
 
     exists = _("{path} already exists; refusing to overwrite it (choose another file)")
     if os.path.lexists(target):

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from salesselect_cli.errors import Conflict, Invalid, NotFound
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.text import clean_text as _blank_to_none
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row
-from salesselect_cli.sql.people import PeopleRoom
+
+if TYPE_CHECKING:
+    from salesselect_cli.sql.people import PeopleRoom
 
 FOLLOWUP_STATUSES = ("open", "done", "cancelled")
 
 
-class FollowupRoom(PeopleRoom):
+class FollowupRoom(BaseRoom):
     """Follow-ups. Uses people (whose to-do) and the base room (history rows).
 
     Every change of a follow-up goes through `_followup_for_change`, which finds it and its deal: the one
     place a per-deal permission check covers add, edit, done and remove alike.
     """
+
+    def __init__(self, floor: Floor, people: PeopleRoom):
+        super().__init__(floor)
+        self.people = people
 
     def _followup_for_change(self, followup_id: int) -> Row:
         """The follow-up a command is about to change (its deal must exist and be changeable).
@@ -46,7 +54,7 @@ class FollowupRoom(PeopleRoom):
         text = _blank_to_none(text, "a follow-up")
         if text is None:
             raise Invalid(_("a follow-up needs text"))
-        user_id = self.find_user(user)["id"] if user else row["owner_id"]
+        user_id = self.people.find_user(user)["id"] if user else row["owner_id"]
         cursor = self.conn.execute(
             """INSERT INTO followups (opportunity_id, due, text, user_id, created, status, workflow)
                VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING id""",
@@ -81,7 +89,7 @@ class FollowupRoom(PeopleRoom):
             params.append(self.user["id"])
         if user:
             clauses.append("f.user_id = ?")
-            params.append(self.find_user(user)["id"])
+            params.append(self.people.find_user(user)["id"])
         if due_before is not None:
             clauses.append("f.due <= ?")
             params.append(due_before.isoformat())

@@ -14,10 +14,13 @@ from salesselect_cli.errors import NotFound
 from salesselect_cli.i18n import _
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.money import cents_to_decimal_string
-from salesselect_cli.sql.opportunities import OpportunityRoom, live
+from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.opportunities import live
 
 if TYPE_CHECKING:
     from salesselect_cli.rules.forecast import ChanceContext, History
+    from salesselect_cli.sql.opportunities import OpportunityRoom
+    from salesselect_cli.sql.people import PeopleRoom
 
 # What --by groups the forecast by: the SQL of the group's name (aliases as in _forecast_from)
 GROUP_SQL = {"owner": "u.name", "type": "bt.name", "source": "src.name", "stage": "s.name", None: "NULL"}
@@ -34,10 +37,14 @@ def value_band_sql(column: str) -> str:
     return f"CASE {' '.join(arms)} END"
 
 
-class ForecastRoom(OpportunityRoom):
-    """Counts for win chances and the forecast, and the goals. Uses opportunities (filters) and the setup."""
+class ForecastRoom(BaseRoom):
+    """Counts for win chances and the forecast, and the goals. Uses opportunities (filters) and people."""
 
-    _chance_context: "ChanceContext | None" = None
+    def __init__(self, floor: Floor, people: PeopleRoom, deals: OpportunityRoom):
+        super().__init__(floor)
+        self.people = people
+        self.deals = deals
+        self._chance_context: ChanceContext | None = None
 
     def learning_counts(self, start: dt.date, end: dt.date) -> "History":
         """The History of the deals closed from `start` to `end` (inclusive), in ONE statement: a UNION ALL of
@@ -110,7 +117,7 @@ class ForecastRoom(OpportunityRoom):
         """The open deals expected to close from `start` to `end` (overdue ones and those without a date count
         when the period holds today), grouped by (group, stage, type, source, owner, value band, percent set):
         rows of (group, stage, business_type, source, owner, band, set percent, count, value cents)."""
-        where, params = self._filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "open"}))
+        where, params = self.deals.filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "open"}))
         group = GROUP_SQL[by]
         current = start <= today <= end
         in_period = "(o.expected_close >= ? AND o.expected_close <= ?)"
@@ -132,7 +139,7 @@ class ForecastRoom(OpportunityRoom):
 
     def forecast_won(self, flt: OpportunityFilter, start: dt.date, end: dt.date, by: str | None) -> dict:
         """Value won from `start` to `end` per group (cents)."""
-        where, params = self._filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "won"}))
+        where, params = self.deals.filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "won"}))
         group = GROUP_SQL[by]
         sql = f"""
             SELECT {group}, SUM(o.value_cents)
@@ -179,7 +186,7 @@ class ForecastRoom(OpportunityRoom):
 
         if amount_cents < 0:
             raise Invalid(_("a goal must not be negative"))
-        user = self.find_user(owner)
+        user = self.people.find_user(owner)
         old = self._one("SELECT amount_cents FROM goals WHERE owner_id = ? AND period_start = ? AND period_end = ?",
                         [user["id"], start.isoformat(), end.isoformat()])
         if old is not None and old[0] == amount_cents:
@@ -194,7 +201,7 @@ class ForecastRoom(OpportunityRoom):
                         cents_to_decimal_string(amount_cents))
 
     def remove_goal(self, owner: str, start: dt.date, end: dt.date, period: str) -> None:
-        user = self.find_user(owner)
+        user = self.people.find_user(owner)
         row = self._one("SELECT id, amount_cents FROM goals WHERE owner_id = ? AND period_start = ? AND period_end = ?",
                         [user["id"], start.isoformat(), end.isoformat()])
         if row is None:

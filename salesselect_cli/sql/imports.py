@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
 from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.opportunities import OpportunityRoom
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.schema import (BULK_LOAD_KEY, FUNNEL_COUNTS_FROM_VISITS, STAGE_VISIT_EVENT,
                                        STAGE_VISITS_WITH_DAYS_FROM_HISTORY)
+
+if TYPE_CHECKING:
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.opportunities import OpportunityRoom
 
 
 @dataclass
@@ -30,8 +35,13 @@ _PLAIN = ("title", "company", "contact", "vacancy", "notes")
 _TEXT_HISTORY = ("title", "company", "contact", "vacancy")
 
 
-class ImportRoom(OpportunityRoom):
+class ImportRoom(BaseRoom):
     """The CSV bulk load and re-imports. Uses opportunities (the lifecycle and edits, for updates by key)."""
+
+    def __init__(self, floor: Floor, people: PeopleRoom, deals: OpportunityRoom):
+        super().__init__(floor)
+        self.people = people
+        self.deals = deals
 
     def import_names(self):
         """The setup resolved once into dicts (rules.importing.Names) for validating many rows fast."""
@@ -98,7 +108,7 @@ class ImportRoom(OpportunityRoom):
             opportunities.clear()
             history.clear()
 
-        self.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits/funnel_counts triggers step aside (m004, m017)
+        self.people.set_setting(BULK_LOAD_KEY, "1")  # per-row stage_visits/funnel_counts triggers step aside (m004, m017)
         for row in rows:
             if own_only and row.owner_id != self.user["id"]:
                 raise PermissionDenied(permissions.create_refusal(self.actor(), self._scalar(
@@ -113,9 +123,9 @@ class ImportRoom(OpportunityRoom):
                 existing = self._one("SELECT id FROM opportunities WHERE source_id = ? AND external_key = ?",
                                      [row.source_id, row.external_key])
                 if existing is not None:
-                    self.set_setting(BULK_LOAD_KEY, None)  # an update keeps stage_visits as `opp move` does
+                    self.people.set_setting(BULK_LOAD_KEY, None)  # an update keeps stage_visits as `opp move` does
                     changed = self._update(existing["id"], row, fields)
-                    self.set_setting(BULK_LOAD_KEY, "1")
+                    self.people.set_setting(BULK_LOAD_KEY, "1")
                     if changed:
                         result.updated += 1
                     else:
@@ -163,7 +173,7 @@ class ImportRoom(OpportunityRoom):
             days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
         # the visits just added are the ones after the last before (ids only grow): a range of the table itself
         self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.id > {int(last_visit)}"))
-        self.set_setting(BULK_LOAD_KEY, None)
+        self.people.set_setting(BULK_LOAD_KEY, None)
         result.added = next_id - first_id
         if not keyed and not allow_duplicates and result.added:
             self._refuse_duplicates(first_id)
@@ -203,7 +213,7 @@ class ImportRoom(OpportunityRoom):
             if old["status"] != "open" or row.status != "open":
                 raise Invalid(_("line {line}: key '{key}' changes the business type of a closed deal (#{id}); "
                                 "reopen it first").format(line=row.line, key=row.external_key, id=ident))
-            self._change_type(old, self._scalar("SELECT name FROM business_types WHERE id = ?",
+            self.deals.change_type(old, self._scalar("SELECT name FROM business_types WHERE id = ?",
                                                 [row.business_type_id]), row.stage.name)
             old, changed = self._opportunity_row(ident), True
         reason = row.reason
@@ -211,17 +221,17 @@ class ImportRoom(OpportunityRoom):
                 row.status != "open" and old["reason_id"] != row.reason_id and "reason" in fields):
             changed = True
             if old["status"] != "open":
-                self.reopen_opportunity(ident, row.closed_from.name if row.closed_from else
+                self.deals.reopen_opportunity(ident, row.closed_from.name if row.closed_from else
                                         row.stage.name if row.status == "open" else None)
             if row.status == "open":
                 if self._opportunity_row(ident)["stage_id"] != row.stage.id:
-                    self.move_opportunity(ident, row.stage.name)
+                    self.deals.move_opportunity(ident, row.stage.name)
             elif row.stage.auto_status is not None and row.closed_from is None:
-                self.move_opportunity(ident, row.stage.name, reason)
+                self.deals.move_opportunity(ident, row.stage.name, reason)
             else:
                 if row.closed_from is not None and self._opportunity_row(ident)["stage_id"] != row.closed_from.id:
-                    self.move_opportunity(ident, row.closed_from.name)
-                self.close_opportunity(ident, row.status, reason)
+                    self.deals.move_opportunity(ident, row.closed_from.name)
+                self.deals.close_opportunity(ident, row.status, reason)
         changes: dict = {}
         for name in _PLAIN:
             if name in fields and getattr(row, name) != old[name]:
@@ -233,7 +243,7 @@ class ImportRoom(OpportunityRoom):
         if "owner" in fields and row.owner_id != old["owner_id"]:
             changes["owner"] = self._scalar("SELECT name FROM users WHERE id = ?", [row.owner_id])
         if changes:
-            self.edit_opportunity(ident, changes)
+            self.deals.edit_opportunity(ident, changes)
             for name in _TEXT_HISTORY:  # `opp edit` keeps no history of these; a re-import says what it changed
                 if name in changes:
                     self._history(ident, name, old[name], getattr(row, name))

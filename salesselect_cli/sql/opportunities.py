@@ -12,12 +12,14 @@ from salesselect_cli.rules.money import cents_to_decimal_string
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.rules.text import clean_text as _blank_to_none
 from salesselect_cli.sql import dialect
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row, ascii_lower
 from salesselect_cli.sql.schema import STAGE_VISIT_EVENT, STAGE_VISITS_WITH_DAYS_FROM_HISTORY
-from salesselect_cli.sql.setup import SetupRoom
 
 if TYPE_CHECKING:  # imported where used: a command that changes no deal never loads them (start-up)
     from salesselect_cli.rules import transitions
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.setup import SetupRoom
 
 
 # An opportunity with the names its ids point to: the list, show and the export read it (aliases as below).
@@ -61,30 +63,35 @@ def _percent_text(percent: int | None) -> str:
 def live(alias: str = "o") -> str:
     """The trash scope: the condition that keeps deals in the trash out of a query on `opportunities alias`.
 
-    Every list, board, report, export and count of deals goes through it (or through `_filter_sql`). The stage
+    Every list, board, report, export and count of deals goes through it (or through `filter_sql`). The stage
     funnel reads stage_visits, which holds no rows for a deal in the trash (trash drops them, restore rebuilds
     them from the history)."""
     return f"{alias}.deleted IS NULL"
 
 
-class OpportunityRoom(SetupRoom):
+class OpportunityRoom(BaseRoom):
     """Opportunities. Uses the setup lists and people to resolve names."""
 
-    def _filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
+    def __init__(self, floor: Floor, people: PeopleRoom, setup: SetupRoom):
+        super().__init__(floor)
+        self.people = people
+        self.setup = setup
+
+    def filter_sql(self, flt: OpportunityFilter) -> tuple[str, list]:
         """WHERE clause (without the keyword) and parameters for a filter; names must exist."""
         clauses, params = [live("o")], []
         if flt.business_type:
             clauses.append("o.business_type_id = ?")
-            params.append(self.find_business_type(flt.business_type)["id"])
+            params.append(self.setup.find_business_type(flt.business_type)["id"])
         if flt.stage:
             clauses.append("o.stage_id = ?")
-            params.append(self.find_stage(flt.stage)["id"])
+            params.append(self.setup.find_stage(flt.stage)["id"])
         if flt.source:
             clauses.append("o.source_id = ?")
-            params.append(self.find_source(flt.source)["id"])
+            params.append(self.setup.find_source(flt.source)["id"])
         if flt.owner:
             clauses.append("o.owner_id = ?")
-            params.append(self.find_user(flt.owner)["id"])
+            params.append(self.people.find_user(flt.owner)["id"])
         if flt.status and flt.status != "all":
             if flt.status not in STATUSES:
                 raise Invalid(_("status must be open, won, lost or all, not '{status}'").format(status=flt.status))
@@ -110,11 +117,11 @@ class OpportunityRoom(SetupRoom):
             params += self._closed_range(flt.closed_after, flt.closed_before)
         if flt.closed_from:
             clauses.append("o.status != 'open' AND COALESCE(o.closed_from_stage_id, o.stage_id) = ?")
-            params.append(self.find_stage(flt.closed_from)["id"])
+            params.append(self.setup.find_stage(flt.closed_from)["id"])
         if flt.reason:
             status = flt.status if flt.status in ("won", "lost") else None
             clauses.append("o.reason_id = ?")
-            params.append(self.find_reason(flt.reason, status)["id"])
+            params.append(self.setup.find_reason(flt.reason, status)["id"])
         if flt.ids is not None:
             clauses.append(f"o.id IN ({','.join('?' * len(flt.ids))})" if flt.ids else "1 = 0")
             params += list(flt.ids)
@@ -148,11 +155,11 @@ class OpportunityRoom(SetupRoom):
 
     def record(self, row: Row) -> dict:
         """One opportunity in the SPEC §3 JSON shape (model.opportunity_record with today's thresholds)."""
-        return opportunity_record(row, self.today, *self.thresholds())
+        return opportunity_record(row, self.today, *self.setup.thresholds())
 
     def list_opportunities(self, flt: OpportunityFilter, limit: int | None = None) -> Iterator[dict]:
         """Opportunities matching `flt`, ordered by stage position then urgency, as records."""
-        where, params = self._filter_sql(flt)
+        where, params = self.filter_sql(flt)
         sql = OPPORTUNITY_SELECT + f" WHERE {where} ORDER BY {self._order_sql(flt)}"
         if limit is not None:
             sql += " LIMIT ?"
@@ -177,8 +184,8 @@ class OpportunityRoom(SetupRoom):
         from salesselect_cli.rules.text import FORMULA_STARTS
         days_between = self.conn.days_between
 
-        where, params = self._filter_sql(flt)
-        _overdue, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.thresholds()))
+        where, params = self.filter_sql(flt)
+        _overdue, red, orange = (d.isoformat() for d in close_date_bounds(self.today, *self.setup.thresholds()))
         starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
 
         def guard(column: str) -> str:
@@ -245,13 +252,13 @@ class OpportunityRoom(SetupRoom):
 
         title = _clean_name(title, N_("title"))
         company = _clean_name(company, N_("company"))
-        bt = self.find_business_type(business_type)
-        src = self.find_source(source)
-        type_stages = self.stages_of_type(bt["id"])
+        bt = self.setup.find_business_type(business_type)
+        src = self.setup.find_source(source)
+        type_stages = self.setup.stages_of_type(bt["id"])
         if stage is None:
             target = transitions.default_stage(type_stages, bt["name"])
         else:
-            target = self._stage_rule(self.find_stage(stage))
+            target = self.setup.stage_rule(self.setup.find_stage(stage))
             state = transitions.State(0, "open", 0, bt["id"], bt["name"])
             transitions.check_stage_of_type(state, target, type_stages)
             if target.auto_status is not None:
@@ -260,7 +267,7 @@ class OpportunityRoom(SetupRoom):
                         name=target.name, auto_status=_status_word(target.auto_status),
                         command="win" if target.auto_status == "won" else "lose")
                 )
-        owner_row = self.find_user(owner) if owner else self.user
+        owner_row = self.people.find_user(owner) if owner else self.user
         if not permissions.may_give_to(self.actor(), owner_row["name"]):
             raise PermissionDenied(permissions.create_refusal(self.actor(), owner_row["name"]))
         if value_cents < 0:
@@ -299,13 +306,13 @@ class OpportunityRoom(SetupRoom):
                 self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
                 done.append(key)
         if "source" in changes:
-            src = self.find_source(changes["source"])
+            src = self.setup.find_source(changes["source"])
             if src["id"] != row["source_id"]:
                 self.conn.execute("UPDATE opportunities SET source_id = ? WHERE id = ?", [src["id"], opportunity_id])
                 done.append("source")
         if "business_type" in changes:
             before = self.get_opportunity(opportunity_id)
-            changed = self._change_type(row, changes["business_type"], changes.get("stage"))
+            changed = self.change_type(row, changes["business_type"], changes.get("stage"))
             done += changed
             if "stage" in changed:
                 change = self._change(row, before)
@@ -340,7 +347,7 @@ class OpportunityRoom(SetupRoom):
     def change_owner(self, opportunity_id: int, owner: str, actor: str | None = None) -> bool:
         """Reassign an opportunity; True when the owner changed."""
         row = self._changeable_row(opportunity_id, actor)
-        new = self.find_user(owner)
+        new = self.people.find_user(owner)
         if new["id"] == row["owner_id"]:
             return False
         old_name = self._scalar("SELECT name FROM users WHERE id = ?", [row["owner_id"]])
@@ -348,18 +355,18 @@ class OpportunityRoom(SetupRoom):
         self._history(opportunity_id, "owner", old_name, new["name"], row["owner_id"], new["id"], actor=actor)
         return True
 
-    def _change_type(self, row: Row, business_type: str, stage: str | None) -> list[str]:
+    def change_type(self, row: Row, business_type: str, stage: str | None) -> list[str]:
         from salesselect_cli.rules import transitions
 
-        bt = self.find_business_type(business_type)
+        bt = self.setup.find_business_type(business_type)
         if bt["id"] == row["business_type_id"]:
             if stage is not None:
                 raise Invalid(_("#{id} is already of business type '{name}'; use 'salesselect opp move {id} STAGE'").format(id=row['id'], name=bt['name']))
             return []
-        type_stages = self.stages_of_type(bt["id"])
+        type_stages = self.setup.stages_of_type(bt["id"])
         state = transitions.State(row["id"], row["status"], row["stage_id"], bt["id"], bt["name"])
         if stage is not None:
-            target = self._stage_rule(self.find_stage(stage))
+            target = self.setup.stage_rule(self.setup.find_stage(stage))
             transitions.check_stage_of_type(state, target, type_stages)
         else:
             current = next((s for s in type_stages if s.id == row["stage_id"]), None)
@@ -465,7 +472,7 @@ class OpportunityRoom(SetupRoom):
             return None
         if status is None:
             raise Invalid(_("--reason applies only when the opportunity is won or lost"))
-        row = self.find_reason(text, status)
+        row = self.setup.find_reason(text, status)
         return transitions.Reason(row["id"], row["text"], row["status"])
 
     def _change(self, row: Row, before: dict, outcome: transitions.Outcome | None = None) -> Change:
@@ -477,7 +484,7 @@ class OpportunityRoom(SetupRoom):
 
     def _apply(self, row: Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
         """Write a transition's outcome and its history rows."""
-        stage_names = self.stage_name_by_id()
+        stage_names = self.setup.stage_name_by_id()
         self.conn.execute(
             """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
                 WHERE id = ?""",
@@ -505,11 +512,11 @@ class OpportunityRoom(SetupRoom):
         from salesselect_cli.rules import transitions
 
         row, before = self._changeable_deal(opportunity_id)
-        target = self._stage_rule(self.find_stage(stage))
+        target = self.setup.stage_rule(self.setup.find_stage(stage))
         state = self._state(row)
         transitions.check_open(state, transitions.MOVE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, target.auto_status) if reason is not None else None
-        outcome = transitions.move(state, target, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
+        outcome = transitions.move(state, target, self.setup.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
         return self._change(row, before, outcome)
 
@@ -521,7 +528,7 @@ class OpportunityRoom(SetupRoom):
         state = self._state(row)
         transitions.check_open(state, transitions.CLOSE)  # the reopen hint comes before a reason is looked up
         reason_rule = self._reason_rule(reason, status)
-        outcome = transitions.close(state, status, self.stages_of_type(row["business_type_id"]), reason_rule, self.today)
+        outcome = transitions.close(state, status, self.setup.stages_of_type(row["business_type_id"]), reason_rule, self.today)
         self._apply(row, outcome)
         return self._change(row, before, outcome)
 
@@ -530,8 +537,8 @@ class OpportunityRoom(SetupRoom):
         from salesselect_cli.rules import transitions
 
         row, before = self._changeable_deal(opportunity_id)
-        target = self._stage_rule(self.find_stage(stage)) if stage else None
-        outcome = transitions.reopen(self._state(row), target, self.stages_of_type(row["business_type_id"]))
+        target = self.setup.stage_rule(self.setup.find_stage(stage)) if stage else None
+        outcome = transitions.reopen(self._state(row), target, self.setup.stages_of_type(row["business_type_id"]))
         self._apply(row, outcome)
         return self._change(row, before, outcome)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.base import BaseRoom
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row, fold
 
 
@@ -14,6 +14,10 @@ HOOK_RUN_PREFIX = "hook_run:"
 
 class PeopleRoom(BaseRoom):
     """Users, key users, the module switch, settings. Uses only the base room."""
+
+    def __init__(self, floor: Floor):
+        super().__init__(floor)
+        self._settings: dict[str, str] | None = None  # the settings table, read once per command
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         if key.startswith(HOOK_RUN_PREFIX):  # another process's hook run: always read afresh

@@ -6,17 +6,30 @@ Every number is aggregated by SQL. Periods are inclusive [start, end] days, quer
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, OpportunityRoom, live
+from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
+
+if TYPE_CHECKING:
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.setup import SetupRoom
+    from salesselect_cli.sql.opportunities import OpportunityRoom
 
 
-class ReportRoom(OpportunityRoom):
+class ReportRoom(BaseRoom):
     """Board and reports. Uses the opportunity filters and records."""
+
+    def __init__(self, floor: Floor, people: PeopleRoom, setup: SetupRoom, deals: OpportunityRoom):
+        super().__init__(floor)
+        self.people = people
+        self.setup = setup
+        self.deals = deals
 
     # Cards in a column, most urgent first. The indicator only grows with the close date, so
     # ordering by date alone gives overdue, red, orange, green; undated cards come last.
@@ -24,7 +37,7 @@ class ReportRoom(OpportunityRoom):
 
     def _indicator_cutoffs(self) -> tuple[str, str, str]:
         """The last close dates (ISO) that are overdue, red and orange: rules.indicator as bounds for SQL."""
-        return tuple(day.isoformat() for day in close_date_bounds(self.today, *self.thresholds()))
+        return tuple(day.isoformat() for day in close_date_bounds(self.today, *self.setup.thresholds()))
 
     def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
         """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
@@ -34,13 +47,13 @@ class ReportRoom(OpportunityRoom):
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
-        where, params = self._filter_sql(flt)
+        where, params = self.deals.filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
         stage_clause = "s.archived = 0"
         stage_params: list = []
         if flt.business_type:
             stage_clause += " AND s.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
-            stage_params.append(self.find_business_type(flt.business_type)["id"])
+            stage_params.append(self.setup.find_business_type(flt.business_type)["id"])
             if not all_stages:
                 stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
         elif not all_stages:
@@ -82,7 +95,7 @@ class ReportRoom(OpportunityRoom):
         if not stage_ids or limit == 0:
             return {}
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
-        where, params = self._filter_sql(flt)
+        where, params = self.deals.filter_sql(flt)
         if limit is None:
             shown = f"SELECT o.id FROM opportunities o WHERE {where} AND o.stage_id IN ({','.join('?' * len(stage_ids))})"
             args = params + list(stage_ids)
@@ -99,7 +112,7 @@ class ReportRoom(OpportunityRoom):
         )
         cards: dict[str, list[dict]] = {}
         for row in self.conn.execute(sql, args):
-            cards.setdefault(row["stage"], []).append(self.record(row))
+            cards.setdefault(row["stage"], []).append(self.deals.record(row))
         return cards
 
     def audit_log(self, user: str | None = None, opportunity_id: int | None = None, since: dt.date | None = None,
@@ -151,13 +164,13 @@ class ReportRoom(OpportunityRoom):
         clauses, params = [live(table) if table == "o" else "1 = 1"], []
         if flt.business_type:
             clauses.append(f"+{table}.business_type_id = ?")
-            params.append(self.find_business_type(flt.business_type)["id"])
+            params.append(self.setup.find_business_type(flt.business_type)["id"])
         if flt.owner:
             clauses.append(f"+{table}.owner_id = ?")
-            params.append(self.find_user(flt.owner)["id"])
+            params.append(self.people.find_user(flt.owner)["id"])
         if flt.source:
             clauses.append(f"+{table}.source_id = ?")
-            params.append(self.find_source(flt.source)["id"])
+            params.append(self.setup.find_source(flt.source)["id"])
         return " AND ".join(clauses), params
 
     @staticmethod
@@ -168,7 +181,7 @@ class ReportRoom(OpportunityRoom):
     def _report_stages_scope(self, flt: OpportunityFilter) -> tuple[str, list]:
         """Which stages a stage-by-stage report lists: open (non auto-select) stages, of the type when filtered."""
         if flt.business_type:
-            type_id = self.find_business_type(flt.business_type)["id"]
+            type_id = self.setup.find_business_type(flt.business_type)["id"]
             return ("EXISTS (SELECT 1 FROM stage_business_types l WHERE l.stage_id = s.id "
                     "AND l.business_type_id = ?)", [type_id])
         return "1 = 1", []

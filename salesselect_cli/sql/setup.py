@@ -8,11 +8,12 @@ from salesselect_cli.errors import Conflict, DatabaseProblem, Invalid, stored_wh
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row, fold
-from salesselect_cli.sql.people import PeopleRoom
 
 if TYPE_CHECKING:  # imported where used: a command that reads no stage never loads it (start-up)
     from salesselect_cli.rules import transitions
+    from salesselect_cli.sql.people import PeopleRoom
 
 
 def _shell_quote(name: str) -> str:
@@ -51,8 +52,14 @@ def _changes_stages(method):
     return changing
 
 
-class SetupRoom(PeopleRoom):
+class SetupRoom(BaseRoom):
     """The settings lists. Uses people (settings) and the base room (history rows when reassigning)."""
+
+    def __init__(self, floor: Floor, people: PeopleRoom):
+        super().__init__(floor)
+        self.people = people
+        self._stages = None  # the stages and their links, read once per command (_stage_snapshot)
+        self._thresholds: tuple[int | None, int | None] | None = None
 
     def business_type_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM business_types ORDER BY id")]
@@ -149,6 +156,10 @@ class SetupRoom(PeopleRoom):
     def stage_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM stages ORDER BY position")]
 
+    def forget_stages(self) -> None:
+        """The stages or their links were changed outside this room (config import): read them again."""
+        self._stages = self._overview = None
+
     def _stage_snapshot(self) -> tuple[list[Row], dict[int, frozenset[int]]]:
         """The stages (in id order) and each stage's business types, read once per command in one statement
         (every change to them forgets it, see `_changes_stages`)."""
@@ -174,7 +185,7 @@ class SetupRoom(PeopleRoom):
                 return row
         raise unknown_name("stage", name, self.stage_names())
 
-    def _stage_rule(self, row: Row) -> transitions.Stage:
+    def stage_rule(self, row: Row) -> transitions.Stage:
         from salesselect_cli.rules import transitions
 
         type_ids = self._stage_snapshot()[1].get(row["id"], frozenset())
@@ -185,7 +196,7 @@ class SetupRoom(PeopleRoom):
         """The stages a deal of this business type can enter, in position order, as rule objects (archived
         stages are left out: nothing new enters them)."""
         rows, links = self._stage_snapshot()
-        return [self._stage_rule(row) for row in sorted(rows, key=lambda row: row["position"])
+        return [self.stage_rule(row) for row in sorted(rows, key=lambda row: row["position"])
                 if not row["archived"] and business_type_id in links.get(row["id"], ())]
 
     @_changes_stages
@@ -483,8 +494,8 @@ class SetupRoom(PeopleRoom):
     def thresholds(self) -> tuple[int | None, int | None]:
         """(orange_days, red_days); None where not configured."""
         if self._thresholds is None:
-            orange = self.get_setting("orange_days")
-            red = self.get_setting("red_days")
+            orange = self.people.get_setting("orange_days")
+            red = self.people.get_setting("red_days")
             self._thresholds = (stored_whole_number("orange_days", orange), stored_whole_number("red_days", red))
         return self._thresholds
 
@@ -497,8 +508,8 @@ class SetupRoom(PeopleRoom):
         if old != (orange_days, red_days):
             self._setup_log("indicator", None if old[0] is None else f"orange {old[0]}, red {old[1]}",
                             f"orange {orange_days}, red {red_days}")
-        self.set_setting("orange_days", str(orange_days))
-        self.set_setting("red_days", str(red_days))
+        self.people.set_setting("orange_days", str(orange_days))
+        self.people.set_setting("red_days", str(red_days))
         self._thresholds = None
 
     def reason_labels(self, status: str | None = None) -> list[str]:

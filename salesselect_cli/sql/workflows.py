@@ -4,16 +4,27 @@ Matching and running them is automation.py's job, above the store."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from salesselect_cli.errors import Conflict, Invalid, NotFound, unknown_name
 from salesselect_cli.model import STATUSES
 from salesselect_cli.rules.text import clean_name as _clean_name
+from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row
-from salesselect_cli.sql.setup import SetupRoom
 from salesselect_cli.i18n import N_, _
 
+if TYPE_CHECKING:
+    from salesselect_cli.sql.people import PeopleRoom
+    from salesselect_cli.sql.setup import SetupRoom
 
-class WorkflowRoom(SetupRoom):
+
+class WorkflowRoom(BaseRoom):
     """Stored workflows. Uses the setup lists (stages, types) and people (owner actions)."""
+
+    def __init__(self, floor: Floor, people: PeopleRoom, setup: SetupRoom):
+        super().__init__(floor)
+        self.people = people
+        self.setup = setup
 
     def workflow_names(self) -> list[str]:
         return [r[0] for r in self._all("SELECT name FROM workflows ORDER BY id")]
@@ -136,9 +147,9 @@ class WorkflowRoom(SetupRoom):
             raise Invalid(_("a workflow needs at least one --action"))
         if self._named("workflows", name):
             raise Conflict(_("workflow '{name}' already exists").format(name=name))
-        to_stage_id = self.find_stage(to_stage)["id"] if to_stage else None
-        from_stage_id = self.find_stage(from_stage)["id"] if from_stage else None
-        type_id = self.find_business_type(business_type)["id"] if business_type else None
+        to_stage_id = self.setup.find_stage(to_stage)["id"] if to_stage else None
+        from_stage_id = self.setup.find_stage(from_stage)["id"] if from_stage else None
+        type_id = self.setup.find_business_type(business_type)["id"] if business_type else None
         self.check_workflow(trigger, actions, to_stage_id, from_stage_id, to_status, type_id)
         cursor = self.conn.execute(
             """INSERT INTO workflows (name, trigger, to_stage_id, from_stage_id, to_status, business_type_id,
@@ -164,7 +175,7 @@ class WorkflowRoom(SetupRoom):
 
         for action in wf.parse_actions(actions):
             if action.kind == "owner":
-                self.find_user(action.argument)
+                self.people.find_user(action.argument)
         stages = {s["id"]: s for s in self._all("SELECT * FROM stages WHERE id IN (?, ?)", [to_stage_id, from_stage_id])}
         if to_stage_id is not None and to_stage_id == from_stage_id and trigger == "stage":
             raise Invalid(_("--from-stage and --to-stage are the same stage: a stage change never does that"))
@@ -201,16 +212,16 @@ class WorkflowRoom(SetupRoom):
         the workflow_timeout setting, else 10."""
         from salesselect_cli.rules import workflows as wf
 
-        return wf.hook_timeout(env_value, self.get_setting("workflow_timeout"))
+        return wf.hook_timeout(env_value, self.people.get_setting("workflow_timeout"))
 
     def set_hook_timeout(self, seconds: str | None) -> None:
         """Set (or with None, reset to the default) the workflow_timeout setting."""
         from salesselect_cli.rules import workflows as wf
 
         value = wf.parse_timeout(seconds, _("the time limit"))
-        old = self.get_setting("workflow_timeout")
+        old = self.people.get_setting("workflow_timeout")
         new = None if value is None else f"{value:g}"
-        self.set_setting("workflow_timeout", new)
+        self.people.set_setting("workflow_timeout", new)
         if old != new:
             self._setup_log("workflow time limit", old or "default", new or "default")
 
@@ -235,8 +246,8 @@ class WorkflowRoom(SetupRoom):
             raise Invalid(_("--to-status must be open, won or lost, not '{to_status}'").format(to_status=to_status))
         row = self._opportunity_row(opportunity_id)
         state = self._state(row)
-        type_stages = self.stages_of_type(row["business_type_id"])
-        target = self._stage_rule(self.find_stage(to_stage)) if to_stage else None
+        type_stages = self.setup.stages_of_type(row["business_type_id"])
+        target = self.setup.stage_rule(self.setup.find_stage(to_stage)) if to_stage else None
         if to_status == "open":
             outcome = transitions.reopen(state, target, type_stages)
         elif target is not None:
@@ -257,7 +268,7 @@ class WorkflowRoom(SetupRoom):
                 effect = wf.describe(action, self.today, timeout)
                 if action.kind == "owner":
                     try:
-                        self.find_user(action.argument)
+                        self.people.find_user(action.argument)
                     except NotFound:
                         effect += " (unknown user: the change would be refused)"
                 fires.append({"workflow": rule.name, "trigger": rule.trigger, "action": raw, "effect": effect})

@@ -45,14 +45,14 @@ class DealEdited:
 def _may_skip_workflows(session: "Session", workflows: bool) -> None:
     """Workflows carry the agency's rules (owner: reassignments among them): only key users skip them."""
     if not workflows:
-        session.store.require_key_user(N_("skip workflows (--no-workflows)"))
+        session.store.people.require_key_user(N_("skip workflows (--no-workflows)"))
 
 
 def _closed(session: "Session", change: "Change", keep_followups: bool) -> int:
     """A deal that was just won or lost has nothing left to follow up: cancel its open follow-ups before the
     workflows run (so a workflow's follow-up for the closed deal, e.g. 'ask for feedback', stays open)."""
     if not keep_followups and change.from_status == "open" and change.to_status != "open":
-        return session.store.cancel_followups(change.opportunity_id) or 0
+        return session.store.followups.cancel_followups(change.opportunity_id) or 0
     return 0
 
 
@@ -61,7 +61,7 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
 
     cancelled = _closed(session, change, keep_followups)
     fired = fire(session.store, change, workflows)
-    after = session.store.get_opportunity(change.opportunity_id)
+    after = session.store.deals.get_opportunity(change.opportunity_id)
     return DealChanged(change.opportunity_id, change.before, after, change, fired, cancelled,
                        session.store.workflow_warnings)
 
@@ -72,7 +72,7 @@ def move(session: "Session", opportunity_id: int, stage: str, reason: str | None
     lost stage closes it: its open follow-ups are cancelled unless `keep_followups`."""
     _may_skip_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
-    change = session.store.move_opportunity(opportunity_id, stage, reason)
+    change = session.store.deals.move_opportunity(opportunity_id, stage, reason)
     changed = _changed(session, change, keep_followups, workflows)
     undo.record(session, before, "move")
     return changed
@@ -84,9 +84,9 @@ def close(session: "Session", opportunity_id: int, status: str, reason: str | No
     `keep_followups`."""
     _may_skip_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
-    change = session.store.close_opportunity(opportunity_id, status, reason)
+    change = session.store.deals.close_opportunity(opportunity_id, status, reason)
     if vacancy is not None:
-        session.store.edit_opportunity(opportunity_id, {"vacancy": vacancy})
+        session.store.deals.edit_opportunity(opportunity_id, {"vacancy": vacancy})
     changed = _changed(session, change, keep_followups, workflows)
     undo.record(session, before, "win" if status == "won" else "lose")
     return changed
@@ -97,7 +97,7 @@ def reopen(session: "Session", opportunity_id: int, stage: str | None = None, *,
     """Open a won or lost deal again (into `stage`, else where it was closed from)."""
     _may_skip_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
-    change = session.store.reopen_opportunity(opportunity_id, stage)
+    change = session.store.deals.reopen_opportunity(opportunity_id, stage)
     changed = _changed(session, change, True, workflows)
     undo.record(session, before, "reopen")
     return changed
@@ -119,22 +119,22 @@ def edit(session: "Session", opportunity_id: int, changes: dict[str, Any], note:
     from salesselect_cli.usecases.workflows import fire
 
     store = session.store
-    before = store.get_opportunity(opportunity_id)
+    before = store.deals.get_opportunity(opportunity_id)
     mark = undo.mark(session, opportunity_id)
     later = {key: changes[key] for key in _EDITED_AFTER_TYPE if key in changes}
     first = {key: value for key, value in changes.items() if key not in later}
     done: list[str] = []
     if first or not later:
-        done, change = store.edit_opportunity(opportunity_id, first)
+        done, change = store.deals.edit_opportunity(opportunity_id, first)
         if change is not None:
             fire(store, change, workflows)
     if later:
-        done += store.edit_opportunity(opportunity_id, later)[0]
+        done += store.deals.edit_opportunity(opportunity_id, later)[0]
     if note is not None:
-        store.add_note(opportunity_id, note)
+        store.deals.add_note(opportunity_id, note)
         done.append("note")
     undo.record(session, mark, "note" if done == ["note"] else "edit")
     warning = None
     if "expected_close" in done:
         warning = past_close_warning(changes["expected_close"], session.today)
-    return DealEdited(opportunity_id, done, before, store.get_opportunity(opportunity_id), warning)
+    return DealEdited(opportunity_id, done, before, store.deals.get_opportunity(opportunity_id), warning)

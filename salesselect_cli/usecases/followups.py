@@ -31,6 +31,6 @@ def add(session: "Session", opportunity_id: int, due: "dt.date", text: str,
     from salesselect_cli.usecases import undo
 
     before = undo.mark(session, opportunity_id)
-    new_id = session.store.add_followup(opportunity_id, due, text, user)
+    new_id = session.store.followups.add_followup(opportunity_id, due, text, user)
     undo.record(session, before, "followup")
     return FollowupPlanned(new_id, opportunity_id, due, text, user, followup_date_warning(due, session.today))

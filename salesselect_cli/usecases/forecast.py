@@ -36,15 +36,15 @@ def forecast(session: "Session", flt: "OpportunityFilter", period: "Period", by:
     from salesselect_cli.rules.forecast import Bucket, forecast_rows, forecast_total
 
     store = session.store
-    context = store.chance_context()
+    context = store.forecast.chance_context()
     buckets = []
-    for group, stage, business_type, source, owner, band, set_percent, count, value in store.forecast_buckets(
+    for group, stage, business_type, source, owner, band, set_percent, count, value in store.forecast.forecast_buckets(
             flt, period.start, period.end, by, session.today):
         deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner, "value_band": band}
         chance = context.chance(deal, set_percent, method, explain=False)
         buckets.append(Bucket(group, int(count), int(value or 0), chance.probability))
-    won = store.forecast_won(flt, period.start, period.end, by)
-    goals = store.goal_cents(period.start, period.end, by) if not (flt.business_type or flt.source) else {}
+    won = store.forecast.forecast_won(flt, period.start, period.end, by)
+    goals = store.forecast.goal_cents(period.start, period.end, by) if not (flt.business_type or flt.source) else {}
     if by is None:  # one row: the agency's
         buckets = [Bucket(None, b.count, b.value_cents, b.percent) for b in buckets]
     rows = forecast_rows(buckets, won, goals)
@@ -58,7 +58,7 @@ def _may_set_goals(session: "Session") -> None:
     from salesselect_cli.errors import PermissionDenied
     from salesselect_cli.i18n import _
 
-    actor = session.store.actor()
+    actor = session.store.people.actor()
     if not (actor.key_user or actor.role == "manager"):
         raise PermissionDenied(_("only managers and key users may {what}; '{name}' is not one").format(
             what=_(SET_GOALS), name=actor.name))
@@ -67,17 +67,17 @@ def _may_set_goals(session: "Session") -> None:
 def set_goal(session: "Session", owner: str, amount_cents: int, period: "Period", period_text: str) -> None:
     """`goal set`: managers and key users."""
     _may_set_goals(session)
-    session.store.set_goal(owner, period.start, period.end, amount_cents, period_text)
+    session.store.forecast.set_goal(owner, period.start, period.end, amount_cents, period_text)
 
 
 def remove_goal(session: "Session", owner: str, period: "Period", period_text: str) -> None:
     """`goal remove`: managers and key users."""
     _may_set_goals(session)
-    session.store.remove_goal(owner, period.start, period.end, period_text)
+    session.store.forecast.remove_goal(owner, period.start, period.end, period_text)
 
 
 def list_goals(session: "Session", period: "Period | None" = None) -> list[dict]:
-    return session.store.list_goals(period.start if period else None, period.end if period else None)
+    return session.store.forecast.list_goals(period.start if period else None, period.end if period else None)
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,10 @@ def backtest(session: "Session", start=None, end=None, step: str = "month") -> B
     pairs: dict[str, list] = {"stage": [], "learned": [], "set": []}
     periods: dict[str, list] = {"stage": [], "learned": [], "set": []}
     for day, period_end in snapshots:
-        context = store.chance_context(before=day)
+        context = store.forecast.chance_context(before=day)
         money = {method: [0, 0] for method in pairs}
         for stage, business_type, source, owner, band, set_then, status, in_period, count, value in (
-                store.backtest_snapshot(day, period_end)):
+                store.forecast.backtest_snapshot(day, period_end)):
             deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner,
                     "value_band": band}
             won = status == "won"

@@ -29,21 +29,21 @@ class Undone:
 def mark(session: "Session", opportunity_id: int, read: bool = True) -> dict | None:
     """Where a deal stands before a use case changes it (pass to `record` after the change). Without `read`
     the store's own read of the deal before a move, win, lose or reopen notes it (one statement fewer)."""
-    return session.store.undo_mark(opportunity_id, read)
+    return session.store.deals.undo_mark(opportunity_id, read)
 
 
 def record(session: "Session", before: dict | None, action: str) -> None:
     """The change since `before` as one undo step of the acting user (nothing when nothing changed)."""
-    session.store.record_undo_step(before, action)
+    session.store.deals.record_undo_step(before, action)
 
 
 def steps(session: "Session", limit: int = 20) -> list[dict]:
     """What `undo` would take back, the next first (id, opportunity_id, at, action, title, company)."""
-    return session.store.undo_steps(limit)
+    return session.store.deals.undo_steps(limit)
 
 
 def undo(session: "Session") -> Undone:
     """Take back the acting user's last step; refused when someone else changed the deal since."""
-    done = session.store.undo_last()
+    done = session.store.deals.undo_last()
     return Undone(done["opportunity_id"], done["title"], done["action"], done["at"], done["reopened"],
                   done["removed"], done["notes"])

@@ -21,12 +21,12 @@ RUN_TOKEN_ENV = "SALESSELECT_RUN"  # a run: hook's token; its own changes never 
 
 def hook_timeout(store) -> float:
     """Seconds a run: action may take: $SALESSELECT_HOOK_TIMEOUT, else the workflow_timeout setting, else 10."""
-    return store.hook_timeout(os.environ.get(HOOK_TIMEOUT_ENV))
+    return store.workflows.hook_timeout(os.environ.get(HOOK_TIMEOUT_ENV))
 
 
 def preview(store, opportunity_id: int, to_stage: str | None, to_status: str | None) -> dict:
     """What a move/win/lose/reopen would fire, without writing."""
-    return store.preview_workflows(opportunity_id, to_stage, to_status, os.environ.get(HOOK_TIMEOUT_ENV))
+    return store.workflows.preview_workflows(opportunity_id, to_stage, to_status, os.environ.get(HOOK_TIMEOUT_ENV))
 
 
 def fire(store, change: Change, workflows: bool = True) -> list[str]:
@@ -41,7 +41,7 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
     if not event.triggers:
         return []
     ident = change.opportunity_id
-    fired = wf.match(event, store.workflow_rules())
+    fired = wf.match(event, store.workflows.workflow_rules())
     hooks = []
     for rule in fired:
         actor = f"workflow:{rule.name}"
@@ -49,19 +49,19 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
             try:
                 action = wf.parse_action(raw)
                 if action.kind == "followup":
-                    if wf.duplicates_open_followup(action.argument, store.open_workflow_followups(ident, rule.name)):
+                    if wf.duplicates_open_followup(action.argument, store.followups.open_workflow_followups(ident, rule.name)):
                         continue
-                    store.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
+                    store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
                                        workflow=rule.name)
                 elif action.kind == "note":
-                    store.add_note(ident, action.argument, actor=actor)
+                    store.deals.add_note(ident, action.argument, actor=actor)
                 elif action.kind == "owner":
-                    store.change_owner(ident, action.argument, actor=actor)
+                    store.deals.change_owner(ident, action.argument, actor=actor)
                 else:
                     hooks.append((rule, action))
             except SalesSelectError as exc:
                 message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
-                             "(fix the workflow, or pass --no-workflows)") if store.user["key_user"]
+                             "(fix the workflow, or pass --no-workflows)") if store.people.user["key_user"]
                            else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
                                   "(ask a key user to fix the workflow)"))
                 raise type(exc)(message.format(workflow=rule.name, action=raw, problem=exc)) from None
@@ -74,9 +74,9 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
         common = {
             "opportunity_id": ident,
             "before": public(change.before),
-            "after": public(store.get_opportunity(ident)),
-            "user": store.user["name"],
-            "time": store.now().replace(" ", "T"),
+            "after": public(store.deals.get_opportunity(ident)),
+            "user": store.people.user["name"],
+            "time": store.people.now().replace(" ", "T"),
         }
         for rule, action in hooks:
             event_json = {"trigger": rule.trigger, "workflow": rule.name, **common}
@@ -94,7 +94,7 @@ def _inside_hook(store) -> bool:
     import time
 
     token = os.environ.get(RUN_TOKEN_ENV)
-    return bool(token) and store.hook_run_active(token, time.time())
+    return bool(token) and store.people.hook_run_active(token, time.time())
 
 
 def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, passthrough: tuple[str, ...] = ()) -> None:
@@ -115,14 +115,14 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
     )
     try:
         with store.transaction(write=True):
-            store.open_hook_run(token, time.time() + timeout + 5)
+            store.people.open_hook_run(token, time.time() + timeout + 5)
         problem = run_hook(action.argv, json.dumps(event_json, ensure_ascii=False), env, timeout, passthrough)
     except Exception as exc:  # the change is committed: whatever happens here is only a warning
         problem = f"could not run it: {exc.__class__.__name__}: {exc}"
     finally:
         try:
             with store.transaction(write=True):
-                store.close_hook_run(token)
+                store.people.close_hook_run(token)
         except database_errors():  # the run is over either way; its marker expires on its own
             pass
     if problem is None:
@@ -134,7 +134,7 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
     )
     try:
         with store.transaction(write=True):
-            store.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
+            store.workflows.record_hook_failure(opportunity_id, workflow, f"{command}: {problem}")
     except database_errors() as exc:
         store.workflow_warnings.append(_("workflow '{workflow}': the failure could not be recorded in the history "
                                          "({problem})").format(workflow=workflow, problem=exc))

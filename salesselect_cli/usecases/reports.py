@@ -1,0 +1,52 @@
+"""Reports: win/loss, sources, pipeline and the stage funnel over a period, each with the agency's currency."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from salesselect_cli.model import OpportunityFilter
+    from salesselect_cli.session import Session
+
+
+class Report:
+    """A report's rows (the store's shape, sums in cents) and the currency to show its money in.
+
+    months  the pipeline by month (empty for the other reports, and for a pipeline by stage only)
+    """
+
+    __slots__ = ("rows", "months", "currency")
+
+    def __init__(self, rows: list[dict], currency: str, months: list[dict] | None = None):
+        self.rows, self.currency, self.months = rows, currency, months or []
+
+
+def winloss(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date",
+            with_ids: bool = False) -> Report:
+    """Deals won and lost between `start` and `end`, by stage and reason (`with_ids`: their ids too)."""
+    store = session.store
+    return Report(store.reports.report_winloss(flt, start, end, with_ids=with_ids), store.people.currency)
+
+
+def sources(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date") -> Report:
+    """Deals created between `start` and `end`, by source, with their outcomes and a total row."""
+    store = session.store
+    return Report(store.reports.report_sources(flt, start, end), store.people.currency)
+
+
+def pipeline(session: "Session", flt: "OpportunityFilter", start: "dt.date | None", end: "dt.date | None",
+             by_stage: bool, months: "list[dt.date] | None") -> Report:
+    """The open pipeline (expected to close between `start` and `end` when given): by stage when `by_stage`,
+    and by the given coming `months` when they are given."""
+    store = session.store
+    rows = store.reports.report_pipeline(flt, start, end) if by_stage else []
+    by_month = store.reports.report_pipeline_months(flt, months, start, end) if months is not None else []
+    return Report(rows, store.people.currency, by_month)
+
+
+def stages(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date") -> Report:
+    """The stage funnel: deals that entered each stage between `start` and `end`, and where they went."""
+    store = session.store
+    return Report(store.reports.report_stages(flt, start, end), store.people.currency)
