@@ -478,6 +478,7 @@ class PgConnection:
     isolation_level=None), translating each statement once."""
 
     backend = "postgresql"
+    login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
 
     def __init__(self, raw):
         self.raw = raw
