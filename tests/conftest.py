@@ -348,3 +348,130 @@ def raw_connect(location=None):
     import sqlite3
 
     return sqlite3.connect(location)
+
+
+# --------------------------------------------------------------------------- salesselect forked warm
+# Tests that kill salesselect at spread moments need many real processes; each would spend most of its time
+# starting Python and importing the app. A warm process (a "zygote") imports the app once and forks one child
+# per command: the child runs the console script's own entry point (`salesselect_cli.entry.run`, as
+# __main__.py does) and ends the way a started process ends, so signals, exit codes and left-over files are
+# those of a real `salesselect` process, minus the start-up before salesselect's own code runs.
+ZYGOTE = r"""
+import importlib, json, os, select, signal, sys
+
+for name in sys.argv[1:]:  # what every child would import first: imported once, here
+    importlib.import_module(name)
+children = set()
+
+
+def say(line):
+    os.write(1, (line + "\n").encode())
+
+
+def serve():
+    pending = b""
+    while True:
+        while children:  # the parent reaps its children, so a pid is never signalled after it was reused
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                break
+            children.discard(pid)
+            say(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
+        ready, _, _ = select.select([0], [], [], 0.002 if children else None)
+        if not ready:
+            continue
+        data = os.read(0, 65536)
+        if not data:
+            os._exit(0)
+        pending += data
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            request = json.loads(line)
+            if request["do"] == "kill":
+                if request["pid"] in children:
+                    os.kill(request["pid"], request["signal"])
+                continue
+            pid = os.fork()
+            if pid == 0:  # the child: its own streams, the command's argv, then out of this loop
+                for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, os.devnull, os.O_WRONLY),
+                                        (2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
+                    os.dup2(os.open(path, flags, 0o644), fd)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                sys.argv = ["salesselect", *request["argv"]]
+                return
+            children.add(pid)
+            say(f"pid {pid}")
+
+
+serve()
+from salesselect_cli.entry import run
+
+run()
+"""
+
+
+class Zygote:
+    """start(args, stderr_file) -> pid of a forked `salesselect args`; kill(pid, signal); wait(pid) -> exit code
+    (negative: the signal that ended it), as subprocess reports it."""
+
+    def __init__(self, warm: list[str]):
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE, *warm], stdin=subprocess.PIPE,  # unbuffered:
+                                        stdout=subprocess.PIPE, bufsize=0,  # select() sees every line
+                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.exits: dict[int, int] = {}
+
+    def _send(self, request: dict) -> None:
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        self.process.stdin.flush()
+
+    def _line(self, timeout: float) -> list[str]:
+        import select
+
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline().decode() if ready else ""
+        assert line, "the warm salesselect process stopped answering"
+        words = line.split()
+        if words[0] == "exit":
+            self.exits[int(words[1])] = int(words[2])
+        return words
+
+    def start(self, args, stderr: Path) -> int:
+        self._send({"do": "run", "argv": [str(a) for a in args], "stderr": str(stderr)})
+        while (words := self._line(60))[0] != "pid":
+            pass
+        return int(words[1])
+
+    def kill(self, pid: int, number: int) -> None:
+        """Signal the child unless it has ended (its parent reaps it, so the pid is still its own)."""
+        self._send({"do": "kill", "pid": pid, "signal": int(number)})
+
+    def wait(self, pid: int, timeout: float = 60) -> int:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while pid not in self.exits:
+            assert time.monotonic() < deadline, f"salesselect {pid} still runs after {timeout} s"
+            self._line(max(0.0, deadline - time.monotonic()))
+        return self.exits.pop(pid)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def warm_salesselect():
+    """warm_salesselect(*modules) -> a Zygote that imported the app and `modules`; stopped when the test ends."""
+    made: list[Zygote] = []
+
+    def make(*modules: str) -> Zygote:
+        made.append(Zygote(["salesselect_cli.entry", "salesselect_cli.main", "salesselect_cli.store", *modules]))
+        return made[-1]
+
+    yield make
+    for zygote in made:
+        zygote.close()
