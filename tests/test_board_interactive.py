@@ -102,6 +102,28 @@ async def fill_in(pilot, text: str) -> None:
     pilot.app.screen.query_one(Input).value = text
 
 
+async def until(pilot, condition, what="", seconds: float = 10) -> None:
+    """Wait (a short pause at a time) until condition() holds: a loaded machine may take its time, never fail it."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what() if callable(what) else what or condition
+        await pilot.pause(0.01)
+
+
+def counting(app: BoardApp, *actions: str) -> list[str]:
+    """The names of the app's actions as they finish (so a key that changes nothing is known to be handled)."""
+    done: list[str] = []
+    for name in actions:
+        real = getattr(app, f"action_{name}")
+
+        def counted(*args, real=real, name=name):
+            real(*args)
+            done.append(name)
+
+        setattr(app, f"action_{name}", counted)
+    return done
+
+
 # ---------------------------------------------------------------- what it shows
 
 
@@ -156,18 +178,24 @@ def test_screen_at_80x24_scrolls_the_columns_sideways(deals, desk):
 def test_arrows_and_hjkl_move_the_focus_between_cards_and_columns(deals, desk):
     app = BoardApp(desk())
 
+    done = counting(app, "card", "column")
+
     async def steps(pilot):
         await pilot.press("down")
+        await until(pilot, lambda: done == ["card"])
         assert app.selected_id == deals["lead_later"]
         await pilot.press("j")  # the last card stays focused
+        await until(pilot, lambda: len(done) == 2)
         assert app.selected_id == deals["lead_later"]
         await pilot.press("right")
+        await until(pilot, lambda: len(done) == 3)
         assert app.selected_id == deals["proposal"]
         await pilot.press("h", "k")
-        assert app.selected_id == deals["lead"]
+        await until(pilot, lambda: len(done) == 5)
+        assert done == ["card", "card", "column", "column", "card"] and app.selected_id == deals["lead"]
         card = next(card for column in app.columns for card in column.cards if card.record["id"] == deals["nego"])
         await pilot.click(card)
-        assert app.selected_id == deals["nego"]
+        await until(pilot, lambda: app.selected_id == deals["nego"], "a click focuses the card")
 
     drive(app, steps)
 
@@ -556,11 +584,7 @@ def test_u_takes_back_a_lose_and_its_follow_up_comes_back(deals, desk, ok):
         await pilot.pause()
         assert deals["lead"] not in shown_ids(app)["Lead"]
         await pilot.press("u")
-        for _ in range(50):  # the write may run off the screen's loop
-            await pilot.pause(0.05)
-            if "Undone: lose of #1 Order pickers" in screen_text(app):
-                break
-        assert "Undone: lose of #1 Order pickers" in screen_text(app)
+        await until(pilot, lambda: "Undone: lose of #1 Order pickers" in screen_text(app))  # the write runs off the loop
         assert deals["lead"] in shown_ids(app)["Lead"] and app.selected_id == deals["lead"]
 
     drive(app, steps)
@@ -593,10 +617,7 @@ def test_the_follow_up_dialog_warns_about_a_weekend_date(deals, desk, ok):
         assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
         await fill_in(pilot, "Call")
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if "planned for" in screen_text(app):
-                break
+        await until(pilot, lambda: "planned for" in screen_text(app))
         assert "Warning: the follow-up date 2026-11-28 is a Saturday" in screen_text(app)
 
     drive(app, steps)
@@ -618,16 +639,12 @@ def test_a_write_waits_off_the_screen_and_the_screen_stays_live(deals, desk, ok)
 
     async def steps(pilot):
         await pilot.press("right_square_bracket")
-        await pilot.pause(0.1)
-        assert "Saving…" in screen_text(app)
+        await until(pilot, lambda: "Saving…" in screen_text(app))
         await pilot.press("down")  # the screen still answers keys while the write waits
-        await pilot.pause()
-        assert app.selected_id == deals["lead_later"]
+        await until(pilot, lambda: app.selected_id == deals["lead_later"], "the key moved the focus meanwhile")
+        assert not release.is_set()
         release.set()
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if "Introduction, open" in screen_text(app):
-                break
+        await until(pilot, lambda: "Introduction, open" in screen_text(app))
         assert "#1 Order pickers: Introduction, open" in screen_text(app)
 
     drive(app, steps, settle=False)  # the write is held back on purpose: pause() must not wait for it
@@ -646,27 +663,29 @@ def test_dutch_dialogs_and_lines_have_no_english(deals, desk, ok, monkeypatch):
     app = BoardApp(board)
 
     async def steps(pilot):
-        async def look(*keys, settle=True):
+        async def look(*keys, shows: str, dialogs: int = 2):
+            """Press, wait until the screen shows its Dutch words and the dialog count is right, keep the screen."""
             await pilot.press(*keys)
-            for _ in range(20 if settle else 1):
-                await pilot.pause(0.03)
+            await until(pilot, lambda: shows in screen_text(app) and len(app.screen_stack) == dialogs,
+                        lambda: f"{shows!r} not on the screen:\n{screen_text(app)}")
+            await pilot.pause()  # and the writes the keys started are done
             seen.append(screen_text(app))
 
-        await look("w")
-        await look("escape")
-        await look("L")
-        await look("escape")
-        await look("f")
+        await look("w", shows="reden van winst?")
+        await look("escape", shows="Niets gewijzigd.", dialogs=1)
+        await look("L", shows="reden van verlies?")
+        await look("escape", shows="Niets gewijzigd.", dialogs=1)
+        await look("f", shows="wanneer?")
         await type_text(pilot, "+1d")
-        await look("enter")
+        await look("enter", shows="wat?")
         await fill_in(pilot, "Bellen")
-        await look("enter")
-        await look("n")
+        await look("enter", shows="gepland op", dialogs=1)
+        await look("n", shows="Notitie bij")
         await fill_in(pilot, "Gebeld")
-        await look("enter")
-        await look("u")
-        await look("o")
-        await look("escape")
+        await look("enter", shows="notitie toegevoegd", dialogs=1)
+        await look("u", shows="Ongedaan gemaakt", dialogs=1)
+        await look("o", shows="heropenen?")
+        await look("escape", shows="", dialogs=1)  # the dialog goes; no line of its own
 
     i18n.configure("nl")
     try:

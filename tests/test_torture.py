@@ -404,32 +404,34 @@ def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_p
 
 
 @FILES
-def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path, cli):
-    """SIGKILL at 20 spread moments (5 at a time): the file is absent, or complete and intact."""
+def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path, cli, warm_salesselect):
+    """SIGKILL at 20 spread moments (5 at a time): the file is absent, or complete and intact. The runs are real
+    salesselect processes forked from a warm one (conftest.Zygote): the moments span the command's own run."""
     import random
     import signal
     import time
 
     rng = random.Random(19)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "salesselect_cli", "--db", tmp_path / "timing.db", "init", "--demo"],
-                          env=env, capture_output=True)
-    assert proc.returncode == 0, proc.stderr
+    zygote = warm_salesselect("salesselect_cli.demo", "salesselect_cli.commands.config")
+    started = time.monotonic()  # how long a run takes when 5 run at a time, as the killed ones will
+    timing = [zygote.start(["--db", tmp_path / f"timing{index}.db", "init", "--demo"], tmp_path / f"timing{index}.err")
+              for index in range(5)]
+    for index, pid in enumerate(timing):
+        assert zygote.wait(pid) == 0, (tmp_path / f"timing{index}.err").read_text()
     duration = time.monotonic() - started
-    moments = sorted(rng.uniform(0.05, duration * 1.1) for _ in range(20))
+    moments = sorted(rng.uniform(0.0, duration * 1.1) for _ in range(20))
     outcomes = []
     for batch in range(0, 20, 5):
         runs = []
         for index in range(batch, batch + 5):
             path = tmp_path / f"demo{index}.db"
-            runs.append((path, moments[index], time.monotonic(), subprocess.Popen(
-                [sys.executable, "-m", "salesselect_cli", "--db", path, "init", "--demo"], env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-        for path, moment, start, process in runs:
-            time.sleep(max(0.0, start + moment - time.monotonic()))
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+            runs.append((path, time.monotonic() + moments[index],
+                         zygote.start(["--db", path, "init", "--demo"], tmp_path / f"demo{index}.err")))
+        for path, moment, pid in sorted(runs, key=lambda run: run[1]):  # each at its moment
+            time.sleep(max(0.0, moment - time.monotonic()))
+            zygote.kill(pid, signal.SIGKILL)
+        for path, moment, pid in runs:
+            assert zygote.wait(pid) in (0, -signal.SIGKILL)
             if not path.exists():
                 outcomes.append("absent")
                 continue
