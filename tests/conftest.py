@@ -27,7 +27,13 @@ BACKEND = os.environ.get("SALESSELECT_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgresql"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long_running: takes seconds of its own; started first, so no worker ends on it")
+
+
+@pytest.hookimpl(trylast=True)  # after any shuffling: the order among the rest stays as it was
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
     if ON_POSTGRES:
         skip = pytest.mark.skip(reason="about SQLite files; the PostgreSQL pass skips it")
         for item in items:
@@ -431,8 +437,9 @@ class Zygote:
         import select
 
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        line = self.process.stdout.readline().decode() if ready else ""
-        assert line, "the warm salesselect process stopped answering"
+        assert ready, f"no word from the warm salesselect process in {timeout:.0f} s"
+        line = self.process.stdout.readline().decode()
+        assert line, "the warm salesselect process ended"
         words = line.split()
         if words[0] == "exit":
             self.exits[int(words[1])] = int(words[2])
@@ -440,7 +447,7 @@ class Zygote:
 
     def start(self, args, stderr: Path) -> int:
         self._send({"do": "run", "argv": [str(a) for a in args], "stderr": str(stderr)})
-        while (words := self._line(60))[0] != "pid":
+        while (words := self._line(300))[0] != "pid":
             pass
         return int(words[1])
 
@@ -448,7 +455,7 @@ class Zygote:
         """Signal the child unless it has ended (its parent reaps it, so the pid is still its own)."""
         self._send({"do": "kill", "pid": pid, "signal": int(number)})
 
-    def wait(self, pid: int, timeout: float = 60) -> int:
+    def wait(self, pid: int, timeout: float = 300) -> int:  # a safety net for a stuck run, not a speed limit
         import time
 
         deadline = time.monotonic() + timeout

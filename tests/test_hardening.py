@@ -62,6 +62,7 @@ PEAK = ("import resource, subprocess, sys\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n")
 
 
+@pytest.mark.long_running
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="measures /proc and rusage")
 @pytest.mark.parametrize("fd", [1, 2], ids=["stdout", "stderr"])
 def test_a_hook_flooding_800_mb_costs_little_memory_and_its_time_limit_holds(agency, ok, tmp_path, fd):
@@ -204,6 +205,7 @@ def sqlite_demo(template_dir: Path, ok, target: Path) -> None:
     _copy_database(template, target)
 
 
+@pytest.mark.long_running
 @pytest.mark.parametrize("command", ["db copy", "init --demo"])
 def test_killed_or_interrupted_at_20_moments_leaves_no_target_or_a_whole_one(tmp_path, ok, cli, copy_target, command,
                                                                               template_dir, warm_salesselect):

@@ -404,6 +404,7 @@ def test_11_ctrl_c_before_the_commit_says_nothing_changed(agency, cli, ok, tmp_p
 
 
 @FILES
+@pytest.mark.long_running
 def test_2_init_demo_killed_at_20_moments_leaves_no_file_or_a_whole_one(tmp_path, cli, warm_salesselect):
     """SIGKILL at 20 spread moments (5 at a time): the file is absent, or complete and intact. The runs are real
     salesselect processes forked from a warm one (conftest.Zygote): the moments span the command's own run."""
