@@ -385,12 +385,11 @@ def test_a_big_file_with_a_date_column_is_read_whole_after_the_slash_scan(agency
         ("Deal 29999", "2027-06-12", "29999.00")}
 
 
-def test_the_csv_export_formats_in_sql_what_the_records_say(cli, ok, tmp_path):
+def test_the_csv_export_formats_in_sql_what_the_records_say(demo_db, cli, ok, tmp_path):
     """The export's fast path (money, days_left, indicator, next follow-up, formula guard computed in SQL)
     gives every cell the JSON record of the same deal gives, over the demo agency's 300 deals."""
     from salesselect_cli.render import csv_safe
 
-    assert cli("init", "--demo").exit_code == 0
     add_opp(ok, "=SUM(A1)", "-Acme", "Staffing", "Google", "--value", "0.05", "--close", "2026-11-28")
     records = {r["id"]: r for r in ok("export", "--format", "json").json()}
     rows = list(csv.DictReader(io.StringIO(ok("export").stdout)))

@@ -111,8 +111,7 @@ def test_init_demo_refuses_an_existing_database(ok, cli, monkeypatch, tmp_path):
     assert "already exists" in run.stderr
 
 
-def test_every_report_has_something_to_say_about_the_demo(ok, monkeypatch, tmp_path):
-    build(ok, monkeypatch, tmp_path / "demo.db")
+def test_every_report_has_something_to_say_about_the_demo(demo_db, ok):
     winloss = ok("report", "winloss", "--period", "last-quarter", "--format", "json").json()
     assert {row["status"] for row in winloss} == {"won", "lost"}
     lost = [row for row in winloss if row["status"] == "lost"]

@@ -123,8 +123,7 @@ def test_report_from_counts_equals_report_from_visits(mixed):
         assert from_counts == from_visits
 
 
-def test_the_demo_counts_and_reports_alike(ok):
-    ok("init", "--demo")
+def test_the_demo_counts_and_reports_alike(demo_db, ok):
     path = os.environ["SALESSELECT_DB"]
     visits = check(path)
     conn = raw_connect(path)

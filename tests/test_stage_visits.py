@@ -214,8 +214,7 @@ def test_migration_backfills_what_the_triggers_keep(mixed, ok):
     assert on_visits == {*DAYS_TRIGGERS, *FUNNEL_TRIGGERS}
 
 
-def test_the_demo_keeps_its_visits(ok, tmp_path):
-    ok("init", "--demo")
+def test_the_demo_keeps_its_visits(demo_db, ok, tmp_path):
     visits = check(os.environ["SALESSELECT_DB"])
     assert len(visits) > 100
     assert {v[5] for v in visits} == {None, "moved", "won", "lost"}
