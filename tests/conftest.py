@@ -367,11 +367,19 @@ import importlib, json, os, select, signal, sys
 
 for name in sys.argv[1:]:  # what every child would import first: imported once, here
     importlib.import_module(name)
+from salesselect_cli import entry
 children = set()
 
 
 def say(line):
     os.write(1, (line + "\n").encode())
+
+
+def ctrl_c_from_salesselect_code(frame, event, arg):
+    # a Ctrl-C during this file's own lines is held until entry._run starts, inside salesselect's handler
+    if event == "call" and frame.f_code is entry._run.__code__:
+        sys.setprofile(None)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def serve():
@@ -397,6 +405,7 @@ def serve():
                 if request["pid"] in children:
                     os.kill(request["pid"], request["signal"])
                 continue
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # the child starts with Ctrl-C held
             pid = os.fork()
             if pid == 0:  # the child: its own streams, the command's argv, then out of this loop
                 for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, os.devnull, os.O_WRONLY),
@@ -404,15 +413,15 @@ def serve():
                     os.dup2(os.open(path, flags, 0o644), fd)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 sys.argv = ["salesselect", *request["argv"]]
+                sys.setprofile(ctrl_c_from_salesselect_code)
                 return
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             children.add(pid)
             say(f"pid {pid}")
 
 
 serve()
-from salesselect_cli.entry import run
-
-run()
+entry.run()  # as __main__.py does
 """
 
 

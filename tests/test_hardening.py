@@ -211,8 +211,9 @@ def test_killed_or_interrupted_at_20_moments_leaves_no_target_or_a_whole_one(tmp
                                                                               template_dir, warm_salesselect):
     """`db copy` and `init --demo`, SIGKILL or Ctrl-C at 20 spread moments (5 at a time): the target is absent
     (empty) or complete, Ctrl-C says nothing was changed, and a second try into the same target works without
-    clean-up (the second tries of a batch run side by side). Each run is a real salesselect process forked from a warm one (conftest.Zygote): the moments are
-    spread over the command's own run, from its first line to its end, not over Python's start-up."""
+    clean-up (the second tries of a batch run side by side). Each run is a real salesselect process forked from
+    a warm one (conftest.Zygote): the moments span the command's own run, not Python's start-up, and a Ctrl-C
+    counts from the entry point's first line (before it, it is held, as the old wait for sqlite3 did)."""
     import random
 
     source = tmp_path / "demo.db"
