@@ -103,7 +103,7 @@ async def fill_in(pilot, text: str) -> None:
 
 
 async def until(pilot, condition, what="", seconds: float = 10) -> None:
-    """Wait (a short pause at a time) until condition() holds: a loaded machine may take its time, never fail it."""
+    """Wait, a short pause at a time, until condition() holds (a loaded machine is slower; the limit is a safety net)."""
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, what() if callable(what) else what or condition
