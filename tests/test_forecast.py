@@ -311,11 +311,31 @@ def test_verdict_ties_and_too_few():
     assert backtest.verdict({"stage": scored(0.2, 10)}).best is None
     tie = backtest.verdict({"learned": scored(0.195), "stage": scored(0.2)})
     assert tie.tie and tie.best == "stage"
-    assert tie.text.endswith("keep to the simpler: the stage percentages.")
+    assert tie.text.endswith("keep to the simpler, the stage percentages.")
     clear = backtest.verdict({"learned": scored(0.15), "stage": scored(0.2), "set": scored(0.3)})
     assert (clear.best, clear.runner_up) == ("learned", "stage")
     assert "25% better" in clear.text
     assert backtest.verdict({"set": scored(0.3), "stage": scored(None)}).best == "set"
+
+
+def test_every_verdict_is_a_sentence_in_either_language():
+    from salesselect_cli import i18n
+
+    def scored(brier_score, deals=100):
+        return backtest.MethodScore(deals, brier_score, None, None, [], None, None)
+
+    cases = [{"stage": scored(0.2, 10)}, {"learned": scored(0.195), "stage": scored(0.2)},
+             {"learned": scored(0.15), "stage": scored(0.2)}, {"set": scored(0.3), "stage": scored(None)}]
+    english = [backtest.verdict(case).text for case in cases]
+    i18n.configure("nl")
+    try:
+        dutch = [backtest.verdict(case).text for case in cases]
+    finally:
+        i18n.configure(None)
+    for text in english + dutch:
+        assert text[0].isupper() and text.endswith("."), text
+    assert dutch[1].startswith("Hier ongeveer even goed: de geleerde kansen (Brier 0.195) en de fasepercentages")
+    assert all(nl != en for nl, en in zip(dutch, english))
 
 
 def test_snapshot_dates_by_month_and_quarter():
