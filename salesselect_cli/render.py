@@ -650,7 +650,11 @@ def emit(
 MONEY_KEYS = frozenset(("value", "weighted", "won", "goal", "revenue", "average_deal_size", "amount"))
 
 
-def write_xlsx(rows: list[dict], output: Path, header: list[str]) -> int:
+# Keys whose ISO text a workbook types as a date: the table's date keys, the next follow-up, a goal's period
+SHEET_DATE_KEYS = DATE_KEYS | {"next_followup", "from", "to"}
+
+
+def write_xlsx(rows: Iterable[dict], output: Path, header: list[str]) -> int:
     """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header."""
     from decimal import Decimal, InvalidOperation
 
@@ -664,7 +668,8 @@ def write_xlsx(rows: list[dict], output: Path, header: list[str]) -> int:
                 return value
         return value
 
-    kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in DATE_KEYS else None) for key in header]
+    kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in SHEET_DATE_KEYS else None)
+             for key in header]
     return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows))
 
 

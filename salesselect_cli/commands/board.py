@@ -10,6 +10,7 @@ import typer
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
 from salesselect_cli.i18n import _
 from salesselect_cli.i18n import count as number
+from salesselect_cli.rules.output_files import BOARD_FORMATS
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -27,7 +28,7 @@ def board(
     all_stages: bool = typer.Option(False, "--all-stages", help="Show every stage, also empty ones and the won/lost stages."),
     width: Optional[int] = typer.Option(None, "--width", min=20, max=10_000, help="Draw the board this many characters wide (default: the terminal)."),
     fmt: Format = format_option(),
-    output: Optional[Path] = output_option(),
+    output: Optional[Path] = output_option(BOARD_FORMATS),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Full-screen board: move, win and lose deals with the keyboard."),
 ) -> None:
     """Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.

@@ -25,8 +25,11 @@ from salesselect_cli.i18n import count as count_text
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
 
 
-# What an export has beyond the SPEC shape, so that a re-import loses nothing.
+# What an export has beyond the SPEC shape, so that a re-import loses nothing, then the deal's win chance.
 EXPORT_EXTRAS = ("closed_from", "notes", "external_key")
+CHANCE_KEYS = ("probability", "probability_basis")
+# What -o FILE can be: CSV (also as .txt), JSON or an Excel workbook.
+EXPORT_FORMATS = ("csv", "txt", "json", "xlsx")
 
 
 class _DryRun(Exception):
@@ -334,7 +337,7 @@ def export(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", help="csv (for Excel) or json.",
                                      case_sensitive=False),
-    output: Optional[Path] = output_option(),
+    output: Optional[Path] = output_option(EXPORT_FORMATS),
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Only this stage."),
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
@@ -350,17 +353,25 @@ def export(
 ) -> None:
     """Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.
 
+    -o FILE.xlsx writes an Excel workbook instead: typed cells, a bold frozen header with an autofilter.
+
     The columns are the JSON shape of an opportunity, then closed_from (the stage a won or lost deal
     was closed from, which the win/loss report needs), notes and external_key (the deal's id in the
-    system it was imported from, with --key); days_left, indicator and next_followup are derived.
+    system it was imported from, with --key), then probability (the win chance, 0-100) and
+    probability_basis (set, learned or stage); days_left, indicator, next_followup and the chance are derived.
     CSV cells that Excel would run as a formula get a leading quote. --excel writes CSV as Dutch and
     Belgian Excel opens it (BOM, ';', decimal comma). Rows are streamed: memory stays flat.
     """
-    from salesselect_cli.render import opened, write_csv_tuples, write_json
+    from salesselect_cli.render import opened, write_csv_tuples, write_json, write_xlsx
+    from salesselect_cli.rules.output_files import output_format
     from salesselect_cli.store import OPPORTUNITY_KEYS
 
     if excel and fmt is ExportFormat.json:
         raise Invalid(_("--excel writes CSV; leave out --format json"))
+    workbook = output_format(output, EXPORT_FORMATS) == "xlsx"
+    if workbook and (excel or ctx.get_parameter_source("fmt").name != "DEFAULT"):
+        raise Invalid(_("-o {name} writes an Excel workbook; leave out --format and --excel").format(name=output.name))
+    header = list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS) + list(CHANCE_KEYS)
     count = 0
     with session(ctx) as store:
         flt = opportunity_filter(
@@ -375,19 +386,24 @@ def export(
                 yield row
 
         def records():
-            for record in store.deals.list_opportunities(flt):
+            for record in store.forecast.with_chances(store.deals.list_opportunities(flt)):
                 # what a re-import needs beyond the SPEC shape: where a closed deal was closed from, ...
                 record["closed_from"] = record["_closed_from_stage"]
                 record["notes"] = record["_notes"]
                 record["external_key"] = record.pop("external_key")  # after notes, as in the CSV's columns
+                for key in CHANCE_KEYS:  # and the chance last, as in the CSV's columns
+                    record[key] = record.pop(key)
                 yield record
 
-        with opened(output) as handle:
-            if fmt is ExportFormat.json:
-                write_json(counted(records()), handle)
-            else:
-                rows = store.deals.export_rows(flt, "," if excel else ".")
-                write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
+        if workbook:
+            write_xlsx(counted(records()), output, header)
+        else:
+            with opened(output) as handle:
+                if fmt is ExportFormat.json:
+                    write_json(counted(records()), handle)
+                else:
+                    rows = store.forecast.export_rows_with_chances(flt, "," if excel else ".")
+                    write_csv_tuples(counted(rows), handle, header, excel)
     if output is not None and str(output) != "-":
         stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.",
                              count).format(count=count_text(count), output=output))

@@ -20,9 +20,17 @@ def format_option(default: Format = Format.table):
     return typer.Option(default, "--format", "-f", help="Output format: table, json or csv.", case_sensitive=False)
 
 
-def output_option():
+def output_option(writable: tuple[str, ...] | None = None):
+    """-o FILE; a name whose extension the command cannot write (`writable`, default what reports write:
+    .txt, .csv, .json, .xlsx) is refused while the options are read, before the command does anything."""
+    def refuse_unwritable(value):
+        from salesselect_cli.rules.output_files import REPORT_FORMATS, output_format
+
+        output_format(value, REPORT_FORMATS if writable is None else writable)
+        return value
+
     return typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.", metavar="FILE",
-                        dir_okay=False)
+                        dir_okay=False, callback=refuse_unwritable)
 
 
 def english_status(value: Optional[str]) -> Optional[str]:

@@ -620,8 +620,10 @@ def _backtest(ctx, start: Optional[str], end: Optional[str], step: str, fmt: For
     data = {"snapshots": [day.isoformat() for day in result.snapshots], "deals_scored": result.deals_scored,
             "methods": methods, "verdict": result.verdict.best, "verdict_text": result.verdict.text}
     fmt = excel_format(fmt, excel)
-    if fmt is Format.json:
-        emit_object(data, "json")
+    from salesselect_cli.rules.output_files import output_format
+
+    if fmt is Format.json and output_format(output) != "xlsx":  # a workbook gets the table's rows
+        emit_object(data, "json", output)
         return
     names = {"stage": _("stage"), "learned": _("learned"), "set": _("set")}
     rows = [{"method": names[method], "deals": m["deals"], "brier": m["brier"], "log_loss": m["log_loss"],

@@ -110,6 +110,27 @@ class ForecastRoom(BaseRoom):
             chance = context.chance(deal, record.get("_probability_set"), explain=explain)
             yield {**record, "probability": chance.probability, "probability_basis": chance.basis, "_chance": chance}
 
+    def export_rows_with_chances(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
+        """The export's rows (OpportunityRoom.export_rows) with `probability` and `probability_basis` last. One
+        chance per combination of what decides it (stage, type, source, owner, value band, own percentage): a
+        big export computes a few thousand chances, not one per deal."""
+        context = None
+        known: dict[tuple, tuple] = {}
+        # what decides a chance, unguarded, last
+        keys = f", s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, o.probability"
+        for row in self.deals.export_rows(flt, decimal_mark, keys):
+            key = tuple(row[-6:])
+            found = known.get(key)
+            if found is None:
+                if context is None:
+                    context = self.chance_context()
+                stage, business_type, source, owner, band, set_percent = key
+                deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner,
+                        "value_band": band}
+                chance = context.chance(deal, set_percent, explain=False)
+                found = known[key] = (chance.probability, chance.basis)
+            yield tuple(row[:-6]) + found
+
     # ------------------------------------------------------------ the forecast
 
     def forecast_buckets(self, flt: OpportunityFilter, start: dt.date, end: dt.date, by: str | None,

@@ -167,19 +167,22 @@ class OpportunityRoom(BaseRoom):
         for row in self.conn.execute(sql, params):
             yield self.record(row)
 
-    def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
+    def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".", extra_columns: str = "") -> Iterator[tuple]:
         """The export's CSV rows as tuples, formatted by the database itself (see export_sql)."""
-        sql, params = self.export_sql(flt, decimal_mark)
+        sql, params = self.export_sql(flt, decimal_mark, extra_columns)
         dialect.set_cache(self.conn, 8)  # a one-pass read gains nothing from a big cache
         return self.conn.execute(sql, params)
 
-    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".") -> tuple[str, list]:
+    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".", extra_columns: str = "") -> tuple[str, list]:
         """The export's SELECT and its parameters: the export columns in order (commands/io.py).
 
         What `list_opportunities` gives as records, but money, days_left, the indicator and the formula
         guard (a leading quote on text Excel would run) are computed in SQL, so a big export is one C
         loop from the cursor to the CSV writer. A small page cache keeps its memory flat.
+        extra_columns: more SELECT expressions last (', s.name, ...' over OPPORTUNITY_FROM's aliases), for a
+        higher room that adds to every row (ForecastRoom.export_rows_with_chances).
         """
+
         from salesselect_cli.rules.indicator import close_date_bounds
         from salesselect_cli.rules.text import FORMULA_STARTS
         days_between = self.conn.days_between
@@ -207,7 +210,7 @@ class OpportunityRoom(BaseRoom):
                    (SELECT MIN(f.due) FROM followups f WHERE f.opportunity_id = o.id AND f.status = 'open')
                        AS next_followup,
                    {guard('cs.name')} AS closed_from, {guard('o.notes')} AS notes,
-                   {guard('o.external_key')} AS external_key
+                   {guard('o.external_key')} AS external_key{extra_columns}
             {OPPORTUNITY_FROM}
              WHERE {where}
              ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"""
