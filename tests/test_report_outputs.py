@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 import io
 
 import openpyxl  # the test extra has it: the read-back tests never skip
@@ -80,3 +81,92 @@ def test_commands_that_write_no_workbook_refuse_xlsx_naming_what_they_write(agen
     run = cli("--lang", "nl", "report", "pipeline", "-o", str(tmp_path / "x.png"))
     assert run.exit_code == 1 and err(run).startswith("Fout: ") and ".png" in run.stderr
     assert not {"board.xlsx", "setup.csv", "x.png"} & {path.name for path in tmp_path.iterdir()}
+
+
+# ---------------------------------------------------------------- reports per owner
+
+
+def without(row: dict, *keys: str) -> dict:
+    return {key: value for key, value in row.items() if key not in keys}
+
+
+def test_pipeline_by_owner_adds_up_to_the_pipeline_and_follows_the_filters(demo_db, ok, cli):
+    rows = ok("report", "pipeline", "--by", "owner", "--format", "json").json()
+    owners = [row["owner"] for row in rows]
+    assert owners == sorted(owners) and len(owners) >= 2 and all(row["count"] > 0 for row in rows)
+    by_stage = ok("report", "pipeline", "--format", "json").json()
+    assert sum(row["count"] for row in rows) == sum(row["count"] for row in by_stage)
+    assert round(sum(row["share"] for row in rows)) == 100
+    for row in rows:
+        own = ok("report", "pipeline", "--owner", row["owner"], "--format", "json").json()
+        assert row["count"] == sum(r["count"] for r in own)
+        assert row["value"] == f"{sum(Decimal(r['value']) for r in own):.2f}"
+        assert row["red"] == sum(r["red"] for r in own) and row["overdue"] == sum(r["overdue"] for r in own)
+    staffing = ok("report", "pipeline", "--by", "owner", "--type", "Staffing", "--format", "json").json()
+    assert sum(r["count"] for r in staffing) == len(ok("opp", "list", "--type", "Staffing", "--format", "json").json())
+    one = ok("report", "pipeline", "--by", "owner", "--owner", owners[0], "--format", "json").json()
+    assert [without(r, "share", "value_share") for r in one] == [without(rows[0], "share", "value_share")]
+    header = ok("report", "pipeline", "--by", "owner", "--format", "csv").stdout.splitlines()[0]
+    assert header == "owner,count,value,red,orange,overdue,share,value_share"
+    table = ok("report", "pipeline", "--by", "owner").stdout
+    assert "Owner" in table and owners[0] in table and "By expected close month" not in table
+    dutch = ok("--lang", "nl", "report", "pipeline", "--by", "owner").stdout
+    assert "Eigenaar" in dutch and "Deals" in dutch
+    run = cli("report", "pipeline", "--by", "recruiter")
+    assert run.exit_code == 2
+
+
+def test_pipeline_by_owner_with_nothing_open_says_so(agency, ok):
+    assert ok("report", "pipeline", "--by", "owner", "--format", "json").json() == []
+    assert "Nothing in the pipeline" in ok("report", "pipeline", "--by", "owner").stdout
+
+
+def test_sources_by_owner_has_the_same_total_and_each_owners_own_numbers(demo_db, ok):
+    rows = ok("report", "sources", "-p", "all", "--by", "owner", "--format", "json").json()
+    by_source = ok("report", "sources", "-p", "all", "--format", "json").json()
+    assert rows[-1]["total"] and without(rows[-1], "owner") == without(by_source[-1], "source")
+    assert all("source" not in row for row in rows)
+    assert sum(row["created"] for row in rows[:-1]) == rows[-1]["created"]
+    for row in rows[:-1]:
+        own = ok("report", "sources", "-p", "all", "--owner", row["owner"], "--format", "json").json()[-1]
+        assert without(row, "owner", "total") == without(own, "source", "total")
+    header = ok("report", "sources", "-p", "all", "--by", "owner", "--format", "csv").stdout.splitlines()[0]
+    assert header.startswith("owner,created,won,lost,")
+    table = ok("report", "sources", "-p", "all", "--by", "owner").stdout
+    assert "by owner" in table and "Total" in table
+    assert "per eigenaar" in ok("--lang", "nl", "report", "sources", "-p", "all", "--by", "owner").stdout
+    assert ok("report", "sources", "-p", "all", "--by", "source", "--format", "json").json() == by_source
+
+
+def test_winloss_by_owner_is_each_owners_winloss(demo_db, ok):
+    rows = ok("report", "winloss", "-p", "all", "--by", "owner", "--format", "json").json()
+    owners = list(dict.fromkeys(row["owner"] for row in rows))
+    assert len(owners) >= 2 and owners == sorted(owners)
+    for owner in owners:
+        own = ok("report", "winloss", "-p", "all", "--owner", owner, "--format", "json").json()
+        assert [without(row, "owner") for row in rows if row["owner"] == owner] == own
+    everyone = ok("report", "winloss", "-p", "all", "--format", "json").json()
+    assert sum(row["count"] for row in rows) == sum(row["count"] for row in everyone)
+    assert ok("report", "winloss", "-p", "all", "--by", "owner", "--format", "csv").stdout.startswith(
+        "owner,status,stage,reason,count,")
+    table = ok("report", "winloss", "-p", "all", "--by", "owner").stdout
+    for owner in owners:
+        assert f"Owner {owner}" in table and f"--owner {owner}" in table
+    dutch = ok("--lang", "nl", "report", "winloss", "-p", "all", "--by", "owner").stdout
+    assert f"Eigenaar {owners[0]}" in dutch
+
+
+def test_a_recruiter_sees_the_per_owner_reports_as_a_manager_does(demo_db, ok):
+    for args in (("report", "winloss", "-p", "all"), ("report", "sources", "-p", "all"), ("report", "pipeline")):
+        as_anna = ok(*args, "--by", "owner", "--format", "json").json()
+        as_sanne = ok(*args, "--by", "owner", "--format", "json", env={"SALESSELECT_USER": "sanne"}).json()
+        assert as_sanne == as_anna and as_anna
+
+
+def test_per_owner_reports_as_workbooks(demo_db, ok, tmp_path):
+    for report in ("winloss", "sources", "pipeline"):
+        target = tmp_path / f"{report}.xlsx"
+        ok("report", report, "-p", "all", "--by", "owner", "-o", str(target))
+        sheet = openpyxl.load_workbook(target).active
+        assert sheet["A1"].value == "owner" and sheet["A1"].font.b and sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref.startswith("A1:") and isinstance(sheet["A2"].value, str)

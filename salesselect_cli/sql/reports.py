@@ -190,32 +190,38 @@ class ReportRoom(BaseRoom):
         """An aggregate of a group's ids as one comma-separated text (the dialect's group_concat)."""
         return self.conn.group_concat(f"CAST({column} AS TEXT)", ",", column)
 
-    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False,
+                       by_owner: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
         with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
+        by_owner: by owner first (rows get `owner`, in name order); shares are of that owner's status.
         """
         where, params = self._report_scope(flt)
         ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
+        owner = "o.owner_id" if by_owner else "0"
         rows = self._all(
             f"""WITH closed AS (
-                  SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
-                         COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
+                  SELECT {owner} AS owner_id, o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id,
+                         o.reason_id, COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
                     FROM opportunities o
                    WHERE o.closed >= ? AND o.closed < ? AND +o.status IN ('won', 'lost') AND {where}
-                   GROUP BY 1, 2, 3)
-                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
+                   GROUP BY 1, 2, 3, 4)
+                SELECT u.name AS owner, c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
                        ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
                        ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
                        SUM(c.n) OVER per_status AS status_count
                   FROM closed c JOIN stages s ON s.id = c.stage_id LEFT JOIN reasons r ON r.id = c.reason_id
-                WINDOW per_status AS (PARTITION BY c.status)
-                 ORDER BY c.status = 'won', c.n DESC, c.cents DESC, s.position, r.text IS NULL, r.text""",
+                  LEFT JOIN users u ON u.id = c.owner_id
+                WINDOW per_status AS (PARTITION BY c.owner_id, c.status)
+                 ORDER BY u.name COLLATE NOCASE, u.name, c.status = 'won', c.n DESC, c.cents DESC, s.position,
+                          r.text IS NULL, r.text""",
             self._day_range(start, end) + params,
         )
         return [
             {
+                **({"owner": r["owner"]} if by_owner else {}),
                 "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
                 "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
                 "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
@@ -224,15 +230,17 @@ class ReportRoom(BaseRoom):
             for r in rows
         ]
 
-    def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+    def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date, by_owner: bool = False) -> list[dict]:
         """Per source, the opportunities created in [start, end] and what became of them; a total row last.
 
         average_days_to_close is over the closed (won or lost) ones, from created to closed date.
+        by_owner: per owner instead of per source (rows have `owner` where they had `source`).
         """
         where, params = self._report_scope(flt)
+        group, names = ("o.owner_id", "users") if by_owner else ("o.source_id", "sources")
         rows = self._all(
             f"""WITH cohort AS (
-                  SELECT o.source_id, COUNT(*) AS created,
+                  SELECT {group} AS group_id, COUNT(*) AS created,
                          SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,
                          SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost,
                          SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS open,
@@ -242,11 +250,11 @@ class ReportRoom(BaseRoom):
                                   THEN {self.conn.days_between("substr(o.closed, 1, 10)", "substr(o.created, 1, 10)")} END) AS close_days
                     FROM opportunities o
                    WHERE o.created >= ? AND o.created < ? AND {where}
-                   GROUP BY o.source_id),
+                   GROUP BY {group}),
                 totalled AS (
-                  SELECT src.name AS source, 0 AS total, c.created, c.won, c.lost, c.open, c.revenue,
+                  SELECT g.name AS source, 0 AS total, c.created, c.won, c.lost, c.open, c.revenue,
                          c.closed_count, c.close_days
-                    FROM cohort c JOIN sources src ON src.id = c.source_id
+                    FROM cohort c JOIN {names} g ON g.id = c.group_id
                   UNION ALL
                   SELECT 'Total', 1, SUM(created), SUM(won), SUM(lost), SUM(open), SUM(revenue),
                          SUM(closed_count), SUM(close_days)
@@ -261,7 +269,7 @@ class ReportRoom(BaseRoom):
         )
         return [
             {
-                "source": r["source"], "created": r["created"], "won": r["won"], "lost": r["lost"],
+                "owner" if by_owner else "source": r["source"], "created": r["created"], "won": r["won"], "lost": r["lost"],
                 "open": r["open"], "conversion_rate": r["conversion_rate"], "win_rate": r["win_rate"],
                 "revenue": cents_to_decimal_string(r["revenue"]),
                 "average_deal_size": None if r["average_deal_cents"] is None
@@ -315,6 +323,34 @@ class ReportRoom(BaseRoom):
         return [
             {
                 "stage": r["stage"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
+                "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
+                "value_share": r["value_share"], "_value_cents": r["cents"],
+                "_total_count": r["total_n"], "_total_cents": r["total_cents"],
+            }
+            for r in rows
+        ]
+
+    def report_pipeline_owners(self, flt: OpportunityFilter, start: dt.date | None = None,
+                               end: dt.date | None = None) -> list[dict]:
+        """Open opportunities per owner (by name; owners with open deals): count, value, red, orange, overdue,
+        share and value_share (percentages of all the open deals matching `flt`)."""
+        today, red_until, orange_until = self._indicator_bounds()
+        where, params = self._pipeline_where(flt, start, end)
+        rows = self._all(
+            f"""WITH open_deals AS (
+                  SELECT o.owner_id, {self._PIPELINE_COUNTS}
+                    FROM opportunities o WHERE o.status = 'open' AND {where} GROUP BY o.owner_id)
+                SELECT u.name AS owner, p.n, p.cents, p.red, p.orange, p.overdue,
+                       ROUND(100.0 * p.n / SUM(p.n) OVER (), 1) AS share,
+                       ROUND(100.0 * p.cents / NULLIF(SUM(p.cents) OVER (), 0), 1) AS value_share,
+                       SUM(p.n) OVER () AS total_n, SUM(p.cents) OVER () AS total_cents
+                  FROM open_deals p JOIN users u ON u.id = p.owner_id
+                 ORDER BY u.name COLLATE NOCASE, u.name""",
+            [red_until, red_until, orange_until, today] + params,
+        )
+        return [
+            {
+                "owner": r["owner"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
                 "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
                 "value_share": r["value_share"], "_value_cents": r["cents"],
                 "_total_count": r["total_n"], "_total_cents": r["total_cents"],
