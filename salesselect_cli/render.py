@@ -606,9 +606,10 @@ def emit(
     caption: str | None = None,
     excel: bool = False,
     wide: bool | None = None,
+    chart=None,
 ) -> int:
-    """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx).
-    Returns how many rows.
+    """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx, with
+    `chart`, a workbook.Chart, beside the rows). Returns how many rows.
 
     A table fits the terminal (see `fitted`); wide: every column whole (None: the command has no --wide)."""
     from salesselect_cli.rules.output_files import output_format
@@ -616,7 +617,7 @@ def emit(
     if output_format(output) == "xlsx":  # refuses .png/.pdf before anything is written
         rows = list(rows)
         header = csv_columns or (list(public(rows[0]).keys()) if rows else [c.key for c in columns or []])
-        return write_xlsx(rows, output, header)
+        return write_xlsx(rows, output, header, chart)
     if fmt == "json":
         rows = list(rows)
         with opened(output) as handle:
@@ -654,8 +655,9 @@ MONEY_KEYS = frozenset(("value", "weighted", "won", "goal", "revenue", "average_
 SHEET_DATE_KEYS = DATE_KEYS | {"next_followup", "from", "to"}
 
 
-def write_xlsx(rows: Iterable[dict], output: Path, header: list[str]) -> int:
-    """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header."""
+def write_xlsx(rows: Iterable[dict], output: Path, header: list[str], chart=None) -> int:
+    """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header, and a
+    native chart when `chart` (a workbook.Chart) is given."""
     from decimal import Decimal, InvalidOperation
 
     from salesselect_cli.workbook import Column as SheetColumn, write_workbook
@@ -670,7 +672,7 @@ def write_xlsx(rows: Iterable[dict], output: Path, header: list[str]) -> int:
 
     kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in SHEET_DATE_KEYS else None)
              for key in header]
-    return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows))
+    return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows), chart=chart)
 
 
 def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: Callable | None = None) -> None:

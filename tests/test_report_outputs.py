@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 from decimal import Decimal
 import io
+import re
 
 import openpyxl  # the test extra has it: the read-back tests never skip
 import pytest
@@ -170,3 +171,43 @@ def test_per_owner_reports_as_workbooks(demo_db, ok, tmp_path):
         sheet = openpyxl.load_workbook(target).active
         assert sheet["A1"].value == "owner" and sheet["A1"].font.b and sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref.startswith("A1:") and isinstance(sheet["A2"].value, str)
+
+
+# ---------------------------------------------------------------- workbooks with charts
+
+
+def chart_xml(path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/charts/chart1.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("args, series, categories", [
+    (("report", "winloss"), ["$D$2:$D$"], "$A$2:$C$"),  # labels on three levels: status, stage, reason
+    (("report", "sources"), ["$B$2:$B$", "$C$2:$C$", "$D$2:$D$"], "$A$2:$A$"),
+    (("report", "stages"), ["$B$2:$B$", "$C$2:$C$", "$D$2:$D$", "$E$2:$E$"], "$A$2:$A$"),
+    (("report", "forecast", "--by", "owner"), ["$C$2:$C$", "$D$2:$D$", "$E$2:$E$", "$F$2:$F$"], "$A$2:$A$"),
+])
+def test_report_workbooks_carry_a_native_chart_of_their_rows(demo_db, ok, tmp_path, args, series, categories):
+    target = tmp_path / "report.xlsx"
+    ok(*args, "-p", "all", "-o", str(target))
+    book = openpyxl.load_workbook(target)
+    sheet = book.active
+    assert len(sheet._charts) == 1
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    assert isinstance(sheet["B2"].value, (int, float)) or isinstance(sheet["D2"].value, (int, float))
+    ranges = [ref for ref in re.findall(r"<c:f>Report!([^<]*)</c:f>", chart_xml(target)) if ":" in ref]
+    header = [cell.value for cell in sheet[1]]
+    totalled = "total" in header and sheet.cell(row=sheet.max_row, column=header.index("total") + 1).value
+    last = sheet.max_row - (1 if totalled else 0)  # a total row is not charted
+    assert ranges[0::2] == [f"{categories}{last}"] * len(series)  # each series: its labels, then its values
+    assert ranges[1::2] == [f"{prefix}{last}" for prefix in series]
+
+
+def test_an_empty_report_workbook_has_its_header_and_no_chart(agency, ok, tmp_path):
+    target = tmp_path / "winloss.xlsx"
+    ok("report", "winloss", "-o", str(target))
+    sheet = openpyxl.load_workbook(target).active
+    assert [c.value for c in sheet[1]][:3] == ["status", "stage", "reason"] and sheet.max_row == 1
+    assert len(sheet._charts) == 0

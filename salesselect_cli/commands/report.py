@@ -128,14 +128,15 @@ def _scope_text(flt) -> str:
 
 
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
-          render: Callable, nothing: str, excel: bool = False) -> None:
-    """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
+          render: Callable, nothing: str, excel: bool = False, chart=None) -> None:
+    """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`;
+    a workbook (-o FILE.xlsx) with `chart` beside the rows."""
     from salesselect_cli.render import emit, escape, make_console, opened, shown
     from salesselect_cli.rules.output_files import output_format
 
     fmt = excel_format(fmt, excel)
-    if fmt is not Format.table or output_format(output) == "xlsx":  # .png/.pdf refused there, before writing
-        emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
+    if fmt is not Format.table or output_format(output) == "xlsx":
+        emit(rows, fmt.value, output, csv_columns=keys, excel=excel, chart=chart)
         return
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle,
@@ -152,6 +153,16 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
                 console.print(_fit(item, console))
         else:
             console.print(escape(nothing))
+
+
+def _chart(keys: list[str], kind: str, values: list[str], categories: str, title: str,
+           categories_last: Optional[str] = None, rows: Optional[int] = None):
+    """A workbook's native chart of the `values` columns against `categories` (through `categories_last`), by key;
+    `rows`: the first rows only (a total row left out)."""
+    from salesselect_cli.workbook import Chart
+
+    return Chart(kind, [keys.index(key) for key in values], keys.index(categories), title,
+                 None if categories_last is None else keys.index(categories_last), rows)
 
 
 def _fit(table, console):
@@ -332,9 +343,11 @@ def winloss(
                 items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
-    _emit(rows, fmt, output, (["owner"] if by else []) + WINLOSS_KEYS, render,
+    keys = (["owner"] if by else []) + WINLOSS_KEYS
+    _emit(rows, fmt, output, keys, render,
           _("Nothing in this period: no opportunities were closed {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel,
+          _chart(keys, "bar", ["count"], keys[0], _("Deals won and lost, by stage and reason"), "reason"))
 
 
 # ---------------------------------------------------------------------------------------- sources
@@ -392,9 +405,13 @@ def sources(
                        compact=not bars)
         return [table]
 
-    _emit(rows, fmt, output, [key if column == "source" else column for column in SOURCES_KEYS], render,
+    keys = [key if column == "source" else column for column in SOURCES_KEYS]
+    chart = _chart(keys, "column", ["created", "won", "lost"], key,
+                   _("Deals created, won and lost, by owner") if by is SourcesBy.owner
+                   else _("Deals created, won and lost, by source"), rows=len(rows) - 1)  # the total row left out
+    _emit(rows, fmt, output, keys, render,
           _("Nothing in this period: no opportunities were created {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel, chart)
 
 
 # ---------------------------------------------------------------------------------------- pipeline
@@ -544,7 +561,9 @@ def stages(
 
     _emit(rows, fmt, output, STAGES_KEYS, render,
           _("Nothing in this period: no opportunity entered a stage {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel,
+          _chart(STAGES_KEYS, "column", ["entered", "moved_on", "lost", "won"], "stage",
+                 _("Stage funnel: entered, moved on, lost and won")))
 
 
 # ---------------------------------------------------------------------------------------- forecast
@@ -633,7 +652,9 @@ def forecast(
                        section_before_last=bool(by), compact=not bars)
         return [table]
 
-    _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel)
+    chart = _chart(FORECAST_KEYS, "column", ["value", "weighted", "won", "goal"], "group",
+                   _("Forecast: value, weighted value, won and goal"), rows=len(rows) - 1)  # the total row left out
+    _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel, chart)
 
 
 def _score(value, digits: int = 3):
