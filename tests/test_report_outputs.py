@@ -211,3 +211,52 @@ def test_an_empty_report_workbook_has_its_header_and_no_chart(agency, ok, tmp_pa
     sheet = openpyxl.load_workbook(target).active
     assert [c.value for c in sheet[1]][:3] == ["status", "stage", "reason"] and sheet.max_row == 1
     assert len(sheet._charts) == 0
+
+
+# ---------------------------------------------------------------- the board's weighted value
+
+
+def board_columns(ok, *args) -> dict:
+    return {column["stage"]: column for column in ok("board", "--format", "json", *args).json()}
+
+
+def test_the_board_shows_weighted_values_only_once_chances_are_in_use(agency, ok, cli):
+    lead = add_opp(ok, "Lead deal", "Acme", "Staffing", "HubSpot", "--value", "1000")
+    add_opp(ok, "Other lead", "Beta", "Staffing", "Google", "--value", "3000")
+    proposal = add_opp(ok, "Proposal deal", "Crane", "Staffing", "Google", "--value", "2000", "--stage", "Proposal")
+    columns = board_columns(ok)
+    assert all(list(column) == ["stage", "count", "value", "cards"] for column in columns.values())
+    assert "weighted" not in ok("board").stdout
+    ok("opp", "edit", str(proposal), "--probability", "25")  # a card's own chance: in use
+    columns = board_columns(ok)
+    assert columns["Proposal"]["weighted"] == "500.00"
+    assert columns["Lead"]["weighted"] == "0.00"  # no percentage and nothing closed yet: no chance, adds nothing
+    ok("config", "set-probability", "Lead", "20")
+    columns = board_columns(ok)
+    assert (columns["Lead"]["weighted"], columns["Proposal"]["weighted"]) == ("800.00", "500.00")
+    table = ok("board", "--width", "120").stdout
+    assert "weighted €800" in table and "weighted €500" in table and "4,000" in table
+    assert "gewogen € 800" in ok("--lang", "nl", "board", "--width", "120").stdout
+    assert board_columns(ok, "--owner", "anna")["Lead"]["weighted"] == "800.00"
+    assert board_columns(ok, "--source", "Google")["Lead"]["weighted"] == "600.00"  # filters apply
+    ok("opp", "edit", str(lead), "--probability", "100")
+    assert board_columns(ok)["Lead"]["weighted"] == "1600.00"
+    ok("opp", "edit", str(proposal), "--probability", "auto")
+    ok("opp", "edit", str(lead), "--probability", "auto")
+    ok("config", "set-probability", "Lead", "none")
+    assert all("weighted" not in column for column in board_columns(ok).values())  # out of use again
+
+
+def test_the_interactive_board_shows_the_weighted_value_too(agency, ok, cli, monkeypatch):
+    from salesselect_cli import kanban
+    from salesselect_cli.commands import board
+
+    add_opp(ok, "Lead deal", "Acme", "Staffing", "HubSpot", "--value", "1000")
+    ok("config", "set-probability", "Lead", "30")
+    made = []
+    monkeypatch.setattr(board, "run_interactive", made.append)
+    assert cli("board", "-i").exit_code == 0
+    data = made[0].board()
+    [lead] = [column for column in data.columns if column.stage == "Lead"]
+    assert lead.weighted_cents == 30_000
+    assert "weighted €300" in kanban.header(lead, data.currency).plain

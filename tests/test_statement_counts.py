@@ -92,3 +92,18 @@ def test_the_count_sees_an_extra_statement(demo_db, cli, statements):
     cli("opp", "list")
     cli("opp", "list")
     assert len(statements) == 2 * once > 0
+
+
+def test_the_board_with_win_chances_in_use_stays_within_its_statements(demo_db, cli, statements):
+    """The weighted value costs one statement more (the learning counts; its buckets come with the columns'
+    statement), and the whole command still fits the board's limit. Its own share is 8, one more than the
+    7 the split above leaves after the set-up's budget of 3: it fits because opening takes 2."""
+    assert cli("config", "set-probability", "Proposal", "40").exit_code == 0
+    statements.clear()
+    run = cli("board", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert all("weighted" in column for column in run.json())
+    set_up, own = split(statements)
+    listing = "\n".join(statements)
+    assert len(set_up) + len(own) <= LIMITS[("board",)], listing
+    assert len(set_up) <= SET_UP_TODAY["read"] and len(own) <= 8, listing

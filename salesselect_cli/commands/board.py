@@ -89,6 +89,7 @@ def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
 
     stage_rows = store.reports.board_columns(flt, all_stages)
     cards = store.reports.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
+    weighted = store.forecast.weighted_by_stage(stage_rows)  # None until win chances are in use
     orange_days, red_days = store.setup.thresholds()
     return kanban.Board(
         columns=[
@@ -96,6 +97,7 @@ def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
                 stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
                 cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
                 orange=row["orange"], auto_status=row["auto_status"],
+                weighted_cents=None if weighted is None or row["auto_status"] else weighted.get(row["stage_id"], 0),
             )
             for row in stage_rows
         ],
@@ -130,8 +132,10 @@ def _emit(data, fmt: Format, output: Optional[Path], export_kind: Optional[str],
     if fmt is Format.json:
         columns = [
             {
-                "stage": column.stage, "count": column.count,
-                "value": _decimal(column.value_cents), "cards": [public(card) for card in column.cards],
+                "stage": column.stage, "count": column.count, "value": _decimal(column.value_cents),
+                # Σ value x win chance, only once chances are in use (the SPEC shape otherwise)
+                **({} if column.weighted_cents is None else {"weighted": _decimal(column.weighted_cents)}),
+                "cards": [public(card) for card in column.cards],
             }
             for column in data.columns
         ]

@@ -46,6 +46,18 @@ class Floor:
         )
 
 
+def value_band_sql(column: str) -> str:
+    """A CASE giving rules.forecast.VALUE_BANDS' key of `column` (cents): the same bands as value_band(). Here, low,
+    for the rooms that group deals by what decides a win chance (forecast, the board's weighted value)."""
+    from salesselect_cli.rules.forecast import VALUE_BANDS
+
+    arms = []
+    for band in VALUE_BANDS:
+        condition = f"{column} >= {band.low_cents}" + (f" AND {column} < {band.high_cents}" if band.high_cents else "")
+        arms.append(f"WHEN {condition} THEN '{band.key}'")
+    return f"CASE {' '.join(arms)} END"
+
+
 def first_key_user(conn: Connection, requested: str | None) -> str:
     """Who becomes the first key user of a new database: where the login is the user (PostgreSQL) the
     login, and `requested` (when given) must be that login; elsewhere the name requested."""

@@ -14,7 +14,7 @@ from salesselect_cli.errors import NotFound
 from salesselect_cli.i18n import _
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.money import cents_to_decimal_string
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
 from salesselect_cli.sql.opportunities import live
 
 if TYPE_CHECKING:
@@ -24,17 +24,6 @@ if TYPE_CHECKING:
 
 # What --by groups the forecast by: the SQL of the group's name (aliases as in _forecast_from)
 GROUP_SQL = {"owner": "u.name", "type": "bt.name", "source": "src.name", "stage": "s.name", None: "NULL"}
-
-
-def value_band_sql(column: str) -> str:
-    """A CASE giving rules.forecast.VALUE_BANDS' key of `column` (cents): the same bands as value_band()."""
-    from salesselect_cli.rules.forecast import VALUE_BANDS
-
-    arms = []
-    for band in VALUE_BANDS:
-        condition = f"{column} >= {band.low_cents}" + (f" AND {column} < {band.high_cents}" if band.high_cents else "")
-        arms.append(f"WHEN {condition} THEN '{band.key}'")
-    return f"CASE {' '.join(arms)} END"
 
 
 class ForecastRoom(BaseRoom):
@@ -130,6 +119,29 @@ class ForecastRoom(BaseRoom):
                 chance = context.chance(deal, set_percent, explain=False)
                 found = known[key] = (chance.probability, chance.basis)
             yield tuple(row[:-6]) + found
+
+    def weighted_by_stage(self, columns: list[dict]) -> dict[int, int] | None:
+        """The board's weighted value per stage id: Σ value x win chance (whole cents) of the open deals in the
+        board's `columns` (ReportRoom.board_columns, with their chance buckets); None when chances are not in use.
+        One statement, the learning counts: the board's own statement brought the buckets and the stages."""
+        from decimal import Decimal
+
+        from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window, weighted_cents
+
+        if not any(column["chances_in_use"] for column in columns):
+            return None
+        buckets = [bucket for column in columns for bucket in column["chance_buckets"]]
+        if not buckets:
+            return {}
+        history = self.learning_counts(*learning_window(self.today))
+        stages = {column["stage"]: (column["auto_status"], column["probability"]) for column in columns}
+        context = ChanceContext(history, learn(history), stages)
+        sums: dict[int, Decimal] = {}
+        for stage_id, stage, business_type, source, owner, band, set_percent, value in buckets:
+            deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner, "value_band": band}
+            chance = context.chance(deal, set_percent, explain=False)
+            sums[stage_id] = sums.get(stage_id, Decimal(0)) + weighted_cents(int(value or 0), chance.probability)
+        return {stage_id: int(total.quantize(Decimal(1))) for stage_id, total in sums.items()}
 
     # ------------------------------------------------------------ the forecast
 

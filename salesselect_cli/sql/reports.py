@@ -13,7 +13,7 @@ from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql import dialect
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
 from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
 
 if TYPE_CHECKING:
@@ -40,11 +40,16 @@ class ReportRoom(BaseRoom):
         return tuple(day.isoformat() for day in close_date_bounds(self.today, *self.setup.thresholds()))
 
     def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
-        """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
+        """The board's columns in position order: stage, count, value_cents, overdue, red, orange, probability (the
+        stage's percentage set), chances_in_use and chance_buckets.
 
         Counts and totals cover every open opportunity matching `flt` (one GROUP BY). Which
         stages: with a business type, its stages (auto-select won/lost ones only with
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
+        Win chances are in use once an open stage has a percentage set or a matching card a chance of its own;
+        then the same statement also groups the cards by what decides a chance, each column's chance_buckets:
+        (stage_id, stage, business type, source, owner, value band, own percentage, value cents) for
+        ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self.deals.filter_sql(flt)
@@ -63,26 +68,49 @@ class ReportRoom(BaseRoom):
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
                          SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue,
                          SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
-                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
+                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange,
+                         SUM(CASE WHEN o.probability IS NOT NULL THEN 1 ELSE 0 END) AS own_chances
                     FROM opportunities o
                    WHERE {where}
-                   GROUP BY o.stage_id)
-                SELECT s.id, s.name, s.position, s.auto_status,
+                   GROUP BY o.stage_id),
+                used AS (
+                  SELECT 1 AS yes WHERE EXISTS (SELECT 1 FROM a WHERE a.own_chances > 0)
+                     OR EXISTS (SELECT 1 FROM stages p
+                                 WHERE p.probability IS NOT NULL AND p.auto_status IS NULL AND p.archived = 0))
+                SELECT 0 AS part, s.id, s.name, s.position, s.auto_status, s.probability,
                        COALESCE(a.count, 0) AS count, COALESCE(a.value_cents, 0) AS value_cents,
                        COALESCE(a.overdue, 0) AS overdue, COALESCE(a.red, 0) AS red,
-                       COALESCE(a.orange, 0) AS orange
+                       COALESCE(a.orange, 0) AS orange, (SELECT COUNT(*) FROM used) AS in_use,
+                       NULL AS business_type, NULL AS source, NULL AS owner, NULL AS band
                   FROM stages s LEFT JOIN a ON a.stage_id = s.id
                  WHERE {stage_clause}
-                 ORDER BY s.position""",
-            [overdue_until, red_until, red_until, orange_until] + params + stage_params,
+                UNION ALL
+                SELECT 1, o.stage_id, s.name, NULL, NULL, o.probability, 0, SUM(o.value_cents), 0, 0, 0, 0,
+                       bt.name, src.name, u.name, {value_band_sql('o.value_cents')}
+                  FROM opportunities o
+                  JOIN stages s ON s.id = o.stage_id
+                  JOIN business_types bt ON bt.id = o.business_type_id
+                  JOIN sources src ON src.id = o.source_id
+                  JOIN users u ON u.id = o.owner_id
+                 WHERE {where} AND EXISTS (SELECT 1 FROM used)
+                 GROUP BY o.stage_id, s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, o.probability
+                 ORDER BY 1, 4""",
+            [overdue_until, red_until, red_until, orange_until] + params + stage_params + params,
         )
+        buckets: dict[int, list[tuple]] = {}
+        for r in rows:
+            if r["part"] == 1:
+                buckets.setdefault(r["id"], []).append(
+                    (r["id"], r["name"], r["business_type"], r["source"], r["owner"], r["band"], r["probability"],
+                     r["value_cents"]))
         return [
             {
                 "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
                 "count": r["count"], "value_cents": r["value_cents"], "overdue": r["overdue"],
-                "red": r["red"], "orange": r["orange"],
+                "red": r["red"], "orange": r["orange"], "probability": r["probability"],
+                "chances_in_use": bool(r["in_use"]), "chance_buckets": buckets.get(r["id"], []),
             }
-            for r in rows
+            for r in rows if r["part"] == 0
         ]
 
     def board_cards(self, flt: OpportunityFilter, stage_ids: list[int], limit: int | None) -> dict[str, list[dict]]:
