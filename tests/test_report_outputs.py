@@ -260,3 +260,23 @@ def test_the_interactive_board_shows_the_weighted_value_too(agency, ok, cli, mon
     [lead] = [column for column in data.columns if column.stage == "Lead"]
     assert lead.weighted_cents == 30_000
     assert "weighted €300" in kanban.header(lead, data.currency).plain
+
+
+# ---------------------------------------------------------------- the backtest's files and verdict
+
+
+def test_the_backtest_writes_its_json_and_workbook_where_o_says_and_its_verdict_is_a_sentence(demo_db, ok, tmp_path):
+    import json
+
+    run = ok("report", "forecast", "--backtest", "--format", "json", "-o", str(tmp_path / "backtest.json"))
+    assert run.stdout == ""
+    written = json.loads((tmp_path / "backtest.json").read_text(encoding="utf-8"))
+    assert written["deals_scored"] > 0 and set(written["methods"]) == {"stage", "learned", "set"}
+    ok("report", "forecast", "--backtest", "-o", str(tmp_path / "backtest.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "backtest.xlsx").active
+    rows = {row[0].value: [cell.value for cell in row] for row in sheet.iter_rows(min_row=2)}
+    assert [cell.value for cell in sheet[1]] == ["method", "deals", "brier", "log_loss", "auc", "wmape", "bias"]
+    assert all(isinstance(value, (int, float)) for value in rows["learned"][1:])
+    for language in ("en", "nl"):
+        verdict = ok("--lang", language, "report", "forecast", "--backtest").stdout.strip().splitlines()[-1]
+        assert verdict[0].isupper() and verdict.endswith("."), verdict

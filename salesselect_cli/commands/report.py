@@ -690,7 +690,8 @@ def _backtest(ctx, start: Optional[str], end: Optional[str], step: str, fmt: For
         return
     names = {"stage": _("stage"), "learned": _("learned"), "set": _("set")}
     rows = [{"method": names[method], "deals": m["deals"], "brier": m["brier"], "log_loss": m["log_loss"],
-             "auc": m["auc"], "wmape": m["wmape"], "bias": m["bias"]} for method, m in methods.items()]
+             "auc": m["auc"], "wmape": result.scores[method].wmape, "bias": result.scores[method].bias}
+            for method, m in methods.items()]  # Decimals: a workbook gets numbers
 
     def render(bars: bool) -> list:
         cells = [[escape(row["method"]), str(row["deals"])] + [
