@@ -122,15 +122,17 @@ class ForecastRoom(BaseRoom):
 
     def weighted_by_stage(self, columns: list[dict]) -> dict[int, int] | None:
         """The board's weighted value per stage id: Σ value x win chance (whole cents) of the open deals in the
-        board's `columns` (ReportRoom.board_columns, with their chance buckets); None when chances are not in use.
+        board's `columns` (ReportRoom.board_columns, with their chance buckets); None when chances are not in use
+        (no stage has a percentage and no card on the board a chance of its own).
         One statement, the learning counts: the board's own statement brought the buckets and the stages."""
         from decimal import Decimal
 
         from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window, weighted_cents
 
-        if not any(column["chances_in_use"] for column in columns):
-            return None
         buckets = [bucket for column in columns for bucket in column["chance_buckets"]]
+        # in use: a stage's percentage set, or a card on the board with a chance of its own
+        if not any(column["stage_chances"] for column in columns) and all(b[6] is None for b in buckets):
+            return None
         if not buckets:
             return {}
         history = self.learning_counts(*learning_window(self.today))

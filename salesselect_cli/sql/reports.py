@@ -46,10 +46,11 @@ class ReportRoom(BaseRoom):
         Counts and totals cover every open opportunity matching `flt` (one GROUP BY). Which
         stages: with a business type, its stages (auto-select won/lost ones only with
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
-        Win chances are in use once an open stage has a percentage set or a matching card a chance of its own;
-        then the same statement also groups the cards by what decides a chance, each column's chance_buckets:
-        (stage_id, stage, business type, source, owner, value band, own percentage, value cents) for
-        ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
+        Win chances may be in use once an open stage has a percentage set (stage_chances, agency-wide) or a deal
+        was ever given a chance of its own (its history says so, through an index: the open deals' covering
+        index has no probability); then the same statement also groups the cards by what decides a chance, each
+        column's chance_buckets: (stage_id, stage, business type, source, owner, value band, own percentage,
+        value cents) for ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self.deals.filter_sql(flt)
@@ -68,19 +69,20 @@ class ReportRoom(BaseRoom):
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
                          SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue,
                          SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
-                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange,
-                         SUM(CASE WHEN o.probability IS NOT NULL THEN 1 ELSE 0 END) AS own_chances
+                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
                     FROM opportunities o
                    WHERE {where}
                    GROUP BY o.stage_id),
+                chances AS (
+                  SELECT COUNT(*) AS stages_set FROM stages p
+                   WHERE p.probability IS NOT NULL AND p.auto_status IS NULL AND p.archived = 0),
                 used AS (
-                  SELECT 1 AS yes WHERE EXISTS (SELECT 1 FROM a WHERE a.own_chances > 0)
-                     OR EXISTS (SELECT 1 FROM stages p
-                                 WHERE p.probability IS NOT NULL AND p.auto_status IS NULL AND p.archived = 0))
+                  SELECT 1 AS yes FROM chances
+                   WHERE chances.stages_set > 0 OR EXISTS (SELECT 1 FROM history h WHERE h.field = 'probability'))
                 SELECT 0 AS part, s.id, s.name, s.position, s.auto_status, s.probability,
                        COALESCE(a.count, 0) AS count, COALESCE(a.value_cents, 0) AS value_cents,
                        COALESCE(a.overdue, 0) AS overdue, COALESCE(a.red, 0) AS red,
-                       COALESCE(a.orange, 0) AS orange, (SELECT COUNT(*) FROM used) AS in_use,
+                       COALESCE(a.orange, 0) AS orange, (SELECT stages_set FROM chances) AS in_use,
                        NULL AS business_type, NULL AS source, NULL AS owner, NULL AS band
                   FROM stages s LEFT JOIN a ON a.stage_id = s.id
                  WHERE {stage_clause}
@@ -108,7 +110,7 @@ class ReportRoom(BaseRoom):
                 "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
                 "count": r["count"], "value_cents": r["value_cents"], "overdue": r["overdue"],
                 "red": r["red"], "orange": r["orange"], "probability": r["probability"],
-                "chances_in_use": bool(r["in_use"]), "chance_buckets": buckets.get(r["id"], []),
+                "stage_chances": r["in_use"], "chance_buckets": buckets.get(r["id"], []),
             }
             for r in rows if r["part"] == 0
         ]
