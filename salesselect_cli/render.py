@@ -672,7 +672,21 @@ def write_xlsx(rows: Iterable[dict], output: Path, header: list[str], chart=None
 
     kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in SHEET_DATE_KEYS else None)
              for key in header]
-    return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows), chart=chart)
+    from salesselect_cli.errors import SalesSelectError, os_problem, shortened
+    from salesselect_cli.rules.text import refuse_hidden_characters
+
+    # the guards of opened(): a name to type back, never the database, one line for a file system's refusal
+    refuse_hidden_characters(str(output), N_("the --output file name"))
+    target = Path(os.path.realpath(output))
+    _refuse_if_protected(Path(output), target)
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        return write_workbook(target, kinds, ([cell(key, row.get(key)) for key in header] for row in rows),
+                              chart=chart)
+    except OSError as exc:
+        raise SalesSelectError(_("cannot write {output}: {problem}").format(
+            output=shortened(output), problem=os_problem(exc))) from None
 
 
 def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: Callable | None = None) -> None:

@@ -280,3 +280,26 @@ def test_the_backtest_writes_its_json_and_workbook_where_o_says_and_its_verdict_
     for language in ("en", "nl"):
         verdict = ok("--lang", language, "report", "forecast", "--backtest").stdout.strip().splitlines()[-1]
         assert verdict[0].isupper() and verdict.endswith("."), verdict
+
+
+def test_a_workbook_that_cannot_be_written_is_one_line(agency, cli, tmp_path):
+    for args in (("export",), ("report", "winloss"), ("opp", "list")):
+        run = cli(*args, "-o", str(tmp_path / "missing" / "out.xlsx"))
+        assert run.exit_code == 1 and "cannot write" in err(run) and "No such file or directory" in run.stderr
+    run = cli("report", "sources", "-o", str(tmp_path / "bad\u200bname.xlsx"))
+    assert run.exit_code == 1 and err(run)
+
+
+@pytest.mark.sqlite_only
+def test_a_workbook_never_overwrites_the_database(agency, cli, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    database = tmp_path / "agency.xlsx"
+    shutil.copyfile(os.environ["SALESSELECT_DB"], database)
+    monkeypatch.setenv("SALESSELECT_DB", str(database))
+    before = database.read_bytes()
+    for args in (("export",), ("report", "sources")):
+        run = cli(*args, "-o", str(database))
+        assert run.exit_code == 1 and "it is the database" in err(run)
+    assert database.read_bytes() == before
