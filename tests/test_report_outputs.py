@@ -303,3 +303,68 @@ def test_a_workbook_never_overwrites_the_database(agency, cli, tmp_path, monkeyp
         run = cli(*args, "-o", str(database))
         assert run.exit_code == 1 and "it is the database" in err(run)
     assert database.read_bytes() == before
+
+
+# ---------------------------------------------------------------- the rooms behind them, at store level
+
+from tests.test_store_rooms import TODAY, add, agency_store, fresh_store  # noqa: E402,F401 (fixtures)
+
+
+def test_reports_rooms_group_by_owner(agency_store):
+    from salesselect_cli.model import OpportunityFilter
+
+    store = agency_store
+    add(store, "Anna's", value_cents=100_00, expected_close=TODAY)
+    add(store, "Bob's", value_cents=300_00, owner="bob")
+    lost = add(store, "Bob's lost", value_cents=50_00, owner="bob")
+    store.deals.close_opportunity(lost, "lost", "Too expensive")
+    everyone = OpportunityFilter()
+    owners = store.reports.report_pipeline_owners(everyone)
+    assert [(r["owner"], r["count"], r["value"], r["red"], r["share"]) for r in owners] == [
+        ("anna", 1, "100.00", 1, 50.0), ("bob", 1, "300.00", 0, 50.0)]
+    assert store.reports.report_pipeline_owners(OpportunityFilter(owner="bob"))[0]["share"] == 100.0
+    sources = store.reports.report_sources(everyone, TODAY, TODAY, by_owner=True)
+    assert [(r["owner"], r["created"], r["lost"], r["total"]) for r in sources] == [
+        ("bob", 2, 1, False), ("anna", 1, 0, False), ("Total", 3, 1, True)]
+    [row] = store.reports.report_winloss(everyone, TODAY, TODAY, by_owner=True)
+    assert (row["owner"], row["status"], row["reason"], row["share"]) == ("bob", "lost", "Too expensive", 100.0)
+    assert "owner" not in store.reports.report_winloss(everyone, TODAY, TODAY)[0]
+
+
+def test_the_board_weighs_its_columns_by_the_chance_rules(agency_store):
+    from decimal import Decimal
+
+    from salesselect_cli.model import OpportunityFilter
+    from salesselect_cli.rules.forecast import weighted_cents
+
+    store = agency_store
+    own = add(store, "Own chance", value_cents=1_000_01)
+    add(store, "Stage chance", value_cents=3_000_00, owner="bob")
+    columns = store.reports.board_columns(OpportunityFilter())
+    assert store.forecast.weighted_by_stage(columns) is None  # no chance in use: nothing is read for it
+    assert all(column["chance_buckets"] == [] for column in columns)
+    store.deals.edit_opportunity(own, {"probability": 33})
+    store.setup.set_stage_probability("Lead", 20)
+    columns = store.reports.board_columns(OpportunityFilter())
+    [lead] = columns
+    assert {bucket[6] for bucket in lead["chance_buckets"]} == {None, 33}  # bob's follows the stage's 20%
+    expected = weighted_cents(1_000_01, 33) + weighted_cents(3_000_00, 20)
+    assert store.forecast.weighted_by_stage(columns) == {lead["stage_id"]: int(expected.quantize(Decimal(1)))}
+    assert store.forecast.weighted_by_stage(store.reports.board_columns(OpportunityFilter(owner="bob"))) == {
+        lead["stage_id"]: 60_000}
+
+
+def test_export_rows_carry_the_chance_each_record_has(agency_store):
+    from salesselect_cli.model import OpportunityFilter
+
+    store = agency_store
+    own = add(store, "Own chance", value_cents=100_00)
+    add(store, "No chance yet", value_cents=200_00)
+    store.deals.edit_opportunity(own, {"probability": 64})
+    everyone = OpportunityFilter(status="all")
+    rows = {row[0]: row[-2:] for row in store.forecast.export_rows_with_chances(everyone)}
+    records = {r["id"]: (r["probability"], r["probability_basis"])
+               for r in store.forecast.with_chances(store.deals.list_opportunities(everyone))}
+    assert rows == records and rows[own] == (64, "set")
+    width = len(next(iter(store.deals.export_rows(everyone))))
+    assert all(len(row) == width + 2 for row in store.forecast.export_rows_with_chances(everyone))
