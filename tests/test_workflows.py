@@ -173,7 +173,7 @@ class TestManage:
         assert "plan a follow-up on 2026-11-30: Call" in shown
         assert ok("workflow", "show", "1", "--format", "json").json()["name"] == "Call back"
         csv_text = ok("workflow", "list", "--format", "csv").stdout
-        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created,env"
+        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created,env,allowed_here"
 
     @pytest.mark.parametrize("args, message", [
         (["--to-stage", "Propsal"], "unknown stage 'Propsal'; valid: Proposal"),

@@ -63,7 +63,9 @@ def add(
                                   help="Let its run: programs see this environment variable (repeatable); "
                                        "they get only PATH, HOME, LANG and the SALESSELECT_* event variables otherwise."),
 ) -> None:
-    """Add a workflow (key users); prints its id. Its run: programs may run on this machine from now on."""
+    """Add a workflow (key users); prints its id.
+
+    Its run: programs may run on this machine from now on (workflow allow)."""
     actions = resolve_programs(actions)
     with open_session(ctx, write=True, key_user=MANAGE) as opened:
         row = automation.add(
@@ -127,7 +129,7 @@ def list_(
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
-    """List the workflows in the order they fire, and whether their run: programs may run on this machine."""
+    """List the workflows in the order they fire, and whether they run programs here."""
     with open_session(ctx) as opened:
         rows = automation.listed(opened)
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
@@ -180,7 +182,7 @@ def allow(
     ctx: typer.Context,
     workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
 ) -> None:
-    """Let a workflow's run: programs run on this machine, as they are now (kept in your config folder).
+    """Let a workflow's run: programs run on this machine (kept in your config folder).
 
     A workflow stored in a shared database runs no program on a machine whose user did not allow it; if
     someone changes its commands, it needs allowing again."""
@@ -201,7 +203,7 @@ def disallow(
     ctx: typer.Context,
     workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
 ) -> None:
-    """Stop a workflow's run: programs from running on this machine (the workflow itself stays)."""
+    """Stop a workflow's run: programs from running on this machine; the workflow stays."""
     with open_session(ctx) as opened:
         name, was = automation.disallow(opened, workflow)
     message = (_("Workflow '{name}' no longer runs programs on this machine.") if was
