@@ -130,12 +130,15 @@ def _inside_hook(store) -> bool:
     The marker lives in the user's config folder, never in the database (nobody forges it there), and is
     a file only the running hook's salesselect made, so nobody skips workflows by setting a variable.
     """
+    marker = os.environ.get(RUN_TOKEN_ENV)
+    if not marker:  # the usual case: no hook around, nothing to import
+        return False
     import time
 
     from salesselect_cli.allowlist import database_identity
     from salesselect_cli.hooks import inside_hook
 
-    return inside_hook(os.environ.get(RUN_TOKEN_ENV), database_identity(str(store.path)), time.time())
+    return inside_hook(marker, database_identity(str(store.path)), time.time())
 
 
 def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, passthrough: tuple[str, ...] = ()) -> None:
