@@ -179,13 +179,14 @@ def options(ctx) -> Options:
 
 @contextlib.contextmanager
 def open_session(
-    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True, warn: bool = True
 ) -> Iterator:
     """Open the database for one command, decide who acts, check they may, and run it in one transaction:
     yields the command's `Session` (session.py), fixed from here on.
 
     key_user: when given, only key users may go on (the text says what they may do).
     module_check: False only for `config module`, which key users may use with the module off.
+    warn: print a line on stderr for each bad stored setting the command read (False on a full screen).
     """
     from salesselect_cli import i18n
     from salesselect_cli.session import Session, opening_names, saving
@@ -213,6 +214,16 @@ def open_session(
             yield Session.of(store, write)
     finally:
         store.close()
+        if warn:
+            _warn_of_settings(store.people.setting_problems)
+
+
+def _warn_of_settings(problems: dict[str, str]) -> None:
+    """One line per bad stored setting: it was read as its default, and the line names the fix."""
+    from salesselect_cli.render import stderr_line
+
+    for problem in problems.values():
+        stderr_line(_("Warning: {warning}").format(warning=problem))
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ HEADERS = (
     N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
     N_("What"), N_("Old"), N_("New"), N_("Role"), N_("Archived"),
     N_("Chance"), N_("Weighted"), N_("Won"), N_("Goal"), N_("Coverage"), N_("Group"), N_("Period"), N_("Amount"),
-    N_("Set by"), N_("Method"),
+    N_("Set by"), N_("Method"), N_("Runs here"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),

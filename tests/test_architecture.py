@@ -34,6 +34,7 @@ LAYERS = {
     "sql": 3,
     "store": 4,
     "hooks": 4,
+    "allowlist": 4,  # which workflows may run programs on this machine, and the markers of hooks running now (config folder)
     "render": 4,
     "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
     "ics": 4,  # the iCalendar writer: an output beside render

@@ -54,7 +54,7 @@ def board(
 
         from salesselect_cli.context import open_session, watcher
 
-        desk = Desk(functools.partial(open_session, ctx), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
+        desk = Desk(functools.partial(open_session, ctx, warn=False), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
                     limit=limit, all_stages=all_stages)
         run_interactive(desk)
         return

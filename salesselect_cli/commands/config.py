@@ -201,6 +201,8 @@ def import_(
     with open_session(ctx, write=not dry_run, key_user=SETUP) as session:
         changes = setup_cases.import_document(session, setup, dry_run)
     _report_changes(changes, dry_run)
+    for warning in session.warnings:  # a workflow it could not allow on this machine
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def _resolve_workflow_programs(setup) -> None:

@@ -335,6 +335,8 @@ def edit(
                                            if edited.fields else _("nothing changed")))
     if edited.warning:
         stderr_line(_("Warning: {warning}").format(warning=edited.warning))
+    for warning in opened.warnings:  # a type change's workflows: a run: action skipped here, or failed
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("move")

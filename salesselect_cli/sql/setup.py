@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from salesselect_cli.errors import Conflict, DatabaseProblem, Invalid, stored_whole_number, unknown_name
+from salesselect_cli.errors import Conflict, Invalid, unknown_name
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.text import clean_name as _clean_name
@@ -492,21 +492,16 @@ class SetupRoom(BaseRoom):
         return used
 
     def thresholds(self) -> tuple[int | None, int | None]:
-        """(orange_days, red_days); None where not configured."""
+        """(orange_days, red_days); (None, None) where not configured, or stored badly (then with a warning)."""
         if self._thresholds is None:
-            orange = self.people.get_setting("orange_days")
-            red = self.people.get_setting("red_days")
-            self._thresholds = (stored_whole_number("orange_days", orange), stored_whole_number("red_days", red))
+            self._thresholds = self.people.indicator_setting()
         return self._thresholds
 
     def set_indicator(self, orange_days: int, red_days: int) -> None:
         validate_thresholds(orange_days, red_days)
-        try:
-            old = self.thresholds()
-        except DatabaseProblem:  # a stored value no command would write: this command repairs it
-            old = (None, None)
-        if old != (orange_days, red_days):
-            self._setup_log("indicator", None if old[0] is None else f"orange {old[0]}, red {old[1]}",
+        stored = (self.people.get_setting("orange_days"), self.people.get_setting("red_days"))  # bad or not
+        if stored != (str(orange_days), str(red_days)):
+            self._setup_log("indicator", None if stored == (None, None) else f"orange {stored[0]}, red {stored[1]}",
                             f"orange {orange_days}, red {red_days}")
         self.people.set_setting("orange_days", str(orange_days))
         self.people.set_setting("red_days", str(red_days))

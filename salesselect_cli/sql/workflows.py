@@ -212,7 +212,8 @@ class WorkflowRoom(BaseRoom):
         the workflow_timeout setting, else 10."""
         from salesselect_cli.rules import workflows as wf
 
-        return wf.hook_timeout(env_value, self.people.get_setting("workflow_timeout"))
+        return wf.parse_timeout(env_value, "$SALESSELECT_HOOK_TIMEOUT") or self.people.setting(
+            "workflow_timeout", wf.DEFAULT_HOOK_TIMEOUT)
 
     def set_hook_timeout(self, seconds: str | None) -> None:
         """Set (or with None, reset to the default) the workflow_timeout setting."""
