@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -120,6 +120,53 @@ def history_from_counts(won: int, lost: int, rows: Iterable[tuple[str, str | Non
         if value is not None:
             counts.setdefault(field, {})[str(value)] = Tally(int(value_won), int(value_lost))
     return History(won, lost, counts)
+
+
+@dataclass(frozen=True)
+class WindowBuckets:
+    """How one grouped count serves several learning windows (the backtest's snapshots).
+
+    `tests`: (comparison, day) pairs in order, each passed by every closing day the one before it passes; a
+    closing day's bucket is the index of the first test it passes (len(tests) when none). `spans`: per window,
+    its first and last bucket (first > last: an empty window). A window's counts are the sums of its buckets'."""
+
+    tests: tuple[tuple[str, str], ...]
+    spans: tuple[tuple[int, int], ...]
+
+
+def window_buckets(windows: Sequence[tuple[dt.date, dt.date]]) -> WindowBuckets:
+    """The buckets of closing days that the windows (first and last day, inclusive) are made of: a day d is in
+    window (s, e) when it fails `d < s` and passes `d <= e`, i.e. when its bucket lies after the first test
+    and not after the second. On one day `<` comes before `<=` (what it passes, `<=` passes too)."""
+    tests = sorted({("<", start.isoformat()) for start, _end in windows}
+                   | {("<=", end.isoformat()) for _start, end in windows}, key=lambda test: (test[1], test[0]))
+    position = {test: index for index, test in enumerate(tests)}
+    spans = tuple((position["<", start.isoformat()] + 1, position["<=", end.isoformat()]) for start, end in windows)
+    return WindowBuckets(tuple(tests), spans)
+
+
+def histories_from_bucket_counts(rows: Iterable[tuple[str, str | None, int, int, int]],
+                                 buckets: WindowBuckets) -> list[History]:
+    """One History per window from the store's counts per bucket: rows of (field, value, bucket, won, lost),
+    field 'total' for all closed deals (value None). Each window's field values keep the order the rows give
+    them (the float sums of the learned model's totals run in that order, as with one window)."""
+    rows = list(rows)
+    histories = []
+    for first, last in buckets.spans:
+        won = lost = 0
+        sums: dict[tuple[str, str | None], list[int]] = {}
+        for field, value, bucket, value_won, value_lost in rows:
+            if not first <= bucket <= last:
+                continue
+            if field == "total":
+                won, lost = won + int(value_won), lost + int(value_lost)
+                continue
+            tally = sums.setdefault((field, value), [0, 0])
+            tally[0] += int(value_won)
+            tally[1] += int(value_lost)
+        histories.append(history_from_counts(won, lost, [(field, value, tally[0], tally[1])
+                                                         for (field, value), tally in sums.items()]))
+    return histories
 
 
 def enough_history(history: History) -> bool:
