@@ -175,30 +175,42 @@ class ForecastRoom(BaseRoom):
         rows = self._all(sql, params + [start.isoformat(), end.isoformat()])
         return {row[0]: int(row[1]) for row in rows if row[1] is not None}
 
-    def backtest_snapshot(self, day: dt.date, period_end: dt.date) -> list[tuple]:
-        """The deals open at the start of `day` that have closed since, in the stage they were in then (from
-        stage_visits), grouped by what decides a chance: rows of (stage, business_type, source, owner, band,
-        the deal's own chance then ('64%', 'auto' or None, from its history), status, closed by `period_end`
-        (1/0), count, value cents). Type, source, owner and value are the deal's present ones."""
+    def backtest_snapshots(self, snapshots: "list[tuple[dt.date, dt.date]]") -> "list[list[tuple]]":
+        """Per snapshot (day, period end), in ONE statement: the deals open at the start of `day` that have closed
+        since, in the stage they were in then (from stage_visits), grouped by what decides a chance: rows of
+        (stage, business_type, source, owner, band, the deal's own chance then ('64%', 'auto' or None, from its
+        history), status, closed by the period's end (1/0), count, value cents). Type, source, owner and value
+        are the deal's present ones."""
+        if not snapshots:
+            return []
+        days = ", ".join(f"({index}, ?, ?)" for index in range(len(snapshots)))
         sql = f"""
-            SELECT s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')} AS band,
+            WITH p (n, day, period_end) AS (VALUES {days})
+            SELECT p.n, s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')} AS band,
                    (SELECT h.to_value FROM history h
-                     WHERE h.opportunity_id = o.id AND h.field = 'probability' AND h.at < ?
+                     WHERE h.opportunity_id = o.id AND h.field = 'probability' AND h.at < p.day
                      ORDER BY h.at DESC, h.id DESC LIMIT 1) AS set_then,
-                   o.status, CASE WHEN o.closed <= ? THEN 1 ELSE 0 END AS in_period, COUNT(*), SUM(o.value_cents)
-              FROM stage_visits v
+                   o.status, CASE WHEN o.closed <= p.period_end THEN 1 ELSE 0 END AS in_period, COUNT(*),
+                   SUM(o.value_cents)
+              FROM p
+             CROSS JOIN stage_visits v
              CROSS JOIN opportunities o
               JOIN stages s ON s.id = v.stage_id
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN sources src ON src.id = o.source_id
               JOIN users u ON u.id = o.owner_id
-             WHERE o.id = v.opportunity_id AND v.entered < ? AND (v.ended IS NULL OR v.ended >= ?)
+             WHERE o.id = v.opportunity_id AND v.entered < p.day AND (v.ended IS NULL OR v.ended >= p.day)
                AND s.auto_status IS NULL
                AND o.status IN ('won', 'lost') AND {live('o')}
-             GROUP BY s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
-        # CROSS JOIN: the visits first (SQLite keeps that order), 5x faster at 100k deals than deals first
-        day_text = day.isoformat()
-        return [tuple(row) for row in self._all(sql, [day_text, period_end.isoformat(), day_text, day_text])]
+             GROUP BY p.n, s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period
+             ORDER BY p.n, s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
+        # CROSS JOIN: the visits before the deals (SQLite keeps that order), 5x faster at 100k deals than deals
+        # first; one statement for every snapshot: one round trip, and one plan (PostgreSQL JIT-compiles it once)
+        params = [text for day, period_end in snapshots for text in (day.isoformat(), period_end.isoformat())]
+        found: list[list[tuple]] = [[] for _snapshot in snapshots]
+        for row in self._all(sql, params):
+            found[row[0]].append(tuple(row[1:]))
+        return found
 
     # ------------------------------------------------------------ goals
 

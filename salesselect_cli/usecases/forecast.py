@@ -109,10 +109,9 @@ def backtest(session: "Session", start=None, end=None, step: str = "month") -> B
     periods: dict[str, list] = {"stage": [], "learned": [], "set": []}
     # every snapshot's counts in one statement, not one per snapshot (each a full count of two years of deals)
     contexts = store.forecast.chance_contexts([day for day, _period_end in snapshots])
-    for (day, period_end), context in zip(snapshots, contexts):
+    for context, deals in zip(contexts, store.forecast.backtest_snapshots(snapshots)):
         money = {method: [0, 0] for method in pairs}
-        for stage, business_type, source, owner, band, set_then, status, in_period, count, value in (
-                store.forecast.backtest_snapshot(day, period_end)):
+        for stage, business_type, source, owner, band, set_then, status, in_period, count, value in deals:
             deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner,
                     "value_band": band}
             won = status == "won"
