@@ -67,13 +67,15 @@ class ForecastRoom(BaseRoom):
         won = "SUM(CASE WHEN c.status = 'won' THEN 1 ELSE 0 END)"
         lost = "SUM(CASE WHEN c.status = 'lost' THEN 1 ELSE 0 END)"
         by_field = "SUM(g.won), SUM(g.lost)"
-        # idx_report_closed covers c: a range of closing days, not every closed deal (status = ? looks cheaper)
+        # idx_report_closed covers c: a range of closing days, not every closed deal (status = ? looks cheaper);
+        # c in id order probes idx_stage_visits_reached in its own order (half the CPU at 1M deals)
         sql = f"""
             WITH c AS MATERIALIZED (
                    SELECT o.id, o.status, o.business_type_id, o.source_id, o.owner_id,
                           {value_band_sql('o.value_cents')} AS band, CASE {bucket} ELSE {len(buckets.tests)} END AS bucket
                      FROM opportunities o {self.conn.indexed_by("idx_report_closed")}
-                    WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?),
+                    WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?
+                    ORDER BY o.id),
                  g AS MATERIALIZED (
                    SELECT c.business_type_id, c.source_id, c.owner_id, c.band, c.bucket, {won} AS won, {lost} AS lost
                      FROM c GROUP BY c.business_type_id, c.source_id, c.owner_id, c.band, c.bucket)
