@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = args.only or ["startup", "everyday", "taskwarrior", "forecast"]
     bench = Bench(args.data, args.runs)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     targets = []
     try:
         if "startup" in parts:
@@ -407,8 +408,10 @@ def main(argv: list[str] | None = None) -> int:
     if targets:
         import forecast
 
-        text = (f"{heading} *x SQL*: salesselect / its raw SQL; *limit*: the target, from anchors timed in the same "
-                f"run.\n\n{forecast.table(targets)}")
+        # other work on the machine stretches wall time, not CPU time: say how busy it was
+        text = (f"{heading} Load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. *x SQL*: "
+                f"salesselect / its raw SQL; *limit*: the target, from anchors timed in the same run.\n\n"
+                f"{forecast.table(targets)}")
         print(text)
         if args.write_readme:
             write_readme(text, TARGETS_BEGIN, TARGETS_END)
