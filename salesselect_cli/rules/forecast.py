@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import accumulate
 
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
@@ -148,24 +149,34 @@ def window_buckets(windows: Sequence[tuple[dt.date, dt.date]]) -> WindowBuckets:
 def histories_from_bucket_counts(rows: Iterable[tuple[str, str | None, int, int, int]],
                                  buckets: WindowBuckets) -> list[History]:
     """One History per window from the store's counts per bucket: rows of (field, value, bucket, won, lost),
-    field 'total' for all closed deals (value None). Each window's field values keep the order the rows give
-    them (the float sums of the learned model's totals run in that order, as with one window)."""
-    rows = list(rows)
+    field 'total' for all closed deals (value None). A value is in a window when a row of it falls in one of
+    the window's buckets; values keep the order their first rows come in (the store sorts them by name, so
+    the learned model's float sums run in the order one window alone would give)."""
+    size = len(buckets.tests) + 1
+    # per (field, value): won and lost per bucket, then running sums, so each window costs two subtractions
+    counts: dict[tuple[str, str | None], tuple[list[int], list[int], list[int]]] = {}
+    for field, value, bucket, value_won, value_lost in rows:
+        won, lost, rows_in = counts.setdefault((field, value), ([0] * size, [0] * size, [0] * size))
+        won[bucket] += int(value_won)
+        lost[bucket] += int(value_lost)
+        rows_in[bucket] += 1
+    running = {key: tuple(list(accumulate(series, initial=0)) for series in value) for key, value in counts.items()}
+
+    def between(series: list[int], first: int, last: int) -> int:
+        return series[last + 1] - series[first] if first <= last else 0
+
     histories = []
     for first, last in buckets.spans:
-        won = lost = 0
-        sums: dict[tuple[str, str | None], list[int]] = {}
-        for field, value, bucket, value_won, value_lost in rows:
-            if not first <= bucket <= last:
+        total_won = total_lost = 0
+        found = []
+        for (field, value), (won, lost, rows_in) in running.items():
+            if not between(rows_in, first, last):
                 continue
             if field == "total":
-                won, lost = won + int(value_won), lost + int(value_lost)
-                continue
-            tally = sums.setdefault((field, value), [0, 0])
-            tally[0] += int(value_won)
-            tally[1] += int(value_lost)
-        histories.append(history_from_counts(won, lost, [(field, value, tally[0], tally[1])
-                                                         for (field, value), tally in sums.items()]))
+                total_won, total_lost = between(won, first, last), between(lost, first, last)
+            else:
+                found.append((field, value, between(won, first, last), between(lost, first, last)))
+        histories.append(history_from_counts(total_won, total_lost, found))
     return histories
 
 
