@@ -16,6 +16,9 @@ LIMITS = {  # the whole command, connection set-up included
     ("board",): 10,
     ("opp", "list"): 10,
     ("report", "winloss"): 10,
+    # the learned chance's counts in one statement; the backtest's twelve snapshots in two, not one or two each
+    ("report", "forecast"): 12,
+    ("report", "forecast", "--backtest"): 10,
 }
 # Opening a connection (pragmas, the migration check; a write also asks for the journal mode): the dialect
 # layer's share of each limit above. The command's own statements get the rest.
