@@ -38,7 +38,7 @@ def board(
     `--output board.svg` or `board.html` saves the board as drawn, in colour, to paste in a mail.
     `--interactive` opens it full screen: arrows pick a card, ] and [ move it, w and L win and lose it.
     """
-    from salesselect_cli.context import session
+    from salesselect_cli.context import open_session
     from salesselect_cli.errors import Invalid
     from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
@@ -51,7 +51,7 @@ def board(
             limit = INTERACTIVE_LIMIT
         import functools
 
-        from salesselect_cli.context import open_session, watcher
+        from salesselect_cli.context import watcher
 
         desk = Desk(functools.partial(open_session, ctx), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
                     limit=limit, all_stages=all_stages)
@@ -61,9 +61,10 @@ def board(
     if export_kind and fmt is not Format.table:
         raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
             name=output.name, format=fmt.value))
-    with session(ctx) as store:
+    with open_session(ctx) as opened:
+        store = opened.store
         flt = OpportunityFilter(
-            business_type=business_type, source=source, owner=owner_of(store, owner, mine),
+            business_type=business_type, source=source, owner=owner_of(opened, owner, mine),
             overdue=overdue, status="open",
         )
         data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
@@ -218,7 +219,7 @@ class Desk:
             store = opened.store
             self.me = store.people.user["name"]
             flt = OpportunityFilter(
-                business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
+                business_type=self.business_type, source=self.source, owner=owner_of(opened, self.owner, self.mine),
                 overdue=self.overdue, status="open", search=self.search,
             )
             scope = _scope(store, flt, self.mine, 0)

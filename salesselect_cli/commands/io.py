@@ -15,7 +15,7 @@ import typer
 from salesselect_cli.commands.options import (
     Format, english_status, excel_option, format_option, opportunity_filter, output_option,
 )
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session, session
 from salesselect_cli.session import saving
 from salesselect_cli.errors import Invalid, named, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
@@ -362,9 +362,10 @@ def export(
     if excel and fmt is ExportFormat.json:
         raise Invalid(_("--excel writes CSV; leave out --format json"))
     count = 0
-    with session(ctx) as store:
+    with open_session(ctx) as current:
+        store = current.store
         flt = opportunity_filter(
-            store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
+            current, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
         )
 
