@@ -27,10 +27,22 @@ class Root:
 
 @contextlib.contextmanager
 def session(write: bool = False):
+    """One command's Session, opened and closed in a context of its own as run_command gives a command (what
+    opening sets, such as the database no output may overwrite, ends with it and reaches no other test)."""
+    import contextvars
+
     from salesselect_cli.context import open_session
 
-    with open_session(Root(), write=write) as opened:
+    context = contextvars.copy_context()
+    opening = open_session(Root(), write=write)
+    opened = context.run(opening.__enter__)
+    try:
         yield opened
+    except BaseException as exc:
+        if not context.run(opening.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        context.run(opening.__exit__, None, None, None)
 
 
 def test_an_added_deal_warns_about_a_close_date_in_the_past(agency):
