@@ -211,8 +211,6 @@ def _link_into_place(building: Path, path: Path) -> None:
 
 def _remove_abandoned_builds(path: Path) -> None:
     """Temporary files of an init that was killed (its process is gone) are removed."""
-    import os
-
     for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
         pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):

@@ -12,7 +12,6 @@ from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
-from salesselect_cli.sql import dialect
 from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
 from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
 

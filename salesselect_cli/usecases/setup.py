@@ -198,3 +198,8 @@ def set_currency(session: "Session", code: str) -> None:
 def set_language(session: "Session", code: str) -> str:
     """Set the agency's language; returns the code stored ('en' or 'nl')."""
     return session.store.people.set_language(code)
+
+
+def reason_labels(session: "Session", status: str) -> list[str]:
+    """The won or lost reasons' texts, in setup order (the interactive board's choice of reason)."""
+    return session.store.setup.reason_labels(status)
