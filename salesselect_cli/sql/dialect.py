@@ -113,10 +113,15 @@ class SqliteConnection(sqlite3.Connection):
         """`expr LIKE ?` ignoring ASCII case, SQLite's LIKE (pass the pattern lowered with ascii_lower)."""
         return f"{expr} LIKE ?"
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads: Any = ()) -> None:
         """Writes take the single-writer lock at once (several writers queue on the busy timeout instead
-        of failing); reads do not lock."""
+        of failing); reads do not lock. `reads` are for a server across a network (PgConnection.begin): a
+        file is read where it lies, when asked."""
         self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    @staticmethod
+    def set_local(**values: str) -> None:
+        """Transaction-local settings are PostgreSQL's (PgConnection.set_local); SQLite has none."""
 
     @staticmethod
     def ids_taken(table: str, last_id: int) -> None:
@@ -475,7 +480,14 @@ def _row_factory(cursor):
 
 class PgConnection:
     """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
-    isolation_level=None), translating each statement once."""
+    isolation_level=None), translating each statement once.
+
+    Across a network every statement is a round trip, so what needs no answer of its own waits and goes with
+    the next statement that does, in one pipeline (psycopg's pipeline mode, one Sync): BEGIN, the writers'
+    lock and `set_local` settings; a read transaction's COMMIT (a read keeps nothing: it goes with the next
+    statement, or unanswered at close); `prefetch`ed reads, whose answers wait for the identical execute; and
+    the record of applied migrations, read in the first transaction's first round trip (`check_at_first_begin`).
+    """
 
     backend = "postgresql"
     login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
@@ -483,33 +495,157 @@ class PgConnection:
     def __init__(self, raw):
         self.raw = raw
         self._login: str | None = None
+        self._pending: list[tuple[str, list]] = []  # sent with the next round trip, answers unread
+        self._prefetch: list[tuple[str, tuple]] = []  # reads sent with the next round trip, answers kept
+        self._answers: dict[tuple[str, tuple], Any] = {}  # prefetched reads' cursors, each taken once
+        self._opened = False  # a BEGIN is pending (not yet sent)
+        self._begun_at = 0  # where in _pending the transaction's BEGIN is
+        self._reading = False  # the transaction is a read
+        self._committed = False  # a read's COMMIT is pending
+        self._first_check: Any = None  # see check_at_first_begin
+
+    # ------------------------------------------------------------------ sending
 
     def execute(self, sql: str, params: Any = ()):
-        cursor = self.raw.cursor(row_factory=_row_factory)
-        cursor.execute(to_postgres(sql), list(params))
-        return cursor
+        if self._first_check is not None:
+            self._check_now()
+        text, values = to_postgres(sql), list(params)
+        if text in ("COMMIT", "ROLLBACK") and (self._opened or (text == "COMMIT" and self._reading)):
+            return self._end(text)
+        if not self._answers and not self._pending and not self._prefetch:
+            return self._one(text, values)
+        key = (text, tuple(values))
+        if key in self._answers:
+            return self._answers.pop(key)
+        if not text.lstrip().upper().startswith("SELECT"):
+            self._answers.clear()  # a change may make a prefetched answer stale
+        return self._send([(text, values)])[-1]
+
+    def _end(self, text: str):
+        """COMMIT or ROLLBACK that need not wait: a transaction never sent is dropped whole, a read's COMMIT
+        goes with the next round trip (or at close)."""
+        self._answers.clear()
+        self._prefetch.clear()
+        if self._opened:
+            del self._pending[self._begun_at:]
+            self._opened = False
+        else:
+            self._pending.append((text, []))
+            self._committed = True
+        self._reading = False
+        return self.raw.cursor()
 
     def executemany(self, sql: str, rows):
+        self.flush()
+        self._answers.clear()
         cursor = self.raw.cursor(row_factory=_row_factory)
         cursor.executemany(to_postgres(sql), [list(row) for row in rows])
         return cursor
+
+    def _one(self, text: str, values: list):
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor.execute(text, values)
+        return cursor
+
+    def _send(self, statements: list[tuple[str, list]]) -> list:
+        """The pending statements, the prefetched reads and `statements` in ONE round trip (a pipeline with one
+        Sync); the cursors of `statements`. The first error is raised, after the whole pipeline is read."""
+        pending, prefetch = self._pending, self._prefetch
+        self._pending, self._prefetch, self._opened, self._committed = [], [], False, False
+        batch = pending + [(text, list(values)) for text, values in prefetch] + statements
+        if len(batch) == 1:
+            return [self._one(*batch[0])]
+        cursors = []
+        with self.raw.pipeline():
+            for text, values in batch:
+                cursor = self.raw.cursor(row_factory=_row_factory)
+                cursor.execute(text, values)
+                cursors.append(cursor)
+        for key, cursor in zip(prefetch, cursors[len(pending):]):
+            self._answers[key] = cursor
+        return cursors[len(pending) + len(prefetch):]
+
+    def flush(self) -> None:
+        """Send what waits (one round trip), when anything does."""
+        if self._pending or self._prefetch:
+            self._send([])
+
+    def prefetch(self, sql: str, params: Any = ()) -> None:
+        """Read `sql` with the next round trip; the identical execute() later takes its answer without one.
+        Answers are dropped at the first statement that is not a SELECT (it may change what they read)."""
+        self._prefetch.append((to_postgres(sql), tuple(params)))
+
+    def set_local(self, **values: str) -> None:
+        """Transaction-local settings (set_config(name, value, true)) for the transaction just begun: one
+        statement for all, sent with the transaction's first round trip. Names are the keyword's with the
+        first '_' as the dot: set_local(salesselect_act_for='bob') sets salesselect.act_for."""
+        if values:
+            calls = ", ".join("set_config(%s, %s, true)" for _ in values)
+            self._pending.append((f"SELECT {calls}", [part for name, value in values.items()
+                                                     for part in (name.replace("_", ".", 1), value)]))
 
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        if self._opened:
+            return True
+        return self.raw.info.transaction_status != TransactionStatus.IDLE and not self._committed
 
     def close(self) -> None:
+        """Close; a read's pending COMMIT is sent without waiting for its answer (the server rolls back a
+        transaction the client left, and a read kept nothing either way)."""
+        if self._committed and not self.raw.closed:
+            try:
+                self.raw.pgconn.send_query(b"COMMIT")
+                self.raw.pgconn.flush()
+            except Exception:
+                pass
+        self._pending.clear()
         self.raw.close()
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads: Any = ()) -> None:
         """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
-        BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
+        BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer. Neither is sent
+        alone: they go with the first statement, as do `reads` (prefetched: (sql, params) pairs the command
+        reads whatever it does)."""
+        self._answers.clear()
+        self._begun_at = len(self._pending)  # after a read's pending COMMIT, if any
+        self._reading = not write
         if write:
-            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")  # one round trip
-        else:
-            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
+            self._pending += [("BEGIN", []), ("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])]
+        else:  # not READ ONLY: a dry run may use a TEMP table
+            self._pending.append(("BEGIN ISOLATION LEVEL REPEATABLE READ", []))
+        self._opened = True
+        for sql, params in reads:
+            self.prefetch(sql, params)
+        check, self._first_check = self._first_check, None
+        if check is None:
+            return
+        # the record of applied migrations goes last with the first round trip; if anything in that trip
+        # failed (an empty database has no tables), the transaction is rolled back and the check asks alone
+        self.prefetch(*check[0])
+        try:
+            self.flush()
+        except database_errors():
+            self._answers.clear()
+            undo_quietly(self, "ROLLBACK")
+        if not check[1](self) or not self.in_transaction:  # migrated meanwhile, or rolled back: begin afresh
+            if self.in_transaction:
+                undo_quietly(self, "ROLLBACK")
+            self.begin(write, reads)
+
+    def check_at_first_begin(self, record: tuple[str, tuple], check) -> None:
+        """Read `record` (the schema's (sql, params)) with the first transaction's first round trip, then call
+        `check(conn)`: it reads the record through execute() (answered without a round trip), raises for a
+        database it refuses, and returns False when it changed the schema (migrations applied) so the
+        transaction begins again. A statement sent before any begin() runs the check alone first."""
+        self._first_check = (record, check)
+
+    def _check_now(self) -> None:
+        (sql, params), check = self._first_check
+        self._first_check = None
+        check(self)
 
     @staticmethod
     def days_between(later: str, earlier: str) -> str:
@@ -534,8 +670,11 @@ class PgConnection:
                      f"FROM pg_get_serial_sequence('{table}', 'id') AS s", [last_id])
 
     def current_login(self) -> str:
+        """The login: the session's authorization, which the server reports at connection (no round trip)."""
         if self._login is None:
-            self._login = self.execute("SELECT current_user").fetchone()[0]
+            self._login = self.raw.info.parameter_status("session_authorization")
+        if self._login is None:  # a server or pooler that does not report it
+            self._login = self.execute("SELECT session_user").fetchone()[0]
         return self._login
 
     # ------------------------------------------------------------------ schema bookkeeping (connection.py)
@@ -546,20 +685,26 @@ class PgConnection:
     newer_text = N_("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched")
 
     def run_ddl(self, sql: str) -> None:
+        self.flush()
+        self._answers.clear()
         self.raw.execute(sql)  # DDL as written: no placeholders, so no translation
 
+    @staticmethod
+    def migrations_read(table: str) -> tuple[str, tuple]:
+        """The statement that reads the record of applied migrations (see check_at_first_begin)."""
+        return f"SELECT name FROM {table}", ()
+
     def recorded_migrations(self, table: str) -> list[str] | None:
-        """The names in the record of applied migrations, or None when it has none: one round trip,
-        which also brings the login (current_login then costs none). Outside a transaction only."""
+        """The names in the record of applied migrations, or None when it has none: one round trip, or none
+        when it went with the first transaction's first one (check_at_first_begin)."""
         import psycopg
 
         try:
-            rows = self.execute(f"SELECT current_user, name FROM {table}").fetchall()
+            rows = self.execute(*self.migrations_read(table)).fetchall()
         except psycopg.errors.UndefinedTable:
+            undo_quietly(self, "ROLLBACK") if self.in_transaction else None
             return None
-        if rows:
-            self._login = rows[0][0]
-        return [row[1] for row in rows]
+        return [row[0] for row in rows]
 
     @staticmethod
     def legacy_migrations() -> None:
