@@ -216,7 +216,7 @@ class BaseRoom:
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
         from_id: int | None = None, to_id: int | None = None, actor: str | None = None,
     ) -> None:
-        self.conn.execute(
+        self.conn.defer(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             [opportunity_id, self.now(), actor or self.history_actor, field_name,

@@ -120,8 +120,16 @@ class SqliteConnection(sqlite3.Connection):
         self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     @staticmethod
-    def set_local(**values: str) -> None:
+    def set_local(values: dict[str, str]) -> None:
         """Transaction-local settings are PostgreSQL's (PgConnection.set_local); SQLite has none."""
+
+    def defer(self, sql: str, params: Any = ()) -> None:
+        """A change whose answer nobody reads (PgConnection.defer): a file takes it at once."""
+        self.execute(sql, params)
+
+    @staticmethod
+    def prefetch(sql: str, params: Any = ()) -> None:
+        """A read a command will need (PgConnection.prefetch): a file is read when asked."""
 
     @staticmethod
     def ids_taken(table: str, last_id: int) -> None:
@@ -402,6 +410,24 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[^'\"]+")
 _NOCASE = re.compile(r"([\w.]+(?:\([^()]*\))?)\s+COLLATE\s+NOCASE", re.IGNORECASE)
 _UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[a-z_]\w*\.)")
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_WRITTEN = re.compile(r"\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_READ_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)", re.IGNORECASE)
+
+
+_CHANGES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE\s+\w+(?:\s+\w+)?\s+SET|DELETE\s+FROM|CREATE|DROP|ALTER|TRUNCATE)\b",
+                      re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_read(sql: str) -> bool:
+    """A SELECT or WITH that changes nothing (none of the words of a change occurs in it)."""
+    start = sql.lstrip()[:6].upper()
+    return (start == "SELECT" or start[:4] == "WITH") and not _CHANGES.search(sql)
+
+
+@functools.lru_cache(maxsize=128)
+def _read_tables(sql: str) -> frozenset[str]:
+    return frozenset(name.lower() for name in _READ_TABLES.findall(sql))
 
 
 @functools.lru_cache(maxsize=512)
@@ -482,11 +508,13 @@ class PgConnection:
     """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
     isolation_level=None), translating each statement once.
 
-    Across a network every statement is a round trip, so what needs no answer of its own waits and goes with
-    the next statement that does, in one pipeline (psycopg's pipeline mode, one Sync): BEGIN, the writers'
-    lock and `set_local` settings; a read transaction's COMMIT (a read keeps nothing: it goes with the next
-    statement, or unanswered at close); `prefetch`ed reads, whose answers wait for the identical execute; and
-    the record of applied migrations, read in the first transaction's first round trip (`check_at_first_begin`).
+    Across a network every statement is a round trip, so what needs no answer of its own waits in a queue and
+    goes, in the order given, with the next statement that needs one: one pipeline (psycopg's pipeline mode,
+    one Sync), one round trip. That is BEGIN, the writers' lock and `set_local` settings; `defer`red changes
+    (their error, if any, comes with that round trip, inside the same transaction); a read transaction's COMMIT
+    (a read keeps nothing: it goes with the next statement, or unanswered at close); `prefetch`ed reads, whose
+    answers wait for the identical execute(); and the record of applied migrations, read in the first
+    transaction's first round trip (`check_at_first_begin`).
     """
 
     backend = "postgresql"
@@ -495,13 +523,12 @@ class PgConnection:
     def __init__(self, raw):
         self.raw = raw
         self._login: str | None = None
-        self._pending: list[tuple[str, list]] = []  # sent with the next round trip, answers unread
-        self._prefetch: list[tuple[str, tuple]] = []  # reads sent with the next round trip, answers kept
-        self._answers: dict[tuple[str, tuple], Any] = {}  # prefetched reads' cursors, each taken once
-        self._opened = False  # a BEGIN is pending (not yet sent)
-        self._begun_at = 0  # where in _pending the transaction's BEGIN is
+        self._queue: list[tuple[str, list, tuple | None]] = []  # (sql, params, key of a prefetched read)
+        self._answers: dict[tuple, Any] = {}  # prefetched reads' cursors by (sql, params), each taken once
+        self._opened = False  # a BEGIN waits in the queue
+        self._begun_at = 0  # where in the queue the transaction's BEGIN is
         self._reading = False  # the transaction is a read
-        self._committed = False  # a read's COMMIT is pending
+        self._committed = False  # a read's COMMIT waits in the queue
         self._first_check: Any = None  # see check_at_first_begin
 
     # ------------------------------------------------------------------ sending
@@ -510,27 +537,56 @@ class PgConnection:
         if self._first_check is not None:
             self._check_now()
         text, values = to_postgres(sql), list(params)
-        if text in ("COMMIT", "ROLLBACK") and (self._opened or (text == "COMMIT" and self._reading)):
+        if (text == "ROLLBACK" and self._opened) or (text == "COMMIT" and self._reading):
             return self._end(text)
-        if not self._answers and not self._pending and not self._prefetch:
+        if text == "ROLLBACK":
+            self._reading = False
+        if not self._answers and not self._queue:
             return self._one(text, values)
         key = (text, tuple(values))
         if key in self._answers:
             return self._answers.pop(key)
-        if not text.lstrip().upper().startswith("SELECT"):
-            self._answers.clear()  # a change may make a prefetched answer stale
-        return self._send([(text, values)])[-1]
+        self._forget(text)
+        return self._send([(text, values, None)])[-1]
+
+    def defer(self, sql: str, params: Any = ()) -> None:
+        """A change whose answer nobody reads: it goes with the next statement that needs one (at the latest
+        COMMIT), its error raised there."""
+        text = to_postgres(sql)
+        self._forget(text)
+        self._queue.append((text, list(params), None))
+
+    def prefetch(self, sql: str, params: Any = ()) -> None:
+        """Read `sql` with the next round trip; the identical execute() later takes its answer without one.
+        An answer is dropped when a change to a table it reads is sent or queued (UPDATE, INSERT INTO or
+        DELETE FROM that table), and at anything else that is no plain read: for reads a command's own
+        changes (triggers included) leave alone, such as the setup, the users, the workflows."""
+        text = to_postgres(sql)
+        key = (text, tuple(params))
+        if key not in self._answers and all(queued[2] != key for queued in self._queue):
+            self._queue.append((text, list(params), key))
+
+    def _forget(self, text: str) -> None:
+        """Drop the answers `text` may make stale (see prefetch)."""
+        if not self._answers or _is_read(text):
+            return
+        written = _WRITTEN.match(text)
+        if written is None:
+            self._answers.clear()
+            return
+        table = written.group(1).lower()
+        for key in [key for key in self._answers if table in _read_tables(key[0])]:
+            del self._answers[key]
 
     def _end(self, text: str):
-        """COMMIT or ROLLBACK that need not wait: a transaction never sent is dropped whole, a read's COMMIT
-        goes with the next round trip (or at close)."""
+        """COMMIT or ROLLBACK that need not wait: a ROLLBACK of a transaction never sent, or a read's COMMIT,
+        drop it whole; a read's COMMIT otherwise goes with the next round trip (or at close)."""
         self._answers.clear()
-        self._prefetch.clear()
         if self._opened:
-            del self._pending[self._begun_at:]
+            del self._queue[self._begun_at:]
             self._opened = False
         else:
-            self._pending.append((text, []))
+            self._queue = [queued for queued in self._queue if queued[2] is None] + [(text, [], None)]
             self._committed = True
         self._reading = False
         return self.raw.cursor()
@@ -547,42 +603,36 @@ class PgConnection:
         cursor.execute(text, values)
         return cursor
 
-    def _send(self, statements: list[tuple[str, list]]) -> list:
-        """The pending statements, the prefetched reads and `statements` in ONE round trip (a pipeline with one
-        Sync); the cursors of `statements`. The first error is raised, after the whole pipeline is read."""
-        pending, prefetch = self._pending, self._prefetch
-        self._pending, self._prefetch, self._opened, self._committed = [], [], False, False
-        batch = pending + [(text, list(values)) for text, values in prefetch] + statements
+    def _send(self, statements: list[tuple[str, list, Any]]) -> list:
+        """The queue and `statements` in ONE round trip (a pipeline with one Sync); the cursors of
+        `statements`. The first error is raised once the whole pipeline is read."""
+        batch = self._queue + statements
+        self._queue, self._opened, self._committed = [], False, False
         if len(batch) == 1:
-            return [self._one(*batch[0])]
+            return [self._one(*batch[0][:2])]
         cursors = []
         with self.raw.pipeline():
-            for text, values in batch:
+            for text, values, _key in batch:
                 cursor = self.raw.cursor(row_factory=_row_factory)
                 cursor.execute(text, values)
                 cursors.append(cursor)
-        for key, cursor in zip(prefetch, cursors[len(pending):]):
-            self._answers[key] = cursor
-        return cursors[len(pending) + len(prefetch):]
+        for (_text, _values, key), cursor in zip(batch, cursors):
+            if key is not None:
+                self._answers[key] = cursor
+        return cursors[len(batch) - len(statements):]
 
     def flush(self) -> None:
         """Send what waits (one round trip), when anything does."""
-        if self._pending or self._prefetch:
+        if self._queue:
             self._send([])
 
-    def prefetch(self, sql: str, params: Any = ()) -> None:
-        """Read `sql` with the next round trip; the identical execute() later takes its answer without one.
-        Answers are dropped at the first statement that is not a SELECT (it may change what they read)."""
-        self._prefetch.append((to_postgres(sql), tuple(params)))
-
-    def set_local(self, **values: str) -> None:
-        """Transaction-local settings (set_config(name, value, true)) for the transaction just begun: one
-        statement for all, sent with the transaction's first round trip. Names are the keyword's with the
-        first '_' as the dot: set_local(salesselect_act_for='bob') sets salesselect.act_for."""
+    def set_local(self, values: dict[str, str]) -> None:
+        """Transaction-local settings (set_config(name, value, true): SET LOCAL with parameters) for the
+        transaction just begun, such as {'salesselect.act_for': 'bob'}: one statement for all of them,
+        sent with the transaction's first round trip."""
         if values:
-            calls = ", ".join("set_config(%s, %s, true)" for _ in values)
-            self._pending.append((f"SELECT {calls}", [part for name, value in values.items()
-                                                     for part in (name.replace("_", ".", 1), value)]))
+            calls = ", ".join(["set_config(%s, %s, true)"] * len(values))
+            self._queue.append((f"SELECT {calls}", [part for item in values.items() for part in item], None))
 
     @property
     def in_transaction(self) -> bool:
@@ -601,7 +651,7 @@ class PgConnection:
                 self.raw.pgconn.flush()
             except Exception:
                 pass
-        self._pending.clear()
+        self._queue.clear()
         self.raw.close()
 
     def begin(self, write: bool, reads: Any = ()) -> None:
@@ -610,12 +660,12 @@ class PgConnection:
         alone: they go with the first statement, as do `reads` (prefetched: (sql, params) pairs the command
         reads whatever it does)."""
         self._answers.clear()
-        self._begun_at = len(self._pending)  # after a read's pending COMMIT, if any
+        self._begun_at = len(self._queue)  # after a read's waiting COMMIT, if any
         self._reading = not write
         if write:
-            self._pending += [("BEGIN", []), ("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])]
+            self._queue += [("BEGIN", [], None), ("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY], None)]
         else:  # not READ ONLY: a dry run may use a TEMP table
-            self._pending.append(("BEGIN ISOLATION LEVEL REPEATABLE READ", []))
+            self._queue.append(("BEGIN ISOLATION LEVEL REPEATABLE READ", [], None))
         self._opened = True
         for sql, params in reads:
             self.prefetch(sql, params)

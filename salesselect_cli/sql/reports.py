@@ -47,6 +47,7 @@ class ReportRoom(BaseRoom):
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        self.setup.expect_overview()  # the legend's colours, with the columns: one round trip
         where, params = self.deals.filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
         stage_clause = "s.archived = 0"

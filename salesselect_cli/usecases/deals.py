@@ -66,11 +66,18 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
                        session.store.workflow_warnings)
 
 
+def _expect_workflows(session: "Session", workflows: bool) -> None:
+    """The change will look for the workflows it sets off: read them with the deal (one round trip)."""
+    if workflows:
+        session.store.workflows.expect_rules()
+
+
 def move(session: "Session", opportunity_id: int, stage: str, reason: str | None = None, *, workflows: bool = True,
          keep_followups: bool = False) -> DealChanged:
     """Move a deal to a stage of its business type (`opp move`, the board's ] and [). A move into a won or
     lost stage closes it: its open follow-ups are cancelled unless `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.move_opportunity(opportunity_id, stage, reason)
     changed = _changed(session, change, keep_followups, workflows)
@@ -83,6 +90,7 @@ def close(session: "Session", opportunity_id: int, status: str, reason: str | No
     """Win or lose a deal (with the vacancy a won deal led to); cancels its open follow-ups unless
     `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.close_opportunity(opportunity_id, status, reason)
     if vacancy is not None:
@@ -96,6 +104,7 @@ def reopen(session: "Session", opportunity_id: int, stage: str | None = None, *,
            workflows: bool = True) -> DealChanged:
     """Open a won or lost deal again (into `stage`, else where it was closed from)."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.reopen_opportunity(opportunity_id, stage)
     changed = _changed(session, change, True, workflows)
