@@ -232,3 +232,32 @@ def test_transaction_settings_go_with_the_first_round_trip(demo_db, wire):
         assert wire.round_trips == 0 and not conn.in_transaction, wire.listing()
     finally:
         conn.close()
+
+
+@postgres_only
+def test_a_prefetched_answer_never_outlives_a_change_to_its_table(demo_db):
+    """A read sent ahead is answered from the round trip only while nothing changed its table since; a change
+    to another table leaves it be."""
+    from salesselect_cli.sql import dialect
+
+    conn = dialect.connect_postgres(str(demo_db))
+    read = ("SELECT value FROM settings WHERE key = ?", ["currency"])
+    try:
+        conn.begin(write=True)
+        conn.defer("INSERT INTO settings (key, value) VALUES ('currency', 'EUR') ON CONFLICT (key) DO NOTHING")
+        for change in ("UPDATE settings SET value = 'USD' WHERE key = 'currency'", None):
+            conn.prefetch(*read)
+            if change:
+                conn.defer(change)  # queued after the read, before its answer is taken
+            assert conn.execute(*read).fetchone()[0] == "USD"
+        conn.prefetch(*read)
+        conn.execute("SELECT 1")  # the read is answered, and kept
+        conn.defer("UPDATE settings SET value = 'GBP' WHERE key = 'currency'")
+        assert conn.execute(*read).fetchone()[0] == "GBP"
+        conn.prefetch(*read)
+        conn.execute("SELECT 1")
+        conn.defer("UPDATE users SET name = name")  # another table: the answer stands
+        assert conn.execute(*read).fetchone()[0] == "GBP"
+    finally:
+        dialect.undo_quietly(conn, "ROLLBACK")
+        conn.close()

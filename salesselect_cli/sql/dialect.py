@@ -567,16 +567,14 @@ class PgConnection:
             self._queue.append((text, list(params), key))
 
     def _forget(self, text: str) -> None:
-        """Drop the answers `text` may make stale (see prefetch)."""
-        if not self._answers or _is_read(text):
+        """Drop the answers `text` may make stale, read or still to be read before it (see prefetch)."""
+        if _is_read(text):
             return
         written = _WRITTEN.match(text)
-        if written is None:
-            self._answers.clear()
-            return
-        table = written.group(1).lower()
-        for key in [key for key in self._answers if table in _read_tables(key[0])]:
+        stale = (lambda key: True) if written is None else (lambda key: written.group(1).lower() in _read_tables(key[0]))
+        for key in [key for key in self._answers if stale(key)]:
             del self._answers[key]
+        self._queue = [queued for queued in self._queue if queued[2] is None or not stale(queued[2])]
 
     def _end(self, text: str):
         """COMMIT or ROLLBACK that need not wait: a ROLLBACK of a transaction never sent, or a read's COMMIT,
