@@ -32,7 +32,7 @@ SET_UP_TODAY = SET_UP  # the one migration runner opens a file in 2 (read) or 3 
 # Round trips the command waits for on PostgreSQL, after libpq's own start-up (TCP, TLS negotiation,
 # authentication): the opening one (BEGIN, lock, settings, users, the migrations record) and the command's.
 ROUND_TRIPS = {
-    ("opp", "move", "{deal}", "Negotiation"): 4,  # open; deal + stages + workflows; the change + the deal after; COMMIT
+    ("opp", "move", "{deal}", "Negotiation"): 3,  # open with the deal, stages, workflows; the change + the deal after; COMMIT
     ("board",): 3,  # open; columns + legend; cards
     ("opp", "list"): 2,
     ("report", "winloss"): 2,

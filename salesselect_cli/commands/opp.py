@@ -350,7 +350,7 @@ def move(
     from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
         changed = deals.move(opened, opportunity_id, stage, reason, workflows=not no_workflows,
                              keep_followups=keep_followups)
     _said(changed.after, changed.warnings)
@@ -386,7 +386,7 @@ def _closed(ctx: typer.Context, opportunity_id: int, status: str, reason: str | 
     from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, workflows)) as opened:
         changed = deals.close(opened, opportunity_id, status, reason, workflows=workflows,
                               keep_followups=keep_followups, vacancy=vacancy)
     _said(changed.after, changed.warnings)
@@ -403,7 +403,7 @@ def reopen(
     from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
         changed = deals.reopen(opened, opportunity_id, stage, workflows=not no_workflows)
     _said(changed.after, changed.warnings)
 

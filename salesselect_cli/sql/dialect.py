@@ -530,12 +530,15 @@ class PgConnection:
         self._reading = False  # the transaction is a read
         self._committed = False  # a read's COMMIT waits in the queue
         self._first_check: Any = None  # see check_at_first_begin
+        self._checking: Any = None  # (check, write, reads) once its record read is queued
 
     # ------------------------------------------------------------------ sending
 
     def execute(self, sql: str, params: Any = ()):
         if self._first_check is not None:
             self._check_now()
+        if self._checking is not None:
+            self._settle()
         text, values = to_postgres(sql), list(params)
         if (text == "ROLLBACK" and self._opened) or (text == "COMMIT" and self._reading):
             return self._end(text)
@@ -544,6 +547,8 @@ class PgConnection:
         if not self._answers and not self._queue:
             return self._one(text, values)
         key = (text, tuple(values))
+        if key not in self._answers and any(queued[2] == key for queued in self._queue):
+            self.flush()  # asked for before its round trip went: it goes now, with the rest
         if key in self._answers:
             return self._answers.pop(key)
         self._forget(text)
@@ -583,6 +588,8 @@ class PgConnection:
         if self._opened:
             del self._queue[self._begun_at:]
             self._opened = False
+            if self._checking is not None:  # its record was never read: the next transaction reads it
+                self._first_check, self._checking = self._checking[0], None
         else:
             self._queue = [queued for queued in self._queue if queued[2] is None] + [(text, [], None)]
             self._committed = True
@@ -590,6 +597,8 @@ class PgConnection:
         return self.raw.cursor()
 
     def executemany(self, sql: str, rows):
+        if self._checking is not None:
+            self._settle()
         self.flush()
         self._answers.clear()
         cursor = self.raw.cursor(row_factory=_row_factory)
@@ -621,6 +630,8 @@ class PgConnection:
 
     def flush(self) -> None:
         """Send what waits (one round trip), when anything does."""
+        if self._checking is not None:
+            self._settle()
         if self._queue:
             self._send([])
 
@@ -667,18 +678,23 @@ class PgConnection:
         self._opened = True
         for sql, params in reads:
             self.prefetch(sql, params)
-        check, self._first_check = self._first_check, None
-        if check is None:
-            return
-        # the record of applied migrations goes last with the first round trip; if anything in that trip
-        # failed (an empty database has no tables), the transaction is rolled back and the check asks alone
-        self.prefetch(*check[0])
+        first, self._first_check = self._first_check, None
+        if first is not None:  # the record of applied migrations goes with the first round trip, checked then
+            self.prefetch(*first[0])
+            self._checking = (first, write, reads)
+
+    def _settle(self) -> None:
+        """The first round trip, with the record of applied migrations, and its check. If anything in that trip
+        failed (an empty database has no tables) the transaction is rolled back and the check asks alone; if
+        the check migrated, the transaction begins afresh (what was read ahead is read again when asked)."""
+        (_record, check), write, reads = self._checking
+        self._checking = None
         try:
             self.flush()
         except database_errors():
             self._answers.clear()
             undo_quietly(self, "ROLLBACK")
-        if not check[1](self) or not self.in_transaction:  # migrated meanwhile, or rolled back: begin afresh
+        if not check(self) or not self.in_transaction:
             if self.in_transaction:
                 undo_quietly(self, "ROLLBACK")
             self.begin(write, reads)

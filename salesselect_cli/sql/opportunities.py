@@ -500,6 +500,11 @@ class OpportunityRoom(BaseRoom):
             self._history(row["id"], "status", row["status"], to_value,
                           row["stage_id"], outcome.reason_id, actor=actor)
 
+    def expect_deal(self, opportunity_id: int) -> None:
+        """A change to this deal is coming: a server across a network sends its read (_changeable_deal) with
+        the next statement."""
+        self.conn.prefetch(DEAL_SELECT, [opportunity_id])
+
     def _changeable_deal(self, opportunity_id: int) -> tuple[Row, dict]:
         """The deal's row and its record before a change, in one read, when the acting user may change it
         (the stages every transition checks go with that read)."""

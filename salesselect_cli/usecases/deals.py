@@ -66,6 +66,19 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
                        session.store.workflow_warnings)
 
 
+def expecting_change(opportunity_id: int, workflows: bool = True):
+    """For open_session(expect=...): what a move, win, lose or reopen of this deal will read (the deal, the
+    stages, the workflows), so that a server across a network sends it with the session's first round trip."""
+
+    def expect(store) -> None:
+        store.deals.expect_deal(opportunity_id)
+        store.setup.expect_stages()
+        if workflows:
+            store.workflows.expect_rules()
+
+    return expect
+
+
 def _expect_workflows(session: "Session", workflows: bool) -> None:
     """The change will look for the workflows it sets off: read them with the deal (one round trip)."""
     if workflows:
