@@ -215,11 +215,10 @@ def test_transaction_settings_go_with_the_first_round_trip(demo_db, wire):
     conn = dialect.connect_postgres(str(demo_db))
     try:
         wire.clear()
-        conn.begin(write=True)
+        seen = "SELECT current_setting('salesselect.act_for', true), current_setting('salesselect.today', true)"
+        conn.begin(write=True, reads=[(seen, [])])  # read ahead, queued before the settings are given
         conn.set_local({"salesselect.act_for": "bob", "salesselect.today": "2026-12-07"})
-        row = conn.execute("SELECT current_setting('salesselect.act_for', true), "
-                           "current_setting('salesselect.today', true)").fetchone()
-        assert tuple(row) == ("bob", "2026-12-07")
+        assert tuple(conn.execute(seen).fetchone()) == ("bob", "2026-12-07")
         assert wire.round_trips == 1, wire.listing()
         conn.execute("COMMIT")
         assert conn.execute("SELECT current_setting('salesselect.act_for', true)").fetchone()[0] in (None, "")

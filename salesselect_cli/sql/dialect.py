@@ -527,6 +527,7 @@ class PgConnection:
         self._answers: dict[tuple, Any] = {}  # prefetched reads' cursors by (sql, params), each taken once
         self._opened = False  # a BEGIN waits in the queue
         self._begun_at = 0  # where in the queue the transaction's BEGIN is
+        self._settings_at = 0  # where in the queue set_local puts its statement (after BEGIN and lock)
         self._reading = False  # the transaction is a read
         self._committed = False  # a read's COMMIT waits in the queue
         self._first_check: Any = None  # see check_at_first_begin
@@ -637,11 +638,17 @@ class PgConnection:
 
     def set_local(self, values: dict[str, str]) -> None:
         """Transaction-local settings (set_config(name, value, true): SET LOCAL with parameters) for the
-        transaction just begun, such as {'salesselect.act_for': 'bob'}: one statement for all of them,
-        sent with the transaction's first round trip."""
+        transaction just begun, such as {'salesselect.act_for': 'bob'}: one statement for all of them, sent
+        with the transaction's first round trip, right after its BEGIN, so every read (prefetched ones
+        included) sees them."""
         if values:
             calls = ", ".join(["set_config(%s, %s, true)"] * len(values))
-            self._queue.append((f"SELECT {calls}", [part for item in values.items() for part in item], None))
+            statement = (f"SELECT {calls}", [part for item in values.items() for part in item], None)
+            if self._opened:
+                self._queue.insert(self._settings_at, statement)
+                self._settings_at += 1
+            else:
+                self._queue.append(statement)
 
     @property
     def in_transaction(self) -> bool:
@@ -675,6 +682,7 @@ class PgConnection:
             self._queue += [("BEGIN", [], None), ("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY], None)]
         else:  # not READ ONLY: a dry run may use a TEMP table
             self._queue.append(("BEGIN ISOLATION LEVEL REPEATABLE READ", [], None))
+        self._settings_at = len(self._queue)
         self._opened = True
         for sql, params in reads:
             self.prefetch(sql, params)
