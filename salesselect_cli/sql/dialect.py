@@ -427,6 +427,7 @@ def _is_read(sql: str) -> bool:
 
 @functools.lru_cache(maxsize=128)
 def _read_tables(sql: str) -> frozenset[str]:
+    """The tables a read names after FROM or JOIN (lower case): a change to one of them makes it stale."""
     return frozenset(name.lower() for name in _READ_TABLES.findall(sql))
 
 
@@ -531,7 +532,7 @@ class PgConnection:
         self._reading = False  # the transaction is a read
         self._committed = False  # a read's COMMIT waits in the queue
         self._first_check: Any = None  # see check_at_first_begin
-        self._checking: Any = None  # (check, write, reads) once its record read is queued
+        self._checking: Any = None  # ((record, check), write, reads) once the record read is queued
 
     # ------------------------------------------------------------------ sending
 
