@@ -73,6 +73,11 @@ def first_key_user(conn: Connection, requested: str | None) -> str:
     return login
 
 
+def named_read(table: str, where: str = "1 = 1") -> str:
+    """The read BaseRoom._named folds its match from (small setup tables: every row, in id order)."""
+    return f"SELECT * FROM {table} WHERE {where} ORDER BY id"
+
+
 def on_floor(name: str) -> property:
     """A room attribute that is the floor's: every room of the command sees the same value."""
     return property(lambda self: getattr(self.floor, name), lambda self, value: setattr(self.floor, name, value))
@@ -113,7 +118,7 @@ class BaseRoom:
         """The row of a (small) setup table whose `column` equals `value` ignoring case, Unicode included:
         folded in Python, so SQLite and PostgreSQL give the same answer."""
         wanted = fold(value)
-        for row in self._all(f"SELECT * FROM {table} WHERE {where} ORDER BY id", params):
+        for row in self._all(named_read(table, where), params):
             if fold(row[column]) == wanted:
                 return row
         return None
@@ -223,7 +228,7 @@ class BaseRoom:
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
         from_id: int | None = None, to_id: int | None = None, actor: str | None = None,
     ) -> None:
-        self.conn.execute(
+        self.conn.defer(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             [opportunity_id, self.now(), actor or self.history_actor, field_name,

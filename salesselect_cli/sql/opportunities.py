@@ -488,7 +488,7 @@ class OpportunityRoom(BaseRoom):
     def _apply(self, row: Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
         """Write a transition's outcome and its history rows."""
         stage_names = self.setup.stage_name_by_id()
-        self.conn.execute(
+        self.conn.defer(
             """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
                 WHERE id = ?""",
             [outcome.stage_id, outcome.status, outcome.reason_id,
@@ -503,8 +503,15 @@ class OpportunityRoom(BaseRoom):
             self._history(row["id"], "status", row["status"], to_value,
                           row["stage_id"], outcome.reason_id, actor=actor)
 
+    def expect_deal(self, opportunity_id: int) -> None:
+        """A change to this deal is coming: a server across a network sends its read (_changeable_deal) with
+        the next statement."""
+        self.conn.prefetch(DEAL_SELECT, [opportunity_id])
+
     def _changeable_deal(self, opportunity_id: int) -> tuple[Row, dict]:
-        """The deal's row and its record before a change, in one read, when the acting user may change it."""
+        """The deal's row and its record before a change, in one read, when the acting user may change it
+        (the stages every transition checks go with that read)."""
+        self.setup.expect_stages()
         row = self._cleared_row(self._found(self._one(DEAL_SELECT, [opportunity_id]), opportunity_id))
         # where things stood before the change, for its undo step (record_undo_step): no extra statement
         self.__dict__.setdefault("_undo_before", {}).setdefault(row["id"], self._undo_mark_of(row))
@@ -572,7 +579,7 @@ class OpportunityRoom(BaseRoom):
         if mark is None:
             return
         after = ", ".join(f"o.{column}" for column in UNDO_COLUMNS)
-        self.conn.execute(
+        self.conn.defer(
             f"""INSERT INTO undo_log (user_id, actor, opportunity_id, at, action, before_values, history_from,
                                       history_to, followup_from, followup_to,
                                       {", ".join(f"after_{column}" for column in UNDO_COLUMNS)})

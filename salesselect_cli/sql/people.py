@@ -5,12 +5,13 @@ from __future__ import annotations
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, named_read
 from salesselect_cli.sql.dialect import Row, fold
 
 
 # Rows an older version kept for running hooks (their markers live outside the database now): never read
 HOOK_RUN_PREFIX = "hook_run:"
+SETTINGS_READ = "SELECT key, value FROM settings WHERE substr(key, 1, 9) <> ?"
 
 
 class PeopleRoom(BaseRoom):
@@ -48,9 +49,18 @@ class PeopleRoom(BaseRoom):
     def _settings_snapshot(self) -> dict[str, str]:
         """The agency's settings, read once per command (language, module, currency, indicator days...)."""
         if self._settings is None:
-            self._settings = dict(self._all(
-                "SELECT key, value FROM settings WHERE substr(key, 1, 9) <> ?", [HOOK_RUN_PREFIX]))
+            self._settings = dict(self._all(SETTINGS_READ, [HOOK_RUN_PREFIX]))
         return self._settings
+
+    def opening_reads(self) -> list[tuple[str, list]]:
+        """What every command reads as it opens, not read yet: the settings and the users (who acts). A
+        server across a network gets them with the transaction's first round trip."""
+        reads = []
+        if self._settings is None:
+            reads.append((SETTINGS_READ, [HOOK_RUN_PREFIX]))
+        if self._user is None:
+            reads.append((named_read("users"), []))
+        return reads
 
     def set_setting(self, key: str, value: str | None) -> None:
         if self._settings is not None:

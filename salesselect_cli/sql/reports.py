@@ -52,6 +52,7 @@ class ReportRoom(BaseRoom):
         value cents) for ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        self.setup.expect_overview()  # the legend's colours, with the columns: one round trip
         where, params = self.deals.filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
         stage_clause = "s.archived = 0"

@@ -70,11 +70,31 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
                        session.store.workflow_warnings)
 
 
+def expecting_change(opportunity_id: int, workflows: bool = True):
+    """For open_session(expect=...): what a move, win, lose or reopen of this deal will read (the deal, the
+    stages, the workflows), so that a server across a network sends it with the session's first round trip."""
+
+    def expect(store) -> None:
+        store.deals.expect_deal(opportunity_id)
+        store.setup.expect_stages()
+        if workflows:
+            store.workflows.expect_rules()
+
+    return expect
+
+
+def _expect_workflows(session: "Session", workflows: bool) -> None:
+    """The change will look for the workflows it sets off: read them with the deal (one round trip)."""
+    if workflows:
+        session.store.workflows.expect_rules()
+
+
 def move(session: "Session", opportunity_id: int, stage: str, reason: str | None = None, *, workflows: bool = True,
          keep_followups: bool = False) -> DealChanged:
     """Move a deal to a stage of its business type (`opp move`, the board's ] and [). A move into a won or
     lost stage closes it: its open follow-ups are cancelled unless `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.move_opportunity(opportunity_id, stage, reason)
     changed = _changed(session, change, keep_followups, workflows)
@@ -87,6 +107,7 @@ def close(session: "Session", opportunity_id: int, status: str, reason: str | No
     """Win or lose a deal (with the vacancy a won deal led to); cancels its open follow-ups unless
     `keep_followups`."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.close_opportunity(opportunity_id, status, reason)
     if vacancy is not None:
@@ -100,6 +121,7 @@ def reopen(session: "Session", opportunity_id: int, stage: str | None = None, *,
            workflows: bool = True) -> DealChanged:
     """Open a won or lost deal again (into `stage`, else where it was closed from)."""
     _may_skip_workflows(session, workflows)
+    _expect_workflows(session, workflows)
     before = undo.mark(session, opportunity_id, read=False)
     change = session.store.deals.reopen_opportunity(opportunity_id, stage)
     changed = _changed(session, change, True, workflows)
