@@ -211,8 +211,6 @@ def _link_into_place(building: Path, path: Path) -> None:
 
 def _remove_abandoned_builds(path: Path) -> None:
     """Temporary files of an init that was killed (its process is gone) are removed."""
-    import os
-
     for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
         pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
@@ -338,14 +336,23 @@ def _read_state(conn: sqlite3.Connection, path: Path) -> str:
 
 
 def _pg_open(url: str) -> dialect.PgConnection:
+    """The connection, its schema checked with the first transaction's first round trip (not one of its own):
+    across a network each round trip counts."""
     conn = dialect.connect_postgres(url)
-    try:
-        if schema_state(conn, dialect.safe_location(url)) != CURRENT:
-            migrate(conn)
-    except BaseException:
-        conn.close()
-        raise
+    conn.check_at_first_begin(conn.migrations_read(MIGRATIONS_TABLE),
+                              lambda conn: _pg_schema_current(conn, dialect.safe_location(url)))
     return conn
+
+
+def _pg_schema_current(conn, where: str) -> bool:
+    """True when the schema is current; else applies the pending migrations (leaving any transaction that
+    read the record first) and returns False. Raises for a database this code refuses."""
+    if schema_state(conn, where) == CURRENT:
+        return True
+    if conn.in_transaction:
+        dialect.undo_quietly(conn, "ROLLBACK")
+    migrate(conn)
+    return False
 
 
 class _InOneTransaction:
@@ -357,7 +364,7 @@ class _InOneTransaction:
     def __init__(self, conn):
         self._conn = conn
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads=()) -> None:
         pass
 
     def execute(self, sql: str, params=()):
