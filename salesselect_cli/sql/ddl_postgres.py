@@ -117,3 +117,10 @@ BEGIN
 END $$""", """
 CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered, stage_id, days, outcome,
     next_stage_id, status ON stage_visits FOR EACH ROW EXECUTE FUNCTION funnel_counts_on_visit()""")
+
+
+def secure(conn) -> None:
+    """Privileges, forced row security and audit triggers on every table (sql/pg_security.py; idempotent)."""
+    from salesselect_cli.sql import pg_security
+
+    pg_security.install(conn.raw)

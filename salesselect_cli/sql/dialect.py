@@ -132,6 +132,9 @@ class SqliteConnection(sqlite3.Connection):
     def run_ddl(self, sql: str) -> None:
         self.execute(sql)
 
+    # SQLite is one trust domain: the client writes history and setup log itself (PgConnection: triggers)
+    audit_by_triggers = False
+
     def recorded_migrations(self, table: str) -> list[str] | None:
         """The names in the record of applied migrations (one statement), or None when it has none."""
         try:
@@ -473,26 +476,55 @@ def _row_factory(cursor):
     return make
 
 
+# Statements the audit triggers (or the definer functions, SELECT salesselect_...) act on
+_AUDITED = ("INSERT", "UPDATE", "DELETE", "SELECT SALESSELECT_")
+_AUDIT_SETTINGS = ("SELECT set_config('salesselect.today', %s, true), set_config('salesselect.now', %s, true), "
+                   "set_config('salesselect.act_for', %s, true), set_config('salesselect.workflow', %s, true)")
+
+
 class PgConnection:
     """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
     isolation_level=None), translating each statement once."""
 
     backend = "postgresql"
     login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
+    # sql/pg_security.py's triggers write history and setup log from the row change; the client does not
+    audit_by_triggers = True
 
     def __init__(self, raw):
         self.raw = raw
         self._login: str | None = None
+        self.audit_state = None  # the store's callable: (day, fixed time, acting for, workflow) for the triggers
+        self._audit_sent: tuple | None = None  # what this transaction's session settings say
 
     def execute(self, sql: str, params: Any = ()):
         cursor = self.raw.cursor(row_factory=_row_factory)
-        cursor.execute(to_postgres(sql), list(params))
+        state = self._audit_pending(sql)
+        if state is None:
+            cursor.execute(to_postgres(sql), list(params))
+            return cursor
+        with self.raw.pipeline():  # the settings ride in the same round trip as the write
+            self.raw.execute(_AUDIT_SETTINGS, list(state))
+            cursor.execute(to_postgres(sql), list(params))
         return cursor
 
     def executemany(self, sql: str, rows):
         cursor = self.raw.cursor(row_factory=_row_factory)
+        state = self._audit_pending(sql)
+        if state is not None:
+            self.raw.execute(_AUDIT_SETTINGS, list(state))
         cursor.executemany(to_postgres(sql), [list(row) for row in rows])
         return cursor
+
+    def _audit_pending(self, sql: str) -> tuple | None:
+        """The audit settings to send before `sql`, when it writes and they changed since last sent."""
+        if self.audit_state is None or not sql.lstrip()[:19].upper().startswith(_AUDITED):
+            return None
+        state = self.audit_state()
+        if state == self._audit_sent:
+            return None
+        self._audit_sent = state
+        return state
 
     @property
     def in_transaction(self) -> bool:
@@ -506,6 +538,7 @@ class PgConnection:
     def begin(self, write: bool) -> None:
         """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
         BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
+        self._audit_sent = None  # set_config(..., true) lasts one transaction
         if write:
             self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")  # one round trip
         else:

@@ -506,3 +506,11 @@ CREATE INDEX idx_goals_period ON goals(period_start, period_end)
 @migration
 def m040_forecast(db):
     db.run(*statements(db.ddl.adapt(FORECAST_SCHEMA)))
+
+
+# PostgreSQL's own enforcement of the team rules (sql/pg_security.py): groups, privileges, forced row-level
+# security, the audit trail written by triggers. SQLite is one trust domain: nothing to do there. After any
+# later migration the runner installs it again (connection.migrate), so new tables get their rules.
+@migration
+def m050_pg_security(db):
+    db.ddl.secure(db.conn)

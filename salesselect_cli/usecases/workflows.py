@@ -45,26 +45,27 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
     hooks = []
     for rule in fired:
         actor = f"workflow:{rule.name}"
-        for raw in rule.actions:
-            try:
-                action = wf.parse_action(raw)
-                if action.kind == "followup":
-                    if wf.duplicates_open_followup(action.argument, store.followups.open_workflow_followups(ident, rule.name)):
-                        continue
-                    store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
-                                       workflow=rule.name)
-                elif action.kind == "note":
-                    store.deals.add_note(ident, action.argument, actor=actor)
-                elif action.kind == "owner":
-                    store.deals.change_owner(ident, action.argument, actor=actor)
-                else:
-                    hooks.append((rule, action))
-            except SalesSelectError as exc:
-                message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
-                             "(fix the workflow, or pass --no-workflows)") if store.people.user["key_user"]
-                           else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
-                                  "(ask a key user to fix the workflow)"))
-                raise type(exc)(message.format(workflow=rule.name, action=raw, problem=exc)) from None
+        with store.workflow_acting(rule.name):  # PostgreSQL: the audit triggers name the workflow
+            for raw in rule.actions:
+                try:
+                    action = wf.parse_action(raw)
+                    if action.kind == "followup":
+                        if wf.duplicates_open_followup(action.argument, store.followups.open_workflow_followups(ident, rule.name)):
+                            continue
+                        store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
+                                           workflow=rule.name)
+                    elif action.kind == "note":
+                        store.deals.add_note(ident, action.argument, actor=actor)
+                    elif action.kind == "owner":
+                        store.deals.change_owner(ident, action.argument, actor=actor)
+                    else:
+                        hooks.append((rule, action))
+                except SalesSelectError as exc:
+                    message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                                 "(fix the workflow, or pass --no-workflows)") if store.people.user["key_user"]
+                               else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                                      "(ask a key user to fix the workflow)"))
+                    raise type(exc)(message.format(workflow=rule.name, action=raw, problem=exc)) from None
     if hooks:
         import functools
 
