@@ -87,6 +87,13 @@ def _seed(conn) -> None:
                 [f"{owner} {n}", owner])
     conn.execute("""INSERT INTO followups (opportunity_id, due, text, user_id, created)
                     SELECT id, '2026-02-01', 'Call', owner_id, '2026-01-01' FROM opportunities""")
+    conn.execute("""INSERT INTO goals (owner_id, period_start, period_end, amount_cents, set_by, set_at)
+                    SELECT id, '2026-01-01', '2026-03-31', 500000, 'leak_owner', '2026-01-01' FROM users WHERE name = %s""",
+                 [RITA])
+    conn.execute("""INSERT INTO undo_log (user_id, actor, opportunity_id, at, action, before_values, history_from,
+                                          history_to, followup_from, followup_to)
+                    SELECT o.owner_id, 'x', o.id, '2026-01-01', 'edit', '{}', 0, 0, 0, 0 FROM opportunities o
+                     WHERE o.title = %s""", [f"{RITA} 0"])
 
 
 class Secured:
@@ -140,6 +147,34 @@ def attempt_rolled_back(conn, sql: str, params=()) -> int | str:
     return result
 
 
+# Every table of the schema, with the column the matrix below rewrites to itself and what each member may do:
+# (rows read, rows updated, rows deleted) for the recruiter RITA, the manager MAX, the key user KIM. ALL: every
+# row the table has; 'denied': PostgreSQL refused it. A new table fails test_every_table_has_a_rule until it is here.
+ALL = "all"
+TABLES = {
+    "opportunities": ("title", {RITA: (ALL, DEALS[RITA], "denied"), MAX: (ALL, ALL, "denied"), KIM: (ALL, ALL, 0)}),
+    "followups": ("text", {RITA: (ALL, DEALS[RITA], DEALS[RITA]), MAX: (ALL, ALL, ALL), KIM: (ALL, ALL, ALL)}),
+    "undo_log": ("action", {RITA: (ALL, 1, "denied"), MAX: (ALL, 0, "denied"), KIM: (ALL, 1, "denied")}),
+    "goals": ("amount_cents", {RITA: (ALL, "denied", "denied"), MAX: (ALL, ALL, ALL), KIM: (ALL, ALL, ALL)}),
+    "history": ("actor", dict.fromkeys((RITA, MAX, KIM), (ALL, "denied", "denied"))),
+    "setup_log": ("what", dict.fromkeys((RITA, MAX, KIM), (ALL, "denied", "denied"))),
+    "stage_visits": ("stage_id", {RITA: (ALL, DEALS[RITA], DEALS[RITA]), MAX: (ALL, ALL, ALL), KIM: (ALL, ALL, ALL)}),
+    "funnel_counts": ("n", dict.fromkeys((RITA, MAX, KIM), (ALL, "denied", "denied"))),
+    "salesselect_migrations": ("name", dict.fromkeys((RITA, MAX, KIM), (ALL, "denied", "denied"))),
+    "settings": ("value", {RITA: (ALL, 0, 0), MAX: (ALL, 0, 0), KIM: (ALL, ALL, ALL)}),
+    # the setup lists and users: key users only (deleting a row still in use is the foreign keys' to refuse)
+    "business_types": ("name", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"),
+                                KIM: (ALL, ALL, "in use")}),
+    "stages": ("name", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"), KIM: (ALL, ALL, "in use")}),
+    "stage_business_types": ("stage_id", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"),
+                                          KIM: (ALL, ALL, ALL)}),
+    "sources": ("name", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"), KIM: (ALL, ALL, "in use")}),
+    "reasons": ("text", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"), KIM: (ALL, ALL, ALL)}),
+    "workflows": ("name", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"), KIM: (ALL, ALL, ALL)}),
+    "users": ("name", {RITA: (ALL, "denied", "denied"), MAX: (ALL, "denied", "denied"), KIM: (ALL, ALL, "in use")}),
+}
+
+
 def test_every_table_has_a_rule(secured):
     from salesselect_cli.sql.pg_security import ALL_TABLES
 
@@ -149,9 +184,42 @@ def test_every_table_has_a_rule(secured):
         secured_tables = {r[0]: (r[1], r[2]) for r in conn.execute(
             "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
             "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'")}
+    assert tables == set(TABLES)  # the schema's tables, every one in this test's matrix
     assert tables == set(ALL_TABLES)
     assert all(enabled for enabled, _ in secured_tables.values())
     assert [t for t, (_, forced) in secured_tables.items() if not forced] == ["users"]
+
+
+def attempt_counted(conn, sql: str, params=()) -> int | str:
+    """As attempt_rolled_back; a foreign key's refusal (a row still in use) is 'in use'."""
+    import psycopg
+
+    try:
+        return attempt_rolled_back(conn, sql, params)
+    except psycopg.errors.ForeignKeyViolation:
+        return "in use"
+
+
+def test_every_member_on_every_table(secured):
+    """The matrix: each member reads, updates, deletes and truncates every table (rolled back), rows counted;
+    the data is identical afterwards."""
+    with secured.connect(OWNER) as owner:  # some history and setup log to read
+        owner.execute("SELECT salesselect_note(id, 'seen') FROM opportunities")
+        owner.execute("UPDATE settings SET value = 'USD' WHERE key = 'currency'")
+    before = secured.snapshot()
+    rows = {table: secured.count(f"SELECT count(*) FROM {table}") for table in TABLES}
+    assert all(rows.values()), rows  # every table has rows, or the counts below prove nothing
+    seen, expected = {}, {}
+    for login in (RITA, MAX, KIM):
+        with secured.connect(login) as conn:
+            for table, (column, may) in TABLES.items():
+                expected[login, table] = tuple(rows[table] if n == ALL else n for n in may[login]) + ("denied",)
+                seen[login, table] = (attempt(conn, f"SELECT * FROM {table}"),
+                                      attempt_counted(conn, f"UPDATE {table} SET {column} = {column}"),
+                                      attempt_counted(conn, f"DELETE FROM {table}"),
+                                      attempt_counted(conn, f"TRUNCATE {table} CASCADE"))
+    assert {k: v for k, v in seen.items() if v != expected[k]} == {}
+    assert secured.snapshot() == before
 
 
 def test_a_login_that_is_no_user_reads_and_changes_nothing(secured):
@@ -177,7 +245,9 @@ def test_a_former_member_granted_but_no_user_reads_nothing(secured):
     with secured.connect(OWNER) as owner:
         assert grant_member(owner, NOBODY, "recruiter").done
     with secured.connect(NOBODY) as conn:
-        assert {table: attempt(conn, f"SELECT * FROM {table}") for table in ALL_TABLES} == dict.fromkeys(ALL_TABLES, 0)
+        # the migrations record's names only, so the CLI can tell the login it is no user (test_cli_...)
+        assert {table: attempt(conn, f"SELECT * FROM {table}") for table in ALL_TABLES} == {
+            **dict.fromkeys(ALL_TABLES, 0), "salesselect_migrations": secured.count("SELECT count(*) FROM salesselect_migrations")}
         assert attempt(conn, "UPDATE opportunities SET title = 'x'") == 0
         assert attempt(conn, "INSERT INTO settings (key, value) VALUES ('bulk_load', '1')") == "denied"
 
@@ -586,3 +656,59 @@ def test_an_owner_who_may_not_create_roles_gets_the_lines_an_administrator_runs(
         cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         for role in pg_security.ROLES:
             cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
+
+
+def test_user_add_set_role_and_remove_give_and_take_the_logins_rights(secured, cli):
+    """The CLI's `user` commands are all a key user needs: no GRANT by hand. The owner's login may create roles,
+    so `user add` makes the login; a key user's login that may not says the one line an administrator runs."""
+    fresh = f"leak_fresh_{os.getpid()}"
+    owner_url = secured.cluster.url_for(secured.database, OWNER)
+
+    def as_owner(*args):
+        run = cli("--db", owner_url, *args, env={"SALESSELECT_USER": OWNER})
+        assert run.exit_code == 0, run.stderr
+        return run
+
+    try:
+        assert as_owner("user", "add", fresh).stderr.count("\n") == 1
+        with secured.connect(fresh) as conn:
+            assert attempt(conn, "SELECT * FROM opportunities") == TOTAL
+            assert attempt_rolled_back(conn, "UPDATE opportunities SET title = title") == 0  # owns none
+            as_owner("user", "set-role", fresh, "manager")
+            assert attempt_rolled_back(conn, "UPDATE opportunities SET title = title") == TOTAL  # at once
+            assert attempt_rolled_back(conn, "UPDATE stages SET name = name") == "denied"
+            as_owner("user", "set-key-user", fresh)
+            assert attempt_rolled_back(conn, "UPDATE stages SET name = name") == 2
+            as_owner("user", "set-key-user", fresh, "--off")
+            assert attempt_rolled_back(conn, "UPDATE stages SET name = name") == "denied"
+            as_owner("user", "remove", fresh)
+            assert attempt(conn, "SELECT * FROM opportunities") == "denied"
+        refused = cli("--db", secured.cluster.url_for(secured.database, fresh), "board", env={"SALESSELECT_USER": fresh})
+        assert refused.exit_code == 3 and refused.stderr.count("\n") == 1
+        assert f"'salesselect user add {fresh}'" in refused.stderr and "salesselect_migrations" not in refused.stderr
+        # a key user whose login may not create roles: the user is added, and the one line for an administrator
+        kim = cli("--db", secured.cluster.url_for(secured.database, KIM), "user", "add", "leak_unmade", "--role",
+                  "manager", env={"SALESSELECT_USER": KIM})
+        assert kim.exit_code == 0, kim.stderr
+        assert kim.stderr.splitlines()[1].endswith(
+            f'CREATE ROLE "leak_unmade" LOGIN PASSWORD \'choose-one\' IN ROLE {_group(secured, "manager")};')
+        assert secured.count("SELECT count(*) FROM pg_roles WHERE rolname = 'leak_unmade'") == 0
+    finally:
+        with secured.admin() as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{fresh}"')
+
+
+def test_a_login_that_is_no_user_is_told_so_in_one_line(secured, cli):
+    for login in (NOBODY, ROB):
+        if login == ROB:  # a member until a key user removed him: his group is gone with his users row
+            with secured.connect(KIM) as kim:
+                kim.execute("UPDATE opportunities SET owner_id = (SELECT id FROM users WHERE name = %s) "
+                            "WHERE owner_id = (SELECT id FROM users WHERE name = %s)", [KIM, ROB])
+                kim.execute("UPDATE followups SET user_id = (SELECT id FROM users WHERE name = %s) "
+                            "WHERE user_id = (SELECT id FROM users WHERE name = %s)", [KIM, ROB])
+                kim.execute("DELETE FROM users WHERE name = %s", [ROB])
+        for args in (("board",), ("opp", "move", "1", "Proposal")):
+            run = cli("--db", secured.cluster.url_for(secured.database, login), *args, env={"SALESSELECT_USER": login})
+            assert run.exit_code == 3, (login, args, run.stderr)
+            assert run.stderr == (f"Error: your database login '{login}' is not a user of this database; a key user "
+                                  f"can add it with 'salesselect user add {login}'\n")

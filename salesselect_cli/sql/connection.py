@@ -345,7 +345,16 @@ def _read_state(conn: sqlite3.Connection, path: Path) -> str:
 def _pg_open(url: str) -> dialect.PgConnection:
     conn = dialect.connect_postgres(url)
     try:
-        if schema_state(conn, dialect.safe_location(url)) != CURRENT:
+        try:
+            state = schema_state(conn, dialect.safe_location(url))
+        except dialect.database_errors() as exc:
+            if not dialect.is_refusal(exc):
+                raise
+            # the database's rules (sql/pg_security.py) let only its members read even the migrations record
+            login = conn.raw.info.user
+            raise PermissionDenied(_("your database login '{user_name}' is not a user of this database; a key user "
+                                     "can add it with 'salesselect user add {user_name}'").format(user_name=login)) from None
+        if state != CURRENT:
             migrate(conn)
     except BaseException:
         conn.close()

@@ -124,3 +124,11 @@ def secure(conn) -> None:
     from salesselect_cli.sql import pg_security
 
     pg_security.install(conn.raw)
+
+
+def member_login(conn, name: str) -> str | None:
+    """`user add NAME`: the login NAME made (when this login may create roles) and given its rights; else the
+    one SQL line an administrator runs (sql/pg_security.member_login)."""
+    from salesselect_cli.sql import pg_security
+
+    return pg_security.member_login(conn.raw, name)

@@ -504,6 +504,60 @@ CREATE TRIGGER salesselect_undo_step_undone AFTER UPDATE OF undone ON undo_log
 FOR EACH ROW EXECUTE FUNCTION salesselect_undo_step();
 """
 
+# Who may use the database follows the users table at once: adding, removing a user or changing the role or
+# key-user flag grants the login its group (and takes the others), in the same transaction, whoever writes the
+# row (the CLI or a key user in psql). Logins that do not exist yet are left to `user add` (member_login).
+MEMBER_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION salesselect_sync_member(member text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+DECLARE
+  login text;
+  wanted text;
+  grp text;
+BEGIN
+  IF NOT ({schema}.salesselect_by_owner() OR {schema}.salesselect_is_key_user()) THEN
+    RAISE EXCEPTION 'permission denied: only a key user changes who may use this database' USING ERRCODE = '42501';
+  END IF;
+  SELECT rolname INTO login FROM pg_roles WHERE lower(rolname) = lower(btrim(member))
+   ORDER BY rolname = btrim(member) DESC, rolname LIMIT 1;
+  IF login IS NULL THEN
+    RETURN false;
+  END IF;
+  IF pg_has_role(login, (SELECT relowner FROM pg_class WHERE oid = '{schema}.users'::regclass), 'USAGE') THEN
+    RETURN true;  -- the tables' owner (and whoever acts as it) holds every right already: never touched
+  END IF;
+  SELECT CASE WHEN key_user = 1 THEN {keyuser} WHEN role = 'manager' THEN {manager} ELSE {recruiter} END INTO wanted
+    FROM {schema}.users WHERE lower(btrim(name)) = lower(btrim(member)) ORDER BY id LIMIT 1;
+  FOREACH grp IN ARRAY ARRAY[{recruiter}, {manager}, {keyuser}] LOOP
+    IF grp IS DISTINCT FROM wanted AND EXISTS (
+         SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
+          WHERE g.rolname = grp AND r.rolname = login) THEN
+      EXECUTE format('REVOKE %I FROM %I', grp, login);
+    END IF;
+  END LOOP;
+  IF wanted IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
+        WHERE g.rolname = wanted AND r.rolname = login) THEN
+    EXECUTE format('GRANT %I TO %I', wanted, login);
+  END IF;
+  RETURN true;
+END $$;
+CREATE OR REPLACE FUNCTION salesselect_members_follow_users() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM {schema}.salesselect_sync_member(old.name);
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM {schema}.salesselect_sync_member(new.name);
+  END IF;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS salesselect_members_follow_users ON {schema}.users;
+CREATE TRIGGER salesselect_members_follow_users AFTER INSERT OR DELETE OR UPDATE OF name, role, key_user
+ON {schema}.users FOR EACH ROW EXECUTE FUNCTION salesselect_members_follow_users();
+"""
+
 # The derived tables' triggers (schema.py) run as the owner, so members never write funnel_counts themselves.
 DERIVED_FUNCTIONS = ("stage_visits_on_history()", "stage_visits_on_opportunity()", "stage_visits_days()",
                      "funnel_counts_on_visit()")
@@ -549,7 +603,8 @@ def _policies(schema: str) -> list[str]:
         ],
         "goals": [("read", "SELECT", member, None), ("managers", "ALL", f"{owner} OR {any_}", f"{owner} OR {any_}")],
         "setup_log": [("read", "SELECT", member, None), ("trigger", "INSERT", None, owner)],
-        RECORD_TABLE: [("read", "SELECT", member, None), ("owner", "ALL", owner, owner)],
+        # names of migrations only: a login granted but not (or no longer) a user reads it, to be told so
+        RECORD_TABLE: [("read", "SELECT", "true", None), ("owner", "ALL", owner, owner)],
         "settings": [
             ("read", "SELECT", member, None),
             ("key users", "ALL", f"{owner} OR {key}", f"{owner} OR {key}"),
@@ -671,6 +726,9 @@ def install(conn) -> None:
         conn.execute(statement)
     for statement in _split(STEP_TRIGGERS.format(schema=schema)):
         conn.execute(statement)
+    groups = {role: _literal(group_role(db.name, role)) for role in ROLES}
+    for statement in _split(MEMBER_FUNCTIONS.format(schema=schema, **groups)):
+        conn.execute(statement)
     for table in KEY_USER_TABLES:
         conn.execute(f"DROP TRIGGER IF EXISTS salesselect_audit_setup ON {schema}.{table}")
         conn.execute(f"CREATE TRIGGER salesselect_audit_setup AFTER INSERT OR UPDATE OR DELETE ON {schema}.{table} "
@@ -726,6 +784,23 @@ def grant_member(conn, login: str, role: str, key_user: bool = False) -> Grant:
             conn.execute(f"REVOKE {_ident(group_role(db.name, other))} FROM {_ident(login)}")
     conn.execute(f"GRANT {_ident(group)} TO {_ident(login)}")
     return Grant(True)
+
+
+def member_login(conn, name: str) -> str | None:
+    """After `user add NAME` (the users row is written, its trigger granted an existing login): make the login
+    NAME when this login may create roles and give it its group; None when the login can connect now, else the
+    one SQL line an administrator runs (the login does not exist and this login may not create it)."""
+    if conn.execute("SELECT 1 FROM pg_roles WHERE lower(rolname) = lower(btrim(%s))", [name]).fetchone() is not None:
+        return None
+    if not _may_create_roles(conn):
+        db = where(conn)
+        row = conn.execute("SELECT role, key_user FROM users WHERE lower(btrim(name)) = lower(btrim(%s)) ORDER BY id "
+                           "LIMIT 1", [name]).fetchone()
+        group = group_role(db.name, "keyuser" if row and row[1] else (row[0] if row else "recruiter"))
+        return f"CREATE ROLE {_ident(name.strip())} LOGIN PASSWORD 'choose-one' IN ROLE {_ident(group)};"
+    conn.execute(f"CREATE ROLE {_ident(name.strip())} LOGIN")
+    conn.execute("SELECT salesselect_sync_member(%s)", [name])
+    return None
 
 
 def revoke_member(conn, login: str) -> None:
