@@ -523,8 +523,8 @@ BEGIN
   IF login IS NULL THEN
     RETURN false;
   END IF;
-  IF pg_has_role(login, (SELECT relowner FROM pg_class WHERE oid = '{schema}.users'::regclass), 'USAGE') THEN
-    RETURN true;  -- the tables' owner (and whoever acts as it) holds every right already: never touched
+  IF (SELECT oid FROM pg_roles WHERE rolname = login) = (SELECT relowner FROM pg_class WHERE oid = '{schema}.users'::regclass) THEN
+    RETURN true;  -- the tables' owner holds every right already (and its ADMIN OPTION on the groups): never touched
   END IF;
   SELECT CASE WHEN key_user = 1 THEN {keyuser} WHEN role = 'manager' THEN {manager} ELSE {recruiter} END INTO wanted
     FROM {schema}.users WHERE lower(btrim(name)) = lower(btrim(member)) ORDER BY id LIMIT 1;
@@ -733,8 +733,24 @@ def install(conn) -> None:
         conn.execute(f"DROP TRIGGER IF EXISTS salesselect_audit_setup ON {schema}.{table}")
         conn.execute(f"CREATE TRIGGER salesselect_audit_setup AFTER INSERT OR UPDATE OR DELETE ON {schema}.{table} "
                      "FOR EACH ROW EXECUTE FUNCTION salesselect_audit_setup()")
-    for statement in _policies(schema) + _privileges(schema, db.name):
+    for statement in _policies(schema) + _privileges(schema, db.name) + _hand_grants_taken(conn, db):
         conn.execute(statement)
+    # the users already there (an upgrade, a copy): their logins get their groups now
+    conn.execute(f"SELECT {schema}.salesselect_sync_member(name) FROM {schema}.users")
+
+
+def _hand_grants_taken(conn, db: "Database") -> list[str]:
+    """REVOKEs for rights given by hand before the database kept its rules (the old README's GRANTs to each
+    login): from then on a login holds only its group's."""
+    groups = [group_role(db.name, role) for role in ROLES]
+    grantees = [row[0] for row in conn.execute(
+        """SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+             JOIN pg_roles r ON r.oid = a.grantee
+            WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'S') AND a.grantee <> c.relowner
+            ORDER BY 1""", [db.schema]).fetchall() if row[0] not in groups]
+    schema = _ident(db.schema)
+    return [f"REVOKE ALL ON ALL {kind} IN SCHEMA {schema} FROM {_ident(name)}"
+            for name in grantees for kind in ("TABLES", "SEQUENCES")]
 
 
 def _split(script: str) -> list[str]:
