@@ -32,7 +32,6 @@ class ImportResult:
 
 # What a re-import compares (and `opp edit` changes) when the column is in the file.
 _PLAIN = ("title", "company", "contact", "vacancy", "notes")
-_TEXT_HISTORY = ("title", "company", "contact", "vacancy")
 
 
 class ImportRoom(BaseRoom):
@@ -251,10 +250,7 @@ class ImportRoom(BaseRoom):
         if "owner" in fields and row.owner_id != old["owner_id"]:
             changes["owner"] = self._scalar("SELECT name FROM users WHERE id = ?", [row.owner_id])
         if changes:
-            self.deals.edit_opportunity(ident, changes)
-            for name in _TEXT_HISTORY:  # `opp edit` keeps no history of these; a re-import says what it changed
-                if name in changes:
-                    self._history(ident, name, old[name], getattr(row, name))
+            self.deals.edit_opportunity(ident, changes)  # with a history row for each field it changes
             changed = True
         return changed
 

@@ -302,11 +302,13 @@ class OpportunityRoom(BaseRoom):
             if key in changes and changes[key] != row[key]:
                 value = _clean_name(changes[key], key)
                 self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
+                self._history(opportunity_id, key, row[key], value)
                 done.append(key)
         for key in ("contact", "vacancy", "notes"):
             value = _blank_to_none(changes[key], key, multiline=key == "notes") if key in changes else None
             if key in changes and value != row[key]:
                 self.conn.execute(f"UPDATE opportunities SET {key} = ? WHERE id = ?", [value, opportunity_id])
+                self._history(opportunity_id, key, row[key], value)
                 done.append(key)
         if "source" in changes:
             src = self.setup.find_source(changes["source"])
@@ -606,7 +608,7 @@ class OpportunityRoom(BaseRoom):
         # a colleague's change since refuses; the plain fields' rows (PostgreSQL's triggers write them) are
         # left to the column check below, which keeps a later title the step did not touch
         other = self._one(f"""SELECT actor, at, field FROM history WHERE opportunity_id = ? AND id > ? AND actor <> ?
-                                AND field NOT IN ({", ".join(f"'{c}'" for c in _PLAIN_COLUMNS)})
+                                AND field NOT IN ({", ".join(f"'{c}'" for c in _TEXT_COLUMNS)})
                               ORDER BY id LIMIT 1""", [ident, step["history_to"], step["actor"]])
         if other is not None:
             raise Conflict(_("#{id} was changed by {user} at {time} ({what}); undo would overwrite it").format(
@@ -648,6 +650,9 @@ class OpportunityRoom(BaseRoom):
                 names = dict(self._all("SELECT id, name FROM business_types"))
                 self._history(ident, "business_type", names.get(now["business_type_id"]),
                               names.get(before["business_type_id"]))
+            for column in _TEXT_COLUMNS:  # in the order PostgreSQL's trigger writes them (sql/pg_security.py)
+                if column in plain:
+                    self._history(ident, column, now[column], before[column])
         if any(before[c] != now[c] for c in _TRANSITION_COLUMNS):
             closed = dt.date.fromisoformat(before["closed"][:10]) if before["closed"] else None
             self._apply(row, transitions.Outcome(before["stage_id"], before["status"], before["reason_id"], closed,
@@ -714,8 +719,10 @@ UNDO_FIELD_WORDS = {
 }
 # Columns the transitions write together (with stage and status history rows): put back through _apply.
 _TRANSITION_COLUMNS = ("stage_id", "status", "reason_id", "closed", "closed_from_stage_id")
-# Columns edit writes without a history row; an undo writes them the same way.
+# Columns edit writes one by one (business type and the text fields with a history row); an undo writes them the
+# same way.
 _PLAIN_COLUMNS = ("title", "company", "contact", "vacancy", "notes", "source_id", "business_type_id")
+_TEXT_COLUMNS = ("title", "company", "contact", "vacancy", "notes")
 
 
 def _id_list(ids: list[int]) -> str:
