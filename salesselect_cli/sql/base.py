@@ -34,13 +34,14 @@ class Floor:
         self.overview: Any = None  # the setup's counts and colours (setup room), forgotten by every setup log line
         self.name_is_login: bool = getattr(conn, "login_is_user", False)  # PostgreSQL: the name is the login
         self.workflow_actor: str | None = None  # the workflow whose actions are being applied (Store.workflow_acting)
+        self.actor_note: str = ""  # said after the actor while a key user's setup change moves deals (' (stage removed)')
 
-    def audit_state(self) -> tuple[str, str, str, str]:
+    def audit_state(self) -> tuple[str, str, str, str, str]:
         """What the audit triggers need from the client (sql/pg_security.py): the day, a fixed time, the user a
-        key user's login acts for, the workflow applying its actions ('' for none)."""
+        key user's login acts for, the workflow applying its actions ('' for none), the actor's note."""
         day = self.today.isoformat()
         return (day, f"{day} {self.fixed_time}" if self.fixed_time else "", self.user_name if self.acting_login else "",
-                self.workflow_actor or "")
+                self.workflow_actor or "", self.actor_note)
 
     def unknown_user(self) -> PermissionDenied:
         """The refusal for an acting name the database does not know: a login (PostgreSQL) says so."""
@@ -85,6 +86,7 @@ class BaseRoom:
     user_name = on_floor("user_name")
     acting_login = on_floor("acting_login")
     fixed_time = on_floor("fixed_time")
+    actor_note = on_floor("actor_note")
     _user = on_floor("user_row")
     _cleared = on_floor("cleared")
     _overview = on_floor("overview")

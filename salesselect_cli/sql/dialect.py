@@ -479,7 +479,8 @@ def _row_factory(cursor):
 # Statements the audit triggers (or the definer functions, SELECT salesselect_...) act on
 _AUDITED = ("INSERT", "UPDATE", "DELETE", "SELECT SALESSELECT_")
 _AUDIT_SETTINGS = ("SELECT set_config('salesselect.today', %s, true), set_config('salesselect.now', %s, true), "
-                   "set_config('salesselect.act_for', %s, true), set_config('salesselect.workflow', %s, true)")
+                   "set_config('salesselect.act_for', %s, true), set_config('salesselect.workflow', %s, true), "
+                   "set_config('salesselect.actor_note', %s, true)")
 
 
 class PgConnection:

@@ -80,6 +80,12 @@ CREATE OR REPLACE FUNCTION salesselect_by_owner() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
   SELECT pg_catalog.pg_get_userbyid(c.relowner) = current_user::text FROM pg_catalog.pg_class c WHERE c.oid = '{schema}.users'::regclass
 $$;
+-- What follows the actor's name while a key user's setup change moves deals (sql/setup.py): one known note only.
+CREATE OR REPLACE FUNCTION salesselect_actor_note(key_user bigint) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN key_user = 1 AND current_setting('salesselect.actor_note', true) = ' (stage removed)'
+              THEN ' (stage removed)' ELSE '' END
+$$;
 -- Who the audit trail names: the login's user, or 'kim for bob' when key user kim set salesselect.act_for;
 -- anyone else's salesselect.act_for is ignored, so only a key user can carry it.
 CREATE OR REPLACE FUNCTION salesselect_actor() RETURNS text
@@ -106,10 +112,10 @@ BEGIN
   IF target IS NOT NULL AND login.key_user = 1 AND lower(target) <> lower(btrim(login.name)) THEN
     SELECT name INTO other FROM {schema}.users WHERE lower(btrim(name)) = lower(target) ORDER BY id LIMIT 1;
     IF other IS NOT NULL THEN
-      RETURN login.name || ' for ' || other;
+      RETURN login.name || ' for ' || other || {schema}.salesselect_actor_note(login.key_user);
     END IF;
   END IF;
-  RETURN login.name;
+  RETURN login.name || {schema}.salesselect_actor_note(login.key_user);
 END $$;
 -- The audit timestamp: the client's fixed clock when it set one (SALESSELECT_TODAY), else the server's.
 CREATE OR REPLACE FUNCTION salesselect_now() RETURNS text
