@@ -1,103 +1,124 @@
-"""What row-level security and the audit triggers (sql/pg_security.py) cost, in SQL, at 100,000 deals.
+"""What row-level security and the audit triggers (sql/pg_security.py) cost the CLI, at 100,000 deals.
 
     eval "$(.ci/pg-cluster start)"; .venv/bin/python benchmarks/pg_security_overhead.py "$SALESSELECT_TEST_PG"
     .ci/pg-cluster stop "$PG_DIR"
 
-The same statements (a board's aggregate, the win/loss report's, one deal moved with its history row) timed
-by the database's owner before install and by a manager's ordinary login after; median of 30 runs each.
-Until the client stops writing history itself (issue 24's wiring), the CLI cannot be timed this way.
+The benchmark agency (benchmarks/generate.py, 100k deals) is copied with `db copy` into two PostgreSQL
+databases owned by an ordinary login with CREATEROLE: `secured` as salesselect leaves it (forced row security,
+history and setup log written by triggers), and `plain`, the same copy with row security switched off and the
+salesselect audit triggers dropped, where the client writes history itself (PgConnection.audit_by_triggers
+set False in that process only). The same login, a key user holding the same group's privileges, runs each
+command in both, interleaved; the best of --runs wall-clock times of the whole process is shown, with the
+ratio secured / plain (target: at most 1.10).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import psycopg
-
-BOARD = """SELECT stage_id, count(*), sum(value_cents) FROM opportunities
-            WHERE deleted IS NULL AND status = 'open' GROUP BY stage_id"""
-WINLOSS = """SELECT status, closed_from_stage_id, reason_id, count(*), sum(value_cents) FROM opportunities
-              WHERE closed >= '2026-01-01' AND closed IS NOT NULL AND deleted IS NULL GROUP BY 1, 2, 3"""
-HISTORY = "SELECT count(*) FROM history WHERE field = 'stage' AND at >= '2026-01-01'"
-
-
-def move(conn, n: int) -> None:
-    """One deal to the other stage and its history row (the client's two writes; after install one UPDATE)."""
-    with conn.transaction():
-        row = conn.execute("UPDATE opportunities SET stage_id = 3 - stage_id WHERE id = %s RETURNING stage_id",
-                           [n % 1000 + 1]).fetchone()
-        if not secured:
-            conn.execute("INSERT INTO history (opportunity_id, at, actor, field, from_id, to_id) "
-                         "VALUES (%s, '2026-11-27 10:00:00', 'x', 'stage', %s, %s)", [n % 1000 + 1, 3 - row[0], row[0]])
-
-
-def timed(conn, statement) -> float:
-    runs = []
-    for n in range(30):
-        start = time.perf_counter()
-        statement(conn, n) if callable(statement) else conn.execute(statement).fetchall()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs) * 1000
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-27"
+LOGIN = "bench"  # generate.ME: the agency's key user, here an ordinary login
+OWNER = "bench_owner"
+COMMANDS = [("board",), ("opp", "move", "{deal}", "{stage}", "--no-workflows"), ("report", "winloss", "-p", "this-year"),
+            ("report", "sources", "-p", "this-year"), ("report", "pipeline"), ("report", "stages", "-p", "this-year")]
+# the plain database: salesselect's rules taken off again (the derived tables' own triggers stay)
+STRIP = """
+DO $$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' LOOP
+    EXECUTE format('ALTER TABLE %I NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY', t.relname);
+  END LOOP;
+  FOR t IN SELECT tg.tgname, c.relname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+            WHERE NOT tg.tgisinternal AND tg.tgname LIKE 'salesselect_%' LOOP
+    EXECUTE format('DROP TRIGGER %I ON %I', t.tgname, t.relname);
+  END LOOP;
+END $$
+"""
+# one process per run, as a user runs it; the plain database's client writes its own history
+LAUNCH = ("import sys\nfrom salesselect_cli.sql import dialect\n"
+          "if sys.argv.pop(1) == 'plain':\n    dialect.PgConnection.audit_by_triggers = False\n"
+          "from salesselect_cli.entry import run\nsys.argv[0] = 'salesselect'\nrun()\n")
 
 
-def main(admin_url: str) -> None:
-    global secured
-    from urllib.parse import urlsplit
+def run(kind: str, url: str, args: tuple[str, ...]) -> float:
+    env = {**os.environ, "SALESSELECT_TODAY": TODAY, "SALESSELECT_USER": LOGIN, "NO_COLOR": "1", "COLUMNS": "200"}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", LAUNCH, kind, "--db", url, *args], env=env, capture_output=True,
+                          text=True)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} {' '.join(args)}: {done.stderr.strip()}")
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("admin_url", nargs="?", default=os.environ.get("SALESSELECT_TEST_PG"),
+                        help="a superuser's URL on the cluster to use (default $SALESSELECT_TEST_PG)")
+    parser.add_argument("--deals", default="100k")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=None, help="a folder keeping the generated agency")
+    options = parser.parse_args()
+    import psycopg
 
     from salesselect_cli.sql import pg_security
 
-    parts = urlsplit(admin_url)
+    parts = urlsplit(options.admin_url)
     url = lambda db, user: f"postgresql://{user}@{parts.hostname}:{parts.port}/{db}"  # noqa: E731
-    database = f"bench_security_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        for role, extra in (("bench_owner", "CREATEROLE"), ("bench_max", "")):
+    data = options.data or Path(tempfile.mkdtemp(prefix="bench-security-"))
+    source = data / f"{options.deals}.db"
+    if not source.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--deals", options.deals,
+                        "--out", str(source)], check=True)
+    databases = {kind: f"bench_{kind}_{os.getpid()}" for kind in ("secured", "plain")}
+    with psycopg.connect(options.admin_url, autocommit=True) as admin:
+        for role, extra in ((OWNER, "CREATEROLE"), (LOGIN, "")):
             if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
-                admin.execute(f'CREATE ROLE "{role}" LOGIN {extra}')
-        admin.execute(f'CREATE DATABASE "{database}" OWNER bench_owner')
+                admin.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER {extra}')
+        for database in databases.values():
+            admin.execute(f'CREATE DATABASE "{database}" OWNER "{OWNER}" TEMPLATE template0')
     try:
-        env = {**os.environ, "SALESSELECT_USER": "bench_owner", "SALESSELECT_TODAY": "2026-11-27"}
-        subprocess.run([sys.executable, "-m", "salesselect_cli", "--db", url(database, "bench_owner"), "init"],
-                       env=env, check=True, capture_output=True)
-        with psycopg.connect(url(database, "bench_owner"), autocommit=True) as owner:
-            owner.execute("INSERT INTO business_types (name, color) VALUES ('Staffing', 'blue')")
-            owner.execute("INSERT INTO stages (name, position) VALUES ('Lead', 1), ('Proposal', 2)")
-            owner.execute("INSERT INTO sources (name) VALUES ('HubSpot')")
-            owner.execute("INSERT INTO users (name, role, created) VALUES ('bench_max', 'manager', '2026-01-01')")
-            owner.execute("""INSERT INTO opportunities (title, company, business_type_id, stage_id, source_id, value_cents,
-                                                        owner_id, status, created, closed)
-                             SELECT 'Deal ' || i, 'Co ' || (i % 5000), 1, 1 + i % 2, 1, (i % 900) * 100, 1 + i % 2,
-                                    CASE WHEN i % 2 = 0 THEN 'open' WHEN i % 4 = 1 THEN 'won' ELSE 'lost' END,
-                                    '2026-01-01', CASE WHEN i % 2 = 1 THEN to_char(date '2025-06-01' + i % 500, 'YYYY-MM-DD') END
-                               FROM generate_series(1, 100000) i""")
-            owner.execute("""INSERT INTO history (opportunity_id, at, actor, field, from_id, to_id)
-                             SELECT id, to_char(date '2025-06-01' + (id % 500)::int, 'YYYY-MM-DD'), 'x', 'stage', 1, 2
-                               FROM opportunities""")
-            owner.execute("ANALYZE")
-            secured = False
-            before = {name: timed(owner, s) for name, s in (("board", BOARD), ("winloss", WINLOSS),
-                                                            ("history", HISTORY), ("move", move))}
-            pg_security.install(owner)
-            pg_security.grant_member(owner, "bench_max", "manager")
-        secured = True
-        with psycopg.connect(url(database, "bench_max"), autocommit=True) as member:
-            member.execute("SET salesselect.now = '2026-11-27 10:00:00'")
-            after = {name: timed(member, s) for name, s in (("board", BOARD), ("winloss", WINLOSS),
-                                                            ("history", HISTORY), ("move", move))}
-        for name in before:
-            print(f"{name:8} owner, no RLS {before[name]:7.2f} ms   manager, RLS+triggers {after[name]:7.2f} ms   "
-                  f"x{after[name] / before[name]:.2f}")
+        for kind, database in databases.items():  # plain last: the owner, no user, reads it without row security
+            subprocess.run([sys.executable, "-m", "salesselect_cli", "db", "copy", str(source), url(database, OWNER)],
+                           check=True, capture_output=True, env={**os.environ, "SALESSELECT_USER": OWNER})
+            with psycopg.connect(url(database, OWNER), autocommit=True) as owner:
+                if kind == "plain":
+                    owner.execute(STRIP)
+                owner.execute("VACUUM ANALYZE")
+                if kind != "plain":
+                    continue
+                deal, stages = owner.execute(
+                    """SELECT o.id, array_agg(s.name ORDER BY s.position) FROM opportunities o
+                         JOIN stage_business_types l ON l.business_type_id = o.business_type_id
+                         JOIN stages s ON s.id = l.stage_id AND s.auto_status IS NULL AND s.archived = 0
+                        WHERE o.status = 'open' AND o.deleted IS NULL GROUP BY o.id ORDER BY o.id LIMIT 1""").fetchone()
+        print(f"| command ({options.deals} deals, best of {options.runs}) | plain | RLS + triggers | ratio |")
+        print("| --- | --- | --- | --- |")
+        for command in COMMANDS:
+            best = {kind: float("inf") for kind in databases}
+            for n in range(options.runs):
+                for kind in (("plain", "secured") if n % 2 else ("secured", "plain")):  # interleaved
+                    args = tuple(a.format(deal=deal, stage=stages[(n + (kind == "plain")) % 2]) for a in command)
+                    best[kind] = min(best[kind], run(kind, url(databases[kind], LOGIN), args))
+            shown = " ".join(command).replace("{deal}", str(deal)).replace("{stage}", "STAGE")
+            print(f"| `{shown}` | {best['plain']:.2f} s | {best['secured']:.2f} s | "
+                  f"{best['secured'] / best['plain']:.2f} |")
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            for role in pg_security.ROLES:
-                admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
+        with psycopg.connect(options.admin_url, autocommit=True) as admin:
+            for database in databases.values():
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                for role in pg_security.ROLES:
+                    admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
 
-
-secured = False
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.environ["SALESSELECT_TEST_PG"])
+    main()

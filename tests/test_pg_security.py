@@ -712,3 +712,41 @@ def test_a_login_that_is_no_user_is_told_so_in_one_line(secured, cli):
             assert run.exit_code == 3, (login, args, run.stderr)
             assert run.stderr == (f"Error: your database login '{login}' is not a user of this database; a key user "
                                   f"can add it with 'salesselect user add {login}'\n")
+
+
+def test_db_copy_into_a_database_whose_owner_is_no_user_installs_the_rules_and_continues_the_ids(cli, tmp_path):
+    """The README's copy: an administrator's login owns the database but is no user of the agency in the file.
+    Row security does not hide the copied rows from the owner (the ids continue past them), and the file's
+    users' logins hold their rights at once."""
+    import psycopg
+
+    from salesselect_cli.sql import pg_security
+    from tests.conftest import login_url, pg_cluster
+
+    cluster = pg_cluster()
+    admin_login = "leak_copy_admin"
+    _login(cluster.admin, admin_login, createrole=True)
+    database = f"leak_{os.getpid()}_{cluster.new_database()}"
+    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{admin_login}" TEMPLATE template0')
+    source = tmp_path / "agency.db"
+    try:
+        assert cli("--db", str(source), "init", "--demo", env={"SALESSELECT_USER": "anna"}).exit_code == 0
+        copied = cli("db", "copy", str(source), cluster.url_for(database, admin_login))
+        assert copied.exit_code == 0, copied.stderr
+        url = login_url(cluster.url_for(database), "anna")
+        before = cli("--db", url, "opp", "show", "1", "--format", "json", env={"SALESSELECT_USER": "anna"}).json()
+        noted = cli("--db", url, "opp", "edit", "1", "--note", "after the copy", env={"SALESSELECT_USER": "anna"})
+        assert noted.exit_code == 0, noted.stderr
+        after = cli("--db", url, "opp", "show", "1", "--format", "json", env={"SALESSELECT_USER": "anna"}).json()
+        assert after["history"][:-1] == before["history"] and after["history"][-1]["to_value"] == "after the copy"
+        with psycopg.connect(cluster.url_for(database), autocommit=True) as admin:
+            groups = {r[0] for r in admin.execute(
+                "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = 'anna'")}
+            assert pg_security.group_role(database, "keyuser") in groups
+            assert admin.execute("SELECT bool_and(relrowsecurity) FROM pg_class WHERE relkind = 'r' "
+                                 "AND relnamespace = 'public'::regnamespace").fetchone() == (True,)
+    finally:
+        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for role in pg_security.ROLES:
+            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')

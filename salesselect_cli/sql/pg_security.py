@@ -581,44 +581,44 @@ def _policies(schema: str) -> list[str]:
     deal = f"{s}.salesselect_may_change_deal(opportunity_id)"
     rules = {
         "opportunities": [
-            ("read", "SELECT", member, None),
+            ("read", "SELECT", f"{owner} OR {member}", None),
             ("add", "INSERT", None, f"{owner} OR {any_} OR {mine}"),
             # the owner of a deal may hand it over (as `opp edit --owner` allows): the check is on the old row
             ("change", "UPDATE", f"{owner} OR {any_} OR {mine}", f"{owner} OR {member}"),
             ("purge", "DELETE", f"{owner} OR ({key} AND deleted IS NOT NULL)", None),
         ],
         "followups": [
-            ("read", "SELECT", member, None),
+            ("read", "SELECT", f"{owner} OR {member}", None),
             ("add", "INSERT", None, f"{owner} OR {deal}"),
             ("change", "UPDATE", f"{owner} OR {deal} OR user_id = {me}", f"{owner} OR {deal} OR user_id = {me}"),
             ("remove", "DELETE", f"{owner} OR {deal} OR user_id = {me}", None),
         ],
         "stage_visits": [  # trash and restore rebuild a deal's visits themselves
-            ("read", "SELECT", member, None),
+            ("read", "SELECT", f"{owner} OR {member}", None),
             ("add", "INSERT", None, f"{owner} OR {deal}"),
             ("change", "UPDATE", f"{owner} OR {deal}", f"{owner} OR {deal}"),
             ("remove", "DELETE", f"{owner} OR {deal}", None),
         ],
-        "funnel_counts": [("read", "SELECT", member, None), ("derived", "ALL", owner, owner)],
-        "history": [("read", "SELECT", member, None), ("trigger", "INSERT", None, owner),
+        "funnel_counts": [("read", "SELECT", f"{owner} OR {member}", None), ("derived", "ALL", owner, owner)],
+        "history": [("read", "SELECT", f"{owner} OR {member}", None), ("trigger", "INSERT", None, owner),
                     ("undo", "DELETE", owner, None)],  # an undone step's notes (salesselect_undo_step)
         "undo_log": [
-            ("read", "SELECT", member, None),
+            ("read", "SELECT", f"{owner} OR {member}", None),
             ("add", "INSERT", None, f"{owner} OR {key} OR user_id = {me}"),
             ("undone", "UPDATE", f"{owner} OR {key} OR user_id = {me}", f"{owner} OR {key} OR user_id = {me}"),
         ],
-        "goals": [("read", "SELECT", member, None), ("managers", "ALL", f"{owner} OR {any_}", f"{owner} OR {any_}")],
-        "setup_log": [("read", "SELECT", member, None), ("trigger", "INSERT", None, owner)],
+        "goals": [("read", "SELECT", f"{owner} OR {member}", None), ("managers", "ALL", f"{owner} OR {any_}", f"{owner} OR {any_}")],
+        "setup_log": [("read", "SELECT", f"{owner} OR {member}", None), ("trigger", "INSERT", None, owner)],
         # names of migrations only: a login granted but not (or no longer) a user reads it, to be told so
         RECORD_TABLE: [("read", "SELECT", "true", None), ("owner", "ALL", owner, owner)],
         "settings": [
-            ("read", "SELECT", member, None),
+            ("read", "SELECT", f"{owner} OR {member}", None),
             ("key users", "ALL", f"{owner} OR {key}", f"{owner} OR {key}"),
             ("bulk load", "ALL", f"{member} AND key = '{BULK_LOAD_KEY}'", f"{member} AND key = '{BULK_LOAD_KEY}'"),
         ],
     }
     for table in SETUP_TABLES + ("users",):
-        rules[table] = [("read", "SELECT", member, None),
+        rules[table] = [("read", "SELECT", f"{owner} OR {member}", None),
                         ("key users", "ALL", f"{owner} OR {key}", f"{owner} OR {key}")]
     statements = []
     for table, policies in rules.items():
