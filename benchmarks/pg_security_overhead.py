@@ -30,7 +30,7 @@ OWNER = "bench_owner"
 COMMANDS = [("board",), ("opp", "move", "{deal}", "{stage}", "--no-workflows"), ("report", "winloss", "-p", "this-year"),
             ("report", "sources", "-p", "this-year"), ("report", "pipeline"), ("report", "stages", "-p", "this-year")]
 # the plain database: salesselect's rules taken off again (the derived tables' own triggers stay)
-STRIP = """
+STRIP = ("""
 DO $$
 DECLARE t record;
 BEGIN
@@ -41,8 +41,9 @@ BEGIN
             WHERE NOT tg.tgisinternal AND tg.tgname LIKE 'salesselect_%' LOOP
     EXECUTE format('DROP TRIGGER %I ON %I', t.tgname, t.relname);
   END LOOP;
-END $$
-"""
+END $$""",
+         # and the rights the old README had each login given by hand (the client writes history itself)
+         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{LOGIN}"')
 # one process per run, as a user runs it; the plain database's client writes its own history
 LAUNCH = ("import sys\nfrom salesselect_cli.sql import dialect\n"
           "if sys.argv.pop(1) == 'plain':\n    dialect.PgConnection.audit_by_triggers = False\n"
@@ -92,7 +93,8 @@ def main() -> None:
                            check=True, capture_output=True, env={**os.environ, "SALESSELECT_USER": OWNER})
             with psycopg.connect(url(database, OWNER), autocommit=True) as owner:
                 if kind == "plain":
-                    owner.execute(STRIP)
+                    for statement in STRIP:
+                        owner.execute(statement)
                 owner.execute("VACUUM ANALYZE")
                 if kind != "plain":
                     continue
