@@ -750,3 +750,18 @@ def test_db_copy_into_a_database_whose_owner_is_no_user_installs_the_rules_and_c
         cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         for role in pg_security.ROLES:
             cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
+
+
+def test_a_member_cannot_hide_a_change_behind_a_workflow(secured):
+    """salesselect.workflow names an enabled workflow only for what a workflow's action does (a follow-up, a
+    note, an owner); a value or stage change made under it still names the login."""
+    with secured.connect(RITA) as conn:
+        conn.execute("SET salesselect.workflow = 'nudge'")
+        deal = conn.execute("SELECT min(id) FROM opportunities WHERE owner_id = salesselect_login_user()").fetchone()[0]
+        conn.execute("UPDATE opportunities SET value_cents = 1 WHERE id = %s", [deal])
+        conn.execute("SELECT salesselect_note(%s, 'from the workflow')", [deal])
+        conn.execute("INSERT INTO followups (opportunity_id, due, text, user_id, created) "
+                     "VALUES (%s, '2026-03-05', 'Call', salesselect_login_user(), '2026-03-02')", [deal])
+    with secured.admin() as conn:
+        rows = conn.execute("SELECT actor, field FROM history WHERE opportunity_id = %s ORDER BY id", [deal]).fetchall()
+    assert rows == [(RITA, "value"), ("workflow:nudge", "note"), ("workflow:nudge", "followup")]

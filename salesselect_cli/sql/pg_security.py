@@ -100,15 +100,6 @@ BEGIN
   IF login.name IS NULL THEN
     RETURN session_user::text;
   END IF;
-  -- a workflow's own change (the client sets salesselect.workflow while it applies the workflow's actions):
-  -- honoured only for a workflow that exists and is enabled, and the change is still bound by the login's rights
-  IF NULLIF(current_setting('salesselect.workflow', true), '') IS NOT NULL THEN
-    SELECT name INTO other FROM {schema}.workflows
-     WHERE name = current_setting('salesselect.workflow', true) AND enabled = 1;
-    IF other IS NOT NULL THEN
-      RETURN 'workflow:' || other;
-    END IF;
-  END IF;
   IF target IS NOT NULL AND login.key_user = 1 AND lower(target) <> lower(btrim(login.name)) THEN
     SELECT name INTO other FROM {schema}.users WHERE lower(btrim(name)) = lower(target) ORDER BY id LIMIT 1;
     IF other IS NOT NULL THEN
@@ -116,6 +107,23 @@ BEGIN
     END IF;
   END IF;
   RETURN login.name || {schema}.salesselect_actor_note(login.key_user);
+END $$;
+-- A workflow's own change (the client sets salesselect.workflow while it applies the workflow's actions): only
+-- for what an action does (a follow-up added, a note, an owner), for a workflow that exists and is enabled, and
+-- still bound by the login's rights; every other row names the login, so nobody hides a change behind a workflow.
+CREATE OR REPLACE FUNCTION salesselect_actor_or_workflow() RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+DECLARE
+  workflow text;
+BEGIN
+  IF {schema}.salesselect_role() IS NOT NULL AND NULLIF(current_setting('salesselect.workflow', true), '') IS NOT NULL THEN
+    SELECT name INTO workflow FROM {schema}.workflows
+     WHERE name = current_setting('salesselect.workflow', true) AND enabled = 1;
+    IF workflow IS NOT NULL THEN
+      RETURN 'workflow:' || workflow;
+    END IF;
+  END IF;
+  RETURN {schema}.salesselect_actor();
 END $$;
 -- The audit timestamp: the client's fixed clock when it set one (SALESSELECT_TODAY), else the server's.
 CREATE OR REPLACE FUNCTION salesselect_now() RETURNS text
@@ -175,7 +183,7 @@ BEGIN
     RAISE EXCEPTION 'a note needs text' USING ERRCODE = '22023';
   END IF;
   INSERT INTO {schema}.history (opportunity_id, at, actor, field, from_value, to_value)
-  VALUES (deal, {schema}.salesselect_now(), {schema}.salesselect_actor(), 'note', NULL, btrim(note));
+  VALUES (deal, {schema}.salesselect_now(), {schema}.salesselect_actor_or_workflow(), 'note', NULL, btrim(note));
 END $$
 """
 
@@ -249,7 +257,7 @@ BEGIN
   END IF;
   IF old.owner_id IS DISTINCT FROM new.owner_id THEN
     INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
-    VALUES (new.id, at, who, 'owner', (SELECT name FROM users WHERE id = old.owner_id),
+    VALUES (new.id, at, salesselect_actor_or_workflow(), 'owner', (SELECT name FROM users WHERE id = old.owner_id),
             (SELECT name FROM users WHERE id = new.owner_id), old.owner_id, new.owner_id);
   END IF;
   IF old.title IS DISTINCT FROM new.title THEN
@@ -298,7 +306,7 @@ BEGIN
   END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value)
-    VALUES (new.opportunity_id, at, who, 'followup', NULL, new.due || ' ' || new.text);
+    VALUES (new.opportunity_id, at, salesselect_actor_or_workflow(), 'followup', NULL, new.due || ' ' || new.text);
   ELSIF TG_OP = 'DELETE' THEN
     -- a purge's cascade removes the deal's follow-ups with it: nothing left to write on
     IF EXISTS (SELECT 1 FROM opportunities WHERE id = old.opportunity_id) THEN
