@@ -3,6 +3,7 @@
     python benchmarks/run.py                      # quick: 1k and 10k deals, 3 runs (about a minute)
     python benchmarks/run.py --sizes 1k,10k,100k,1M --bulk-max 100k --runs 5 --data /work/bench-data  # full
     python benchmarks/run.py --write-readme       # also put the table into README.md
+    python benchmarks/run.py --only forecast --sizes 100k,1M --runs 5 --data DIR  # the forecast's targets
 
 Each pair runs interleaved (ours, anchor, anchor, ours, ...) so a busy machine slows both alike;
 medians are shown with the ratio ours / anchor and each one's peak RSS (`/usr/bin/time -f %M`).
@@ -10,6 +11,8 @@ Anchors: start-up against `python -c "import typer"` and `import typer, pydantic
 itself costs); board, reports and export against the very SQL the command ran (traced from an
 in-process run) given to the `sqlite3` CLI; import against `sqlite-utils insert --csv` of the same
 file; board against Taskwarrior's `task next limit:40` over as many tasks as open deals.
+The forecast's two speed targets (issue 25: `report forecast` within start-up + 1.5x its own SQL,
+`--backtest` under 30 s at 100k) get a table of their own with a verdict each (benchmarks/forecast.py).
 Agencies missing from --data are generated first (benchmarks/generate.py); that is not timed.
 """
 
@@ -37,6 +40,8 @@ import generate  # noqa: E402  (benchmarks/ is not a package)
 
 README = HERE.parent / "README.md"
 BEGIN, END = "<!-- speed-table: begin (benchmarks/run.py --write-readme) -->", "<!-- speed-table: end -->"
+TARGETS_BEGIN = "<!-- forecast-targets: begin (benchmarks/run.py --only forecast --write-readme) -->"
+TARGETS_END = "<!-- forecast-targets: end -->"
 PYTHON = sys.executable
 SALESSELECT = [str(Path(PYTHON).parent / "salesselect")]
 REPORTS = [["report", "winloss", "-p", "this-year"], ["report", "sources", "-p", "this-year"],
@@ -347,13 +352,13 @@ class Bench:
         self.rows.append(Row(what, data, board, anchor))
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, begin: str = BEGIN, end: str = END) -> None:
     readme = README.read_text()
-    head, found, rest = readme.partition(BEGIN)
-    _, found_end, tail = rest.partition(END)
+    head, found, rest = readme.partition(begin)
+    _, found_end, tail = rest.partition(end)
     if not found or not found_end:
-        raise SystemExit(f"README.md has no {BEGIN} ... {END} block")
-    README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+        raise SystemExit(f"README.md has no {begin} ... {end} block")
+    README.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,16 +369,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-max", default="1k", help="time import and export up to this size (default 1k)")
     parser.add_argument("--taskwarrior-size", help="the agency whose open deals face Taskwarrior (default: the largest"
                         " size up to 100k)")
-    parser.add_argument("--only", choices=["startup", "everyday", "taskwarrior"], action="append",
+    parser.add_argument("--only", choices=["startup", "everyday", "taskwarrior", "forecast"], action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--write-readme", action="store_true", help="replace the speed table in README.md")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     for size in sizes:
         generate.parse_size(size)
-    parts = args.only or ["startup", "everyday", "taskwarrior"]
+    parts = args.only or ["startup", "everyday", "taskwarrior", "forecast"]
     bench = Bench(args.data, args.runs)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    targets = []
     try:
         if "startup" in parts:
             bench.startup(sizes[0])
@@ -383,16 +390,32 @@ def main(argv: list[str] | None = None) -> int:
         if "taskwarrior" in parts:
             small = [s for s in sizes if generate.parse_size(s) <= 100_000] or sizes
             bench.taskwarrior(args.taskwarrior_size or max(small, key=generate.parse_size))
+        if "forecast" in parts:
+            import forecast
+
+            targets = forecast.measure(bench, sizes)
     finally:
         shutil.rmtree(bench.work, ignore_errors=True)
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = (f"Medians of {args.runs} interleaved runs, {dt.date.today().isoformat()}, on {machine()}.\n"
-            f"Made by `{command.strip()}`. *beyond start-up*: CPU of (salesselect - `user list`) / anchor, where the anchor takes 50 ms or more.\n\n"
-            f"{table(bench.rows, bench.startup_median)}")
-    print(text)
+    heading = (f"Medians of {args.runs} interleaved runs, {dt.date.today().isoformat()}, on {machine()}.\n"
+               f"Made by `{command.strip()}`.")
+    if bench.rows:
+        text = (f"{heading} *beyond start-up*: CPU of (salesselect - `user list`) / anchor, where the anchor takes "
+                f"50 ms or more.\n\n{table(bench.rows, bench.startup_median)}")
+        print(text)
+        if args.write_readme:
+            write_readme(text)
+    if targets:
+        import forecast
+
+        # other work on the machine stretches wall time, not CPU time: say how busy it was
+        text = (f"{heading} Load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. *x SQL*: "
+                f"salesselect / its raw SQL; *limit*: the target, from anchors timed in the same run.\n\n"
+                f"{forecast.table(targets)}")
+        print(text)
+        if args.write_readme:
+            write_readme(text, TARGETS_BEGIN, TARGETS_END)
     log(f"done in {time.perf_counter() - started:.0f} s")
-    if args.write_readme:
-        write_readme(text)
     return 0
 
 

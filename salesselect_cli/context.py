@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from salesselect_cli.i18n import _, count
 
@@ -179,13 +179,17 @@ def options(ctx) -> Options:
 
 @contextlib.contextmanager
 def open_session(
-    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
+    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True, warn: bool = True,
+    expect: Callable[[Any], None] | None = None,
 ) -> Iterator:
     """Open the database for one command, decide who acts, check they may, and run it in one transaction:
     yields the command's `Session` (session.py), fixed from here on.
 
     key_user: when given, only key users may go on (the text says what they may do).
     module_check: False only for `config module`, which key users may use with the module off.
+    warn: print a line on stderr for each bad stored setting the command read (False on a full screen).
+    expect: the use case's `expecting_...(...)`: the reads it will need, named to the store before the
+        checks read anything, so that a server across a network sends them in the same round trip.
     """
     from salesselect_cli import i18n
     from salesselect_cli.session import Session, opening_names, saving
@@ -201,6 +205,8 @@ def open_session(
         store.after_commit.append(saving().mark_committed)
     try:
         with store.transaction(write):
+            if expect is not None:
+                expect(store)
             if i18n.wants_agency_setting():
                 i18n.use_agency_setting(store.people.language_setting)
             if requested is not None:
@@ -213,6 +219,16 @@ def open_session(
             yield Session.of(store, write)
     finally:
         store.close()
+        if warn:
+            _warn_of_settings(store.people.setting_problems)
+
+
+def _warn_of_settings(problems: dict[str, str]) -> None:
+    """One line per bad stored setting: it was read as its default, and the line names the fix."""
+    from salesselect_cli.render import stderr_line
+
+    for problem in problems.values():
+        stderr_line(_("Warning: {warning}").format(warning=problem))
 
 
 @contextlib.contextmanager

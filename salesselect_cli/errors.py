@@ -132,14 +132,6 @@ def unknown_name(kind: str, name: str, valid: list[str]) -> NotFound:
 
 # --------------------------------------------------------------------------- what the catch-all would not know
 
-# The command that sets each stored setting a command reads as a number
-SETTING_COMMANDS = {
-    "orange_days": "salesselect config set-indicator --orange DAYS --red DAYS",
-    "red_days": "salesselect config set-indicator --orange DAYS --red DAYS",
-    "workflow_timeout": "salesselect workflow timeout SECONDS",
-}
-
-
 def shortened(text: str, limit: int = 80) -> str:
     """`text` cut in the middle to at most `limit` characters, so one line stays short whatever a name holds."""
     text = str(text)
@@ -147,20 +139,6 @@ def shortened(text: str, limit: int = 80) -> str:
         return text
     keep = (limit - 1) // 2
     return f"{text[:keep]}…{text[-keep:]}"
-
-
-def stored_whole_number(key: str, value: str | None) -> int | None:
-    """A stored setting read as a whole number; a value no command would store is named, with its command."""
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        from salesselect_cli.i18n import _
-
-        raise DatabaseProblem(_("the stored setting {key} is '{value}', not a whole number; set it again with "
-                                "'{command}'").format(key=key, value=shortened(value, 40),
-                                                      command=SETTING_COMMANDS.get(key, "salesselect config"))) from None
 
 
 def _name_limits(path: str) -> tuple[int, int]:

@@ -6,12 +6,17 @@ run as a script) starts the program as a child subreaper, so even a grandchild t
 its descendant, and kills them all when salesselect closes its lifeline pipe or dies. Output is read
 as it comes and only stderr's last KB kept, so a flooding program costs no memory. The program sees a clean
 environment: the tool's PATH, HOME, LANG, the SALESSELECT_* event variables and the names the
-workflow lists, never the mover's secrets.
+workflow lists, never the mover's secrets (nor a password in the database URL).
+
+While a hook runs, a marker file outside the database (in the user's config folder) says so; the hook's
+SALESSELECT_RUN names it, and a salesselect command carrying a live marker fires no workflows. Nothing
+in the database can forge it, and setting the variable by hand skips nothing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,12 +30,114 @@ _POLL = 0.02
 
 
 def hook_environment(env: dict[str, str], passthrough: tuple[str, ...] = ()) -> dict[str, str]:
-    """The environment a hook gets from `env`: event variables and listed names only, our PATH."""
+    """The environment a hook gets from `env`: event variables and listed names only, our PATH; the database
+    URL without its password (the program logs in with its own, e.g. ~/.pgpass)."""
     clean = {"PATH": HOOK_PATH, "HOME": env.get("HOME") or os.path.expanduser("~"), "LANG": env.get("LANG") or "C.UTF-8"}
     for name in EVENT_VARIABLES + tuple(passthrough):
         if name in env and name != "PATH":
             clean[name] = env[name]
+    if "SALESSELECT_DB" in clean:
+        clean["SALESSELECT_DB"] = database_for_hook(clean["SALESSELECT_DB"])
     return clean
+
+
+def database_for_hook(location: str) -> str:
+    """A database location as a hook may see it: a PostgreSQL URL loses its password, in the user part and
+    in the query (password=...); a file path is unchanged."""
+    import re
+
+    if not re.match(r"postgres(?:ql)?://", location, flags=re.IGNORECASE):
+        return location
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}@{host}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k.lower() not in ("password", "passfile", "sslpassword")])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# --------------------------------------------------------------------------- the marker of a hook running now
+
+_MARKER_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+
+def open_run_marker(folder: str | os.PathLike, database: str, until: float) -> str:
+    """Mark a hook as running on `database` until `until` (epoch seconds): a new file in `folder`, readable
+    by this user only; returns its path, the hook's SALESSELECT_RUN. Expired markers in it go."""
+    import json
+    import secrets
+
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    _forget_expired(folder, time.time())
+    path = os.path.join(os.path.abspath(folder), secrets.token_hex(16))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump({"database": database, "until": until}, handle)
+    return path
+
+
+def close_run_marker(marker: str) -> None:
+    """The hook is over: its marker goes (one left behind expires on its own)."""
+    try:
+        os.unlink(marker)
+    except FileNotFoundError:
+        pass
+
+
+def inside_hook(marker: str | None, database: str, now: float) -> bool:
+    """True when `marker` (a command's SALESSELECT_RUN) is the live marker of a hook running on `database`:
+    a file of ours, named as open_run_marker names them, not yet expired. Any other value is no marker."""
+    if not marker or not os.path.isabs(marker) or not _MARKER_NAME.match(os.path.basename(marker)):
+        return False
+    state = _read_marker(marker)
+    return state is not None and state.get("database") == database and _until(state) >= now
+
+
+def _read_marker(path: str) -> dict | None:
+    import json
+    import stat
+
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 65536 or info.st_mode & 0o022:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _until(state: dict) -> float:
+    until = state.get("until")
+    return float(until) if isinstance(until, (int, float)) and not isinstance(until, bool) else float("-inf")
+
+
+def _forget_expired(folder: str | os.PathLike, now: float) -> None:
+    try:
+        names = [name for name in os.listdir(folder) if _MARKER_NAME.match(name)]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        state = _read_marker(path)
+        if state is None:  # being written this moment, or damaged: only an old one goes
+            try:
+                if os.lstat(path).st_mtime > now - 3600:
+                    continue
+            except OSError:
+                continue
+        if state is None or _until(state) < now - 60:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def run_hook(argv: tuple[str, ...] | list[str], stdin_text: str, env: dict[str, str], timeout: float,

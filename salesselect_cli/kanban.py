@@ -33,6 +33,7 @@ class Column:
     red: int = 0  # including the overdue ones
     orange: int = 0
     auto_status: str | None = None
+    weighted_cents: int | None = None  # Σ value x win chance, once chances are in use (else None: not shown)
 
     @property
     def more(self) -> int:
@@ -202,6 +203,9 @@ def header(column: Column, currency: str):
     text.append("\n")
     deals = ngettext("{count} deal", "{count} deals", column.count).format(count=column.count)
     text.append(f"{deals} · {format_money(column.value_cents, currency)}")
+    if column.weighted_cents is not None:
+        text.append("\n")
+        text.append(_("weighted {value}").format(value=format_money(column.weighted_cents, currency)), style="cyan")
     alarms = []
     if column.overdue:
         alarms.append((_("{count} overdue").format(count=column.overdue), "bold red"))

@@ -316,7 +316,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="A sales pipeline for recruitment agencies, in a SQLite file or a PostgreSQL database.",
+    help="A sales pipeline for recruitment agencies, in one file or a team's PostgreSQL database.",
 )
 
 
@@ -340,7 +340,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Optional[str] = typer.Option(None, "--db", help="A file or a PostgreSQL URL (default: $SALESSELECT_DB, then a file in the app dir).", metavar="PATH"),
+    db: Optional[str] = typer.Option(None, "--db", help="A file or a PostgreSQL URL (default: $SALESSELECT_DB, then a file in the app dir).",
+        metavar="PATH|URL"),
     user: Optional[str] = typer.Option(None, "--user", help="Act as this user (default: $SALESSELECT_USER, then your login).", metavar="NAME"),
     lang: Optional[Language] = typer.Option(None, "--lang", case_sensitive=False, help="Interface language, en or nl (default: $SALESSELECT_LANG, then the agency's setting, then the locale)."),
     color: ColorMode = typer.Option(
@@ -349,7 +350,7 @@ def root(
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
-    """A sales pipeline for recruitment agencies, in a SQLite file or a PostgreSQL database.
+    """A sales pipeline for recruitment agencies, in one file or a team's PostgreSQL database.
 
     Start with `salesselect init` (or `init --demo`), then `salesselect board`.
     """

@@ -27,7 +27,7 @@ HEADERS = (
     N_("Created"), N_("Closed"), N_("Field"), N_("From"), N_("To"), N_("By"), N_("At"), N_("Deleted"), N_("Who"),
     N_("What"), N_("Old"), N_("New"), N_("Role"), N_("Archived"),
     N_("Chance"), N_("Weighted"), N_("Won"), N_("Goal"), N_("Coverage"), N_("Group"), N_("Period"), N_("Amount"),
-    N_("Set by"), N_("Method"),
+    N_("Set by"), N_("Method"), N_("Runs here"),
 )
 EMPTY = (
     N_("nothing to show"), N_("No opportunities match."), N_("No open opportunities match."),
@@ -606,9 +606,10 @@ def emit(
     caption: str | None = None,
     excel: bool = False,
     wide: bool | None = None,
+    chart=None,
 ) -> int:
-    """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx).
-    Returns how many rows.
+    """Render rows as a table, JSON or CSV to stdout or `output` (an Excel workbook when it ends in .xlsx, with
+    `chart`, a workbook.Chart, beside the rows). Returns how many rows.
 
     A table fits the terminal (see `fitted`); wide: every column whole (None: the command has no --wide)."""
     from salesselect_cli.rules.output_files import output_format
@@ -616,7 +617,7 @@ def emit(
     if output_format(output) == "xlsx":  # refuses .png/.pdf before anything is written
         rows = list(rows)
         header = csv_columns or (list(public(rows[0]).keys()) if rows else [c.key for c in columns or []])
-        return write_xlsx(rows, output, header)
+        return write_xlsx(rows, output, header, chart)
     if fmt == "json":
         rows = list(rows)
         with opened(output) as handle:
@@ -650,8 +651,13 @@ def emit(
 MONEY_KEYS = frozenset(("value", "weighted", "won", "goal", "revenue", "average_deal_size", "amount"))
 
 
-def write_xlsx(rows: list[dict], output: Path, header: list[str]) -> int:
-    """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header."""
+# Keys whose ISO text a workbook types as a date: the table's date keys, the next follow-up, a goal's period
+SHEET_DATE_KEYS = DATE_KEYS | {"next_followup", "from", "to"}
+
+
+def write_xlsx(rows: Iterable[dict], output: Path, header: list[str], chart=None) -> int:
+    """The rows as an Excel workbook: money and dates as typed cells, the keys as the bold frozen header, and a
+    native chart when `chart` (a workbook.Chart) is given."""
     from decimal import Decimal, InvalidOperation
 
     from salesselect_cli.workbook import Column as SheetColumn, write_workbook
@@ -664,8 +670,23 @@ def write_xlsx(rows: list[dict], output: Path, header: list[str]) -> int:
                 return value
         return value
 
-    kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in DATE_KEYS else None) for key in header]
-    return write_workbook(output, kinds, ([cell(key, row.get(key)) for key in header] for row in rows))
+    kinds = [SheetColumn(key, "money" if key in MONEY_KEYS else "date" if key in SHEET_DATE_KEYS else None)
+             for key in header]
+    from salesselect_cli.errors import SalesSelectError, os_problem, shortened
+    from salesselect_cli.rules.text import refuse_hidden_characters
+
+    # the guards of opened(): a name to type back, never the database, one line for a file system's refusal
+    refuse_hidden_characters(str(output), N_("the --output file name"))
+    target = Path(os.path.realpath(output))
+    _refuse_if_protected(Path(output), target)
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        return write_workbook(target, kinds, ([cell(key, row.get(key)) for key in header] for row in rows),
+                              chart=chart)
+    except OSError as exc:
+        raise SalesSelectError(_("cannot write {output}: {problem}").format(
+            output=shortened(output), problem=os_problem(exc))) from None
 
 
 def emit_object(data: dict, fmt: str, output: Path | None = None, render_table: Callable | None = None) -> None:

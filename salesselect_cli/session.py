@@ -33,6 +33,7 @@ def run_command(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def _scoped(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     _in_command.set(True)
+    _saving.set(None)  # a copied context still shares the outer Saving object: the command starts its own
     return function(*args, **kwargs)
 
 

@@ -90,7 +90,7 @@ class Store:
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator["Store"]:
         """One transaction: writes take the writers' lock (wait for other writers), reads do not lock."""
-        self.conn.begin(write)
+        self.conn.begin(write, self.people.opening_reads())
         try:
             yield self
         except BaseException:

@@ -35,12 +35,16 @@ class Column:
 
 @dataclass(frozen=True)
 class Chart:
-    """A native Excel chart of some columns (`values`, by index) against the labels in column `categories`."""
+    """A native Excel chart of some columns (`values`, by index) against the labels in column `categories` (through
+    column `categories_last` for labels on several levels: status, stage, reason); `rows`: only the first rows
+    (a total row left out), None for all."""
 
     kind: str
     values: Sequence[int]
     categories: int = 0
     title: str | None = None
+    categories_last: int | None = None
+    rows: int | None = None
 
 
 def sheet_name(text: str) -> str:
@@ -116,8 +120,9 @@ def _write(target, columns: list[Column], rows: Iterable[Sequence[Any]], sheet: 
             worksheet.set_column(index, index, min(width + 1, MAX_WIDTH))
         worksheet.freeze_panes(1, 0)
         worksheet.autofilter(0, 0, count, max(len(columns) - 1, 0))
-        if chart is not None and count:
-            worksheet.insert_chart(1, len(columns) + 1, _chart(workbook, name, columns, chart, count))
+        charted = count if chart is None or chart.rows is None else min(count, chart.rows)
+        if chart is not None and charted:
+            worksheet.insert_chart(1, len(columns) + 1, _chart(workbook, name, columns, chart, charted))
     except BaseException:
         workbook.filename = io.BytesIO()  # close the half-written workbook into memory: its target stays untouched
         workbook.close()
@@ -160,10 +165,11 @@ def _write_cell(worksheet, row: int, col: int, value: Any, kind: str | None, for
 
 def _chart(workbook, sheet: str, columns: list[Column], spec: Chart, last_row: int):
     chart = workbook.add_chart({"type": spec.kind})
+    last_category = spec.categories if spec.categories_last is None else spec.categories_last
     for index in spec.values:
         chart.add_series({
             "name": [sheet, 0, index],
-            "categories": [sheet, 1, spec.categories, last_row, spec.categories],
+            "categories": [sheet, 1, spec.categories, last_row, last_category],
             "values": [sheet, 1, index, last_row, index],
         })
     if spec.title:

@@ -123,7 +123,7 @@ def login_url(url: str, user: str) -> str:
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """No test touches a real database, the clock or the login name."""
+    """No test touches a real database, config folder, the clock or the login name."""
     database = None
     if ON_POSTGRES:
         cluster = pg_cluster()
@@ -135,6 +135,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESSELECT_TODAY", TODAY.isoformat())
     monkeypatch.setenv("SALESSELECT_USER", "anna")
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the workflows allowed on 'this machine'
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("SALESSELECT_DEBUG", raising=False)
     for name in ("SALESSELECT_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English, whatever the machine speaks

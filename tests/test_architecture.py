@@ -34,6 +34,7 @@ LAYERS = {
     "sql": 3,
     "store": 4,
     "hooks": 4,
+    "allowlist": 4,  # which workflows may run programs on this machine, and the markers of hooks running now (config folder)
     "render": 4,
     "workbook": 3.5,  # -o FILE.xlsx: a typed sheet of what render would print (render writes through it)
     "ics": 4,  # the iCalendar writer: an output beside render
@@ -297,3 +298,77 @@ def test_the_shell_checks_see_an_import():
     """The checks above find an import inside a function and under TYPE_CHECKING (else they could not fail)."""
     tree = ast.parse("if TYPE_CHECKING:\n    import typer\ndef f():\n    from click import echo\n")
     assert every_import(tree) == ["typer", "click"]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (at the top or inside functions), packages as their __init__."""
+    known = {dotted(path) for path in modules()}
+    graph = {}
+    for path in modules():
+        name = dotted(path)
+        edges = set()
+        for other in imported(ast.parse(path.read_text())):
+            target = other if other in known else f"{other}.__init__" if f"{other}.__init__" in known else None
+            if target and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle found by a depth-first walk (each reported once, from where the walk met it)."""
+    found, state = [], {}
+
+    def walk(node: str, trail: list[str]) -> None:
+        state[node] = "open"
+        for other in sorted(graph.get(node, ())):
+            if state.get(other) == "open":
+                found.append(trail[trail.index(other):] + [other])
+            elif other not in state:
+                walk(other, trail + [other])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    return found
+
+
+def test_the_import_graph_has_no_circle():
+    """No circle anywhere, inside a package (usecases, commands, sql) as well as across the layers."""
+    assert cycles(import_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+# Command modules that still work on the store themselves, and why (issue 23: commands call use cases).
+STORE_IN_THE_COMMAND = {
+    "workflow": "moved by the workflow-hooks branch, which owns commands/workflow.py",
+    "report": "report forecast reads the currency and the period from opened.store (the forecast branch's file)",
+}
+
+
+def reaches_the_store(tree: ast.AST) -> list[str]:
+    """`x.store` and the `session()` store helper of context: a command working on the store itself."""
+    found = [f"line {node.lineno}: .store" for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr == "store"]
+    found += [f"line {node.lineno}: context.session" for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.module == "salesselect_cli.context"
+              and any(alias.name == "session" for alias in node.names)]
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "commands").glob("*.py")), ids=lambda p: p.stem)
+def test_commands_reach_the_store_only_through_use_cases(path):
+    if path.stem in STORE_IN_THE_COMMAND:
+        return
+    assert reaches_the_store(ast.parse(path.read_text())) == [], \
+        f"commands/{path.name} works on the store: move the work into a use case (usecases/)"
+
+
+def test_the_store_check_sees_a_command_on_the_store():
+    tree = ast.parse("from salesselect_cli.context import open_session, session\n"
+                     "def f(ctx):\n    with open_session(ctx) as opened:\n        return opened.store.deals\n")
+    assert reaches_the_store(tree) == ["line 4: .store", "line 1: context.session"]

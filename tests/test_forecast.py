@@ -16,8 +16,9 @@ from salesselect_cli.errors import Invalid
 from salesselect_cli.rules import backtest
 from salesselect_cli.rules.forecast import (
     LEARNED_CEILING, MIN_LOST, MIN_WON, VALUE_BANDS, Bucket, Chance, History, Reason, Tally, chance_text,
-    coverage, enough_history, forecast_rows, forecast_total, history_from_counts, learn, learned_chance,
-    learning_window, parse_percent, stage_chance, stage_set_percent, value_band, weighted_cents, win_chance,
+    coverage, enough_history, forecast_rows, forecast_total, histories_from_bucket_counts, history_from_counts, learn,
+    learned_chance, learning_window, parse_percent, stage_chance, stage_set_percent, value_band, weighted_cents,
+    win_chance, window_buckets,
 )
 
 STAGES = ("Lead", "Contact", "Proposal", "Negotiation")
@@ -114,6 +115,44 @@ def test_the_learned_chance_needs_enough_closed_deals():
 def test_learning_window_is_two_years_up_to_today():
     assert learning_window(dt.date(2026, 11, 27)) == (dt.date(2024, 11, 27), dt.date(2026, 11, 27))
     assert learning_window(dt.date(2028, 2, 29)) == (dt.date(2026, 2, 28), dt.date(2028, 2, 29))
+
+
+def test_window_buckets_put_each_closing_day_in_the_windows_that_hold_it():
+    day = dt.date(2026, 3, 1)
+    windows = [(day, day + dt.timedelta(days=30)), (day + dt.timedelta(days=10), day + dt.timedelta(days=40)),
+               (day + dt.timedelta(days=30), day + dt.timedelta(days=30)), (day + dt.timedelta(days=5), day)]
+    buckets = window_buckets(windows)
+
+    def bucket(closed: dt.date) -> int:
+        text = closed.isoformat()
+        return next((index for index, (comparison, edge) in enumerate(buckets.tests)
+                     if (text < edge if comparison == "<" else text <= edge)), len(buckets.tests))
+
+    for offset in range(-3, 45):
+        closed = day + dt.timedelta(days=offset)
+        for (start, end), (first, last) in zip(windows, buckets.spans):
+            assert (first <= bucket(closed) <= last) == (start <= closed <= end), (closed, start, end)
+    assert buckets.spans[3][0] > buckets.spans[3][1]  # a window that ends before it starts holds nothing
+    assert len(buckets.tests) == 7  # one test per distinct first day and per distinct last day
+
+
+def test_histories_from_bucket_counts_sum_each_windows_buckets():
+    one = window_buckets([(dt.date(2026, 1, 1), dt.date(2026, 1, 31))])
+    rows = [("total", None, 1, 3, 2), ("stage", "Lead", 1, 3, 2), ("stage", "Proposal", 1, 3, 1),
+            ("source", "Referral", 1, 2, 0), ("source", "Google", 1, 1, 2), ("business_type", "Agencies", 1, 2, 1),
+            ("business_type", "Direct", 1, 1, 1), ("source", None, 1, 0, 4)]
+    assert histories_from_bucket_counts(rows, one) == [TINY]
+    two = window_buckets([(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), (dt.date(2026, 1, 15), dt.date(2026, 2, 10))])
+    # buckets: 0 before 1 January, 1 up to 14 January, 2 up to 31 January, 3 up to 10 February, 4 after
+    assert two.spans == ((1, 2), (2, 3))
+    rows = [("total", None, 1, 1, 0), ("total", None, 2, 1, 1), ("total", None, 3, 0, 1), ("total", None, 4, 9, 9),
+            ("source", "Google", 1, 1, 0), ("source", "Google", 2, 0, 1), ("source", "Referral", 2, 1, 0),
+            ("source", "Referral", 3, 0, 1), ("source", "Google", 0, 7, 7)]
+    first, second = histories_from_bucket_counts(rows, two)
+    assert (first.won, first.lost, second.won, second.lost) == (2, 1, 1, 2)
+    assert first.counts["source"] == {"Google": Tally(1, 1), "Referral": Tally(1, 0)}
+    assert second.counts["source"] == {"Google": Tally(0, 1), "Referral": Tally(1, 1)}
+    assert histories_from_bucket_counts([], two) == [History(0, 0, {}), History(0, 0, {})]
 
 
 # ---------------------------------------------------------------- where the source decides
@@ -311,11 +350,31 @@ def test_verdict_ties_and_too_few():
     assert backtest.verdict({"stage": scored(0.2, 10)}).best is None
     tie = backtest.verdict({"learned": scored(0.195), "stage": scored(0.2)})
     assert tie.tie and tie.best == "stage"
-    assert tie.text.endswith("keep to the simpler: the stage percentages.")
+    assert tie.text.endswith("keep to the simpler, the stage percentages.")
     clear = backtest.verdict({"learned": scored(0.15), "stage": scored(0.2), "set": scored(0.3)})
     assert (clear.best, clear.runner_up) == ("learned", "stage")
     assert "25% better" in clear.text
     assert backtest.verdict({"set": scored(0.3), "stage": scored(None)}).best == "set"
+
+
+def test_every_verdict_is_a_sentence_in_either_language():
+    from salesselect_cli import i18n
+
+    def scored(brier_score, deals=100):
+        return backtest.MethodScore(deals, brier_score, None, None, [], None, None)
+
+    cases = [{"stage": scored(0.2, 10)}, {"learned": scored(0.195), "stage": scored(0.2)},
+             {"learned": scored(0.15), "stage": scored(0.2)}, {"set": scored(0.3), "stage": scored(None)}]
+    english = [backtest.verdict(case).text for case in cases]
+    i18n.configure("nl")
+    try:
+        dutch = [backtest.verdict(case).text for case in cases]
+    finally:
+        i18n.configure(None)
+    for text in english + dutch:
+        assert text[0].isupper() and text.endswith("."), text
+    assert dutch[1].startswith("Hier ongeveer even goed: de geleerde kansen (Brier 0.195) en de fasepercentages")
+    assert all(nl != en for nl, en in zip(dutch, english))
 
 
 def test_snapshot_dates_by_month_and_quarter():

@@ -137,6 +137,65 @@ def test_learning_counts_are_the_store_counts_of_closed_deals(tmp_path):
     assert (empty.won, empty.lost, dict(empty.counts)) == (0, 0, {})
 
 
+def test_learning_counts_of_many_windows_in_one_statement_are_each_windows_own(tmp_path):
+    """The backtest's counts: overlapping windows, deals closed on their first and last days, a deal that came
+    back to a stage (counted once), one in the trash (not counted), against a count done by hand."""
+    import datetime as dt
+
+    from salesselect_cli.rules.forecast import History, Tally
+    from salesselect_cli.store import Store, init_database, open_connection
+    from tests.conftest import SETUP_JSON, TODAY
+
+    path = tmp_path / "fresh.db"
+    init_database(path, "anna", TODAY)
+    store = Store(open_connection(path), path, TODAY, "anna")
+    start = TODAY - dt.timedelta(days=40)
+    closed = []  # (closing day, won?, source, stages reached)
+    try:
+        with store.transaction(write=True):
+            store.setup_file.import_setup(json.loads(SETUP_JSON.read_text()))
+            for index in range(12):
+                source = ("Referral", "Google", "HubSpot")[index % 3]
+                store.today = start
+                deal = store.deals.add_opportunity(title=f"Deal {index}", company="Acme", business_type="Staffing",
+                                                   source=source, value_cents=1_000_000)
+                reached = ("Lead",)
+                if index % 2:
+                    for stage in ("Proposal", "Lead", "Proposal"):  # back and forth: Proposal counts once
+                        store.deals.move_opportunity(deal, stage)
+                    reached = ("Lead", "Proposal")
+                store.today = start + dt.timedelta(days=3 * index)
+                won = index % 5 not in (0, 3)
+                store.deals.close_opportunity(deal, "won" if won else "lost", "Good price" if won else "Too expensive")
+                if index == 5:
+                    store.deals.trash_opportunity(deal)
+                else:
+                    closed.append((store.today, won, source, reached))
+            windows = [(start, start + dt.timedelta(days=9)), (start + dt.timedelta(days=9), start + dt.timedelta(days=21)),
+                       (start + dt.timedelta(days=3), start + dt.timedelta(days=33)), (TODAY, TODAY)]
+            histories = store.forecast.learning_counts_by_window(windows)
+    finally:
+        store.close()
+
+    def by_hand(first: dt.date, last: dt.date) -> History:
+        counts: dict = {}
+        inside = [(won, source, reached) for day, won, source, reached in closed if first <= day <= last]
+        for won, source, reached in inside:
+            for field, value in [("stage", stage) for stage in reached] + [("source", source), ("business_type", "Staffing"),
+                                                                           ("owner", "anna"), ("value_band", "10k-20k")]:
+                tally = counts.setdefault(field, {}).setdefault(value, [0, 0])
+                tally[0 if won else 1] += 1
+        return History(sum(won for won, _s, _r in inside), sum(not won for won, _s, _r in inside),
+                       {field: {value: Tally(*pair) for value, pair in values.items()} for field, values in counts.items()})
+
+    assert [h.counts["stage"]["Proposal"] for h in histories[:2]] == [Tally(1, 1), Tally(1, 1)]  # deals 1, 3 and 3, 7
+    for (first, last), history in zip(windows, histories):
+        expected = by_hand(first, last)
+        assert (history.won, history.lost) == (expected.won, expected.lost)
+        assert {field: dict(values) for field, values in history.counts.items()} == expected.counts
+    assert histories[-1] == History(0, 0, {})
+
+
 # ---------------------------------------------------------------- goals and the forecast
 
 def test_goals_set_list_remove_and_who_may(agency, ok, cli):
@@ -255,7 +314,7 @@ def test_backtest_scores_learned_below_stage_when_the_source_decides(agency, ok,
 def test_reports_and_opp_list_write_typed_workbooks_and_refuse_pictures(agency, ok, cli, tmp_path):
     import pytest
 
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # the test extra has it: never skipped
     add_opp(ok, "Deal", "Acme", "Staffing", "HubSpot", "--value", "1234.50")
     ok("report", "forecast", "--by", "owner", "-p", "all", "-o", str(tmp_path / "forecast.xlsx"))
     sheet = openpyxl.load_workbook(tmp_path / "forecast.xlsx").active

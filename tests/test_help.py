@@ -100,7 +100,7 @@ def test_reflow_joins_lines_and_keeps_lists():
     (["opp", "show", "abc"], "Error: ID takes a whole number of 1 or more (not 'abc')"),
     (["opp", "list", "--format", "xml"], "Error: --format must be one of table, json, csv (not 'xml')"),
     (["board", "--limit", "-1"], "Error: --limit takes a whole number of 0 or more (not '-1')"),
-    (["report", "pipeline", "--by", "week"], "Error: --by must be one of stage, month (not 'week')"),
+    (["report", "pipeline", "--by", "week"], "Error: --by must be one of stage, month, owner (not 'week')"),
     (["opp", "lose", "1"], "Error: missing --reason REASON"),
     (["--color", "pink", "board"], "Error: --color must be one of auto, always, never (not 'pink')"),
 ])

@@ -203,10 +203,11 @@ def test_export_csv_has_every_status_and_the_spec_columns(agency, tmp_path):
     ok("opp", "win", won, "--reason", "Good price")
     run = ok("export")
     rows = list(csv.DictReader(io.StringIO(run.stdout)))
-    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes", "external_key"]
+    assert list(rows[0].keys()) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes", "external_key", "probability",
+                                                               "probability_basis"]
     assert {r["title"]: r["status"] for r in rows} == {"Open deal": "open", "Won deal": "won"}
     ok("export", "--output", str(tmp_path / "out.csv"))
-    assert (tmp_path / "out.csv").read_bytes().endswith(b",none,,Lead,,\r\n")  # RFC 4180 line ends
+    assert (tmp_path / "out.csv").read_bytes().endswith(b",none,,Lead,,,100,stage\r\n")  # RFC 4180 line ends
     assert [r["title"] for r in csv.DictReader(io.StringIO(ok("export", "--status", "won").stdout))] == ["Won deal"]
     assert [r["title"] for r in csv.DictReader(io.StringIO(ok("export", "--type", "Staffing").stdout))] == ["Open deal"]
 
@@ -219,7 +220,8 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
     assert run.stdout == ""
     assert "Exported 1 opportunity to" in run.stderr
     [record] = json.loads(out.read_text(encoding="utf-8"))
-    assert list(record) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes", "external_key"]
+    assert list(record) == list(OPPORTUNITY_KEYS) + ["closed_from", "notes", "external_key", "probability",
+                                                     "probability_basis"]
     assert record["title"] == "=HYPERLINK(\"http://x\")"
     [row] = list(csv.DictReader(io.StringIO(ok("export").stdout)))
     assert (row["title"], row["company"], row["contact"]) == ("'=HYPERLINK(\"http://x\")", "'@Acme", "'-Eva")
@@ -229,12 +231,15 @@ def test_export_json_to_a_file_and_formula_safe_csv(agency, tmp_path, cli):
 
 
 def test_export_of_an_empty_database_is_a_header(agency):
-    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS + ("closed_from", "notes", "external_key"))]
+    assert agency("export").stdout.splitlines() == [",".join(OPPORTUNITY_KEYS + (
+        "closed_from", "notes", "external_key", "probability", "probability_basis"))]
     assert agency("export", "--format", "json").json() == []
 
 
 def comparable(rows: list[dict]) -> list[dict]:
-    return [{k: v for k, v in row.items() if k not in ("id", "next_followup")} for row in rows]
+    # the chance is derived from the stage history, which an import does not replay
+    derived = ("id", "next_followup", "probability", "probability_basis")
+    return [{k: v for k, v in row.items() if k not in derived} for row in rows]
 
 
 def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monkeypatch):

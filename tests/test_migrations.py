@@ -15,7 +15,7 @@ OLD_ORDER = ["m001_initial", "m002_report_indexes", "m003_stage_visits", "m004_b
              "m005_workflow_env", "m016_stage_visit_days", "m020_followup_status", "m021_stage_archived",
              "m030_external_keys", "m031_undo_log", "m010_team_roles", "m017_funnel_counts"]
 # Migrations released after the shared record: an old-record file predates them unless a test says otherwise.
-NEWER = ["m040_forecast", "m050_pg_security"]
+NEWER = ["m040_forecast", "m045_forecast_counts", "m050_pg_security"]
 FUNNEL_TRIGGERS = ("funnel_counts_visit_added", "funnel_counts_visit_removed", "funnel_counts_visit_changed")
 
 
@@ -32,6 +32,8 @@ def make_old(path, applied: list[str]) -> None:
         conn.execute("DROP TABLE goals")
         conn.execute("ALTER TABLE stages DROP COLUMN probability")
         conn.execute("ALTER TABLE opportunities DROP COLUMN probability")
+    if "m045_forecast_counts" not in applied:
+        conn.execute("DROP INDEX idx_stage_visits_reached")
     if ON_POSTGRES:
         conn.execute("DROP FUNCTION funnel_counts_on_visit() CASCADE")
         conn.execute("DROP TABLE funnel_counts")

@@ -44,3 +44,25 @@ def test_a_followup_in_the_past_or_at_a_weekend_gets_one_warning():
     assert followup_date_warning(dt.date(2026, 11, 26), friday) == "the follow-up date 2026-11-26 is in the past (1 day ago)"
     # a past Sunday: one warning, the past
     assert followup_date_warning(dt.date(2026, 11, 22), friday) == "the follow-up date 2026-11-22 is in the past (5 days ago)"
+
+
+# ---------------------------------------------------------------- trash_cutoff: opp purge --older-than
+
+
+def test_the_trash_cutoff_counts_days_or_weeks_back():
+    from salesselect_cli.rules.dates import trash_cutoff
+
+    assert trash_cutoff("30d", FRIDAY) == dt.date(2026, 10, 28)
+    assert trash_cutoff(" 8W ", FRIDAY) == dt.date(2026, 10, 2)
+    assert trash_cutoff("0", FRIDAY) == FRIDAY
+
+
+def test_the_trash_cutoff_refuses_other_words():
+    import pytest
+
+    from salesselect_cli.errors import Invalid
+    from salesselect_cli.rules.dates import trash_cutoff
+
+    for text in ("30 days", "-3d", "2m", ""):
+        with pytest.raises(Invalid, match="--older-than takes days or weeks"):
+            trash_cutoff(text, FRIDAY)

@@ -22,6 +22,23 @@ def test_what_one_command_sets_ends_with_it(tmp_path):
         "en", "auto", None, None)
 
 
+def test_a_saving_state_from_outside_is_not_the_commands(tmp_path):
+    """A session opened outside any command (a test, the demo filler) notes its commit on a Saving of its own
+    context; a command run after it starts with a fresh one and leaves that one alone."""
+    import contextvars
+
+    def outside():
+        outer = saving()
+
+        def command():
+            saving().saved = "Imported 3 opportunities"
+            return saving() is outer
+
+        return run_command(command), outer.saved
+
+    assert contextvars.copy_context().run(outside) == (False, None)
+
+
 def test_a_nested_run_shares_the_outer_command():
     """The console script runs the app inside its own run: its last line speaks the command's language."""
     def app():

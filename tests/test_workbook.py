@@ -83,7 +83,7 @@ def test_a_report_gets_a_native_column_chart(tmp_path):
 
 
 def test_read_back_by_a_spreadsheet_library(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # the test extra has it: never skipped
     target = tmp_path / "list.xlsx"
     write_workbook(target, HEADER, ROWS, chart=Chart("column", values=[1]))
     book = openpyxl.load_workbook(target)
@@ -179,3 +179,16 @@ def test_the_board_writes_svg_and_html_but_no_report_does():
         output_format("pipeline.svg")
     with pytest.raises(Invalid):
         output_format("board.pdf", BOARD_FORMATS)
+
+
+def test_a_chart_can_label_on_several_levels_and_leave_out_a_total_row(tmp_path):
+    target = tmp_path / "winloss.xlsx"
+    rows = [("lost", "Proposal", 3), ("won", "Negotiation", 2), ("Total", None, 5)]
+    write_workbook(target, ["status", "stage", "count"], rows,
+                   chart=Chart("bar", values=[2], categories=0, categories_last=1, rows=2))
+    chart = parts(target)["xl/charts/chart1.xml"]
+    assert "<c:f>Report!$A$2:$B$3</c:f>" in chart and "<c:f>Report!$C$2:$C$3</c:f>" in chart
+    assert "$C$4" not in chart
+    only_total = tmp_path / "total.xlsx"
+    write_workbook(only_total, ["status", "count"], [("Total", 5)], chart=Chart("column", values=[1], rows=0))
+    assert not any(name.startswith("xl/charts/") for name in parts(only_total))

@@ -165,7 +165,7 @@ class TestManage:
         assert rows == [{
             "id": 1, "name": "Call back", "on": "stage", "to_stage": "Proposal", "from_stage": "Lead",
             "to_status": None, "business_type": "Staffing", "actions": ["followup:+3d:Call", "note:Sent"],
-            "enabled": True, "created": "2026-11-27", "env": [],
+            "enabled": True, "created": "2026-11-27", "env": [], "allowed_here": True,
         }]
         table = ok("workflow", "list").stdout
         assert "Call back" in table and "stage changes from Lead to Proposal" in table
@@ -173,7 +173,7 @@ class TestManage:
         assert "plan a follow-up on 2026-11-30: Call" in shown
         assert ok("workflow", "show", "1", "--format", "json").json()["name"] == "Call back"
         csv_text = ok("workflow", "list", "--format", "csv").stdout
-        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created,env"
+        assert csv_text.splitlines()[0] == "id,name,on,to_stage,from_stage,to_status,business_type,actions,enabled,created,env,allowed_here"
 
     @pytest.mark.parametrize("args, message", [
         (["--to-stage", "Propsal"], "unknown stage 'Propsal'; valid: Proposal"),
@@ -476,20 +476,19 @@ class TestRunHooks:
         assert rows[1]["to_value"].endswith("exit code 1: mail server down")
         assert "workflow run failed" in ok("opp", "show", opp).stdout
 
-    def test_a_database_error_after_the_hook_is_not_the_users_problem(self, agency, ok, tmp_path, monkeypatch):
-        """Forgetting the run's marker after the hook can fail (the database busy): the move was saved and says so."""
-        import sqlite3
-
-        from salesselect_cli.sql.people import PeopleRoom
+    def test_a_run_marker_that_cannot_be_removed_is_not_the_users_problem(self, agency, ok, tmp_path, monkeypatch):
+        """Forgetting the run's marker after the hook can fail (its folder gone read-only): the move was saved
+        and says so. (The marker was a database row until issue 24; it is a file in the config folder now.)"""
+        from salesselect_cli import hooks
 
         out = tmp_path / "hook.jsonl"
         ok("workflow", "add", "Tell", "--on", "stage", "--action", f"run:{script(tmp_path, 'rec.py', RECORDER)} {out}")
         opp = add_opp(ok)
 
-        def busy(self, token):
-            raise sqlite3.OperationalError("database is locked")
+        def stuck(marker):
+            raise PermissionError(13, "Permission denied", marker)
 
-        monkeypatch.setattr(PeopleRoom, "close_hook_run", busy)
+        monkeypatch.setattr(hooks, "close_run_marker", stuck)
         run = ok("opp", "move", opp, "Proposal")
         assert "Traceback" not in run.stderr and "Warning" not in run.stderr
         assert len(recorded(out)) == 1 and record(ok, opp)["stage"] == "Proposal"

@@ -67,8 +67,8 @@ ROOM_METHODS = {
         export_setup import_setup
     """,
     "forecast": """
-        learning_counts chance_context with_chances forecast_buckets forecast_won set_goal remove_goal
-        list_goals goal_cents backtest_snapshot
+        learning_counts learning_counts_by_window chance_context chance_contexts with_chances forecast_buckets
+        forecast_won set_goal remove_goal list_goals goal_cents backtest_snapshots
     """,
 }
 

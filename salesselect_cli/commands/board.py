@@ -10,6 +10,7 @@ import typer
 from salesselect_cli.commands.options import Format, format_option, output_option, owner_of, parse_date_option
 from salesselect_cli.i18n import _
 from salesselect_cli.i18n import count as number
+from salesselect_cli.rules.output_files import BOARD_FORMATS
 
 DEFAULT_LIMIT = 5
 INTERACTIVE_LIMIT = 100  # cards per column on the interactive board unless --limit says otherwise; / narrows
@@ -27,7 +28,7 @@ def board(
     all_stages: bool = typer.Option(False, "--all-stages", help="Show every stage, also empty ones and the won/lost stages."),
     width: Optional[int] = typer.Option(None, "--width", min=20, max=10_000, help="Draw the board this many characters wide (default: the terminal)."),
     fmt: Format = format_option(),
-    output: Optional[Path] = output_option(),
+    output: Optional[Path] = output_option(BOARD_FORMATS),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Full-screen board: move, win and lose deals with the keyboard."),
 ) -> None:
     """Show the agency's open opportunities as a Kanban board: stages as columns, the most urgent cards on top.
@@ -38,11 +39,12 @@ def board(
     `--output board.svg` or `board.html` saves the board as drawn, in colour, to paste in a mail.
     `--interactive` opens it full screen: arrows pick a card, ] and [ move it, w and L win and lose it.
     """
-    from salesselect_cli.context import session
+    from salesselect_cli.context import open_session
     from salesselect_cli.errors import Invalid
     from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.store import OpportunityFilter
+    from salesselect_cli.usecases.board import overview
 
     if interactive:
         if fmt is not Format.table or output is not None or width is not None:
@@ -51,9 +53,9 @@ def board(
             limit = INTERACTIVE_LIMIT
         import functools
 
-        from salesselect_cli.context import open_session, watcher
+        from salesselect_cli.context import watcher
 
-        desk = Desk(functools.partial(open_session, ctx), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
+        desk = Desk(functools.partial(open_session, ctx, warn=False), functools.partial(watcher, ctx), business_type=business_type, owner=owner, mine=mine, source=source, overdue=overdue,
                     limit=limit, all_stages=all_stages)
         run_interactive(desk)
         return
@@ -61,13 +63,14 @@ def board(
     if export_kind and fmt is not Format.table:
         raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
             name=output.name, format=fmt.value))
-    with session(ctx) as store:
+    with open_session(ctx) as opened:
         flt = OpportunityFilter(
-            business_type=business_type, source=source, owner=owner_of(store, owner, mine),
+            business_type=business_type, source=source, owner=owner_of(opened, owner, mine),
             overdue=overdue, status="open",
         )
-        data = load_board(store, flt, all_stages, limit, _scope(store, flt, mine, limit))
-        problems = store.setup.config_check(_)
+        loaded = overview(opened, flt, all_stages, limit, mine=mine, check=_)
+    data = load_board(loaded, _scope(loaded, flt, mine, limit))
+    problems = loaded.problems
     if problems:
         stderr_line(ngettext(
             "Warning: the setup is incomplete ({count} thing is missing, e.g. {example}); see 'salesselect config check'",
@@ -82,39 +85,39 @@ def board(
     _emit(data, fmt, output, export_kind, width, make_console)
 
 
-def load_board(store, flt, all_stages: bool, limit: int, scope: list[str]):
-    """The board as plain data (kanban.Board) from the store's board queries; `limit` 0 means every card."""
+def load_board(loaded, scope: list[str]):
+    """The board as plain data to draw (kanban.Board) from what the board's use case loaded."""
     from salesselect_cli import kanban
 
-    stage_rows = store.reports.board_columns(flt, all_stages)
-    cards = store.reports.board_cards(flt, [row["stage_id"] for row in stage_rows if row["count"]], limit or None)
-    orange_days, red_days = store.setup.thresholds()
+    stage_rows, cards, weighted = loaded.columns, loaded.cards, loaded.weighted
+    orange_days, red_days = loaded.thresholds
     return kanban.Board(
         columns=[
             kanban.Column(
                 stage=row["stage"], count=row["count"], value_cents=row["value_cents"],
                 cards=cards.get(row["stage"], []), overdue=row["overdue"], red=row["red"],
                 orange=row["orange"], auto_status=row["auto_status"],
+                weighted_cents=None if weighted is None or row["auto_status"] else weighted.get(row["stage_id"], 0),
             )
             for row in stage_rows
         ],
-        today=store.today, currency=store.people.currency, business_types=store.setup.business_type_colors(),
+        today=loaded.today, currency=loaded.currency, business_types=loaded.business_types,
         orange_days=orange_days, red_days=red_days, scope=scope,
     )
 
 
-def _scope(store, flt, mine: bool, limit: int) -> list[str]:
+def _scope(loaded, flt, mine: bool, limit: int) -> list[str]:
     """The filters in words for the board's title line, names spelled as the setup spells them."""
     from salesselect_cli.i18n import _
 
     if flt.owner:
-        words = [_("mine") if mine else _("owner {name}").format(name=store.people.find_user(flt.owner)['name'])]
+        words = [_("mine") if mine else _("owner {name}").format(name=loaded.owner)]
     else:
         words = [_("everyone")]
     if flt.business_type:
-        words.append(_("type {name}").format(name=store.setup.find_business_type(flt.business_type)['name']))
+        words.append(_("type {name}").format(name=loaded.business_type))
     if flt.source:
-        words.append(_("source {name}").format(name=store.setup.find_source(flt.source)['name']))
+        words.append(_("source {name}").format(name=loaded.source))
     if flt.overdue:
         words.append(_("overdue only"))
     if limit:
@@ -129,8 +132,10 @@ def _emit(data, fmt: Format, output: Optional[Path], export_kind: Optional[str],
     if fmt is Format.json:
         columns = [
             {
-                "stage": column.stage, "count": column.count,
-                "value": _decimal(column.value_cents), "cards": [public(card) for card in column.cards],
+                "stage": column.stage, "count": column.count, "value": _decimal(column.value_cents),
+                # Σ value x win chance, only once chances are in use (the SPEC shape otherwise)
+                **({} if column.weighted_cents is None else {"weighted": _decimal(column.weighted_cents)}),
+                "cards": [public(card) for card in column.cards],
             }
             for column in data.columns
         ]
@@ -213,18 +218,19 @@ class Desk:
     def board(self):
         """The board as `salesselect board` loads it, with the current filters (and the / text)."""
         from salesselect_cli.store import OpportunityFilter
+        from salesselect_cli.usecases.board import overview
 
         with self.open_session() as opened:
-            store = opened.store
-            self.me = store.people.user["name"]
+            self.me = opened.identity.name
             flt = OpportunityFilter(
-                business_type=self.business_type, source=self.source, owner=owner_of(store, self.owner, self.mine),
+                business_type=self.business_type, source=self.source, owner=owner_of(opened, self.owner, self.mine),
                 overdue=self.overdue, status="open", search=self.search,
             )
-            scope = _scope(store, flt, self.mine, 0)
-            if self.search:
-                scope.append(_("matching '{text}'").format(text=self.search))
-            data = load_board(store, flt, self.all_stages, self.limit, scope)
+            loaded = overview(opened, flt, self.all_stages, self.limit, mine=self.mine)
+        scope = _scope(loaded, flt, self.mine, 0)
+        if self.search:
+            scope.append(_("matching '{text}'").format(text=self.search))
+        data = load_board(loaded, scope)
         if any(column.more for column in data.columns):  # the cap is news only when it hides cards
             data.scope.append(_("up to {limit} per stage").format(limit=self.limit))
         return data
@@ -232,28 +238,25 @@ class Desk:
     def deal(self, opportunity_id: int):
         """The deal as `opp show` draws it (a Rich renderable)."""
         from salesselect_cli.commands.opp import deal_sheet
+        from salesselect_cli.usecases import deals
 
         with self.open_session() as opened:
-            store = opened.store
-            record = store.deals.get_opportunity(opportunity_id)
-            history = store.deals.history(opportunity_id)
-            followups = store.followups.list_followups(opportunity_id=opportunity_id, status="all")
-            return deal_sheet(record, history, followups, store.people.currency)
+            found = deals.sheet(opened, opportunity_id, chances=False)
+        return deal_sheet(found.record, found.history, found.followups, found.currency)
 
     def adjacent_stage(self, opportunity_id: int, step: int):
         """The next (1) or previous (-1) stage of the deal's business type (a rules.transitions.Stage)."""
-        from salesselect_cli.rules.transitions import adjacent_stage
+        from salesselect_cli.usecases import deals
 
         with self.open_session() as opened:
-            store = opened.store
-            record = store.deals.get_opportunity(opportunity_id)
-            stages = store.setup.stages_of_type(store.setup.find_business_type(record["business_type"])["id"])
-            return adjacent_stage(opportunity_id, record["status"], record["stage"], stages, record["business_type"], step)
+            return deals.adjacent_stage(opened, opportunity_id, step)
 
     def reasons(self, status: str) -> list[str]:
         """The won or lost reasons, in setup order."""
+        from salesselect_cli.usecases import setup
+
         with self.open_session() as opened:
-            return opened.store.setup.reason_labels(status)
+            return setup.reason_labels(opened, status)
 
     def check_date(self, when: str):
         """A follow-up date in any form the commands accept (raises their error)."""

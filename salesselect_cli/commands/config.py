@@ -11,6 +11,7 @@ from salesselect_cli.commands.options import Format, english_auto, english_statu
 from salesselect_cli.context import current_today, current_user_name, open_session, options
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.render import Column, emit, escape, shown, stderr_line, word
+from salesselect_cli.rules.output_files import SETUP_FORMATS, SETUP_SHOW_FORMATS
 
 app = typer.Typer(no_args_is_help=True, help="Set up the agency: the five settings lists and the module switch.")
 module_app = typer.Typer(no_args_is_help=True, help="Switch the Sales Select module on or off (client or one user).")
@@ -58,7 +59,8 @@ def init(
 
 
 @app.command("show")
-def show(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option()) -> None:
+def show(ctx: typer.Context, fmt: Format = format_option(),
+         output: Optional[Path] = output_option(SETUP_SHOW_FORMATS)) -> None:
     """Print all five settings lists (and the currency)."""
     from salesselect_cli.usecases import setup
 
@@ -158,7 +160,7 @@ def check(ctx: typer.Context, fmt: Format = format_option()) -> None:
 
 
 @app.command("export")
-def export(ctx: typer.Context, output: Optional[Path] = output_option()) -> None:
+def export(ctx: typer.Context, output: Optional[Path] = output_option(SETUP_FORMATS)) -> None:
     """Write the whole setup as JSON (the input of `config import`)."""
     from salesselect_cli.render import emit_object
 
@@ -199,6 +201,8 @@ def import_(
     with open_session(ctx, write=not dry_run, key_user=SETUP) as session:
         changes = setup_cases.import_document(session, setup, dry_run)
     _report_changes(changes, dry_run)
+    for warning in session.warnings:  # a workflow it could not allow on this machine
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def _resolve_workflow_programs(setup) -> None:

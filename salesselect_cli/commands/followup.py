@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import english_followup_status, output_option, parse_date_option, wide_option
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _
 from salesselect_cli.rules.dates import format_date
 from salesselect_cli.render import Column, emit, escape, stderr_line
@@ -34,7 +34,6 @@ def add(
     user: Optional[str] = typer.Option(None, "--user-for", help="Whose to-do it is (default: the opportunity's owner).", metavar="USER"),
 ) -> None:
     """Plan a follow-up; prints its id."""
-    from salesselect_cli.context import open_session
     from salesselect_cli.usecases import followups
 
     with open_session(ctx, write=True) as opened:
@@ -42,17 +41,6 @@ def add(
     typer.echo(planned.followup_id)
     if planned.warning:
         stderr_line(_("Warning: {warning}").format(warning=planned.warning))
-
-
-def _warn_about_date(when: str | None) -> None:
-    """One Warning: line for a follow-up moved into the past or onto a weekend (it is moved all the same)."""
-    from salesselect_cli.context import current_today
-    from salesselect_cli.rules.dates import followup_date_warning
-
-    today = current_today()
-    warning = followup_date_warning(parse_date_option(when, today), today)
-    if warning:
-        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("list")
@@ -75,22 +63,15 @@ def list_(
 ) -> None:
     """List open follow-ups, earliest first."""
     from salesselect_cli.errors import Invalid
-    from salesselect_cli.rules.dates import due_window
+    from salesselect_cli.usecases import followups
 
     if sum([overdue, due_today, week, period is not None]) > 1:
         raise Invalid(_("use one of --overdue, --today, --week, --period"))
     if done and status is not None:
         raise Invalid(_("use --done or --status, not both"))
-    with session(ctx) as store:
-        after, before = due_window(store.today, overdue, due_today, week)
-        if period is not None:
-            from salesselect_cli.rules.periods import named_period
-
-            span = named_period(period, store.today)
-            after, before = span.start, span.end
-        rows = store.followups.list_followups(mine=mine, due_before=before, due_on_or_after=after,
-                                    opportunity_id=opportunity_id, include_done=done,
-                                    status=status.strip().lower() if status is not None else None)
+    with open_session(ctx) as opened:
+        rows = followups.listing(opened, mine=mine, overdue=overdue, due_today=due_today, week=week, period=period,
+                                 opportunity_id=opportunity_id, include_done=done, status=status)
     if fmt is ListFormat.ics:
         _write_calendar(rows, output)
         return
@@ -125,8 +106,10 @@ def done(
     followup_id: int = typer.Argument(..., metavar="FID", min=1, max=2**63 - 1, help="The follow-up's id."),
 ) -> None:
     """Mark a follow-up done."""
-    with session(ctx, write=True) as store:
-        row = store.followups.complete_followup(followup_id)
+    from salesselect_cli.usecases import followups
+
+    with open_session(ctx, write=True) as opened:
+        row = followups.complete(opened, followup_id)
     stderr_line(_("Done: #{id} {text}.").format(id=followup_id, text=row['text']))
 
 
@@ -142,17 +125,19 @@ def edit(
 ) -> None:
     """Reschedule or reword an open follow-up."""
     from salesselect_cli.errors import Invalid
+    from salesselect_cli.usecases import followups
 
     if due is None and text is None:
         raise Invalid(_("nothing to change: pass --due or --text"))
-    with session(ctx, write=True) as store:
-        before, after = store.followups.edit_followup(followup_id, parse_date_option(due, store.today), text)
-    if (before["due"], before["text"]) == (after["due"], after["text"]):
+    with open_session(ctx, write=True) as opened:
+        edited = followups.edit(opened, followup_id, parse_date_option(due, opened.today), text)
+    if not edited.changed:
         stderr_line(f"#{followup_id}: " + _("nothing changed"))
     else:
-        stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(after['due']),
-                                                             text=after['text']))
-        _warn_about_date(due)
+        stderr_line(_("Follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(edited.after['due']),
+                                                             text=edited.after['text']))
+        if edited.warning:
+            stderr_line(_("Warning: {warning}").format(warning=edited.warning))
 
 
 @app.command("remove")
@@ -161,7 +146,9 @@ def remove(
     followup_id: int = FID_ARGUMENT,
 ) -> None:
     """Remove a follow-up (the deal's history keeps what it was)."""
-    with session(ctx, write=True) as store:
-        row = store.followups.remove_followup(followup_id)
+    from salesselect_cli.usecases import followups
+
+    with open_session(ctx, write=True) as opened:
+        row = followups.remove(opened, followup_id)
     stderr_line(_("Removed follow-up #{id}: {date} {text}.").format(id=followup_id, date=format_date(row['due']),
                                                                     text=row['text']))

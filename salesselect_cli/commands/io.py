@@ -15,7 +15,7 @@ import typer
 from salesselect_cli.commands.options import (
     Format, english_status, excel_option, format_option, opportunity_filter, output_option,
 )
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.session import saving
 from salesselect_cli.errors import Invalid, named, os_problem
 from salesselect_cli.render import Column, emit, stderr_line
@@ -25,12 +25,8 @@ from salesselect_cli.i18n import count as count_text
 PROGRESS_FROM_BYTES = 1 << 20  # smaller files finish before a bar would be worth drawing
 
 
-# What an export has beyond the SPEC shape, so that a re-import loses nothing.
-EXPORT_EXTRAS = ("closed_from", "notes", "external_key")
-
-
-class _DryRun(Exception):
-    """Rolls a re-import's trial back once its summary has been computed."""
+# What -o FILE can be: CSV (also as .txt), JSON or an Excel workbook.
+EXPORT_FORMATS = ("csv", "txt", "json", "xlsx")
 
 
 class ExportFormat(str, Enum):
@@ -227,8 +223,8 @@ def import_(
 
     An import fires no workflows.
     """
-    from salesselect_cli.rules.importing import RowParser, build_mapping, parse_maps, parse_value_maps
-    from salesselect_cli.sql.imports import ImportResult
+    from salesselect_cli.rules.importing import build_mapping, parse_maps, parse_value_maps
+    from salesselect_cli.usecases import transfer
 
     with _csv_file(file) as csv_file:
         records = csv_file.records()
@@ -245,29 +241,13 @@ def import_(
         next(records)
         keyed = "external_key" in mapping.columns
         # a dry run reads (no write lock, nothing written); one with --key tries its updates and rolls back
-        with session(ctx, write=keyed or not dry_run) as store:
-            defaults["owner"] = owner or store.people.user["name"]
-            parser = RowParser(store.imports.import_names(), mapping, defaults, store.today, translations, orders)
+        with open_session(ctx, write=keyed or not dry_run) as opened:
             with _progress(records, csv_file) as tracked:
-                parsed = (parser.parse(line, cells) for line, cells in tracked)
-                rows = (row for row in parsed if row is not None)
-                if dry_run and not keyed:
-                    summary, count = store.imports.import_preview(rows)
-                    result = ImportResult(0, added=count)
-                    _raise_unknown(parser, file)
-                else:
-                    try:
-                        with store.savepoint():
-                            result = store.imports.import_opportunities(rows, frozenset(mapping.columns), allow_duplicates)
-                            _raise_unknown(parser, file)
-                            summary = store.imports.import_summary(result.first_id)
-                            if dry_run:
-                                raise _DryRun()
-                    except _DryRun:
-                        pass
-                    if not dry_run:
-                        saving().saved = _imported(result, keyed)
-            currency = store.people.currency
+                imported = transfer.import_records(opened, tracked, mapping, defaults, translations, orders, file,
+                                                   dry_run=dry_run, allow_duplicates=allow_duplicates)
+                if not dry_run:
+                    saving().saved = _imported(imported.result, keyed)
+    summary, result, currency = imported.summary, imported.result, imported.currency
     if result.added + result.updated + result.unchanged == 0:
         raise Invalid(_("{file} has a header but no rows to import").format(file=file))
     if fmt is Format.table:
@@ -284,13 +264,6 @@ def _imported(result, keyed: bool) -> str:
             added=count_text(result.added), updated=count_text(result.updated), unchanged=count_text(result.unchanged)))
     return ngettext("Imported {count} opportunity", "Imported {count} opportunities",
                     result.added).format(count=count_text(result.added))
-
-
-def _raise_unknown(parser, file: str) -> None:
-    """The one error for every unknown value in the file, once all rows have been read."""
-    unknown = parser.unknown_error(file)
-    if unknown is not None:
-        raise unknown
 
 
 def _said(result, keyed: bool, dry_run: bool, ignored: list[str]) -> None:
@@ -334,7 +307,7 @@ def export(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f", help="csv (for Excel) or json.",
                                      case_sensitive=False),
-    output: Optional[Path] = output_option(),
+    output: Optional[Path] = output_option(EXPORT_FORMATS),
     business_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this business type."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Only this stage."),
     source: Optional[str] = typer.Option(None, "--source", "-s", help="Only this source."),
@@ -350,21 +323,28 @@ def export(
 ) -> None:
     """Export opportunities (all statuses by default) as CSV or JSON; `import` reads the CSV back.
 
+    -o FILE.xlsx writes an Excel workbook instead: typed cells, a bold frozen header with an autofilter.
+
     The columns are the JSON shape of an opportunity, then closed_from (the stage a won or lost deal
     was closed from, which the win/loss report needs), notes and external_key (the deal's id in the
-    system it was imported from, with --key); days_left, indicator and next_followup are derived.
+    system it was imported from, with --key), then probability (the win chance, 0-100) and
+    probability_basis (set, learned or stage); days_left, indicator, next_followup and the chance are derived.
     CSV cells that Excel would run as a formula get a leading quote. --excel writes CSV as Dutch and
     Belgian Excel opens it (BOM, ';', decimal comma). Rows are streamed: memory stays flat.
     """
-    from salesselect_cli.render import opened, write_csv_tuples, write_json
-    from salesselect_cli.store import OPPORTUNITY_KEYS
+    from salesselect_cli.render import opened, write_csv_tuples, write_json, write_xlsx
+    from salesselect_cli.rules.output_files import output_format
+    from salesselect_cli.usecases import transfer
 
     if excel and fmt is ExportFormat.json:
         raise Invalid(_("--excel writes CSV; leave out --format json"))
+    workbook = output_format(output, EXPORT_FORMATS) == "xlsx"
+    if workbook and (excel or ctx.get_parameter_source("fmt").name != "DEFAULT"):
+        raise Invalid(_("-o {name} writes an Excel workbook; leave out --format and --excel").format(name=output.name))
     count = 0
-    with session(ctx) as store:
+    with open_session(ctx) as current:
         flt = opportunity_filter(
-            store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
+            current, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
         )
 
@@ -374,20 +354,16 @@ def export(
                 count += 1
                 yield row
 
-        def records():
-            for record in store.deals.list_opportunities(flt):
-                # what a re-import needs beyond the SPEC shape: where a closed deal was closed from, ...
-                record["closed_from"] = record["_closed_from_stage"]
-                record["notes"] = record["_notes"]
-                record["external_key"] = record.pop("external_key")  # after notes, as in the CSV's columns
-                yield record
-
-        with opened(output) as handle:
-            if fmt is ExportFormat.json:
-                write_json(counted(records()), handle)
-            else:
-                rows = store.deals.export_rows(flt, "," if excel else ".")
-                write_csv_tuples(counted(rows), handle, list(OPPORTUNITY_KEYS) + list(EXPORT_EXTRAS), excel)
+        if workbook:
+            exported = transfer.export(current, flt, True)
+            write_xlsx(counted(exported.rows), output, exported.columns)
+        else:
+            with opened(output) as handle:
+                exported = transfer.export(current, flt, fmt is ExportFormat.json, "," if excel else ".")
+                if fmt is ExportFormat.json:
+                    write_json(counted(exported.rows), handle)
+                else:
+                    write_csv_tuples(counted(exported.rows), handle, exported.columns, excel)
     if output is not None and str(output) != "-":
         stderr_line(ngettext("Exported {count} opportunity to {output}.", "Exported {count} opportunities to {output}.",
                              count).format(count=count_text(count), output=output))
@@ -408,8 +384,9 @@ def backup(
     """
     from salesselect_cli.rules.text import clean_name
 
+    from salesselect_cli.usecases import transfer
+
     clean_name(str(file), N_("the backup's file name"))  # no control or invisible characters in a name to type back
-    with session(ctx) as store:
-        store.backup(file)
-        source = store.path
+    with open_session(ctx) as opened:
+        source = transfer.backup(opened, file)
     stderr_line(_("Backed up {source} to {file}. Restore: use it with --db {file}, or copy it back over {source} while nobody uses salesselect.").format(source=source, file=file))

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import Format, format_option, output_option, parse_date_option, wide_option
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.render import Column, emit, escape, moment, word
 
@@ -31,11 +31,11 @@ def log(
     Everyone may read it. Deals in the trash keep their entries; a deal deleted for good leaves
     its 'opportunity purged' entry.
     """
-    with session(ctx) as store:
-        rows = store.reports.audit_log(
-            user=user, opportunity_id=opportunity_id,
-            since=parse_date_option(since, store.today) if since is not None else None, limit=limit or None,
-        )
+    from salesselect_cli.usecases import audit
+
+    with open_session(ctx) as opened:
+        rows = audit.entries(opened, user=user, opportunity_id=opportunity_id,
+                             since=parse_date_option(since, opened.today), limit=limit or None)
         emit(rows, fmt.value, output, [
             Column("at", "When", no_wrap=True, cell=lambda r: moment(r["at"]), priority=0),
             Column("actor", "Who", cell=lambda r: escape(r["actor"]), priority=1, least=5),

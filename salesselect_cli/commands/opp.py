@@ -11,7 +11,7 @@ from salesselect_cli.commands.options import (
     Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
     english_status, wide_option,
 )
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, count, ngettext
 from salesselect_cli.render import Column, days_badge, emit, escape, moment, status_word, stderr_line
 
@@ -21,13 +21,13 @@ MAX_ID = 2**63 - 1
 ID_ARGUMENT = typer.Argument(..., metavar="ID", min=1, max=MAX_ID, help="The opportunity's id.")
 
 
-def _money(store, record: dict) -> str:
+def _money(currency: str, record: dict) -> str:
     from salesselect_cli.rules.money import format_money
 
-    return format_money(record["_value_cents"], store.people.currency)
+    return format_money(record["_value_cents"], currency)
 
 
-def opportunity_columns(store, with_status: bool = True) -> list[Column]:
+def opportunity_columns(currency: str, with_status: bool = True) -> list[Column]:
     """The table columns of an opportunity list; Status only where the list mixes statuses."""
     # on a narrow terminal: ID, title, stage, value and days left stay; company, owner, close date and the type's
     # name go first (the type keeps its colour square)
@@ -38,7 +38,7 @@ def opportunity_columns(store, with_status: bool = True) -> list[Column]:
         Column("business_type", "Type", cell=lambda r: f"[{r['_color']}]■[/] {escape(r['business_type'])}",
                priority=10, narrow=lambda r: f"[{r['_color']}]■[/]"),
         Column("stage", "Stage", cell=lambda r: escape(r["stage"]), priority=2, least=10),
-        Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(store, r), priority=3),
+        Column("value", "Value", justify="right", no_wrap=True, cell=lambda r: _money(currency, r), priority=3),
         Column("expected_close", "Close", no_wrap=True, priority=9),
         Column("days_left", "Left", justify="right", no_wrap=True, cell=days_badge, priority=4),
         Column("owner", "Owner", cell=lambda r: escape(r["owner"]), priority=8, least=5),
@@ -65,21 +65,16 @@ def add(
 ) -> None:
     """Add an opportunity; prints its id."""
     from salesselect_cli.rules.money import parse_money
-
-    from salesselect_cli.rules.dates import past_close_warning
+    from salesselect_cli.usecases import deals
 
     cents = parse_money(value) if value is not None else 0
-    with session(ctx, write=True) as store:
-        expected_close = parse_date_option(close, store.today)
-        new_id = store.deals.add_opportunity(
-            title=title, company=company, business_type=business_type, source=source, stage=stage,
-            value_cents=cents, expected_close=expected_close, owner=owner,
-            contact=contact, vacancy=vacancy, note=note,
-        )
-        warning = past_close_warning(expected_close, store.today)
-    typer.echo(new_id)
-    if warning:
-        stderr_line(_("Warning: {warning}").format(warning=warning))
+    with open_session(ctx, write=True) as opened:
+        added = deals.add(opened, title=title, company=company, business_type=business_type, source=source,
+                          stage=stage, value_cents=cents, expected_close=parse_date_option(close, opened.today),
+                          owner=owner, contact=contact, vacancy=vacancy, note=note)
+    typer.echo(added.opportunity_id)
+    if added.warning:
+        stderr_line(_("Warning: {warning}").format(warning=added.warning))
 
 
 @app.command("list")
@@ -121,27 +116,28 @@ def list_(
     """List opportunities (open ones by default)."""
     from salesselect_cli.errors import Invalid
     from salesselect_cli.model import RECORD_KEYS
+    from salesselect_cli.usecases import deals
 
     fmt = excel_format(fmt, excel)
 
     if descending and sort is None:
         raise Invalid(_("--desc needs --sort FIELD"))
-    with session(ctx) as store:
+    with open_session(ctx) as opened:
         flt = opportunity_filter(
-            store, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
+            opened, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
             status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
             closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
             reason=reason, sort=sort, descending=descending,
         )
-        rows = store.deals.list_opportunities(flt, limit)
+        # the chance costs the model's counts: only records for machines carry it
+        listed = deals.listing(opened, flt, limit, chances=fmt is not Format.table)
         csv_columns = list(RECORD_KEYS)
-        if fmt is not Format.table:  # the chance costs the model's counts: only records for machines carry it
-            rows = store.forecast.with_chances(rows)
+        if fmt is not Format.table:
             csv_columns += ["probability", "probability_basis"]
         from salesselect_cli.render import indicator_legend
 
-        emit(rows, fmt.value, output, opportunity_columns(store, with_status=flt.status != "open"), csv_columns=csv_columns,
-             caption=indicator_legend(*store.setup.thresholds()),
+        emit(listed.rows, fmt.value, output, opportunity_columns(listed.currency, with_status=flt.status != "open"),
+             csv_columns=csv_columns, caption=indicator_legend(*listed.thresholds),
              empty="No opportunities match." if flt.status != "open" else "No open opportunities match.", excel=excel,
              wide=wide)
 
@@ -154,12 +150,11 @@ def show(
 ) -> None:
     """Show one opportunity with its history timeline and follow-ups."""
     from salesselect_cli.render import emit_object
+    from salesselect_cli.usecases import deals
 
-    with session(ctx) as store:
-        record = next(store.forecast.with_chances([store.deals.get_opportunity(opportunity_id)], explain=True))
-        history = store.deals.history(opportunity_id)
-        followups = store.followups.list_followups(opportunity_id=opportunity_id, status="all")
-        currency = store.people.currency
+    with open_session(ctx) as opened:
+        found = deals.sheet(opened, opportunity_id)
+    record, history, followups, currency = found.record, found.history, found.followups, found.currency
     if fmt is not Format.table:
         data = dict(record)
         data["notes"] = record["_notes"]
@@ -323,7 +318,6 @@ def edit(
         changes["probability"] = parse_percent(probability, allow_auto=True)
     if not changes and close is None and note is None:
         raise Invalid(_("nothing to change: pass --title, --company, --contact, --type, --source, --value, --close, --owner, --vacancy, --notes, --note or --probability"))
-    from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
     with open_session(ctx, write=True) as opened:
@@ -335,6 +329,8 @@ def edit(
                                            if edited.fields else _("nothing changed")))
     if edited.warning:
         stderr_line(_("Warning: {warning}").format(warning=edited.warning))
+    for warning in opened.warnings:  # a type change's workflows: a run: action skipped here, or failed
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 @app.command("move")
@@ -347,10 +343,9 @@ def move(
     keep_followups: bool = typer.Option(False, "--keep-followups", help="Keep its open follow-ups (by default a won or lost deal's are cancelled)."),
 ) -> None:
     """Move an opportunity to another stage of its business type."""
-    from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
         changed = deals.move(opened, opportunity_id, stage, reason, workflows=not no_workflows,
                              keep_followups=keep_followups)
     _said(changed.after, changed.warnings)
@@ -383,10 +378,9 @@ def lose(
 
 def _closed(ctx: typer.Context, opportunity_id: int, status: str, reason: str | None, workflows: bool,
             keep_followups: bool, vacancy: str | None = None) -> None:
-    from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, workflows)) as opened:
         changed = deals.close(opened, opportunity_id, status, reason, workflows=workflows,
                               keep_followups=keep_followups, vacancy=vacancy)
     _said(changed.after, changed.warnings)
@@ -400,10 +394,9 @@ def reopen(
     no_workflows: bool = typer.Option(False, "--no-workflows", help="Do not run workflows for this change (key users, for bulk work)."),
 ) -> None:
     """Open a won or lost opportunity again."""
-    from salesselect_cli.context import open_session
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True) as opened:
+    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
         changed = deals.reopen(opened, opportunity_id, stage, workflows=not no_workflows)
     _said(changed.after, changed.warnings)
 
@@ -431,11 +424,12 @@ def delete(
 
     from salesselect_cli.errors import Invalid
 
+    from salesselect_cli.usecases import deals
+
     if not yes:
         # ask before taking the write lock: a prompt left open must not block other users
-        with session(ctx) as store:
-            store.deals.check_may_change(opportunity_id)  # refuse before asking when the user may not change it
-            record = store.deals.get_opportunity(opportunity_id)
+        with open_session(ctx) as opened:
+            record = deals.trash_preview(opened, opportunity_id)  # refused before asking when they may not change it
         if not sys.stdin.isatty():
             raise Invalid(_("deleting #{opportunity_id} needs --yes when not run from a terminal").format(opportunity_id=opportunity_id))
         from salesselect_cli.render import shown
@@ -444,8 +438,8 @@ def delete(
             id=opportunity_id, title=record["title"], company=record["company"])
         if not typer.confirm(shown(question)):
             raise typer.Exit(1)
-    with session(ctx, write=True) as store:
-        record = store.deals.trash_opportunity(opportunity_id)
+    with open_session(ctx, write=True) as opened:
+        record = deals.trash(opened, opportunity_id)
     stderr_line(_("Moved #{opportunity_id} {title} to the trash ('salesselect opp restore {opportunity_id}' brings it back).").format(opportunity_id=opportunity_id, title=record['title']))
 
 
@@ -456,8 +450,10 @@ TRASH_KEYS = ["id", "title", "company", "owner", "deleted", "deleted_by"]
 def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Path] = output_option(),
           wide: bool = wide_option()) -> None:
     """List the opportunities in the trash, most recently deleted first."""
-    with session(ctx) as store:
-        rows = store.deals.list_trash()
+    from salesselect_cli.usecases import deals
+
+    with open_session(ctx) as opened:
+        rows = deals.trashed(opened)
     emit(rows, fmt.value, output, [
         Column("id", "ID", justify="right", no_wrap=True),
         Column("title", "Title", cell=lambda r: escape(r["title"])),
@@ -471,8 +467,10 @@ def trash(ctx: typer.Context, fmt: Format = format_option(), output: Optional[Pa
 @app.command("restore")
 def restore(ctx: typer.Context, opportunity_id: int = ID_ARGUMENT) -> None:
     """Bring an opportunity back from the trash exactly as it was."""
-    with session(ctx, write=True) as store:
-        record = store.deals.restore_opportunity(opportunity_id)
+    from salesselect_cli.usecases import deals
+
+    with open_session(ctx, write=True) as opened:
+        record = deals.restore(opened, opportunity_id)
     _said(record)
 
 
@@ -489,16 +487,13 @@ def purge(
     import sys
 
     from salesselect_cli.errors import Invalid
+    from salesselect_cli.usecases import deals
 
     if (opportunity_id is None) == (older_than is None):
         raise Invalid(_("pass an ID or --older-than DAYS (e.g. 30d), not both"))
-    with session(ctx) as store:
-        store.deals.require_may_purge()
-        cutoff = _cutoff(older_than, store.today) if older_than is not None else None
-        if opportunity_id is not None:
-            doomed = [store.deals.trashed_opportunity(opportunity_id)]
-        else:
-            doomed = store.deals.trashed_before(cutoff)
+    with open_session(ctx) as opened:
+        plan = deals.purge_plan(opened, opportunity_id, older_than)
+    doomed = plan.doomed
     if not doomed:
         stderr_line(_("Nothing in the trash is older than {older_than}.").format(older_than=older_than))
         return
@@ -517,24 +512,8 @@ def purge(
 
         if not typer.confirm(shown(question)):
             raise typer.Exit(1)
-    with session(ctx, write=True) as store:
-        if opportunity_id is not None:
-            purged = [store.deals.purge_opportunity(opportunity_id)]
-        else:
-            purged = store.deals.purge_trashed_before(cutoff)
+    with open_session(ctx, write=True) as opened:
+        purged = deals.purge(opened, opportunity_id, plan.cutoff)
     for item in purged:
         stderr_line(_("Deleted #{id} {title} for good.").format(id=item['id'], title=item['title']))
 
-
-def _cutoff(text: str, today):
-    """The first day a deal may have been trashed and be kept: --older-than 30d keeps the last 30 days."""
-    import datetime as dt
-    import re
-
-    from salesselect_cli.errors import Invalid
-
-    match = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text.lower())
-    if not match:
-        raise Invalid(_("--older-than takes days or weeks like 30d or 8w, not '{text}'").format(text=text))
-    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
-    return today - dt.timedelta(days=days)

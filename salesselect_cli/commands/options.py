@@ -20,9 +20,17 @@ def format_option(default: Format = Format.table):
     return typer.Option(default, "--format", "-f", help="Output format: table, json or csv.", case_sensitive=False)
 
 
-def output_option():
+def output_option(writable: tuple[str, ...] | None = None):
+    """-o FILE; a name whose extension the command cannot write (`writable`, default what reports write:
+    .txt, .csv, .json, .xlsx) is refused while the options are read, before the command does anything."""
+    def refuse_unwritable(value):
+        from salesselect_cli.rules.output_files import REPORT_FORMATS, output_format
+
+        output_format(value, REPORT_FORMATS if writable is None else writable)
+        return value
+
     return typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.", metavar="FILE",
-                        dir_okay=False)
+                        dir_okay=False, callback=refuse_unwritable)
 
 
 def english_status(value: Optional[str]) -> Optional[str]:
@@ -85,34 +93,35 @@ def parse_date_option(value: Optional[str], today: dt.date) -> Optional[dt.date]
 
 
 
-def owner_of(store, owner: Optional[str], mine: bool) -> Optional[str]:
-    """--owner NAME or --mine (the current user), never both."""
+def owner_of(session, owner: Optional[str], mine: bool) -> Optional[str]:
+    """--owner NAME or --mine (the session's acting user), never both."""
     if mine and owner:
         from salesselect_cli.errors import Invalid
 
         raise Invalid(_("use --owner or --mine, not both"))
-    return store.people.user["name"] if mine else owner
+    return session.identity.name if mine else owner
 
 
 def opportunity_filter(
-    store, *, business_type=None, stage=None, source=None, owner=None, mine=False, status="open",
+    session, *, business_type=None, stage=None, source=None, owner=None, mine=False, status="open",
     close_before=None, close_after=None, overdue=False, search=None, closed_in=None, closed_after=None,
     closed_before=None, closed_from=None, reason=None, sort=None, descending=False,
 ):
-    """The filters of `opp list` and `export`, parsed (dates relative to the store's today).
+    """The filters of `opp list` and `export`, parsed (dates relative to the session's today).
 
     status None means open, unless a closed-date, closed-from or reason filter asks about closed deals
     (then every status: only won and lost deals have those).
     """
     from salesselect_cli.store import OpportunityFilter
 
-    after, before = closed_range(store.today, closed_in, closed_after, closed_before)
+    today = session.today
+    after, before = closed_range(today, closed_in, closed_after, closed_before)
     if status is None:
         status = "all" if (after or before or closed_from or reason) else "open"
     return OpportunityFilter(
-        business_type=business_type, stage=stage, source=source, owner=owner_of(store, owner, mine),
-        status=status.strip().lower(), close_before=parse_date_option(close_before, store.today),
-        close_after=parse_date_option(close_after, store.today), overdue=overdue, search=search,
+        business_type=business_type, stage=stage, source=source, owner=owner_of(session, owner, mine),
+        status=status.strip().lower(), close_before=parse_date_option(close_before, today),
+        close_after=parse_date_option(close_after, today), overdue=overdue, search=search,
         closed_after=after, closed_before=before, closed_from=closed_from, reason=reason, sort=sort,
         descending=descending,
     )

@@ -51,6 +51,28 @@ def _month(bucket: str) -> str:
 class PipelineBy(str, Enum):
     stage = "stage"
     month = "month"
+    owner = "owner"
+
+
+class SourcesBy(str, Enum):
+    source = "source"
+    owner = "owner"
+
+
+class WinlossBy(str, Enum):
+    owner = "owner"
+
+
+def _owners(rows: list[dict]) -> list[str]:
+    """The owners of by-owner rows, in their order, each once."""
+    return list(dict.fromkeys(row["owner"] for row in rows))
+
+
+def _owner_scope(flt, owner: str):
+    """The filter narrowed to one owner (what an owner's part of a by-owner report covers)."""
+    import dataclasses
+
+    return dataclasses.replace(flt, owner=owner)
 
 
 def bar(percent: float | None, width: int = BAR_WIDTH) -> str:
@@ -106,14 +128,15 @@ def _scope_text(flt) -> str:
 
 
 def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str],
-          render: Callable, nothing: str, excel: bool = False) -> None:
-    """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`."""
+          render: Callable, nothing: str, excel: bool = False, chart=None) -> None:
+    """JSON/CSV rows as they are (an empty list, or a CSV header only); a table with its story, or `nothing`;
+    a workbook (-o FILE.xlsx) with `chart` beside the rows."""
     from salesselect_cli.render import emit, escape, make_console, opened, shown
     from salesselect_cli.rules.output_files import output_format
 
     fmt = excel_format(fmt, excel)
-    if fmt is not Format.table or output_format(output) == "xlsx":  # .png/.pdf refused there, before writing
-        emit(rows, fmt.value, output, csv_columns=keys, excel=excel)
+    if fmt is not Format.table or output_format(output) == "xlsx":
+        emit(rows, fmt.value, output, csv_columns=keys, excel=excel, chart=chart)
         return
     with opened(output) as handle:
         console = make_console(None if handle is sys.stdout else handle,
@@ -130,6 +153,16 @@ def _emit(rows: list[dict], fmt: Format, output: Optional[Path], keys: list[str]
                 console.print(_fit(item, console))
         else:
             console.print(escape(nothing))
+
+
+def _chart(keys: list[str], kind: str, values: list[str], categories: str, title: str,
+           categories_last: Optional[str] = None, rows: Optional[int] = None):
+    """A workbook's native chart of the `values` columns against `categories` (through `categories_last`), by key;
+    `rows`: the first rows only (a total row left out)."""
+    from salesselect_cli.workbook import Chart
+
+    return Chart(kind, [keys.index(key) for key in values], keys.index(categories), title,
+                 None if categories_last is None else keys.index(categories_last), rows)
 
 
 def _fit(table, console):
@@ -251,6 +284,8 @@ def winloss(
     business_type: Optional[str] = type_option,
     owner: Optional[str] = owner_option,
     source: Optional[str] = source_option,
+    by: Optional[WinlossBy] = typer.Option(None, "--by", case_sensitive=False,
+                                           help="owner: the same per owner, each owner's shares of their own deals."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
     excel: bool = excel_option(),
@@ -262,6 +297,8 @@ def winloss(
     share, value_share, status_count (JSON adds opportunity_ids, the deals behind each row). The table starts
     with the biggest loss cause in one sentence and ends its first part with the `opp list` command that lists
     the deals behind the top row.
+
+    --by owner: the same for each owner in turn (rows start with owner; shares are of that owner's deals).
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
@@ -271,10 +308,20 @@ def winloss(
     with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
         span = _period(session, period, start, end)
-        report = reports.winloss(session, flt, span.start, span.end, with_ids=fmt is Format.json)
+        report = reports.winloss(session, flt, span.start, span.end, with_ids=fmt is Format.json,
+                                 by_owner=by is WinlossBy.owner)
     rows, currency = report.rows, report.currency
 
     def render(bars: bool) -> list:
+        if by is not WinlossBy.owner:
+            return render_part(rows, flt, bars)
+        items: list = []
+        for name in _owners(rows):
+            items.append(f"[bold reverse] {escape(_('Owner {name}').format(name=name))} [/]")
+            items += render_part([row for row in rows if row["owner"] == name], _owner_scope(flt, name), bars)
+        return items
+
+    def render_part(rows: list[dict], flt, bars: bool) -> list:
         items: list = [f"[bold]{escape(winloss_headline(rows))}[/]"]
         for status in ("lost", "won"):
             part = [row for row in rows if row["status"] == status]
@@ -296,9 +343,11 @@ def winloss(
                 items.append(Lines(drilldown_words(rows[0], span, flt)))
         return items
 
-    _emit(rows, fmt, output, WINLOSS_KEYS, render,
+    keys = (["owner"] if by else []) + WINLOSS_KEYS
+    _emit(rows, fmt, output, keys, render,
           _("Nothing in this period: no opportunities were closed {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel,
+          _chart(keys, "bar", ["count"], keys[0], _("Deals won and lost, by stage and reason"), "reason"))
 
 
 # ---------------------------------------------------------------------------------------- sources
@@ -313,6 +362,8 @@ def sources(
     business_type: Optional[str] = type_option,
     owner: Optional[str] = owner_option,
     source: Optional[str] = source_option,
+    by: SourcesBy = typer.Option(SourcesBy.source, "--by", case_sensitive=False,
+                                 help="source (default) or owner: the same per owner (rows have owner for source)."),
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
     excel: bool = excel_option(),
@@ -322,7 +373,7 @@ def sources(
     conversion_rate = won / created, win_rate = won / (won + lost), revenue = value won,
     average_deal_size = revenue / won, average_days_to_close = created to closed, over the won and
     lost ones. The last row is the total (total = true). Rates are percentages; '–'/null where
-    there is nothing to divide.
+    there is nothing to divide. --by owner: the same per owner (rows have owner instead of source).
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
@@ -332,29 +383,35 @@ def sources(
     with open_session(ctx) as session:
         flt = _filters(business_type, owner, source)
         span = _period(session, period, start, end)
-        report = reports.sources(session, flt, span.start, span.end)
+        report = reports.sources(session, flt, span.start, span.end, by_owner=by is SourcesBy.owner)
     rows, currency = report.rows, report.currency
+    key = by.value
 
     def render(bars: bool) -> list:
         cells = [[
-            _("Total") if row["total"] else escape(row["source"]), str(row["created"]), str(row["won"]), str(row["lost"]), str(row["open"]),
+            _("Total") if row["total"] else escape(row[key]), str(row["created"]), str(row["won"]), str(row["lost"]), str(row["open"]),
             percent_cell(row["conversion_rate"], bars=bars), percent_cell(row["win_rate"], "green", bars),
             format_money(row["_revenue_cents"], currency),
             "–" if row["_average_deal_cents"] is None else format_money(row["_average_deal_cents"], currency),
             _number(row["average_days_to_close"]),
         ] for row in rows]
-        table = _table(_("Deals created {period}{scope}, by source").format(period=span.label,
-                                                                             scope=escape(_scope_text(flt))),
-                       [(_("Source"), "left"), (_("Created"), "right"), (_("Won"), "right"), (_("Lost"), "right"),
+        title = (_("Deals created {period}{scope}, by owner") if by is SourcesBy.owner
+                 else _("Deals created {period}{scope}, by source"))
+        table = _table(title.format(period=span.label, scope=escape(_scope_text(flt))),
+                       [(_("Owner") if by is SourcesBy.owner else _("Source"), "left"), (_("Created"), "right"), (_("Won"), "right"), (_("Lost"), "right"),
                         (_("Open"), "right"), (_("Conversion"), "left"), (_("Win rate"), "left"),
                         (_("Revenue"), "right"), (_("Avg deal"), "right"), (_("Days to close"), "right")],
                        cells, ["bold" if row["total"] else None for row in rows], section_before_last=True,
                        compact=not bars)
         return [table]
 
-    _emit(rows, fmt, output, SOURCES_KEYS, render,
+    keys = [key if column == "source" else column for column in SOURCES_KEYS]
+    chart = _chart(keys, "column", ["created", "won", "lost"], key,
+                   _("Deals created, won and lost, by owner") if by is SourcesBy.owner
+                   else _("Deals created, won and lost, by source"), rows=len(rows) - 1)  # the total row left out
+    _emit(rows, fmt, output, keys, render,
           _("Nothing in this period: no opportunities were created {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel, chart)
 
 
 # ---------------------------------------------------------------------------------------- pipeline
@@ -365,8 +422,8 @@ def pipeline(
     ctx: typer.Context,
     by: Optional[PipelineBy] = typer.Option(
         None, "--by", case_sensitive=False,
-        help="stage or month. JSON/CSV give one list: per stage (default) or per expected-close month. "
-             "The table shows both unless --by picks one."),
+        help="stage, month or owner. JSON/CSV give one list: per stage (default), per expected-close month or "
+             "per owner. The table shows stages and months unless --by picks one."),
     months: int = typer.Option(6, "--months", "-m", min=1, max=120,
                                help="How many months, from this one, the by-month section shows."),
     period: Optional[str] = typer.Option(
@@ -387,7 +444,7 @@ def pipeline(
     Red and orange follow the remaining-days indicator (red includes overdue). The month rows are
     'earlier' (before this month), this month and the next ones (--months), 'later' and 'no date'.
     Rows per stage: stage, count, value, red, orange, overdue, share, value_share; per month: month,
-    count, value, red, orange, overdue.
+    count, value, red, orange, overdue; per owner (--by owner): owner and the stage rows' numbers.
     """
     from salesselect_cli.render import escape
     from salesselect_cli.rules.money import format_money
@@ -405,23 +462,25 @@ def pipeline(
         bounds = (span.start, span.end) if span else (None, None)
         by_month = by is PipelineBy.month or (by is None and fmt is Format.table)
         report = reports.pipeline(session, flt, *bounds, by_stage=by is not PipelineBy.month,
-                                  months=coming_months(session.today, months) if by_month else None)
+                                  months=coming_months(session.today, months) if by_month else None,
+                                  by_owner=by is PipelineBy.owner)
         today = session.today
     stage_rows, month_rows, currency = report.rows, report.months, report.currency
 
     closing = _(", expected to close {period}").format(period=span.label) if span else ""
     nothing = _("Nothing in the pipeline: no open opportunities{closing}{scope}.").format(
         closing=closing, scope=_scope_text(flt))
+    keys = {PipelineBy.month: MONTH_KEYS, PipelineBy.owner: ["owner"] + PIPELINE_KEYS[1:]}.get(by, PIPELINE_KEYS)
     if fmt is not Format.table:
         rows = month_rows if by is PipelineBy.month else stage_rows
         if not any(row["count"] for row in rows):
             rows = []
-        _emit(rows, fmt, output, MONTH_KEYS if by is PipelineBy.month else PIPELINE_KEYS, lambda bars: [], nothing,
-              excel)
+        _emit(rows, fmt, output, keys, lambda bars: [], nothing, excel)
         return
+    name_key = "owner" if by is PipelineBy.owner else "stage"
 
     def stage_table(bars: bool):
-        cells = [[escape(row["stage"]), str(row["count"]), format_money(row["_value_cents"], currency),
+        cells = [[escape(row[name_key]), str(row["count"]), format_money(row["_value_cents"], currency),
                   f"[red]{row['red']}[/]" if row["red"] else "0",
                   f"[indicator.orange]{row['orange']}[/]" if row["orange"] else "0",
                   f"[bold red]{row['overdue']}[/]" if row["overdue"] else "0", percent_cell(row["share"], bars=bars)]
@@ -430,9 +489,9 @@ def pipeline(
                            date=format_date(today), closing=escape(closing), scope=escape(_scope_text(flt)),
                            deals=_deals(stage_rows[0]['_total_count']),
                            value=format_money(stage_rows[0]['_total_cents'], currency)),
-                       [(_("Stage"), "left"), (_("Deals"), "right"), (_("Value"), "right"), (_("Red"), "right"),
-                        (_("Orange"), "right"), (_("Overdue"), "right"), (_("Share of deals"), "left")], cells,
-                       compact=not bars)
+                       [(_("Owner") if by is PipelineBy.owner else _("Stage"), "left"), (_("Deals"), "right"),
+                        (_("Value"), "right"), (_("Red"), "right"), (_("Orange"), "right"), (_("Overdue"), "right"),
+                        (_("Share of deals"), "left")], cells, compact=not bars)
         return table
 
     def month_table(bars: bool):
@@ -450,7 +509,7 @@ def pipeline(
         return ([stage_table(bars)] if stage_rows else []) + ([month_table(bars)] if month_rows else [])
 
     has_deals = any(row["count"] for row in stage_rows or month_rows)
-    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, PIPELINE_KEYS, render, nothing, excel)
+    _emit((stage_rows or month_rows) if has_deals else [], fmt, output, keys, render, nothing, excel)
 
 
 # ---------------------------------------------------------------------------------------- stages
@@ -502,7 +561,9 @@ def stages(
 
     _emit(rows, fmt, output, STAGES_KEYS, render,
           _("Nothing in this period: no opportunity entered a stage {period}{scope}.").format(
-              period=span.label, scope=_scope_text(flt)), excel)
+              period=span.label, scope=_scope_text(flt)), excel,
+          _chart(STAGES_KEYS, "column", ["entered", "moved_on", "lost", "won"], "stage",
+                 _("Stage funnel: entered, moved on, lost and won")))
 
 
 # ---------------------------------------------------------------------------------------- forecast
@@ -591,7 +652,9 @@ def forecast(
                        section_before_last=bool(by), compact=not bars)
         return [table]
 
-    _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel)
+    chart = _chart(FORECAST_KEYS, "column", ["value", "weighted", "won", "goal"], "group",
+                   _("Forecast: value, weighted value, won and goal"), rows=len(rows) - 1)  # the total row left out
+    _emit(rows, fmt, output, FORECAST_KEYS + ["total"], render, _("Nothing to forecast."), excel, chart)
 
 
 def _score(value, digits: int = 3):
@@ -620,12 +683,15 @@ def _backtest(ctx, start: Optional[str], end: Optional[str], step: str, fmt: For
     data = {"snapshots": [day.isoformat() for day in result.snapshots], "deals_scored": result.deals_scored,
             "methods": methods, "verdict": result.verdict.best, "verdict_text": result.verdict.text}
     fmt = excel_format(fmt, excel)
-    if fmt is Format.json:
-        emit_object(data, "json")
+    from salesselect_cli.rules.output_files import output_format
+
+    if fmt is Format.json and output_format(output) != "xlsx":  # a workbook gets the table's rows
+        emit_object(data, "json", output)
         return
     names = {"stage": _("stage"), "learned": _("learned"), "set": _("set")}
     rows = [{"method": names[method], "deals": m["deals"], "brier": m["brier"], "log_loss": m["log_loss"],
-             "auc": m["auc"], "wmape": m["wmape"], "bias": m["bias"]} for method, m in methods.items()]
+             "auc": m["auc"], "wmape": result.scores[method].wmape, "bias": result.scores[method].bias}
+            for method, m in methods.items()]  # Decimals: a workbook gets numbers
 
     def render(bars: bool) -> list:
         cells = [[escape(row["method"]), str(row["deals"])] + [

@@ -10,7 +10,7 @@ import typer
 
 from salesselect_cli.usecases import workflows as automation
 from salesselect_cli.commands.options import Format, format_option, output_option
-from salesselect_cli.context import session
+from salesselect_cli.context import open_session, session
 from salesselect_cli.i18n import _, N_
 from salesselect_cli.render import Column, emit, escape, moment, stderr_line, word
 
@@ -63,17 +63,25 @@ def add(
                                   help="Let its run: programs see this environment variable (repeatable); "
                                        "they get only PATH, HOME, LANG and the SALESSELECT_* event variables otherwise."),
 ) -> None:
-    """Add a workflow (key users); prints its id."""
+    """Add a workflow (key users); prints its id.
+
+    Its run: programs may run on this machine from now on (workflow allow)."""
     actions = resolve_programs(actions)
-    with session(ctx, write=True, key_user=MANAGE) as store:
-        new_id = store.workflows.add_workflow(
-            name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
+    with open_session(ctx, write=True, key_user=MANAGE) as opened:
+        row = automation.add(
+            opened, name, on.value, list(actions), to_stage=to_stage, from_stage=from_stage,
             to_status=to_status.value if to_status else None, business_type=business_type, enabled=not disabled,
             env=env,
         )
-        row = store.workflows.list_workflows(str(new_id))[0]
-    typer.echo(new_id)
+    typer.echo(row["id"])
     stderr_line(_("Added workflow '{name}': when {row}, {actions} action(s).").format(name=row['name'], row=_when(row), actions=len(row['actions'])))
+    warn(opened.warnings)
+
+
+def warn(warnings: list[str]) -> None:
+    """The lines a command's work left for after the commit (a workflow it could not allow here)."""
+    for warning in warnings:
+        stderr_line(_("Warning: {warning}").format(warning=warning))
 
 
 def resolve_programs(actions: List[str]) -> list[str]:
@@ -111,6 +119,7 @@ def _list_columns() -> list[Column]:
         Column("when", "When", cell=lambda r: escape(_when(r))),
         Column("actions", "Actions", cell=lambda r: escape("\n".join(r["actions"]))),
         Column("enabled", "On", cell=lambda r: word("yes") if r["enabled"] else f"[dim]{word('no')}[/]"),
+        Column("allowed_here", "Runs here", cell=lambda r: word("yes") if r["allowed_here"] else f"[bold]{word('no')}[/]"),
     ]
 
 
@@ -120,9 +129,9 @@ def list_(
     fmt: Format = format_option(),
     output: Optional[Path] = output_option(),
 ) -> None:
-    """List the workflows in the order they fire."""
-    with session(ctx) as store:
-        rows = store.workflows.list_workflows()
+    """List the workflows in the order they fire, and whether they run programs here."""
+    with open_session(ctx) as opened:
+        rows = automation.listed(opened)
     if fmt is Format.csv:  # one cell per workflow; actions one per line inside it
         rows = [dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])) for row in rows]
     emit(rows, fmt.value, output, _list_columns(), empty=N_("Workflows: none yet — add one with salesselect workflow add NAME --on stage|status --action ACTION"))
@@ -166,6 +175,40 @@ def show(
             console.print(escape(_("run: programs also see: {names}").format(names=", ".join(row["env"]))))
 
     emit_object(row, "table", None, card)
+
+
+@app.command("allow")
+def allow(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+) -> None:
+    """Let a workflow's run: programs run on this machine (kept in your config folder).
+
+    A workflow stored in a shared database runs no program on a machine whose user did not allow it; if
+    someone changes its commands, it needs allowing again."""
+    with open_session(ctx) as opened:
+        row = automation.allow(opened, workflow)
+    from salesselect_cli.allowlist import run_actions
+
+    if run_actions(row["actions"]):
+        stderr_line(_("Workflow '{name}' may run its programs on this machine: {commands}").format(
+            name=row["name"], commands="; ".join(action.strip()[4:].strip() for action in run_actions(row["actions"]))))
+    else:
+        stderr_line(_("Workflow '{name}' is allowed on this machine; it runs no program now (a run: action added "
+                      "later needs allowing again).").format(name=row["name"]))
+
+
+@app.command("disallow")
+def disallow(
+    ctx: typer.Context,
+    workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
+) -> None:
+    """Stop a workflow's run: programs from running on this machine; the workflow stays."""
+    with open_session(ctx) as opened:
+        name, was = automation.disallow(opened, workflow)
+    message = (_("Workflow '{name}' no longer runs programs on this machine.") if was
+               else _("Workflow '{name}' was not allowed on this machine."))
+    stderr_line(message.format(name=name))
 
 
 @app.command("remove")
@@ -261,7 +304,7 @@ def timeout(
         with session(ctx) as store:
             current = automation.hook_timeout(store)
             source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
-                      else _("workflow_timeout setting") if store.people.get_setting("workflow_timeout") else _("default"))
+                      else _("workflow_timeout setting") if store.people.setting("workflow_timeout") else _("default"))
         typer.echo(f"{current:g}")
         stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return

@@ -177,8 +177,8 @@ def verdict(scores: Mapping[str, MethodScore]) -> Verdict:
         simpler = "stage" if "stage" in (best, second) else best
         other = second if simpler == best else best
         return Verdict(simpler, other, scores[simpler].brier, scores[other].brier, True,
-                       _("{method} and {other} are about as good here (Brier {brier} and {other_brier}); "
-                         "keep to the simpler: {simple}.").format(
+                       _("About as good here: {method} (Brier {brier}) and {other} (Brier {other_brier}); "
+                         "keep to the simpler, {simple}.").format(
                            method=_(METHOD_NAMES[best]), other=_(METHOD_NAMES[second]), brier=f"{best_brier:.3f}",
                            other_brier=f"{second_brier:.3f}", simple=_(METHOD_NAMES[simpler])))
     better = round(100 * (second_brier - best_brier) / second_brier) if second_brier else 0

@@ -206,3 +206,12 @@ def followup_date_warning(due: dt.date | None, today: dt.date) -> str | None:
         return _("the follow-up date {date} is a {weekday}").format(
             date=format_date(due), weekday=_(WEEKEND_DAYS[due.weekday() - 5]))
     return None
+
+
+def trash_cutoff(text: str, today: dt.date) -> dt.date:
+    """The first day a deal may have been trashed and be kept: --older-than 30d keeps the last 30 days."""
+    match = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text.lower())
+    if not match:
+        raise Invalid(_("--older-than takes days or weeks like 30d or 8w, not '{text}'").format(text=text))
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    return today - dt.timedelta(days=days)

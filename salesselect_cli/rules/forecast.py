@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import accumulate
 
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
@@ -120,6 +121,63 @@ def history_from_counts(won: int, lost: int, rows: Iterable[tuple[str, str | Non
         if value is not None:
             counts.setdefault(field, {})[str(value)] = Tally(int(value_won), int(value_lost))
     return History(won, lost, counts)
+
+
+@dataclass(frozen=True)
+class WindowBuckets:
+    """How one grouped count serves several learning windows (the backtest's snapshots).
+
+    `tests`: (comparison, day) pairs in order, each passed by every closing day the one before it passes; a
+    closing day's bucket is the index of the first test it passes (len(tests) when none). `spans`: per window,
+    its first and last bucket (first > last: an empty window). A window's counts are the sums of its buckets'."""
+
+    tests: tuple[tuple[str, str], ...]
+    spans: tuple[tuple[int, int], ...]
+
+
+def window_buckets(windows: Sequence[tuple[dt.date, dt.date]]) -> WindowBuckets:
+    """The buckets of closing days that the windows (first and last day, inclusive) are made of: a day d is in
+    window (s, e) when it fails `d < s` and passes `d <= e`, i.e. when its bucket lies after the first test
+    and not after the second. On one day `<` comes before `<=` (what it passes, `<=` passes too)."""
+    tests = sorted({("<", start.isoformat()) for start, _end in windows}
+                   | {("<=", end.isoformat()) for _start, end in windows}, key=lambda test: (test[1], test[0]))
+    position = {test: index for index, test in enumerate(tests)}
+    spans = tuple((position["<", start.isoformat()] + 1, position["<=", end.isoformat()]) for start, end in windows)
+    return WindowBuckets(tuple(tests), spans)
+
+
+def histories_from_bucket_counts(rows: Iterable[tuple[str, str | None, int, int, int]],
+                                 buckets: WindowBuckets) -> list[History]:
+    """One History per window from the store's counts per bucket: rows of (field, value, bucket, won, lost),
+    field 'total' for all closed deals (value None). A value is in a window when a row of it falls in one of
+    the window's buckets; values keep the order their first rows come in (the store sorts them by name, so
+    the learned model's float sums run in the order one window alone would give)."""
+    size = len(buckets.tests) + 1
+    # per (field, value): won and lost per bucket, then running sums, so each window costs two subtractions
+    counts: dict[tuple[str, str | None], tuple[list[int], list[int], list[int]]] = {}
+    for field, value, bucket, value_won, value_lost in rows:
+        won, lost, rows_in = counts.setdefault((field, value), ([0] * size, [0] * size, [0] * size))
+        won[bucket] += int(value_won)
+        lost[bucket] += int(value_lost)
+        rows_in[bucket] += 1
+    running = {key: tuple(list(accumulate(series, initial=0)) for series in value) for key, value in counts.items()}
+
+    def between(series: list[int], first: int, last: int) -> int:
+        return series[last + 1] - series[first] if first <= last else 0
+
+    histories = []
+    for first, last in buckets.spans:
+        total_won = total_lost = 0
+        found = []
+        for (field, value), (won, lost, rows_in) in running.items():
+            if not between(rows_in, first, last):
+                continue
+            if field == "total":
+                total_won, total_lost = between(won, first, last), between(lost, first, last)
+            else:
+                found.append((field, value, between(won, first, last), between(lost, first, last)))
+        histories.append(history_from_counts(total_won, total_lost, found))
+    return histories
 
 
 def enough_history(history: History) -> bool:

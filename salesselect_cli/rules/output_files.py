@@ -10,8 +10,11 @@ from salesselect_cli.i18n import _
 
 # What a report, `opp list` or `export` can write: a table as text, CSV, JSON, an Excel workbook.
 REPORT_FORMATS = ("txt", "csv", "json", "xlsx")
-# The board also saves itself as drawn (commands/board.py EXPORT_KINDS).
-BOARD_FORMATS = REPORT_FORMATS + ("svg", "html", "htm")
+# The board saves its text, CSV, JSON or itself as drawn (commands/board.py EXPORT_KINDS); no workbook.
+BOARD_FORMATS = ("txt", "csv", "json", "svg", "html", "htm")
+# The setup: `config export` writes JSON, `config show` a text, CSV or JSON.
+SETUP_FORMATS = ("json", "txt")
+SETUP_SHOW_FORMATS = ("txt", "csv", "json")
 # Extensions that name a kind of file none of our commands writes: asking for one is a mistake to stop,
 # not a name to fill with CSV. Other extensions (report.out, pipeline.2026-07) follow --format as before.
 FOREIGN_FORMATS = frozenset({

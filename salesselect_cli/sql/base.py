@@ -55,6 +55,18 @@ class Floor:
         )
 
 
+def value_band_sql(column: str) -> str:
+    """A CASE giving rules.forecast.VALUE_BANDS' key of `column` (cents): the same bands as value_band(). Here, low,
+    for the rooms that group deals by what decides a win chance (forecast, the board's weighted value)."""
+    from salesselect_cli.rules.forecast import VALUE_BANDS
+
+    arms = []
+    for band in VALUE_BANDS:
+        condition = f"{column} >= {band.low_cents}" + (f" AND {column} < {band.high_cents}" if band.high_cents else "")
+        arms.append(f"WHEN {condition} THEN '{band.key}'")
+    return f"CASE {' '.join(arms)} END"
+
+
 def first_key_user(conn: Connection, requested: str | None) -> str:
     """Who becomes the first key user of a new database: where the login is the user (PostgreSQL) the
     login, and `requested` (when given) must be that login; elsewhere the name requested."""
@@ -68,6 +80,11 @@ def first_key_user(conn: Connection, requested: str | None) -> str:
             _("on PostgreSQL the first key user is your database login '{login}', not '{user_name}'; connect as '{user_name}' or leave out --user").format(login=login, user_name=requested)
         )
     return login
+
+
+def named_read(table: str, where: str = "1 = 1") -> str:
+    """The read BaseRoom._named folds its match from (small setup tables: every row, in id order)."""
+    return f"SELECT * FROM {table} WHERE {where} ORDER BY id"
 
 
 def on_floor(name: str) -> property:
@@ -111,7 +128,7 @@ class BaseRoom:
         """The row of a (small) setup table whose `column` equals `value` ignoring case, Unicode included:
         folded in Python, so SQLite and PostgreSQL give the same answer."""
         wanted = fold(value)
-        for row in self._all(f"SELECT * FROM {table} WHERE {where} ORDER BY id", params):
+        for row in self._all(named_read(table, where), params):
             if fold(row[column]) == wanted:
                 return row
         return None
@@ -226,7 +243,7 @@ class BaseRoom:
         """One history row; on PostgreSQL the row change's trigger wrote it already (sql/pg_security.py)."""
         if self.conn.audit_by_triggers:
             return
-        self.conn.execute(
+        self.conn.defer(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             [opportunity_id, self.now(), actor or self.history_actor, field_name,

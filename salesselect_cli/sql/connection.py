@@ -216,8 +216,6 @@ def _link_into_place(building: Path, path: Path) -> None:
 
 def _remove_abandoned_builds(path: Path) -> None:
     """Temporary files of an init that was killed (its process is gone) are removed."""
-    import os
-
     for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.init*"):
         pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
@@ -343,23 +341,32 @@ def _read_state(conn: sqlite3.Connection, path: Path) -> str:
 
 
 def _pg_open(url: str) -> dialect.PgConnection:
+    """The connection, its schema checked with the first transaction's first round trip (not one of its own):
+    across a network each round trip counts."""
     conn = dialect.connect_postgres(url)
-    try:
-        try:
-            state = schema_state(conn, dialect.safe_location(url))
-        except dialect.database_errors() as exc:
-            if not dialect.is_refusal(exc):
-                raise
-            # the database's rules (sql/pg_security.py) let only its members read even the migrations record
-            login = conn.raw.info.user
-            raise PermissionDenied(_("your database login '{user_name}' is not a user of this database; a key user "
-                                     "can add it with 'salesselect user add {user_name}'").format(user_name=login)) from None
-        if state != CURRENT:
-            migrate(conn)
-    except BaseException:
-        conn.close()
-        raise
+    conn.check_at_first_begin(conn.migrations_read(MIGRATIONS_TABLE),
+                              lambda conn: _pg_schema_current(conn, dialect.safe_location(url)))
     return conn
+
+
+def _pg_schema_current(conn, where: str) -> bool:
+    """True when the schema is current; else applies the pending migrations (leaving any transaction that
+    read the record first) and returns False. Raises for a database this code refuses, and for a login the
+    database's rules (sql/pg_security.py) keep out of even the migrations record: it is no user here."""
+    try:
+        state = schema_state(conn, where)
+    except dialect.database_errors() as exc:
+        if not dialect.is_refusal(exc):
+            raise
+        login = conn.raw.info.user
+        raise PermissionDenied(_("your database login '{user_name}' is not a user of this database; a key user "
+                                 "can add it with 'salesselect user add {user_name}'").format(user_name=login)) from None
+    if state == CURRENT:
+        return True
+    if conn.in_transaction:
+        dialect.undo_quietly(conn, "ROLLBACK")
+    migrate(conn)
+    return False
 
 
 class _InOneTransaction:
@@ -371,7 +378,7 @@ class _InOneTransaction:
     def __init__(self, conn):
         self._conn = conn
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads=()) -> None:
         pass
 
     def execute(self, sql: str, params=()):

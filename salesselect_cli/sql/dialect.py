@@ -113,10 +113,23 @@ class SqliteConnection(sqlite3.Connection):
         """`expr LIKE ?` ignoring ASCII case, SQLite's LIKE (pass the pattern lowered with ascii_lower)."""
         return f"{expr} LIKE ?"
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads: Any = ()) -> None:
         """Writes take the single-writer lock at once (several writers queue on the busy timeout instead
-        of failing); reads do not lock."""
+        of failing); reads do not lock. `reads` are for a server across a network (PgConnection.begin): a
+        file is read where it lies, when asked."""
         self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    @staticmethod
+    def set_local(values: dict[str, str]) -> None:
+        """Transaction-local settings are PostgreSQL's (PgConnection.set_local); SQLite has none."""
+
+    def defer(self, sql: str, params: Any = ()) -> None:
+        """A change whose answer nobody reads (PgConnection.defer): a file takes it at once."""
+        self.execute(sql, params)
+
+    @staticmethod
+    def prefetch(sql: str, params: Any = ()) -> None:
+        """A read a command will need (PgConnection.prefetch): a file is read when asked."""
 
     @staticmethod
     def ids_taken(table: str, last_id: int) -> None:
@@ -400,6 +413,25 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[^'\"]+")
 _NOCASE = re.compile(r"([\w.]+(?:\([^()]*\))?)\s+COLLATE\s+NOCASE", re.IGNORECASE)
 _UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[a-z_]\w*\.)")
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_WRITTEN = re.compile(r"\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_READ_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)", re.IGNORECASE)
+
+
+_CHANGES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE\s+\w+(?:\s+\w+)?\s+SET|DELETE\s+FROM|CREATE|DROP|ALTER|TRUNCATE)\b",
+                      re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_read(sql: str) -> bool:
+    """A SELECT or WITH that changes nothing (none of the words of a change occurs in it)."""
+    start = sql.lstrip()[:6].upper()
+    return (start == "SELECT" or start[:4] == "WITH") and not _CHANGES.search(sql)
+
+
+@functools.lru_cache(maxsize=128)
+def _read_tables(sql: str) -> frozenset[str]:
+    """The tables a read names after FROM or JOIN (lower case): a change to one of them makes it stale."""
+    return frozenset(name.lower() for name in _READ_TABLES.findall(sql))
 
 
 @functools.lru_cache(maxsize=512)
@@ -485,7 +517,16 @@ _AUDIT_SETTINGS = ("SELECT set_config('salesselect.today', %s, true), set_config
 
 class PgConnection:
     """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
-    isolation_level=None), translating each statement once."""
+    isolation_level=None), translating each statement once.
+
+    Across a network every statement is a round trip, so what needs no answer of its own waits in a queue and
+    goes, in the order given, with the next statement that needs one: one pipeline (psycopg's pipeline mode,
+    one Sync), one round trip. That is BEGIN, the writers' lock and `set_local` settings; `defer`red changes
+    (their error, if any, comes with that round trip, inside the same transaction); a read transaction's COMMIT
+    (a read keeps nothing: it goes with the next statement, or unanswered at close); `prefetch`ed reads, whose
+    answers wait for the identical execute(); and the record of applied migrations, read in the first
+    transaction's first round trip (`check_at_first_begin`).
+    """
 
     backend = "postgresql"
     login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
@@ -495,27 +536,100 @@ class PgConnection:
     def __init__(self, raw):
         self.raw = raw
         self._login: str | None = None
-        self.audit_state = None  # the store's callable: (day, fixed time, acting for, workflow) for the triggers
+        self._queue: list[tuple[str, list, tuple | None]] = []  # (sql, params, key of a prefetched read)
+        self._answers: dict[tuple, Any] = {}  # prefetched reads' cursors by (sql, params), each taken once
+        self._opened = False  # a BEGIN waits in the queue
+        self._begun_at = 0  # where in the queue the transaction's BEGIN is
+        self._settings_at = 0  # where in the queue set_local puts its statement (after BEGIN and lock)
+        self._reading = False  # the transaction is a read
+        self._committed = False  # a read's COMMIT waits in the queue
+        self._first_check: Any = None  # see check_at_first_begin
+        self._checking: Any = None  # ((record, check), write, reads) once the record read is queued
+        self.audit_state = None  # the store's callable: (day, fixed time, acting for, workflow, note) for the triggers
         self._audit_sent: tuple | None = None  # what this transaction's session settings say
 
+    # ------------------------------------------------------------------ sending
+
     def execute(self, sql: str, params: Any = ()):
-        cursor = self.raw.cursor(row_factory=_row_factory)
-        state = self._audit_pending(sql)
-        if state is None:
-            cursor.execute(to_postgres(sql), list(params))
-            return cursor
-        with self.raw.pipeline():  # the settings ride in the same round trip as the write
-            self.raw.execute(_AUDIT_SETTINGS, list(state))
-            cursor.execute(to_postgres(sql), list(params))
-        return cursor
+        if self._first_check is not None:
+            self._check_now()
+        if self._checking is not None:
+            self._settle()
+        text, values = to_postgres(sql), list(params)
+        if (text == "ROLLBACK" and self._opened) or (text == "COMMIT" and self._reading):
+            return self._end(text)
+        if text == "ROLLBACK":
+            self._reading = False
+        self._audit(text)
+        if not self._answers and not self._queue:
+            return self._one(text, values)
+        key = (text, tuple(values))
+        if key not in self._answers and any(queued[2] == key for queued in self._queue):
+            self.flush()  # asked for before its round trip went: it goes now, with the rest
+        if key in self._answers:
+            return self._answers.pop(key)
+        self._forget(text)
+        return self._send([(text, values, None)])[-1]
+
+    def defer(self, sql: str, params: Any = ()) -> None:
+        """A change whose answer nobody reads: it goes with the next statement that needs one (at the latest
+        COMMIT), its error raised there."""
+        text = to_postgres(sql)
+        self._forget(text)
+        self._audit(text)
+        self._queue.append((text, list(params), None))
+
+    def prefetch(self, sql: str, params: Any = ()) -> None:
+        """Read `sql` with the next round trip; the identical execute() later takes its answer without one.
+        An answer is dropped when a change to a table it reads is sent or queued (UPDATE, INSERT INTO or
+        DELETE FROM that table), and at anything else that is no plain read: for reads a command's own
+        changes (triggers included) leave alone, such as the setup, the users, the workflows."""
+        text = to_postgres(sql)
+        key = (text, tuple(params))
+        if key not in self._answers and all(queued[2] != key for queued in self._queue):
+            self._queue.append((text, list(params), key))
+
+    def _forget(self, text: str) -> None:
+        """Drop the answers `text` may make stale, read or still to be read before it (see prefetch)."""
+        if _is_read(text):
+            return
+        written = _WRITTEN.match(text)
+        stale = (lambda key: True) if written is None else (lambda key: written.group(1).lower() in _read_tables(key[0]))
+        for key in [key for key in self._answers if stale(key)]:
+            del self._answers[key]
+        self._queue = [queued for queued in self._queue if queued[2] is None or not stale(queued[2])]
+
+    def _end(self, text: str):
+        """COMMIT or ROLLBACK that need not wait: a ROLLBACK of a transaction never sent, or a read's COMMIT,
+        drop it whole; a read's COMMIT otherwise goes with the next round trip (or at close)."""
+        self._answers.clear()
+        if self._opened:
+            del self._queue[self._begun_at:]
+            self._opened = False
+            if self._checking is not None:  # its record was never read: the next transaction reads it
+                self._first_check, self._checking = self._checking[0], None
+        else:
+            self._queue = [queued for queued in self._queue if queued[2] is None] + [(text, [], None)]
+            self._committed = True
+        self._reading = False
+        return self.raw.cursor()
 
     def executemany(self, sql: str, rows):
+        if self._checking is not None:
+            self._settle()
+        self._audit(to_postgres(sql))
+        self.flush()
+        self._answers.clear()
         cursor = self.raw.cursor(row_factory=_row_factory)
-        state = self._audit_pending(sql)
-        if state is not None:
-            self.raw.execute(_AUDIT_SETTINGS, list(state))
         cursor.executemany(to_postgres(sql), [list(row) for row in rows])
         return cursor
+
+    def _audit(self, text: str) -> None:
+        """Queue the audit settings before `text` when it writes and they changed since last sent: they go in
+        the same round trip, ahead of the change the triggers record."""
+        state = self._audit_pending(text)
+        if state is not None:
+            self._queue.append((_AUDIT_SETTINGS, list(state), None))
 
     def _audit_pending(self, sql: str) -> tuple | None:
         """The audit settings to send before `sql`, when it writes and they changed since last sent."""
@@ -527,23 +641,119 @@ class PgConnection:
         self._audit_sent = state
         return state
 
+    def _one(self, text: str, values: list):
+        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor.execute(text, values)
+        return cursor
+
+    def _send(self, statements: list[tuple[str, list, Any]]) -> list:
+        """The queue and `statements` in ONE round trip (a pipeline with one Sync); the cursors of
+        `statements`. The first error is raised once the whole pipeline is read."""
+        batch = self._queue + statements
+        self._queue, self._opened, self._committed = [], False, False
+        if len(batch) == 1:
+            return [self._one(*batch[0][:2])]
+        cursors = []
+        with self.raw.pipeline():
+            for text, values, _key in batch:
+                cursor = self.raw.cursor(row_factory=_row_factory)
+                cursor.execute(text, values)
+                cursors.append(cursor)
+        for (_text, _values, key), cursor in zip(batch, cursors):
+            if key is not None:
+                self._answers[key] = cursor
+        return cursors[len(batch) - len(statements):]
+
+    def flush(self) -> None:
+        """Send what waits (one round trip), when anything does."""
+        if self._checking is not None:
+            self._settle()
+        if self._queue:
+            self._send([])
+
+    def set_local(self, values: dict[str, str]) -> None:
+        """Transaction-local settings (set_config(name, value, true): SET LOCAL with parameters) for the
+        transaction just begun, such as {'salesselect.act_for': 'bob'}: one statement for all of them, sent
+        with the transaction's first round trip, right after its BEGIN, so every read (prefetched ones
+        included) sees them."""
+        if values:
+            calls = ", ".join(["set_config(%s, %s, true)"] * len(values))
+            statement = (f"SELECT {calls}", [part for item in values.items() for part in item], None)
+            if self._opened:
+                self._queue.insert(self._settings_at, statement)
+                self._settings_at += 1
+            else:
+                self._queue.append(statement)
+
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        if self._opened:
+            return True
+        return self.raw.info.transaction_status != TransactionStatus.IDLE and not self._committed
 
     def close(self) -> None:
+        """Close; a read's pending COMMIT is sent without waiting for its answer (the server rolls back a
+        transaction the client left, and a read kept nothing either way)."""
+        if self._committed and not self.raw.closed:
+            try:
+                self.raw.pgconn.send_query(b"COMMIT")
+                self.raw.pgconn.flush()
+            except Exception:
+                pass
+        self._queue.clear()
         self.raw.close()
 
-    def begin(self, write: bool) -> None:
+    def begin(self, write: bool, reads: Any = ()) -> None:
         """Writes: BEGIN and the one advisory lock (released at COMMIT/ROLLBACK), so writers queue as with
-        BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer."""
+        BEGIN IMMEDIATE. Reads: one snapshot for the whole command, never blocked by a writer. Neither is sent
+        alone: they go with the first statement, as do `reads` (prefetched: (sql, params) pairs the command
+        reads whatever it does)."""
+        self._answers.clear()
         self._audit_sent = None  # set_config(..., true) lasts one transaction
+        self._begun_at = len(self._queue)  # after a read's waiting COMMIT, if any
+        self._reading = not write
         if write:
-            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")  # one round trip
-        else:
-            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ ONLY: a dry run may use a TEMP table
+            self._queue += [("BEGIN", [], None), ("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY], None)]
+        else:  # not READ ONLY: a dry run may use a TEMP table
+            self._queue.append(("BEGIN ISOLATION LEVEL REPEATABLE READ", [], None))
+        self._settings_at = len(self._queue)
+        self._opened = True
+        for sql, params in reads:
+            self.prefetch(sql, params)
+        first, self._first_check = self._first_check, None
+        if first is not None:  # the record of applied migrations goes with the first round trip, checked then
+            self.prefetch(*first[0])
+            self._checking = (first, write, reads)
+
+    def _settle(self) -> None:
+        """The first round trip, with the record of applied migrations, and its check. If anything in that trip
+        failed (an empty database has no tables) the transaction is rolled back and the check asks alone; if
+        the check migrated, the transaction begins afresh (what was read ahead is read again when asked)."""
+        (_record, check), write, reads = self._checking
+        self._checking = None
+        try:
+            self.flush()
+        except database_errors():
+            self._answers.clear()
+            undo_quietly(self, "ROLLBACK")
+        if not check(self) or not self.in_transaction:
+            if self.in_transaction:
+                undo_quietly(self, "ROLLBACK")
+            self.begin(write, reads)
+
+    def check_at_first_begin(self, record: tuple[str, tuple], check) -> None:
+        """Read `record` (the schema's (sql, params)) with the first transaction's first round trip, then call
+        `check(conn)`: it reads the record through execute() (answered without a round trip), raises for a
+        database it refuses, and returns False when it changed the schema (migrations applied) so the
+        transaction begins again. A statement sent before any begin() runs the check alone first."""
+        self._first_check = (record, check)
+
+    def _check_now(self) -> None:
+        (sql, params), check = self._first_check
+        self._first_check = None
+        check(self)
 
     @staticmethod
     def days_between(later: str, earlier: str) -> str:
@@ -563,13 +773,16 @@ class PgConnection:
 
     def ids_taken(self, table: str, last_id: int) -> None:
         """After rows went in with ids of their own: move the identity past them, or the next plain
-        INSERT would take one of their ids (never back: ids of purged rows are not handed out again)."""
-        self.execute(f"SELECT setval(s, GREATEST(?, pg_sequence_last_value(CAST(s AS regclass)))) "
-                     f"FROM pg_get_serial_sequence('{table}', 'id') AS s", [last_id])
+        INSERT would take one of their ids (never back: ids of purged rows are not handed out again); through
+        the database's definer function, as members hold no right to set a sequence (sql/pg_security.py)."""
+        self.execute("SELECT salesselect_ids_taken(?, ?)", [table, last_id])  # members may not setval (pg_security)
 
     def current_login(self) -> str:
+        """The login: the session's authorization, which the server reports at connection (no round trip)."""
         if self._login is None:
-            self._login = self.execute("SELECT current_user").fetchone()[0]
+            self._login = self.raw.info.parameter_status("session_authorization")
+        if self._login is None:  # a server or pooler that does not report it
+            self._login = self.execute("SELECT session_user").fetchone()[0]
         return self._login
 
     # ------------------------------------------------------------------ schema bookkeeping (connection.py)
@@ -580,20 +793,26 @@ class PgConnection:
     newer_text = N_("{where} has schema version {applied}, newer than this salesselect knows ({known}); upgrade salesselect. The database was left untouched")
 
     def run_ddl(self, sql: str) -> None:
+        self.flush()
+        self._answers.clear()
         self.raw.execute(sql)  # DDL as written: no placeholders, so no translation
 
+    @staticmethod
+    def migrations_read(table: str) -> tuple[str, tuple]:
+        """The statement that reads the record of applied migrations (see check_at_first_begin)."""
+        return f"SELECT name FROM {table}", ()
+
     def recorded_migrations(self, table: str) -> list[str] | None:
-        """The names in the record of applied migrations, or None when it has none: one round trip,
-        which also brings the login (current_login then costs none). Outside a transaction only."""
+        """The names in the record of applied migrations, or None when it has none: one round trip, or none
+        when it went with the first transaction's first one (check_at_first_begin)."""
         import psycopg
 
         try:
-            rows = self.execute(f"SELECT current_user, name FROM {table}").fetchall()
+            rows = self.execute(*self.migrations_read(table)).fetchall()
         except psycopg.errors.UndefinedTable:
+            undo_quietly(self, "ROLLBACK") if self.in_transaction else None
             return None
-        if rows:
-            self._login = rows[0][0]
-        return [row[1] for row in rows]
+        return [row[0] for row in rows]
 
     @staticmethod
     def legacy_migrations() -> None:

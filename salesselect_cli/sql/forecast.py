@@ -14,7 +14,7 @@ from salesselect_cli.errors import NotFound
 from salesselect_cli.i18n import _
 from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.money import cents_to_decimal_string
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
 from salesselect_cli.sql.opportunities import live
 
 if TYPE_CHECKING:
@@ -24,17 +24,6 @@ if TYPE_CHECKING:
 
 # What --by groups the forecast by: the SQL of the group's name (aliases as in _forecast_from)
 GROUP_SQL = {"owner": "u.name", "type": "bt.name", "source": "src.name", "stage": "s.name", None: "NULL"}
-
-
-def value_band_sql(column: str) -> str:
-    """A CASE giving rules.forecast.VALUE_BANDS' key of `column` (cents): the same bands as value_band()."""
-    from salesselect_cli.rules.forecast import VALUE_BANDS
-
-    arms = []
-    for band in VALUE_BANDS:
-        condition = f"{column} >= {band.low_cents}" + (f" AND {column} < {band.high_cents}" if band.high_cents else "")
-        arms.append(f"WHEN {condition} THEN '{band.key}'")
-    return f"CASE {' '.join(arms)} END"
 
 
 class ForecastRoom(BaseRoom):
@@ -47,54 +36,78 @@ class ForecastRoom(BaseRoom):
         self._chance_context: ChanceContext | None = None
 
     def learning_counts(self, start: dt.date, end: dt.date) -> "History":
-        """The History of the deals closed from `start` to `end` (inclusive), in ONE statement: a UNION ALL of
-        group-bys over the closed deals (a deal counts for every stage it reached, from stage_visits)."""
-        from salesselect_cli.rules.forecast import history_from_counts
+        """The History of the deals closed from `start` to `end` (inclusive), in ONE statement."""
+        return self.learning_counts_by_window([(start, end)])[0]
 
+    def learning_counts_by_window(self, windows: "list[tuple[dt.date, dt.date]]") -> "list[History]":
+        """One History per window (first and last closing day, inclusive), all in ONE statement over the closed
+        deals: each counted once, in the bucket of closing days it falls in (rules.forecast.window_buckets), and
+        each window the sum of its buckets. A deal counts for every stage it reached (once, however often:
+        idx_stage_visits_reached answers 'did it reach this stage' from the index alone); the other fields are
+        grouped once per (type, source, owner, value band, bucket) and summed per field from that."""
+        from salesselect_cli.rules.forecast import histories_from_bucket_counts, window_buckets
+
+        if not windows:
+            return []
+        buckets = window_buckets(windows)
+        first, last = min(start for start, _end in windows), max(end for _start, end in windows)
+        bucket = " ".join(f"WHEN o.closed {comparison} ? THEN {index}" for index, (comparison, _day)
+                          in enumerate(buckets.tests))
         won = "SUM(CASE WHEN c.status = 'won' THEN 1 ELSE 0 END)"
         lost = "SUM(CASE WHEN c.status = 'lost' THEN 1 ELSE 0 END)"
+        by_field = "SUM(g.won), SUM(g.lost)"
+        # idx_report_closed covers c: a range of closing days, not every closed deal (status = ? looks cheaper);
+        # c in id order probes idx_stage_visits_reached in its own order (half the CPU at 1M deals)
         sql = f"""
-            WITH c AS MATERIALIZED (SELECT o.id, o.status, o.business_type_id, o.source_id, o.owner_id,
-                              {value_band_sql('o.value_cents')} AS band
-                         FROM opportunities o
-                        WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?)
-            SELECT 'total' AS field, NULL AS value, {won} AS won, {lost} AS lost FROM c
+            WITH c AS MATERIALIZED (
+                   SELECT o.id, o.status, o.business_type_id, o.source_id, o.owner_id,
+                          {value_band_sql('o.value_cents')} AS band, CASE {bucket} ELSE {len(buckets.tests)} END AS bucket
+                     FROM opportunities o {self.conn.indexed_by("idx_report_closed")}
+                    WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?
+                    ORDER BY o.id),
+                 g AS MATERIALIZED (
+                   SELECT c.business_type_id, c.source_id, c.owner_id, c.band, c.bucket, {won} AS won, {lost} AS lost
+                     FROM c GROUP BY c.business_type_id, c.source_id, c.owner_id, c.band, c.bucket)
+            SELECT 'total' AS field, NULL AS value, g.bucket, {by_field} FROM g GROUP BY g.bucket
             UNION ALL
-            SELECT 'stage', s.name, {won}, {lost}
-              FROM (SELECT DISTINCT v.opportunity_id, v.stage_id FROM stage_visits v
-                      JOIN c ON c.id = v.opportunity_id) r
-              JOIN c ON c.id = r.opportunity_id JOIN stages s ON s.id = r.stage_id
+            SELECT 'stage', s.name, c.bucket, {won}, {lost}
+              FROM stages s CROSS JOIN c
              WHERE s.auto_status IS NULL
-             GROUP BY s.name
+               AND EXISTS (SELECT 1 FROM stage_visits v WHERE v.opportunity_id = c.id AND v.stage_id = s.id)
+             GROUP BY s.name, c.bucket
             UNION ALL
-            SELECT 'business_type', bt.name, {won}, {lost} FROM c JOIN business_types bt ON bt.id = c.business_type_id
-             GROUP BY bt.name
+            SELECT 'business_type', bt.name, g.bucket, {by_field} FROM g JOIN business_types bt ON bt.id = g.business_type_id
+             GROUP BY bt.name, g.bucket
             UNION ALL
-            SELECT 'source', src.name, {won}, {lost} FROM c JOIN sources src ON src.id = c.source_id GROUP BY src.name
+            SELECT 'source', src.name, g.bucket, {by_field} FROM g JOIN sources src ON src.id = g.source_id
+             GROUP BY src.name, g.bucket
             UNION ALL
-            SELECT 'owner', u.name, {won}, {lost} FROM c JOIN users u ON u.id = c.owner_id GROUP BY u.name
+            SELECT 'owner', u.name, g.bucket, {by_field} FROM g JOIN users u ON u.id = g.owner_id GROUP BY u.name, g.bucket
             UNION ALL
-            SELECT 'value_band', c.band, {won}, {lost} FROM c GROUP BY c.band"""
-        rows = self._all(sql, [start.isoformat(), end.isoformat()])  # closed is a day ('YYYY-MM-DD')
-        total = next(row for row in rows if row[0] == "total")
-        return history_from_counts(int(total[2] or 0), int(total[3] or 0),
-                                   [(row[0], row[1], int(row[2]), int(row[3])) for row in rows if row[0] != "total"])
+            SELECT 'value_band', g.band, g.bucket, {by_field} FROM g GROUP BY g.band, g.bucket"""
+        # closed is a day ('YYYY-MM-DD')
+        params = [day for _comparison, day in buckets.tests] + [first.isoformat(), last.isoformat()]
+        return histories_from_bucket_counts(self._all(sql, params), buckets)
 
     def chance_context(self, before: dt.date | None = None) -> "ChanceContext":
         """The history and model a chance needs as of today (two statements, once per command); with `before`,
         as of that day: trained only on deals closed before it (the backtest)."""
-        from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window
-
         if before is None and self._chance_context is not None:
             return self._chance_context
-        day = before - dt.timedelta(days=1) if before else self.today
-        start, end = learning_window(day)
-        history = self.learning_counts(start, end)
-        stages = {row[0]: (row[1], row[2]) for row in self._all("SELECT name, auto_status, probability FROM stages")}
-        context = ChanceContext(history, learn(history), stages)
+        context = self.chance_contexts([before])[0]
         if before is None:
             self._chance_context = context
         return context
+
+    def chance_contexts(self, befores: "list[dt.date | None]") -> "list[ChanceContext]":
+        """chance_context for each day of `befores` (None: today), in two statements however many there are:
+        the backtest's snapshots, each trained only on the deals closed before it."""
+        from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window
+
+        windows = [learning_window(before - dt.timedelta(days=1) if before else self.today) for before in befores]
+        histories = self.learning_counts_by_window(windows)
+        stages = {row[0]: (row[1], row[2]) for row in self._all("SELECT name, auto_status, probability FROM stages")}
+        return [ChanceContext(history, learn(history), stages) for history in histories]
 
     def with_chances(self, records: Iterable[dict], explain: bool = False) -> Iterator[dict]:
         """Records with `probability` (0-100 or None) and `probability_basis` (set, learned or stage) added;
@@ -109,6 +122,52 @@ class ForecastRoom(BaseRoom):
                     "owner": record["owner"], "value_band": value_band(record["_value_cents"])}
             chance = context.chance(deal, record.get("_probability_set"), explain=explain)
             yield {**record, "probability": chance.probability, "probability_basis": chance.basis, "_chance": chance}
+
+    def export_rows_with_chances(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
+        """The export's rows (OpportunityRoom.export_rows) with `probability` and `probability_basis` last. One
+        chance per combination of what decides it (stage, type, source, owner, value band, own percentage): a
+        big export computes a few thousand chances, not one per deal."""
+        context = None
+        known: dict[tuple, tuple] = {}
+        # what decides a chance, unguarded, last
+        keys = f", s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, o.probability"
+        for row in self.deals.export_rows(flt, decimal_mark, keys):
+            key = tuple(row[-6:])
+            found = known.get(key)
+            if found is None:
+                if context is None:
+                    context = self.chance_context()
+                stage, business_type, source, owner, band, set_percent = key
+                deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner,
+                        "value_band": band}
+                chance = context.chance(deal, set_percent, explain=False)
+                found = known[key] = (chance.probability, chance.basis)
+            yield tuple(row[:-6]) + found
+
+    def weighted_by_stage(self, columns: list[dict]) -> dict[int, int] | None:
+        """The board's weighted value per stage id: Σ value x win chance (whole cents) of the open deals in the
+        board's `columns` (ReportRoom.board_columns, with their chance buckets); None when chances are not in use
+        (no stage has a percentage and no card on the board a chance of its own).
+        One statement, the learning counts: the board's own statement brought the buckets and the stages."""
+        from decimal import Decimal
+
+        from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window, weighted_cents
+
+        buckets = [bucket for column in columns for bucket in column["chance_buckets"]]
+        # in use: a stage's percentage set, or a card on the board with a chance of its own
+        if not any(column["stage_chances"] for column in columns) and all(b[6] is None for b in buckets):
+            return None
+        if not buckets:
+            return {}
+        history = self.learning_counts(*learning_window(self.today))
+        stages = {column["stage"]: (column["auto_status"], column["probability"]) for column in columns}
+        context = ChanceContext(history, learn(history), stages)
+        sums: dict[int, Decimal] = {}
+        for stage_id, stage, business_type, source, owner, band, set_percent, value in buckets:
+            deal = {"stage": stage, "business_type": business_type, "source": source, "owner": owner, "value_band": band}
+            chance = context.chance(deal, set_percent, explain=False)
+            sums[stage_id] = sums.get(stage_id, Decimal(0)) + weighted_cents(int(value or 0), chance.probability)
+        return {stage_id: int(total.quantize(Decimal(1))) for stage_id, total in sums.items()}
 
     # ------------------------------------------------------------ the forecast
 
@@ -141,9 +200,10 @@ class ForecastRoom(BaseRoom):
         """Value won from `start` to `end` per group (cents)."""
         where, params = self.deals.filter_sql(OpportunityFilter(**{**flt.__dict__, "status": "won"}))
         group = GROUP_SQL[by]
+        # a range of idx_report_closed, not every won deal ever (status = ? looks cheaper): 20x faster at 1M deals
         sql = f"""
             SELECT {group}, SUM(o.value_cents)
-              FROM opportunities o
+              FROM opportunities o {self.conn.indexed_by("idx_report_closed")}
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN stages s ON s.id = o.stage_id
               JOIN sources src ON src.id = o.source_id
@@ -153,30 +213,42 @@ class ForecastRoom(BaseRoom):
         rows = self._all(sql, params + [start.isoformat(), end.isoformat()])
         return {row[0]: int(row[1]) for row in rows if row[1] is not None}
 
-    def backtest_snapshot(self, day: dt.date, period_end: dt.date) -> list[tuple]:
-        """The deals open at the start of `day` that have closed since, in the stage they were in then (from
-        stage_visits), grouped by what decides a chance: rows of (stage, business_type, source, owner, band,
-        the deal's own chance then ('64%', 'auto' or None, from its history), status, closed by `period_end`
-        (1/0), count, value cents). Type, source, owner and value are the deal's present ones."""
+    def backtest_snapshots(self, snapshots: "list[tuple[dt.date, dt.date]]") -> "list[list[tuple]]":
+        """Per snapshot (day, period end), in ONE statement: the deals open at the start of `day` that have closed
+        since, in the stage they were in then (from stage_visits), grouped by what decides a chance: rows of
+        (stage, business_type, source, owner, band, the deal's own chance then ('64%', 'auto' or None, from its
+        history), status, closed by the period's end (1/0), count, value cents). Type, source, owner and value
+        are the deal's present ones."""
+        if not snapshots:
+            return []
+        days = ", ".join(f"({index}, ?, ?)" for index in range(len(snapshots)))
         sql = f"""
-            SELECT s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')} AS band,
+            WITH p (n, day, period_end) AS (VALUES {days})
+            SELECT p.n, s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')} AS band,
                    (SELECT h.to_value FROM history h
-                     WHERE h.opportunity_id = o.id AND h.field = 'probability' AND h.at < ?
+                     WHERE h.opportunity_id = o.id AND h.field = 'probability' AND h.at < p.day
                      ORDER BY h.at DESC, h.id DESC LIMIT 1) AS set_then,
-                   o.status, CASE WHEN o.closed <= ? THEN 1 ELSE 0 END AS in_period, COUNT(*), SUM(o.value_cents)
-              FROM stage_visits v
+                   o.status, CASE WHEN o.closed <= p.period_end THEN 1 ELSE 0 END AS in_period, COUNT(*),
+                   SUM(o.value_cents)
+              FROM p
+             CROSS JOIN stage_visits v
              CROSS JOIN opportunities o
               JOIN stages s ON s.id = v.stage_id
               JOIN business_types bt ON bt.id = o.business_type_id
               JOIN sources src ON src.id = o.source_id
               JOIN users u ON u.id = o.owner_id
-             WHERE o.id = v.opportunity_id AND v.entered < ? AND (v.ended IS NULL OR v.ended >= ?)
+             WHERE o.id = v.opportunity_id AND v.entered < p.day AND (v.ended IS NULL OR v.ended >= p.day)
                AND s.auto_status IS NULL
                AND o.status IN ('won', 'lost') AND {live('o')}
-             GROUP BY s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
-        # CROSS JOIN: the visits first (SQLite keeps that order), 5x faster at 100k deals than deals first
-        day_text = day.isoformat()
-        return [tuple(row) for row in self._all(sql, [day_text, period_end.isoformat(), day_text, day_text])]
+             GROUP BY p.n, s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period
+             ORDER BY p.n, s.name, bt.name, src.name, u.name, band, set_then, o.status, in_period"""
+        # CROSS JOIN: the visits before the deals (SQLite keeps that order), 5x faster at 100k deals than deals
+        # first; one statement for every snapshot: one round trip, and one plan (PostgreSQL JIT-compiles it once)
+        params = [text for day, period_end in snapshots for text in (day.isoformat(), period_end.isoformat())]
+        found: list[list[tuple]] = [[] for _snapshot in snapshots]
+        for row in self._all(sql, params):
+            found[row[0]].append(tuple(row[1:]))
+        return found
 
     # ------------------------------------------------------------ goals
 

@@ -167,19 +167,22 @@ class OpportunityRoom(BaseRoom):
         for row in self.conn.execute(sql, params):
             yield self.record(row)
 
-    def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".") -> Iterator[tuple]:
+    def export_rows(self, flt: OpportunityFilter, decimal_mark: str = ".", extra_columns: str = "") -> Iterator[tuple]:
         """The export's CSV rows as tuples, formatted by the database itself (see export_sql)."""
-        sql, params = self.export_sql(flt, decimal_mark)
+        sql, params = self.export_sql(flt, decimal_mark, extra_columns)
         dialect.set_cache(self.conn, 8)  # a one-pass read gains nothing from a big cache
         return self.conn.execute(sql, params)
 
-    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".") -> tuple[str, list]:
+    def export_sql(self, flt: OpportunityFilter, decimal_mark: str = ".", extra_columns: str = "") -> tuple[str, list]:
         """The export's SELECT and its parameters: the export columns in order (commands/io.py).
 
         What `list_opportunities` gives as records, but money, days_left, the indicator and the formula
         guard (a leading quote on text Excel would run) are computed in SQL, so a big export is one C
         loop from the cursor to the CSV writer. A small page cache keeps its memory flat.
+        extra_columns: more SELECT expressions last (', s.name, ...' over OPPORTUNITY_FROM's aliases), for a
+        higher room that adds to every row (ForecastRoom.export_rows_with_chances).
         """
+
         from salesselect_cli.rules.indicator import close_date_bounds
         from salesselect_cli.rules.text import FORMULA_STARTS
         days_between = self.conn.days_between
@@ -207,7 +210,7 @@ class OpportunityRoom(BaseRoom):
                    (SELECT MIN(f.due) FROM followups f WHERE f.opportunity_id = o.id AND f.status = 'open')
                        AS next_followup,
                    {guard('cs.name')} AS closed_from, {guard('o.notes')} AS notes,
-                   {guard('o.external_key')} AS external_key
+                   {guard('o.external_key')} AS external_key{extra_columns}
             {OPPORTUNITY_FROM}
              WHERE {where}
              ORDER BY s.position, o.expected_close IS NULL, o.expected_close, o.id"""
@@ -490,7 +493,7 @@ class OpportunityRoom(BaseRoom):
     def _apply(self, row: Row, outcome: transitions.Outcome, actor: str | None = None) -> None:
         """Write a transition's outcome and its history rows."""
         stage_names = self.setup.stage_name_by_id()
-        self.conn.execute(
+        self.conn.defer(
             """UPDATE opportunities SET stage_id = ?, status = ?, reason_id = ?, closed = ?, closed_from_stage_id = ?
                 WHERE id = ?""",
             [outcome.stage_id, outcome.status, outcome.reason_id,
@@ -505,8 +508,15 @@ class OpportunityRoom(BaseRoom):
             self._history(row["id"], "status", row["status"], to_value,
                           row["stage_id"], outcome.reason_id, actor=actor)
 
+    def expect_deal(self, opportunity_id: int) -> None:
+        """A change to this deal is coming: a server across a network sends its read (_changeable_deal) with
+        the next statement."""
+        self.conn.prefetch(DEAL_SELECT, [opportunity_id])
+
     def _changeable_deal(self, opportunity_id: int) -> tuple[Row, dict]:
-        """The deal's row and its record before a change, in one read, when the acting user may change it."""
+        """The deal's row and its record before a change, in one read, when the acting user may change it
+        (the stages every transition checks go with that read)."""
+        self.setup.expect_stages()
         row = self._cleared_row(self._found(self._one(DEAL_SELECT, [opportunity_id]), opportunity_id))
         # where things stood before the change, for its undo step (record_undo_step): no extra statement
         self.__dict__.setdefault("_undo_before", {}).setdefault(row["id"], self._undo_mark_of(row))
@@ -574,7 +584,7 @@ class OpportunityRoom(BaseRoom):
         if mark is None:
             return
         after = ", ".join(f"o.{column}" for column in UNDO_COLUMNS)
-        self.conn.execute(
+        self.conn.defer(
             f"""INSERT INTO undo_log (user_id, actor, opportunity_id, at, action, before_values, history_from,
                                       history_to, followup_from, followup_to,
                                       {", ".join(f"after_{column}" for column in UNDO_COLUMNS)})

@@ -5,11 +5,13 @@ from __future__ import annotations
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied, unknown_name
 from salesselect_cli.i18n import N_, _
 from salesselect_cli.rules.text import clean_name as _clean_name
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, named_read
 from salesselect_cli.sql.dialect import Row, fold
 
 
+# Rows an older version kept for running hooks (their markers live outside the database now): never read
 HOOK_RUN_PREFIX = "hook_run:"
+SETTINGS_READ = "SELECT key, value FROM settings WHERE substr(key, 1, 9) <> ?"
 
 
 class PeopleRoom(BaseRoom):
@@ -18,23 +20,50 @@ class PeopleRoom(BaseRoom):
     def __init__(self, floor: Floor):
         super().__init__(floor)
         self._settings: dict[str, str] | None = None  # the settings table, read once per command
+        self.setting_problems = {}  # bad stored settings this command read: name -> warning
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        if key.startswith(HOOK_RUN_PREFIX):  # another process's hook run: always read afresh
-            value = self._scalar("SELECT value FROM settings WHERE key = ?", [key])
-        else:
-            value = self._settings_snapshot().get(key)
+        """A setting as stored (text), unchecked: readers that act on it use `setting`."""
+        value = self._settings_snapshot().get(key)
         return default if value is None else value
+
+    def setting(self, name: str, default=None):
+        """A setting through its parser (rules/settings.py): a bad stored value reads as `default`, and its
+        one-line warning is kept in `setting_problems` for the command to print."""
+        from salesselect_cli.rules import settings
+
+        reading = settings.read(name, self.get_setting(name), default)
+        if reading.problem:
+            self.setting_problems.setdefault(name, reading.problem)
+        return reading.value
+
+    def indicator_setting(self) -> tuple[int | None, int | None]:
+        """(orange_days, red_days) through their parser; (None, None) while unset or when stored badly."""
+        from salesselect_cli.rules import settings
+
+        reading = settings.read_indicator(self.get_setting("orange_days"), self.get_setting("red_days"))
+        if reading.problem:
+            self.setting_problems.setdefault("indicator", reading.problem)
+        return reading.value
 
     def _settings_snapshot(self) -> dict[str, str]:
         """The agency's settings, read once per command (language, module, currency, indicator days...)."""
         if self._settings is None:
-            self._settings = dict(self._all(
-                "SELECT key, value FROM settings WHERE substr(key, 1, 9) <> ?", [HOOK_RUN_PREFIX]))
+            self._settings = dict(self._all(SETTINGS_READ, [HOOK_RUN_PREFIX]))
         return self._settings
 
+    def opening_reads(self) -> list[tuple[str, list]]:
+        """What every command reads as it opens, not read yet: the settings and the users (who acts). A
+        server across a network gets them with the transaction's first round trip."""
+        reads = []
+        if self._settings is None:
+            reads.append((SETTINGS_READ, [HOOK_RUN_PREFIX]))
+        if self._user is None:
+            reads.append((named_read("users"), []))
+        return reads
+
     def set_setting(self, key: str, value: str | None) -> None:
-        if self._settings is not None and not key.startswith(HOOK_RUN_PREFIX):
+        if self._settings is not None:
             if value is None:
                 self._settings.pop(key, None)
             else:
@@ -48,31 +77,15 @@ class PeopleRoom(BaseRoom):
                 [key, value],
             )
 
-    # ---- run: hooks in progress: their own changes never set off workflows
-
-    def open_hook_run(self, token: str, until: float) -> None:
-        """Record a running hook's token (valid until `until`, epoch seconds); expired ones go."""
-        self.conn.execute("DELETE FROM settings WHERE key LIKE ? AND CAST(value AS REAL) < ?",
-                          [HOOK_RUN_PREFIX + "%", until - 86400])
-        self.set_setting(HOOK_RUN_PREFIX + token, f"{until:.0f}")
-
-    def close_hook_run(self, token: str) -> None:
-        self.set_setting(HOOK_RUN_PREFIX + token, None)
-
-    def hook_run_active(self, token: str, now: float) -> bool:
-        """True only for the token of a hook that is running now: a made-up value skips nothing."""
-        until = self.get_setting(HOOK_RUN_PREFIX + token)
-        return until is not None and float(until) >= now
-
     @property
     def currency(self) -> str:
-        return self.get_setting("currency", "EUR") or "EUR"
+        return self.setting("currency", "EUR")
 
     def set_currency(self, code: str) -> None:
         code = code.strip().upper()
         if not (len(code) == 3 and code.isalpha()):
             raise Invalid(_("currency must be a three-letter code like EUR, not '{code}'").format(code=code))
-        old = self.currency
+        old = self.get_setting("currency", "EUR")  # as stored: fixing a bad value warns of nothing
         self.set_setting("currency", code)
         if old != code:
             self._setup_log("currency", old, code)
@@ -80,7 +93,7 @@ class PeopleRoom(BaseRoom):
     @property
     def language_setting(self) -> str | None:
         """The agency's interface language ('en' or 'nl'), or None when never set."""
-        return self.get_setting("language")
+        return self.setting("language")
 
     def set_language(self, code: str) -> str:
         """Set the agency's interface language: en or nl (Dutch and English names and locales too)."""
@@ -89,7 +102,7 @@ class PeopleRoom(BaseRoom):
         language = normalise(code)
         if language is None:
             raise Invalid(_("language must be en or nl, not '{code}'").format(code=code.strip()))
-        old = self.language_setting
+        old = self.get_setting("language")  # as stored: fixing a bad value warns of nothing
         self.set_setting("language", language)
         if old != language:
             self._setup_log("language", old, language)
@@ -114,7 +127,7 @@ class PeopleRoom(BaseRoom):
         """The user's own setting wins; 'inherit' (NULL) follows the client setting."""
         if user["module"] is not None:
             return user["module"] == "on"
-        return self.get_setting("module", "off") == "on"
+        return self.setting("module", "off") == "on"
 
     def require_module(self) -> None:
         if not self.module_enabled_for(self.user):
@@ -183,7 +196,7 @@ class PeopleRoom(BaseRoom):
                         WHERE o.owner_id = u.id AND o.status = 'open' AND o.deleted IS NULL) AS open_opportunities
                  FROM users u ORDER BY u.name COLLATE NOCASE"""
         )
-        client = self.get_setting("module", "off")
+        client = self.setting("module", "off")
         return [
             {
                 "name": row["name"],
@@ -242,7 +255,7 @@ class PeopleRoom(BaseRoom):
         if user_name is None:
             if state == "inherit":
                 raise Invalid(_("'inherit' applies to one user: pass --user NAME"))
-            old = self.get_setting("module", "off")
+            old = self.get_setting("module", "off")  # as stored, bad or not: the log shows what it replaced
             self.set_setting("module", state)
             if old != state:
                 self._setup_log("module", old, state)
@@ -255,7 +268,7 @@ class PeopleRoom(BaseRoom):
             self._setup_log(f"user {row['name']} module", row["module"] or "inherit", state)
 
     def module_report(self) -> dict:
-        return {"client": self.get_setting("module", "off"), "users": self.list_users()}
+        return {"client": self.setting("module", "off"), "users": self.list_users()}
 
     def act_for(self, requested: str) -> None:
         """PostgreSQL: the login is the user; naming someone else needs a key user's login, and the history

@@ -170,6 +170,23 @@ BEGIN
       USING ERRCODE = '42501';
   END IF;
 END $$;
+-- After an import's rows went in with ids of their own: the identity moves past them (setval needs UPDATE on the
+-- sequence, which no member holds), never back and never past the table's last id.
+CREATE OR REPLACE FUNCTION salesselect_ids_taken(tbl text, last_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+DECLARE
+  seq text;
+  top bigint;
+BEGIN
+  IF tbl IS DISTINCT FROM 'opportunities' OR ({schema}.salesselect_role() IS NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = '{schema}.users'::regclass
+          AND pg_catalog.pg_has_role(session_user, c.relowner, 'USAGE'))) THEN
+    RAISE EXCEPTION 'permission denied: % may not move the ids of %', session_user, tbl USING ERRCODE = '42501';
+  END IF;
+  seq := pg_catalog.pg_get_serial_sequence('{schema}.' || tbl, 'id');
+  SELECT max(id) INTO top FROM {schema}.opportunities;
+  PERFORM pg_catalog.setval(seq, GREATEST(LEAST(last_id, top), pg_catalog.pg_sequence_last_value(seq::regclass), 1));
+END $$;
 CREATE OR REPLACE FUNCTION salesselect_note(deal bigint, note text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
 BEGIN

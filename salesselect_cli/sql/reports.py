@@ -12,8 +12,7 @@ from salesselect_cli.model import OpportunityFilter
 from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
-from salesselect_cli.sql import dialect
-from salesselect_cli.sql.base import BaseRoom, Floor
+from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
 from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
 
 if TYPE_CHECKING:
@@ -40,13 +39,20 @@ class ReportRoom(BaseRoom):
         return tuple(day.isoformat() for day in close_date_bounds(self.today, *self.setup.thresholds()))
 
     def board_columns(self, flt: OpportunityFilter, all_stages: bool = False) -> list[dict]:
-        """The board's columns in position order: stage, count, value_cents, overdue, red, orange.
+        """The board's columns in position order: stage, count, value_cents, overdue, red, orange, probability (the
+        stage's percentage set), chances_in_use and chance_buckets.
 
         Counts and totals cover every open opportunity matching `flt` (one GROUP BY). Which
         stages: with a business type, its stages (auto-select won/lost ones only with
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
+        Win chances may be in use once an open stage has a percentage set (stage_chances, agency-wide) or a deal
+        was ever given a chance of its own (its history says so, through an index: the open deals' covering
+        index has no probability); then the same statement also groups the cards by what decides a chance, each
+        column's chance_buckets: (stage_id, stage, business type, source, owner, value band, own percentage,
+        value cents) for ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
         """
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        self.setup.expect_overview()  # the legend's colours, with the columns: one round trip
         where, params = self.deals.filter_sql(flt)
         overdue_until, red_until, orange_until = self._indicator_cutoffs()
         stage_clause = "s.archived = 0"
@@ -66,23 +72,47 @@ class ReportRoom(BaseRoom):
                          SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
                     FROM opportunities o
                    WHERE {where}
-                   GROUP BY o.stage_id)
-                SELECT s.id, s.name, s.position, s.auto_status,
+                   GROUP BY o.stage_id),
+                chances AS (
+                  SELECT COUNT(*) AS stages_set FROM stages p
+                   WHERE p.probability IS NOT NULL AND p.auto_status IS NULL AND p.archived = 0),
+                used AS (
+                  SELECT 1 AS yes FROM chances
+                   WHERE chances.stages_set > 0 OR EXISTS (SELECT 1 FROM history h WHERE h.field = 'probability'))
+                SELECT 0 AS part, s.id, s.name, s.position, s.auto_status, s.probability,
                        COALESCE(a.count, 0) AS count, COALESCE(a.value_cents, 0) AS value_cents,
                        COALESCE(a.overdue, 0) AS overdue, COALESCE(a.red, 0) AS red,
-                       COALESCE(a.orange, 0) AS orange
+                       COALESCE(a.orange, 0) AS orange, (SELECT stages_set FROM chances) AS in_use,
+                       NULL AS business_type, NULL AS source, NULL AS owner, NULL AS band
                   FROM stages s LEFT JOIN a ON a.stage_id = s.id
                  WHERE {stage_clause}
-                 ORDER BY s.position""",
-            [overdue_until, red_until, red_until, orange_until] + params + stage_params,
+                UNION ALL
+                SELECT 1, o.stage_id, s.name, NULL, NULL, o.probability, 0, SUM(o.value_cents), 0, 0, 0, 0,
+                       bt.name, src.name, u.name, {value_band_sql('o.value_cents')}
+                  FROM opportunities o
+                  JOIN stages s ON s.id = o.stage_id
+                  JOIN business_types bt ON bt.id = o.business_type_id
+                  JOIN sources src ON src.id = o.source_id
+                  JOIN users u ON u.id = o.owner_id
+                 WHERE {where} AND EXISTS (SELECT 1 FROM used)
+                 GROUP BY o.stage_id, s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, o.probability
+                 ORDER BY 1, 4""",
+            [overdue_until, red_until, red_until, orange_until] + params + stage_params + params,
         )
+        buckets: dict[int, list[tuple]] = {}
+        for r in rows:
+            if r["part"] == 1:
+                buckets.setdefault(r["id"], []).append(
+                    (r["id"], r["name"], r["business_type"], r["source"], r["owner"], r["band"], r["probability"],
+                     r["value_cents"]))
         return [
             {
                 "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
                 "count": r["count"], "value_cents": r["value_cents"], "overdue": r["overdue"],
-                "red": r["red"], "orange": r["orange"],
+                "red": r["red"], "orange": r["orange"], "probability": r["probability"],
+                "stage_chances": r["in_use"], "chance_buckets": buckets.get(r["id"], []),
             }
-            for r in rows
+            for r in rows if r["part"] == 0
         ]
 
     def board_cards(self, flt: OpportunityFilter, stage_ids: list[int], limit: int | None) -> dict[str, list[dict]]:
@@ -190,32 +220,38 @@ class ReportRoom(BaseRoom):
         """An aggregate of a group's ids as one comma-separated text (the dialect's group_concat)."""
         return self.conn.group_concat(f"CAST({column} AS TEXT)", ",", column)
 
-    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False) -> list[dict]:
+    def report_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False,
+                       by_owner: bool = False) -> list[dict]:
         """Won and lost opportunities closed in [start, end], by status, closed-from stage and reason.
 
         share is the percentage of that status's count; lost rows first, then by share (largest first).
         with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
+        by_owner: by owner first (rows get `owner`, in name order); shares are of that owner's status.
         """
         where, params = self._report_scope(flt)
         ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
+        owner = "o.owner_id" if by_owner else "0"
         rows = self._all(
             f"""WITH closed AS (
-                  SELECT o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id, o.reason_id,
-                         COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
+                  SELECT {owner} AS owner_id, o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id,
+                         o.reason_id, COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
                     FROM opportunities o
                    WHERE o.closed >= ? AND o.closed < ? AND +o.status IN ('won', 'lost') AND {where}
-                   GROUP BY 1, 2, 3)
-                SELECT c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
+                   GROUP BY 1, 2, 3, 4)
+                SELECT u.name AS owner, c.status, s.name AS stage, r.text AS reason, c.n, c.cents, c.ids,
                        ROUND(100.0 * c.n / SUM(c.n) OVER per_status, 1) AS share,
                        ROUND(100.0 * c.cents / NULLIF(SUM(c.cents) OVER per_status, 0), 1) AS value_share,
                        SUM(c.n) OVER per_status AS status_count
                   FROM closed c JOIN stages s ON s.id = c.stage_id LEFT JOIN reasons r ON r.id = c.reason_id
-                WINDOW per_status AS (PARTITION BY c.status)
-                 ORDER BY c.status = 'won', c.n DESC, c.cents DESC, s.position, r.text IS NULL, r.text""",
+                  LEFT JOIN users u ON u.id = c.owner_id
+                WINDOW per_status AS (PARTITION BY c.owner_id, c.status)
+                 ORDER BY u.name COLLATE NOCASE, u.name, c.status = 'won', c.n DESC, c.cents DESC, s.position,
+                          r.text IS NULL, r.text""",
             self._day_range(start, end) + params,
         )
         return [
             {
+                **({"owner": r["owner"]} if by_owner else {}),
                 "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
                 "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
                 "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
@@ -224,15 +260,17 @@ class ReportRoom(BaseRoom):
             for r in rows
         ]
 
-    def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date) -> list[dict]:
+    def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date, by_owner: bool = False) -> list[dict]:
         """Per source, the opportunities created in [start, end] and what became of them; a total row last.
 
         average_days_to_close is over the closed (won or lost) ones, from created to closed date.
+        by_owner: per owner instead of per source (rows have `owner` where they had `source`).
         """
         where, params = self._report_scope(flt)
+        group, names = ("o.owner_id", "users") if by_owner else ("o.source_id", "sources")
         rows = self._all(
             f"""WITH cohort AS (
-                  SELECT o.source_id, COUNT(*) AS created,
+                  SELECT {group} AS group_id, COUNT(*) AS created,
                          SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS won,
                          SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS lost,
                          SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS open,
@@ -242,11 +280,11 @@ class ReportRoom(BaseRoom):
                                   THEN {self.conn.days_between("substr(o.closed, 1, 10)", "substr(o.created, 1, 10)")} END) AS close_days
                     FROM opportunities o
                    WHERE o.created >= ? AND o.created < ? AND {where}
-                   GROUP BY o.source_id),
+                   GROUP BY {group}),
                 totalled AS (
-                  SELECT src.name AS source, 0 AS total, c.created, c.won, c.lost, c.open, c.revenue,
+                  SELECT g.name AS source, 0 AS total, c.created, c.won, c.lost, c.open, c.revenue,
                          c.closed_count, c.close_days
-                    FROM cohort c JOIN sources src ON src.id = c.source_id
+                    FROM cohort c JOIN {names} g ON g.id = c.group_id
                   UNION ALL
                   SELECT 'Total', 1, SUM(created), SUM(won), SUM(lost), SUM(open), SUM(revenue),
                          SUM(closed_count), SUM(close_days)
@@ -261,7 +299,7 @@ class ReportRoom(BaseRoom):
         )
         return [
             {
-                "source": r["source"], "created": r["created"], "won": r["won"], "lost": r["lost"],
+                "owner" if by_owner else "source": r["source"], "created": r["created"], "won": r["won"], "lost": r["lost"],
                 "open": r["open"], "conversion_rate": r["conversion_rate"], "win_rate": r["win_rate"],
                 "revenue": cents_to_decimal_string(r["revenue"]),
                 "average_deal_size": None if r["average_deal_cents"] is None
@@ -315,6 +353,34 @@ class ReportRoom(BaseRoom):
         return [
             {
                 "stage": r["stage"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
+                "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
+                "value_share": r["value_share"], "_value_cents": r["cents"],
+                "_total_count": r["total_n"], "_total_cents": r["total_cents"],
+            }
+            for r in rows
+        ]
+
+    def report_pipeline_owners(self, flt: OpportunityFilter, start: dt.date | None = None,
+                               end: dt.date | None = None) -> list[dict]:
+        """Open opportunities per owner (by name; owners with open deals): count, value, red, orange, overdue,
+        share and value_share (percentages of all the open deals matching `flt`)."""
+        today, red_until, orange_until = self._indicator_bounds()
+        where, params = self._pipeline_where(flt, start, end)
+        rows = self._all(
+            f"""WITH open_deals AS (
+                  SELECT o.owner_id, {self._PIPELINE_COUNTS}
+                    FROM opportunities o WHERE o.status = 'open' AND {where} GROUP BY o.owner_id)
+                SELECT u.name AS owner, p.n, p.cents, p.red, p.orange, p.overdue,
+                       ROUND(100.0 * p.n / SUM(p.n) OVER (), 1) AS share,
+                       ROUND(100.0 * p.cents / NULLIF(SUM(p.cents) OVER (), 0), 1) AS value_share,
+                       SUM(p.n) OVER () AS total_n, SUM(p.cents) OVER () AS total_cents
+                  FROM open_deals p JOIN users u ON u.id = p.owner_id
+                 ORDER BY u.name COLLATE NOCASE, u.name""",
+            [red_until, red_until, orange_until, today] + params,
+        )
+        return [
+            {
+                "owner": r["owner"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
                 "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
                 "value_share": r["value_share"], "_value_cents": r["cents"],
                 "_total_count": r["total_n"], "_total_cents": r["total_cents"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from salesselect_cli.errors import Conflict, DatabaseProblem, Invalid, stored_whole_number, unknown_name
+from salesselect_cli.errors import Conflict, Invalid, unknown_name
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
 from salesselect_cli.rules.text import clean_name as _clean_name
@@ -35,6 +35,21 @@ def _stage_percent(auto_status: str | None, probability: int | None) -> int | No
     from salesselect_cli.rules.forecast import stage_set_percent
 
     return stage_set_percent(auto_status, probability)
+
+
+# the setup counts and business types (SetupRoom._setup_overview) and the stages (_stage_snapshot): read once each
+OVERVIEW_READ = """SELECT c.*, bt.name, bt.color FROM (
+                     SELECT (SELECT COUNT(*) FROM business_types) AS types, (SELECT COUNT(*) FROM stages) AS stages,
+                            (SELECT COUNT(*) FROM sources) AS sources,
+                            (SELECT COUNT(*) FROM reasons WHERE status = 'won') AS won,
+                            (SELECT COUNT(*) FROM reasons WHERE status = 'lost') AS lost,
+                            (SELECT COUNT(*) FROM business_types bt WHERE NOT EXISTS (
+                               SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
+                                WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0)
+                            ) AS without_open_stage) c
+                   LEFT JOIN business_types bt ON 1 = 1 ORDER BY bt.id"""
+STAGES_READ = """SELECT s.*, l.business_type_id AS linked_type FROM stages s
+                   LEFT JOIN stage_business_types l ON l.stage_id = s.id ORDER BY s.id"""
 
 
 def _changes_stages(method):
@@ -168,14 +183,23 @@ class SetupRoom(BaseRoom):
         if self._stages is None:
             rows: dict[int, dict] = {}
             links: dict[int, set[int]] = {}
-            for row in self._all("""SELECT s.*, l.business_type_id AS linked_type FROM stages s
-                                      LEFT JOIN stage_business_types l ON l.stage_id = s.id ORDER BY s.id"""):
+            for row in self._all(STAGES_READ):
                 if row["id"] not in rows:
                     rows[row["id"]] = {key: row[key] for key in row.keys() if key != "linked_type"}
                 if row["linked_type"] is not None:
                     links.setdefault(row["id"], set()).add(row["linked_type"])
             self._stages = (list(rows.values()), {stage_id: frozenset(types) for stage_id, types in links.items()})
         return self._stages
+
+    def expect_stages(self) -> None:
+        """The stages will be needed: a server across a network sends them with the next statement."""
+        if self._stages is None:
+            self.conn.prefetch(STAGES_READ)
+
+    def expect_overview(self) -> None:
+        """The setup overview will be needed (the board's legend, config check): as expect_stages."""
+        if self._overview is None:
+            self.conn.prefetch(OVERVIEW_READ)
 
     def stage_name_by_id(self) -> dict[int, str]:
         return {row["id"]: row["name"] for row in self._stage_snapshot()[0]}
@@ -496,21 +520,16 @@ class SetupRoom(BaseRoom):
         return used
 
     def thresholds(self) -> tuple[int | None, int | None]:
-        """(orange_days, red_days); None where not configured."""
+        """(orange_days, red_days); (None, None) where not configured, or stored badly (then with a warning)."""
         if self._thresholds is None:
-            orange = self.people.get_setting("orange_days")
-            red = self.people.get_setting("red_days")
-            self._thresholds = (stored_whole_number("orange_days", orange), stored_whole_number("red_days", red))
+            self._thresholds = self.people.indicator_setting()
         return self._thresholds
 
     def set_indicator(self, orange_days: int, red_days: int) -> None:
         validate_thresholds(orange_days, red_days)
-        try:
-            old = self.thresholds()
-        except DatabaseProblem:  # a stored value no command would write: this command repairs it
-            old = (None, None)
-        if old != (orange_days, red_days):
-            self._setup_log("indicator", None if old[0] is None else f"orange {old[0]}, red {old[1]}",
+        stored = (self.people.get_setting("orange_days"), self.people.get_setting("red_days"))  # bad or not
+        if stored != (str(orange_days), str(red_days)):
+            self._setup_log("indicator", None if stored == (None, None) else f"orange {stored[0]}, red {stored[1]}",
                             f"orange {orange_days}, red {red_days}")
         self.people.set_setting("orange_days", str(orange_days))
         self.people.set_setting("red_days", str(red_days))
@@ -598,17 +617,7 @@ class SetupRoom(BaseRoom):
         types lack an open stage, and the business types' names and colours in setup order: one statement,
         read once per command (a setup change forgets it, in `_setup_log`)."""
         if self._overview is None:
-            rows = self._all(
-                """SELECT c.*, bt.name, bt.color FROM (
-                     SELECT (SELECT COUNT(*) FROM business_types) AS types, (SELECT COUNT(*) FROM stages) AS stages,
-                            (SELECT COUNT(*) FROM sources) AS sources,
-                            (SELECT COUNT(*) FROM reasons WHERE status = 'won') AS won,
-                            (SELECT COUNT(*) FROM reasons WHERE status = 'lost') AS lost,
-                            (SELECT COUNT(*) FROM business_types bt WHERE NOT EXISTS (
-                               SELECT 1 FROM stage_business_types l JOIN stages s ON s.id = l.stage_id
-                                WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0)
-                            ) AS without_open_stage) c
-                   LEFT JOIN business_types bt ON 1 = 1 ORDER BY bt.id""")
+            rows = self._all(OVERVIEW_READ)
             counts = tuple(rows[0][key] for key in ("types", "stages", "sources", "won", "lost", "without_open_stage"))
             colors = [{"name": row["name"], "color": row["color"]} for row in rows if row["name"] is not None]
             self._overview = (counts, colors)

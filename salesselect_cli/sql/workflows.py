@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from salesselect_cli.sql.setup import SetupRoom
 
 
+RULES_READ = "SELECT * FROM workflows WHERE enabled = 1 ORDER BY id"
+
+
 class WorkflowRoom(BaseRoom):
     """Stored workflows. Uses the setup lists (stages, types) and people (owner actions)."""
 
@@ -204,15 +207,21 @@ class WorkflowRoom(BaseRoom):
             wf.Rule(r["id"], r["name"], r["trigger"], tuple(json.loads(r["actions"])), r["to_stage_id"],
                     r["from_stage_id"], r["to_status"], r["business_type_id"], bool(r["enabled"]),
                     tuple(json.loads(r["env"])))
-            for r in self._all("SELECT * FROM workflows WHERE enabled = 1 ORDER BY id")
+            for r in self._all(RULES_READ)
         ]
+
+    def expect_rules(self) -> None:
+        """The workflow rules will be needed (a deal is about to change): a server across a network sends
+        them with the next statement."""
+        self.conn.prefetch(RULES_READ)
 
     def hook_timeout(self, env_value: str | None = None) -> float:
         """Seconds a run: action may take: `env_value` ($SALESSELECT_HOOK_TIMEOUT, which the caller reads), else
         the workflow_timeout setting, else 10."""
         from salesselect_cli.rules import workflows as wf
 
-        return wf.hook_timeout(env_value, self.people.get_setting("workflow_timeout"))
+        return wf.parse_timeout(env_value, "$SALESSELECT_HOOK_TIMEOUT") or self.people.setting(
+            "workflow_timeout", wf.DEFAULT_HOOK_TIMEOUT)
 
     def set_hook_timeout(self, seconds: str | None) -> None:
         """Set (or with None, reset to the default) the workflow_timeout setting."""

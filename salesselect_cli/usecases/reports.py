@@ -24,23 +24,29 @@ class Report:
 
 
 def winloss(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date",
-            with_ids: bool = False) -> Report:
-    """Deals won and lost between `start` and `end`, by stage and reason (`with_ids`: their ids too)."""
+            with_ids: bool = False, by_owner: bool = False) -> Report:
+    """Deals won and lost between `start` and `end`, by stage and reason (`with_ids`: their ids too; `by_owner`:
+    per owner first)."""
     store = session.store
-    return Report(store.reports.report_winloss(flt, start, end, with_ids=with_ids), store.people.currency)
+    return Report(store.reports.report_winloss(flt, start, end, with_ids=with_ids, by_owner=by_owner),
+                  store.people.currency)
 
 
-def sources(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date") -> Report:
-    """Deals created between `start` and `end`, by source, with their outcomes and a total row."""
+def sources(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date",
+            by_owner: bool = False) -> Report:
+    """Deals created between `start` and `end`, by source (by owner when `by_owner`), with their outcomes and a
+    total row."""
     store = session.store
-    return Report(store.reports.report_sources(flt, start, end), store.people.currency)
+    return Report(store.reports.report_sources(flt, start, end, by_owner=by_owner), store.people.currency)
 
 
 def pipeline(session: "Session", flt: "OpportunityFilter", start: "dt.date | None", end: "dt.date | None",
-             by_stage: bool, months: "list[dt.date] | None") -> Report:
-    """The open pipeline (expected to close between `start` and `end` when given): by stage when `by_stage`,
-    and by the given coming `months` when they are given."""
+             by_stage: bool, months: "list[dt.date] | None", by_owner: bool = False) -> Report:
+    """The open pipeline (expected to close between `start` and `end` when given): by stage when `by_stage`
+    (by owner instead when `by_owner`), and by the given coming `months` when they are given."""
     store = session.store
+    if by_owner:
+        return Report(store.reports.report_pipeline_owners(flt, start, end), store.people.currency)
     rows = store.reports.report_pipeline(flt, start, end) if by_stage else []
     by_month = store.reports.report_pipeline_months(flt, months, start, end) if months is not None else []
     return Report(rows, store.people.currency, by_month)

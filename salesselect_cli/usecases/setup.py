@@ -39,7 +39,22 @@ def import_document(session: "Session", document: Any, dry_run: bool = False) ->
     if dry_run:
         with session.store.scratch() as copy:
             return copy.setup_file.import_setup(document)
-    return session.store.setup_file.import_setup(document)
+    changes = session.store.setup_file.import_setup(document)
+    _allow_imported_workflows(session, document)
+    return changes
+
+
+def _allow_imported_workflows(session: "Session", document: Any) -> None:
+    """The key user who imports a setup vouches for its workflows: their run: actions may run on this machine."""
+    from salesselect_cli.rules.text import fold
+    from salesselect_cli.usecases.workflows import allow_after_commit
+
+    workflows = document.get("workflows") if isinstance(document, dict) else None
+    names = {fold(workflow["name"]) for workflow in workflows or []
+             if isinstance(workflow, dict) and isinstance(workflow.get("name"), str)}
+    if names:
+        allow_after_commit(session, [row for row in session.store.workflows.list_workflows()
+                                     if fold(row["name"]) in names])
 
 
 def check(session: "Session", translate=lambda text: text) -> list[str]:
@@ -183,3 +198,8 @@ def set_currency(session: "Session", code: str) -> None:
 def set_language(session: "Session", code: str) -> str:
     """Set the agency's language; returns the code stored ('en' or 'nl')."""
     return session.store.people.set_language(code)
+
+
+def reason_labels(session: "Session", status: str) -> list[str]:
+    """The won or lost reasons' texts, in setup order (the interactive board's choice of reason)."""
+    return session.store.setup.reason_labels(status)
