@@ -275,13 +275,16 @@ def _database_failed(exc: BaseException) -> None:
     database said."""
     import os
 
-    from salesselect_cli.sql.dialect import error_line, is_busy_error
+    from salesselect_cli.sql.dialect import error_line, is_busy_error, is_refusal
 
     if is_busy_error(exc):
         _fail(_("the database is busy with another salesselect command; try again in a moment"))
     if os.environ.get("SALESSELECT_DEBUG"):
         raise exc
     problem = error_line(exc)
+    if is_refusal(exc):  # the database's own rules refused it (sql/pg_security.py)
+        _fail(_("the database refused this to your login ({problem}); if your login is no salesselect user "
+                "yet, a key user runs 'salesselect user add LOGIN'").format(problem=problem), 3)
     _fail(_("database error: {problem}").format(problem=" ".join(f"{problem}{storage_cause(exc)}".split())))
 
 

@@ -69,6 +69,17 @@ class Store:
         self.forecast = ForecastRoom(floor, self.people, self.deals)
         self.after_commit: list = []  # callables run once the command's transaction has committed
         self.workflow_warnings: list[str] = []  # one line per failed run: action, for the command to print
+        if conn.audit_by_triggers:  # PostgreSQL: the triggers ask the command's floor who acts, and when
+            conn.audit_state = floor.audit_state
+
+    @contextlib.contextmanager
+    def workflow_acting(self, name: str) -> Iterator[None]:
+        """Changes made inside are the workflow `name`'s (its actions): the history names 'workflow:NAME'."""
+        self.floor.workflow_actor = name
+        try:
+            yield
+        finally:
+            self.floor.workflow_actor = None
 
     conn = property(lambda self: self.floor.conn)
     today = on_floor("today")

@@ -57,7 +57,7 @@ LAYERS = {
 
 # The rooms in sql/, by rank: a room may import or inherit only rooms of a lower rank.
 ROOMS = {
-    "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "connection": 2, "people": 2, "setup": 3, "followups": 3,
+    "dialect": 0, "schema": 1, "base": 1, "ddl_sqlite": 2, "ddl_postgres": 2, "pg_security": 1, "connection": 2, "people": 2, "setup": 3, "followups": 3,
     "opportunities": 4, "workflows": 4, "reports": 5, "forecast": 5, "setup_file": 5, "imports": 5, "transfer": 3, "completion": 1,
 }
 

@@ -56,6 +56,9 @@ def test_remove_business_type_in_use(agency, cli, ok):
     ok("config", "remove-business-type", "Agencies", "--reassign-to", "Staffing")
     types = {r["business_type"] for r in ok("opp", "list", "--format", "json").json()}
     assert types == {"Staffing"}
+    last = ok("opp", "show", "1", "--format", "json").json()["history"][-1]
+    assert (last["actor"], last["field"], last["from_value"], last["to_value"]) == (
+        "anna", "business_type", "Agencies", "Staffing")
 
 
 # ---------------------------------------------------------------- stages
@@ -105,7 +108,11 @@ def test_remove_stage_in_use_and_reassign(agency, ok, cli):
     run = cli("config", "remove-stage", "Introduction", "--reassign-to", "Lost")
     assert run.exit_code == 1 and "mark opportunities differently" in err(run)
     ok("config", "remove-stage", "Introduction", "--reassign-to", "Proposal")
-    assert ok("opp", "show", opp, "--format", "json").json()["stage"] == "Proposal"
+    shown = ok("opp", "show", opp, "--format", "json").json()
+    assert shown["stage"] == "Proposal"
+    # the same row on both backends (PostgreSQL's trigger writes it from the row change)
+    assert [(h["actor"], h["field"], h["from_value"], h["to_value"]) for h in shown["history"]][-1] == (
+        "anna (stage removed)", "stage", "Introduction", "Proposal")
     ok("config", "remove-stage", "Negotiation")
     assert "Negotiation" not in ok("config", "list-stages", "--format", "csv").stdout
 
@@ -172,7 +179,10 @@ def test_remove_reason_in_use(agency, ok, cli):
     run = cli("config", "remove-reason", "Too expensive", "--reassign-to", "Good price")
     assert run.exit_code == 1 and "is a won reason" in err(run)
     ok("config", "remove-reason", "Too expensive", "--reassign-to", "Chose a competitor")
-    assert ok("opp", "show", opp, "--format", "json").json()["reason"] == "Chose a competitor"
+    shown = ok("opp", "show", opp, "--format", "json").json()
+    assert shown["reason"] == "Chose a competitor"
+    assert [(h["actor"], h["field"], h["from_value"], h["to_value"]) for h in shown["history"]][-1] == (
+        "anna", "reason", "Too expensive", "Chose a competitor")
 
 
 # ---------------------------------------------------------------- check, show, export, import

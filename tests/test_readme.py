@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ON_POSTGRES, ROOT
 
 WIDTH = "100"  # the tables in the READMEs are drawn at this terminal width
 SKIPPED = ("source ", ". ")  # activating the venv: the tests already run inside it
@@ -152,3 +152,127 @@ def test_readme_first_commands_use_the_venv_they_create():
     assert ".ci-venv/bin/python -m pytest" in ci  # the README's test command, in CI's own environment
     assert re.search(r"rm -rf \.venv\b", ci) is None and ".venv/" not in ci.replace(".ci-venv/", "")
     assert ".ci-venv/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def team_steps(text: str) -> list[str]:
+    """The command lines of the ```sh blocks in the README's "For a team" section, in order."""
+    section = text[text.index("## For a team\n"):text.index("## How it is built\n")]
+    lines: list[str] = []
+    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+        lines += [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    return lines
+
+
+def test_for_a_team_has_no_grant_by_hand_and_the_real_default_path(monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    steps = team_steps(text)
+    assert not any("GRANT" in line.upper() for line in steps)
+    assert not any("psql" in line for line in steps)  # the database's rules come from salesselect alone
+    copy = [line for line in steps if " db copy " in f" {line} "]
+    assert len(copy) == 1
+    from salesselect_cli.context import app_dir
+
+    monkeypatch.setenv("HOME", "/home/bob")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    default = str(app_dir() / "salesselect.db").replace("/home/bob", "~")
+    assert shlex.split(copy[0])[3] == default
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs the PostgreSQL pass (SALESSELECT_TEST_BACKEND)")
+def test_for_a_team_as_the_readme_says(tmp_path, cli):
+    """Every line of "For a team", run as written (the README's logins made unique to this run, ordinary
+    logins with passwords, no superuser): then a recruiter's login in raw SQL cannot touch a colleague's deal,
+    the users, the setup, the history; the key user changes any deal and `opp show` names her."""
+    import os
+
+    import psycopg
+
+    from salesselect_cli.sql import pg_security
+    from tests.conftest import pg_cluster
+
+    cluster = pg_cluster()
+    names = {name: f"rt_{name}_{os.getpid()}" for name in ("admin", "anna", "bob")}
+    databases = [f"rt_agency_{os.getpid()}", f"rt_copy_{os.getpid()}"]
+    home = tmp_path / "home"
+    home.mkdir()
+
+    def mapped(line: str, database: str) -> list[str]:
+        words = []
+        for word in shlex.split(line):
+            word = re.sub(r"postgresql://(\w+)@db\.example\.org/agency",
+                          lambda match: cluster.url_for(database, names[match.group(1)]), word)
+            words.append(names.get(word, str(home) + word[1:] if word.startswith("~/") else word))
+        return words
+
+    def salesselect(words: list[str], login: str, **env):
+        run = cli(*words[1:], env={"SALESSELECT_USER": login, "HOME": str(home), **env})
+        assert run.exit_code == 0, (words, run.stderr)
+        return run
+
+    steps = team_steps((ROOT / "README.md").read_text(encoding="utf-8"))
+    copy_line = next(line for line in steps if " db copy " in line)
+    try:
+        for line in steps:
+            words = mapped(line, databases[0])
+            if words[0] == "createuser":
+                cluster.admin.execute(f'DROP ROLE IF EXISTS "{words[-1]}"')
+                cluster.admin.execute(f'CREATE ROLE "{words[-1]}" LOGIN NOSUPERUSER '
+                                      f'{"CREATEROLE" if "--createrole" in words else ""} PASSWORD \'secret\'')
+            elif words[0] == "createdb":
+                for database in databases:  # the second for the copy, made the same way
+                    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{words[2]}" TEMPLATE template0')
+            elif words[0] == "salesselect" and line == copy_line:
+                # the file at the default place: anna's agency, with bob in it
+                default = str(home / ".config" / "salesselect" / "salesselect.db")
+                (home / ".config" / "salesselect").mkdir(parents=True)
+                salesselect(["salesselect", "--db", default, "init", "--user", names["anna"]], names["anna"])
+                salesselect(["salesselect", "--db", default, "user", "add", names["bob"]], names["anna"])
+                salesselect(mapped(line, databases[1]), names["admin"])
+            elif words[0] == "salesselect":
+                url = next((w for w in words if w.startswith("postgresql://")), None)
+                login = url.rsplit("@", 1)[0].rsplit("/", 1)[1] if url else names["bob"]
+                env = {} if url else {"SALESSELECT_DB": exported}
+                salesselect(words, login, **env)
+            elif words[0] == "echo" and "export SALESSELECT_DB=" in words[1]:
+                exported = words[1].split("=", 1)[1]
+                assert exported == cluster.url_for(databases[0], names["bob"])
+            elif words[0] == "echo":  # ~/.pgpass: host:port:database:login:password
+                assert len(words[1].split(":")) == 5 and words[-2:] == ["600", str(home / ".pgpass")]
+            else:
+                raise AssertionError(f"a README line this test does not know: {line}")
+        admin_url = cluster.url_for(databases[0], names["admin"])
+        for args in (("config", "add-business-type", "Staffing", "--color", "blue"),
+                     ("config", "add-stage", "Lead", "--business-type", "Staffing"), ("config", "add-source", "Web")):
+            salesselect(["salesselect", "--db", admin_url, *args], names["admin"])
+        deals = {}
+        for who in ("anna", "bob"):
+            run = salesselect(["salesselect", "--db", cluster.url_for(databases[0], names[who]), "opp", "add",
+                               f"{who}'s deal", "--company", "Acme", "--type", "Staffing", "--source", "Web"],
+                              names[who])
+            deals[who] = int(run.stdout.strip())
+        with psycopg.connect(cluster.url_for(databases[0], names["bob"]), autocommit=True) as bob:
+            assert bob.execute("UPDATE opportunities SET value_cents = 1 WHERE id = %s", [deals["anna"]]).rowcount == 0
+            assert bob.execute("UPDATE opportunities SET value_cents = 100 WHERE id = %s", [deals["bob"]]).rowcount == 1
+            for sql in ("UPDATE users SET key_user = 1", "DELETE FROM history", "UPDATE history SET actor = 'x'",
+                        "INSERT INTO stages (name, position) VALUES ('x', 9)", "TRUNCATE followups",
+                        "DELETE FROM opportunities"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    bob.execute(sql)
+        with psycopg.connect(cluster.url_for(databases[0], names["anna"]), autocommit=True) as anna:
+            assert anna.execute("UPDATE opportunities SET title = 'Renamed' WHERE id = %s", [deals["bob"]]).rowcount == 1
+        shown = cli("--db", cluster.url_for(databases[0], names["bob"]), "opp", "show", str(deals["bob"]),
+                    "--format", "json", env={"SALESSELECT_USER": names["bob"]}).json()["history"]
+        assert [(h["actor"], h["field"], h["to_value"]) for h in shown][-2:] == [
+            (names["bob"], "value", "1.00"), (names["anna"], "title", "Renamed")]
+        # the copy: the file's users' logins hold their rights there, the owner's logins none of the file's
+        with psycopg.connect(cluster.url_for(databases[1], names["bob"]), autocommit=True) as bob:
+            assert bob.execute("SELECT count(*) FROM users").fetchone() == (2,)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bob.execute("UPDATE users SET role = 'manager'")
+    finally:
+        for database in databases:
+            cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            for role in pg_security.ROLES:
+                cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
+        for login in names.values():
+            cluster.admin.execute(f'DROP ROLE IF EXISTS "{login}"')

@@ -268,10 +268,13 @@ def test_every_deal_shows_the_history_and_follow_ups_0_1_0_showed(upgraded, cli)
 
 @postgresql_only
 def test_members_rights_after_the_upgrade(upgraded, cli):
-    """MEMBERS' RIGHTS AFTER AN UPGRADE: the spot where the database rules (issue 24) check that each
-    member keeps what the hand-made GRANTs gave them. (The suite's logins are superusers, so rights
-    themselves cannot be seen here yet.) For now: each member logs in with their own role and sees
-    exactly the deals 0.1.0 listed as theirs."""
+    """MEMBERS' RIGHTS AFTER AN UPGRADE (issue 24): the migrations gave each member's login its role's group
+    (sql/pg_security.py), took the GRANTs made by hand under the old README, and the tables added since 097c436
+    (goals, undo steps, ...) are the groups' like the old ones, under forced row security. (The suite's logins
+    are superusers, so the rights are read from the catalogue; test_pg_security uses ordinary logins.) And
+    each member logs in with their own role and sees exactly the deals 0.1.0 listed as theirs."""
+    from salesselect_cli.sql import pg_security
+
     every = json.loads((EXPECTED / "opp_list_status_all.json").read_text())
     for member in MEMBERS:
         mine = cli("--db", upgraded.url_for(member), "opp", "list", "--mine", "--status", "all", "--format", "json",
@@ -280,3 +283,27 @@ def test_members_rights_after_the_upgrade(upgraded, cli):
         expected = sorted(record["id"] for record in every if record["owner"] == member)
         assert expected
         assert sorted(record["id"] for record in mine.json()) == expected
+    with upgraded.connect() as connection:
+        database = connection.execute("SELECT current_database()").fetchone()[0]
+        groups = {role: pg_security.group_role(database, role) for role in pg_security.ROLES}
+        roles = dict(connection.execute("SELECT name, CASE WHEN key_user = 1 THEN 'keyuser' ELSE role END FROM users"))
+        member_of = {(member, group) for member, group in connection.execute(
+            """SELECT r.rolname, g.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+                 JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = ANY(%s)""", [list(groups.values())])}
+        assert member_of == {(member, groups[roles[member]]) for member in MEMBERS}
+        by_hand = connection.execute(
+            """SELECT c.relname, r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+                 JOIN pg_roles r ON r.oid = a.grantee
+                WHERE c.relnamespace = 'public'::regnamespace AND r.rolname = ANY(%s)""", [list(MEMBERS)]).fetchall()
+        assert by_hand == []
+        tables = [name for (name,) in connection.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'")]
+        assert {"goals", "undo_log"} <= set(tables) and set(tables) == set(pg_security.ALL_TABLES)
+        for table in tables:
+            assert connection.execute("SELECT has_table_privilege(%s, %s, 'SELECT'), relrowsecurity FROM pg_class "
+                                      "WHERE oid = %s::regclass", [groups["recruiter"], table, table]).fetchone() == (
+                True, True), table
+        assert connection.execute("SELECT has_table_privilege(%s, 'undo_log', 'INSERT'), "
+                                  "has_table_privilege(%s, 'goals', 'INSERT'), has_table_privilege(%s, 'goals', 'INSERT')",
+                                  [groups["recruiter"], groups["recruiter"], groups["manager"]]).fetchone() == (
+            True, False, True)

@@ -37,7 +37,7 @@ def set_(
     cents = parse_money(amount)
     with open_session(ctx, write=True) as opened:
         span = _named(period, opened.today)
-        forecast.set_goal(opened, owner, cents, span, period)
+        forecast.set_goal(opened, owner, cents, span)
     stderr_line(_("Goal for {owner} {period}: {amount}.").format(owner=owner, period=span.label, amount=amount))
 
 

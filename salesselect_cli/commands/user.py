@@ -29,10 +29,13 @@ def add(
     from salesselect_cli.usecases import people
 
     with open_session(ctx, write=True, key_user=USERS) as session:
-        people.add(session, name, key_user, role)
+        missing_login = people.add(session, name, key_user, role)
     role_word = {"recruiter": _("recruiter"), "manager": _("manager")}.get(role.strip().lower(), role.strip().lower())
     stderr_line((_("Added {role} {name} (key user).") if key_user else _("Added {role} {name}.")).format(
         role=role_word, name=name.strip()))
+    if missing_login:
+        stderr_line(_("The database has no login '{name}' and yours may not create one; an administrator runs: "
+                      "{sql}").format(name=name.strip(), sql=missing_login))
 
 
 @app.command("list")

@@ -33,6 +33,15 @@ class Floor:
         self.cleared: set[int] = set()  # deals the acting user may change in this command (checked once)
         self.overview: Any = None  # the setup's counts and colours (setup room), forgotten by every setup log line
         self.name_is_login: bool = getattr(conn, "login_is_user", False)  # PostgreSQL: the name is the login
+        self.workflow_actor: str | None = None  # the workflow whose actions are being applied (Store.workflow_acting)
+        self.actor_note: str = ""  # said after the actor while a key user's setup change moves deals (' (stage removed)')
+
+    def audit_state(self) -> tuple[str, str, str, str, str]:
+        """What the audit triggers need from the client (sql/pg_security.py): the day, a fixed time, the user a
+        key user's login acts for, the workflow applying its actions ('' for none), the actor's note."""
+        day = self.today.isoformat()
+        return (day, f"{day} {self.fixed_time}" if self.fixed_time else "", self.user_name if self.acting_login else "",
+                self.workflow_actor or "", self.actor_note)
 
     def unknown_user(self) -> PermissionDenied:
         """The refusal for an acting name the database does not know: a login (PostgreSQL) says so."""
@@ -94,6 +103,7 @@ class BaseRoom:
     user_name = on_floor("user_name")
     acting_login = on_floor("acting_login")
     fixed_time = on_floor("fixed_time")
+    actor_note = on_floor("actor_note")
     _user = on_floor("user_row")
     _cleared = on_floor("cleared")
     _overview = on_floor("overview")
@@ -217,6 +227,8 @@ class BaseRoom:
     def _setup_log(self, what: str, old_value=None, new_value=None, opportunity_id: int | None = None) -> None:
         """One line in the audit log for a change outside a deal's history: setup, users, workflows, trash."""
         self._overview = None  # the setup changed: its overview (setup.SetupRoom._setup_overview) is read again
+        if self.conn.audit_by_triggers:  # PostgreSQL: the row change's trigger wrote it (sql/pg_security.py)
+            return
         self.conn.execute(
             """INSERT INTO setup_log (at, actor, what, old_value, new_value, opportunity_id, history_mark)
                VALUES (?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM history))""",
@@ -228,6 +240,9 @@ class BaseRoom:
         self, opportunity_id: int, field_name: str, from_value: Any, to_value: Any,
         from_id: int | None = None, to_id: int | None = None, actor: str | None = None,
     ) -> None:
+        """One history row; on PostgreSQL the row change's trigger wrote it already (sql/pg_security.py)."""
+        if self.conn.audit_by_triggers:
+            return
         self.conn.defer(
             """INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -240,7 +255,9 @@ class BaseRoom:
         self, where: str, params: list, field_name: str, from_value: str, to_value: str,
         from_id: int | None, to_id: int | None, actor: str | None = None,
     ) -> None:
-        """One history row for every opportunity matching `where`, in one statement."""
+        """One history row for every opportunity matching `where`, in one statement (PostgreSQL: the triggers')."""
+        if self.conn.audit_by_triggers:
+            return
         self.conn.execute(
             f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
                 SELECT id, ?, ?, ?, ?, ?, ?, ? FROM opportunities WHERE {where}""",

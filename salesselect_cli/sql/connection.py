@@ -16,9 +16,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from salesselect_cli.errors import Conflict, DatabaseProblem, os_problem
+from salesselect_cli.errors import Conflict, DatabaseProblem, PermissionDenied, os_problem
 from salesselect_cli.i18n import _
-from salesselect_cli.sql import dialect, schema
+from salesselect_cli.sql import dialect, pg_security, schema
 
 MIGRATIONS_TABLE = "salesselect_migrations"
 MIGRATIONS_RECORD = f"""
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
     applied TEXT NOT NULL
 )"""
 CURRENT, PENDING = "current", "pending"
+SECURITY_MIGRATION = "m050_pg_security"
 
 
 # --------------------------------------------------------------------------- migrations
@@ -88,12 +89,16 @@ def migrate(conn) -> None:
                              [(number, name, applied) for number, (name, applied) in enumerate(moved, start=1)])
         applied = {row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        ran = []
         for name, function in schema.MIGRATIONS:
             if name in applied:
                 continue
             function(db)
+            ran.append(name)
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) "
                          f"SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM {MIGRATIONS_TABLE}", [name, now])
+        if ran and ran[-1] != SECURITY_MIGRATION and SECURITY_MIGRATION in applied | set(ran):
+            db.ddl.secure(conn)  # PostgreSQL: a later migration's tables get the privileges, policies and triggers too
         conn.execute("COMMIT")
         dialect.keep_wal(conn)
     except BaseException:
@@ -346,8 +351,17 @@ def _pg_open(url: str) -> dialect.PgConnection:
 
 def _pg_schema_current(conn, where: str) -> bool:
     """True when the schema is current; else applies the pending migrations (leaving any transaction that
-    read the record first) and returns False. Raises for a database this code refuses."""
-    if schema_state(conn, where) == CURRENT:
+    read the record first) and returns False. Raises for a database this code refuses, and for a login the
+    database's rules (sql/pg_security.py) keep out of even the migrations record: it is no user here."""
+    try:
+        state = schema_state(conn, where)
+    except dialect.database_errors() as exc:
+        if not dialect.is_refusal(exc):
+            raise
+        login = conn.raw.info.user
+        raise PermissionDenied(_("your database login '{user_name}' is not a user of this database; a key user "
+                                 "can add it with 'salesselect user add {user_name}'").format(user_name=login)) from None
+    if state == CURRENT:
         return True
     if conn.in_transaction:
         dialect.undo_quietly(conn, "ROLLBACK")
@@ -375,6 +389,10 @@ class _InOneTransaction:
     def __getattr__(self, name):  # everything else (ddl_module, run_ddl, executemany...) is the connection's
         return getattr(self._conn, name)
 
+    # the store hands the connection its audit state (PostgreSQL's triggers read the day and who acts from it)
+    audit_state = property(lambda self: self._conn.audit_state,
+                           lambda self, state: setattr(self._conn, "audit_state", state))
+
 
 @contextlib.contextmanager
 def new_postgres(url: str, committed: Callable[[], None] | None = None) -> Iterator[Any]:
@@ -390,7 +408,11 @@ def new_postgres(url: str, committed: Callable[[], None] | None = None) -> Itera
                 _("{path} already has tables; refusing to touch them (init needs an empty database: createdb a new one)").format(path=dialect.safe_location(url))
             )
         inside = _InOneTransaction(conn)
-        migrate(inside)
+        try:
+            migrate(inside)
+        except pg_security.NeedsAdministrator as needed:  # rolled back with the rest: the database stays empty
+            raise PermissionDenied(_("your login may not create the team's roles; an administrator runs this "
+                                     "once, then run 'salesselect init' again: {sql}").format(sql=needed.sql)) from None
         yield inside
         conn.execute("COMMIT")
         if committed:

@@ -117,3 +117,18 @@ BEGIN
 END $$""", """
 CREATE TRIGGER funnel_counts_visits AFTER INSERT OR DELETE OR UPDATE OF entered, stage_id, days, outcome,
     next_stage_id, status ON stage_visits FOR EACH ROW EXECUTE FUNCTION funnel_counts_on_visit()""")
+
+
+def secure(conn) -> None:
+    """Privileges, forced row security and audit triggers on every table (sql/pg_security.py; idempotent)."""
+    from salesselect_cli.sql import pg_security
+
+    pg_security.install(conn.raw)
+
+
+def member_login(conn, name: str) -> str | None:
+    """`user add NAME`: the login NAME made (when this login may create roles) and given its rights; else the
+    one SQL line an administrator runs (sql/pg_security.member_login)."""
+    from salesselect_cli.sql import pg_security
+
+    return pg_security.member_login(conn.raw, name)

@@ -112,3 +112,11 @@ BEGIN
   {funnel_add(VISIT_DAYS)};
 END""")
 
+
+def secure(conn) -> None:
+    """Nothing to enforce in a file: whoever can write it can act as anyone (ddl_postgres.secure)."""
+
+
+def member_login(conn, name: str) -> str | None:
+    """Nothing to grant in a file: a user is a name in it (ddl_postgres.member_login)."""
+    return None

@@ -145,6 +145,9 @@ class SqliteConnection(sqlite3.Connection):
     def run_ddl(self, sql: str) -> None:
         self.execute(sql)
 
+    # SQLite is one trust domain: the client writes history and setup log itself (PgConnection: triggers)
+    audit_by_triggers = False
+
     def recorded_migrations(self, table: str) -> list[str] | None:
         """The names in the record of applied migrations (one statement), or None when it has none."""
         try:
@@ -505,6 +508,13 @@ def _row_factory(cursor):
     return make
 
 
+# Statements the audit triggers (or the definer functions, SELECT salesselect_...) act on
+_AUDITED = ("INSERT", "UPDATE", "DELETE", "SELECT SALESSELECT_")
+_AUDIT_SETTINGS = ("SELECT set_config('salesselect.today', %s, true), set_config('salesselect.now', %s, true), "
+                   "set_config('salesselect.act_for', %s, true), set_config('salesselect.workflow', %s, true), "
+                   "set_config('salesselect.actor_note', %s, true)")
+
+
 class PgConnection:
     """A psycopg connection in autocommit mode (BEGIN/COMMIT are explicit, as with SQLite's
     isolation_level=None), translating each statement once.
@@ -520,6 +530,8 @@ class PgConnection:
 
     backend = "postgresql"
     login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
+    # sql/pg_security.py's triggers write history and setup log from the row change; the client does not
+    audit_by_triggers = True
 
     def __init__(self, raw):
         self.raw = raw
@@ -533,6 +545,8 @@ class PgConnection:
         self._committed = False  # a read's COMMIT waits in the queue
         self._first_check: Any = None  # see check_at_first_begin
         self._checking: Any = None  # ((record, check), write, reads) once the record read is queued
+        self.audit_state = None  # the store's callable: (day, fixed time, acting for, workflow, note) for the triggers
+        self._audit_sent: tuple | None = None  # what this transaction's session settings say
 
     # ------------------------------------------------------------------ sending
 
@@ -546,6 +560,7 @@ class PgConnection:
             return self._end(text)
         if text == "ROLLBACK":
             self._reading = False
+        self._audit(text)
         if not self._answers and not self._queue:
             return self._one(text, values)
         key = (text, tuple(values))
@@ -561,6 +576,7 @@ class PgConnection:
         COMMIT), its error raised there."""
         text = to_postgres(sql)
         self._forget(text)
+        self._audit(text)
         self._queue.append((text, list(params), None))
 
     def prefetch(self, sql: str, params: Any = ()) -> None:
@@ -601,11 +617,29 @@ class PgConnection:
     def executemany(self, sql: str, rows):
         if self._checking is not None:
             self._settle()
+        self._audit(to_postgres(sql))
         self.flush()
         self._answers.clear()
         cursor = self.raw.cursor(row_factory=_row_factory)
         cursor.executemany(to_postgres(sql), [list(row) for row in rows])
         return cursor
+
+    def _audit(self, text: str) -> None:
+        """Queue the audit settings before `text` when it writes and they changed since last sent: they go in
+        the same round trip, ahead of the change the triggers record."""
+        state = self._audit_pending(text)
+        if state is not None:
+            self._queue.append((_AUDIT_SETTINGS, list(state), None))
+
+    def _audit_pending(self, sql: str) -> tuple | None:
+        """The audit settings to send before `sql`, when it writes and they changed since last sent."""
+        if self.audit_state is None or not sql.lstrip()[:19].upper().startswith(_AUDITED):
+            return None
+        state = self.audit_state()
+        if state == self._audit_sent:
+            return None
+        self._audit_sent = state
+        return state
 
     def _one(self, text: str, values: list):
         cursor = self.raw.cursor(row_factory=_row_factory)
@@ -677,6 +711,7 @@ class PgConnection:
         alone: they go with the first statement, as do `reads` (prefetched: (sql, params) pairs the command
         reads whatever it does)."""
         self._answers.clear()
+        self._audit_sent = None  # set_config(..., true) lasts one transaction
         self._begun_at = len(self._queue)  # after a read's waiting COMMIT, if any
         self._reading = not write
         if write:
@@ -738,9 +773,9 @@ class PgConnection:
 
     def ids_taken(self, table: str, last_id: int) -> None:
         """After rows went in with ids of their own: move the identity past them, or the next plain
-        INSERT would take one of their ids (never back: ids of purged rows are not handed out again)."""
-        self.execute(f"SELECT setval(s, GREATEST(?, pg_sequence_last_value(CAST(s AS regclass)))) "
-                     f"FROM pg_get_serial_sequence('{table}', 'id') AS s", [last_id])
+        INSERT would take one of their ids (never back: ids of purged rows are not handed out again); through
+        the database's definer function, as members hold no right to set a sequence (sql/pg_security.py)."""
+        self.execute("SELECT salesselect_ids_taken(?, ?)", [table, last_id])  # members may not setval (pg_security)
 
     def current_login(self) -> str:
         """The login: the session's authorization, which the server reports at connection (no round trip)."""

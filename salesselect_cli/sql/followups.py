@@ -154,10 +154,11 @@ class FollowupRoom(BaseRoom):
     def cancel_followups(self, opportunity_id: int) -> int:
         """Cancel the deal's open follow-ups (it was won or lost), one history row each; returns how many."""
         where = "opportunity_id = ? AND status = 'open'"
-        self.conn.execute(
-            f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
-                SELECT opportunity_id, ?, ?, 'followup cancelled', NULL, due || ' ' || text, id, NULL
-                  FROM followups WHERE {where} ORDER BY due, id""",
-            [self.now(), self.user["name"], opportunity_id],
-        )
+        if not self.conn.audit_by_triggers:  # PostgreSQL: the follow-up's trigger writes each row
+            self.conn.execute(
+                f"""INSERT INTO history (opportunity_id, at, actor, field, from_value, to_value, from_id, to_id)
+                    SELECT opportunity_id, ?, ?, 'followup cancelled', NULL, due || ' ' || text, id, NULL
+                      FROM followups WHERE {where} ORDER BY due, id""",
+                [self.now(), self.user["name"], opportunity_id],
+            )
         return self.conn.execute(f"UPDATE followups SET status = 'cancelled' WHERE {where}", [opportunity_id]).rowcount

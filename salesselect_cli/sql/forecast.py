@@ -252,8 +252,9 @@ class ForecastRoom(BaseRoom):
 
     # ------------------------------------------------------------ goals
 
-    def set_goal(self, owner: str, start: dt.date, end: dt.date, amount_cents: int, period: str) -> None:
-        """One owner's goal for one period (replaces the one set before); audit-logged."""
+    def set_goal(self, owner: str, start: dt.date, end: dt.date, amount_cents: int) -> None:
+        """One owner's goal for one period (replaces the one set before); audit-logged ('goal bob 2026-07-01
+        to 2026-09-30': the dates, as PostgreSQL's trigger writes it, not a word like next-quarter that moves)."""
         from salesselect_cli.errors import Invalid
 
         if amount_cents < 0:
@@ -269,17 +270,18 @@ class ForecastRoom(BaseRoom):
                ON CONFLICT (owner_id, period_start, period_end)
                DO UPDATE SET amount_cents = excluded.amount_cents, set_by = excluded.set_by, set_at = excluded.set_at""",
             [user["id"], start.isoformat(), end.isoformat(), amount_cents, self.user_name, self.now()])
-        self._setup_log(f"goal {user['name']} {period}", None if old is None else cents_to_decimal_string(old[0]),
+        self._setup_log(f"goal {user['name']} {start} to {end}", None if old is None else cents_to_decimal_string(old[0]),
                         cents_to_decimal_string(amount_cents))
 
     def remove_goal(self, owner: str, start: dt.date, end: dt.date, period: str) -> None:
+        """Remove one owner's goal for one period (`period`: the user's word for it, for the refusal); audit-logged."""
         user = self.people.find_user(owner)
         row = self._one("SELECT id, amount_cents FROM goals WHERE owner_id = ? AND period_start = ? AND period_end = ?",
                         [user["id"], start.isoformat(), end.isoformat()])
         if row is None:
             raise NotFound(_("{owner} has no goal for {period}").format(owner=user["name"], period=period))
         self.conn.execute("DELETE FROM goals WHERE id = ?", [row[0]])
-        self._setup_log(f"goal {user['name']} {period}", cents_to_decimal_string(row[1]), None)
+        self._setup_log(f"goal {user['name']} {start} to {end}", cents_to_decimal_string(row[1]), None)
 
     def list_goals(self, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
         """Goals (those overlapping `start`-`end` when given), by period then owner."""

@@ -138,7 +138,8 @@ class PeopleRoom(BaseRoom):
                                    .format(name=name, how=how))
 
     def add_user(self, name: str, key_user: bool = False, role: str = "recruiter", module: str | None = None) -> None:
-        """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client."""
+        """Add a user: a recruiter (default) or a manager, a key user or not; module None follows the client.
+        On PostgreSQL an existing login NAME gets its role's rights at once (the users table's trigger)."""
         name = _clean_name(name, N_("user name"))
         role = self._role(role)
         if self._named("users", name):
@@ -148,6 +149,13 @@ class PeopleRoom(BaseRoom):
             [name, int(key_user), role, module, self.today.isoformat()],
         )
         self._setup_log(f"user {name} added", None, role + (", key user" if key_user else ""))
+
+    def member_login(self, name: str) -> str | None:
+        """PostgreSQL: the login for user `name`, made (when this login may create roles) with its rights; None
+        when it can connect, else the one SQL line an administrator runs. SQLite: nothing (None)."""
+        import importlib
+
+        return importlib.import_module(self.conn.ddl_module).member_login(self.conn, name)
 
     def add_first_key_user(self, name: str) -> None:
         """The new database's first user, a key user (init)."""

@@ -519,3 +519,11 @@ CREATE INDEX idx_stage_visits_reached ON stage_visits(opportunity_id, stage_id)
 @migration
 def m045_forecast_counts(db):
     db.run(*statements(FORECAST_COUNT_INDEXES))
+
+
+# PostgreSQL's own enforcement of the team rules (sql/pg_security.py): groups, privileges, forced row-level
+# security, the audit trail written by triggers. SQLite is one trust domain: nothing to do there. After any
+# later migration the runner installs it again (connection.migrate), so new tables get their rules.
+@migration
+def m050_pg_security(db):
+    db.ddl.secure(db.conn)

@@ -157,6 +157,8 @@ class SetupRoom(BaseRoom):
                 raise Conflict(
                     _("opportunities of '{name}' are in stages not linked to '{name2}' ({names}); link them first with 'salesselect config link-stage'").format(name=row['name'], name2=target['name'], names=names)
                 )
+            self._history_for_all("business_type_id = ?", [row["id"]], "business_type", row["name"], target["name"],
+                                  row["id"], target["id"])
             self.conn.execute(
                 "UPDATE opportunities SET business_type_id = ? WHERE business_type_id = ?", [target["id"], row["id"]]
             )
@@ -464,7 +466,9 @@ class SetupRoom(BaseRoom):
                     )
             self._history_for_all("stage_id = ?", [row["id"]], "stage", row["name"], target["name"], row["id"],
                                   target["id"], actor=f"{self.history_actor} (stage removed)")
+            self.actor_note = " (stage removed)"  # PostgreSQL: the trigger's rows say it too
             self.conn.execute("UPDATE opportunities SET stage_id = ? WHERE stage_id = ?", [target["id"], row["id"]])
+            self.actor_note = ""
             self.conn.execute("UPDATE workflows SET to_stage_id = ? WHERE to_stage_id = ?", [target["id"], row["id"]])
             self.conn.execute("UPDATE workflows SET from_stage_id = ? WHERE from_stage_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM stages WHERE id = ?", [row["id"]])
@@ -600,6 +604,8 @@ class SetupRoom(BaseRoom):
             "reason", row, reassign_to, used, lambda other: self.find_reason(other, row["status"])
         )
         if target is not None:
+            self._history_for_all("reason_id = ?", [row["id"]], "reason", row["text"], target["text"], row["id"],
+                                  target["id"])
             self.conn.execute("UPDATE opportunities SET reason_id = ? WHERE reason_id = ?", [target["id"], row["id"]])
         self.conn.execute("DELETE FROM reasons WHERE id = ?", [row["id"]])
         self._setup_log(f"{row['status']} reason {row['text']} removed", None,

@@ -238,6 +238,9 @@ class WorkflowRoom(BaseRoom):
         """A failed run: action in the opportunity's history; False when the opportunity is gone."""
         if self._one("SELECT 1 FROM opportunities WHERE id = ?", [opportunity_id]) is None:
             return False
+        if self.conn.audit_by_triggers:  # after the commit, outside any trigger: a definer function writes it
+            self.conn.execute("SELECT salesselect_hook_failed(?, ?, ?)", [opportunity_id, workflow, problem])
+            return True
         self._history(opportunity_id, "hook failed", None, problem, actor=f"workflow:{workflow}")
         return True
 

@@ -64,10 +64,10 @@ def _may_set_goals(session: "Session") -> None:
             what=_(SET_GOALS), name=actor.name))
 
 
-def set_goal(session: "Session", owner: str, amount_cents: int, period: "Period", period_text: str) -> None:
+def set_goal(session: "Session", owner: str, amount_cents: int, period: "Period") -> None:
     """`goal set`: managers and key users."""
     _may_set_goals(session)
-    session.store.forecast.set_goal(owner, period.start, period.end, amount_cents, period_text)
+    session.store.forecast.set_goal(owner, period.start, period.end, amount_cents)
 
 
 def remove_goal(session: "Session", owner: str, period: "Period", period_text: str) -> None:

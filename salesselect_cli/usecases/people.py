@@ -8,9 +8,11 @@ if TYPE_CHECKING:
     from salesselect_cli.session import Session
 
 
-def add(session: "Session", name: str, key_user: bool = False, role: str = "recruiter") -> None:
-    """Add a user: a recruiter or a manager, and a key user too when `key_user`."""
+def add(session: "Session", name: str, key_user: bool = False, role: str = "recruiter") -> str | None:
+    """Add a user: a recruiter or a manager, and a key user too when `key_user`. On PostgreSQL the login gets
+    the rights at once; returns the SQL an administrator runs when the login is missing and may not be made."""
     session.store.people.add_user(name, key_user, role)
+    return session.store.people.member_login(name)
 
 
 def listing(session: "Session") -> list[dict]:

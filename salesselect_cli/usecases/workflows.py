@@ -28,6 +28,15 @@ HOOK_TIMEOUT_ENV = "SALESSELECT_HOOK_TIMEOUT"
 RUN_TOKEN_ENV = "SALESSELECT_RUN"  # a run: hook's marker (hooks.inside_hook); its own changes never trigger workflows
 
 
+def _refused(store, workflow: str, raw: str, exc: Exception) -> Exception:
+    """A workflow action that cannot be applied: the whole change is refused, saying what to do about it."""
+    message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                 "(fix the workflow, or pass --no-workflows)") if store.people.user["key_user"]
+               else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
+                      "(ask a key user to fix the workflow)"))
+    return type(exc)(message.format(workflow=workflow, action=raw, problem=exc))
+
+
 def hook_timeout(store) -> float:
     """Seconds a run: action may take: $SALESSELECT_HOOK_TIMEOUT, else the workflow_timeout setting, else 10."""
     return store.workflows.hook_timeout(os.environ.get(HOOK_TIMEOUT_ENV))
@@ -65,26 +74,40 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
             runs_here = allowed.is_allowed(str(store.path), rule.name, list(rule.actions), rule.env)
             if not runs_here:
                 store.workflow_warnings.append(skipped_line(store.path, rule.name))
-        for raw in rule.actions:
-            try:
-                action = wf.parse_action(raw)
-                if action.kind == "followup":
-                    if wf.duplicates_open_followup(action.argument, store.followups.open_workflow_followups(ident, rule.name)):
-                        continue
-                    store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument, actor=actor,
-                                       workflow=rule.name)
-                elif action.kind == "note":
-                    store.deals.add_note(ident, action.argument, actor=actor)
-                elif action.kind == "owner":
-                    store.deals.change_owner(ident, action.argument, actor=actor)
-                elif runs_here:
-                    hooks.append((rule, action))
-            except SalesSelectError as exc:
-                message = (_("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
-                             "(fix the workflow, or pass --no-workflows)") if store.people.user["key_user"]
-                           else _("workflow '{workflow}', action '{action}': {problem}; nothing was changed "
-                                  "(ask a key user to fix the workflow)"))
-                raise type(exc)(message.format(workflow=rule.name, action=raw, problem=exc)) from None
+        with store.workflow_acting(rule.name):  # PostgreSQL: the audit triggers name the workflow
+            parsed = []
+            for raw in rule.actions:
+                try:
+                    parsed.append((raw, wf.parse_action(raw)))
+                except SalesSelectError as exc:
+                    raise _refused(store, rule.name, raw, exc) from None
+            handed_to = []
+            for raw, action in parsed:
+                if action.kind == "owner":  # checked first, in order, as the actions come
+                    try:
+                        handed_to.append(store.people.find_user(action.argument)["name"])
+                    except SalesSelectError as exc:
+                        raise _refused(store, rule.name, raw, exc) from None
+            # the hand-over last: its notes and follow-ups (for the new owner) are written while whoever moved
+            # the deal may still write it (on PostgreSQL the row rules refuse them on a colleague's deal)
+            parsed.sort(key=lambda item: item[1].kind == "owner")
+            for raw, action in parsed:
+                try:
+                    if action.kind == "followup":
+                        opened = store.followups.open_workflow_followups(ident, rule.name)
+                        if wf.duplicates_open_followup(action.argument, opened):
+                            continue
+                        store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument,
+                                                     actor=actor, workflow=rule.name,
+                                                     user=handed_to[-1] if handed_to else None)
+                    elif action.kind == "note":
+                        store.deals.add_note(ident, action.argument, actor=actor)
+                    elif action.kind == "owner":
+                        store.deals.change_owner(ident, action.argument, actor=actor)
+                    elif runs_here:
+                        hooks.append((rule, action))
+                except SalesSelectError as exc:
+                    raise _refused(store, rule.name, raw, exc) from None
     if hooks:
         import functools
 
