@@ -278,7 +278,19 @@ def _from_pg_template(name: str, build):
     else:
         cluster.drop(database)
         cluster.create(database, template)
+        _members_again(cluster, database)
     return _TEMPLATES[name][1]
+
+
+def _members_again(cluster, database: str) -> None:
+    """A template's copies share its group roles (cluster-wide, named at install): a test that removed a user or
+    changed a role in an earlier copy changed the shared memberships, so each copy gives its users theirs again
+    (as the tables' owner would: sql/pg_security.py's salesselect_sync_member)."""
+    import psycopg
+
+    with psycopg.connect(cluster.url_for(database), autocommit=True) as conn:
+        if conn.execute("SELECT to_regproc('salesselect_sync_member')").fetchone()[0]:
+            conn.execute("SELECT salesselect_sync_member(name) FROM users")
 
 
 @pytest.fixture
