@@ -13,7 +13,8 @@ from typing import Any, Callable
 from salesselect_cli.i18n import N_, _
 
 from salesselect_cli.rules.indicator import MAX_DAYS
-from salesselect_cli.rules.workflows import MAX_HOOK_TIMEOUT as MAX_HOOK_SECONDS
+
+MAX_HOOK_TIMEOUT = 3600.0  # seconds: the longest a run: hook may take (workflow_timeout, $SALESSELECT_HOOK_TIMEOUT)
 
 
 class BadSetting(ValueError):
@@ -36,7 +37,7 @@ def _seconds(raw: str) -> float | None:
         seconds = float(raw)
     except (ValueError, OverflowError):
         return None
-    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_HOOK_SECONDS else None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_HOOK_TIMEOUT else None
 
 
 def _currency(raw: str) -> str | None:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
+from salesselect_cli.rules.settings import MAX_HOOK_TIMEOUT
 
 KINDS = ("followup", "note", "owner", "run")
 TRIGGERS = ("stage", "status")
 DEFAULT_HOOK_TIMEOUT = 10.0
-MAX_HOOK_TIMEOUT = 3600.0
 _OFFSET = re.compile(r"^\+?(\d{1,4})([dwmy])$")
 _UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 SYNTAX = N_("followup:+3d:TEXT, note:TEXT, owner:NAME or run:COMMAND")  # the words to type stay as they are

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from salesselect_cli.errors import Conflict, DatabaseProblem, PermissionDenied, os_problem
 from salesselect_cli.i18n import _
-from salesselect_cli.sql import dialect, pg_security, schema
+from salesselect_cli.sql import dialect, schema
 
 MIGRATIONS_TABLE = "salesselect_migrations"
 MIGRATIONS_RECORD = f"""
@@ -400,6 +400,8 @@ def new_postgres(url: str, committed: Callable[[], None] | None = None) -> Itera
     writers' lock. The connection yielded takes BEGIN/COMMIT as no-ops; the one COMMIT comes at the end. Any
     signal before it (SIGKILL included) leaves the database empty: the server rolls back, so a second try
     needs no clean-up."""
+    from salesselect_cli.sql import pg_security  # PostgreSQL only: not imported for a file
+
     conn = dialect.connect_postgres(url)
     try:
         conn.begin(write=True)

@@ -10,7 +10,6 @@ idempotent, so the migration runner can call it once and `init` again without ha
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 ROLES = ("recruiter", "manager", "keyuser")
@@ -37,6 +36,8 @@ def group_role(database: str, role: str) -> str:
     name = f"{database}_{role}"
     if len(name.encode()) <= 63:
         return name
+    import hashlib
+
     digest = hashlib.sha1(database.encode()).hexdigest()[:8]
     return f"{database.encode()[:40].decode(errors='ignore')}_{digest}_{role}"
 
