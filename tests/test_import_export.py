@@ -255,6 +255,7 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
     add_opp(ok, "Plain", "Dé Firma", "Staffing", "Website", "--close", "tomorrow", "--owner", "kim")
     ok("followup", "add", a, "tomorrow", "Call Eva")
     ok("opp", "edit", a, "--notes", "Prefers calls")
+    ok("opp", "edit", a, "--probability", "70")  # a chance of its own: it must survive the round trip
     exported = tmp_path / "export.csv"
     ok("export", "--output", str(exported))
     before = ok("export", "--format", "json").json()
@@ -272,6 +273,9 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
     assert comparable(after) == comparable(before)
     assert len(after) == 4
     assert {r["notes"] for r in after} == {"Prefers calls", None}
+    chances = {r["title"]: (r["probability"], r["probability_basis"]) for r in after}
+    assert chances["=SUM(A1)"] == (70, "set")  # the deal's own chance came back as its own ...
+    assert {basis for title, (_, basis) in chances.items() if title != "=SUM(A1)"} == {"stage"}  # ... no other
     # the round trip keeps what the win/loss report answers
     def without_ids(rows):  # a fresh database numbers the deals anew
         return [{k: v for k, v in row.items() if k != "opportunity_ids"} for row in rows]
@@ -280,7 +284,51 @@ def test_export_reimports_into_a_fresh_database_as_it_was(agency, tmp_path, monk
         without_ids(winloss_before)
 
 
+def test_an_imported_chance_is_the_deals_own_only_when_the_file_says_so(agency, tmp_path):
+    ok = agency
+    header = "title,company,business_type,source,probability,probability_basis\n"
+    rows = ("Set,Acme,Staffing,Google,40,set\nLearned,Acme,Staffing,Google,55,learned\n"
+            "Stage,Acme,Staffing,Google,10,stage\nOther CRM,Acme,Staffing,Google,25%,\n")
+    (tmp_path / "in.csv").write_text(header + rows, encoding="utf-8")
+    ok("import", str(tmp_path / "in.csv"))
+    got = {r["title"]: (r["probability"], r["probability_basis"]) for r in ok("opp", "list", "--format", "json").json()}
+    assert got["Set"] == (40, "set") and got["Other CRM"] == (25, "set")
+    assert got["Learned"][1] == got["Stage"][1] == "stage"  # worked out here again, not frozen
+
+
+def test_a_bad_imported_chance_names_its_line_and_imports_nothing(agency, cli, tmp_path):
+    (tmp_path / "in.csv").write_text("title,company,business_type,source,probability\n"
+                                     "Fine,Acme,Staffing,Google,30\nBad,Acme,Staffing,Google,130\n", encoding="utf-8")
+    run = cli("import", str(tmp_path / "in.csv"))
+    assert run.exit_code == 1
+    assert run.stderr == "Error: line 3: probability must be a whole percentage from 0 to 100, not '130'\n"
+    assert agency("opp", "list", "--format", "json").json() == []
+
+
+def test_a_reimport_by_key_sets_and_clears_the_deals_own_chance(agency, tmp_path):
+    ok = agency
+    path = tmp_path / "in.csv"
+    for cell, expected in (("35", (35, "set")), ("", (None, None)), ("60", (60, "set"))):
+        path.write_text(f"id_in_crm,title,company,business_type,source,probability\nK1,Deal,Acme,Staffing,Google,{cell}\n",
+                        encoding="utf-8")
+        ok("import", str(path), "--key", "id_in_crm")
+        [record] = ok("opp", "list", "--format", "json").json()
+        got = (record["probability"], record["probability_basis"])
+        assert got == expected if expected[0] is not None else got[1] == "stage"
+    history = [h for h in ok("opp", "show", str(record["id"]), "--format", "json").json()["history"]
+               if h["field"] == "probability"]
+    assert [(h["from_value"], h["to_value"]) for h in history][-2:] == [("35%", "auto"), ("auto", "60%")]
+
+
 # ---------------------------------------------------------------- pure rules
+
+
+def test_own_chance_is_a_set_percentage_only():
+    assert importing.own_chance("64", "set") == 64 and importing.own_chance(" 64 % ", "") == 64
+    assert importing.own_chance("64", "learned") is None and importing.own_chance("64", "Stage") is None
+    assert importing.own_chance("", "set") is None
+    with pytest.raises(Exception, match="whole percentage"):
+        importing.own_chance("6.5", "set")
 
 
 def test_delimiter_detection_and_header_normalising():

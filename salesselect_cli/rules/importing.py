@@ -21,7 +21,7 @@ from salesselect_cli.rules.text import FORMULA_STARTS, clean_name, clean_text, f
 FIELDS = (
     "title", "company", "contact", "business_type", "stage", "source", "value", "expected_close",
     "owner", "status", "reason", "vacancy", "created", "closed", "notes", "closed_from",
-    "external_key",
+    "external_key", "probability", "probability_basis",
 )
 # Export columns that are not data to import: the id is the database's, the rest is derived.
 IGNORED = ("id", "days_left", "indicator", "next_followup")
@@ -296,10 +296,22 @@ class ImportRow:
     created: str
     closed: str | None
     external_key: str | None = None
+    probability: int | None = None  # the deal's own win chance (an export's 'set' one); None: the method's
     line: int = 0  # where it is in the file, for messages about the row as a whole
     # The open stages it went through, each with the day it entered it: the first is where it was created, the
     # last is closed_from (or its stage). Empty (a CSV row): created straight into that stage.
     path: tuple[tuple[str, StageInfo], ...] = ()
+
+
+def own_chance(cell: str, basis: str) -> int | None:
+    """A deal's own win chance from an import's cells: the percentage when the file says it was set on the deal
+    (an export's `probability_basis` 'set', or no basis column at all: another CRM's probability); a learned or
+    stage chance is the method's, worked out again here, so it is not frozen onto the deal."""
+    from salesselect_cli.rules.forecast import parse_percent
+
+    if not cell.strip() or basis.strip().casefold() not in ("", "set"):
+        return None
+    return parse_percent(cell)
 
 
 def unquote_formula(cell: str) -> str:
@@ -557,6 +569,7 @@ class RowParser:
             notes=clean_text(get.get("notes", ""), N_("notes"), multiline=True),
             created=created.isoformat(), closed=closed.isoformat() if closed else None,
             external_key=clean_text(get.get("external_key", ""), N_("external key")), line=self._line,
+            probability=own_chance(get.get("probability", ""), get.get("probability_basis", "")),
         )
 
     def _status(self, cell: str, stage: StageInfo | None) -> str:

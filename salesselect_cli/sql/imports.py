@@ -96,7 +96,8 @@ class ImportRoom(BaseRoom):
             self.conn.executemany(
                 """INSERT INTO opportunities (id, title, company, contact, business_type_id, stage_id, source_id,
                        value_cents, expected_close, owner_id, status, reason_id, closed_from_stage_id, vacancy, notes,
-                       created, closed, external_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       created, closed, external_key, probability)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 opportunities,
             )
             if self.conn.audit_by_triggers:  # PostgreSQL: only a definer function writes history, for new deals only
@@ -143,7 +144,7 @@ class ImportRoom(BaseRoom):
                 ident, row.title, row.company, row.contact, row.business_type_id, stage.id, row.source_id,
                 row.value_cents, row.expected_close, row.owner_id, row.status, row.reason_id,
                 came_from.id if came_from else None, row.vacancy, row.notes, row.created, row.closed,
-                row.external_key if keyed else None,
+                row.external_key if keyed else None, row.probability,
             ))
             entered = came_from or stage
             if row.path:  # the stages it went through, then on as below from the last (`entered`)
@@ -253,6 +254,8 @@ class ImportRoom(BaseRoom):
             changes["expected_close"] = dt.date.fromisoformat(row.expected_close) if row.expected_close else None
         if "owner" in fields and row.owner_id != old["owner_id"]:
             changes["owner"] = self._scalar("SELECT name FROM users WHERE id = ?", [row.owner_id])
+        if "probability" in fields and row.probability != old["probability"]:
+            changes["probability"] = row.probability  # None: the method's chance again
         if changes:
             self.deals.edit_opportunity(ident, changes)  # with a history row for each field it changes
             changed = True
