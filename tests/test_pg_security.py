@@ -8,6 +8,7 @@ superuser, whom row security does not bind).
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -43,9 +44,7 @@ def secured(cli):
     for name in (RITA, ROB, MAX, KIM, NOBODY):
         _login(cluster.admin, name)
     _login(cluster.admin, OWNER, createrole=True)
-    database = f"leak_{os.getpid()}_{cluster.new_database()}"
-    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{OWNER}" TEMPLATE template0')
-    try:
+    with _owned_database(cluster, OWNER) as database:
         url = cluster.url_for(database, OWNER)
         run = cli("--db", url, "init", env={"SALESSELECT_USER": OWNER})
         assert run.exit_code == 0, run.stderr
@@ -59,11 +58,22 @@ def secured(cli):
         with psycopg.connect(cluster.url_for(database, "postgres"), autocommit=True) as admin:
             admin.execute("DELETE FROM setup_log; DELETE FROM history")  # the tests count only their own rows
         yield Secured(cluster, database)
+
+
+
+@contextlib.contextmanager
+def _owned_database(cluster, owner: str):
+    """A fresh database owned by `owner` (a login made with _login), dropped afterwards with its group roles."""
+    from salesselect_cli.sql import pg_security
+
+    database = f"leak_{os.getpid()}_{cluster.new_database()}"
+    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{owner}" TEMPLATE template0')
+    try:
+        yield database
     finally:
         cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         for role in pg_security.ROLES:
             cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
-
 
 def _seed(conn) -> None:
     conn.execute("INSERT INTO business_types (name, color) VALUES ('Staffing', 'blue')")
@@ -416,19 +426,16 @@ def test_install_is_idempotent(secured):
 
 
 def test_the_migration_secures_a_database_init_makes(cli, monkeypatch):
-    """Registered in the runner (m040), `init` by an ordinary owner login secures the
+    """Registered in the runner (m050), `init` by an ordinary owner login secures the
     database; the owner is its first key user and a login that is no user reads nothing."""
     import psycopg
 
-    from salesselect_cli.sql import pg_security, schema
     from tests.conftest import pg_cluster
 
     cluster = pg_cluster()
     _login(cluster.admin, OWNER, createrole=True)
     _login(cluster.admin, NOBODY)
-    database = f"leak_{os.getpid()}_{cluster.new_database()}"
-    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{OWNER}" TEMPLATE template0')
-    try:
+    with _owned_database(cluster, OWNER) as database:
         url = cluster.url_for(database, OWNER)
         run = cli("--db", url, "init", env={"SALESSELECT_USER": OWNER})
         assert run.exit_code == 0, run.stderr
@@ -440,10 +447,6 @@ def test_the_migration_secures_a_database_init_makes(cli, monkeypatch):
             assert owner.execute("SELECT salesselect_role()").fetchone() == ("keyuser",)
         with psycopg.connect(cluster.url_for(database, NOBODY), autocommit=True) as nobody:
             assert attempt(nobody, "SELECT * FROM salesselect_migrations") == "denied"
-    finally:
-        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        for role in pg_security.ROLES:
-            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
 
 
 def test_followup_changes_write_the_rows_the_client_writes(secured):
@@ -628,9 +631,7 @@ def test_an_owner_who_may_not_create_roles_gets_the_lines_an_administrator_runs(
     plain = "leak_plain_owner"
     _login(cluster.admin, plain)
     _login(cluster.admin, RITA)
-    database = f"leak_{os.getpid()}_{cluster.new_database()}"
-    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{plain}" TEMPLATE template0')
-    try:
+    with _owned_database(cluster, plain) as database:
         url = cluster.url_for(database, plain)
         refused = cli("--db", url, "init", env={"SALESSELECT_USER": plain})
         groups = [pg_security.group_role(database, role) for role in pg_security.ROLES]
@@ -652,10 +653,6 @@ def test_an_owner_who_may_not_create_roles_gets_the_lines_an_administrator_runs(
         with psycopg.connect(cluster.url_for(database, RITA), autocommit=True) as rita:
             assert attempt(rita, "SELECT * FROM users") == 2
             assert attempt(rita, "DELETE FROM opportunities") == "denied"
-    finally:
-        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        for role in pg_security.ROLES:
-            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
 
 
 def test_user_add_set_role_and_remove_give_and_take_the_logins_rights(secured, cli):
@@ -726,10 +723,8 @@ def test_db_copy_into_a_database_whose_owner_is_no_user_installs_the_rules_and_c
     cluster = pg_cluster()
     admin_login = "leak_copy_admin"
     _login(cluster.admin, admin_login, createrole=True)
-    database = f"leak_{os.getpid()}_{cluster.new_database()}"
-    cluster.admin.execute(f'CREATE DATABASE "{database}" OWNER "{admin_login}" TEMPLATE template0')
     source = tmp_path / "agency.db"
-    try:
+    with _owned_database(cluster, admin_login) as database:
         assert cli("--db", str(source), "init", "--demo", env={"SALESSELECT_USER": "anna"}).exit_code == 0
         copied = cli("db", "copy", str(source), cluster.url_for(database, admin_login))
         assert copied.exit_code == 0, copied.stderr
@@ -746,10 +741,6 @@ def test_db_copy_into_a_database_whose_owner_is_no_user_installs_the_rules_and_c
             assert pg_security.group_role(database, "keyuser") in groups
             assert admin.execute("SELECT bool_and(relrowsecurity) FROM pg_class WHERE relkind = 'r' "
                                  "AND relnamespace = 'public'::regnamespace").fetchone() == (True,)
-    finally:
-        cluster.admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        for role in pg_security.ROLES:
-            cluster.admin.execute(f'DROP ROLE IF EXISTS "{pg_security.group_role(database, role)}"')
 
 
 def test_a_member_cannot_hide_a_change_behind_a_workflow(secured):
