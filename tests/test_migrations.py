@@ -15,7 +15,7 @@ OLD_ORDER = ["m001_initial", "m002_report_indexes", "m003_stage_visits", "m004_b
              "m005_workflow_env", "m016_stage_visit_days", "m020_followup_status", "m021_stage_archived",
              "m030_external_keys", "m031_undo_log", "m010_team_roles", "m017_funnel_counts"]
 # Migrations released after the shared record: an old-record file predates them unless a test says otherwise.
-NEWER = ["m040_forecast", "m045_forecast_counts", "m050_pg_security"]
+NEWER = ["m040_forecast", "m045_forecast_counts", "m050_pg_security", "m055_bulk_load_lasts_one_transaction"]
 FUNNEL_TRIGGERS = ("funnel_counts_visit_added", "funnel_counts_visit_removed", "funnel_counts_visit_changed")
 
 
@@ -145,13 +145,13 @@ def test_migrations_are_registered_in_numeric_order(monkeypatch):
     def m012_too_early(db):
         db.run("SELECT 1")
 
-    with pytest.raises(ValueError, match="m012_too_early must be numbered after m050_pg_security"):
+    with pytest.raises(ValueError, match="m012_too_early must be numbered after m055_bulk_load_lasts_one_transaction"):
         schema.migration(m012_too_early)
 
-    def m051_next(db):
+    def m056_next(db):
         db.run("SELECT 1")
 
-    assert schema.migration(m051_next) is m051_next and schema.known_migration_names()[-1] == "m051_next"
+    assert schema.migration(m056_next) is m056_next and schema.known_migration_names()[-1] == "m056_next"
 
 
 @pytest.mark.sqlite_only  # counts SQLite's statements

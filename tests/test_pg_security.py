@@ -308,6 +308,11 @@ def test_a_recruiter_reads_all_and_changes_only_her_own(secured):
         assert attempt(conn, "SELECT salesselect_note(min(id), 'forged') FROM opportunities "
                              "WHERE owner_id <> salesselect_login_user()") == "denied"
         assert attempt_rolled_back(conn, "INSERT INTO settings (key, value) VALUES ('bulk_load', '1')") == 1
+        # ...but only for her own transaction: committed, it would stop everyone's stage visits
+        assert attempt(conn, "INSERT INTO settings (key, value) VALUES ('bulk_load', '1')") == "denied"
+        with conn.transaction():  # set and taken back, as an import does: the COMMIT goes through
+            assert attempt(conn, "INSERT INTO settings (key, value) VALUES ('bulk_load', '1')") == 1
+            assert attempt(conn, "DELETE FROM settings WHERE key = 'bulk_load'") == 1
     assert secured.snapshot() == before
 
 
@@ -367,7 +372,9 @@ def test_a_key_user_purges_only_from_the_trash_and_truncates_nothing(secured):
         assert attempt(conn, "DELETE FROM setup_log") == "denied"
         assert attempt(conn, "UPDATE settings SET value = 'USD' WHERE key = 'currency'") == 1
         assert attempt(conn, "UPDATE workflows SET enabled = 0") == 1
+        assert attempt(conn, "INSERT INTO settings (key, value) VALUES ('bulk_load', '1')") == "denied"  # not even hers
     assert secured.count("SELECT count(*) FROM opportunities") == TOTAL - 1
+    assert secured.count("SELECT count(*) FROM settings WHERE key = 'bulk_load'") == 0
     assert secured.count("SELECT count(*) FROM followups") == TOTAL - 1
     with secured.admin() as conn:
         log = conn.execute("SELECT actor, what, old_value, new_value FROM setup_log ORDER BY id").fetchall()
@@ -441,7 +448,7 @@ def test_the_migration_secures_a_database_init_makes(cli, monkeypatch):
         assert run.exit_code == 0, run.stderr
         with psycopg.connect(url, autocommit=True) as owner:
             assert owner.execute("SELECT name FROM salesselect_migrations ORDER BY id DESC LIMIT 1").fetchone() == (
-                "m050_pg_security",)
+                "m055_bulk_load_lasts_one_transaction",)
             assert owner.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace "
                                  "AND relkind = 'r' AND NOT relrowsecurity").fetchone() == (0,)
             assert owner.execute("SELECT salesselect_role()").fetchone() == ("keyuser",)

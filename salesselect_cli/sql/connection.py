@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
 )"""
 CURRENT, PENDING = "current", "pending"
 SECURITY_MIGRATION = "m050_pg_security"
+SECURING_MIGRATIONS = {SECURITY_MIGRATION, "m055_bulk_load_lasts_one_transaction"}  # each installs pg_security itself
 
 
 # --------------------------------------------------------------------------- migrations
@@ -97,7 +98,7 @@ def migrate(conn) -> None:
             ran.append(name)
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (id, name, applied) "
                          f"SELECT COALESCE(MAX(id), 0) + 1, ?, ? FROM {MIGRATIONS_TABLE}", [name, now])
-        if ran and ran[-1] != SECURITY_MIGRATION and SECURITY_MIGRATION in applied | set(ran):
+        if ran and ran[-1] not in SECURING_MIGRATIONS and SECURITY_MIGRATION in applied | set(ran):
             db.ddl.secure(conn)  # PostgreSQL: a later migration's tables get the privileges, policies and triggers too
         conn.execute("COMMIT")
         dialect.keep_wal(conn)

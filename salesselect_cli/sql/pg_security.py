@@ -473,7 +473,22 @@ BEGIN
     END LOOP;
   END IF;
   RETURN NULL;
-END $$
+END $$;
+-- The bulk-load flag steps the derived tables' triggers aside for one import's transaction: committed, it would
+-- stop stage visits and funnel counts for everyone, so no transaction may end with it still set.
+CREATE OR REPLACE FUNCTION salesselect_bulk_load_ends() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM {schema}.settings WHERE key = '{bulk_load}') THEN
+    RAISE EXCEPTION 'permission denied: the bulk-load flag lasts one transaction; delete it before COMMIT'
+      USING ERRCODE = '42501';
+  END IF;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS salesselect_bulk_load_ends ON {schema}.settings;
+CREATE CONSTRAINT TRIGGER salesselect_bulk_load_ends AFTER INSERT OR UPDATE ON {schema}.settings
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.key = '{bulk_load}')
+  EXECUTE FUNCTION salesselect_bulk_load_ends()
 """
 
 # Goals (managers' setup, logged like the setup) and undo steps (a user's own; marking one undone writes the

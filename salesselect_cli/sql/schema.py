@@ -527,3 +527,10 @@ def m045_forecast_counts(db):
 @migration
 def m050_pg_security(db):
     db.ddl.secure(db.conn)
+
+
+# A bulk-load flag left committed would stop stage visits and funnel counts for everyone: PostgreSQL now refuses
+# to commit one (pg_security's salesselect_bulk_load_ends). Installing again puts that trigger on older databases.
+@migration
+def m055_bulk_load_lasts_one_transaction(db):
+    db.ddl.secure(db.conn)
