@@ -239,6 +239,7 @@ class BoardApp(App):
         self.last_closed: int | None = None  # what `o` offers to reopen
         self._drawing = asyncio.Lock()
         self._read_failed = False
+        self._problems_said: list[str] = []  # the bad stored settings the message line last named
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The board's keys work on the board only: in a dialog, w or ] must not open another."""
@@ -283,6 +284,10 @@ class BoardApp(App):
             if self._read_failed:  # the board reads again (a key user turned the module back on, say)
                 self._read_failed = False
                 self.say("")
+            if self.desk.problems != self._problems_said:  # said once, not again at every redraw
+                self._problems_said = self.desk.problems
+                self.say("  ·  ".join(_("Warning: {warning}").format(warning=problem)
+                                      for problem in self.desk.problems), error=bool(self.desk.problems))
             self.board = board
             labels = kanban.type_labels([bt["name"] for bt in board.business_types])
             holder = self.holder

@@ -114,6 +114,11 @@ class Session:
         """Lines the command prints after its work (failed run: actions of workflows, after the commit)."""
         return self.store.workflow_warnings
 
+    @property
+    def setting_problems(self) -> list[str]:
+        """One line per bad stored setting read so far (read as its default), each naming the command that fixes it."""
+        return list(self.store.people.setting_problems.values())
+
 
 class Saving:
     """What this command has saved so far, for a Ctrl-C that lands after the commit (one per command)."""

@@ -479,6 +479,35 @@ async def _assert_only(app, ids):
 # ---------------------------------------------------------------- live
 
 
+def test_a_bad_stored_setting_is_named_on_the_message_line_until_it_is_fixed(deals, desk, ok, monkeypatch):
+    """The printed board warns on stderr; the full screen has no stderr, so its message line names the fix."""
+    from tests.conftest import raw_connect
+
+    monkeypatch.setattr(board_app, "POLL_SECONDS", 3600)
+    conn = raw_connect()
+    conn.execute("DELETE FROM settings WHERE key = 'red_days'")
+    conn.execute("INSERT INTO settings (key, value) VALUES ('red_days', 'abc')")
+    conn.commit()
+    conn.close()
+    app = BoardApp(desk())
+
+    async def steps(pilot):
+        text = " ".join(screen_text(app).split())
+        assert "Warning: the red_days setting holds 'abc'" in text, text
+        assert "'salesselect config set-indicator --orange DAYS --red DAYS'" in text, text
+        assert len(shown_ids(app)["Lead"]) == 2  # the board itself is drawn, as if the indicator were unset
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Refreshed." in screen_text(app) and "Warning" not in screen_text(app)  # said once, not at each redraw
+        assert app.desk.problems  # still read as bad
+        ok("config", "set-indicator", "--orange", "10", "--red", "3")
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.desk.problems == [] and "Warning" not in screen_text(app)
+
+    drive(app, steps)
+
+
 def test_a_change_by_another_process_appears_after_refresh(deals, desk, ok, monkeypatch):
     monkeypatch.setattr(board_app, "POLL_SECONDS", 3600)
     app = BoardApp(desk())

@@ -210,6 +210,7 @@ class Desk:
         self.limit, self.all_stages = limit, all_stages
         self.search: Optional[str] = None
         self.me: Optional[str] = None
+        self.problems: list[str] = []  # bad stored settings the last board read (the printed board warns on stderr)
         self._watch = None  # a store kept open outside any transaction, to poll for other processes' commits
         self._version: Optional[int] = None
 
@@ -227,6 +228,7 @@ class Desk:
                 overdue=self.overdue, status="open", search=self.search,
             )
             loaded = overview(opened, flt, self.all_stages, self.limit, mine=self.mine)
+            self.problems = opened.setting_problems
         scope = _scope(loaded, flt, self.mine, 0)
         if self.search:
             scope.append(_("matching '{text}'").format(text=self.search))
