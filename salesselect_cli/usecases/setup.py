@@ -22,10 +22,10 @@ class SetupLists:
 
 
 def lists(session: "Session") -> SetupLists:
-    """The five settings lists and the currency, read in the session's one transaction."""
+    """The five settings lists and the currency, read in the session's one transaction (one statement)."""
     setup = session.store.setup
-    return SetupLists(setup.list_business_types(), setup.list_stages(), setup.list_sources(), setup.thresholds(),
-                      setup.list_reasons(), session.store.people.currency)
+    business_types, stages, sources, reasons = setup.setup_lists()
+    return SetupLists(business_types, stages, sources, setup.thresholds(), reasons, session.store.people.currency)
 
 
 def export(session: "Session") -> dict:
