@@ -102,11 +102,11 @@ NONE_YET = {  # translated where shown (emit's empty line, config show's section
 def _print_setup(found, console) -> None:
     from rich.text import Text
 
-    from salesselect_cli.render import build_table
+    from salesselect_cli.render import build_table, drawn
 
     def section(title: str, rows: list, columns: list, empty: str) -> None:
         if rows:
-            console.print(build_table(rows, columns, title=title))
+            console.print(drawn(build_table(rows, columns, title=title), console))
         else:  # no empty frame: say what is missing and how to add it
             console.print(Text(title, style="bold"))
             console.print(Text("   " + _(empty).split(": ", 1)[1]))
