@@ -231,19 +231,10 @@ def _warn_of_settings(problems: dict[str, str]) -> None:
         stderr_line(_("Warning: {warning}").format(warning=problem))
 
 
-@contextlib.contextmanager
-def session(
-    ctx, write: bool = False, key_user: str | None = None, module_check: bool = True
-) -> Iterator:
-    """`open_session`, for a command that still works on the store itself: yields the store."""
-    with open_session(ctx, write, key_user, module_check) as opened:
-        yield opened.store
-
-
 def watcher(ctx):
     """A store kept open outside any transaction, for a live view to poll `data_version()` on.
 
-    It reads no data: every read and change still goes through `session`.
+    It reads no data: every read and change still goes through `open_session`.
     """
     from salesselect_cli.store import Store, open_connection
 

@@ -343,17 +343,16 @@ def test_the_circle_check_sees_a_circle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 
-# Command modules that still work on the store themselves, and why (issue 23: commands call use cases).
-STORE_IN_THE_COMMAND = {
-    "workflow": "moved by the workflow-hooks branch, which owns commands/workflow.py",
-    "report": "report forecast reads the currency and the period from opened.store (the forecast branch's file)",
-}
-
-
 def reaches_the_store(tree: ast.AST) -> list[str]:
-    """`x.store` and the `session()` store helper of context: a command working on the store itself."""
+    """A command working on the store itself: `x.store`, a function taking a `store` (a callback the store is
+    handed to), an import from the store module, or a `session` helper of context (it yielded the store)."""
     found = [f"line {node.lineno}: .store" for node in ast.walk(tree)
              if isinstance(node, ast.Attribute) and node.attr == "store"]
+    found += [f"line {node.lineno}: takes the store" for node in ast.walk(tree)
+              if isinstance(node, ast.arg) and node.arg == "store"]
+    found += [f"line {node.lineno}: imports the store" for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.module == "salesselect_cli.store"
+              or isinstance(node, ast.Import) and any(alias.name == "salesselect_cli.store" for alias in node.names)]
     found += [f"line {node.lineno}: context.session" for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.module == "salesselect_cli.context"
               and any(alias.name == "session" for alias in node.names)]
@@ -362,13 +361,23 @@ def reaches_the_store(tree: ast.AST) -> list[str]:
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "commands").glob("*.py")), ids=lambda p: p.stem)
 def test_commands_reach_the_store_only_through_use_cases(path):
-    if path.stem in STORE_IN_THE_COMMAND:
-        return
+    """Every command module, none exempt (issue 23: commands parse, call one use case, render)."""
     assert reaches_the_store(ast.parse(path.read_text())) == [], \
         f"commands/{path.name} works on the store: move the work into a use case (usecases/)"
 
 
 def test_the_store_check_sees_a_command_on_the_store():
     tree = ast.parse("from salesselect_cli.context import open_session, session\n"
-                     "def f(ctx):\n    with open_session(ctx) as opened:\n        return opened.store.deals\n")
-    assert reaches_the_store(tree) == ["line 4: .store", "line 1: context.session"]
+                     "def f(ctx):\n    with open_session(ctx) as opened:\n        return opened.store.deals\n"
+                     "def g(ctx):\n    from salesselect_cli.store import init_database\n"
+                     "    return init_database(ctx, lambda store: store.user_name)\n"
+                     "import salesselect_cli.store\n")
+    assert sorted(reaches_the_store(tree)) == ["line 1: context.session", "line 4: .store", "line 6: imports the store",
+                                               "line 7: takes the store", "line 8: imports the store"]
+
+
+def test_context_has_no_store_helper_left():
+    """The `session()` helper that yielded the store is gone: commands get a Session from open_session."""
+    import salesselect_cli.context as context
+
+    assert not hasattr(context, "session")

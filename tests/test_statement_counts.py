@@ -23,6 +23,7 @@ LIMITS = {  # the whole command, connection set-up included
     # the learned chance's counts in one statement; the backtest's twelve snapshots in two, not one or two each
     ("report", "forecast"): 12,
     ("report", "forecast", "--backtest"): 10,
+    ("config", "show"): 8,  # 7 today: the four settings lists in one statement (it was one each, 10 in all)
 }
 # Opening a connection (pragmas, the migration check; a write also asks for the journal mode): the dialect
 # layer's share of each limit above. The command's own statements get the rest.
@@ -41,6 +42,7 @@ ROUND_TRIPS = {
     ("report", "winloss"): 2,
     ("report", "forecast"): 6,  # open; its reads (period, learning counts, buckets, won, goals) each wait for the last
     ("report", "forecast", "--backtest"): 4,
+    ("config", "show"): 2,  # open; the four lists
 }
 
 

@@ -112,6 +112,27 @@ def test_setup_lists_add_find_list_remove(fresh_store):
         store.setup.add_business_type("Other", "not-a-colour")
 
 
+def test_the_four_settings_lists_in_one_statement_are_each_list_as_listed(agency_store):
+    """setup_lists (config show's one statement) gives what list_business_types, list_stages, list_sources and
+    list_reasons give, in their orders and with their counts of deals; an archived stage is left out."""
+    store = agency_store
+    add(store, stage="Proposal", source="Google")
+    add(store, title="Second", source="Google")
+    store.setup.add_stage("Parked", ["Staffing"])
+    store.setup.archive_stage("Parked")
+    store.setup.add_reason("Aardvark", "lost")
+    lists = store.setup.setup_lists()
+    assert lists == (store.setup.list_business_types(), store.setup.list_stages(), store.setup.list_sources(),
+                     store.setup.list_reasons())
+    assert all(lists) and "Parked" not in [stage["name"] for stage in lists[1]]
+    assert {"name": "Google", "opportunities": 2} in lists[2]
+    assert lists[3][0]["status"] == "won" and lists[3][-1] == {"reason": "Aardvark", "status": "lost", "opportunities": 0}
+
+
+def test_the_settings_lists_of_an_empty_setup_are_empty(fresh_store):
+    assert fresh_store.setup.setup_lists() == ([], [], [], [])
+
+
 def test_removing_a_used_stage_moves_its_opportunities_and_writes_history(agency_store):
     store = agency_store
     ident = add(store, stage="Proposal")

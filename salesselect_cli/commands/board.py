@@ -43,7 +43,7 @@ def board(
     from salesselect_cli.errors import Invalid
     from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
-    from salesselect_cli.store import OpportunityFilter
+    from salesselect_cli.model import OpportunityFilter
     from salesselect_cli.usecases.board import overview
 
     if interactive:
@@ -143,7 +143,7 @@ def _emit(data, fmt: Format, output: Optional[Path], export_kind: Optional[str],
             write_json(columns, handle)
         return
     if fmt is Format.csv:
-        from salesselect_cli.store import OPPORTUNITY_KEYS
+        from salesselect_cli.model import OPPORTUNITY_KEYS
 
         header = ["stage"] + [key for key in OPPORTUNITY_KEYS if key != "stage"]
         rows = ({"stage": column.stage, **public(card)} for column in data.columns for card in column.cards)
@@ -218,7 +218,7 @@ class Desk:
 
     def board(self):
         """The board as `salesselect board` loads it, with the current filters (and the / text)."""
-        from salesselect_cli.store import OpportunityFilter
+        from salesselect_cli.model import OpportunityFilter
         from salesselect_cli.usecases.board import overview
 
         with self.open_session() as opened:

@@ -26,9 +26,9 @@ def init(
 ) -> None:
     """Create the database; you become its first key user and the module is switched on."""
     from salesselect_cli.context import database_path, requested_user_name
-    from salesselect_cli.session import first_user_name
+    from salesselect_cli.session import first_user_name, saving
     from salesselect_cli.sql.dialect import safe_location
-    from salesselect_cli.store import init_database
+    from salesselect_cli.usecases import setup
 
     opts = options(ctx)
     path = database_path(opts.db)
@@ -38,16 +38,8 @@ def init(
         from salesselect_cli.demo import build_demo
 
         fill = build_demo
-    first_user: dict = {}
-
-    def fill_noting_user(store):
-        first_user["name"] = store.user_name  # on PostgreSQL the database login
-        return fill(store) if fill else None
-
-    from salesselect_cli.session import saving
-
-    summary = init_database(path, user_name, current_today(), fill_noting_user, saving().mark_committed)
-    user_name = first_user.get("name", user_name)
+    created = setup.create_database(path, user_name, current_today(), fill, saving().mark_committed)
+    user_name, summary = created.first_user, created.summary
     stderr_line(_("Created {path}; '{user_name}' is its first key user.").format(path=safe_location(path), user_name=user_name))
     if summary:
         stderr_line(summary)
@@ -110,11 +102,11 @@ NONE_YET = {  # translated where shown (emit's empty line, config show's section
 def _print_setup(found, console) -> None:
     from rich.text import Text
 
-    from salesselect_cli.render import build_table
+    from salesselect_cli.render import build_table, drawn
 
     def section(title: str, rows: list, columns: list, empty: str) -> None:
         if rows:
-            console.print(build_table(rows, columns, title=title))
+            console.print(drawn(build_table(rows, columns, title=title), console))
         else:  # no empty frame: say what is missing and how to add it
             console.print(Text(title, style="bold"))
             console.print(Text("   " + _(empty).split(": ", 1)[1]))

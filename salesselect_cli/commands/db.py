@@ -24,7 +24,7 @@ def copy(
 
     from salesselect_cli.context import database_path
     from salesselect_cli.sql.dialect import safe_location
-    from salesselect_cli.store import copy_database
+    from salesselect_cli.usecases.transfer import copy_agency
 
     from_location, to_location = database_path(source), database_path(target)
     if isinstance(from_location, Path) and isinstance(to_location, Path) and from_location.resolve() == to_location.resolve():
@@ -40,7 +40,7 @@ def copy(
 
         from salesselect_cli.session import saving
 
-        counts = copy_database(from_location, to_location, progress, saving().mark_committed)
+        counts = copy_agency(from_location, to_location, progress, saving().mark_committed)
     summary = ", ".join(f"{count(n)} {table}" for table, n in counts.items() if n)
     stderr_line(_("Copied {source} to {target}: {summary}.").format(
         source=safe_location(from_location), target=safe_location(to_location), summary=summary or _("no rows")))

@@ -112,7 +112,7 @@ def opportunity_filter(
     status None means open, unless a closed-date, closed-from or reason filter asks about closed deals
     (then every status: only won and lost deals have those).
     """
-    from salesselect_cli.store import OpportunityFilter
+    from salesselect_cli.model import OpportunityFilter
 
     today = session.today
     after, before = closed_range(today, closed_in, closed_after, closed_before)

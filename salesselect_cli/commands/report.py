@@ -109,7 +109,7 @@ def _deals(count: int) -> str:
 
 
 def _filters(business_type: Optional[str], owner: Optional[str], source: Optional[str]):
-    from salesselect_cli.store import OpportunityFilter
+    from salesselect_cli.model import OpportunityFilter
 
     return OpportunityFilter(business_type=business_type, owner=owner, source=source, status=None)
 
@@ -630,9 +630,9 @@ def forecast(
         return _backtest(ctx, start, end, step, fmt, output, excel)
     with open_session(ctx) as opened:
         flt = _filters(business_type, owner, source)
-        span = _period(opened.store, period, start, end)
+        span = _period(opened, period, start, end)
         result = forecasting.forecast(opened, flt, span, by.value if by else None, method.value)
-        currency = opened.store.people.currency
+    currency = result.currency
     rows = [forecast_record(row) for row in result.rows] + [forecast_record(result.total, total=True)]
 
     def render(bars: bool) -> list:

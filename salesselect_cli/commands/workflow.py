@@ -10,7 +10,7 @@ import typer
 
 from salesselect_cli.usecases import workflows as automation
 from salesselect_cli.commands.options import Format, format_option, output_option
-from salesselect_cli.context import open_session, session
+from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, N_
 from salesselect_cli.render import Column, emit, escape, moment, stderr_line, word
 
@@ -148,10 +148,9 @@ def show(
     from salesselect_cli.render import emit_object
     from salesselect_cli.rules import workflows as wf
 
-    with session(ctx) as store:
-        row = store.workflows.list_workflows(workflow)[0]
-        timeout = automation.hook_timeout(store)
-        today = store.today
+    with open_session(ctx) as opened:
+        shown = automation.show(opened, workflow)
+    row, timeout, today = shown.row, shown.timeout, shown.today
     if fmt is Format.csv:
         emit_object(dict(row, actions="\n".join(row["actions"]), env=" ".join(row["env"])), "csv")
         return
@@ -217,15 +216,14 @@ def remove(
     workflow: str = typer.Argument(..., metavar="NAME|ID", help="The workflow's name or id."),
 ) -> None:
     """Remove a workflow (key users)."""
-    with session(ctx, write=True, key_user=MANAGE) as store:
-        name = store.workflows.remove_workflow(workflow)
+    with open_session(ctx, write=True, key_user=MANAGE) as opened:
+        name = automation.remove(opened, workflow)
     stderr_line(_("Removed workflow '{name}'.").format(name=name))
 
 
 def _switch(ctx: typer.Context, workflow: str, enabled: bool) -> None:
-    with session(ctx, write=True, key_user=MANAGE) as store:
-        changed = store.workflows.set_workflow_enabled(workflow, enabled)
-        name = store.workflows.find_workflow(workflow)["name"]
+    with open_session(ctx, write=True, key_user=MANAGE) as opened:
+        name, changed = automation.switch(opened, workflow, enabled)
     if enabled:
         message = _("Workflow '{name}' enabled.") if changed else _("Workflow '{name}' was already enabled.")
     else:
@@ -261,9 +259,9 @@ def test(
     fmt: Format = format_option(),
 ) -> None:
     """Show which workflows a change would fire and what they would do; changes nothing."""
-    with session(ctx) as store:
-        preview = automation.preview(store, opportunity_id, to_stage, to_status.value if to_status else None)
-        today, timeout = store.today, automation.hook_timeout(store)
+    with open_session(ctx) as opened:
+        tried = automation.try_change(opened, opportunity_id, to_stage, to_status.value if to_status else None)
+    preview, today, timeout = tried.preview, tried.today, tried.timeout
     if fmt is not Format.table:
         emit(preview["fires"], fmt.value, None, csv_columns=["workflow", "trigger", "action", "effect"])
         return
@@ -298,19 +296,16 @@ def timeout(
     seconds: Optional[str] = typer.Argument(None, help="New limit in seconds; 'default' goes back to 10. Omit to show it."),
 ) -> None:
     """Show or set how long a run: action may take (key users set it; $SALESSELECT_HOOK_TIMEOUT overrides)."""
-    import os
-
     if seconds is None:
-        with session(ctx) as store:
-            current = automation.hook_timeout(store)
-            source = ("$SALESSELECT_HOOK_TIMEOUT" if os.environ.get("SALESSELECT_HOOK_TIMEOUT")
-                      else _("workflow_timeout setting") if store.people.setting("workflow_timeout") else _("default"))
+        with open_session(ctx) as opened:
+            current, source = automation.time_limit(opened)
+        source = {"env": "$SALESSELECT_HOOK_TIMEOUT", "setting": _("workflow_timeout setting"),
+                  "default": _("default")}[source]
         typer.echo(f"{current:g}")
         stderr_line(_("run: actions are stopped after {current} s ({source}).").format(current=f"{current:g}", source=source))
         return
-    with session(ctx, write=True, key_user=MANAGE) as store:
-        store.workflows.set_hook_timeout(None if seconds.strip().lower() == "default" else seconds)
-        current = automation.hook_timeout(store)
+    with open_session(ctx, write=True, key_user=MANAGE) as opened:
+        current = automation.set_time_limit(opened, None if seconds.strip().lower() == "default" else seconds)
     stderr_line(_("run: actions are stopped after {current} s.").format(current=f"{current:g}"))
 
 

@@ -20,6 +20,7 @@ from itertools import accumulate
 
 from salesselect_cli.errors import Invalid
 from salesselect_cli.i18n import N_, _
+from salesselect_cli.rules.stages import stage_set_percent
 
 # The fields the learned chance looks at, in the order reasons are listed when their points tie.
 FIELDS = ("stage", "business_type", "source", "owner", "value_band")
@@ -197,15 +198,6 @@ def parse_percent(text: str | int, allow_auto: bool = False) -> int | None:
             raise Invalid(_("probability must be a whole percentage from 0 to 100 or 'auto', not '{text}'").format(text=raw))
         raise Invalid(_("probability must be a whole percentage from 0 to 100, not '{text}'").format(text=raw))
     return int(number)
-
-
-def stage_set_percent(auto_status: str | None, set_percent: int | None) -> int | None:
-    """A stage's own percentage: 100 for an automatic won stage, 0 for a lost one, else the one set (or None)."""
-    if auto_status == "won":
-        return 100
-    if auto_status == "lost":
-        return 0
-    return set_percent
 
 
 def stage_chance(set_percent: int | None, reached: Tally | None, overall: Tally) -> int | None:

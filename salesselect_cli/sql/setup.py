@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from salesselect_cli.errors import Conflict, Invalid, unknown_name
 from salesselect_cli.i18n import N_, _, ngettext
 from salesselect_cli.rules.indicator import validate_thresholds
+from salesselect_cli.rules.stages import stage_set_percent
 from salesselect_cli.rules.text import clean_name as _clean_name
 from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.dialect import Row, fold
@@ -31,10 +32,54 @@ def _auto_status(value: str | None) -> str | None:
     return lowered
 
 
-def _stage_percent(auto_status: str | None, probability: int | None) -> int | None:
-    from salesselect_cli.rules.forecast import stage_set_percent
+# What each settings list shows, in one place for its own list_... and for setup_lists (all four at once).
+def _business_type_columns(conn) -> str:
+    return f"""bt.id, bt.name, bt.color,
+               (SELECT {conn.group_concat("k.name", ", ", "k.position")} FROM (
+                   SELECT s.name, s.position FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
+                    WHERE l.business_type_id = bt.id AND s.archived = 0 ORDER BY s.position) k) AS stages,
+               (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities"""
 
-    return stage_set_percent(auto_status, probability)
+
+def _stage_columns(conn) -> str:
+    return f"""s.name, s.auto_status, s.archived, s.probability,
+               (SELECT {conn.group_concat("k.name", ", ", "k.id")} FROM (
+                   SELECT bt.name, bt.id FROM business_types bt
+                     JOIN stage_business_types l ON l.business_type_id = bt.id
+                    WHERE l.stage_id = s.id ORDER BY bt.id) k) AS business_types,
+               (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities, s.position"""
+
+
+_SOURCE_COLUMNS = "s.name, (SELECT COUNT(*) FROM opportunities o WHERE o.source_id = s.id) AS opportunities"
+_REASON_COLUMNS = "r.text, r.status, (SELECT COUNT(*) FROM opportunities o WHERE o.reason_id = r.id) AS opportunities"
+
+
+def _business_type_item(r) -> dict:
+    return {"name": r["name"], "color": r["color"], "stages": r["stages"] or "", "opportunities": r["opportunities"]}
+
+
+def _stage_item(r) -> dict:
+    return {
+        "position": r["position"],
+        "name": r["name"],
+        "business_types": r["business_types"] or "",
+        "auto": r["auto_status"] or "",
+        "probability": stage_set_percent(r["auto_status"], r["probability"]),
+        "opportunities": r["opportunities"],
+        "archived": bool(r["archived"]),
+    }
+
+
+def _source_item(r) -> dict:
+    return {"name": r["name"], "opportunities": r["opportunities"]}
+
+
+def _reason_item(r) -> dict:
+    return {"reason": r["text"], "status": r["status"], "opportunities": r["opportunities"]}
+
+
+_LIST_ITEMS = {"business_type": _business_type_item, "stage": _stage_item, "source": _source_item,
+               "reason": _reason_item}
 
 
 # the setup counts and business types (SetupRoom._setup_overview) and the stages (_stage_snapshot): read once each
@@ -115,18 +160,34 @@ class SetupRoom(BaseRoom):
                 self._setup_log(f"business type {new_name or row['name']} colour", row["color"], color)
 
     def list_business_types(self) -> list[dict]:
-        rows = self._all(
-            f"""SELECT bt.id, bt.name, bt.color,
-                      (SELECT {self.conn.group_concat("k.name", ", ", "k.position")} FROM (
-                          SELECT s.name, s.position FROM stages s JOIN stage_business_types l ON l.stage_id = s.id
-                           WHERE l.business_type_id = bt.id AND s.archived = 0 ORDER BY s.position) k) AS stages,
-                      (SELECT COUNT(*) FROM opportunities o WHERE o.business_type_id = bt.id) AS opportunities
-                 FROM business_types bt ORDER BY bt.id"""
+        rows = self._all(f"SELECT {_business_type_columns(self.conn)} FROM business_types bt ORDER BY bt.id")
+        return [_business_type_item(r) for r in rows]
+
+    def setup_lists(self) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+        """The business types, the stages (not archived), the sources and the reasons, each as its own
+        list_... gives it: one statement for the four (config show), so one round trip on a server."""
+        conn = self.conn
+        rows = self._all(  # each list's own columns, the others NULL; the first SELECT names and types them
+            f"""SELECT 'stage' AS list, s.position AS k1, s.id AS k2, {_stage_columns(conn)},
+                       NULL AS color, NULL AS stages, NULL AS text, NULL AS status
+                  FROM stages s WHERE s.archived = 0
+                UNION ALL
+                SELECT 'business_type', id, 0, name, NULL, NULL, NULL, NULL, opportunities, NULL, color, stages,
+                       NULL, NULL
+                  FROM (SELECT {_business_type_columns(conn)} FROM business_types bt) bt
+                UNION ALL
+                SELECT 'source', id, 0, name, NULL, NULL, NULL, NULL, opportunities, NULL, NULL, NULL, NULL, NULL
+                  FROM (SELECT s.id, {_SOURCE_COLUMNS} FROM sources s) s
+                UNION ALL
+                SELECT 'reason', CASE status WHEN 'won' THEN 0 ELSE 1 END, id, NULL, NULL, NULL, NULL, NULL,
+                       opportunities, NULL, NULL, NULL, text, status
+                  FROM (SELECT r.id, {_REASON_COLUMNS} FROM reasons r) r
+                ORDER BY 1, 2, 3"""
         )
-        return [
-            {"name": r["name"], "color": r["color"], "stages": r["stages"] or "", "opportunities": r["opportunities"]}
-            for r in rows
-        ]
+        lists: dict[str, list[dict]] = {"business_type": [], "stage": [], "source": [], "reason": []}
+        for r in rows:
+            lists[r["list"]].append(_LIST_ITEMS[r["list"]](r))
+        return lists["business_type"], lists["stage"], lists["source"], lists["reason"]
 
     def remove_business_type(self, name: str, reassign_to: str | None = None) -> int:
         row = self.find_business_type(name)
@@ -343,27 +404,9 @@ class SetupRoom(BaseRoom):
 
     def list_stages(self, include_archived: bool = False) -> list[dict]:
         """Stages in column order; archived ones only with `include_archived`."""
-        rows = self._all(
-            f"""SELECT s.id, s.position, s.name, s.auto_status, s.archived, s.probability,
-                      (SELECT {self.conn.group_concat("k.name", ", ", "k.id")} FROM (
-                          SELECT bt.name, bt.id FROM business_types bt
-                            JOIN stage_business_types l ON l.business_type_id = bt.id
-                           WHERE l.stage_id = s.id ORDER BY bt.id) k) AS business_types,
-                      (SELECT COUNT(*) FROM opportunities o WHERE o.stage_id = s.id) AS opportunities
-                 FROM stages s WHERE s.archived = 0 OR ? ORDER BY s.position""", [include_archived]
-        )
-        return [
-            {
-                "position": r["position"],
-                "name": r["name"],
-                "business_types": r["business_types"] or "",
-                "auto": r["auto_status"] or "",
-                "probability": _stage_percent(r["auto_status"], r["probability"]),
-                "opportunities": r["opportunities"],
-                "archived": bool(r["archived"]),
-            }
-            for r in rows
-        ]
+        rows = self._all(f"SELECT {_stage_columns(self.conn)} FROM stages s WHERE s.archived = 0 OR ? ORDER BY s.position",
+                         [include_archived])
+        return [_stage_item(r) for r in rows]
 
     @_changes_stages
     def set_stage_probability(self, name: str, percent: int | None) -> None:
@@ -502,11 +545,7 @@ class SetupRoom(BaseRoom):
         self._setup_log("source renamed", row["name"], new_name)
 
     def list_sources(self) -> list[dict]:
-        rows = self._all(
-            """SELECT s.name, (SELECT COUNT(*) FROM opportunities o WHERE o.source_id = s.id) AS opportunities
-                 FROM sources s ORDER BY s.id"""
-        )
-        return [{"name": r["name"], "opportunities": r["opportunities"]} for r in rows]
+        return [_source_item(r) for r in self._all(f"SELECT {_SOURCE_COLUMNS} FROM sources s ORDER BY s.id")]
 
     def remove_source(self, name: str, reassign_to: str | None = None) -> int:
         row = self.find_source(name)
@@ -591,11 +630,11 @@ class SetupRoom(BaseRoom):
 
     def list_reasons(self, status: str | None = None) -> list[dict]:
         rows = self._all(
-            """SELECT r.text, r.status, (SELECT COUNT(*) FROM opportunities o WHERE o.reason_id = r.id) AS opportunities
-                 FROM reasons r""" + (" WHERE r.status = ?" if status else "") + " ORDER BY r.status DESC, r.id",
+            f"SELECT {_REASON_COLUMNS} FROM reasons r" + (" WHERE r.status = ?" if status else "")
+            + " ORDER BY r.status DESC, r.id",
             [status] if status else [],
         )
-        return [{"reason": r["text"], "status": r["status"], "opportunities": r["opportunities"]} for r in rows]
+        return [_reason_item(r) for r in rows]
 
     def remove_reason(self, text: str, status: str | None = None, reassign_to: str | None = None) -> int:
         row = self.find_reason(text, status)

@@ -19,12 +19,13 @@ SET_GOALS = N_("set goals")
 
 @dataclass(frozen=True)
 class Forecast:
-    """The forecast's rows (one per group; one row without --by), its total and the method used."""
+    """The forecast's rows (one per group; one row without --by), its total, the method used and the currency."""
 
     rows: "list[ForecastRow]"
     total: "ForecastRow"
     method: str
     learned: bool  # whether a learned model was in force
+    currency: str
 
 
 def forecast(session: "Session", flt: "OpportunityFilter", period: "Period", by: str | None = None,
@@ -51,7 +52,7 @@ def forecast(session: "Session", flt: "OpportunityFilter", period: "Period", by:
     if by is None and not rows:
         rows = forecast_rows([Bucket(None, 0, 0, 0)], {}, goals)
     # the total's goal: the sum of the rows' when every row has one (forecast_total), so coverage compares like with like
-    return Forecast(rows, forecast_total(rows), method, context.model is not None)
+    return Forecast(rows, forecast_total(rows), method, context.model is not None, store.people.currency)
 
 
 def _may_set_goals(session: "Session") -> None:

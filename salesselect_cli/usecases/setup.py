@@ -21,11 +21,36 @@ class SetupLists:
         self.thresholds, self.reasons, self.currency = thresholds, reasons, currency
 
 
+class Created:
+    """A new database (`init`): its first key user (on PostgreSQL the login) and what the fill made (or None)."""
+
+    __slots__ = ("first_user", "summary")
+
+    def __init__(self, first_user: str | None, summary: Any):
+        self.first_user, self.summary = first_user, summary
+
+
+def create_database(location: Any, user_name: str | None, today: Any, fill: Any = None, committed: Any = None) -> Created:
+    """Create the database with `user_name` as its first key user and the module on; `fill(store)` (the demo
+    agency) runs in the same transaction. No session yet: this makes the database one opens. `committed()`
+    runs once the database is whole (a Ctrl-C from then on says it was made)."""
+    from salesselect_cli.store import init_database
+
+    first_user = [user_name]
+
+    def fill_noting_user(store):
+        first_user[0] = store.user_name  # on PostgreSQL the database login
+        return fill(store) if fill else None
+
+    summary = init_database(location, user_name, today, fill_noting_user, committed)
+    return Created(first_user[0], summary)
+
+
 def lists(session: "Session") -> SetupLists:
-    """The five settings lists and the currency, read in the session's one transaction."""
+    """The five settings lists and the currency, read in the session's one transaction (one statement)."""
     setup = session.store.setup
-    return SetupLists(setup.list_business_types(), setup.list_stages(), setup.list_sources(), setup.thresholds(),
-                      setup.list_reasons(), session.store.people.currency)
+    business_types, stages, sources, reasons = setup.setup_lists()
+    return SetupLists(business_types, stages, sources, setup.thresholds(), reasons, session.store.people.currency)
 
 
 def export(session: "Session") -> dict:

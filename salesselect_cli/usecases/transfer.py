@@ -110,3 +110,11 @@ def backup(session: "Session", file: "Path") -> "Path | str":
     database it copied."""
     session.store.backup(file)
     return session.store.path
+
+
+def copy_agency(source, target, progress=None, committed=None) -> dict[str, int]:
+    """Copy one database into a new one (`db copy`), in one transaction; the source is only read. No session:
+    neither database is the command's own. Returns the rows copied per table."""
+    from salesselect_cli.store import copy_database
+
+    return copy_database(source, target, progress, committed)

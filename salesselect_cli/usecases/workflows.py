@@ -207,6 +207,69 @@ def _run_hook(store, workflow: str, action, event_json: dict, timeout: float, pa
                                          "({problem})").format(workflow=workflow, problem=exc))
 
 
+# --------------------------------------------------------------------------- the workflow commands
+
+
+class Shown:
+    """One workflow as `workflow show` shows it, with what its actions are described against: the time limit
+    of its run: actions and the command's today (a follow-up's due date)."""
+
+    __slots__ = ("row", "timeout", "today")
+
+    def __init__(self, row: dict, timeout: float, today):
+        self.row, self.timeout, self.today = row, timeout, today
+
+
+def show(session: "Session", ref: str) -> Shown:
+    """A workflow by name or id (`workflow show`)."""
+    store = session.store
+    return Shown(store.workflows.list_workflows(ref)[0], hook_timeout(store), session.today)
+
+
+def remove(session: "Session", ref: str) -> str:
+    """Remove a workflow (`workflow remove`); returns its name."""
+    return session.store.workflows.remove_workflow(ref)
+
+
+def switch(session: "Session", ref: str, enabled: bool) -> tuple[str, bool]:
+    """Switch a workflow on or off (`workflow enable/disable`): (its name, whether that changed anything)."""
+    workflows = session.store.workflows
+    changed = workflows.set_workflow_enabled(ref, enabled)
+    return workflows.find_workflow(ref)["name"], changed
+
+
+class Tried:
+    """What a change would fire (`workflow test`): the preview, and the time limit and today its actions are
+    described against."""
+
+    __slots__ = ("preview", "timeout", "today")
+
+    def __init__(self, preview: dict, timeout: float, today):
+        self.preview, self.timeout, self.today = preview, timeout, today
+
+
+def try_change(session: "Session", opportunity_id: int, to_stage: str | None, to_status: str | None) -> Tried:
+    """Which workflows moving the deal to `to_stage` / `to_status` would fire, and what they would do; writes
+    nothing."""
+    store = session.store
+    return Tried(preview(store, opportunity_id, to_stage, to_status), hook_timeout(store), session.today)
+
+
+def time_limit(session: "Session") -> tuple[float, str]:
+    """How long a run: action may take, and where that comes from: 'env' ($SALESSELECT_HOOK_TIMEOUT),
+    'setting' (the workflow_timeout setting) or 'default'."""
+    store = session.store
+    source = ("env" if os.environ.get(HOOK_TIMEOUT_ENV) else "setting" if store.people.setting("workflow_timeout")
+              else "default")
+    return hook_timeout(store), source
+
+
+def set_time_limit(session: "Session", seconds: str | None) -> float:
+    """Set the workflow_timeout setting (None: back to the default); returns the limit now in force."""
+    session.store.workflows.set_hook_timeout(seconds)
+    return hook_timeout(session.store)
+
+
 # --------------------------------------------------------------------------- which workflows run programs here
 
 
