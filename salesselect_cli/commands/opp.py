@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import (
-    Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
-    english_status, wide_option,
+    Format, excel_format, excel_option, filter_ahead, format_option, opportunity_filter, output_option,
+    parse_date_option, english_status, wide_option,
 )
 from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, count, ngettext
@@ -122,13 +122,14 @@ def list_(
 
     if descending and sort is None:
         raise Invalid(_("--desc needs --sort FIELD"))
-    with open_session(ctx) as opened:
-        flt = opportunity_filter(
-            opened, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
-            status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
-            closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
-            reason=reason, sort=sort, descending=descending,
-        )
+    filters = dict(
+        business_type=business_type, stage=stage, source=source, owner=owner, mine=mine, status=status,
+        close_before=close_before, close_after=close_after, overdue=overdue, search=search, closed_in=closed_in,
+        closed_after=closed_after, closed_before=closed_before, closed_from=closed_from, reason=reason, sort=sort,
+        descending=descending,
+    )
+    with open_session(ctx, expect=deals.expecting_listing(filter_ahead(**filters), limit)) as opened:
+        flt = opportunity_filter(opened, **filters)
         # the chance costs the model's counts: only records for machines carry it
         listed = deals.listing(opened, flt, limit, chances=fmt is not Format.table)
         csv_columns = list(RECORD_KEYS)
