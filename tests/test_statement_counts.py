@@ -297,6 +297,32 @@ def test_a_prefetched_answer_never_outlives_a_change_to_its_table(demo_db):
 
 
 @postgres_only
+def test_a_read_at_commit_goes_with_the_commit_and_never_shows_what_was_rolled_back(demo_db, wire):
+    """read_at_commit travels with the COMMIT (one round trip for the change, the read and the COMMIT) and is
+    answered after it without another; after a ROLLBACK it reads afresh what was kept."""
+    from salesselect_cli.sql import dialect
+
+    conn = dialect.connect_postgres(str(demo_db))
+    read = "SELECT value FROM settings WHERE key = ?"
+    try:
+        conn.begin(write=True)
+        conn.defer("INSERT INTO settings (key, value) VALUES ('probe', 'one')")
+        rows = conn.read_at_commit(read, ["probe"])
+        wire.clear()
+        conn.execute("COMMIT")
+        assert [tuple(row) for row in rows()] == [("one",)]
+        assert wire.round_trips == 1 and wire.statements[-2:] == [dialect.to_postgres(read), "COMMIT"], wire.listing()
+        conn.begin(write=True)
+        conn.defer("UPDATE settings SET value = 'two' WHERE key = 'probe'")
+        rows = conn.read_at_commit(read, ["probe"])
+        conn.execute("ROLLBACK")
+        assert [tuple(row) for row in rows()] == [("one",)]
+    finally:
+        dialect.undo_quietly(conn, "DELETE FROM settings WHERE key = 'probe'")
+        conn.close()
+
+
+@postgres_only
 def test_a_move_that_fails_in_its_commit_trip_changes_nothing_and_runs_no_hook(demo_db, cli, tmp_path):
     """The change, its undo step, the deal after and the COMMIT share one round trip: a statement of it that the
     server refuses (here a trigger on the UPDATE) is one error line and exit 1; the deal, its history and the undo

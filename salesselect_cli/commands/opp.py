@@ -346,7 +346,8 @@ def move(
     """Move an opportunity to another stage of its business type."""
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
+    expect = deals.expecting_change(opportunity_id, not no_workflows, reason=reason is not None)
+    with open_session(ctx, write=True, expect=expect) as opened:
         changed = deals.move(opened, opportunity_id, stage, reason, workflows=not no_workflows,
                              keep_followups=keep_followups)
     _said(changed.after, changed.warnings)
@@ -381,7 +382,8 @@ def _closed(ctx: typer.Context, opportunity_id: int, status: str, reason: str | 
             keep_followups: bool, vacancy: str | None = None) -> None:
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, workflows)) as opened:
+    expect = deals.expecting_change(opportunity_id, workflows, reason=reason is not None)
+    with open_session(ctx, write=True, expect=expect) as opened:
         changed = deals.close(opened, opportunity_id, status, reason, workflows=workflows,
                               keep_followups=keep_followups, vacancy=vacancy)
     _said(changed.after, changed.warnings)

@@ -533,8 +533,8 @@ class PgConnection:
     one Sync), one round trip. That is BEGIN, the writers' lock and `set_local` settings; `defer`red changes
     (their error, if any, comes with that round trip, inside the same transaction); a read transaction's COMMIT
     (a read keeps nothing: it goes with the next statement, or unanswered at close); `prefetch`ed reads, whose
-    answers wait for the identical execute(); and the record of applied migrations, read in the first
-    transaction's first round trip (`check_at_first_begin`).
+    answers wait for the identical execute() (`read_at_commit`: even past the COMMIT they went with); and the
+    record of applied migrations, read in the first transaction's first round trip (`check_at_first_begin`).
     """
 
     backend = "postgresql"

@@ -281,6 +281,23 @@ class OpportunityRoom(BaseRoom):
             return
         self._history(opportunity_id, "note", None, text, actor=actor)
 
+    def add_workflow_note(self, opportunity_id: int, text: str, actor: str) -> None:
+        """A note a workflow (`actor`, 'workflow:NAME') adds as it fires on the deal the command changed, written
+        without waiting for an answer: a workflow may change any deal (rules/permissions), so the deal's row is
+        not read for the check."""
+        from salesselect_cli.rules import permissions
+
+        if not permissions.may_change_any(self.actor(actor)):
+            self.add_note(opportunity_id, text, actor)
+            return
+        text = _blank_to_none(text, "a note", multiline=True)
+        if text is None:
+            raise Invalid(_("a note needs text"))
+        if self.conn.audit_by_triggers:  # the definer function checks and writes, as for add_note
+            self.conn.defer("SELECT salesselect_note(?, ?)", [opportunity_id, text])
+            return
+        self._history(opportunity_id, "note", None, text, actor=actor)
+
     def add_opportunity(
         self, *, title: str, company: str, business_type: str, source: str, stage: str | None = None,
         value_cents: int = 0, expected_close: dt.date | None = None, owner: str | None = None,
@@ -535,7 +552,7 @@ class OpportunityRoom(BaseRoom):
         if outcome.stage_id != row["stage_id"]:
             self._history(row["id"], "stage", stage_names.get(row["stage_id"]), stage_names.get(outcome.stage_id),
                           row["stage_id"], outcome.stage_id, actor=actor)
-        if outcome.status != row["status"]:
+        if outcome.status != row["status"] and not self.conn.audit_by_triggers:  # PostgreSQL: the trigger's row
             reason = self._scalar("SELECT text FROM reasons WHERE id = ?", [outcome.reason_id]) if outcome.reason_id else None
             to_value = f"{outcome.status} ({reason})" if reason else outcome.status
             self._history(row["id"], "status", row["status"], to_value,

@@ -81,15 +81,19 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
     return changed
 
 
-def expecting_change(opportunity_id: int, workflows: bool = True):
+def expecting_change(opportunity_id: int, workflows: bool = True, reason: bool = False):
     """For open_session(expect=...): what a move, win, lose or reopen of this deal will read (the deal, the
-    stages, the workflows), so that a server across a network sends it with the session's first round trip."""
+    stages, the workflows and their open follow-ups on it; the reasons when one is given), so that a server
+    across a network sends it with the session's first round trip."""
 
     def expect(store) -> None:
         store.deals.expect_deal(opportunity_id)
         store.setup.expect_stages()
+        if reason:
+            store.setup.expect_reasons()
         if workflows:
             store.workflows.expect_rules()
+            store.followups.expect_workflow_followups(opportunity_id)
 
     return expect
 
