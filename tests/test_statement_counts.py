@@ -356,3 +356,20 @@ def test_a_move_that_fails_in_its_commit_trip_changes_nothing_and_runs_no_hook(d
     moved = cli("opp", "move", deal, "Negotiation")  # the same move, once allowed, runs its hook after the commit
     assert moved.exit_code == 0, moved.stderr
     assert marker.exists()
+
+
+@postgres_only
+@pytest.mark.parametrize("options", [(), ("--type", "Agencies"), ("--limit", "0"), ("--all-stages", "--limit", "2"),
+                                     ("--overdue",), ("--owner", "sanne", "--limit", "1")])
+def test_the_boards_cards_by_lateral_join_are_those_read_stage_by_stage(demo_db, cli, monkeypatch, options):
+    """The cards PostgreSQL reads with the columns (a LATERAL join, no stage ids) are the ones the stage-by-stage
+    read gives (SQLite's, which needs the columns first): the same cards, columns and order."""
+    from salesselect_cli.sql.dialect import PgConnection
+
+    lateral = cli("board", "--format", "json", *options)
+    assert lateral.exit_code == 0, lateral.stderr
+    monkeypatch.setattr(PgConnection, "lateral_joins", False)
+    by_stage = cli("board", "--format", "json", *options)
+    assert by_stage.exit_code == 0, by_stage.stderr
+    assert lateral.json() == by_stage.json()
+    assert any(column["cards"] for column in lateral.json())
