@@ -34,12 +34,13 @@ SET_UP_TODAY = SET_UP  # the one migration runner opens a file in 2 (read) or 3 
 
 
 # Round trips the command waits for on PostgreSQL, after libpq's own start-up (TCP, TLS negotiation,
-# authentication): the opening one (BEGIN, lock, settings, users, the migrations record) and the command's.
+# authentication): the opening one (BEGIN, lock, settings, users, the migrations record, and the command's first
+# reads when they can be made before anything is read) and the command's.
 ROUND_TRIPS = {
-    ("opp", "move", "{deal}", "Negotiation"): 3,  # open with the deal, stages, workflows; the change + the deal after; COMMIT
-    ("board",): 3,  # open; columns + legend; cards
-    ("opp", "list"): 2,
-    ("report", "winloss"): 2,
+    ("opp", "move", "{deal}", "Negotiation"): 2,  # open with the deal, stages, workflows; the change, the deal after, COMMIT
+    ("board",): 2,  # open; columns, legend and cards (cards by LATERAL join: no stage ids needed)
+    ("opp", "list"): 1,  # its read goes with the open's (a filter that names nothing to look up)
+    ("report", "winloss"): 1,  # likewise
     ("report", "forecast"): 6,  # open; its reads (period, learning counts, buckets, won, goals) each wait for the last
     ("report", "forecast", "--backtest"): 4,
     ("config", "show"): 2,  # open; the four lists
@@ -295,3 +296,82 @@ def test_a_prefetched_answer_never_outlives_a_change_to_its_table(demo_db):
     finally:
         dialect.undo_quietly(conn, "ROLLBACK")
         conn.close()
+
+
+@postgres_only
+def test_a_read_at_commit_goes_with_the_commit_and_never_shows_what_was_rolled_back(demo_db, wire):
+    """read_at_commit travels with the COMMIT (one round trip for the change, the read and the COMMIT) and is
+    answered after it without another; after a ROLLBACK it reads afresh what was kept."""
+    from salesselect_cli.sql import dialect
+
+    conn = dialect.connect_postgres(str(demo_db))
+    read = "SELECT value FROM settings WHERE key = ?"
+    try:
+        conn.begin(write=True)
+        conn.defer("INSERT INTO settings (key, value) VALUES ('probe', 'one')")
+        rows = conn.read_at_commit(read, ["probe"])
+        wire.clear()
+        conn.execute("COMMIT")
+        assert [tuple(row) for row in rows()] == [("one",)]
+        assert wire.round_trips == 1 and wire.statements[-2:] == [dialect.to_postgres(read), "COMMIT"], wire.listing()
+        conn.begin(write=True)
+        conn.defer("UPDATE settings SET value = 'two' WHERE key = 'probe'")
+        rows = conn.read_at_commit(read, ["probe"])
+        conn.execute("ROLLBACK")
+        assert [tuple(row) for row in rows()] == [("one",)]
+    finally:
+        dialect.undo_quietly(conn, "DELETE FROM settings WHERE key = 'probe'")
+        conn.close()
+
+
+@postgres_only
+def test_a_move_that_fails_in_its_commit_trip_changes_nothing_and_runs_no_hook(demo_db, cli, tmp_path):
+    """The change, its undo step, the deal after and the COMMIT share one round trip: a statement of it that the
+    server refuses (here a trigger on the UPDATE) is one error line and exit 1; the deal, its history and the undo
+    steps stay as they were, and the run: hook, which waits for the commit, never runs."""
+    from salesselect_cli.sql import dialect
+    from tests.test_workflows import script
+
+    marker = tmp_path / "hook-ran"
+    command = script(tmp_path, "touch.py", f"import sys\nsys.stdin.read()\nopen({str(marker)!r}, 'w').close()\n")
+    assert cli("workflow", "add", "Touch", "--on", "stage", "--action", f"run:{command}").exit_code == 0
+    deal = a_deal_in_proposal(cli)
+    before = cli("opp", "show", deal, "--format", "json").json()
+    steps = cli("undo", "--list", "--format", "json")
+    conn = dialect.connect_postgres(str(demo_db))
+    try:
+        conn.raw.execute("CREATE FUNCTION refuse_move() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$BEGIN RAISE EXCEPTION 'moves are closed today'; END$$")
+        conn.raw.execute("CREATE TRIGGER refuse_move BEFORE UPDATE OF stage_id ON opportunities "
+                         "FOR EACH ROW EXECUTE FUNCTION refuse_move()")
+        run = cli("opp", "move", deal, "Negotiation")
+        assert run.exit_code == 1, run.stderr
+        assert run.stderr.startswith("Error: ") and len(run.stderr.splitlines()) == 1, run.stderr
+        assert "moves are closed today" in run.stderr and "Traceback" not in run.stderr
+        assert not marker.exists()
+    finally:
+        conn.raw.execute("DROP TRIGGER IF EXISTS refuse_move ON opportunities")
+        conn.raw.execute("DROP FUNCTION IF EXISTS refuse_move()")
+        conn.close()
+    assert cli("opp", "show", deal, "--format", "json").json() == before
+    assert cli("undo", "--list", "--format", "json").stdout == steps.stdout
+    moved = cli("opp", "move", deal, "Negotiation")  # the same move, once allowed, runs its hook after the commit
+    assert moved.exit_code == 0, moved.stderr
+    assert marker.exists()
+
+
+@postgres_only
+@pytest.mark.parametrize("options", [(), ("--type", "Agencies"), ("--limit", "0"), ("--all-stages", "--limit", "2"),
+                                     ("--overdue",), ("--owner", "sanne", "--limit", "1")])
+def test_the_boards_cards_by_lateral_join_are_those_read_stage_by_stage(demo_db, cli, monkeypatch, options):
+    """The cards PostgreSQL reads with the columns (a LATERAL join, no stage ids) are the ones the stage-by-stage
+    read gives (SQLite's, which needs the columns first): the same cards, columns and order."""
+    from salesselect_cli.sql.dialect import PgConnection
+
+    lateral = cli("board", "--format", "json", *options)
+    assert lateral.exit_code == 0, lateral.stderr
+    monkeypatch.setattr(PgConnection, "lateral_joins", False)
+    by_stage = cli("board", "--format", "json", *options)
+    assert by_stage.exit_code == 0, by_stage.stderr
+    assert lateral.json() == by_stage.json()
+    assert any(column["cards"] for column in lateral.json())

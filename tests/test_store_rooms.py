@@ -379,6 +379,27 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
 # ---------------------------------------------------------------- follow-ups follow the deal (issue 13)
 
 
+def test_what_a_workflow_writes_lands_on_the_deal_without_reading_it(agency_store):
+    """A workflow's follow-up (for the deal's owner unless it names one) and note are written without a read of
+    the deal first; its open texts are found again, history names the workflow, blank text is refused."""
+    store = agency_store
+    ident = add(store, owner="bob")
+    store.followups.add_workflow_followup(ident, TODAY, "Call", "Call back", "workflow:Call back")
+    store.followups.add_workflow_followup(ident, TODAY, "Mail", "Call back", "workflow:Call back", user="kim")
+    store.deals.add_workflow_note(ident, "Ask for feedback", "workflow:Feedback")
+    assert store.followups.open_workflow_followups(ident, "Call back") == ["Call", "Mail"]
+    assert store.followups.open_workflow_followups(ident, "Feedback") == []
+    assert [(f["text"], f["user"], f["workflow"]) for f in store.followups.list_followups(opportunity_id=ident)] == [
+        ("Call", "bob", "Call back"), ("Mail", "kim", "Call back")]
+    history = [(h["actor"], h["field"], h["to_value"]) for h in store.deals.history(ident)]
+    assert ("workflow:Call back", "followup", "2026-11-27 Call") in history
+    assert ("workflow:Feedback", "note", "Ask for feedback") in history
+    with pytest.raises(Invalid, match="needs text"):
+        store.followups.add_workflow_followup(ident, TODAY, "  ", "Call back", "workflow:Call back")
+    with pytest.raises(Invalid, match="needs text"):
+        store.deals.add_workflow_note(ident, " ", "workflow:Feedback")
+
+
 def test_followups_edit_remove_cancel_and_workflow_texts(agency_store):
     store = agency_store
     ident = add(store)

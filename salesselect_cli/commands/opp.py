@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from salesselect_cli.commands.options import (
-    Format, excel_format, excel_option, format_option, opportunity_filter, output_option, parse_date_option,
-    english_status, wide_option,
+    Format, excel_format, excel_option, filter_ahead, format_option, opportunity_filter, output_option,
+    parse_date_option, english_status, wide_option,
 )
 from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, count, ngettext
@@ -122,13 +122,14 @@ def list_(
 
     if descending and sort is None:
         raise Invalid(_("--desc needs --sort FIELD"))
-    with open_session(ctx) as opened:
-        flt = opportunity_filter(
-            opened, business_type=business_type, stage=stage, source=source, owner=owner, mine=mine,
-            status=status, close_before=close_before, close_after=close_after, overdue=overdue, search=search,
-            closed_in=closed_in, closed_after=closed_after, closed_before=closed_before, closed_from=closed_from,
-            reason=reason, sort=sort, descending=descending,
-        )
+    filters = dict(
+        business_type=business_type, stage=stage, source=source, owner=owner, mine=mine, status=status,
+        close_before=close_before, close_after=close_after, overdue=overdue, search=search, closed_in=closed_in,
+        closed_after=closed_after, closed_before=closed_before, closed_from=closed_from, reason=reason, sort=sort,
+        descending=descending,
+    )
+    with open_session(ctx, expect=deals.expecting_listing(filter_ahead(**filters), limit)) as opened:
+        flt = opportunity_filter(opened, **filters)
         # the chance costs the model's counts: only records for machines carry it
         listed = deals.listing(opened, flt, limit, chances=fmt is not Format.table)
         csv_columns = list(RECORD_KEYS)
@@ -345,7 +346,8 @@ def move(
     """Move an opportunity to another stage of its business type."""
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, not no_workflows)) as opened:
+    expect = deals.expecting_change(opportunity_id, not no_workflows, reason=reason is not None)
+    with open_session(ctx, write=True, expect=expect) as opened:
         changed = deals.move(opened, opportunity_id, stage, reason, workflows=not no_workflows,
                              keep_followups=keep_followups)
     _said(changed.after, changed.warnings)
@@ -380,7 +382,8 @@ def _closed(ctx: typer.Context, opportunity_id: int, status: str, reason: str | 
             keep_followups: bool, vacancy: str | None = None) -> None:
     from salesselect_cli.usecases import deals
 
-    with open_session(ctx, write=True, expect=deals.expecting_change(opportunity_id, workflows)) as opened:
+    expect = deals.expecting_change(opportunity_id, workflows, reason=reason is not None)
+    with open_session(ctx, write=True, expect=expect) as opened:
         changed = deals.close(opened, opportunity_id, status, reason, workflows=workflows,
                               keep_followups=keep_followups, vacancy=vacancy)
     _said(changed.after, changed.warnings)

@@ -91,6 +91,27 @@ def parse_date_option(value: Optional[str], today: dt.date) -> Optional[dt.date]
     return parse_date(value, today)
 
 
+def ahead(build):
+    """What a command builds from its options once its session is open (a filter, a period), built before it
+    opens, from today, so that its read can go with the session's first round trip: `build(today)`, or None
+    when that fails (the session's own build then says why, where it always did)."""
+    from salesselect_cli.context import current_today
+    from salesselect_cli.errors import SalesSelectError
+
+    try:
+        return build(current_today())
+    except (SalesSelectError, ValueError):
+        return None
+
+
+def filter_ahead(**options):
+    """`opportunity_filter(session, **options)` built before the session opens (see `ahead`); None with --mine,
+    which needs the session's acting user."""
+    if options.get("mine"):
+        return None
+    from types import SimpleNamespace
+
+    return ahead(lambda today: opportunity_filter(SimpleNamespace(today=today), **options))
 
 
 def owner_of(session, owner: Optional[str], mine: bool) -> Optional[str]:

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 import typer
 
 from salesselect_cli.commands.options import (
-    Format, excel_format, excel_option, format_option, output_option, parse_date_option,
+    Format, ahead, excel_format, excel_option, format_option, output_option, parse_date_option,
 )
 from salesselect_cli.context import open_session
 from salesselect_cli.i18n import _, ngettext
@@ -115,10 +115,14 @@ def _filters(business_type: Optional[str], owner: Optional[str], source: Optiona
 
 
 def _period(session, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
+    return _period_of(session.today, period, start, end, open_end)
+
+
+def _period_of(today, period: Optional[str], start: Optional[str], end: Optional[str], open_end: bool = False):
     from salesselect_cli.rules.periods import resolve_period
 
-    return resolve_period(period, parse_date_option(start, session.today), parse_date_option(end, session.today),
-                          session.today, open_end=open_end)
+    return resolve_period(period, parse_date_option(start, today), parse_date_option(end, today), today,
+                          open_end=open_end)
 
 
 def _scope_text(flt) -> str:
@@ -305,8 +309,10 @@ def winloss(
 
     from salesselect_cli.usecases import reports
 
-    with open_session(ctx) as session:
-        flt = _filters(business_type, owner, source)
+    flt = _filters(business_type, owner, source)
+    span = ahead(lambda today: _period_of(today, period, start, end))
+    expect = reports.expecting_winloss(flt, span, with_ids=fmt is Format.json, by_owner=by is WinlossBy.owner)
+    with open_session(ctx, expect=expect) as session:
         span = _period(session, period, start, end)
         report = reports.winloss(session, flt, span.start, span.end, with_ids=fmt is Format.json,
                                  by_owner=by is WinlossBy.owner)

@@ -131,6 +131,15 @@ class SqliteConnection(sqlite3.Connection):
     def prefetch(sql: str, params: Any = ()) -> None:
         """A read a command will need (PgConnection.prefetch): a file is read when asked."""
 
+    def read_at_commit(self, sql: str, params: Any = ()):
+        """A read wanted once the transaction commits (PgConnection.read_at_commit): a file is read now, inside
+        the transaction; the function returned gives its rows."""
+        rows = self.execute(sql, params).fetchall()
+        return lambda: rows
+
+    # SQLite has no LATERAL join: a top-N in each group is one subquery per group, the groups' ids read first
+    lateral_joins = False
+
     @staticmethod
     def ids_taken(table: str, last_id: int) -> None:
         """After rows went in with ids of their own: SQLite's next id is already MAX(id) + 1."""
@@ -524,11 +533,12 @@ class PgConnection:
     one Sync), one round trip. That is BEGIN, the writers' lock and `set_local` settings; `defer`red changes
     (their error, if any, comes with that round trip, inside the same transaction); a read transaction's COMMIT
     (a read keeps nothing: it goes with the next statement, or unanswered at close); `prefetch`ed reads, whose
-    answers wait for the identical execute(); and the record of applied migrations, read in the first
-    transaction's first round trip (`check_at_first_begin`).
+    answers wait for the identical execute() (`read_at_commit`: even past the COMMIT they went with); and the
+    record of applied migrations, read in the first transaction's first round trip (`check_at_first_begin`).
     """
 
     backend = "postgresql"
+    lateral_joins = True  # a top-N in each group in one statement, without reading the groups first
     login_is_user = True  # PostgreSQL: the user is the login (a key user may act for another, "kim for bob")
     # sql/pg_security.py's triggers write history and setup log from the row change; the client does not
     audit_by_triggers = True
@@ -547,6 +557,7 @@ class PgConnection:
         self._checking: Any = None  # ((record, check), write, reads) once the record read is queued
         self.audit_state = None  # the store's callable: (day, fixed time, acting for, workflow, note) for the triggers
         self._audit_sent: tuple | None = None  # what this transaction's session settings say
+        self._at_commit: set[tuple] = set()  # keys of the reads that go with the COMMIT (read_at_commit)
 
     # ------------------------------------------------------------------ sending
 
@@ -589,9 +600,24 @@ class PgConnection:
         if key not in self._answers and all(queued[2] != key for queued in self._queue):
             self._queue.append((text, list(params), key))
 
+    def read_at_commit(self, sql: str, params: Any = ()):
+        """A read wanted once the transaction commits (the record a change shows after it): it goes with the
+        COMMIT, in the same round trip, and the function returned gives its rows (without a round trip once the
+        COMMIT is answered). It reads inside the transaction, so it sees what the COMMIT kept."""
+        self.prefetch(sql, params)
+        key = (to_postgres(sql), tuple(params))
+        self._at_commit.add(key)
+        return lambda: self.execute(sql, params).fetchall()
+
     def _forget(self, text: str) -> None:
-        """Drop the answers `text` may make stale, read or still to be read before it (see prefetch)."""
+        """Drop the answers `text` may make stale, read or still to be read before it (see prefetch). A COMMIT
+        changes no row: the reads asked for at commit (read_at_commit) stay, and go with it."""
         if _is_read(text):
+            return
+        if text == "COMMIT" and self._at_commit:
+            keep = self._at_commit
+            self._answers = {key: cursor for key, cursor in self._answers.items() if key in keep}
+            self._queue = [queued for queued in self._queue if queued[2] is None or queued[2] in keep]
             return
         written = _WRITTEN.match(text)
         stale = (lambda key: True) if written is None else (lambda key: written.group(1).lower() in _read_tables(key[0]))
@@ -711,6 +737,7 @@ class PgConnection:
         alone: they go with the first statement, as do `reads` (prefetched: (sql, params) pairs the command
         reads whatever it does)."""
         self._answers.clear()
+        self._at_commit.clear()
         self._audit_sent = None  # set_config(..., true) lasts one transaction
         self._begun_at = len(self._queue)  # after a read's waiting COMMIT, if any
         self._reading = not write

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom
 
 FOLLOWUP_STATUSES = ("open", "done", "cancelled")
+# The open follow-ups workflows planned on one deal, by workflow: read once however many workflows fire
+WORKFLOW_FOLLOWUPS_READ = ("SELECT workflow, text FROM followups "
+                           "WHERE opportunity_id = ? AND status = 'open' AND workflow IS NOT NULL ORDER BY id")
 
 
 class FollowupRoom(BaseRoom):
@@ -64,11 +67,35 @@ class FollowupRoom(BaseRoom):
         self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text}", actor=actor)
         return new_id
 
+    def add_workflow_followup(self, opportunity_id: int, due: dt.date, text: str, workflow: str, actor: str,
+                              user: str | None = None) -> None:
+        """A follow-up workflow `workflow` plans as it fires (for `user`, default the deal's owner), written
+        without waiting for an answer: a workflow may change any deal (rules/permissions), so the deal's row
+        is not read for the check, and the owner comes from the row in the same statement."""
+        from salesselect_cli.rules import permissions
+
+        if not permissions.may_change_any(self.actor(actor)):
+            self.add_followup(opportunity_id, due, text, user, actor, workflow)
+            return
+        text = _blank_to_none(text, "a follow-up")
+        if text is None:
+            raise Invalid(_("a follow-up needs text"))
+        user_id = self.people.find_user(user)["id"] if user else None
+        self.conn.defer(
+            """INSERT INTO followups (opportunity_id, due, text, user_id, created, status, workflow)
+               SELECT o.id, ?, ?, COALESCE(?, o.owner_id), ?, 'open', ? FROM opportunities o WHERE o.id = ?""",
+            [due.isoformat(), text, user_id, self.today.isoformat(), workflow, opportunity_id],
+        )
+        self._history(opportunity_id, "followup", None, f"{due.isoformat()} {text}", actor=actor)
+
     def open_workflow_followups(self, opportunity_id: int, workflow: str) -> list[str]:
         """The texts of the open follow-ups that workflow `workflow` planned on this deal."""
-        return [r[0] for r in self._all(
-            "SELECT text FROM followups WHERE opportunity_id = ? AND status = 'open' AND workflow = ?",
-            [opportunity_id, workflow])]
+        return [r["text"] for r in self._all(WORKFLOW_FOLLOWUPS_READ, [opportunity_id]) if r["workflow"] == workflow]
+
+    def expect_workflow_followups(self, opportunity_id: int) -> None:
+        """Workflows may fire on a change to this deal: a server across a network sends the read of its open
+        workflow follow-ups (open_workflow_followups) with the next statement."""
+        self.conn.prefetch(WORKFLOW_FOLLOWUPS_READ, [opportunity_id])
 
     def list_followups(
         self, *, mine: bool = False, due_before: dt.date | None = None, due_on_or_after: dt.date | None = None,

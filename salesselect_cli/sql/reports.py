@@ -13,7 +13,7 @@ from salesselect_cli.rules.indicator import close_date_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
-from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live
+from salesselect_cli.sql.opportunities import OPPORTUNITY_SELECT, live, names_nothing
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom
@@ -124,6 +124,8 @@ class ReportRoom(BaseRoom):
         """
         if not stage_ids or limit == 0:
             return {}
+        if self.conn.lateral_joins:  # the same cards: those of the columns that have any
+            return self._cards_by_stage(self.conn.execute(*self._cards_in_every_stage(flt, limit)))
         flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self.deals.filter_sql(flt)
         if limit is None:
@@ -140,10 +142,36 @@ class ReportRoom(BaseRoom):
             f"WITH shown(id) AS ({shown}) " + OPPORTUNITY_SELECT
             + f" JOIN shown ON shown.id = o.id ORDER BY s.position, {self.BOARD_URGENCY}"
         )
+        return self._cards_by_stage(self.conn.execute(sql, args))
+
+    def _cards_by_stage(self, rows) -> dict[str, list[dict]]:
         cards: dict[str, list[dict]] = {}
-        for row in self.conn.execute(sql, args):
+        for row in rows:
             cards.setdefault(row["stage"], []).append(self.deals.record(row))
         return cards
+
+    def _cards_in_every_stage(self, flt: OpportunityFilter, limit: int | None) -> tuple[str, list]:
+        """(sql, params) of the first `limit` open cards (all: None) in each stage a board column may show
+        (board_columns' stages: not archived, the filter's business type's own), for a backend with LATERAL
+        joins: it needs no stage ids, so it goes with the columns' read (expect_board_cards)."""
+        flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
+        where, params = self.deals.filter_sql(flt)
+        stages, stage_params = "st.archived = 0", []
+        if flt.business_type:
+            stages += " AND st.id IN (SELECT stage_id FROM stage_business_types WHERE business_type_id = ?)"
+            stage_params.append(self.setup.find_business_type(flt.business_type)["id"])
+        shown = (f"SELECT one_stage.id FROM stages st CROSS JOIN LATERAL (SELECT o.id FROM opportunities o"
+                 f" WHERE {where} AND o.stage_id = st.id ORDER BY {self.BOARD_URGENCY} LIMIT ?) AS one_stage"
+                 f" WHERE {stages}")
+        sql = (f"WITH shown(id) AS ({shown}) " + OPPORTUNITY_SELECT
+               + f" JOIN shown ON shown.id = o.id ORDER BY s.position, {self.BOARD_URGENCY}")
+        return sql, params + [limit] + stage_params
+
+    def expect_board_cards(self, flt: OpportunityFilter, limit: int | None) -> None:
+        """The board's cards will be read (board_cards): where the backend can read them without the columns'
+        stage ids, a server across a network sends that read with the columns'."""
+        if self.conn.lateral_joins and limit != 0:
+            self.conn.prefetch(*self._cards_in_every_stage(flt, limit))
 
     def audit_log(self, user: str | None = None, opportunity_id: int | None = None, since: dt.date | None = None,
                   limit: int | None = None):
@@ -228,10 +256,31 @@ class ReportRoom(BaseRoom):
         with_ids: each row also gets `opportunity_ids`, the deals behind it (ascending).
         by_owner: by owner first (rows get `owner`, in name order); shares are of that owner's status.
         """
+        rows = self._all(*self._winloss_sql(flt, start, end, with_ids, by_owner))
+        return [
+            {
+                **({"owner": r["owner"]} if by_owner else {}),
+                "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
+                "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
+                "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
+                **({"opportunity_ids": sorted(int(i) for i in str(r["ids"]).split(","))} if with_ids else {}),
+            }
+            for r in rows
+        ]
+
+    def expect_winloss(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool = False,
+                       by_owner: bool = False) -> None:
+        """report_winloss(...) will follow: when `flt` names nothing to look up, a server across a network sends
+        its read with the next statement (as OpportunityRoom.expect_list)."""
+        if names_nothing(flt):
+            self.conn.prefetch(*self._winloss_sql(flt, start, end, with_ids, by_owner))
+
+    def _winloss_sql(self, flt: OpportunityFilter, start: dt.date, end: dt.date, with_ids: bool,
+                     by_owner: bool) -> tuple[str, list]:
         where, params = self._report_scope(flt)
         ids = f", {self._id_list('o.id')} AS ids" if with_ids else ", NULL AS ids"
         owner = "o.owner_id" if by_owner else "0"
-        rows = self._all(
+        return (
             f"""WITH closed AS (
                   SELECT {owner} AS owner_id, o.status, COALESCE(o.closed_from_stage_id, o.stage_id) AS stage_id,
                          o.reason_id, COUNT(*) AS n, SUM(o.value_cents) AS cents{ids}
@@ -249,16 +298,6 @@ class ReportRoom(BaseRoom):
                           r.text IS NULL, r.text""",
             self._day_range(start, end) + params,
         )
-        return [
-            {
-                **({"owner": r["owner"]} if by_owner else {}),
-                "status": r["status"], "stage": r["stage"], "reason": r["reason"], "count": r["n"],
-                "value": cents_to_decimal_string(r["cents"]), "share": r["share"],
-                "value_share": r["value_share"], "status_count": r["status_count"], "_value_cents": r["cents"],
-                **({"opportunity_ids": sorted(int(i) for i in str(r["ids"]).split(","))} if with_ids else {}),
-            }
-            for r in rows
-        ]
 
     def report_sources(self, flt: OpportunityFilter, start: dt.date, end: dt.date, by_owner: bool = False) -> list[dict]:
         """Per source, the opportunities created in [start, end] and what became of them; a total row last.

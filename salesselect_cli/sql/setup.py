@@ -93,6 +93,7 @@ OVERVIEW_READ = """SELECT c.*, bt.name, bt.color FROM (
                                 WHERE l.business_type_id = bt.id AND s.auto_status IS NULL AND s.archived = 0)
                             ) AS without_open_stage) c
                    LEFT JOIN business_types bt ON 1 = 1 ORDER BY bt.id"""
+REASONS_READ = "SELECT * FROM reasons ORDER BY id"  # find_reason
 STAGES_READ = """SELECT s.*, l.business_type_id AS linked_type FROM stages s
                    LEFT JOIN stage_business_types l ON l.stage_id = s.id ORDER BY s.id"""
 
@@ -256,6 +257,10 @@ class SetupRoom(BaseRoom):
         """The stages will be needed: a server across a network sends them with the next statement."""
         if self._stages is None:
             self.conn.prefetch(STAGES_READ)
+
+    def expect_reasons(self) -> None:
+        """A reason will be looked up (find_reason): as expect_stages."""
+        self.conn.prefetch(REASONS_READ)
 
     def expect_overview(self) -> None:
         """The setup overview will be needed (the board's legend, config check): as expect_stages."""
@@ -584,7 +589,7 @@ class SetupRoom(BaseRoom):
         if status is not None and status not in ("won", "lost"):
             raise Invalid(_("status must be won or lost, not '{status}'").format(status=status))
         wanted = fold(text)
-        rows = [row for row in self._all("SELECT * FROM reasons ORDER BY id")
+        rows = [row for row in self._all(REASONS_READ)
                 if fold(row["text"]) == wanted and (status is None or row["status"] == status)]
         if not rows:
             other = None

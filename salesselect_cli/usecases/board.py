@@ -51,6 +51,7 @@ def overview(session: "Session", flt: "OpportunityFilter", all_stages: bool, lim
     owner = store.people.find_user(flt.owner)["name"] if flt.owner and not mine else None
     business_type = store.setup.find_business_type(flt.business_type)["name"] if flt.business_type else None
     source = store.setup.find_source(flt.source)["name"] if flt.source else None
+    store.reports.expect_board_cards(flt, limit or None)  # with the columns, where the backend can
     columns = store.reports.board_columns(flt, all_stages)
     cards = store.reports.board_cards(flt, [row["stage_id"] for row in columns if row["count"]], limit or None)
     weighted = store.forecast.weighted_by_stage(columns)  # None until win chances are in use

@@ -10,7 +10,7 @@ from salesselect_cli.usecases import undo
 
 if TYPE_CHECKING:
     import datetime as dt
-    from typing import Iterator
+    from typing import Callable, Iterator
 
     from salesselect_cli.model import Change, OpportunityFilter
     from salesselect_cli.session import Session
@@ -20,19 +20,27 @@ class DealChanged:
     """What a move, win, lose or reopen did (a plain class: a dataclass costs a millisecond per command).
 
     opportunity_id  the deal
-    before, after   its record (model.opportunity_record) before and after the change
+    before, after   its record (model.opportunity_record) before and after the change; `after` is read with
+                    the COMMIT (deals.record_at_commit) and taken once the session committed
     change          the stage/status change the workflows matched on (model.Change)
     fired           the names of the workflows that fired
     cancelled       how many open follow-ups were cancelled because the deal was closed
     warnings        failed run: actions, one line each: filled after the commit, when the session closes
     """
 
-    __slots__ = ("opportunity_id", "before", "after", "change", "fired", "cancelled", "warnings")
+    __slots__ = ("opportunity_id", "before", "_after", "_read_after", "change", "fired", "cancelled", "warnings")
 
-    def __init__(self, opportunity_id: int, before: dict, after: dict, change: "Change", fired: list[str],
-                 cancelled: int, warnings: list[str]):
-        self.opportunity_id, self.before, self.after, self.change = opportunity_id, before, after, change
+    def __init__(self, opportunity_id: int, before: dict, read_after: "Callable[[], dict]", change: "Change",
+                 fired: list[str], cancelled: int, warnings: list[str]):
+        self.opportunity_id, self.before, self.change = opportunity_id, before, change
+        self._after, self._read_after = None, read_after
         self.fired, self.cancelled, self.warnings = fired, cancelled, warnings
+
+    @property
+    def after(self) -> dict:
+        if self._after is None:
+            self._after = self._read_after()
+        return self._after
 
 
 class DealEdited:
@@ -65,20 +73,27 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
 
     cancelled = _closed(session, change, keep_followups)
     fired = fire(session.store, change, workflows)
-    after = session.store.deals.get_opportunity(change.opportunity_id)
-    return DealChanged(change.opportunity_id, change.before, after, change, fired, cancelled,
-                       session.store.workflow_warnings)
+    # the record after goes with the COMMIT (one round trip fewer across a network), taken before the store closes
+    after = session.store.deals.record_at_commit(change.opportunity_id)
+    changed = DealChanged(change.opportunity_id, change.before, after, change, fired, cancelled,
+                          session.store.workflow_warnings)
+    session.store.after_commit.append(lambda: changed.after)
+    return changed
 
 
-def expecting_change(opportunity_id: int, workflows: bool = True):
+def expecting_change(opportunity_id: int, workflows: bool = True, reason: bool = False):
     """For open_session(expect=...): what a move, win, lose or reopen of this deal will read (the deal, the
-    stages, the workflows), so that a server across a network sends it with the session's first round trip."""
+    stages, the workflows and their open follow-ups on it; the reasons when one is given), so that a server
+    across a network sends it with the session's first round trip."""
 
     def expect(store) -> None:
         store.deals.expect_deal(opportunity_id)
         store.setup.expect_stages()
+        if reason:
+            store.setup.expect_reasons()
         if workflows:
             store.workflows.expect_rules()
+            store.followups.expect_workflow_followups(opportunity_id)
 
     return expect
 
@@ -204,6 +219,17 @@ class DealList:
 
     def __init__(self, rows: "Iterator[dict]", thresholds: tuple[int | None, int | None], currency: str):
         self.rows, self.thresholds, self.currency = rows, thresholds, currency
+
+
+def expecting_listing(flt: "OpportunityFilter | None", limit: int | None = None):
+    """For open_session(expect=...): the list's read (`listing` of `flt`, built ahead; None: not known before the
+    session opens), sent with the session's first round trip when it needs no name looked up."""
+
+    def expect(store) -> None:
+        if flt is not None:
+            store.deals.expect_list(flt, limit)
+
+    return expect
 
 
 def listing(session: "Session", flt: "OpportunityFilter", limit: int | None = None, *,

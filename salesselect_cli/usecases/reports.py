@@ -23,6 +23,17 @@ class Report:
         self.rows, self.currency, self.months = rows, currency, months or []
 
 
+def expecting_winloss(flt: "OpportunityFilter", span, with_ids: bool = False, by_owner: bool = False):
+    """For open_session(expect=...): the win/loss report's read over `span` (its period built ahead; None: not
+    known before the session opens), sent with the session's first round trip when it needs no name looked up."""
+
+    def expect(store) -> None:
+        if span is not None:
+            store.reports.expect_winloss(flt, span.start, span.end, with_ids=with_ids, by_owner=by_owner)
+
+    return expect
+
+
 def winloss(session: "Session", flt: "OpportunityFilter", start: "dt.date", end: "dt.date",
             with_ids: bool = False, by_owner: bool = False) -> Report:
     """Deals won and lost between `start` and `end`, by stage and reason (`with_ids`: their ids too; `by_owner`:

@@ -97,11 +97,11 @@ def fire(store, change: Change, workflows: bool = True) -> list[str]:
                         opened = store.followups.open_workflow_followups(ident, rule.name)
                         if wf.duplicates_open_followup(action.argument, opened):
                             continue
-                        store.followups.add_followup(ident, wf.followup_due(action, store.today), action.argument,
-                                                     actor=actor, workflow=rule.name,
-                                                     user=handed_to[-1] if handed_to else None)
+                        store.followups.add_workflow_followup(ident, wf.followup_due(action, store.today),
+                                                              action.argument, rule.name, actor,
+                                                              user=handed_to[-1] if handed_to else None)
                     elif action.kind == "note":
-                        store.deals.add_note(ident, action.argument, actor=actor)
+                        store.deals.add_workflow_note(ident, action.argument, actor)
                     elif action.kind == "owner":
                         store.deals.change_owner(ident, action.argument, actor=actor)
                     elif runs_here:
