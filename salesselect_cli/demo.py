@@ -333,12 +333,14 @@ def build_demo(store) -> str:
     ids: dict[int, int] = {}
     followups: dict[int, int] = {}
     try:
-        for event in plan(today, me):
-            if event.day > today:
-                continue
-            store.today, store.fixed_time = event.day, event.time
-            store.people.act_as(event.actor)
-            _apply(store, event if words(event.args) == event.args else replace(event, args=words(event.args)), ids, followups)
+        with store.imports.new_deals_visits_at_the_end():  # a third of the time went to the visits' triggers
+            for event in plan(today, me):
+                if event.day > today:
+                    continue
+                store.today, store.fixed_time = event.day, event.time
+                store.people.act_as(event.actor)
+                _apply(store, event if words(event.args) == event.args else replace(event, args=words(event.args)),
+                       ids, followups)
     finally:
         store.today, store.fixed_time = today, "07:00:00"
         store.people.act_as(me)

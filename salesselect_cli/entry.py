@@ -66,7 +66,22 @@ def _run() -> None:
         return
     from salesselect_cli.main import run as run_app
 
-    run_app()
+    try:
+        run_app()
+    finally:
+        _ignore_ctrl_c()
+
+
+def _ignore_ctrl_c() -> None:
+    """The command has said what it did: a Ctrl-C while the process ends interrupts nothing. Python's own
+    handler would be reset to the default late in the interpreter's exit, and that Ctrl-C would kill the
+    process by signal instead of letting it end with the command's exit code; an ignored one stays ignored."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread of its interpreter: the host's Ctrl-C is its own
+        pass
 
 
 def print_version(args: list[str]) -> None:

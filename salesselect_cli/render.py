@@ -697,8 +697,36 @@ def _fitted_table(table, console, columns, lines, narrow, shown_now, kept, width
 
 
 def natural_width(table, console) -> int:
-    """The width a table takes with every column whole (what --wide prints)."""
-    return table.__rich_measure__(console, console.options.update_width(100_000)).maximum
+    """The width a table takes with every column whole (what --wide prints): Rich's own measure of the table's
+    deciding cells (`_deciding_cells`), so a long list is measured once per cell, not twice through its padding."""
+    import copy
+    import dataclasses
+
+    options = console.options.update_width(100_000)
+    probe = copy.copy(table)
+    probe.columns = [dataclasses.replace(column, _cells=_deciding_cells(column.cells, console, options))
+                     for column in table.columns]
+    return probe.__rich_measure__(console, options).maximum
+
+
+def _deciding_cells(cells, console, options) -> list:
+    """The cells a column's measure comes from: its widest and the one with the longest word. A column's
+    measure is the largest of its cells' (each padded alike), so these two give the same answer as all of
+    them; a column holding other renderables than text keeps every cell."""
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    cells = list(cells)
+    if not all(isinstance(cell, (str, Text)) for cell in cells):
+        return cells
+    widest = longest_word = None
+    for cell in cells:
+        least, most = Measurement.get(console, options, cell)
+        if widest is None or most > widest[0]:
+            widest = (most, cell)
+        if longest_word is None or least > longest_word[0]:
+            longest_word = (least, cell)
+    return [] if widest is None else [widest[1], longest_word[1]]
 
 
 def emit(

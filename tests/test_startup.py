@@ -392,3 +392,18 @@ def test_the_console_script_skips_the_collection_at_exit():
             "sys.argv = ['salesselect', '--version']\nfrom salesselect_cli.entry import run\nrun()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.splitlines() == ["salesselect 0.2.0", "frozen True"], result.stderr
+
+
+@pytest.mark.sqlite_only  # its database is a file in tmp_path
+def test_a_ctrl_c_after_the_command_finished_leaves_its_exit_code(db, tmp_path):
+    """Checked in a fresh process: once the command has said what it did, a Ctrl-C while the process ends
+    interrupts nothing (Python would reset its handler late in the exit, and the signal would kill it)."""
+    code = ("import os, signal, sys, time\nsys.argv = ['salesselect', 'user', 'list']\n"
+            "from salesselect_cli.entry import run\n"
+            "try:\n    run()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            "os.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.05)\n"
+            "print('after', code, file=sys.stderr)\nsys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "SALESSELECT_DB": str(tmp_path / "sales.db")})
+    assert (result.returncode, result.stderr) == (0, "after 0\n")
+    assert "anna" in result.stdout

@@ -376,6 +376,52 @@ def test_import_rows_in_batches_with_history_and_visits(agency_store):
     assert [(r["stage"], r["entered"]) for r in visits if r["entered"]] == [("Lead", 3)]
 
 
+def _visits_story(store, ids: list[int]) -> None:
+    """Three deals over three days: one moved twice then won, one lost, one handed over and still open."""
+    for day, title in ((1, "One"), (1, "Two"), (2, "Three")):
+        store.today, store.fixed_time = dt.date(2026, 3, day), f"09:0{len(ids)}:00"
+        ids.append(add(store, title))
+    store.today = dt.date(2026, 3, 4)
+    store.deals.move_opportunity(ids[0], "Introduction")
+    store.deals.move_opportunity(ids[1], "Proposal")
+    store.today = dt.date(2026, 3, 9)
+    store.deals.move_opportunity(ids[0], "Proposal")
+    store.deals.close_opportunity(ids[1], "lost", "Too expensive")
+    store.deals.change_owner(ids[2], "bob")
+    store.today = dt.date(2026, 3, 20)
+    store.deals.close_opportunity(ids[0], "won", "Good price")
+
+
+def test_new_deals_get_the_visits_and_counts_the_triggers_would_give(agency_store, tmp_path):
+    """Deals made inside new_deals_visits_at_the_end (init --demo) get the same stage_visits rows, ids included,
+    and funnel_counts as the per-row triggers give them."""
+    by_trigger = agency_store
+    other = tmp_path / "other.db"
+    init_database(other, "anna", TODAY)
+    at_the_end = Store(open_connection(other), other, TODAY, "anna")
+    with at_the_end.transaction(write=True):
+        at_the_end.setup_file.import_setup(json.loads(SETUP_JSON.read_text()))
+        at_the_end.people.add_user("bob")
+        first_ids: list[int] = []
+        _visits_story(by_trigger, first_ids)
+        with at_the_end.imports.new_deals_visits_at_the_end():
+            second_ids: list[int] = []
+            _visits_story(at_the_end, second_ids)
+            assert at_the_end.conn.execute("SELECT COUNT(*) FROM stage_visits").fetchone()[0] == 0  # not yet
+        assert at_the_end.people.get_setting("bulk_load") is None
+
+    def rows(store, table):
+        return [tuple(row) for row in store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")]
+
+    with at_the_end.transaction(write=False):
+        for table in ("stage_visits", "funnel_counts"):
+            assert rows(at_the_end, table) == rows(by_trigger, table) != []
+    story = [tuple(row) for row in by_trigger.conn.execute("SELECT opportunity_id, outcome FROM stage_visits ORDER BY id")]
+    assert story == [(1, "moved"), (2, "moved"), (3, None), (1, "moved"), (2, "moved"), (1, "moved"), (2, "lost"),
+                     (1, "won")]  # ids in the order of the events, across the deals
+    at_the_end.close()
+
+
 # ---------------------------------------------------------------- follow-ups follow the deal (issue 13)
 
 

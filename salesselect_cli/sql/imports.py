@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from salesselect_cli.errors import Conflict, Invalid, PermissionDenied
 from salesselect_cli.i18n import _, count, ngettext
@@ -13,7 +14,7 @@ from salesselect_cli.rules.text import fold
 from salesselect_cli.sql import dialect
 from salesselect_cli.sql.base import BaseRoom, Floor
 from salesselect_cli.sql.schema import (BULK_LOAD_KEY, FUNNEL_COUNTS_FROM_VISITS, STAGE_VISIT_EVENT,
-                                       STAGE_VISITS_WITH_DAYS_FROM_HISTORY)
+                                       STAGE_VISITS_WITH_DAYS_FROM_HISTORY, STAGE_VISITS_WITH_DAYS_IN_EVENT_ORDER)
 
 if TYPE_CHECKING:
     from salesselect_cli.sql.people import PeopleRoom
@@ -190,6 +191,25 @@ class ImportRoom(BaseRoom):
         if not keyed and not allow_duplicates and result.added:
             self._refuse_duplicates(first_id)
         return result
+
+    @contextlib.contextmanager
+    def new_deals_visits_at_the_end(self) -> Iterator[None]:
+        """The deals made inside the block (init --demo filling a new database: every change in it is to a deal
+        made in it) get their stage visits and funnel counts in two set-based statements when it ends, instead of
+        from the per-row triggers on every history row: the same rows, with the ids the triggers would have
+        given. PostgreSQL's triggers keep writing them: there the bulk flag would also quiet the history."""
+        if self.conn.audit_by_triggers:
+            yield
+            return
+        last_deal = self._scalar("SELECT MAX(id) FROM opportunities") or 0
+        last_visit = self._scalar("SELECT MAX(id) FROM stage_visits") or 0
+        self.people.set_setting(BULK_LOAD_KEY, "1")
+        yield
+        self.conn.execute(STAGE_VISITS_WITH_DAYS_IN_EVENT_ORDER.format(
+            event=STAGE_VISIT_EVENT.format(h=""), which=f"opportunity_id > {int(last_deal)}",
+            days=self.conn.days_between("substr(e.next_at, 1, 10)", "substr(e.at, 1, 10)")))
+        self.conn.execute(FUNNEL_COUNTS_FROM_VISITS.format(which=f"v.id > {int(last_visit)}"))
+        self.people.set_setting(BULK_LOAD_KEY, None)
 
     def _refuse_duplicates(self, first_id: int) -> None:
         """Refuse an import whose new rows repeat open deals that were already here."""

@@ -285,9 +285,10 @@ class PeopleRoom(BaseRoom):
 
     def act_as(self, user_name: str) -> None:
         """Make `user_name` the acting user from now on (history's actor); the demo plays its recruiters."""
-        self.find_user(user_name)
-        self.user_name = user_name
-        self._user = None
+        if self._user is None or user_name != self.user_name:  # the one acting already: their row, read once (`user`)
+            row = self.find_user(user_name)
+            self.user_name = user_name
+            self._user = row if user_name == user_name.strip() else None  # the row `user` would read again
         self._cleared = set()
 
 

@@ -180,10 +180,13 @@ def m002_report_indexes(db):
 # and copy the opportunity's status, type, owner and source so the report never reads the wide rows.
 STAGE_VISIT_EVENT = "({h}field IN ('created', 'stage') OR ({h}field = 'status' AND {h}to_value NOT LIKE 'open%'))"
 
-def _visits_from_history(days: bool) -> str:
+def _visits_from_history(days: bool, in_event_order: bool = False) -> str:
     """The INSERT that rebuilds stage_visits from the history rows matching {which} ({event}: STAGE_VISIT_EVENT);
-    with `days` it also writes each visit's length ({days}: the connection's days_between of ended and entered)."""
+    with `days` it also writes each visit's length ({days}: the connection's days_between of ended and entered);
+    `in_event_order` gives the visits their ids in the order of the history rows that began them, as the per-row
+    triggers do."""
     days_column, days_value = ("days, ", "\n       {days},") if days else ("", "")
+    event_id, order = (", id", "\n ORDER BY e.id") if in_event_order else ("", "")
     return f"""
 INSERT INTO stage_visits (opportunity_id, stage_id, entered, ended, {days_column}outcome, next_stage_id,
                           status, business_type_id, owner_id, source_id)
@@ -191,7 +194,7 @@ SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
        CASE e.next_kind WHEN 'S' THEN 'moved' WHEN 'W' THEN 'won' WHEN 'L' THEN 'lost' END,
        CASE WHEN e.next_kind = 'S' THEN e.next_to_id END,
        o.status, o.business_type_id, o.owner_id, o.source_id
-  FROM (SELECT opportunity_id, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
+  FROM (SELECT opportunity_id{event_id}, at, to_id, kind, LEAD(kind) OVER w AS next_kind, LEAD(at) OVER w AS next_at,
                LEAD(to_id) OVER w AS next_to_id
           FROM (SELECT opportunity_id, id, at, to_id,
                        CASE WHEN field IN ('created', 'stage') THEN 'S' WHEN to_value LIKE 'won%' THEN 'W' ELSE 'L' END
@@ -199,7 +202,7 @@ SELECT e.opportunity_id, e.to_id, substr(e.at, 1, 10), substr(e.next_at, 1, 10),
                   FROM history WHERE {{event}} AND {{which}}) k
         WINDOW w AS (PARTITION BY opportunity_id ORDER BY at, id)) e
   JOIN opportunities o ON o.id = e.opportunity_id
- WHERE e.kind = 'S'
+ WHERE e.kind = 'S'{order}
 """
 
 
@@ -305,6 +308,7 @@ def m010_team_roles(db):
 # idx_stage_visits_funnel leads with those few-valued columns, then the entry day: SQLite reads a period by
 # skip-scan, in GROUP BY order, without sorting; sqlite_stat1 tells the planner the columns have few values.
 STAGE_VISITS_WITH_DAYS_FROM_HISTORY = _visits_from_history(days=True)
+STAGE_VISITS_WITH_DAYS_IN_EVENT_ORDER = _visits_from_history(days=True, in_event_order=True)
 
 STAGE_VISITS_FUNNEL_INDEXES = """
 CREATE INDEX idx_stage_visits_funnel ON stage_visits(stage_id, days, outcome, next_stage_id, status, entered,
