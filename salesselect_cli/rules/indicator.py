@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
+
 from salesselect_cli.i18n import _
 from salesselect_cli.i18n import count as number
 
