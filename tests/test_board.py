@@ -194,11 +194,16 @@ def test_cards_are_sorted_by_urgency_and_badged_at_boundary_dates(agency, ok):
     assert "1 overdue · 2 red · 2 orange" in table
 
 
-@pytest.mark.parametrize("orange_days, red_days, red, orange", [(4, 1, 5, 3), (1, 0, 4, 1), (5, 2, 6, 3)])
-def test_column_alarm_counts_match_the_indicator_rule(agency, ok, orange_days, red_days, red, orange):
-    """The SQL counts (overdue, red, orange) agree with rules.indicator for every card at every boundary."""
+@pytest.mark.parametrize("orange_days, red_days, red, orange, offsets", [
+    (4, 1, 5, 3, None), (1, 0, 4, 1, None), (5, 2, 6, 3, None),
+    # the thresholds' farthest reach, ten years ahead: the columns' statement counts days up to it
+    (3650, 3649, 5, 1, [-3, -2, -1, 0, 3649, 3650, 3651, None]),
+])
+def test_column_alarm_counts_match_the_indicator_rule(agency, ok, orange_days, red_days, red, orange, offsets):
+    """The counts (overdue, red, orange: SQL's counts per close day, sorted by rules.indicator) agree with the
+    indicator of every card at every boundary."""
     ok("config", "set-indicator", "--orange", str(orange_days), "--red", str(red_days))
-    offsets = list(range(-3, 8)) + [None]
+    offsets = offsets or list(range(-3, 8)) + [None]
     for offset in offsets:
         add_opp(ok, f"Deal {offset}", "Acme", "Staffing", "HubSpot", *(["--close", day(offset)] if offset is not None else []))
     location = agency_db() if agency_db().startswith("postgresql://") else Path(agency_db())

@@ -711,7 +711,7 @@ def test_a_login_that_is_no_user_is_told_so_in_one_line(secured, cli):
                 kim.execute("UPDATE followups SET user_id = (SELECT id FROM users WHERE name = %s) "
                             "WHERE user_id = (SELECT id FROM users WHERE name = %s)", [KIM, ROB])
                 kim.execute("DELETE FROM users WHERE name = %s", [ROB])
-        # opp list and report winloss send their read with the opening one: refused, it is dropped unread
+        # board, opp list and report winloss send their reads with the opening one: refused, they are dropped unread
         for args in (("board",), ("opp", "move", "1", "Proposal"), ("opp", "list"), ("report", "winloss")):
             run = cli("--db", secured.cluster.url_for(secured.database, login), *args, env={"SALESSELECT_USER": login})
             assert run.exit_code == 3, (login, args, run.stderr)

@@ -224,6 +224,26 @@ def test_close_date_bounds_agree_with_the_indicator():
             assert (close <= overdue_until) == (offset < 0)
 
 
+@pytest.mark.parametrize("orange, red", [(5, 2), (1, 0), (None, None), (3650, 3649), (3650, 0)])
+def test_indicator_counts_agree_with_the_indicator_card_by_card(orange, red):
+    """The board's column counts from its per-day counts (what SQL returns without the settings) are the
+    indicator's shades counted card by card, at every boundary, the reach's edges included."""
+    from salesselect_cli.rules.indicator import MAX_DAYS, indicator_counts, reach_bounds
+
+    overdue_until, reach_until = reach_bounds(FRIDAY)
+    assert (overdue_until, reach_until) == (FRIDAY - dt.timedelta(days=1), FRIDAY + dt.timedelta(days=MAX_DAYS))
+    offsets = [-400, -2, -1, 0, 1, 2, 3, 5, 6, 100, MAX_DAYS - 1, MAX_DAYS, MAX_DAYS + 1, 9000]
+    closes = [FRIDAY + dt.timedelta(days=offset) for offset in offsets for _ in range(offset % 3 + 1)]
+    shades = [indicator("open", close, FRIDAY, orange, red) for close in closes]
+    overdue = sum(1 for close in closes if close <= overdue_until)
+    within = {}
+    for close in closes:  # as the columns' statement groups them: only the days the thresholds can reach
+        if overdue_until < close <= reach_until:
+            within[close.isoformat()] = within.get(close.isoformat(), 0) + 1
+    counted = indicator_counts(overdue, sorted(within.items()), FRIDAY, orange, red)
+    assert counted == (overdue, shades.count("red"), shades.count("orange")), (orange, red)
+
+
 @pytest.mark.parametrize("name, step, expected", [
     ("Lead", 1, PROPOSAL), ("proposal", 1, WON), ("Proposal", -1, LEAD), ("Won", 1, LOST),
 ])

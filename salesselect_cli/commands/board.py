@@ -44,7 +44,7 @@ def board(
     from salesselect_cli.i18n import _, ngettext
     from salesselect_cli.render import make_console, stderr_line
     from salesselect_cli.model import OpportunityFilter
-    from salesselect_cli.usecases.board import overview
+    from salesselect_cli.usecases.board import expecting_board, overview
 
     if interactive:
         if fmt is not Format.table or output is not None or width is not None:
@@ -63,7 +63,9 @@ def board(
     if export_kind and fmt is not Format.table:
         raise Invalid(_("--output {name} saves the board as drawn; drop --format {format} or pick another file name").format(
             name=output.name, format=fmt.value))
-    with open_session(ctx) as opened:
+    ahead = None if mine else OpportunityFilter(business_type=business_type, source=source, owner=owner,
+                                                overdue=overdue, status="open")
+    with open_session(ctx, expect=expecting_board(ahead, all_stages, limit)) as opened:
         flt = OpportunityFilter(
             business_type=business_type, source=source, owner=owner_of(opened, owner, mine),
             overdue=overdue, status="open",

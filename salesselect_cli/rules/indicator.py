@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+
 from salesselect_cli.i18n import _
 from salesselect_cli.i18n import count as number
 
@@ -52,6 +54,28 @@ def close_date_bounds(
     red_until = today + dt.timedelta(days=red_days) if red_days is not None else overdue_until
     orange_until = today + dt.timedelta(days=orange_days) if orange_days is not None else red_until
     return overdue_until, red_until, orange_until
+
+
+def reach_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last overdue close date and the last one any thresholds can colour (orange at most MAX_DAYS ahead):
+    between them, a close date's colour depends on the thresholds; outside, it does not."""
+    return today - dt.timedelta(days=1), today + dt.timedelta(days=MAX_DAYS)
+
+
+def indicator_counts(overdue: int, closing: Iterable[tuple[str, int]], today: dt.date, orange_days: int | None,
+                     red_days: int | None) -> tuple[int, int, int]:
+    """(overdue, red, orange) counts of a column's open deals, red including overdue: from its `overdue` count
+    and its counts per expected close day (ISO text, as stored) within `reach_bounds`, by `indicator`'s thresholds.
+
+    The days compare as text, as SQL compares the stored dates (close_date_bounds)."""
+    _overdue_until, red_until, orange_until = (day.isoformat() for day in close_date_bounds(today, orange_days, red_days))
+    red = orange = 0
+    for day, count in closing:
+        if day <= red_until:
+            red += count
+        elif day <= orange_until:
+            orange += count
+    return overdue, overdue + red, orange
 
 
 def validate_thresholds(orange_days: int, red_days: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from salesselect_cli.errors import NotFound
 from salesselect_cli.i18n import _
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from salesselect_cli.sql.opportunities import OpportunityRoom
     from salesselect_cli.sql.people import PeopleRoom
 
+# Win chances may be in use (the board's columns say whether they are): an open stage has its percentage set, or a
+# deal was ever given a chance of its own
+CHANCES_MAY_BE_IN_USE = ("(EXISTS (SELECT 1 FROM stages p WHERE p.probability IS NOT NULL AND p.auto_status IS NULL"
+                         " AND p.archived = 0) OR EXISTS (SELECT 1 FROM history h WHERE h.field = 'probability'))")
 # What --by groups the forecast by: the SQL of the group's name (aliases as in _forecast_from)
 GROUP_SQL = {"owner": "u.name", "type": "bt.name", "source": "src.name", "stage": "s.name", None: "NULL"}
 
@@ -45,10 +49,17 @@ class ForecastRoom(BaseRoom):
         each window the sum of its buckets. A deal counts for every stage it reached (once, however often:
         idx_stage_visits_reached answers 'did it reach this stage' from the index alone); the other fields are
         grouped once per (type, source, owner, value band, bucket) and summed per field from that."""
-        from salesselect_cli.rules.forecast import histories_from_bucket_counts, window_buckets
+        from salesselect_cli.rules.forecast import histories_from_bucket_counts
 
         if not windows:
             return []
+        sql, params, buckets = self._learning_sql(windows)
+        return histories_from_bucket_counts(self._all(sql, params), buckets)
+
+    def _learning_sql(self, windows: "list[tuple[dt.date, dt.date]]", only_when: str = "1 = 1") -> tuple[str, list, Any]:
+        """(sql, params, buckets) of learning_counts_by_window's statement; it counts no deal unless `only_when`."""
+        from salesselect_cli.rules.forecast import window_buckets
+
         buckets = window_buckets(windows)
         first, last = min(start for start, _end in windows), max(end for _start, end in windows)
         bucket = " ".join(f"WHEN o.closed {comparison} ? THEN {index}" for index, (comparison, _day)
@@ -63,7 +74,7 @@ class ForecastRoom(BaseRoom):
                    SELECT o.id, o.status, o.business_type_id, o.source_id, o.owner_id,
                           {value_band_sql('o.value_cents')} AS band, CASE {bucket} ELSE {len(buckets.tests)} END AS bucket
                      FROM opportunities o {self.conn.indexed_by("idx_report_closed")}
-                    WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ?
+                    WHERE {live('o')} AND o.status IN ('won', 'lost') AND o.closed >= ? AND o.closed <= ? AND {only_when}
                     ORDER BY o.id),
                  g AS MATERIALIZED (
                    SELECT c.business_type_id, c.source_id, c.owner_id, c.band, c.bucket, {won} AS won, {lost} AS lost
@@ -87,7 +98,7 @@ class ForecastRoom(BaseRoom):
             SELECT 'value_band', g.band, g.bucket, {by_field} FROM g GROUP BY g.band, g.bucket"""
         # closed is a day ('YYYY-MM-DD')
         params = [day for _comparison, day in buckets.tests] + [first.isoformat(), last.isoformat()]
-        return histories_from_bucket_counts(self._all(sql, params), buckets)
+        return sql, params, buckets
 
     def chance_context(self, before: dt.date | None = None) -> "ChanceContext":
         """The history and model a chance needs as of today (two statements, once per command); with `before`,
@@ -151,7 +162,7 @@ class ForecastRoom(BaseRoom):
         One statement, the learning counts: the board's own statement brought the buckets and the stages."""
         from decimal import Decimal
 
-        from salesselect_cli.rules.forecast import ChanceContext, learn, learning_window, weighted_cents
+        from salesselect_cli.rules.forecast import ChanceContext, histories_from_bucket_counts, learn, weighted_cents
 
         buckets = [bucket for column in columns for bucket in column["chance_buckets"]]
         # in use: a stage's percentage set, or a card on the board with a chance of its own
@@ -159,7 +170,8 @@ class ForecastRoom(BaseRoom):
             return None
         if not buckets:
             return {}
-        history = self.learning_counts(*learning_window(self.today))
+        sql, params, windows = self._board_learning_sql()
+        history = histories_from_bucket_counts(self._all(sql, params), windows)[0]
         stages = {column["stage"]: (column["auto_status"], column["probability"]) for column in columns}
         context = ChanceContext(history, learn(history), stages)
         sums: dict[int, Decimal] = {}
@@ -168,6 +180,20 @@ class ForecastRoom(BaseRoom):
             chance = context.chance(deal, set_percent, explain=False)
             sums[stage_id] = sums.get(stage_id, Decimal(0)) + weighted_cents(int(value or 0), chance.probability)
         return {stage_id: int(total.quantize(Decimal(1))) for stage_id, total in sums.items()}
+
+    def _board_learning_sql(self) -> tuple[str, list, Any]:
+        """The learning counts weighted_by_stage needs, as a statement that counts nothing while win chances are out
+        of use (no open stage's percentage set, no deal ever given a chance of its own), so that it can be sent
+        before the board's columns say whether they are in use."""
+        from salesselect_cli.rules.forecast import learning_window
+
+        return self._learning_sql([learning_window(self.today)], CHANCES_MAY_BE_IN_USE)
+
+    def expect_weighted(self) -> None:
+        """weighted_by_stage may follow (the board): a server across a network sends its learning counts with the
+        next statement; while chances are out of use they count nothing."""
+        sql, params, _windows = self._board_learning_sql()
+        self.conn.prefetch(sql, params)
 
     # ------------------------------------------------------------ the forecast
 

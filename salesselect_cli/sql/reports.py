@@ -9,7 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from salesselect_cli.model import OpportunityFilter
-from salesselect_cli.rules.indicator import close_date_bounds
+from salesselect_cli.rules.indicator import close_date_bounds, indicator_counts, reach_bounds
 from salesselect_cli.rules.money import cents_to_decimal_string
 
 from salesselect_cli.sql.base import BaseRoom, Floor, value_band_sql
@@ -45,16 +45,45 @@ class ReportRoom(BaseRoom):
         Counts and totals cover every open opportunity matching `flt` (one GROUP BY). Which
         stages: with a business type, its stages (auto-select won/lost ones only with
         `all_stages`); without one, the stages holding matching cards (every stage with `all_stages`).
+        The statement needs no setting: it counts each column's overdue deals and its deals per close day the
+        indicator's thresholds can reach (rules.indicator.reach_bounds); the thresholds sort those into red and
+        orange afterwards (rules.indicator.indicator_counts), so the read can go before the settings are read.
         Win chances may be in use once an open stage has a percentage set (stage_chances, agency-wide) or a deal
         was ever given a chance of its own (its history says so, through an index: the open deals' covering
         index has no probability); then the same statement also groups the cards by what decides a chance, each
         column's chance_buckets: (stage_id, stage, business type, source, owner, value band, own percentage,
         value cents) for ForecastRoom.weighted_by_stage. Otherwise that part reads no row.
         """
-        flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         self.setup.expect_overview()  # the legend's colours, with the columns: one round trip
+        rows = self._all(*self._columns_sql(flt, all_stages))
+        buckets: dict[int, list[tuple]] = {}
+        closing: dict[int, list[tuple[str, int]]] = {}
+        for r in rows:
+            if r["part"] == 1:
+                buckets.setdefault(r["id"], []).append(
+                    (r["id"], r["name"], r["business_type"], r["source"], r["owner"], r["band"], r["probability"],
+                     r["value_cents"]))
+            elif r["part"] == 2:
+                closing.setdefault(r["id"], []).append((r["close_day"], r["count"]))
+        thresholds = self.setup.thresholds()
+        columns = []
+        for r in rows:
+            if r["part"] == 0:
+                overdue, red, orange = indicator_counts(r["overdue"], closing.get(r["id"], ()), self.today, *thresholds)
+                columns.append({
+                    "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
+                    "count": r["count"], "value_cents": r["value_cents"], "overdue": overdue,
+                    "red": red, "orange": orange, "probability": r["probability"],
+                    "stage_chances": r["in_use"], "chance_buckets": buckets.get(r["id"], []),
+                })
+        return columns
+
+    def _columns_sql(self, flt: OpportunityFilter, all_stages: bool) -> tuple[str, list]:
+        """(sql, params) of board_columns' one statement: part 0 the columns, 1 the chance buckets, 2 the counts
+        per close day within the indicator's reach. It reads no setting."""
+        flt = OpportunityFilter(**{**flt.__dict__, "status": "open"})
         where, params = self.deals.filter_sql(flt)
-        overdue_until, red_until, orange_until = self._indicator_cutoffs()
+        overdue_until, reach_until = (day.isoformat() for day in reach_bounds(self.today))
         stage_clause = "s.archived = 0"
         stage_params: list = []
         if flt.business_type:
@@ -64,12 +93,9 @@ class ReportRoom(BaseRoom):
                 stage_clause += " AND (s.auto_status IS NULL OR a.count > 0)"
         elif not all_stages:
             stage_clause += " AND a.count > 0"
-        rows = self._all(
-            f"""WITH a AS (
+        sql = f"""WITH a AS (
                   SELECT o.stage_id, COUNT(*) AS count, SUM(o.value_cents) AS value_cents,
-                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue,
-                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS red,
-                         SUM(CASE WHEN o.expected_close > ? AND o.expected_close <= ? THEN 1 ELSE 0 END) AS orange
+                         SUM(CASE WHEN o.expected_close <= ? THEN 1 ELSE 0 END) AS overdue
                     FROM opportunities o
                    WHERE {where}
                    GROUP BY o.stage_id),
@@ -81,14 +107,13 @@ class ReportRoom(BaseRoom):
                    WHERE chances.stages_set > 0 OR EXISTS (SELECT 1 FROM history h WHERE h.field = 'probability'))
                 SELECT 0 AS part, s.id, s.name, s.position, s.auto_status, s.probability,
                        COALESCE(a.count, 0) AS count, COALESCE(a.value_cents, 0) AS value_cents,
-                       COALESCE(a.overdue, 0) AS overdue, COALESCE(a.red, 0) AS red,
-                       COALESCE(a.orange, 0) AS orange, (SELECT stages_set FROM chances) AS in_use,
-                       NULL AS business_type, NULL AS source, NULL AS owner, NULL AS band
+                       COALESCE(a.overdue, 0) AS overdue, (SELECT stages_set FROM chances) AS in_use,
+                       NULL AS business_type, NULL AS source, NULL AS owner, NULL AS band, NULL AS close_day
                   FROM stages s LEFT JOIN a ON a.stage_id = s.id
                  WHERE {stage_clause}
                 UNION ALL
-                SELECT 1, o.stage_id, s.name, NULL, NULL, o.probability, 0, SUM(o.value_cents), 0, 0, 0, 0,
-                       bt.name, src.name, u.name, {value_band_sql('o.value_cents')}
+                SELECT 1, o.stage_id, s.name, NULL, NULL, o.probability, 0, SUM(o.value_cents), 0, 0,
+                       bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, NULL
                   FROM opportunities o
                   JOIN stages s ON s.id = o.stage_id
                   JOIN business_types bt ON bt.id = o.business_type_id
@@ -96,24 +121,25 @@ class ReportRoom(BaseRoom):
                   JOIN users u ON u.id = o.owner_id
                  WHERE {where} AND EXISTS (SELECT 1 FROM used)
                  GROUP BY o.stage_id, s.name, bt.name, src.name, u.name, {value_band_sql('o.value_cents')}, o.probability
-                 ORDER BY 1, 4""",
-            [overdue_until, red_until, red_until, orange_until] + params + stage_params + params,
-        )
-        buckets: dict[int, list[tuple]] = {}
-        for r in rows:
-            if r["part"] == 1:
-                buckets.setdefault(r["id"], []).append(
-                    (r["id"], r["name"], r["business_type"], r["source"], r["owner"], r["band"], r["probability"],
-                     r["value_cents"]))
-        return [
-            {
-                "stage_id": r["id"], "stage": r["name"], "position": r["position"], "auto_status": r["auto_status"],
-                "count": r["count"], "value_cents": r["value_cents"], "overdue": r["overdue"],
-                "red": r["red"], "orange": r["orange"], "probability": r["probability"],
-                "stage_chances": r["in_use"], "chance_buckets": buckets.get(r["id"], []),
-            }
-            for r in rows if r["part"] == 0
-        ]
+                UNION ALL
+                SELECT 2, o.stage_id, NULL, NULL, NULL, NULL, COUNT(*), 0, 0, 0, NULL, NULL, NULL, NULL, o.expected_close
+                  FROM opportunities o
+                 WHERE {where} AND o.expected_close > ? AND o.expected_close <= ?
+                 GROUP BY o.stage_id, o.expected_close
+                 ORDER BY 1, 4"""
+        # a second pass over the open deals' index is cheaper than grouping them all by day (SQLite, 100k deals)
+        return sql, [overdue_until] + params + stage_params + params + params + [overdue_until, reach_until]
+
+    def expect_board(self, flt: OpportunityFilter, all_stages: bool, limit: int | None) -> None:
+        """The board of `flt` will be read (board_columns, board_cards, the legend): when `flt` names nothing to
+        look up, a server across a network sends those reads with the next statement, even ahead of the
+        session's checks and its settings (the columns' read needs none; a refused session drops the answers
+        unread)."""
+        if not names_nothing(flt):
+            return
+        self.setup.expect_overview()
+        self.conn.prefetch(*self._columns_sql(flt, all_stages))
+        self.expect_board_cards(flt, limit)
 
     def board_cards(self, flt: OpportunityFilter, stage_ids: list[int], limit: int | None) -> dict[str, list[dict]]:
         """The first `limit` cards (all when None) of each stage by urgency, as records keyed by stage name.

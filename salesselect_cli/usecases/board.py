@@ -41,6 +41,19 @@ class BoardLoaded:
         self.owner, self.business_type, self.source, self.problems = owner, business_type, source, problems
 
 
+def expecting_board(flt: "OpportunityFilter | None", all_stages: bool, limit: int):
+    """For open_session(expect=...): the board's reads (`overview` of `flt`, built ahead; None: not known before
+    the session opens), sent with the session's first round trip when the filter needs no name looked up; the
+    learning counts of the weighted values always."""
+
+    def expect(store) -> None:
+        if flt is not None:
+            store.reports.expect_board(flt, all_stages, limit or None)
+        store.forecast.expect_weighted()  # counts nothing while win chances are out of use
+
+    return expect
+
+
 def overview(session: "Session", flt: "OpportunityFilter", all_stages: bool, limit: int, *, mine: bool = False,
              check: Callable[[str], str] | None = None) -> BoardLoaded:
     """The board of the deals `flt` matches: its stage columns (every stage with `all_stages`, else those with
