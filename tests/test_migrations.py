@@ -96,6 +96,29 @@ def test_a_database_recorded_the_old_way_migrates_and_keeps_its_data(agency, ok)
     assert sum(row[5] for row in funnel_counts(path)) == sum(row[5] for row in counts) + 1  # the new visit counted
 
 
+def test_m055_takes_away_a_bulk_load_flag_left_committed_so_visits_are_counted_again(agency, ok):
+    path = os.environ["SALESSELECT_DB"]
+    deal = add_opp(ok, "Flagged deal")
+    conn = raw_connect(path)
+    try:
+        if ON_POSTGRES:  # as it was before m055: nothing refused committing the flag
+            conn.execute("DROP TRIGGER salesselect_bulk_load_ends ON settings")
+        conn.execute("INSERT INTO settings (key, value) VALUES ('bulk_load', '1')")
+        conn.execute("DELETE FROM salesselect_migrations WHERE name = 'm055_bulk_load_lasts_one_transaction'")
+        conn.commit()
+    finally:
+        conn.close()
+    ok("opp", "move", str(deal), "Proposal")  # its opening applies m055 first
+    conn = raw_connect(path)
+    try:
+        assert conn.execute("SELECT count(*) FROM settings WHERE key = 'bulk_load'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM stage_visits v JOIN stages s ON s.id = v.stage_id "
+                            "WHERE v.opportunity_id = ? AND s.name = 'Proposal'", [deal]).fetchone()[0] == 1
+        assert record(conn)[-1] == "m055_bulk_load_lasts_one_transaction"
+    finally:
+        conn.close()
+
+
 @pytest.mark.sqlite_only  # the old record was SQLite's own
 def test_a_complete_old_record_is_read_as_it_is_and_moved_by_the_first_write(agency, ok):
     path = os.environ["SALESSELECT_DB"]

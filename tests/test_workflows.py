@@ -476,6 +476,23 @@ class TestRunHooks:
         assert rows[1]["to_value"].endswith("exit code 1: mail server down")
         assert "workflow run failed" in ok("opp", "show", opp).stdout
 
+    def test_a_failing_hook_that_changes_the_deal_leaves_the_move_saying_what_it_committed(self, agency, ok, tmp_path):
+        """The move's own line is the deal as its COMMIT left it, not as the hook left it afterwards (on
+        PostgreSQL that record comes with the COMMIT; the failed hook's history line is a new transaction)."""
+        body = ("import os, subprocess, sys\nsys.stdin.read()\n"
+                f"subprocess.run([{sys.executable!r}, '-m', 'salesselect_cli', 'opp', 'edit', "
+                "os.environ['SALESSELECT_OPPORTUNITY_ID'], '--title', 'Renamed by the hook'], check=True)\n"
+                "sys.exit('mail server down')\n")
+        ok("workflow", "add", "Rename", "--on", "stage", "--action", f"run:{script(tmp_path, 'rename.py', body)}")
+        opp = add_opp(ok)
+        title = record(ok, opp)["title"]
+        run = ok("opp", "move", opp, "Proposal")
+        said = [line for line in run.stderr.splitlines() if not line.startswith("Warning:")]
+        assert any(f"#{opp} {title}: Proposal" in line for line in said), run.stderr
+        assert "Renamed by the hook" not in run.stderr
+        assert [line for line in run.stderr.splitlines() if line.startswith("Warning:")], run.stderr
+        assert record(ok, opp)["title"] == "Renamed by the hook"  # the hook did run, after the move was saved
+
     def test_a_run_marker_that_cannot_be_removed_is_not_the_users_problem(self, agency, ok, tmp_path, monkeypatch):
         """Forgetting the run's marker after the hook can fail (its folder gone read-only): the move was saved
         and says so. (The marker was a database row until issue 24; it is a file in the config folder now.)"""

@@ -537,4 +537,5 @@ def m050_pg_security(db):
 # to commit one (pg_security's salesselect_bulk_load_ends). Installing again puts that trigger on older databases.
 @migration
 def m055_bulk_load_lasts_one_transaction(db):
+    db.run(f"DELETE FROM settings WHERE key = '{BULK_LOAD_KEY}'")  # one committed before kept the triggers aside
     db.ddl.secure(db.conn)

@@ -77,7 +77,9 @@ def _changed(session: "Session", change: "Change", keep_followups: bool, workflo
     after = session.store.deals.record_at_commit(change.opportunity_id)
     changed = DealChanged(change.opportunity_id, change.before, after, change, fired, cancelled,
                           session.store.workflow_warnings)
-    session.store.after_commit.append(lambda: changed.after)
+    # first after the COMMIT: a failed run: hook writes its history line in a new transaction, which would
+    # drop the answer that came with the COMMIT, and the record would be read again after the hook's own changes
+    session.store.after_commit.insert(0, lambda: changed.after)
     return changed
 
 
