@@ -318,8 +318,7 @@ def test_a_command_of_a_sub_app_builds_only_itself(db, tmp_path):
             "sys.argv = ['salesselect', 'config', 'show', '--format', 'json']\n"
             "from salesselect_cli.entry import run\n"
             "try:\n    run()\nexcept SystemExit:\n    pass\nprint(built, file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            env={**os.environ, "SALESSELECT_DB": str(tmp_path / "sales.db")})
+    result = in_a_fresh_process(code, SALESSELECT_DB=str(tmp_path / "sales.db"))
     assert result.stderr.strip().splitlines()[-1] == "['show']", result.stderr
 
 
@@ -330,8 +329,7 @@ def group_help(args: list[str], prelude: str = "", lang: str = "en") -> tuple[st
             f"typer.main.get_command_from_info = spy\nsys.argv = ['salesselect', *{args!r}]\n"
             "from salesselect_cli.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
             "print(built, file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            env={**os.environ, "COLUMNS": "90", "SALESSELECT_LANG": lang})
+    result = in_a_fresh_process(code, COLUMNS="90", SALESSELECT_LANG=lang)
     return result.stdout, result.stderr.strip().splitlines()[-1]
 
 
@@ -390,7 +388,7 @@ def test_the_console_script_skips_the_collection_at_exit():
     """entry.run freezes what is alive at exit, so the interpreter's last garbage collection has nothing to walk."""
     code = ("import atexit, gc, sys\natexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
             "sys.argv = ['salesselect', '--version']\nfrom salesselect_cli.entry import run\nrun()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = in_a_fresh_process(code)
     assert result.stdout.splitlines() == ["salesselect 0.2.0", "frozen True"], result.stderr
 
 
@@ -403,7 +401,12 @@ def test_a_ctrl_c_after_the_command_finished_leaves_its_exit_code(db, tmp_path):
             "try:\n    run()\nexcept SystemExit as exc:\n    code = exc.code\n"
             "os.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.05)\n"
             "print('after', code, file=sys.stderr)\nsys.exit(code)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            env={**os.environ, "SALESSELECT_DB": str(tmp_path / "sales.db")})
+    result = in_a_fresh_process(code, SALESSELECT_DB=str(tmp_path / "sales.db"))
     assert (result.returncode, result.stderr) == (0, "after 0\n")
     assert "anna" in result.stdout
+
+
+def in_a_fresh_process(code: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -c code` in the checkout, with these environment variables on top of the test's."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, **env})

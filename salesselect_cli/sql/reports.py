@@ -415,15 +415,7 @@ class ReportRoom(BaseRoom):
                  ORDER BY s.position""",
             [red_until, red_until, orange_until, today] + params + stage_params,
         )
-        return [
-            {
-                "stage": r["stage"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
-                "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
-                "value_share": r["value_share"], "_value_cents": r["cents"],
-                "_total_count": r["total_n"], "_total_cents": r["total_cents"],
-            }
-            for r in rows
-        ]
+        return _pipeline_rows("stage", rows)
 
     def report_pipeline_owners(self, flt: OpportunityFilter, start: dt.date | None = None,
                                end: dt.date | None = None) -> list[dict]:
@@ -443,15 +435,7 @@ class ReportRoom(BaseRoom):
                  ORDER BY u.name COLLATE NOCASE, u.name""",
             [red_until, red_until, orange_until, today] + params,
         )
-        return [
-            {
-                "owner": r["owner"], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
-                "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
-                "value_share": r["value_share"], "_value_cents": r["cents"],
-                "_total_count": r["total_n"], "_total_cents": r["total_cents"],
-            }
-            for r in rows
-        ]
+        return _pipeline_rows("owner", rows)
 
     def report_pipeline_months(self, flt: OpportunityFilter, months: list[dt.date], start: dt.date | None = None,
                                end: dt.date | None = None) -> list[dict]:
@@ -581,3 +565,16 @@ class ReportRoom(BaseRoom):
             params + stage_params,
         )
         return [dict(r) for r in rows]
+
+
+def _pipeline_rows(label: str, rows) -> list[dict]:
+    """`report pipeline`'s rows, by stage or by owner (`label`: the column naming the row)."""
+    return [
+        {
+            label: r[label], "count": r["n"], "value": cents_to_decimal_string(r["cents"]),
+            "red": r["red"], "orange": r["orange"], "overdue": r["overdue"], "share": r["share"],
+            "value_share": r["value_share"], "_value_cents": r["cents"],
+            "_total_count": r["total_n"], "_total_cents": r["total_cents"],
+        }
+        for r in rows
+    ]
